@@ -1,0 +1,60 @@
+# ddb-to-s3: DynamoDB Streams records to CSV objects on S3
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+O ?= build
+VERSION = 0.1.0
+
+override CPPFLAGS += -D_GNU_SOURCE -DDDB_VERSION='"$(VERSION)"' -Icommon
+override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP \
+	$(shell $(PKG_CONFIG) --cflags json-c libcurl)
+
+TOOLS = ddb-flatten ddb-expand csv-emit s3-put
+BIN = $(TOOLS:%=$(O)/bin/%)
+COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o
+
+all: $(BIN)
+
+$(O)/bin/ddb-flatten: $(O)/ddb-flatten/ddb-flatten.o $(COMMON)
+$(O)/bin/ddb-expand: $(O)/ddb-expand/ddb-expand.o $(COMMON)
+$(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(COMMON)
+$(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/sigv4.o $(COMMON)
+
+$(BIN):
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN): LDLIBS += $(shell $(PKG_CONFIG) --libs json-c)
+$(O)/bin/s3-put: LDLIBS += $(shell $(PKG_CONFIG) --libs libcurl libcrypto)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# the bats suite runs the tools from $(O)/bin
+check: all lint
+	PATH="$(abspath $(O))/bin:$(CURDIR)/scripts:$$PATH" bats tests
+
+lint:
+	mandoc -Tlint -W warning man/*.[1-9]
+
+SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+check-sanitize:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(MAKE) O=build-san CFLAGS="$(SANFLAGS)" LDFLAGS="$(SANFLAGS)" check
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)
+	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check lint check-sanitize install clean

@@ -1,0 +1,542 @@
+/* reader.c: split a byte stream into JSON values and parse each losslessly */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ddb.h"
+
+struct ddb_reader {
+	FILE *fp;
+	int own;
+	const char *name;
+	int depth, flags;
+	char in[65536];
+	size_t inpos, inend;
+	int eof;
+	long line;		/* line of in[inpos] */
+	char *val;		/* raw text of the value being read */
+	size_t vlen, vcap;
+	long vline;		/* line the value starts on */
+	json_tokener *tok;
+};
+
+/* what a scan learned about a value's text */
+#define DDB_SCAN_STACK 256
+
+struct scan {
+	long colons;		/* object members, counted in the text */
+	int risky;		/* an integer json-c cannot hold exactly */
+	int py;			/* looks like Python repr */
+};
+
+struct ddb_reader *
+ddb_reader_open(const char *path, int depth, int flags)
+{
+	struct ddb_reader *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	if (path == NULL || strcmp(path, "-") == 0) {
+		r->fp = stdin;
+		r->name = "<stdin>";
+	} else {
+		r->fp = fopen(path, "rb");
+		r->own = 1;
+		r->name = path;
+		if (r->fp == NULL) {
+			int e = errno;
+			free(r);
+			errno = e;
+			return NULL;
+		}
+	}
+	r->depth = depth;
+	r->flags = flags;
+	r->line = 1;
+	r->tok = json_tokener_new_ex(depth);
+	if (r->tok == NULL) {
+		ddb_reader_close(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	json_tokener_set_flags(r->tok,
+	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	return r;
+}
+
+int
+ddb_reader_close(struct ddb_reader *r)
+{
+	int rc = 0;
+
+	if (r == NULL)
+		return 0;
+	if (r->own && r->fp != NULL)
+		rc = fclose(r->fp);
+	if (r->tok != NULL)
+		json_tokener_free(r->tok);
+	free(r->val);
+	free(r);
+	return rc;
+}
+
+const char *
+ddb_reader_name(const struct ddb_reader *r)
+{
+	return r->name;
+}
+
+long
+ddb_reader_line(const struct ddb_reader *r)
+{
+	return r->vline;
+}
+
+/* 1: more input in r->in; 0: end of input; -1: read error */
+static int
+fill(struct ddb_reader *r)
+{
+	if (r->inpos < r->inend)
+		return 1;
+	if (r->eof)
+		return 0;
+	r->inpos = 0;
+	r->inend = fread(r->in, 1, sizeof r->in, r->fp);
+	if (r->inend == 0) {
+		r->eof = 1;
+		if (ferror(r->fp)) {
+			ddb_errat(r->name, r->line, "read error: %s",
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+static int
+append(struct ddb_reader *r, const char *p, size_t n)
+{
+	if (r->vlen + n + 1 > r->vcap) {
+		size_t cap = r->vcap ? r->vcap : 4096;
+		char *v;
+		while (cap < r->vlen + n + 1)
+			cap *= 2;
+		if ((v = realloc(r->val, cap)) == NULL) {
+			ddb_errat(r->name, r->vline, "out of memory");
+			return -1;
+		}
+		r->val = v;
+		r->vcap = cap;
+	}
+	memcpy(r->val + r->vlen, p, n);
+	r->vlen += n;
+	r->val[r->vlen] = '\0';
+	return 0;
+}
+
+static long
+line_at(const struct ddb_reader *r, size_t off)
+{
+	long line = r->vline;
+	size_t i;
+
+	for (i = 0; i < off && i < r->vlen; i++)
+		if (r->val[i] == '\n')
+			line++;
+	return line;
+}
+
+/*
+ * Read the next value's raw text into r->val: a container up to its
+ * closing bracket, a string, or a bare token.  Strings may use either
+ * quote, for Python repr.  Returns 1, 0 at the end, -1 bad data (reported;
+ * the stream goes on after it), -2 an error the stream cannot go on after.
+ */
+static int
+scan_value(struct ddb_reader *r, struct scan *sc)
+{
+	int depth = 0, quote = 0, esc = 0, bare = 0, started = 0, toodeep = 0;
+	const char *bad = NULL;
+	char stack[DDB_SCAN_STACK];
+	int innum = 0, numint = 0, numneg = 0, numdig = 0, numzero = 0;
+	int c, f;
+	long badline = 0;
+
+	memset(sc, 0, sizeof *sc);
+	r->vlen = 0;
+	for (;;) {
+		size_t i, start;
+
+		if ((f = fill(r)) < 0)
+			return -2;
+		if (f == 0)
+			break;
+		if (!started) {
+			while (r->inpos < r->inend) {
+				c = (unsigned char)r->in[r->inpos];
+				if (c == '\n')
+					r->line++;
+				else if (c != ' ' && c != '\t' && c != '\r')
+					break;
+				r->inpos++;
+			}
+			if (r->inpos == r->inend)
+				continue;
+			/* a UTF-8 byte order mark at the start of a file */
+			if (r->line == 1 && r->inend - r->inpos >= 3 &&
+			    memcmp(r->in + r->inpos, "\xef\xbb\xbf", 3) == 0) {
+				r->inpos += 3;
+				continue;
+			}
+			started = 1;
+			r->vline = r->line;
+			c = (unsigned char)r->in[r->inpos];
+			bare = !(c == '{' || c == '[' || c == '"' || c == '\'');
+		}
+		start = r->inpos;
+		for (i = r->inpos; i < r->inend; i++) {
+			c = (unsigned char)r->in[i];
+			if (c == '\n')
+				r->line++;
+			if (c == '\0') {
+				r->inpos = i + 1;
+				ddb_errat(r->name, r->line, "NUL byte in input");
+				return -2;
+			}
+			if (quote) {
+				if (c < 0x20 && bad == NULL) {
+					bad = "control character in a string";
+					badline = r->line;
+				}
+				if (esc)
+					esc = 0;
+				else if (c == '\\')
+					esc = 1;
+				else if (c == quote) {
+					quote = 0;
+					if (depth == 0) {
+						i++;
+						goto done;
+					}
+				}
+				continue;
+			}
+			if (innum) {
+				if (c >= '0' && c <= '9')
+					numdig++;
+				else if (c == '.' || c == 'e' || c == 'E')
+					numint = 0;
+				else if (!((c == '+' || c == '-') && !numint)) {
+					innum = 0;
+					if (numint && (numdig >= 19 ||
+					    (numneg && numzero && numdig == 1)))
+						sc->risky = 1;
+				}
+			}
+			if (bare && (c == ' ' || c == '\t' || c == '\n' ||
+			    c == '\r' || c == '{' || c == '}' || c == '[' ||
+			    c == ']' || c == ',' || c == ':' || c == '"' ||
+			    c == '\'')) {
+				if (c == '\n')
+					r->line--;
+				if (i > start)
+					goto done;
+				if (i == r->inpos && r->vlen == 0) {
+					/* a lone structural character */
+					i++;
+					goto done;
+				}
+				goto done;
+			}
+			switch (c) {
+			case '"':
+			case '\'':
+				quote = c;
+				if (c == '\'')
+					sc->py = 1;
+				break;
+			case '{':
+			case '[':
+				if (depth < DDB_SCAN_STACK)
+					stack[depth] = c == '{' ? '}' : ']';
+				if (++depth > r->depth)
+					toodeep = 1;
+				break;
+			case '}':
+			case ']':
+				/* a mismatched bracket ends the value: json-c says why */
+				if (--depth <= 0 || (depth < DDB_SCAN_STACK &&
+				    stack[depth] != c)) {
+					i++;
+					goto done;
+				}
+				break;
+			case ':':
+				sc->colons++;
+				break;
+			case 'T':
+			case 'F':
+			case 'N':
+				sc->py = 1;
+				break;
+			default:
+				if (!innum && (c == '-' || (c >= '0' && c <= '9'))) {
+					innum = 1;
+					numint = 1;
+					numneg = c == '-';
+					numdig = c != '-';
+					numzero = c == '0';
+				} else if (innum && numdig == 1 && numneg &&
+				    c == '0')
+					numzero = 1;
+			}
+		}
+		if (!toodeep && append(r, r->in + start, i - start) < 0)
+			return -2;
+		r->inpos = i;
+		continue;
+done:
+		if (!toodeep && append(r, r->in + start, i - start) < 0)
+			return -2;
+		r->inpos = i;
+		if (innum && numint && (numdig >= 19 ||
+		    (numneg && numzero && numdig == 1)))
+			sc->risky = 1;
+		if (toodeep) {
+			ddb_errat(r->name, r->vline,
+			    "nesting deeper than %d levels", r->depth);
+			return -1;
+		}
+		if (bad != NULL) {
+			ddb_errat(r->name, badline, "%s", bad);
+			return -1;
+		}
+		return 1;
+	}
+	if (!started)
+		return 0;
+	if (bare && !quote) {
+		if (innum && numint && (numdig >= 19 ||
+		    (numneg && numzero && numdig == 1)))
+			sc->risky = 1;
+		return 1;
+	}
+	ddb_errat(r->name, r->line,
+	    "input ends inside the value that starts on line %ld", r->vline);
+	return -2;
+}
+
+/* count object members and numbers, as json-c holds them */
+static void
+count_tree(json_object *o, long *members, long *numbers, int *nonnum)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			(*members)++;
+			count_tree(v, members, numbers, nonnum);
+		}
+		break;
+	}
+	case json_type_array: {
+		size_t i, n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			count_tree(json_object_array_get_idx(o, i), members,
+			    numbers, nonnum);
+		break;
+	}
+	case json_type_double:
+		/* json-c takes NaN and Infinity even when strict */
+		if (!isfinite(json_object_get_double(o))) {
+			const char *t = json_object_get_string(o);
+			if (t != NULL && strpbrk(t, "NnIi") != NULL)
+				*nonnum = 1;
+		}
+		/* FALLTHROUGH */
+	case json_type_int:
+		(*numbers)++;
+		break;
+	default:
+		break;
+	}
+}
+
+struct numtok {
+	size_t off, len;
+};
+
+/* the number tokens of JSON text, in document order */
+static size_t
+list_numbers(const char *s, size_t n, struct numtok **out)
+{
+	size_t i = 0, cnt = 0, cap = 0;
+	struct numtok *t = NULL, *nt;
+
+	while (i < n) {
+		char c = s[i];
+		if (c == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			i++;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			size_t b = i;
+			while (i < n && strchr("0123456789+-.eE", s[i]) != NULL)
+				i++;
+			if (cnt == cap) {
+				cap = cap ? cap * 2 : 64;
+				if ((nt = realloc(t, cap * sizeof *t)) == NULL) {
+					free(t);
+					*out = NULL;
+					return (size_t)-1;
+				}
+				t = nt;
+			}
+			t[cnt].off = b;
+			t[cnt].len = i - b;
+			cnt++;
+		} else
+			i++;
+	}
+	*out = t;
+	return cnt;
+}
+
+/* put the exact text back into every number, in document order */
+static void
+restore_numbers(json_object *o, const char *s, const struct numtok *t,
+    size_t *k)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		json_object_object_foreach(o, key, v) {
+			if (json_object_is_type(v, json_type_int) ||
+			    json_object_is_type(v, json_type_double)) {
+				const struct numtok *p = &t[(*k)++];
+				char *txt = strndup(s + p->off, p->len);
+				if (txt != NULL) {
+					json_object_object_add(o, key,
+					    json_object_new_double_s(
+					    strtod(txt, NULL), txt));
+					free(txt);
+				}
+			} else
+				restore_numbers(v, s, t, k);
+		}
+		break;
+	}
+	case json_type_array: {
+		size_t i, n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			json_object *v = json_object_array_get_idx(o, i);
+			if (json_object_is_type(v, json_type_int) ||
+			    json_object_is_type(v, json_type_double)) {
+				const struct numtok *p = &t[(*k)++];
+				char *txt = strndup(s + p->off, p->len);
+				if (txt != NULL) {
+					json_object_array_put_idx(o, i,
+					    json_object_new_double_s(
+					    strtod(txt, NULL), txt));
+					free(txt);
+				}
+			} else
+				restore_numbers(v, s, t, k);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/*
+ * The next value: 1 and *out set, 0 at the end of input, -1 bad data
+ * (reported; the next call goes on after it), -2 a read error or input the
+ * stream cannot go on after (reported).
+ */
+int
+ddb_reader_next(struct ddb_reader *r, json_object **out)
+{
+	struct scan sc;
+	enum json_tokener_error e;
+	json_object *o;
+	const char *text;
+	size_t tlen, end;
+	char *conv = NULL;
+	long members = 0, numbers = 0;
+	int rc, nonnum = 0;
+
+	*out = NULL;
+	if ((rc = scan_value(r, &sc)) <= 0)
+		return rc;
+	text = r->val;
+	tlen = r->vlen;
+	if (sc.py && (r->flags & DDB_READ_PYREPR)) {
+		size_t errpos = 0;
+		const char *msg = "invalid value";
+		if (ddb_pyrepr_to_json(r->val, r->vlen, &conv, &tlen, &errpos,
+		    &msg) < 0) {
+			ddb_errat(r->name, line_at(r, errpos), "%s", msg);
+			return -1;
+		}
+		text = conv;
+	}
+	json_tokener_reset(r->tok);
+	/* the NUL ends a bare number, which json-c would otherwise wait on */
+	o = json_tokener_parse_ex(r->tok, text, (int)tlen + 1);
+	e = json_tokener_get_error(r->tok);
+	end = json_tokener_get_parse_end(r->tok);
+	if (e != json_tokener_success || o == NULL) {
+		long line = conv ? r->vline : line_at(r, end);
+		if (e == json_tokener_error_depth)
+			ddb_errat(r->name, line, "nesting deeper than %d levels",
+			    r->depth);
+		else
+			ddb_errat(r->name, line, "invalid JSON: %s",
+			    e == json_tokener_success ? "no value" :
+			    json_tokener_error_desc(e));
+		json_object_put(o);
+		free(conv);
+		return -1;
+	}
+	count_tree(o, &members, &numbers, &nonnum);
+	if (nonnum) {
+		ddb_errat(r->name, r->vline, "NaN and Infinity are not JSON");
+		goto bad;
+	}
+	if (members != sc.colons) {
+		ddb_errat(r->name, r->vline, "an object has a duplicate key");
+		goto bad;
+	}
+	if (sc.risky) {
+		struct numtok *t = NULL;
+		size_t k = 0, nt = list_numbers(text, tlen, &t);
+		if (nt == (size_t)-1) {
+			ddb_errat(r->name, r->vline, "out of memory");
+			goto bad;
+		}
+		if ((long)nt != numbers) {
+			free(t);
+			ddb_errat(r->name, r->vline, "an object has a duplicate key");
+			goto bad;
+		}
+		if (json_object_is_type(o, json_type_int)) {
+			char *txt = strndup(text + t[0].off, t[0].len);
+			json_object_put(o);
+			o = json_object_new_double_s(strtod(txt, NULL), txt);
+			free(txt);
+		} else
+			restore_numbers(o, text, t, &k);
+		free(t);
+	}
+	free(conv);
+	*out = o;
+	return 1;
+bad:
+	free(conv);
+	json_object_put(o);
+	return -1;
+}
