@@ -44,6 +44,7 @@ struct ddb_reader *ddb_reader_open(const char *path, int depth, int flags);
 int ddb_reader_next(struct ddb_reader *r, json_object **out);
 const char *ddb_reader_name(const struct ddb_reader *r);
 long ddb_reader_line(const struct ddb_reader *r);
+int ddb_reader_ioerror(const struct ddb_reader *r);
 int ddb_reader_close(struct ddb_reader *r);
 
 /* pyrepr.c */

@@ -93,6 +93,13 @@ ddb_reader_line(const struct ddb_reader *r)
 	return r->vline;
 }
 
+/* after -2 from ddb_reader_next: nonzero if reading failed (exit 3, not 1) */
+int
+ddb_reader_ioerror(const struct ddb_reader *r)
+{
+	return ferror(r->fp) != 0;
+}
+
 /* 1: more input in r->in; 0: end of input; -1: read error */
 static int
 fill(struct ddb_reader *r)
