@@ -100,6 +100,13 @@ ddb_reader_ioerror(const struct ddb_reader *r)
 	return ferror(r->fp) != 0;
 }
 
+/* a byte a string's scan can pass over: not a quote, backslash or control */
+static inline int
+plain(unsigned char c)
+{
+	return c >= 0x20 && c != '"' && c != '\'' && c != '\\';
+}
+
 /* 1: more input in r->in; 0: end of input; -1: read error */
 static int
 fill(struct ddb_reader *r)
@@ -204,6 +211,13 @@ scan_value(struct ddb_reader *r, struct scan *sc)
 		}
 		start = r->inpos;
 		for (i = r->inpos; i < r->inend; i++) {
+			if (quote && !esc) {
+				while (i < r->inend &&
+				    plain((unsigned char)r->in[i]))
+					i++;
+				if (i == r->inend)
+					break;
+			}
 			c = (unsigned char)r->in[i];
 			if (c == '\n')
 				r->line++;
