@@ -1,0 +1,153 @@
+/* sigv4-test: check the SigV4 signer against published test vectors */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../s3-put/sigv4.h"
+
+/*
+ * Input, one directive a line (see tests/fixtures/s3-put/sigv4-vectors.txt):
+ *   key ID | secret S | region R | service S | date YYYYMMDDTHHMMSSZ  (sticky)
+ *   name N   starts a vector;  method M | path RAW | query K=V |
+ *   header Name:value | body TEXT   describe it;  expect AUTH  checks it.
+ *   encode RAW<TAB>WANT  checks the key encoder.
+ * Prints "ok N" or "FAIL N" with what it got; exits 1 if anything failed.
+ */
+
+#define MAXH 16
+
+static char *
+dup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		exit(2);
+	return p;
+}
+
+int
+main(void)
+{
+	char line[4096], *key = NULL, *secret = NULL, *region = NULL;
+	char *service = NULL, *date = NULL, *name = NULL, *method = NULL;
+	char *path = NULL, *body = NULL;
+	struct sigv4_header h[MAXH];
+	struct sigv4_param q[MAXH];
+	size_t nh = 0, nq = 0, i;
+	int fails = 0;
+
+	while (fgets(line, sizeof line, stdin)) {
+		char *arg, **slot = NULL;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		arg = strchr(line, ' ');
+		arg = arg ? arg + 1 : line + strlen(line);
+		if (strncmp(line, "key ", 4) == 0)
+			slot = &key;
+		else if (strncmp(line, "secret ", 7) == 0)
+			slot = &secret;
+		else if (strncmp(line, "region ", 7) == 0)
+			slot = &region;
+		else if (strncmp(line, "service ", 8) == 0)
+			slot = &service;
+		else if (strncmp(line, "date ", 5) == 0)
+			slot = &date;
+		else if (strncmp(line, "method ", 7) == 0)
+			slot = &method;
+		else if (strncmp(line, "path ", 5) == 0)
+			slot = &path;
+		else if (strncmp(line, "body ", 5) == 0)
+			slot = &body;
+		if (slot) {
+			free(*slot);
+			*slot = dup(arg);
+		} else if (strncmp(line, "name ", 5) == 0) {
+			free(name);
+			name = dup(arg);
+			free(body);
+			body = NULL;
+			for (i = 0; i < nh; i++)
+				free((char *)h[i].name);
+			for (i = 0; i < nq; i++)
+				free((char *)q[i].key);
+			nh = nq = 0;
+		} else if (strncmp(line, "header ", 7) == 0 && nh < MAXH) {
+			char *c, *n = dup(arg);
+
+			if ((c = strchr(n, ':')) == NULL)
+				return 2;
+			*c = '\0';
+			h[nh].name = n;
+			h[nh++].value = c + 1;
+		} else if (strncmp(line, "query ", 6) == 0 && nq < MAXH) {
+			char *e, *k = dup(arg);
+
+			if ((e = strchr(k, '=')) != NULL)
+				*e++ = '\0';
+			q[nq].key = k;
+			q[nq++].value = e ? e : "";
+		} else if (strncmp(line, "encode ", 7) == 0) {
+			char *want = strchr(arg, '\t'), *got;
+
+			if (want == NULL)
+				return 2;
+			*want++ = '\0';
+			got = sigv4_encode(arg, strlen(arg), 1);
+			if (strcmp(got, want) == 0) {
+				printf("ok encode %s\n", want);
+			} else {
+				printf("FAIL encode %s\n got: %s\n", want, got);
+				fails++;
+			}
+			free(got);
+		} else if (strncmp(line, "expect ", 7) == 0) {
+			struct sigv4_key k = { key, secret, region, service };
+			struct sigv4_request r;
+			char hash[SIGV4_SHA256_HEX], *uri, *qs, *auth;
+
+			if (!key || !secret || !region || !service || !date ||
+			    !method || !path || !name)
+				return 2;
+			uri = sigv4_encode(path, strlen(path), 1);
+			qs = sigv4_canonical_query(q, nq);
+			sigv4_sha256_hex(body ? body : "",
+			    body ? strlen(body) : 0, hash);
+			r.method = method;
+			r.uri = uri;
+			r.query = qs;
+			r.headers = h;
+			r.nheaders = nh;
+			r.payload_hash = hash;
+			auth = sigv4_authorization(&r, &k, date);
+			if (strcmp(auth, arg) == 0) {
+				printf("ok %s\n", name);
+			} else {
+				printf("FAIL %s\n got: %s\n", name, auth);
+				fails++;
+			}
+			free(auth);
+			free(uri);
+			free(qs);
+		} else {
+			fprintf(stderr, "sigv4-test: bad line: %s\n", line);
+			return 2;
+		}
+	}
+	for (i = 0; i < nh; i++)
+		free((char *)h[i].name);
+	for (i = 0; i < nq; i++)
+		free((char *)q[i].key);
+	free(key);
+	free(secret);
+	free(region);
+	free(service);
+	free(date);
+	free(name);
+	free(method);
+	free(path);
+	free(body);
+	return fails ? 1 : 0;
+}
