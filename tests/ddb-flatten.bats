@@ -1,0 +1,314 @@
+#!/usr/bin/env bats
+# ddb-flatten: stream records in, one unmarshalled record per line out
+
+bats_require_minimum_version 1.5.0
+
+F="$BATS_TEST_DIRNAME/fixtures"
+D="$F/ddb-flatten"
+
+# ddb-flatten FILE (from the fixture folder) gives GOLDEN on stdout, exit 0
+golden() {
+	local in=$1 exp=$2
+	shift 2
+	run --separate-stderr ddb-flatten "$@" "$D/$in"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	diff -u "$D/$exp" <(printf '%s\n' "$output")
+}
+
+# a bad input file: exit 1, nothing on stdout, exactly this message
+refused() {
+	local in=$1 msg=$2
+	run --separate-stderr ddb-flatten "$D/$in"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "ddb-flatten: $D/$in:$msg" ]
+}
+
+@test "ddb-flatten: the seed's sample event as JSON" {
+	run --separate-stderr ddb-flatten "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$D/seed.out")" ]
+}
+
+@test "ddb-flatten: the seed's sample event as Python repr gives the same line" {
+	run --separate-stderr ddb-flatten "$F/seed-sample.py.txt"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$D/seed.out")" ]
+}
+
+@test "ddb-flatten: reads stdin, with no argument and with -" {
+	run --separate-stderr ddb-flatten <"$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$D/seed.out")" ]
+	run --separate-stderr ddb-flatten - <"$F/seed-sample.py.txt"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$D/seed.out")" ]
+}
+
+@test "ddb-flatten: several files in order" {
+	run --separate-stderr ddb-flatten "$F/seed-sample.json" "$D/concat.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$D/seed.out" "$D/concat.out")" ]
+}
+
+@test "ddb-flatten: get-records output with several records, no ARN, no tableName" {
+	golden get-records.json get-records.out
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "$output" != *tableName* ]]
+}
+
+@test "ddb-flatten: NDJSON of single records; a present tableName is kept in place" {
+	golden records.ndjson records.out
+	[ "${#lines[@]}" -eq 5 ]
+	[[ "${lines[4]}" == '{"eventID":"r5","eventName":"INSERT","tableName":"Orders-Archive",'* ]]
+	[[ "${lines[4]}" == *'"eventSourceARN":"arn:aws:dynamodb:us-east-1:381491882333:table/orders/stream/2024-07-10T15:55:45.474"}' ]]
+}
+
+@test "ddb-flatten: concatenated pretty-printed events; tableName appended from the ARN" {
+	golden concat.json concat.out
+	[[ "${lines[2]}" == *',"tableName":"t2"}' ]]
+}
+
+@test "ddb-flatten: all ten types, nested M and L, sets, order kept" {
+	golden types.json types.out
+}
+
+@test "ddb-flatten: \\u0000 in a string survives and / is not escaped" {
+	golden types.json types.out
+	[[ "$output" == *'"s":"a\u0000b \"q\" \\ café 😀 tab\there"'* ]]
+	[[ "$output" == *'"pk":"k/1"'* ]]
+	[[ "$output" != *'\/'* ]]
+}
+
+@test "ddb-flatten: numbers keep DynamoDB's exact text, in N, NS, M and L" {
+	golden numbers.json numbers.out
+	[[ "$output" == *'"id":12345678901234567890123456789012345678,'* ]]
+	[[ "$output" == *'"max":9.9999999999999999999999999999999999999E+125,'* ]]
+	[[ "$output" == *'"min":-1E-130,'* ]]
+	[[ "$output" == *'"ns":[12345678901234567890123456789012345678,9.9999999999999999999999999999999999999E+125,-1E-130]'* ]]
+	[[ "$output" == *'"m":{"big":-12345678901234567890123456789012345678,"e":9.9999999999999999999999999999999999999E+125}'* ]]
+	[[ "$output" == *'"l":[12345678901234567890123456789012345678,-1E-130,[-9.9999999999999999999999999999999999999E+125]]'* ]]
+}
+
+@test "ddb-flatten: 32 levels of M and L convert" {
+	golden deep32.json deep32.out
+}
+
+@test "ddb-flatten: 33 levels of M and L are refused" {
+	refused deep33.json "1: eventID d33: NewImage.x$(printf '.a[0]%.0s' $(seq 16)): M nested deeper than 32 levels"
+}
+
+@test "ddb-flatten: -t keeps one table" {
+	golden records.ndjson table-users.out -t users
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "ddb-flatten: -t takes comma lists, the record's own tableName counts" {
+	golden records.ndjson table-orders.out -t orders,Orders-Archive
+	golden records.ndjson table-orders.out --table orders --table Orders-Archive
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "ddb-flatten: -t drops records with no known table" {
+	run --separate-stderr ddb-flatten -t books "$D/get-records.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "ddb-flatten: -e keeps event names, in any case, lists and repeats" {
+	golden records.ndjson event-insert-modify.out -e MODIFY,insert
+	golden records.ndjson event-insert-modify.out --event INSERT -e modify
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "ddb-flatten: -e and -t together" {
+	run --separate-stderr ddb-flatten -e REMOVE -t users "$D/records.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(sed -n '3,4p' "$D/records.out")" ]
+}
+
+@test "ddb-flatten: -T drops TTL expiry deletes only" {
+	golden records.ndjson no-ttl.out -T
+	golden records.ndjson no-ttl.out --no-ttl
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "$output" != *'"eventID":"r3"'* ]]
+	[[ "$output" == *'"eventID":"r4"'* ]]
+}
+
+@test "ddb-flatten: invalid JSON" {
+	refused bad-json.json "3: invalid JSON: unexpected character"
+}
+
+@test "ddb-flatten: truncated input, values before it still written" {
+	run --separate-stderr ddb-flatten "$D/truncated.json"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == '{"eventID":"ok1",'* ]]
+	[ "$stderr" = "ddb-flatten: $D/truncated.json:5: input ends inside the value that starts on line 2" ]
+}
+
+@test "ddb-flatten: values that are not an event or a record" {
+	run --separate-stderr ddb-flatten "$D/not-event.json"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "ddb-flatten: $D/not-event.json:1: not a stream event or record (an object without Records, eventName or dynamodb)
+ddb-flatten: $D/not-event.json:2: not a stream event or record (an array)
+ddb-flatten: $D/not-event.json:3: not a stream event or record (a string)
+ddb-flatten: $D/not-event.json:4: Records is an object, not an array
+ddb-flatten: $D/not-event.json:5: Records[0]: record is a number, not an object" ]
+}
+
+@test "ddb-flatten: a record without dynamodb" {
+	run --separate-stderr ddb-flatten <<<'{"eventID":"x1","eventName":"INSERT"}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: <stdin>:1: eventID x1: record has no dynamodb object" ]
+}
+
+@test "ddb-flatten: unknown eventName" {
+	refused bad-eventname.json '1: eventID ev1: unknown eventName "UPSERT"'
+}
+
+@test "ddb-flatten: unknown type descriptor" {
+	refused bad-type.json '1: eventID ty1: NewImage.price: unknown type descriptor "D"'
+}
+
+@test "ddb-flatten: a typed value with two keys, or none" {
+	refused two-keys.json '1: eventID tk1: NewImage.price: typed value has 2 keys, not 1: "S", "N"'
+	run --separate-stderr ddb-flatten <<<'{"eventName":"INSERT","dynamodb":{"Keys":{"a":{}}}}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: <stdin>:1: Keys.a: typed value has 0 keys, not 1" ]
+}
+
+@test "ddb-flatten: a typed value that is not an object" {
+	run --separate-stderr ddb-flatten <<<'{"eventName":"REMOVE","dynamodb":{"OldImage":{"a":"plain"}}}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: <stdin>:1: OldImage.a: typed value is a string, not an object" ]
+}
+
+@test "ddb-flatten: an image that is not an object" {
+	run --separate-stderr ddb-flatten <<<'{"eventName":"INSERT","dynamodb":{"NewImage":[]}}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: <stdin>:1: NewImage: item is an array, not an object" ]
+}
+
+@test "ddb-flatten: N not a number, on the line of its value" {
+	run --separate-stderr ddb-flatten "$D/bad-n.json"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == '{"eventID":"ok2",'* ]]
+	[ "$stderr" = "ddb-flatten: $D/bad-n.json:2: eventID bn1: NewImage.price: N value is not a number: \"12,50\"" ]
+}
+
+@test "ddb-flatten: SS, NS, BS that are not arrays" {
+	refused ss-not-array.json '1: eventID ss1: NewImage.tags: SS value is a string, not an array'
+	refused ns-not-array.json '1: eventID ns1: NewImage.nums: NS value is a string, not an array'
+	refused bs-not-array.json '1: eventID bs1: NewImage.blobs: BS value is an object, not an array'
+}
+
+@test "ddb-flatten: an NS element that is not a number" {
+	refused ns-element.json '1: eventID ne1: NewImage.m.nums[1]: NS element is not a number: "1e"'
+}
+
+@test "ddb-flatten: a set element that is not a string" {
+	run --separate-stderr ddb-flatten <<<'{"eventName":"INSERT","dynamodb":{"Keys":{"s":{"SS":["a",1]}}}}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: <stdin>:1: Keys.s[1]: SS element is a number, not a string" ]
+}
+
+@test "ddb-flatten: NULL that is not true" {
+	refused null-false.json '1: eventID nf1: NewImage.gone: NULL value is false, not true'
+}
+
+@test "ddb-flatten: BOOL that is not a boolean" {
+	refused bool-string.json '1: eventID bo1: NewImage.flag: BOOL value is a string, not a boolean'
+}
+
+@test "ddb-flatten: S, M and L of the wrong JSON type" {
+	run --separate-stderr ddb-flatten <<<'{"eventName":"INSERT","dynamodb":{"Keys":{"s":{"S":1}}}}
+{"eventName":"INSERT","dynamodb":{"Keys":{"m":{"M":[]}}}}
+{"eventName":"INSERT","dynamodb":{"Keys":{"l":{"L":{}}}}}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: <stdin>:1: Keys.s: S value is a number, not a string
+ddb-flatten: <stdin>:2: Keys.m: M value is an array, not an object
+ddb-flatten: <stdin>:3: Keys.l: L value is an object, not an array" ]
+}
+
+@test "ddb-flatten: an ARN that is not a DynamoDB stream's" {
+	run --separate-stderr ddb-flatten <<<'{"eventID":"a1","eventName":"INSERT","dynamodb":{},"eventSourceARN":"arn:aws:sqs:us-east-1:1:q"}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'ddb-flatten: <stdin>:1: eventID a1: eventSourceARN is not a DynamoDB stream ARN: "arn:aws:sqs:us-east-1:1:q"' ]
+}
+
+@test "ddb-flatten: a bad record drops its whole event, not the others" {
+	run --separate-stderr ddb-flatten "$D/partial.json"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(cat "$D/partial.out")" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == '{"eventID":"p1",'* ]]
+	[[ "${lines[1]}" == '{"eventID":"p5",'* ]]
+	[ "$stderr" = "ddb-flatten: $D/partial.json:2: eventID p3: NewImage.v: N value is not a number: \"x3\"" ]
+}
+
+@test "ddb-flatten: -s stops at the first bad value" {
+	run --separate-stderr ddb-flatten -s "$D/partial.json" "$D/concat.json"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(head -n 1 "$D/partial.out")" ]
+	[ "$stderr" = "ddb-flatten: $D/partial.json:2: eventID p3: NewImage.v: N value is not a number: \"x3\"" ]
+	run --separate-stderr ddb-flatten --stop "$D/partial.json"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "ddb-flatten: a missing file is exit 3, the other files still run" {
+	run --separate-stderr ddb-flatten "$D/no-such-file.json" "$F/seed-sample.json"
+	[ "$status" -eq 3 ]
+	[ "$output" = "$(cat "$D/seed.out")" ]
+	[ "$stderr" = "ddb-flatten: $D/no-such-file.json: No such file or directory" ]
+}
+
+@test "ddb-flatten: a write error is exit 3" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	run --separate-stderr sh -c 'ddb-flatten "$1" >/dev/full' sh "$F/seed-sample.json"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "ddb-flatten: stdout: No space left on device" ]
+}
+
+@test "ddb-flatten: --help and -h go to stdout, exit 0" {
+	run --separate-stderr ddb-flatten --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "usage: ddb-flatten "* ]]
+	[ "$stderr" = "" ]
+	run --separate-stderr ddb-flatten -h
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "usage: ddb-flatten "* ]]
+}
+
+@test "ddb-flatten: --version and -V" {
+	run --separate-stderr ddb-flatten --version
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^ddb-flatten\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	run --separate-stderr ddb-flatten -V
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^ddb-flatten\  ]]
+}
+
+@test "ddb-flatten: a bad option is exit 2 with usage on stderr" {
+	run --separate-stderr ddb-flatten --bogus
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "ddb-flatten: unrecognized option '--bogus'"$'\n'"usage: ddb-flatten "* ]]
+}
+
+@test "ddb-flatten: an unknown -e name is exit 2" {
+	run --separate-stderr ddb-flatten -e UPDATE "$D/records.ndjson"
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "ddb-flatten: unknown event name 'UPDATE' (INSERT, MODIFY or REMOVE)"$'\n'"usage: "* ]]
+}
+
+@test "ddb-flatten: an empty -t is exit 2" {
+	run --separate-stderr ddb-flatten -t , "$D/records.ndjson"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-flatten: -t needs a table name"$'\n'"usage: "* ]]
+}
