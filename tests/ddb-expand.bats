@@ -1,0 +1,255 @@
+#!/usr/bin/env bats
+# ddb-expand: flattened records (wire format 1) to rows (wire format 2)
+bats_require_minimum_version 1.5.0
+
+F="$BATS_TEST_DIRNAME/fixtures/ddb-expand"
+
+# expand_like OUT ERR STATUS ARGS...: run ddb-expand ARGS in $F; its stdout
+# must be the file OUT byte for byte, its stderr the file ERR ("-": empty)
+expand_like() {
+	local out=$1 errf=$2 want=$3 st=0 t=$BATS_TEST_TMPDIR
+	shift 3
+	cd "$F"
+	ddb-expand "$@" > "$t/out" 2> "$t/err" || st=$?
+	if [ "$st" -ne "$want" ]; then
+		cat "$t/err"
+		echo "status $st, want $want"
+		return 1
+	fi
+	if [ "$out" = - ]; then
+		diff -u /dev/null "$t/out"
+	else
+		diff -u "$out" "$t/out"
+	fi
+	if [ "$errf" = - ]; then
+		diff -u /dev/null "$t/err"
+	else
+		diff -u "$errf" "$t/err"
+	fi
+}
+
+@test "ddb-expand: seed sample MODIFY gives REMOVE then INSERT" {
+	expand_like seed.exp - 0 seed.ndjson
+}
+
+@test "ddb-expand: byte for byte, with the final newline" {
+	cd "$F"
+	cmp seed.exp <(ddb-expand seed.ndjson)
+}
+
+@test "ddb-expand: -i gives the seed's order, INSERT then REMOVE" {
+	expand_like seed-i.exp - 0 -i seed.ndjson
+	expand_like seed-i.exp - 0 --insert-first seed.ndjson
+}
+
+@test "ddb-expand: reads stdin, with no file or with -" {
+	cd "$F"
+	cmp seed.exp <(ddb-expand < seed.ndjson)
+	cmp seed.exp <(ddb-expand - < seed.ndjson)
+}
+
+@test "ddb-expand: several files, in order" {
+	cd "$F"
+	cmp <(cat seed.exp insert-remove.exp) \
+	    <(ddb-expand seed.ndjson insert-remove.ndjson)
+}
+
+@test "ddb-expand: INSERT gives the new image, REMOVE the old one" {
+	expand_like insert-remove.exp - 0 insert-remove.ndjson
+}
+
+@test "ddb-expand: KEYS_ONLY, NEW_IMAGE, OLD_IMAGE build the missing side from Keys" {
+	expand_like views.exp - 0 views.ndjson
+}
+
+@test "ddb-expand: numbers keep their exact text, created_at too" {
+	expand_like numbers.exp - 0 numbers.ndjson
+	cd "$F"
+	grep -q '"id":12345678901234567890123456789012345678,' numbers.exp
+	grep -q '"max":9.9999999999999999999999999999999999999E+125,' numbers.exp
+	grep -q '"min":-1E-130,' numbers.exp
+	grep -q '"created_at":1720629863.0}$' numbers.exp
+}
+
+@test "ddb-expand: nested maps and lists, UTF-8 and / pass through" {
+	expand_like nested.exp - 0 nested.ndjson
+}
+
+@test "ddb-expand: \\u0000 and control characters survive" {
+	expand_like nul.exp - 0 nul.ndjson
+	cd "$F"
+	grep -qF '"id":"a\u0000b"' nul.exp
+}
+
+@test "ddb-expand: pretty-printed records, bad one named by its first line" {
+	expand_like pretty.exp pretty.err 1 pretty.json
+}
+
+@test "ddb-expand: an attribute named EventType is an error" {
+	expand_like - collide-event.err 1 collide-event.ndjson
+}
+
+@test "ddb-expand: -E renames the EventType column" {
+	expand_like collide-event-E.exp - 0 -E event_type collide-event.ndjson
+	expand_like collide-event-E.exp - 0 --event-type-column=event_type \
+	    collide-event.ndjson
+}
+
+@test "ddb-expand: an attribute named created_at is an error, in images and Keys" {
+	expand_like - collide-created.err 1 collide-created.ndjson
+	expand_like - collide-keys.err 1 collide-keys.ndjson
+}
+
+@test "ddb-expand: -C renames the created_at column" {
+	expand_like collide-created-C.exp - 0 -C approx_created \
+	    collide-created.ndjson
+	expand_like collide-keys-C.exp - 0 --created-at-column approx_created \
+	    collide-keys.ndjson
+}
+
+@test "ddb-expand: a renamed column can clash too" {
+	expand_like - collide-renamed.err 1 -E id seed.ndjson
+}
+
+@test "ddb-expand: -l adds lineage columns before EventType, in list order" {
+	expand_like lineage.exp - 0 -l tableName,eventID,SequenceNumber \
+	    seed.ndjson
+	expand_like lineage.exp - 0 -l tableName -l eventID \
+	    --lineage SequenceNumber seed.ndjson
+}
+
+@test "ddb-expand: -l field=column renames a lineage column" {
+	expand_like lineage-rename.exp - 0 \
+	    -l eventID=event_id,SequenceNumber=seq seed.ndjson
+}
+
+@test "ddb-expand: a lineage column named like an attribute is an error" {
+	expand_like collide-lineage.exp - 0 collide-lineage.ndjson
+	expand_like - collide-lineage.err 1 -l tableName collide-lineage.ndjson
+	expand_like collide-lineage-ok.exp - 0 \
+	    -l tableName=source_table,SequenceNumber collide-lineage.ndjson
+}
+
+@test "ddb-expand: a lineage field missing or not a string is an error" {
+	expand_like lineage-bad.exp lineage-bad.err 1 \
+	    -l eventID,SequenceNumber,tableName lineage-bad.ndjson
+}
+
+@test "ddb-expand: every bad record is named, the good ones still written" {
+	expand_like bad.exp bad.err 1 bad.ndjson
+}
+
+@test "ddb-expand: -s stops at the first bad record" {
+	expand_like - bad-stop.err 1 -s bad.ndjson
+	expand_like - bad-stop.err 1 --stop bad.ndjson insert-remove.ndjson
+}
+
+@test "ddb-expand: a bad record writes none of its rows" {
+	# the MODIFY's old image is fine, its new image is not
+	cd "$F"
+	run --separate-stderr ddb-expand - <<-'EOF'
+	{"eventID":"m","eventName":"MODIFY","dynamodb":{"ApproximateCreationDateTime":1,"OldImage":{"id":"1"},"NewImage":{"id":"1","created_at":2}}}
+	EOF
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = 'ddb-expand: <stdin>:1: eventID m: dynamodb.NewImage: attribute "created_at" is named like an added column (rename the column with -C)' ]
+}
+
+@test "ddb-expand: a Lambda event instead of a record gets a hint" {
+	run --separate-stderr ddb-expand "$BATS_TEST_DIRNAME/fixtures/seed-sample.json"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "ddb-expand: $BATS_TEST_DIRNAME/fixtures/seed-sample.json:1: missing eventName (an event, not a record: run ddb-flatten first)" ]
+}
+
+@test "ddb-expand: truncated input is an error after the rows before it" {
+	expand_like truncated.exp truncated.err 1 truncated.ndjson
+}
+
+@test "ddb-expand: empty input, no output" {
+	run --separate-stderr ddb-expand /dev/null
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+}
+
+@test "ddb-expand: --help on stdout, status 0" {
+	run --separate-stderr ddb-expand --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "usage: ddb-expand "* ]]
+	[[ "$output" == *"--insert-first"* ]]
+	[ -z "$stderr" ]
+	run ddb-expand -h
+	[ "$status" -eq 0 ]
+}
+
+@test "ddb-expand: --version" {
+	run --separate-stderr ddb-expand --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "ddb-expand "[0-9]* ]]
+	run ddb-expand -V
+	[ "$status" -eq 0 ]
+}
+
+@test "ddb-expand: a bad option is a usage error, status 2" {
+	run --separate-stderr ddb-expand -x "$F/seed.ndjson"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"usage: ddb-expand "* ]]
+	run --separate-stderr ddb-expand --event-type-column
+	[ "$status" -eq 2 ]
+}
+
+@test "ddb-expand: bad -l, -E, -C values are usage errors" {
+	run --separate-stderr ddb-expand -l eventId "$F/seed.ndjson"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: unknown field "eventId" (eventID, SequenceNumber, tableName)' ]
+	run --separate-stderr ddb-expand -l eventID,,tableName "$F/seed.ndjson"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: unknown field "" (eventID, SequenceNumber, tableName)' ]
+	run --separate-stderr ddb-expand -l eventID,eventID=e2 "$F/seed.ndjson"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: eventID given twice' ]
+	run --separate-stderr ddb-expand -E created_at "$F/seed.ndjson"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: two added columns named "created_at"' ]
+	run --separate-stderr ddb-expand -l tableName=EventType "$F/seed.ndjson"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: two added columns named "EventType"' ]
+	run --separate-stderr ddb-expand -C '' "$F/seed.ndjson"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: an added column needs a name' ]
+	run --separate-stderr ddb-expand -l eventID= "$F/seed.ndjson"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: an added column needs a name' ]
+}
+
+@test "ddb-expand: a missing file is status 3, the other files still read" {
+	cd "$F"
+	run --separate-stderr ddb-expand no-such-file.ndjson seed.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = "$(cat seed.exp)" ]
+	[ "$stderr" = "ddb-expand: no-such-file.ndjson: No such file or directory" ]
+}
+
+@test "ddb-expand: a read error is status 3" {
+	run --separate-stderr ddb-expand "$F"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "ddb-expand: $F:1: read error: Is a directory" ]
+}
+
+@test "ddb-expand: a write error (full disk) is status 3" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	run --separate-stderr sh -c 'ddb-expand "$1" > /dev/full' sh "$F/seed.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "ddb-expand: stdout: No space left on device" ]
+}
+
+@test "ddb-expand: ddb-flatten's output of the seed sample gives the same rows" {
+	command -v ddb-flatten > /dev/null || skip "ddb-flatten not built"
+	run --separate-stderr sh -c 'ddb-flatten "$1" | ddb-expand' sh \
+	    "$BATS_TEST_DIRNAME/fixtures/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$F/seed.exp")" ]
+}
