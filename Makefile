@@ -20,7 +20,12 @@ all: $(BIN)
 $(O)/bin/ddb-flatten: $(O)/ddb-flatten/ddb-flatten.o $(COMMON)
 $(O)/bin/ddb-expand: $(O)/ddb-expand/ddb-expand.o $(COMMON)
 $(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(COMMON)
-$(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/sigv4.o $(COMMON)
+$(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/sigv4.o $(O)/s3-put/creds.o \
+	$(O)/s3-put/http.o $(COMMON)
+
+# unit test of the SigV4 signer, run by tests/s3-put.bats
+$(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/s3-put/sigv4.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcrypto)
 
 $(BIN):
 	@mkdir -p $(@D)
@@ -35,7 +40,7 @@ $(O)/%.o: %.c
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 # the bats suite runs the tools from $(O)/bin
-check: all lint
+check: all lint $(O)/tests/sigv4-test
 	PATH="$(abspath $(O))/bin:$(CURDIR)/scripts:$$PATH" bats tests
 
 lint:

@@ -1,0 +1,393 @@
+/* creds.c: settings and credentials, found where the AWS CLI finds them */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "s3put.h"
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * key's value in [section] of an INI file like ~/.aws/config.
+ * Indented lines belong to a nested block (s3 = ...) and are skipped.
+ * *found is set if the section exists.
+ */
+static char *
+ini_get(const char *path, const char *section, const char *key, int *found)
+{
+	char line[4096], *val = NULL;
+	int in = 0;
+	FILE *fp;
+
+	if (path == NULL || (fp = fopen(path, "r")) == NULL)
+		return NULL;
+	while (fgets(line, sizeof line, fp)) {
+		char *s = trim(line), *eq;
+
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *e = strchr(s, ']');
+			if (e) {
+				*e = '\0';
+				in = strcmp(trim(s + 1), section) == 0;
+				if (in && found)
+					*found = 1;
+			}
+			continue;
+		}
+		if (!in || isspace((unsigned char)line[0]))
+			continue;
+		if ((eq = strchr(s, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		if (strcmp(trim(s), key) == 0) {
+			free(val);
+			val = xstrdup(trim(eq + 1));
+		}
+	}
+	fclose(fp);
+	return val;
+}
+
+static char *
+home_file(const char *env, const char *rel)
+{
+	const char *p = getenv(env), *home;
+
+	if (p && *p)
+		return xstrdup(p);
+	if ((home = getenv("HOME")) == NULL)
+		return NULL;
+	return xasprintf("%s/%s", home, rel);
+}
+
+/* a setting of the profile: the credentials file first, then config */
+char *
+conf_get(const char *profile, const char *key, int *found)
+{
+	char *cred = home_file("AWS_SHARED_CREDENTIALS_FILE",
+	    ".aws/credentials");
+	char *conf = home_file("AWS_CONFIG_FILE", ".aws/config");
+	char *sect = strcmp(profile, "default") == 0 ? xstrdup("default") :
+	    xasprintf("profile %s", profile);
+	char *v = ini_get(cred, profile, key, found);
+
+	if (v == NULL)
+		v = ini_get(conf, sect, key, found);
+	free(cred);
+	free(conf);
+	free(sect);
+	return v;
+}
+
+void
+creds_free(struct creds *c)
+{
+	if (c->secret)
+		memset(c->secret, 0, strlen(c->secret));
+	free(c->akid);
+	free(c->secret);
+	free(c->token);
+	memset(c, 0, sizeof *c);
+}
+
+/* the AccessKeyId/SecretAccessKey/Token JSON both metadata services send */
+static int
+creds_from_json(const char *body, struct creds *c, const char *source)
+{
+	json_object *o = json_tokener_parse(body ? body : ""), *v;
+	int ok = 0;
+
+	if (o && json_object_is_type(o, json_type_object) &&
+	    json_object_object_get_ex(o, "AccessKeyId", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		c->akid = xstrdup(json_object_get_string(v));
+		if (json_object_object_get_ex(o, "SecretAccessKey", &v) &&
+		    json_object_is_type(v, json_type_string)) {
+			c->secret = xstrdup(json_object_get_string(v));
+			ok = 1;
+		}
+		if (json_object_object_get_ex(o, "Token", &v) &&
+		    json_object_is_type(v, json_type_string))
+			c->token = xstrdup(json_object_get_string(v));
+	}
+	json_object_put(o);
+	if (!ok) {
+		creds_free(c);
+		fprintf(stderr, "s3-put: %s: no credentials in the answer\n",
+		    source);
+		return S3_EXIT_PERM;
+	}
+	c->source = source;
+	return 0;
+}
+
+static int
+has_crlf(const char *s)
+{
+	return strpbrk(s, "\r\n") != NULL;
+}
+
+/* plain http only to loopback and the addresses ECS and EKS use */
+static int
+container_url_ok(const char *url)
+{
+	static const char *const hosts[] = {
+		"localhost", "[::1]", "169.254.170.2", "169.254.170.23",
+		"[fd00:ec2::23]", NULL
+	};
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int ok = 0;
+	size_t i;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		if (strcmp(scheme, "https") == 0)
+			ok = 1;
+		else if (strcmp(scheme, "http") == 0) {
+			ok = strncmp(host, "127.", 4) == 0;
+			for (i = 0; hosts[i]; i++)
+				ok |= strcmp(host, hosts[i]) == 0;
+		}
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+static char *
+read_token_file(const char *path)
+{
+	char buf[8192];
+	size_t n;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL) {
+		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return xstrdup(trim(buf));
+}
+
+/* a metadata call, tried twice; 0, or an exit status */
+static int
+fetch(struct http *h, struct hreq *q, struct resp *r, const char *what)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (http_do(h, q, r) == CURLE_OK && r->status == 200)
+			return 0;
+		if (r->cc == CURLE_OK && r->status >= 400 && r->status < 500)
+			break;
+	}
+	if (r->cc != CURLE_OK)
+		fprintf(stderr, "s3-put: %s: %s\n", what, r->err);
+	else
+		fprintf(stderr, "s3-put: %s: HTTP %ld\n", what, r->status);
+	return r->cc == CURLE_OK && r->status < 500 ? S3_EXIT_PERM :
+	    S3_EXIT_TEMP;
+}
+
+static int
+creds_container(struct http *h, struct creds *c)
+{
+	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *tokfile = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	const char *tokenv = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+	struct curl_slist *l = NULL;
+	struct resp r = { 0 };
+	struct hreq q = { 0 };
+	char *url, *tok = NULL;
+	int rc;
+
+	if (rel && *rel)
+		url = xasprintf("http://169.254.170.2%s", rel);
+	else
+		url = xstrdup(full);
+	if (!container_url_ok(url)) {
+		fprintf(stderr, "s3-put: %s: container credentials need https "
+		    "or a loopback or ECS/EKS address\n", url);
+		free(url);
+		return S3_EXIT_PERM;
+	}
+	if (tokfile && *tokfile) {
+		if ((tok = read_token_file(tokfile)) == NULL) {
+			free(url);
+			return S3_EXIT_IO;
+		}
+	} else if (tokenv && *tokenv) {
+		tok = xstrdup(tokenv);
+	}
+	if (tok) {
+		char *hdr;
+		if (has_crlf(tok)) {
+			fprintf(stderr, "s3-put: container authorization "
+			    "token holds a line break\n");
+			free(tok);
+			free(url);
+			return S3_EXIT_PERM;
+		}
+		hdr = xasprintf("Authorization: %s", tok);
+		l = curl_slist_append(l, hdr);
+		memset(hdr, 0, strlen(hdr));
+		free(hdr);
+		memset(tok, 0, strlen(tok));
+		free(tok);
+	}
+	q.method = "GET";
+	q.url = url;
+	q.headers = l;
+	q.secret_body = 1;
+	q.connect_timeout = 2;
+	q.max_time = 5;
+	rc = fetch(h, &q, &r, "container credentials");
+	if (rc == 0)
+		rc = creds_from_json(r.body, c, "container credentials");
+	curl_slist_free_all(l);
+	resp_free(&r);
+	free(url);
+	return rc;
+}
+
+/* IMDSv2: a session token first, then the role, then its credentials */
+static int
+creds_imds(struct http *h, struct creds *c)
+{
+	const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	struct curl_slist *l = NULL;
+	struct resp r = { 0 };
+	struct hreq q = { 0 };
+	char *base, *url, *hdr, *role;
+	size_t n;
+	int rc;
+
+	base = xstrdup(ep && *ep ? ep : "http://169.254.169.254");
+	n = strlen(base);
+	while (n > 0 && base[n - 1] == '/')
+		base[--n] = '\0';
+	q.secret_body = 1;
+	q.connect_timeout = 1;
+	q.max_time = 2;
+
+	url = xasprintf("%s/latest/api/token", base);
+	l = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
+	q.method = "PUT";
+	q.url = url;
+	q.headers = l;
+	rc = fetch(h, &q, &r, "EC2 instance metadata");
+	curl_slist_free_all(l);
+	free(url);
+	if (rc != 0 || r.body == NULL || has_crlf(trim(r.body))) {
+		resp_free(&r);
+		free(base);
+		return rc ? rc : S3_EXIT_PERM;
+	}
+	hdr = xasprintf("X-aws-ec2-metadata-token: %s", trim(r.body));
+	l = curl_slist_append(NULL, hdr);
+	memset(hdr, 0, strlen(hdr));
+	free(hdr);
+
+	url = xasprintf("%s/latest/meta-data/iam/security-credentials/", base);
+	q.method = "GET";
+	q.url = url;
+	q.headers = l;
+	q.secret_body = 0;
+	rc = fetch(h, &q, &r, "EC2 instance metadata");
+	free(url);
+	if (rc == 0 && r.body) {
+		role = xstrdup(r.body);
+		role[strcspn(role, "\r\n")] = '\0';
+		url = xasprintf("%s/latest/meta-data/iam/security-credentials/%s",
+		    base, trim(role));
+		free(role);
+		q.url = url;
+		q.secret_body = 1;
+		rc = fetch(h, &q, &r, "EC2 instance metadata");
+		free(url);
+		if (rc == 0)
+			rc = creds_from_json(r.body, c, "EC2 instance metadata");
+	}
+	curl_slist_free_all(l);
+	resp_free(&r);
+	free(base);
+	return rc;
+}
+
+static int
+is_true(const char *s)
+{
+	return s && strcasecmp(s, "true") == 0;
+}
+
+/*
+ * The chain: environment, profile (credentials, then config), container
+ * endpoint, EC2 instance metadata.  0, or the exit status to leave with.
+ */
+int
+creds_find(struct http *h, const char *profile, int explicit_profile,
+    struct creds *c)
+{
+	const char *id = getenv("AWS_ACCESS_KEY_ID");
+	const char *sec = getenv("AWS_SECRET_ACCESS_KEY");
+	const char *tok = getenv("AWS_SESSION_TOKEN");
+	int found = 0;
+
+	memset(c, 0, sizeof *c);
+	if (explicit_profile != 1 && id && *id && sec && *sec) {
+		c->akid = xstrdup(id);
+		c->secret = xstrdup(sec);
+		if (tok && *tok)
+			c->token = xstrdup(tok);
+		c->source = "environment";
+		return 0;
+	}
+	c->akid = conf_get(profile, "aws_access_key_id", &found);
+	c->secret = conf_get(profile, "aws_secret_access_key", &found);
+	if (c->akid && c->secret) {
+		c->token = conf_get(profile, "aws_session_token", &found);
+		c->source = "profile";
+		return 0;
+	}
+	creds_free(c);
+	if (explicit_profile && !found) {
+		fprintf(stderr, "s3-put: profile %s not found\n", profile);
+		return S3_EXIT_PERM;
+	}
+	if ((getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
+	    *getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) ||
+	    (getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") &&
+	    *getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")))
+		return creds_container(h, c);
+	if (!is_true(getenv("AWS_EC2_METADATA_DISABLED"))) {
+		int rc = creds_imds(h, c);
+		if (rc == 0 || getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"))
+			return rc;
+	}
+	fprintf(stderr, "s3-put: no credentials found (environment, profile "
+	    "%s, container, instance metadata)\n", profile);
+	return S3_EXIT_PERM;
+}

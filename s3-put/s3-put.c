@@ -1,0 +1,1011 @@
+/* s3-put: upload one body from standard input to one S3 object */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "ddb.h"
+#include "s3put.h"
+#include "sigv4.h"
+
+#define MIB (1024L * 1024)
+#define MAX_PARTS 10000
+#define MAX_META 32
+
+static int Eflag, jflag, zflag, vflag, Iflag;
+static const char *fflag, *kflag, *pflag, *rflag, *eflag, *Aflag, *Bflag;
+static const char *cflag, *sflag, *Sflag, *lflag;
+static const char *mflag[MAX_META];
+static int nmeta;
+static long Pflag = 8 * MIB;
+
+/* the body as it is read: from a stream, teed into the kept copy */
+struct body {
+	FILE *in;
+	const char *name;
+	pid_t gzip;		/* the gzip child feeding in, or 0 */
+	int tee;		/* kept copy being written, or -1 */
+	char *keep, *side;	/* kept copy and its .uri sidecar */
+	off_t size;
+};
+
+static _Noreturn void
+usage(FILE *fp, int status)
+{
+	fputs("usage: s3-put [-EIjvz] [-a attempts] [-A path|virtual] "
+	    "[-b secs] [-B ca-bundle]\n"
+	    "              [-c content-type] [-C secs] [-e endpoint-url] "
+	    "[-f file] [-k keep-dir]\n"
+	    "              [-l storage-class] [-m key=value] [-M secs] "
+	    "[-p profile] [-P part-size]\n"
+	    "              [-r region] [-s AES256|aws:kms] "
+	    "[-S kms-key-id] [-t secs] s3://bucket/key\n"
+	    "key placeholders: {timestamp} {date} {uuid} {sha256}\n", fp);
+	exit(status);
+}
+
+static void
+die_usage(const char *fmt, const char *arg)
+{
+	fputs("s3-put: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(stderr, S3_EXIT_USAGE);
+}
+
+static long
+num_arg(const char *s, long min, long max, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		die_usage("bad %s", what);
+	return v;
+}
+
+/* 8M, 16m, 5242880 ... */
+static long
+size_arg(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v <= 0)
+		die_usage("bad part size: %s", s);
+	switch (*end) {
+	case 'k': case 'K': v *= 1024; end++; break;
+	case 'm': case 'M': v *= MIB; end++; break;
+	case 'g': case 'G': v *= 1024 * MIB; end++; break;
+	}
+	if (*end || v < 5 * MIB || v > 5 * 1024 * MIB)
+		die_usage("part size %s is not between 5M and 5G", s);
+	return (long)v;
+}
+
+static int
+header_safe(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* key=value: a token for a key, printable ASCII for the value */
+static int
+meta_ok(const char *s)
+{
+	const char *eq = strchr(s, '=');
+	const char *p;
+
+	if (eq == NULL || eq == s || !header_safe(s))
+		return 0;
+	for (p = s; p < eq; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789-_.", *p))
+			return 0;
+	return 1;
+}
+
+/* the key with placeholders filled; NULL (after a message) if bad */
+static char *
+expand_key(const char *t, const char *sha, int *needs_sha)
+{
+	struct timespec ts;
+	struct tm tm;
+	char stamp[40], date[16], uuid[37], *out;
+	size_t cap = strlen(t) * 2 + 256, n = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+	snprintf(stamp + strlen(stamp), sizeof stamp - strlen(stamp),
+	    ".%06ldZ", ts.tv_nsec / 1000);
+	strftime(date, sizeof date, "%Y-%m-%d", &tm);
+	out = xmalloc(cap);
+	*needs_sha = 0;
+	while (*t) {
+		const char *v = NULL, *e;
+
+		if (*t != '{') {
+			out[n++] = *t++;
+			continue;
+		}
+		e = strchr(t, '}');
+		if (e == NULL)
+			e = t + strlen(t);
+		if (strncmp(t, "{timestamp}", 11) == 0)
+			v = stamp;
+		else if (strncmp(t, "{date}", 6) == 0)
+			v = date;
+		else if (strncmp(t, "{sha256}", 8) == 0) {
+			*needs_sha = 1;
+			v = sha ? sha : "";
+		} else if (strncmp(t, "{uuid}", 6) == 0) {
+			unsigned char b[16];
+			if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+				fprintf(stderr, "s3-put: getrandom: %s\n",
+				    strerror(errno));
+				exit(S3_EXIT_IO);
+			}
+			b[6] = (b[6] & 0x0f) | 0x40;
+			b[8] = (b[8] & 0x3f) | 0x80;
+			snprintf(uuid, sizeof uuid, "%02x%02x%02x%02x-%02x%02x-"
+			    "%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+			    b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+			    b[15]);
+			v = uuid;
+		}
+		if (v == NULL) {
+			fprintf(stderr, "s3-put: unknown key placeholder: "
+			    "%.*s\n", (int)(e - t + (*e == '}')), t);
+			free(out);
+			return NULL;
+		}
+		memcpy(out + n, v, strlen(v));
+		n += strlen(v);
+		t = e + 1;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* gzip -n as a child, reading fd, with no environment of ours */
+static FILE *
+spawn_gzip(int fd, pid_t *pid)
+{
+	static char *const argv[] = { "gzip", "-n", "-c", NULL };
+	static char *const envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+	int p[2];
+
+	if (pipe(p) == -1 || (*pid = fork()) == -1) {
+		fprintf(stderr, "s3-put: gzip: %s\n", strerror(errno));
+		return NULL;
+	}
+	if (*pid == 0) {
+		if (dup2(fd, 0) == -1 || dup2(p[1], 1) == -1)
+			_exit(126);
+		close(p[0]);
+		close(p[1]);
+		execve("/bin/gzip", argv, envp);
+		fprintf(stderr, "s3-put: /bin/gzip: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	return fdopen(p[0], "r");
+}
+
+/* up to n bytes of the body; fewer only at its end; -1 on error */
+static ssize_t
+body_read(struct body *b, char *buf, size_t n)
+{
+	size_t got = fread(buf, 1, n, b->in);
+
+	if (ferror(b->in)) {
+		fprintf(stderr, "s3-put: %s: %s\n", b->name, strerror(errno));
+		return -1;
+	}
+	if (got < n && b->gzip > 0) {
+		int st;
+		while (waitpid(b->gzip, &st, 0) == -1 && errno == EINTR)
+			;
+		b->gzip = 0;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "s3-put: gzip failed\n");
+			return -1;
+		}
+	}
+	if (got > 0 && b->tee >= 0 && write_all(b->tee, buf, got) == -1) {
+		fprintf(stderr, "s3-put: %s: %s\n", b->keep, strerror(errno));
+		return -1;
+	}
+	b->size += (off_t)got;
+	return (ssize_t)got;
+}
+
+static void
+digests(const char *p, size_t n, char sha[SIGV4_SHA256_HEX],
+    char md5[SIGV4_MD5_B64])
+{
+	unsigned char md[32];
+	unsigned int len = sizeof md;
+
+	sigv4_sha256_hex(p, n, sha);
+	EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
+	sigv4_base64(md, 16, md5);
+}
+
+/* test hook: flip a byte after hashing, so S3 must see a bad digest */
+static void
+corrupt(char *p, size_t n)
+{
+	const char *e = getenv("S3PUT_TEST_CORRUPT_BODY");
+
+	if (e && strcmp(e, "1") == 0 && n > 0)
+		p[n / 2] ^= 1;
+}
+
+static char *
+strip_quotes(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+		return strndup(s + 1, n - 2);
+	return xstrdup(s);
+}
+
+/* the object's headers: content type, encoding, encryption, metadata */
+static size_t
+object_headers(const char *key, char **h)
+{
+	const char *dot = strrchr(key, '.');
+	size_t n = 0;
+	int i;
+
+	if (cflag)
+		h[n++] = xasprintf("content-type:%s", cflag);
+	else if (dot && strcasecmp(dot, ".csv") == 0)
+		h[n++] = xstrdup("content-type:text/csv");
+	else
+		h[n++] = xstrdup("content-type:application/octet-stream");
+	if (zflag)
+		h[n++] = xstrdup("content-encoding:gzip");
+	if (sflag)
+		h[n++] = xasprintf("x-amz-server-side-encryption:%s", sflag);
+	if (Sflag)
+		h[n++] = xasprintf(
+		    "x-amz-server-side-encryption-aws-kms-key-id:%s", Sflag);
+	if (lflag)
+		h[n++] = xasprintf("x-amz-storage-class:%s", lflag);
+	for (i = 0; i < nmeta; i++) {
+		const char *eq = strchr(mflag[i], '=');
+		char *k = strndup(mflag[i], (size_t)(eq - mflag[i])), *c;
+		for (c = k; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+		h[n++] = xasprintf("x-amz-meta-%s:%s", k, eq + 1);
+		free(k);
+	}
+	return n;
+}
+
+struct result {
+	char *etag, *version_id;
+};
+
+static int
+put_single(struct s3 *s, const char *ekey, const char *what, char *buf,
+    size_t n, char **h, size_t nh, struct result *res)
+{
+	char sha[SIGV4_SHA256_HEX], md5[SIGV4_MD5_B64];
+	struct s3_call c = { 0 };
+	struct resp r = { 0 };
+	int rc;
+
+	digests(buf, n, sha, md5);
+	corrupt(buf, n);
+	c.method = "PUT";
+	c.key = ekey;
+	c.query = "";
+	c.headers = (const char *const *)h;
+	c.nheaders = nh;
+	c.body = buf;
+	c.len = n;
+	c.sha256 = sha;
+	c.md5 = md5;
+	c.what = what;
+	rc = s3_do(s, &c, &r);
+	corrupt(buf, n);
+	if (rc == 0) {
+		res->etag = strip_quotes(r.etag);
+		res->version_id = r.version_id ? xstrdup(r.version_id) : NULL;
+	}
+	resp_free(&r);
+	return rc;
+}
+
+static void
+abort_upload(struct s3 *s, const char *ekey, const char *id, const char *what)
+{
+	char *enc = sigv4_encode(id, strlen(id), 0);
+	char *q = xasprintf("uploadId=%s", enc);
+	char sha[SIGV4_SHA256_HEX];
+	struct s3_call c = { 0 };
+	struct resp r = { 0 };
+
+	sigv4_sha256_hex("", 0, sha);
+	c.method = "DELETE";
+	c.key = ekey;
+	c.query = q;
+	c.sha256 = sha;
+	c.what = what;
+	if (s3_do(s, &c, &r) == 0 && vflag)
+		fprintf(stderr, "s3-put: multipart upload %s aborted\n", id);
+	resp_free(&r);
+	free(enc);
+	free(q);
+}
+
+/* the body in parts: the first is in buf, the rest is read as we go */
+static int
+put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
+    char *buf, size_t n, char **h, size_t nh, struct result *res)
+{
+	char sha[SIGV4_SHA256_HEX], md5[SIGV4_MD5_B64], *id = NULL;
+	char *what = xasprintf("POST %s (create multipart upload)", uri);
+	char *etags[MAX_PARTS];
+	struct s3_call c = { 0 };
+	struct resp r = { 0 };
+	size_t i, xlen = 0, xcap;
+	int nparts = 0, rc;
+	char *xml, *enc = NULL;
+
+	sigv4_sha256_hex("", 0, sha);
+	c.method = "POST";
+	c.key = ekey;
+	c.query = "uploads=";
+	c.headers = (const char *const *)h;
+	c.nheaders = nh;
+	c.sha256 = sha;
+	c.what = what;
+	rc = s3_do(s, &c, &r);
+	if (rc == 0 && (id = xml_value(r.body, "UploadId")) == NULL) {
+		fprintf(stderr, "s3-put: %s: no UploadId in the answer\n", what);
+		rc = S3_EXIT_PERM;
+	}
+	free(what);
+	resp_free(&r);
+	if (rc != 0)
+		return rc;
+	enc = sigv4_encode(id, strlen(id), 0);
+
+	while (n > 0) {
+		char *q;
+		ssize_t got;
+
+		if (nparts == MAX_PARTS) {
+			fprintf(stderr, "s3-put: %s: more than %d parts; "
+			    "use a larger --part-size\n", uri, MAX_PARTS);
+			rc = S3_EXIT_PERM;
+			break;
+		}
+		digests(buf, n, sha, md5);
+		q = xasprintf("partNumber=%d&uploadId=%s", nparts + 1, enc);
+		what = xasprintf("PUT %s (part %d)", uri, nparts + 1);
+		c = (struct s3_call){ 0 };
+		c.method = "PUT";
+		c.key = ekey;
+		c.query = q;
+		c.body = buf;
+		c.len = n;
+		c.sha256 = sha;
+		c.md5 = md5;
+		c.what = what;
+		corrupt(buf, n);
+		rc = s3_do(s, &c, &r);
+		corrupt(buf, n);
+		if (rc == 0 && r.etag == NULL) {
+			fprintf(stderr, "s3-put: %s: no ETag\n", what);
+			rc = S3_EXIT_PERM;
+		}
+		if (rc == 0)
+			etags[nparts++] = xstrdup(r.etag);
+		resp_free(&r);
+		free(q);
+		free(what);
+		if (rc != 0)
+			break;
+		if ((got = body_read(b, buf, (size_t)Pflag)) < 0) {
+			rc = S3_EXIT_IO;
+			break;
+		}
+		n = (size_t)got;
+	}
+
+	if (rc == 0) {
+		xcap = 64 + (size_t)nparts * 128;
+		xml = xmalloc(xcap);
+		xlen = (size_t)snprintf(xml, xcap, "<CompleteMultipartUpload>");
+		for (i = 0; i < (size_t)nparts; i++)
+			xlen += (size_t)snprintf(xml + xlen, xcap - xlen,
+			    "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag>"
+			    "</Part>", i + 1, etags[i]);
+		xlen += (size_t)snprintf(xml + xlen, xcap - xlen,
+		    "</CompleteMultipartUpload>");
+		digests(xml, xlen, sha, md5);
+		what = xasprintf("POST %s (complete multipart upload)", uri);
+		c = (struct s3_call){ 0 };
+		c.method = "POST";
+		c.key = ekey;
+		c.query = xasprintf("uploadId=%s", enc);
+		c.body = xml;
+		c.len = xlen;
+		c.sha256 = sha;
+		c.md5 = md5;
+		c.xml_error_in_200 = 1;
+		c.what = what;
+		rc = s3_do(s, &c, &r);
+		if (rc == 0) {
+			char *et = xml_value(r.body, "ETag");
+			res->etag = strip_quotes(et);
+			res->version_id = r.version_id ?
+			    xstrdup(r.version_id) : NULL;
+			free(et);
+		}
+		resp_free(&r);
+		free((char *)c.query);
+		free(what);
+		free(xml);
+	}
+	if (rc != 0) {
+		what = xasprintf("DELETE %s (abort multipart upload)", uri);
+		abort_upload(s, ekey, id, what);
+		free(what);
+	}
+	for (i = 0; i < (size_t)nparts; i++)
+		free(etags[i]);
+	free(enc);
+	free(id);
+	return rc;
+}
+
+/* where requests go: endpoint, Host header, path prefix */
+static int
+resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
+{
+	const char *ep = eflag;
+	char *conf = NULL, *scheme = NULL, *host = NULL, *port = NULL;
+	char *path = NULL, *hostport;
+	int virt, rc = 0;
+	CURLU *u;
+
+	if (ep == NULL && (ep = getenv("AWS_ENDPOINT_URL_S3")) && !*ep)
+		ep = NULL;
+	if (ep == NULL && (ep = getenv("AWS_ENDPOINT_URL")) && !*ep)
+		ep = NULL;
+	if (ep == NULL)
+		ep = conf = conf_get(profile, "endpoint_url", NULL);
+	if (ep == NULL) {
+		/* AWS: virtual-hosted, unless a dotted name breaks TLS */
+		virt = Aflag ? strcmp(Aflag, "virtual") == 0 :
+		    strchr(bucket, '.') == NULL;
+		s->base = virt ?
+		    xasprintf("https://%s.s3.%s.amazonaws.com", bucket,
+		    s->region) : xasprintf("https://s3.%s.amazonaws.com",
+		    s->region);
+		s->host = xstrdup(s->base + 8);
+		s->prefix = virt ? xstrdup("") : xasprintf("/%s", bucket);
+		return 0;
+	}
+	u = curl_url();
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, ep, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+		fprintf(stderr, "s3-put: bad endpoint URL: %s\n", ep);
+		rc = S3_EXIT_USAGE;
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	curl_url_get(u, CURLUPART_PATH, &path, 0);
+	if (path) {
+		size_t n = strlen(path);
+		while (n > 0 && path[n - 1] == '/')
+			path[--n] = '\0';
+	}
+	virt = Aflag && strcmp(Aflag, "virtual") == 0;
+	hostport = port ? xasprintf("%s%s%s:%s", virt ? bucket : "",
+	    virt ? "." : "", host, port) : xasprintf("%s%s%s",
+	    virt ? bucket : "", virt ? "." : "", host);
+	s->base = xasprintf("%s://%s", scheme, hostport);
+	s->host = hostport;
+	s->prefix = virt ? xstrdup(path ? path : "") :
+	    xasprintf("%s/%s", path ? path : "", bucket);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+	free(conf);
+	return rc;
+}
+
+static char *
+setting(const char *opt, const char *env1, const char *env2,
+    const char *profile, const char *key)
+{
+	const char *v = opt;
+
+	if (v == NULL && env1 && (v = getenv(env1)) && !*v)
+		v = NULL;
+	if (v == NULL && env2 && (v = getenv(env2)) && !*v)
+		v = NULL;
+	return v ? xstrdup(v) : conf_get(profile, key, NULL);
+}
+
+/* a failed upload leaves the body, and the URI it was for, on disk */
+static void
+keep_body(struct body *b, char *buf, int rc)
+{
+	ssize_t n;
+
+	if (b->keep == NULL) {
+		fprintf(stderr, "s3-put: the body was not kept "
+		    "(no --keep-dir)\n");
+		return;
+	}
+	if (b->tee >= 0) {
+		while (rc != S3_EXIT_IO &&
+		    (n = body_read(b, buf, (size_t)Pflag)) > 0)
+			;
+		if (fsync(b->tee) == -1 || close(b->tee) == -1)
+			fprintf(stderr, "s3-put: %s: %s\n", b->keep,
+			    strerror(errno));
+		b->tee = -1;
+	}
+	fprintf(stderr, "s3-put: body kept in %s (URI in %s)\n", b->keep,
+	    b->side);
+}
+
+static int
+open_keep(struct body *b, const char *dir)
+{
+	char *path = xasprintf("%s/s3-put.XXXXXX", dir);
+
+	if ((b->tee = mkstemp(path)) == -1) {
+		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	b->keep = path;
+	b->side = xasprintf("%s.uri", path);
+	return 0;
+}
+
+static int
+write_sidecar(struct body *b, const char *uri)
+{
+	int fd = open(b->side, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd == -1 || write_all(fd, uri, strlen(uri)) == -1 ||
+	    write_all(fd, "\n", 1) == -1 || close(fd) == -1) {
+		fprintf(stderr, "s3-put: %s: %s\n", b->side, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* read the whole body into fd while hashing it, for {sha256} */
+static int
+spool(struct body *b, int fd, char *buf, char sha[SIGV4_SHA256_HEX])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[32];
+	ssize_t n;
+	int tee = b->tee;
+
+	b->tee = -1;
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	while ((n = body_read(b, buf, (size_t)Pflag)) > 0) {
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		if (write_all(fd, buf, (size_t)n) == -1) {
+			fprintf(stderr, "s3-put: spool file: %s\n",
+			    strerror(errno));
+			n = -1;
+			break;
+		}
+	}
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	sigv4_hex(md, 32, sha);
+	b->tee = tee;
+	if (n < 0)
+		return -1;
+	if (b->in != stdin)
+		fclose(b->in);
+	if (lseek(fd, 0, SEEK_SET) == -1 || (b->in = fdopen(fd, "r")) == NULL) {
+		fprintf(stderr, "s3-put: spool file: %s\n", strerror(errno));
+		return -1;
+	}
+	b->size = 0;
+	return 0;
+}
+
+static int
+run(const char *target, struct http *h, char *buf)
+{
+	struct body b = { stdin, "<stdin>", 0, -1, NULL, NULL, 0 };
+	struct result res = { 0 };
+	struct creds cr = { 0 };
+	struct s3 s = { 0 };
+	const char *kt, *profile, *keepdir = kflag;
+	char *bucket = NULL, *key = NULL, *ekey = NULL, *uri = NULL;
+	char *region = NULL, *what = NULL, *h_obj[MAX_META + 8];
+	char sha[SIGV4_SHA256_HEX] = "";
+	size_t nh = 0, i;
+	int needs_sha, rc = 0, pmode = 0;
+	ssize_t n;
+
+	if (strncmp(target, "s3://", 5) != 0 ||
+	    (kt = strchr(target + 5, '/')) == NULL || kt == target + 5 ||
+	    kt[1] == '\0')
+		die_usage("not an s3://bucket/key URI: %s", target);
+	bucket = strndup(target + 5, (size_t)(kt - target - 5));
+	kt++;
+	if (bucket == NULL)
+		return S3_EXIT_IO;
+	for (i = 0; bucket[i]; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", bucket[i]))
+			die_usage("bad bucket name: %s", bucket);
+	if ((key = expand_key(kt, NULL, &needs_sha)) == NULL)
+		usage(stderr, S3_EXIT_USAGE);
+	free(key);
+	key = NULL;
+
+	if (keepdir == NULL && (keepdir = getenv("S3PUT_KEEP_DIR")) && !*keepdir)
+		keepdir = NULL;
+	if (fflag && strcmp(fflag, "-") != 0) {
+		if ((b.in = fopen(fflag, "rb")) == NULL) {
+			fprintf(stderr, "s3-put: %s: %s\n", fflag,
+			    strerror(errno));
+			rc = S3_EXIT_IO;
+			goto out;
+		}
+		b.name = fflag;
+	}
+	if (zflag) {
+		FILE *z = spawn_gzip(fileno(b.in), &b.gzip);
+		if (z == NULL) {
+			rc = S3_EXIT_IO;
+			goto out;
+		}
+		if (b.in != stdin)
+			fclose(b.in);
+		b.in = z;
+	}
+	if (keepdir && open_keep(&b, keepdir) == -1) {
+		rc = S3_EXIT_IO;
+		goto out;
+	}
+
+	/* {sha256} needs the whole body first: spool it to disk */
+	if (needs_sha) {
+		int fd = b.tee;
+		if (fd >= 0) {
+			b.tee = -1;
+		} else {
+			char tmpl[PATH_MAX];
+			const char *td = getenv("TMPDIR");
+			snprintf(tmpl, sizeof tmpl, "%s/s3-put.XXXXXX",
+			    td && *td ? td : "/tmp");
+			if ((fd = mkstemp(tmpl)) == -1) {
+				fprintf(stderr, "s3-put: %s: %s\n", tmpl,
+				    strerror(errno));
+				rc = S3_EXIT_IO;
+				goto out;
+			}
+			unlink(tmpl);
+		}
+		if (spool(&b, fd, buf, sha) == -1) {
+			rc = S3_EXIT_IO;
+			goto out;
+		}
+	}
+	if ((key = expand_key(kt, sha, &needs_sha)) == NULL) {
+		rc = S3_EXIT_USAGE;
+		goto out;
+	}
+	if (strlen(key) > 1024) {
+		fprintf(stderr, "s3-put: key longer than 1024 bytes\n");
+		rc = S3_EXIT_USAGE;
+		goto out;
+	}
+	uri = xasprintf("s3://%s/%s", bucket, key);
+	ekey = sigv4_encode(key, strlen(key), 1);
+	if (b.side && write_sidecar(&b, uri) == -1) {
+		rc = S3_EXIT_IO;
+		goto out;
+	}
+
+	if ((n = body_read(&b, buf, (size_t)Pflag)) < 0) {
+		rc = S3_EXIT_IO;
+		goto out;
+	}
+	if (n == 0 && !Eflag) {
+		fprintf(stderr, "s3-put: empty body: nothing uploaded to %s\n",
+		    uri);
+		goto out;
+	}
+	if (n == Pflag) {
+		int c = getc(b.in);
+		if (c != EOF)
+			pmode = ungetc(c, b.in) != EOF;
+		else if (ferror(b.in)) {
+			fprintf(stderr, "s3-put: %s: %s\n", b.name,
+			    strerror(errno));
+			rc = S3_EXIT_IO;
+			goto out;
+		}
+	}
+
+	profile = pflag ? pflag : getenv("AWS_PROFILE");
+	if (profile == NULL || *profile == '\0')
+		profile = "default";
+	region = setting(rflag, "AWS_REGION", "AWS_DEFAULT_REGION", profile,
+	    "region");
+	s.region = region ? region : "us-east-1";
+	if (Bflag == NULL && (Bflag = getenv("AWS_CA_BUNDLE")) && !*Bflag)
+		Bflag = NULL;
+	h->ca_bundle = Bflag;
+	if ((rc = resolve_endpoint(&s, bucket, profile)) != 0)
+		goto fail;
+	if ((rc = creds_find(h, profile, pflag ? 1 :
+	    getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? 2 : 0, &cr)))
+		goto fail;
+	if (vflag)
+		fprintf(stderr, "s3-put: credentials from %s; region %s; "
+		    "endpoint %s%s\n", cr.source, s.region, s.base, s.prefix);
+	s.h = h;
+	s.c = &cr;
+
+	nh = object_headers(key, h_obj);
+	if (pmode) {
+		rc = put_multipart(&s, &b, ekey, uri, buf, (size_t)n, h_obj, nh,
+		    &res);
+	} else {
+		what = xasprintf("PUT %s", uri);
+		rc = put_single(&s, ekey, what, buf, (size_t)n, h_obj, nh,
+		    &res);
+	}
+fail:
+	if (rc != 0) {
+		keep_body(&b, buf, rc);
+		if (b.keep) {
+			free(b.keep);
+			b.keep = NULL;
+		}
+		goto out;
+	}
+	if (jflag) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "bucket",
+		    json_object_new_string(bucket));
+		json_object_object_add(o, "key", json_object_new_string(key));
+		json_object_object_add(o, "size",
+		    json_object_new_int64((int64_t)b.size));
+		json_object_object_add(o, "etag",
+		    json_object_new_string(res.etag ? res.etag : ""));
+		if (res.version_id)
+			json_object_object_add(o, "version_id",
+			    json_object_new_string(res.version_id));
+		puts(json_object_to_json_string_ext(o, DDB_JSON_FLAGS));
+		json_object_put(o);
+	} else {
+		puts(uri);
+	}
+out:
+	if (b.keep) {
+		/* uploaded, empty, or never started: the copy is not needed */
+		unlink(b.keep);
+		unlink(b.side);
+		free(b.keep);
+	}
+	if (b.tee >= 0)
+		close(b.tee);
+	if (b.gzip > 0) {
+		kill(b.gzip, SIGTERM);
+		waitpid(b.gzip, NULL, 0);
+	}
+	if (b.in && b.in != stdin)
+		fclose(b.in);
+	for (i = 0; i < nh; i++)
+		free(h_obj[i]);
+	creds_free(&cr);
+	free(b.side);
+	free(s.base);
+	free(s.host);
+	free(s.prefix);
+	free(res.etag);
+	free(res.version_id);
+	free(region);
+	free(what);
+	free(uri);
+	free(ekey);
+	free(key);
+	free(bucket);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "max-attempts", required_argument, NULL, 'a' },
+		{ "addressing", required_argument, NULL, 'A' },
+		{ "backoff", required_argument, NULL, 'b' },
+		{ "ca-bundle", required_argument, NULL, 'B' },
+		{ "content-type", required_argument, NULL, 'c' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
+		{ "endpoint-url", required_argument, NULL, 'e' },
+		{ "allow-empty", no_argument, NULL, 'E' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "no-verify-ssl", no_argument, NULL, 'I' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "keep-dir", required_argument, NULL, 'k' },
+		{ "storage-class", required_argument, NULL, 'l' },
+		{ "metadata", required_argument, NULL, 'm' },
+		{ "max-time", required_argument, NULL, 'M' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "part-size", required_argument, NULL, 'P' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "sse", required_argument, NULL, 's' },
+		{ "sse-kms-key-id", required_argument, NULL, 'S' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "gzip", no_argument, NULL, 'z' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct http h = { 0 };
+	char *buf, *end;
+	int c, rc;
+
+	h.connect_timeout = 10;
+	h.stall_timeout = 60;
+	h.max_attempts = 5;
+	h.backoff = 0.25;
+	while ((c = getopt_long(argc, argv,
+	    "a:A:b:B:c:C:e:Ef:hIjk:l:m:M:p:P:r:s:S:t:vVz", longopts,
+	    NULL)) != -1)
+		switch (c) {
+		case 'a': h.max_attempts = (int)num_arg(optarg, 1, 100,
+		    "attempt count"); break;
+		case 'A':
+			if (strcmp(optarg, "path") && strcmp(optarg, "virtual"))
+				die_usage("addressing is path or virtual, "
+				    "not %s", optarg);
+			Aflag = optarg;
+			break;
+		case 'b':
+			errno = 0;
+			h.backoff = strtod(optarg, &end);
+			if (errno || end == optarg || *end || h.backoff < 0 ||
+			    h.backoff > 60)
+				die_usage("bad backoff: %s", optarg);
+			break;
+		case 'B': Bflag = optarg; break;
+		case 'c':
+			if (!header_safe(optarg))
+				die_usage("bad content type: %s", optarg);
+			cflag = optarg;
+			break;
+		case 'C': h.connect_timeout = num_arg(optarg, 1, 3600,
+		    "connect timeout"); break;
+		case 'e': eflag = optarg; break;
+		case 'E': Eflag = 1; break;
+		case 'f': fflag = optarg; break;
+		case 'h': usage(stdout, S3_EXIT_OK);
+		case 'I': Iflag = 1; break;
+		case 'j': jflag = 1; break;
+		case 'k': kflag = optarg; break;
+		case 'l':
+			if (!header_safe(optarg) || !*optarg)
+				die_usage("bad storage class: %s", optarg);
+			lflag = optarg;
+			break;
+		case 'm':
+			if (nmeta == MAX_META)
+				die_usage("more than 32 metadata items%s", "");
+			if (!meta_ok(optarg))
+				die_usage("bad metadata (want key=value, "
+				    "printable ASCII): %s", optarg);
+			mflag[nmeta++] = optarg;
+			break;
+		case 'M': h.max_time = num_arg(optarg, 0, 86400,
+		    "maximum time"); break;
+		case 'p': pflag = optarg; break;
+		case 'P': Pflag = size_arg(optarg); break;
+		case 'r': rflag = optarg; break;
+		case 's':
+			if (strcmp(optarg, "AES256") && strcmp(optarg, "aws:kms"))
+				die_usage("--sse is AES256 or aws:kms, not %s",
+				    optarg);
+			sflag = optarg;
+			break;
+		case 'S':
+			if (!header_safe(optarg))
+				die_usage("bad KMS key id: %s", optarg);
+			Sflag = optarg;
+			break;
+		case 't': h.stall_timeout = num_arg(optarg, 1, 86400,
+		    "timeout"); break;
+		case 'v': vflag = 1; break;
+		case 'V': ddb_print_version(); break;
+		case 'z': zflag = 1; break;
+		default: usage(stderr, S3_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage(stderr, S3_EXIT_USAGE);
+	if (Sflag && (sflag == NULL || strcmp(sflag, "aws:kms") != 0))
+		die_usage("--sse-kms-key-id needs --sse aws:kms%s", "");
+	h.verbose = vflag;
+	h.insecure = Iflag;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (h.curl = curl_easy_init()) == NULL) {
+		fputs("s3-put: cannot initialise libcurl\n", stderr);
+		return S3_EXIT_IO;
+	}
+	buf = xmalloc((size_t)Pflag);
+	rc = run(argv[0], &h, buf);
+	free(buf);
+	curl_easy_cleanup(h.curl);
+	curl_global_cleanup();
+	if (rc == 0)
+		ddb_close_stdout();
+	return rc;
+}

@@ -1,0 +1,94 @@
+/* s3put.h: what s3-put's files share */
+#ifndef S3PUT_H
+#define S3PUT_H
+
+#include <stddef.h>
+#include <curl/curl.h>
+
+/* exit statuses (EXIT STATUS in s3-put.1) */
+enum {
+	S3_EXIT_OK = 0,
+	S3_EXIT_PERM = 1,	/* refused: fix the request or configuration */
+	S3_EXIT_USAGE = 2,
+	S3_EXIT_IO = 3,		/* local I/O: reading the body, keeping it */
+	S3_EXIT_TEMP = 75	/* EX_TEMPFAIL: try again later */
+};
+
+#define S3_RESP_MAX (1 << 20)	/* response bodies kept, at most */
+
+struct http {
+	CURL *curl;
+	int verbose;
+	long connect_timeout;	/* seconds */
+	long stall_timeout;	/* abort a transfer idle this long */
+	long max_time;		/* a whole request, 0 for no limit */
+	int max_attempts;
+	double backoff;		/* first retry waits up to this, doubling */
+	const char *ca_bundle;
+	int insecure;
+};
+
+struct resp {
+	long status;
+	char *body;		/* NUL-terminated, at most S3_RESP_MAX */
+	size_t len;
+	char *etag, *version_id, *request_id;
+	CURLcode cc;
+	char err[CURL_ERROR_SIZE];
+};
+
+struct hreq {
+	const char *method;
+	const char *url;
+	struct curl_slist *headers;
+	const void *body;
+	size_t len;
+	int secret_body;	/* the response holds secrets: never log it */
+	long connect_timeout, max_time;	/* override the defaults if > 0 */
+};
+
+struct creds {
+	char *akid, *secret, *token;
+	const char *source;
+};
+
+struct s3 {
+	struct http *h;
+	struct creds *c;
+	const char *region;
+	char *base;		/* scheme://host[:port] for URLs */
+	char *host;		/* the Host header, signed */
+	char *prefix;		/* "/bucket" (path style) or "" (virtual) */
+};
+
+struct s3_call {
+	const char *method;
+	const char *key;	/* percent-encoded, no leading '/' */
+	const char *query;	/* canonical query string or "" */
+	const char *const *headers;	/* extra "name:value", all signed */
+	size_t nheaders;
+	const void *body;
+	size_t len;
+	const char *sha256;	/* hex digest of body */
+	const char *md5;	/* base64 Content-MD5 or NULL */
+	int xml_error_in_200;	/* CompleteMultipartUpload's quirk */
+	const char *what;	/* for messages: "PUT s3://b/k" */
+};
+
+/* http.c */
+void *xmalloc(size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void resp_free(struct resp *r);
+CURLcode http_do(struct http *h, const struct hreq *q, struct resp *r);
+int s3_do(struct s3 *s, const struct s3_call *c, struct resp *r);
+char *xml_value(const char *xml, const char *tag);
+void s3_report(const struct s3_call *c, const struct resp *r, int attempts);
+
+/* creds.c */
+char *conf_get(const char *profile, const char *key, int *found);
+int creds_find(struct http *h, const char *profile, int explicit_profile,
+    struct creds *c);
+void creds_free(struct creds *c);
+
+#endif
