@@ -315,18 +315,32 @@ show_name(json_object **tmp, const char *s)
 	return *tmp ? json_object_to_json_string_ext(*tmp, DDB_JSON_FLAGS) : s;
 }
 
+static size_t *pred, npred;	/* the ids of the last row's keys */
+
 /* render one row object into row.p; -1 bad (reported) */
 static int
 render_row(const char *name, long line, json_object *o)
 {
 	json_object *g = NULL, *tmp = NULL;
 	const char *s;
+	size_t i = 0;
 	long id;
 	int rc = 0;
 
 	row.n = 0;
 	json_object_object_foreach(o, k, v) {
-		id = find_name(k, cflag == NULL || xflag == X_DROP);
+		/* rows mostly repeat the keys of the row before */
+		if (i < npred && strcmp(nm.name[pred[i]], k) == 0)
+			id = (long)pred[i];
+		else if ((id = find_name(k, cflag == NULL || xflag == X_DROP)) >= 0) {
+			if (i >= npred) {
+				pred = xreallocarray(pred, i + 1, sizeof *pred);
+				while (npred <= i)
+					pred[npred++] = 0;
+			}
+			pred[i] = (size_t)id;
+		}
+		i++;
 		if (id >= 0 && (size_t)id < (cflag ? nfixed : nm.n)) {
 			if (add_value(name, line, (size_t)id, v) < 0)
 				rc = -1;
@@ -659,8 +673,8 @@ main(int argc, char *argv[])
 		write_header();
 		spool_replay();
 	}
+	ddb_close_stdout();
 	if (xflag == X_DROP)
 		report_drops();
-	ddb_close_stdout();
 	return status != 0 ? status : bad ? DDB_EXIT_DATA : DDB_EXIT_OK;
 }

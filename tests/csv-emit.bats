@@ -1,0 +1,300 @@
+#!/usr/bin/env bats
+# csv-emit: rows (wire format 2) to RFC 4180 CSV
+bats_require_minimum_version 1.5.0
+
+F="$BATS_TEST_DIRNAME/fixtures/csv-emit"
+
+# emit_like OUT STATUS ERR ARGS...: run csv-emit ARGS in $F; its stdout must
+# be the file OUT byte for byte ("-": empty), its stderr the text ERR
+emit_like() {
+	local out=$1 want=$2 errtext=$3 st=0 t=$BATS_TEST_TMPDIR
+	shift 3
+	cd "$F"
+	if [ "$out" != - ]; then
+		cat "$out" > "$t/exp"
+		out=$t/exp
+	fi
+	csv-emit "$@" > "$t/out" 2> "$t/err" || st=$?
+	if [ "$st" -ne "$want" ]; then
+		cat "$t/err"
+		echo "status $st, want $want"
+		return 1
+	fi
+	if [ "$out" = - ]; then
+		cmp /dev/null "$t/out"
+	else
+		diff -u "$out" "$t/out"
+		cmp "$out" "$t/out"
+	fi
+	if [ -z "$errtext" ]; then
+		diff -u /dev/null "$t/err"
+	else
+		diff -u <(printf '%s\n' "$errtext") "$t/err"
+	fi
+}
+
+@test "csv-emit: the seed's rows give exactly the SPEC's CSV" {
+	emit_like ../seed-sample.csv 0 "" seed-rows.ndjson
+}
+
+@test "csv-emit: rows on stdin, and - for stdin" {
+	cd "$F"
+	cmp ../seed-sample.csv <(csv-emit < seed-rows.ndjson)
+	cmp ../seed-sample.csv <(csv-emit - < seed-rows.ndjson)
+}
+
+@test "csv-emit: several files make one CSV with one header" {
+	cd "$F"
+	run -0 csv-emit seed-rows.ndjson - seed-rows.ndjson < seed-rows.ndjson
+	[ "$output" = "$(cat ../seed-sample.csv; tail -n 2 ../seed-sample.csv; tail -n 2 ../seed-sample.csv)" ]
+}
+
+@test "csv-emit: header is the union of keys, missing cells empty" {
+	emit_like union.csv 0 "" union.ndjson
+}
+
+@test "csv-emit: EventType and created_at last even when rows start with them or lack them" {
+	emit_like special-first.csv 0 "" special-first.ndjson
+}
+
+@test "csv-emit: quoting: delimiter, quote, CR, LF quoted; spaces, tabs, empty not" {
+	emit_like quoting.csv 0 "" quoting.ndjson
+}
+
+@test "csv-emit: --delimiter ';' quotes ';' and no longer ','" {
+	emit_like quoting-semi.csv 0 "" --delimiter ';' quoting.ndjson
+}
+
+@test "csv-emit: -d '\\t' and a literal TAB both give TSV, a TAB in a cell quoted" {
+	emit_like quoting-tab.csv 0 "" -d '\t' quoting.ndjson
+	emit_like quoting-tab.csv 0 "" -d "$(printf '\t')" quoting.ndjson
+}
+
+@test "csv-emit: header names are quoted like cells" {
+	emit_like odd-keys.csv 0 "" odd-keys.ndjson
+}
+
+@test "csv-emit: maps and lists as compact JSON, '/' unescaped, UTF-8, exact numbers" {
+	emit_like nested.csv 0 "" nested.ndjson
+}
+
+@test "csv-emit: numbers keep their exact text (38 digits, E+125, E-130, .0, -0)" {
+	emit_like numbers.csv 0 "" numbers.ndjson
+}
+
+@test "csv-emit: true/false as words, null as empty" {
+	emit_like bool-null.csv 0 "" bool-null.ndjson
+}
+
+@test "csv-emit: --null sets the text of null and missing cells" {
+	emit_like bool-null-n.csv 0 "" --null '\N' bool-null.ndjson
+	emit_like bool-null-n.csv 0 "" -n '\N' bool-null.ndjson
+}
+
+@test "csv-emit: --null text is quoted when it must be" {
+	cd "$F"
+	run -0 --separate-stderr csv-emit -n 'a,"b' -c t bool-null.ndjson -x drop
+	[ "${lines[1]}" = 'true,INSERT,"a,""b"' ]
+	[ "${lines[2]}" = 'false,"a,""b","a,""b"' ]
+}
+
+@test "csv-emit: a NUL byte in a string survives" {
+	emit_like nul.csv 0 "" nul.ndjson
+	cmp <(printf 'a,b,c,EventType,created_at\nx\0y,\0,"q""\0,",,\n') \
+		<(csv-emit "$F/nul.ndjson")
+	[ "$(csv-emit "$F/nul.ndjson" | od -An -c | tr -d '\n' | tr -s ' ')" = \
+		' a , b , c , E v e n t T y p e , c r e a t e d _ a t \n x \0 y , \0 , " q " " \0 , " , , \n' ]
+}
+
+@test "csv-emit: no rows in, no output at all, exit 0" {
+	emit_like - 0 "" empty.ndjson
+	emit_like - 0 "" blank.ndjson
+	emit_like - 0 "" -c a,b empty.ndjson
+	emit_like - 0 "" < /dev/null
+}
+
+@test "csv-emit: --no-header" {
+	cd "$F"
+	run -0 csv-emit --no-header seed-rows.ndjson
+	[ "$output" = "$(tail -n 2 ../seed-sample.csv)" ]
+	run -0 csv-emit -H -c fname,number,lname,id seed-rows.ndjson
+	[ "$output" = "$(tail -n 2 ../seed-sample.csv)" ]
+}
+
+@test "csv-emit: --columns gives the seed's CSV too" {
+	emit_like ../seed-sample.csv 0 "" --columns fname,number,lname,id seed-rows.ndjson
+	emit_like ../seed-sample.csv 0 "" -c fname,number,lname,id,EventType,created_at seed-rows.ndjson
+}
+
+@test "csv-emit: --columns keeps the list's order, adds EventType last when not named" {
+	emit_like <(head -n 3 "$F/columns-order.csv") 0 "" -c created_at,name,id \
+		<(head -n 1 "$F/extra.ndjson") <(sed -n 2p "$F/extra.ndjson" | jq -c 'del(.color)')
+	emit_like columns-order.csv 0 'csv-emit: dropped cells of attributes not in --columns: "color" 2, "size" 1, "tags" 1' \
+		-c created_at,name,id -x drop extra.ndjson
+}
+
+@test "csv-emit: --columns: a missing listed column is an empty cell" {
+	emit_like union.csv 0 "" -c id,name,email,zip union.ndjson
+}
+
+@test "csv-emit: --extra drop drops and counts per attribute on stderr" {
+	emit_like columns-drop.csv 0 'csv-emit: dropped cells of attributes not in --columns: "color" 2, "size" 1, "tags" 1' \
+		-c id,name --extra drop extra.ndjson
+}
+
+@test "csv-emit: --extra gather=NAME puts the others in one JSON column" {
+	emit_like columns-gather.csv 0 "" -c id,name --extra gather=rest extra.ndjson
+	emit_like columns-gather.csv 0 "" -c id,name -x gather=rest extra.ndjson
+}
+
+@test "csv-emit: --extra fail (default) names the attribute and line; rows before it written" {
+	emit_like <(head -n 2 "$F/columns-drop.csv") 1 \
+		'csv-emit: extra.ndjson:2: attribute "color" is not in --columns (see --extra)
+csv-emit: extra.ndjson:3: attribute "size" is not in --columns (see --extra)' \
+		-c id,name extra.ndjson
+	emit_like unknown-col.csv 1 \
+		'csv-emit: unknown-col.ndjson:3: attribute "x\"y" is not in --columns (see --extra)' \
+		-c id --extra fail unknown-col.ndjson
+}
+
+@test "csv-emit: -E and -C name the added columns" {
+	emit_like renamed.csv 0 "" -E op -C ts renamed.ndjson
+	emit_like renamed.csv 0 "" --event-type-column op --created-at-column ts renamed.ndjson
+	emit_like renamed.csv 0 "" -E op -C ts -c id,EventType renamed.ndjson
+}
+
+@test "csv-emit: invalid JSON: exit 1, message with line, no output at all" {
+	emit_like - 1 'csv-emit: bad-json.ndjson:2: invalid JSON: unexpected character' \
+		bad-json.ndjson
+}
+
+@test "csv-emit: a row that is not an object: exit 1, every one named, no output" {
+	emit_like - 1 'csv-emit: not-object.ndjson:2: a row must be a JSON object, not an array
+csv-emit: not-object.ndjson:3: a row must be a JSON object, not a string
+csv-emit: not-object.ndjson:4: a row must be a JSON object, not a number
+csv-emit: not-object.ndjson:5: invalid JSON: no value
+csv-emit: not-object.ndjson:6: a row must be a JSON object, not a boolean' \
+		not-object.ndjson
+}
+
+@test "csv-emit: bad input with --columns: good rows written, exit 1" {
+	emit_like <(printf 'id,EventType,created_at\n1,,\n7,,\n') 1 \
+		'csv-emit: not-object.ndjson:2: a row must be a JSON object, not an array
+csv-emit: not-object.ndjson:3: a row must be a JSON object, not a string
+csv-emit: not-object.ndjson:4: a row must be a JSON object, not a number
+csv-emit: not-object.ndjson:5: invalid JSON: no value
+csv-emit: not-object.ndjson:6: a row must be a JSON object, not a boolean' \
+		-c id not-object.ndjson
+}
+
+@test "csv-emit: truncated input: exit 1, no output" {
+	emit_like - 1 'csv-emit: truncated.ndjson:3: input ends inside the value that starts on line 2' \
+		truncated.ndjson
+}
+
+@test "csv-emit: duplicate key: exit 1, no output" {
+	emit_like - 1 'csv-emit: dup-key.ndjson:2: an object has a duplicate key' dup-key.ndjson
+}
+
+@test "csv-emit: a bad row in a later file still means no output" {
+	emit_like - 1 'csv-emit: bad-json.ndjson:2: invalid JSON: unexpected character' \
+		seed-rows.ndjson bad-json.ndjson
+}
+
+@test "csv-emit: a full disk is exit 3 with a message" {
+	cd "$F"
+	run --separate-stderr sh -c 'csv-emit seed-rows.ndjson > /dev/full'
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "csv-emit: stdout: No space left on device" ]
+	run --separate-stderr sh -c 'csv-emit -c id -x drop seed-rows.ndjson > /dev/full' 
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "csv-emit: stdout: No space left on device" ]
+}
+
+@test "csv-emit: a big input to /dev/full stops with exit 3" {
+	run --separate-stderr sh -c 'yes "{\"a\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}" | head -n 20000 | csv-emit -c a > /dev/full'
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "csv-emit: stdout: No space left on device" ]
+}
+
+@test "csv-emit: a temporary file that cannot be made is exit 3, no output" {
+	TMPDIR=$BATS_TEST_TMPDIR/none emit_like - 3 \
+		"csv-emit: temporary file in $BATS_TEST_TMPDIR/none: No such file or directory" \
+		seed-rows.ndjson
+}
+
+@test "csv-emit: the temporary file is in TMPDIR and gone at once" {
+	mkdir "$BATS_TEST_TMPDIR/spool"
+	cd "$F"
+	TMPDIR=$BATS_TEST_TMPDIR/spool run -0 csv-emit seed-rows.ndjson
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/spool")" ]
+}
+
+@test "csv-emit: missing file is exit 3, no output" {
+	emit_like - 3 'csv-emit: no-such-file: No such file or directory' \
+		seed-rows.ndjson no-such-file
+}
+
+@test "csv-emit: a directory is a read error, exit 3" {
+	emit_like - 3 'csv-emit: .:1: read error: Is a directory' .
+}
+
+@test "csv-emit: memory stays small on a big input (spooled, not held)" {
+	if ldd "$(command -v csv-emit)" | grep -q libasan; then
+		skip "RSS means nothing under ASan"
+	fi
+	command -v /usr/bin/time || skip "no /usr/bin/time"
+	# 60 MB of rows whose keys change, so the header waits for the end
+	awk 'BEGIN { for (i = 0; i < 300000; i++)
+		printf "{\"id\":\"%d\",\"name\":\"%0150d\",\"k%d\":1}\n", i, i, i % 50 }' \
+		> "$BATS_TEST_TMPDIR/big.ndjson"
+	/usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss" \
+		csv-emit "$BATS_TEST_TMPDIR/big.ndjson" > "$BATS_TEST_TMPDIR/big.csv"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/big.csv")" -eq 300001 ]
+	[ "$(head -c 40 "$BATS_TEST_TMPDIR/big.csv")" = "id,name,k0,k1,k2,k3,k4,k5,k6,k7,k8,k9,k1" ]
+	echo "peak RSS $(cat "$BATS_TEST_TMPDIR/rss") KB"
+	[ "$(cat "$BATS_TEST_TMPDIR/rss")" -lt 16384 ]
+}
+
+@test "csv-emit: --help is exit 0 on stdout" {
+	run --separate-stderr csv-emit --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: csv-emit "* ]]
+	[ -z "$stderr" ]
+	run -0 csv-emit -h
+	[[ "$output" == "usage: csv-emit "* ]]
+}
+
+@test "csv-emit: --version" {
+	run -0 csv-emit --version
+	[[ "$output" == "csv-emit "[0-9]* ]]
+	run -0 csv-emit -V
+	[[ "$output" == "csv-emit "[0-9]* ]]
+}
+
+@test "csv-emit: bad usage is exit 2 with usage on stderr" {
+	local bad
+	for bad in "--bogus" "-d ab" "-d \"" "--delimiter=" "-x keep -c a" \
+		"-x gather= -c a" "-x drop" "-c a,,b" "-c a,b,a" \
+		"-c a -x gather=a" "-c a -x gather=EventType" "-E x -C x" "--event-type-column="; do
+		run --separate-stderr csv-emit $bad /dev/null
+		echo "$bad: $status $stderr"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		[[ "$stderr" == *"usage: csv-emit "* ]]
+	done
+}
+
+@test "csv-emit: bad usage messages say what is wrong" {
+	run --separate-stderr csv-emit -x drop /dev/null
+	[ "${stderr_lines[0]}" = "csv-emit: --extra needs --columns" ]
+	run --separate-stderr csv-emit -c a,b,a /dev/null
+	[ "${stderr_lines[0]}" = "csv-emit: --columns: a column listed twice: a" ]
+	run --separate-stderr csv-emit -d ab /dev/null
+	[ "${stderr_lines[0]}" = 'csv-emit: --delimiter: one byte other than ", CR and LF, or \t: ab' ]
+}
+
+@test "csv-emit: SIGPIPE left alone: a closed pipe just stops it" {
+	run -0 sh -c 'yes "{\"a\":1}" | head -n 100000 | csv-emit -c a | head -n 1'
+	[ "$output" = "a,EventType,created_at" ]
+}
