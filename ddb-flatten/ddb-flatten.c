@@ -1,6 +1,7 @@
 /* ddb-flatten: DynamoDB stream records to one plain-JSON record per line */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,19 @@ static int Tflag;		/* -T: drop TTL expiry deletes */
 static int eflag;		/* -e: eventNames kept (EV_* bits), 0 = all */
 static char **tflag;		/* -t: tables kept, NULL = all */
 static size_t ntflag;
+static const char *nflag;	/* -n: table of records that name none */
+static const char *Sflag;	/* -S: directory of one file per table */
+
+/* -S: a table's file and what the summary line tells of it */
+struct table {
+	char *name;
+	char *path;
+	FILE *fp;
+	long records;
+	char *firstseq, *lastseq, *firsttime;
+};
+static struct table *tables;	/* in order of first record */
+static size_t ntables, curtable;
 
 /* where a bad value is: the input, its line, the record, the attribute */
 struct seg {
@@ -37,6 +51,7 @@ struct ctx {
 struct line {
 	const char *s;
 	size_t n;
+	json_object *rec;
 };
 
 static struct line *out;	/* the lines of the value being written */
@@ -46,12 +61,15 @@ static _Noreturn void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: ddb-flatten [-sT] [-e event[,event...]] "
-	    "[-t table[,table...]] [file ...]\n");
+	    "[-t table[,table...]] [-n table] [-S dir] [file ...]\n");
 	if (status == DDB_EXIT_OK)
 		fprintf(fp,
 		    "  -e, --event NAME   keep only INSERT, MODIFY or REMOVE records\n"
 		    "  -t, --table NAME   keep only records of this table\n"
 		    "  -T, --no-ttl       drop deletes made by TTL expiry\n"
+		    "  -n, --table-name NAME  table of records without one\n"
+		    "  -S, --split DIR    one DIR/TABLE.ndjson per table, a summary "
+		    "on stdout\n"
 		    "  -s, --stop         stop at the first bad value\n"
 		    "  -h, --help         show this help\n"
 		    "  -V, --version      show the version\n");
@@ -356,6 +374,23 @@ arn_table(const char *s, size_t n, const char **name, size_t *len)
 	return 0;
 }
 
+/* DynamoDB's rule: 3 to 255 of A-Z a-z 0-9 _ - . */
+static int
+table_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 3 || n > 255)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_' || s[i] == '-' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
 static int
 table_kept(const char *s, size_t n)
 {
@@ -458,6 +493,21 @@ flatten_record(struct ctx *c, json_object *rec)
 		tn = json_object_new_string_len(name, (int)namelen);
 		if (tn == NULL)
 			err(DDB_EXIT_IO, "out of memory");
+	} else if (nflag != NULL) {
+		name = nflag;
+		namelen = strlen(nflag);
+		if ((tn = json_object_new_string(nflag)) == NULL)
+			err(DDB_EXIT_IO, "out of memory");
+	}
+	/* -S makes a file of the name: only DynamoDB's own table names */
+	if (Sflag != NULL && (name == NULL || !table_name_ok(name, namelen))) {
+		json_object_put(tn);
+		if (name == NULL)
+			bad(c, NULL, "record has no table name "
+			    "(no tableName or eventSourceARN; see -n)");
+		else
+			bad(c, NULL, "tableName is not a DynamoDB table name");
+		return -1;
 	}
 
 	if ((eflag && !(eflag & ev)) ||
@@ -508,7 +558,91 @@ add_line(json_object *rec)
 		err(DDB_EXIT_IO, "out of memory");
 	out[nout].s = s;
 	out[nout].n = n;
+	out[nout].rec = rec;
 	nout++;
+}
+
+static char *
+text_of(json_object *o)
+{
+	char *t;
+
+	if (o == NULL)
+		t = strdup("-");
+	else if (json_object_is_type(o, json_type_string))
+		t = strndup(json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+	else
+		t = strdup(json_object_to_json_string_ext(o, DDB_JSON_FLAGS));
+	if (t == NULL)
+		err(DDB_EXIT_IO, "out of memory");
+	return t;
+}
+
+/* -S: the file of a checked record's table, opened on first use */
+static FILE *
+split_file(json_object *rec)
+{
+	json_object *tn, *ddb = NULL, *seq = NULL, *t = NULL;
+	struct table tb;
+	const char *name;
+	size_t i;
+	int fd;
+
+	json_object_object_get_ex(rec, "tableName", &tn);
+	name = json_object_get_string(tn);
+	if (json_object_object_get_ex(rec, "dynamodb", &ddb)) {
+		json_object_object_get_ex(ddb, "SequenceNumber", &seq);
+		json_object_object_get_ex(ddb, "ApproximateCreationDateTime",
+		    &t);
+	}
+	for (i = 0; i < ntables; i++)
+		if (strcmp(tables[i].name, name) == 0)
+			break;
+	if (i == ntables) {
+		struct table *p = realloc(tables, (ntables + 1) * sizeof *p);
+		if (p == NULL)
+			err(DDB_EXIT_IO, "out of memory");
+		tables = p;
+		memset(&tb, 0, sizeof tb);
+		if ((tb.name = strdup(name)) == NULL ||
+		    asprintf(&tb.path, "%s/%s.ndjson", Sflag, name) < 0)
+			err(DDB_EXIT_IO, "out of memory");
+		fd = open(tb.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd < 0 || (tb.fp = fdopen(fd, "w")) == NULL)
+			err(DDB_EXIT_IO, "%s", tb.path);
+		tb.firstseq = text_of(seq);
+		tb.firsttime = text_of(t);
+		tables[ntables++] = tb;
+	}
+	curtable = i;
+	free(tables[i].lastseq);
+	tables[i].lastseq = text_of(seq);
+	tables[i].records++;
+	return tables[i].fp;
+}
+
+/* -S: close the files, then one line a table, in order of first record */
+static void
+split_finish(void)
+{
+	size_t i;
+	struct table *t;
+
+	for (i = 0; i < ntables; i++) {
+		t = &tables[i];
+		if (fclose(t->fp) != 0)
+			err(DDB_EXIT_IO, "%s", t->path);
+		printf("%s\t%ld\t%s\t%s\t%s\n", t->name, t->records,
+		    t->firstseq, t->lastseq, t->firsttime);
+		free(t->name);
+		free(t->path);
+		free(t->firstseq);
+		free(t->lastseq);
+		free(t->firsttime);
+	}
+	free(tables);
 }
 
 /* one input value: 0 written (or nothing to write), -1 bad (reported) */
@@ -555,10 +689,13 @@ flatten_value(struct ctx *c, json_object *v)
 	}
 	if (rc < 0)
 		return -1;
-	for (i = 0; i < nout; i++)
-		if (ddb_fwrite_all(stdout, out[i].s, out[i].n) < 0 ||
-		    putchar('\n') == EOF)
-			err(DDB_EXIT_IO, "stdout");
+	for (i = 0; i < nout; i++) {
+		FILE *fp = Sflag ? split_file(out[i].rec) : stdout;
+		if (ddb_fwrite_all(fp, out[i].s, out[i].n) < 0 ||
+		    putc('\n', fp) == EOF)
+			err(DDB_EXIT_IO, "%s", fp == stdout ? "stdout" :
+			    tables[curtable].path);
+	}
 	return 0;
 }
 
@@ -651,6 +788,8 @@ main(int argc, char *argv[])
 		{ "event",   required_argument, NULL, 'e' },
 		{ "table",   required_argument, NULL, 't' },
 		{ "no-ttl",  no_argument,       NULL, 'T' },
+		{ "table-name", required_argument, NULL, 'n' },
+		{ "split",   required_argument, NULL, 'S' },
 		{ "stop",    no_argument,       NULL, 's' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
@@ -660,11 +799,20 @@ main(int argc, char *argv[])
 	int c, i, rc = 0, r;
 
 	argv[0] = program_invocation_short_name;	/* for getopt's messages */
-	while ((c = getopt_long(argc, argv, "e:t:TshV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "e:t:Tn:S:shV", longopts, NULL)) != -1)
 		switch (c) {
 		case 'e': add_events(optarg); break;
 		case 't': add_tables(optarg); break;
 		case 'T': Tflag = 1; break;
+		case 'n':
+			if (!table_name_ok(optarg, strlen(optarg))) {
+				warnx("-n: '%s' is not a DynamoDB table name",
+				    optarg);
+				usage(stderr, DDB_EXIT_USAGE);
+			}
+			nflag = optarg;
+			break;
+		case 'S': Sflag = optarg; break;
 		case 's': sflag = 1; break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'V': ddb_print_version(); break;
@@ -683,6 +831,8 @@ main(int argc, char *argv[])
 		if (rc != 0 && sflag)
 			break;
 	}
+	if (Sflag != NULL)
+		split_finish();
 	ddb_close_stdout();
 	free(out);
 	free(tflag);

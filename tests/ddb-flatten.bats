@@ -312,3 +312,53 @@ ddb-flatten: <stdin>:3: Keys.l: L value is an object, not an array" ]
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ddb-flatten: -t needs a table name"$'\n'"usage: "* ]]
 }
+
+@test "ddb-flatten: -S writes one file per table and a summary line each" {
+	local dir="$BATS_TEST_TMPDIR/split"
+	mkdir "$dir"
+	run --separate-stderr ddb-flatten -S "$dir" "$D/records.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	diff -u "$D/split-summary.out" <(printf '%s\n' "$output")
+	diff -u "$D/table-users.out" "$dir/users.ndjson"
+	diff -u <(ddb-flatten -t orders "$D/records.ndjson") "$dir/orders.ndjson"
+	diff -u <(ddb-flatten -t Orders-Archive "$D/records.ndjson") \
+	    "$dir/Orders-Archive.ndjson"
+	[ "$(stat -c %a "$dir/users.ndjson")" = 600 ]
+	[ "$(ls "$dir" | wc -l)" -eq 3 ]
+}
+
+@test "ddb-flatten: -S refuses a record without a table name, -n gives one" {
+	local dir="$BATS_TEST_TMPDIR/split"
+	mkdir "$dir"
+	run --separate-stderr ddb-flatten -S "$dir" "$D/get-records.json"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "${stderr%%$'\n'*}" = "ddb-flatten: $D/get-records.json:1: eventID c81e728d9d4c2f636f067f89cc14862c: record has no table name (no tableName or eventSourceARN; see -n)" ]
+	run --separate-stderr ddb-flatten -n books --split "$dir" "$D/get-records.json"
+	[ "$status" -eq 0 ]
+	diff -u "$D/split-books.out" <(printf '%s\n' "$output")
+	[ "$(head -c 120 "$dir/books.ndjson")" = "$(ddb-flatten --table-name books "$D/get-records.json" | head -c 120)" ]
+	ddb-flatten -n books "$D/get-records.json" | grep -c '"tableName":"books"}$' | grep -qx 3
+}
+
+@test "ddb-flatten: -S refuses a tableName that is no DynamoDB table name" {
+	local dir="$BATS_TEST_TMPDIR/split"
+	mkdir "$dir"
+	run --separate-stderr ddb-flatten -S "$dir" "$D/split-badname.json"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: $D/split-badname.json:1: tableName is not a DynamoDB table name" ]
+	[ "$(ls "$dir" | wc -l)" -eq 0 ]
+}
+
+@test "ddb-flatten: -n with a name DynamoDB would refuse is exit 2" {
+	run --separate-stderr ddb-flatten -n 'a/b' "$D/get-records.json"
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "ddb-flatten: -n: 'a/b' is not a DynamoDB table name" ]
+}
+
+@test "ddb-flatten: -S into a directory that does not exist is exit 3" {
+	run --separate-stderr ddb-flatten -S "$BATS_TEST_TMPDIR/nope" "$D/records.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "ddb-flatten: $BATS_TEST_TMPDIR/nope/users.ndjson: No such file or directory" ]
+}
