@@ -1,0 +1,42 @@
+#!/usr/bin/env bats
+# the three transform tools together, as a user runs them
+
+bats_require_minimum_version 1.5.0
+
+F="$BATS_TEST_DIRNAME/fixtures"
+
+@test "pipeline: the seed's sample event gives the documented CSV" {
+	run --separate-stderr sh -c 'ddb-flatten "$1" | ddb-expand | csv-emit' sh "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	diff -u "$F/seed-sample.csv" <(printf '%s\n' "$output")
+}
+
+@test "pipeline: the sample pasted from a Python log gives the same CSV" {
+	run --separate-stderr sh -c 'cat "$1" | ddb-flatten | ddb-expand | csv-emit' sh "$F/seed-sample.py.txt"
+	[ "$status" -eq 0 ]
+	diff -u "$F/seed-sample.csv" <(printf '%s\n' "$output")
+}
+
+@test "pipeline: --insert-first gives the seed handler's row order" {
+	run --separate-stderr sh -c 'ddb-flatten "$1" | ddb-expand -i | csv-emit' sh "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "fname,number,lname,id,EventType,created_at
+Gaurav,334433223,Kandel,2,INSERT,1720629863.0
+Saurav,334433223,Kandel,2,REMOVE,1720629863.0" ]
+}
+
+@test "pipeline: exact numbers reach the CSV cell unchanged" {
+	run --separate-stderr sh -c 'ddb-flatten | ddb-expand | csv-emit' <<'IN'
+{"eventID":"n1","eventName":"INSERT","dynamodb":{"ApproximateCreationDateTime":1720629863.5,"NewImage":{"id":{"N":"12345678901234567890123456789012345678"},"hi":{"N":"9.9999999999999999999999999999999999999E+125"},"lo":{"N":"-1E-130"},"ns":{"NS":["1.50","-0"]},"m":{"M":{"url":{"S":"a/b"},"n":{"N":"0.10"}}}}},"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/t1/stream/x"}
+IN
+	[ "$status" -eq 0 ]
+	[ "$output" = 'id,hi,lo,ns,m,EventType,created_at
+12345678901234567890123456789012345678,9.9999999999999999999999999999999999999E+125,-1E-130,"[1.50,-0]","{""url"":""a/b"",""n"":0.10}",INSERT,1720629863.5' ]
+}
+
+@test "pipeline: no records in, no CSV out" {
+	run --separate-stderr sh -c 'echo "{\"Records\":[]}" | ddb-flatten | ddb-expand | csv-emit'
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
