@@ -24,6 +24,7 @@ static const char *lcol[NFIELD];	/* -l: their column names */
 static int nlin;
 
 static json_object *ev_insert, *ev_remove;
+static json_object *row;	/* the row being written, see write_row() */
 
 /* where the record being expanded came from, for messages */
 static const char *cur_name;
@@ -176,18 +177,23 @@ pick_side(json_object *ddb, int old, json_object **out)
 	return check_names(*out, "dynamodb.Keys");
 }
 
+/*
+ * One row, as a JSON object that borrows the record's keys and values.  The
+ * object is kept from row to row: its hash table and its text buffer are
+ * allocated once, not per row.
+ */
 static void
 write_row(json_object *img, json_object *ev, json_object *created,
     json_object **lval)
 {
 	const unsigned flags = JSON_C_OBJECT_ADD_KEY_IS_NEW |
 	    JSON_C_OBJECT_KEY_IS_CONSTANT;
-	json_object *row = json_object_new_object();
+	struct lh_table *t;
+	struct lh_entry *ent, *next;
 	const char *s;
 	size_t n;
-	int k, e = row == NULL;
+	int k, e = 0;
 
-	/* the row borrows keys and values from the record it is made of */
 	json_object_object_foreach(img, key, val)
 		e |= json_object_object_add_ex(row, key, json_object_get(val),
 		    flags);
@@ -202,7 +208,10 @@ write_row(json_object *img, json_object *ev, json_object *created,
 		errx(DDB_EXIT_IO, "out of memory");
 	if (ddb_fwrite_all(stdout, s, n) < 0 || putchar('\n') == EOF)
 		err(DDB_EXIT_IO, "stdout");
-	json_object_put(row);
+	/* empty it: gives the values back, the keys were never copied */
+	t = json_object_get_object(row);
+	lh_foreach_safe(t, ent, next)
+		lh_table_delete_entry(t, ent);
 }
 
 /* check a whole record, then write its rows; -1 if it is bad */
@@ -386,7 +395,8 @@ main(int argc, char *argv[])
 
 	ev_insert = json_object_new_string("INSERT");
 	ev_remove = json_object_new_string("REMOVE");
-	if (ev_insert == NULL || ev_remove == NULL)
+	row = json_object_new_object();
+	if (ev_insert == NULL || ev_remove == NULL || row == NULL)
 		errx(DDB_EXIT_IO, "out of memory");
 	if (argc == 0)
 		status = expand_file(NULL, &stop);
@@ -395,6 +405,7 @@ main(int argc, char *argv[])
 			status = s;
 	json_object_put(ev_insert);
 	json_object_put(ev_remove);
+	json_object_put(row);
 	ddb_close_stdout();
 	return status;
 }
