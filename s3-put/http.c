@@ -332,7 +332,9 @@ classify(const struct s3_call *c, const struct resp *r)
 		free(code);
 		return rc;
 	}
-	if (r->status >= 500 || r->status == 429 || r->status == 408)
+	/* 501 NotImplemented will not change by trying again */
+	if ((r->status >= 500 && r->status != 501) || r->status == 429 ||
+	    r->status == 408)
 		return S3_EXIT_TEMP;
 	code = xml_value(r->body, "Code");
 	rc = code && (strcmp(code, "RequestTimeout") == 0 ||

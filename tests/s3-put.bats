@@ -1,0 +1,417 @@
+#!/usr/bin/env bats
+# s3-put against a real S3 store (OpenStack Swift + s3api, started by
+# setup_suite.bash), objects read back with /usr/bin/aws, byte for byte.
+
+bats_require_minimum_version 1.5.0
+load lib/s3
+
+F="$BATS_TEST_DIRNAME/fixtures/s3-put"
+LIB="$BATS_TEST_DIRNAME/lib"
+
+setup_file() {
+	B=$(s3_bucket s3put)
+	s3_mb "$B"
+	export B
+}
+
+setup() {
+	export AWS_ENDPOINT_URL_S3="$S3_ENDPOINT"
+	T="$BATS_TEST_TMPDIR"
+	KEEP="$T/keep"
+	mkdir -p "$KEEP"
+	PROXY=
+}
+
+teardown() {
+	if [ -n "$PROXY" ] && [ -f "$T/proxy/pid" ]; then
+		kill "$(cat "$T/proxy/pid")" 2>/dev/null || :
+	fi
+}
+
+# fault SPEC: start the fault proxy in front of the store; sets P_URL
+fault() {
+	mkdir -p "$T/proxy"
+	P_URL=$("$LIB/fault-proxy" -t 120 "$T/proxy" "$S3_ENDPOINT" "$1")
+	PROXY=1
+}
+
+# same KEY FILE: the object KEY of bucket $B holds exactly FILE's bytes
+same() {
+	rm -f "$T/got"
+	s3_get "$B" "$1" "$T/got"
+	cmp "$2" "$T/got"
+}
+
+# kept: exactly one body in $KEEP, equal to $1, its sidecar naming $2
+kept() {
+	local files
+	files=$(ls "$KEEP" | grep -v '\.uri$')
+	[ "$(printf '%s\n' "$files" | wc -l)" -eq 1 ]
+	cmp "$1" "$KEEP/$files"
+	[ "$(cat "$KEEP/$files.uri")" = "$2" ]
+	[ "$(stat -c %a "$KEEP/$files")" = 600 ]
+}
+
+sigv4_test() {
+	"$(dirname "$(command -v s3-put)")/../tests/sigv4-test" "$@"
+}
+
+# --- the signer ----------------------------------------------------------
+
+@test "s3-put: the SigV4 signer gives AWS's published signatures" {
+	run sigv4_test <"$F/sigv4-vectors.txt"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$F/sigv4-vectors.out")" ]
+}
+
+@test "s3-put: the signer's test notices a wrong signature" {
+	sed 's/Signature=5fa00fa3/Signature=5fa00fa4/' "$F/sigv4-vectors.txt" >"$T/v"
+	run sigv4_test <"$T/v"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"FAIL get-vanilla"*"Signature=5fa00fa31553b73e"* ]]
+}
+
+# --- command line --------------------------------------------------------
+
+@test "s3-put: --help prints usage and exits 0" {
+	run --separate-stderr s3-put --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: s3-put "* ]]
+	[ -z "$stderr" ]
+}
+
+@test "s3-put: --version" {
+	run s3-put --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "s3-put "[0-9]* ]]
+}
+
+@test "s3-put: a bad option is a usage error (2)" {
+	run --separate-stderr s3-put --no-such-option s3://b/k
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"usage: s3-put"* ]]
+}
+
+@test "s3-put: a target that is not s3://bucket/key is a usage error" {
+	run --separate-stderr s3-put "$B/key"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: not an s3://bucket/key URI: $B/key"* ]]
+	run --separate-stderr s3-put "s3://$B/"
+	[ "$status" -eq 2 ]
+}
+
+@test "s3-put: an unknown key placeholder is a usage error" {
+	run --separate-stderr s3-put "s3://$B/x/{hostname}.csv" </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: unknown key placeholder: {hostname}"* ]]
+}
+
+@test "s3-put: a part size under 5 MiB is a usage error" {
+	run --separate-stderr s3-put -P 1M "s3://$B/k" </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: part size 1M is not between 5M and 5G"* ]]
+}
+
+@test "s3-put: a missing --file is a local I/O error (3)" {
+	run --separate-stderr s3-put -f "$T/nope" "s3://$B/k"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "s3-put: $T/nope: No such file or directory" ]
+}
+
+# --- round trips ---------------------------------------------------------
+
+@test "s3-put: a small CSV goes up byte for byte, as text/csv" {
+	run --separate-stderr s3-put "s3://$B/staging/student/small.csv" \
+		<"$BATS_TEST_DIRNAME/fixtures/seed-sample.csv"
+	[ "$status" -eq 0 ]
+	[ "$output" = "s3://$B/staging/student/small.csv" ]
+	[ -z "$stderr" ]
+	same staging/student/small.csv "$BATS_TEST_DIRNAME/fixtures/seed-sample.csv"
+	s3_head "$B" staging/student/small.csv | jq -e '.ContentType == "text/csv"'
+}
+
+@test "s3-put: --file, --json, content type and metadata" {
+	printf 'x\001y\n' >"$T/body"
+	run --separate-stderr s3-put -j -f "$T/body" -c application/x-thing \
+		-m Owner=etl -m batch-id=42 "s3://$B/json/body.bin"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"bucket":"'"$B"'","key":"json/body.bin","size":4,"etag":"'"$(md5sum <"$T/body" | cut -c1-32)"'"}' ]
+	same json/body.bin "$T/body"
+	s3_head "$B" json/body.bin >"$T/head"
+	jq -e '.ContentType == "application/x-thing" and
+		.Metadata == {"owner":"etl","batch-id":"42"}' "$T/head"
+}
+
+@test "s3-put: an empty body uploads nothing and says so" {
+	run --separate-stderr s3-put "s3://$B/empty/a.csv" </dev/null
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$stderr" = "s3-put: empty body: nothing uploaded to s3://$B/empty/a.csv" ]
+	run s3_ls "$B" empty/
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "s3-put: --allow-empty uploads an empty object" {
+	run --separate-stderr s3-put --allow-empty "s3://$B/empty/b.csv" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "s3://$B/empty/b.csv" ]
+	s3_head "$B" empty/b.csv | jq -e '.ContentLength == 0'
+}
+
+@test "s3-put: 30 MB from a pipe goes up in 5 MiB parts, intact" {
+	head -c 31457280 /dev/urandom >"$T/big"
+	run --separate-stderr sh -c 'cat "$1" | s3-put -j -P 5M "$2"' sh \
+		"$T/big" "s3://$B/big/30m.bin"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.size == 31457280 and (.etag | endswith("-6"))'
+	same big/30m.bin "$T/big"
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
+@test "s3-put: the default part size is 8 MiB" {
+	head -c 20000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -j "s3://$B/big/20m.bin" <"$T/big"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.size == 20000000 and (.etag | endswith("-3"))'
+	same big/20m.bin "$T/big"
+}
+
+@test "s3-put: keys with spaces, +, :, =, unicode and more are encoded right" {
+	local k
+	while IFS= read -r k; do
+		printf '%s\n' "$k" >"$T/b"
+		run --separate-stderr s3-put "s3://$B/$k" <"$T/b"
+		[ "$status" -eq 0 ]
+		[ "$output" = "s3://$B/$k" ]
+		same "$k" "$T/b"
+	done <"$F/keys.txt"
+	s3_ls "$B" keys/ >"$T/ls"
+	diff -u <(LC_ALL=C sort "$F/keys.txt") "$T/ls"
+}
+
+@test "s3-put: key placeholders {date} {timestamp} {uuid} {sha256}" {
+	printf 'a,b\n1,2\n' >"$T/b"
+	run --separate-stderr s3-put "s3://$B/ph/{date}/{timestamp}_{uuid}_{sha256}.csv" <"$T/b"
+	[ "$status" -eq 0 ]
+	local re='^s3://'"$B"'/ph/[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9]{8}T[0-9]{6}\.[0-9]{6}Z_'
+	re+='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}_'
+	re+="$(sha256sum <"$T/b" | cut -c1-64)"'\.csv$'
+	[[ "$output" =~ $re ]]
+	[[ "$output" == "s3://$B/ph/$(date -u +%Y-%m-%d)/"* ]]
+	same "${output#s3://$B/}" "$T/b"
+}
+
+@test "s3-put: {sha256} keys make a retried batch land on the same object" {
+	printf 'same batch\n' >"$T/b"
+	run s3-put "s3://$B/idem/{sha256}.csv" <"$T/b"
+	[ "$status" -eq 0 ]
+	local first=$output
+	run s3-put "s3://$B/idem/{sha256}.csv" <"$T/b"
+	[ "$output" = "$first" ]
+	[ "$(s3_ls "$B" idem/ | wc -l)" -eq 1 ]
+}
+
+@test "s3-put: --gzip compresses with Content-Encoding: gzip on the same key" {
+	seq 1 5000 >"$T/b"
+	run --separate-stderr s3-put -z "s3://$B/gz/seq.csv" <"$T/b"
+	[ "$status" -eq 0 ]
+	[ "$output" = "s3://$B/gz/seq.csv" ]
+	s3_get "$B" gz/seq.csv "$T/got.gz"
+	gzip -dc "$T/got.gz" | cmp - "$T/b"
+	s3_head "$B" gz/seq.csv | jq -e '.ContentEncoding == "gzip" and .ContentType == "text/csv"'
+}
+
+# --- credentials ---------------------------------------------------------
+
+@test "s3-put: session-token credentials are signed and accepted" {
+	printf 'tok\n' >"$T/b"
+	AWS_SESSION_TOKEN=FQoGZXIvYXdzEXAMPLETOKEN run --separate-stderr \
+		s3-put -v "s3://$B/cred/token.txt" <"$T/b"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"x-amz-security-token: [redacted]"* ]]
+	[[ "$stderr" != *FQoGZXIvYXdzEXAMPLETOKEN* ]]
+	same cred/token.txt "$T/b"
+}
+
+@test "s3-put: credentials and region from a profile (--profile, AWS_PROFILE)" {
+	printf '[etl]\naws_access_key_id = test:tester\naws_secret_access_key = testing\n' \
+		>"$T/credentials"
+	printf '[profile etl]\nregion = us-east-1\n' >"$T/config"
+	printf 'p\n' >"$T/b"
+	run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+		s3-put --profile etl "s3://$B/cred/profile.txt" <"$T/b"
+	[ "$status" -eq 0 ]
+	same cred/profile.txt "$T/b"
+	run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_PROFILE=etl \
+		AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" \
+		s3-put "s3://$B/cred/profile2.txt" <"$T/b"
+	[ "$status" -eq 0 ]
+	same cred/profile2.txt "$T/b"
+}
+
+@test "s3-put: an unknown profile is refused (1), the body kept" {
+	printf 'p\n' >"$T/b"
+	run --separate-stderr s3-put -k "$KEEP" --profile nosuch "s3://$B/cred/x.txt" <"$T/b"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "s3-put: profile nosuch not found"* ]]
+	kept "$T/b" "s3://$B/cred/x.txt"
+}
+
+@test "s3-put: no credentials anywhere is a permanent failure (1)" {
+	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		s3-put "s3://$B/cred/none.txt" <<<"x"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "s3-put: no credentials found"* ]]
+}
+
+@test "s3-put: --verbose shows requests but never the secret" {
+	run --separate-stderr s3-put -v "s3://$B/verbose/v.txt" <<<"v"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"> PUT $S3_ENDPOINT/$B/verbose/v.txt"* ]]
+	[[ "$stderr" == *"Authorization: [redacted]"* ]]
+	[[ "$stderr" == *"< HTTP/1.1 200 OK"* ]]
+	[[ "$stderr" != *testing* ]]
+	[[ "$stderr" != *Signature=* ]]
+}
+
+# --- refusals: permanent, exit 1, body kept ------------------------------
+
+@test "s3-put: a wrong secret is refused (1), not retried, body kept" {
+	printf 'secret\n' >"$T/b"
+	AWS_SECRET_ACCESS_KEY=wrong run --separate-stderr s3-put -v -k "$KEEP" \
+		"s3://$B/refuse/secret.txt" <"$T/b"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"s3-put: PUT s3://$B/refuse/secret.txt: HTTP 403 SignatureDoesNotMatch"* ]]
+	[[ "$stderr" != *retry* ]]
+	[[ "$stderr" == *"s3-put: body kept in $KEEP/s3-put."* ]]
+	kept "$T/b" "s3://$B/refuse/secret.txt"
+	run s3_ls "$B" refuse/
+	[ -z "$output" ]
+}
+
+@test "s3-put: an unknown bucket is refused (1)" {
+	run --separate-stderr s3-put "s3://$B-nosuch/k.txt" <<<"x"
+	[ "$status" -eq 1 ]
+	[ "${stderr%%$'\n'*}" = "s3-put: PUT s3://$B-nosuch/k.txt: HTTP 404 NoSuchBucket: The specified bucket does not exist." ]
+	[[ "$stderr" == *"the body was not kept (no --keep-dir)"* ]]
+}
+
+@test "s3-put: a body corrupted after hashing is rejected (BadDigest, 1), kept intact" {
+	printf 'a,b\n1,2\n' >"$T/b"
+	S3PUT_TEST_CORRUPT_BODY=1 run --separate-stderr s3-put -k "$KEEP" \
+		"s3://$B/refuse/corrupt.csv" <"$T/b"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"HTTP 400 BadDigest"* ]]
+	kept "$T/b" "s3://$B/refuse/corrupt.csv"
+	run s3_ls "$B" refuse/
+	[ -z "$output" ]
+}
+
+@test "s3-put: a corrupted part fails the multipart upload, which is aborted" {
+	head -c 12000000 /dev/urandom >"$T/big"
+	S3PUT_TEST_CORRUPT_BODY=1 run --separate-stderr s3-put -P 5M \
+		-k "$KEEP" "s3://$B/refuse/corrupt.bin" <"$T/big"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"(part 1): HTTP 400 BadDigest"* ]]
+	kept "$T/big" "s3://$B/refuse/corrupt.bin"
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
+@test "s3-put: S3PUT_KEEP_DIR works like --keep-dir; the kept body uploads later" {
+	printf 'later\n' >"$T/b"
+	S3PUT_KEEP_DIR="$KEEP" AWS_SECRET_ACCESS_KEY=wrong run s3-put \
+		"s3://$B/later/b.txt" <"$T/b"
+	[ "$status" -eq 1 ]
+	kept "$T/b" "s3://$B/later/b.txt"
+	local f
+	f=$(ls "$KEEP" | grep -v '\.uri$')
+	run s3-put -f "$KEEP/$f" "$(cat "$KEEP/$f.uri")"
+	[ "$status" -eq 0 ]
+	same later/b.txt "$T/b"
+}
+
+# --- faults: retried, then temporary (75) --------------------------------
+
+@test "s3-put: 503 SlowDown for the first 3 requests is retried" {
+	fault '503*3'
+	printf 'slow\n' >"$T/b"
+	run --separate-stderr s3-put -v -b 0.05 -e "$P_URL" "s3://$B/fault/slow.txt" <"$T/b"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'HTTP 503 SlowDown.*; retry' <<<"$stderr")" -eq 3 ]
+	[ "$(cat "$T/proxy/count")" -eq 4 ]
+	same fault/slow.txt "$T/b"
+}
+
+@test "s3-put: 500, a reset mid-body and an empty reply are retried" {
+	fault '500,reset,close'
+	head -c 3000000 /dev/urandom >"$T/b"
+	run --separate-stderr s3-put -b 0.05 -e "$P_URL" "s3://$B/fault/reset.bin" <"$T/b"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/proxy/count")" -eq 4 ]
+	same fault/reset.bin "$T/b"
+}
+
+@test "s3-put: a refused connection is retried until the endpoint is back" {
+	fault 'refuse:1'
+	printf 'refused\n' >"$T/b"
+	run --separate-stderr s3-put -a 12 -b 0.2 -e "$P_URL" "s3://$B/fault/refused.txt" <"$T/b"
+	[ "$status" -eq 0 ]
+	same fault/refused.txt "$T/b"
+}
+
+@test "s3-put: a stall past --timeout is cut off and retried" {
+	fault 'stall:20'
+	printf 'stall\n' >"$T/b"
+	SECONDS=0
+	run --separate-stderr s3-put -v -t 1 -b 0.05 -e "$P_URL" "s3://$B/fault/stall.txt" <"$T/b"
+	[ "$status" -eq 0 ]
+	[ "$SECONDS" -lt 10 ]
+	[[ "$stderr" == *"Operation too slow"*"; retry 1/4"* ]]
+	same fault/stall.txt "$T/b"
+}
+
+@test "s3-put: faults on a multipart upload's parts are retried" {
+	fault 'pass,500,reset,pass,503,pass'
+	head -c 16000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -j -P 5M -b 0.05 -e "$P_URL" "s3://$B/fault/mp.bin" <"$T/big"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.etag | endswith("-4")'
+	same fault/mp.bin "$T/big"
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
+@test "s3-put: faults outlasting the retries exit 75 with the body kept" {
+	fault '503*'
+	printf 'a,b\n1,2\n' >"$T/b"
+	run --separate-stderr s3-put -a 3 -b 0.05 -k "$KEEP" -e "$P_URL" \
+		"s3://$B/fault/gone.csv" <"$T/b"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"s3-put: PUT s3://$B/fault/gone.csv: HTTP 503 SlowDown: Please reduce your request rate. (after 3 attempts)"* ]]
+	[[ "$stderr" == *"s3-put: body kept in $KEEP/"* ]]
+	[ "$(cat "$T/proxy/count")" -eq 3 ]
+	kept "$T/b" "s3://$B/fault/gone.csv"
+}
+
+@test "s3-put: an endpoint that stays down exits 75" {
+	fault 'refuse:60'
+	run --separate-stderr s3-put -a 2 -b 0.05 -k "$KEEP" -e "$P_URL" \
+		"s3://$B/fault/down.txt" <<<"down"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"(after 2 attempts)"* ]]
+	kept <(echo down) "s3://$B/fault/down.txt"
+}
+
+@test "s3-put: a multipart upload failing for good exits 75, body kept whole" {
+	fault 'pass,pass,500*'
+	head -c 16000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -a 2 -P 5M -b 0.05 -k "$KEEP" -e "$P_URL" \
+		"s3://$B/fault/mpgone.bin" <"$T/big"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"(part 2): HTTP 500 InternalError"* ]]
+	kept "$T/big" "s3://$B/fault/mpgone.bin"
+}
