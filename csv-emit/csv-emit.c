@@ -317,6 +317,8 @@ show_name(json_object **tmp, const char *s)
 
 static size_t *pred, npred;	/* the ids of the last row's keys */
 
+static unsigned long nfailed, nfailtold;	/* -x fail: rows refused, and named */
+
 /* render one row object into row.p; -1 bad (reported) */
 static int
 render_row(const char *name, long line, json_object *o)
@@ -325,14 +327,15 @@ render_row(const char *name, long line, json_object *o)
 	const char *s;
 	size_t i = 0;
 	long id;
-	int rc = 0;
+	int rc = 0, told = 0;
 
 	row.n = 0;
 	json_object_object_foreach(o, k, v) {
 		/* rows mostly repeat the keys of the row before */
 		if (i < npred && strcmp(nm.name[pred[i]], k) == 0)
 			id = (long)pred[i];
-		else if ((id = find_name(k, cflag == NULL || xflag == X_DROP)) >= 0) {
+		else {
+			id = find_name(k, 1);
 			if (i >= npred) {
 				pred = xreallocarray(pred, i + 1, sizeof *pred);
 				while (npred <= i)
@@ -341,7 +344,7 @@ render_row(const char *name, long line, json_object *o)
 			pred[i] = (size_t)id;
 		}
 		i++;
-		if (id >= 0 && (size_t)id < (cflag ? nfixed : nm.n)) {
+		if (cflag == NULL || (size_t)id < nfixed) {
 			if (add_value(name, line, (size_t)id, v) < 0)
 				rc = -1;
 		} else if (xflag == X_DROP)
@@ -351,12 +354,20 @@ render_row(const char *name, long line, json_object *o)
 				die_nomem();
 			json_object_object_add(g, k, json_object_get(v));
 		} else {
-			ddb_errat(name, line,
-			    "attribute %s is not in --columns (see --extra)",
-			    show_name(&tmp, k));
-			json_object_put(tmp);
-			return -1;
+			/* each attribute once, or a wrong list floods stderr */
+			if (nm.count[id]++ == 0) {
+				ddb_errat(name, line, "attribute %s is not in "
+				    "--columns (see --extra)", show_name(&tmp, k));
+				json_object_put(tmp);
+				told = 1;
+			}
+			rc = -2;
 		}
+	}
+	if (rc == -2) {
+		nfailed++;
+		nfailtold += told;
+		return -1;
 	}
 	if (g != NULL) {
 		if ((s = json_object_to_json_string_ext(g, DDB_JSON_FLAGS)) == NULL)
@@ -484,15 +495,13 @@ read_file(const char *path)
 {
 	struct ddb_reader *r = ddb_reader_open(path, DDB_READ_DEPTH, 0);
 	json_object *o;
-	int rc, e;
+	int rc;
 
 	if (r == NULL) {
 		ddb_errat(path, 0, "%s", strerror(errno));
 		return DDB_EXIT_IO;
 	}
 	for (;;) {
-		/* -2 is a read error or input cut short; only a read sets errno */
-		errno = 0;
 		rc = ddb_reader_next(r, &o);
 		if (rc == 0)
 			break;
@@ -501,9 +510,9 @@ read_file(const char *path)
 			continue;
 		}
 		if (rc < 0) {
-			e = errno;
+			rc = ddb_reader_ioerror(r) ? DDB_EXIT_IO : DDB_EXIT_DATA;
 			ddb_reader_close(r);
-			return e != 0 ? DDB_EXIT_IO : DDB_EXIT_DATA;
+			return rc;
 		}
 		do_row(ddb_reader_name(r), ddb_reader_line(r), o);
 		json_object_put(o);
@@ -676,5 +685,8 @@ main(int argc, char *argv[])
 	ddb_close_stdout();
 	if (xflag == X_DROP)
 		report_drops();
+	if (nfailed > nfailtold)
+		warnx("%lu more rows refused for attributes not in --columns",
+		    nfailed - nfailtold);
 	return status != 0 ? status : bad ? DDB_EXIT_DATA : DDB_EXIT_OK;
 }

@@ -147,14 +147,22 @@ emit_like() {
 	emit_like columns-gather.csv 0 "" -c id,name -x gather=rest extra.ndjson
 }
 
-@test "csv-emit: --extra fail (default) names the attribute and line; rows before it written" {
+@test "csv-emit: --extra fail (default) names each attribute and its line; good rows written" {
 	emit_like <(head -n 2 "$F/columns-drop.csv") 1 \
 		'csv-emit: extra.ndjson:2: attribute "color" is not in --columns (see --extra)
-csv-emit: extra.ndjson:3: attribute "size" is not in --columns (see --extra)' \
+csv-emit: extra.ndjson:3: attribute "size" is not in --columns (see --extra)
+csv-emit: extra.ndjson:3: attribute "tags" is not in --columns (see --extra)' \
 		-c id,name extra.ndjson
 	emit_like unknown-col.csv 1 \
 		'csv-emit: unknown-col.ndjson:3: attribute "x\"y" is not in --columns (see --extra)' \
 		-c id --extra fail unknown-col.ndjson
+}
+
+@test "csv-emit: --extra fail names each attribute once, then counts the other rows" {
+	emit_like <(printf 'id,EventType,created_at\n3,,\n') 1 \
+		'csv-emit: same-unknown.ndjson:1: attribute "x" is not in --columns (see --extra)
+csv-emit: 2 more rows refused for attributes not in --columns' \
+		-c id same-unknown.ndjson
 }
 
 @test "csv-emit: -E and -C name the added columns" {
