@@ -25,7 +25,8 @@ static unsigned char special[256];	/* bytes that make a cell quoted */
 
 /*
  * Every name seen, with an id in first-seen order: the columns, and with
- * -c the attributes outside the list too (ids >= nfixed), counted for -x drop.
+ * -c the attributes outside the list too (ids >= nfixed), counted for -x
+ * drop and fail.
  */
 static struct {
 	char **name;
@@ -344,7 +345,9 @@ render_row(const char *name, long line, json_object *o)
 			pred[i] = (size_t)id;
 		}
 		i++;
-		if (cflag == NULL || (size_t)id < nfixed) {
+		/* an attribute named like the gather column is gathered too */
+		if (cflag == NULL || ((size_t)id < nfixed &&
+		    !(xflag == X_GATHER && (size_t)id == gid))) {
 			if (add_value(name, line, (size_t)id, v) < 0)
 				rc = -1;
 		} else if (xflag == X_DROP)

@@ -147,6 +147,10 @@ emit_like() {
 	emit_like columns-gather.csv 0 "" -c id,name -x gather=rest extra.ndjson
 }
 
+@test "csv-emit: --extra gather: an attribute named like the gather column is gathered, not lost" {
+	emit_like gather-clash.csv 0 "" -c id -x gather=rest gather-clash.ndjson
+}
+
 @test "csv-emit: --extra fail (default) names each attribute and its line; good rows written" {
 	emit_like <(head -n 2 "$F/columns-drop.csv") 1 \
 		'csv-emit: extra.ndjson:2: attribute "color" is not in --columns (see --extra)
