@@ -6,7 +6,6 @@ bats_require_minimum_version 1.5.0
 load lib/s3
 
 F="$BATS_TEST_DIRNAME/fixtures/s3-put"
-LIB="$BATS_TEST_DIRNAME/lib"
 
 setup_file() {
 	B=$(s3_bucket s3put)
@@ -19,20 +18,11 @@ setup() {
 	T="$BATS_TEST_TMPDIR"
 	KEEP="$T/keep"
 	mkdir -p "$KEEP"
-	PROXY=
 }
 
 teardown() {
-	if [ -n "$PROXY" ] && [ -f "$T/proxy/pid" ]; then
-		kill "$(cat "$T/proxy/pid")" 2>/dev/null || :
-	fi
-}
-
-# fault SPEC: start the fault proxy in front of the store; sets P_URL
-fault() {
-	mkdir -p "$T/proxy"
-	P_URL=$("$LIB/fault-proxy" -t 120 "$T/proxy" "$S3_ENDPOINT" "$1")
-	PROXY=1
+	fault_proxy_stop
+	imds_stop
 }
 
 # same KEY FILE: the object KEY of bucket $B holds exactly FILE's bytes
@@ -180,15 +170,18 @@ sigv4_test() {
 
 @test "s3-put: keys with spaces, +, :, =, unicode and more are encoded right" {
 	local k
+	mkdir "$T/up"
 	while IFS= read -r k; do
-		printf '%s\n' "$k" >"$T/b"
-		run --separate-stderr s3-put "s3://$B/$k" <"$T/b"
+		mkdir -p "$T/up/$(dirname "$k")"
+		printf '%s\n' "$k" >"$T/up/$k"
+		run --separate-stderr s3-put "s3://$B/$k" <"$T/up/$k"
 		[ "$status" -eq 0 ]
 		[ "$output" = "s3://$B/$k" ]
-		same "$k" "$T/b"
 	done <"$F/keys.txt"
 	s3_ls "$B" keys/ >"$T/ls"
 	diff -u <(LC_ALL=C sort "$F/keys.txt") "$T/ls"
+	s3_aws s3 cp --quiet --recursive "s3://$B/keys/" "$T/down/keys/"
+	diff -r "$T/up" "$T/down"
 }
 
 @test "s3-put: key placeholders {date} {timestamp} {uuid} {sha256}" {
@@ -226,13 +219,82 @@ sigv4_test() {
 # --- credentials ---------------------------------------------------------
 
 @test "s3-put: session-token credentials are signed and accepted" {
+	fault_proxy_start pass
 	printf 'tok\n' >"$T/b"
 	AWS_SESSION_TOKEN=FQoGZXIvYXdzEXAMPLETOKEN run --separate-stderr \
-		s3-put -v "s3://$B/cred/token.txt" <"$T/b"
+		s3-put -v -e "$FAULT_URL" "s3://$B/cred/token.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"x-amz-security-token: [redacted]"* ]]
 	[[ "$stderr" != *FQoGZXIvYXdzEXAMPLETOKEN* ]]
+	# Swift ignores the token's value: check that it was sent and signed
+	grep -qi '^x-amz-security-token: FQoGZXIvYXdzEXAMPLETOKEN' "$FAULT_DIR/heads"
+	grep -qi '^authorization: .*SignedHeaders=[a-z0-9;-]*;x-amz-security-token[;,]' "$FAULT_DIR/heads"
 	same cred/token.txt "$T/b"
+}
+
+@test "s3-put: every PUT carries Content-MD5 and the payload's SHA-256, signed" {
+	fault_proxy_start pass
+	printf 'a,b\n1,2\n' >"$T/b"
+	run s3-put -e "$FAULT_URL" "s3://$B/cred/digests.csv" <"$T/b"
+	[ "$status" -eq 0 ]
+	grep -qi "^content-md5: $(openssl md5 -binary <"$T/b" | base64)" "$FAULT_DIR/heads"
+	grep -qi "^x-amz-content-sha256: $(sha256sum <"$T/b" | cut -c1-64)" "$FAULT_DIR/heads"
+	grep -qi '^authorization: .*SignedHeaders=content-md5;content-type;host;x-amz-content-sha256;x-amz-date,' "$FAULT_DIR/heads"
+}
+
+@test "s3-put: credentials from the container endpoint (Lambda, ECS)" {
+	imds_start -a 'Bearer tok-123' -T container-session-token
+	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		AWS_CONTAINER_CREDENTIALS_FULL_URI="$IMDS_URL/v2/credentials/test" \
+		AWS_CONTAINER_AUTHORIZATION_TOKEN='Bearer tok-123' \
+		s3-put -v "s3://$B/cred/container.txt" <<<"container"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"credentials from container credentials"* ]]
+	[[ "$stderr" != *testing* && "$stderr" != *tok-123* && "$stderr" != *container-session-token* ]]
+	same cred/container.txt <(echo container)
+}
+
+@test "s3-put: the container authorization token can come from a file" {
+	imds_start -a 'tok-file-456'
+	printf 'tok-file-456\n' >"$T/token"
+	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		AWS_CONTAINER_CREDENTIALS_FULL_URI="$IMDS_URL/v2/credentials/test" \
+		AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE="$T/token" \
+		AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong \
+		s3-put "s3://$B/cred/container2.txt" <<<"container2"
+	[ "$status" -eq 0 ]
+	same cred/container2.txt <(echo container2)
+}
+
+@test "s3-put: a container endpoint refusing the token is a permanent failure" {
+	imds_start -a 'right'
+	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		AWS_CONTAINER_CREDENTIALS_FULL_URI="$IMDS_URL/v2/credentials/test" \
+		AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong \
+		s3-put "s3://$B/cred/container3.txt" <<<"x"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "s3-put: container credentials: HTTP 401"$'\n'"s3-put: the body was not kept (no --keep-dir)" ]
+}
+
+@test "s3-put: container credentials over plain http only to loopback" {
+	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		AWS_CONTAINER_CREDENTIALS_FULL_URI=http://example.com/creds \
+		s3-put "s3://$B/cred/x.txt" <<<"x"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "s3-put: http://example.com/creds: container credentials need https"* ]]
+}
+
+@test "s3-put: credentials from EC2 instance metadata (IMDSv2)" {
+	imds_start -T imds-session-token
+	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		-u AWS_EC2_METADATA_DISABLED AWS_EC2_METADATA_SERVICE_ENDPOINT="$IMDS_URL/" \
+		s3-put -v "s3://$B/cred/imds.txt" <<<"imds"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"credentials from EC2 instance metadata"* ]]
+	[[ "$stderr" == *"X-aws-ec2-metadata-token: [redacted]"* ]]
+	[[ "$stderr" != *testing* && "$stderr" != *imds-session-token* ]]
+	grep -q '^PUT /latest/api/token 200' "$IMDS_DIR/log"
+	same cred/imds.txt <(echo imds)
 }
 
 @test "s3-put: credentials and region from a profile (--profile, AWS_PROFILE)" {
@@ -337,37 +399,37 @@ sigv4_test() {
 # --- faults: retried, then temporary (75) --------------------------------
 
 @test "s3-put: 503 SlowDown for the first 3 requests is retried" {
-	fault '503*3'
+	fault_proxy_start '503*3'
 	printf 'slow\n' >"$T/b"
-	run --separate-stderr s3-put -v -b 0.05 -e "$P_URL" "s3://$B/fault/slow.txt" <"$T/b"
+	run --separate-stderr s3-put -v -b 0.05 -e "$FAULT_URL" "s3://$B/fault/slow.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c 'HTTP 503 SlowDown.*; retry' <<<"$stderr")" -eq 3 ]
-	[ "$(cat "$T/proxy/count")" -eq 4 ]
+	[ "$(fault_proxy_count)" -eq 4 ]
 	same fault/slow.txt "$T/b"
 }
 
 @test "s3-put: 500, a reset mid-body and an empty reply are retried" {
-	fault '500,reset,close'
+	fault_proxy_start '500,reset,close'
 	head -c 3000000 /dev/urandom >"$T/b"
-	run --separate-stderr s3-put -b 0.05 -e "$P_URL" "s3://$B/fault/reset.bin" <"$T/b"
+	run --separate-stderr s3-put -b 0.05 -e "$FAULT_URL" "s3://$B/fault/reset.bin" <"$T/b"
 	[ "$status" -eq 0 ]
-	[ "$(cat "$T/proxy/count")" -eq 4 ]
+	[ "$(fault_proxy_count)" -eq 4 ]
 	same fault/reset.bin "$T/b"
 }
 
 @test "s3-put: a refused connection is retried until the endpoint is back" {
-	fault 'refuse:1'
+	fault_proxy_start 'refuse:1'
 	printf 'refused\n' >"$T/b"
-	run --separate-stderr s3-put -a 12 -b 0.2 -e "$P_URL" "s3://$B/fault/refused.txt" <"$T/b"
+	run --separate-stderr s3-put -a 12 -b 0.2 -e "$FAULT_URL" "s3://$B/fault/refused.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	same fault/refused.txt "$T/b"
 }
 
 @test "s3-put: a stall past --timeout is cut off and retried" {
-	fault 'stall:20'
+	fault_proxy_start 'stall:20'
 	printf 'stall\n' >"$T/b"
 	SECONDS=0
-	run --separate-stderr s3-put -v -t 1 -b 0.05 -e "$P_URL" "s3://$B/fault/stall.txt" <"$T/b"
+	run --separate-stderr s3-put -v -t 1 -b 0.05 -e "$FAULT_URL" "s3://$B/fault/stall.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	[ "$SECONDS" -lt 10 ]
 	[[ "$stderr" == *"Operation too slow"*"; retry 1/4"* ]]
@@ -375,9 +437,9 @@ sigv4_test() {
 }
 
 @test "s3-put: faults on a multipart upload's parts are retried" {
-	fault 'pass,500,reset,pass,503,pass'
+	fault_proxy_start 'pass,500,reset,pass,503,pass'
 	head -c 16000000 /dev/urandom >"$T/big"
-	run --separate-stderr s3-put -j -P 5M -b 0.05 -e "$P_URL" "s3://$B/fault/mp.bin" <"$T/big"
+	run --separate-stderr s3-put -j -P 5M -b 0.05 -e "$FAULT_URL" "s3://$B/fault/mp.bin" <"$T/big"
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.etag | endswith("-4")'
 	same fault/mp.bin "$T/big"
@@ -386,20 +448,20 @@ sigv4_test() {
 }
 
 @test "s3-put: faults outlasting the retries exit 75 with the body kept" {
-	fault '503*'
+	fault_proxy_start '503*'
 	printf 'a,b\n1,2\n' >"$T/b"
-	run --separate-stderr s3-put -a 3 -b 0.05 -k "$KEEP" -e "$P_URL" \
+	run --separate-stderr s3-put -a 3 -b 0.05 -k "$KEEP" -e "$FAULT_URL" \
 		"s3://$B/fault/gone.csv" <"$T/b"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"s3-put: PUT s3://$B/fault/gone.csv: HTTP 503 SlowDown: Please reduce your request rate. (after 3 attempts)"* ]]
 	[[ "$stderr" == *"s3-put: body kept in $KEEP/"* ]]
-	[ "$(cat "$T/proxy/count")" -eq 3 ]
+	[ "$(fault_proxy_count)" -eq 3 ]
 	kept "$T/b" "s3://$B/fault/gone.csv"
 }
 
 @test "s3-put: an endpoint that stays down exits 75" {
-	fault 'refuse:60'
-	run --separate-stderr s3-put -a 2 -b 0.05 -k "$KEEP" -e "$P_URL" \
+	fault_proxy_start 'refuse:60'
+	run --separate-stderr s3-put -a 2 -b 0.05 -k "$KEEP" -e "$FAULT_URL" \
 		"s3://$B/fault/down.txt" <<<"down"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"(after 2 attempts)"* ]]
@@ -407,9 +469,9 @@ sigv4_test() {
 }
 
 @test "s3-put: a multipart upload failing for good exits 75, body kept whole" {
-	fault 'pass,pass,500*'
+	fault_proxy_start 'pass,pass,500*'
 	head -c 16000000 /dev/urandom >"$T/big"
-	run --separate-stderr s3-put -a 2 -P 5M -b 0.05 -k "$KEEP" -e "$P_URL" \
+	run --separate-stderr s3-put -a 2 -P 5M -b 0.05 -k "$KEEP" -e "$FAULT_URL" \
 		"s3://$B/fault/mpgone.bin" <"$T/big"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"(part 2): HTTP 500 InternalError"* ]]
