@@ -680,7 +680,7 @@ run(const char *target, struct http *h, char *buf)
 	struct s3 s = { 0 };
 	const char *kt, *profile, *keepdir = kflag;
 	char *bucket = NULL, *key = NULL, *ekey = NULL, *uri = NULL;
-	char *region = NULL, *what = NULL, *h_obj[MAX_META + 8];
+	char *region = NULL, *what = NULL, *ca = NULL, *h_obj[MAX_META + 8];
 	char sha[SIGV4_SHA256_HEX] = "";
 	size_t nh = 0, i;
 	int needs_sha, rc = 0, pmode = 0;
@@ -795,9 +795,8 @@ run(const char *target, struct http *h, char *buf)
 	region = setting(rflag, "AWS_REGION", "AWS_DEFAULT_REGION", profile,
 	    "region");
 	s.region = region ? region : "us-east-1";
-	if (Bflag == NULL && (Bflag = getenv("AWS_CA_BUNDLE")) && !*Bflag)
-		Bflag = NULL;
-	h->ca_bundle = Bflag;
+	ca = setting(Bflag, "AWS_CA_BUNDLE", NULL, profile, "ca_bundle");
+	h->ca_bundle = ca;
 	if ((rc = resolve_endpoint(&s, bucket, profile)) != 0)
 		goto fail;
 	if ((rc = creds_find(h, profile, pflag ? 1 :
@@ -869,6 +868,7 @@ out:
 	free(res.etag);
 	free(res.version_id);
 	free(region);
+	free(ca);
 	free(what);
 	free(uri);
 	free(ekey);
