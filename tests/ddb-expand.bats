@@ -233,6 +233,14 @@ expand_like() {
 	[ "$stderr" = "ddb-expand: no-such-file.ndjson: No such file or directory" ]
 }
 
+@test "ddb-expand: bad data and a missing file: status 3 wins" {
+	cd "$F"
+	run --separate-stderr ddb-expand bad.ndjson no-such-file.ndjson
+	[ "$status" -eq 3 ]
+	[ "$output" = "$(cat bad.exp)" ]
+	[ "$stderr" = "$(cat bad.err)"$'\n'"ddb-expand: no-such-file.ndjson: No such file or directory" ]
+}
+
 @test "ddb-expand: a read error is status 3" {
 	run --separate-stderr ddb-expand "$F"
 	[ "$status" -eq 3 ]
