@@ -161,11 +161,11 @@ row_reserve(size_t n)
 		die_nomem();
 }
 
-/* append s to dst, quoted if it must be; dst has room for 2 * n + 2 bytes */
+/* the length of s as a cell: n, or with quotes and doubled '"' */
 static size_t
-quote_cell(char *dst, const char *s, size_t n)
+quoted_len(const char *s, size_t n)
 {
-	size_t i, q = 0, o;
+	size_t i, q = 0;
 	int need = 0;
 
 	for (i = 0; i < n; i++)
@@ -173,37 +173,43 @@ quote_cell(char *dst, const char *s, size_t n)
 			need = 1;
 			q += s[i] == '"';
 		}
-	if (!need) {
+	return need ? n + q + 2 : n;
+}
+
+/* s as a cell of length qlen (from quoted_len) into dst */
+static void
+quote_cell(char *dst, const char *s, size_t n, size_t qlen)
+{
+	size_t i, o = 1;
+
+	if (qlen == n) {
 		memcpy(dst, s, n);
-		return n;
+		return;
 	}
-	o = 0;
-	dst[o++] = '"';
-	if (q == 0) {
-		memcpy(dst + o, s, n);
-		o += n;
-	} else
+	dst[0] = '"';
+	if (qlen == n + 2)
+		memcpy(dst + 1, s, n);
+	else
 		for (i = 0; i < n; i++) {
 			dst[o++] = s[i];
 			if (s[i] == '"')
 				dst[o++] = '"';
 		}
-	dst[o++] = '"';
-	return o;
+	dst[qlen - 1] = '"';
 }
 
 static int
 add_cell(const char *name, long line, size_t col, const char *s, size_t n)
 {
 	struct cell c;
-	size_t len;
+	size_t len = quoted_len(s, n);
 
-	if (n > (UINT32_MAX - 2) / 2) {
-		ddb_errat(name, line, "a cell longer than 2 GB");
+	if (len > UINT32_MAX) {
+		ddb_errat(name, line, "a cell longer than 4 GB");
 		return -1;
 	}
-	row_reserve(sizeof c + 2 * n + 2);
-	len = quote_cell(row.p + row.n + sizeof c, s, n);
+	row_reserve(sizeof c + len);
+	quote_cell(row.p + row.n + sizeof c, s, n, len);
 	c.col = (uint32_t)col;
 	c.len = (uint32_t)len;
 	memcpy(row.p + row.n, &c, sizeof c);
@@ -244,20 +250,26 @@ write_failed(void)
 static void
 write_header(void)
 {
-	char *buf;
-	size_t k, n;
+	const char *p;
+	size_t k;
 
 	if (Hflag)
 		return;
 	for (k = 0; k < norder; k++) {
-		const char *s = nm.name[order[k]];
-		n = strlen(s);
-		if ((buf = malloc(2 * n + 2)) == NULL)
-			die_nomem();
 		if (k > 0)
 			putc_unlocked(dflag, stdout);
-		fwrite_unlocked(buf, 1, quote_cell(buf, s, n), stdout);
-		free(buf);
+		p = nm.name[order[k]];
+		if (quoted_len(p, strlen(p)) == strlen(p))
+			fputs_unlocked(p, stdout);
+		else {
+			putc_unlocked('"', stdout);
+			for (; *p != '\0'; p++) {
+				if (*p == '"')
+					putc_unlocked('"', stdout);
+				putc_unlocked(*p, stdout);
+			}
+			putc_unlocked('"', stdout);
+		}
 	}
 	putc_unlocked('\n', stdout);
 	if (ferror_unlocked(stdout))
@@ -651,9 +663,10 @@ main(int argc, char *argv[])
 
 	special['"'] = special['\r'] = special['\n'] = 1;
 	special[dflag] = 1;
-	if ((nullq = malloc(2 * strlen(nflag) + 2)) == NULL)
+	nullqlen = quoted_len(nflag, strlen(nflag));
+	if ((nullq = malloc(nullqlen + 1)) == NULL)
 		die_nomem();
-	nullqlen = quote_cell(nullq, nflag, strlen(nflag));
+	quote_cell(nullq, nflag, strlen(nflag), nullqlen);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
 	if (cflag != NULL) {
