@@ -340,7 +340,7 @@ render_row(const char *name, long line, json_object *o)
 	const char *s;
 	size_t i = 0;
 	long id;
-	int rc = 0, told = 0;
+	int rc = 0, refused = 0, told = 0;
 
 	row.n = 0;
 	json_object_object_foreach(o, k, v) {
@@ -376,10 +376,10 @@ render_row(const char *name, long line, json_object *o)
 				json_object_put(tmp);
 				told = 1;
 			}
-			rc = -2;
+			refused = 1;
 		}
 	}
-	if (rc == -2) {
+	if (refused) {
 		nfailed++;
 		nfailtold += told;
 		return -1;
