@@ -349,6 +349,34 @@ done:
 	return -2;
 }
 
+/* json-c cuts an object key at \u0000: such a key must be refused */
+static int
+key_has_nul(const char *s, size_t n)
+{
+	size_t i = 0, j;
+	int nul;
+
+	if (memmem(s, n, "\\u0000", 6) == NULL)
+		return 0;
+	while (i < n) {
+		if (s[i] != '"') {
+			i++;
+			continue;
+		}
+		nul = 0;
+		for (i++; i < n && s[i] != '"'; i++)
+			if (s[i] == '\\' && ++i < n && s[i] == 'u' &&
+			    i + 4 < n && memcmp(s + i + 1, "0000", 4) == 0)
+				nul = 1;
+		for (j = i + 1; j < n && strchr(" \t\r\n", s[j]) != NULL; j++)
+			;
+		if (nul && j < n && s[j] == ':')
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
 /* count object members and numbers, as json-c holds them */
 static void
 count_tree(json_object *o, long *members, long *numbers, int *nonnum)
@@ -522,6 +550,10 @@ ddb_reader_next(struct ddb_reader *r, json_object **out)
 		json_object_put(o);
 		free(conv);
 		return -1;
+	}
+	if (key_has_nul(text, tlen)) {
+		ddb_errat(r->name, r->vline, "an object key holds \\u0000");
+		goto bad;
 	}
 	count_tree(o, &members, &numbers, &nonnum);
 	if (nonnum) {

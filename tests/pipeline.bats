@@ -40,3 +40,16 @@ IN
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 }
+
+@test "reader: an object key holding \\u0000 is refused, not cut short" {
+	run --separate-stderr csv-emit <<'IN'
+{"k\u0000x":1,"EventType":"INSERT","created_at":1}
+IN
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "$stderr" = 'csv-emit: <stdin>:1: an object key holds \u0000' ]
+	printf '%s\n' '{"v":"a\u0000b","k":"\\u0000","EventType":"INSERT","created_at":1}' |
+	    csv-emit > "$BATS_TEST_TMPDIR/out.csv"
+	printf 'v,k,EventType,created_at\na\0b,\\u0000,INSERT,1\n' > "$BATS_TEST_TMPDIR/exp.csv"
+	cmp "$BATS_TEST_TMPDIR/exp.csv" "$BATS_TEST_TMPDIR/out.csv"
+}
