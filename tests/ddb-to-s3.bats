@@ -1,0 +1,333 @@
+#!/usr/bin/env bats
+# ddb-to-s3 and its Lambda bootstrap, end to end against the real S3 store
+# (setup_suite.bash); objects read back with /usr/bin/aws.
+
+bats_require_minimum_version 1.5.0
+load lib/s3
+
+F="$BATS_TEST_DIRNAME/fixtures"
+D="$F/ddb-to-s3"
+LIB="$BATS_TEST_DIRNAME/lib"
+
+# one bucket for the file (the AWS CLI is slow to start); each test writes
+# below its own prefix $P
+setup_file() {
+	B=$(s3_bucket d2s)
+	s3_mb "$B"
+	export B
+}
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+	P="t$BATS_TEST_NUMBER"
+	SEED_KEY_RE="^$P/staging/student/student_20240710T164423Z_[0-9a-f]{16}\\.csv\$"
+	export DDB_TO_S3_BUCKET="$B" DDB_TO_S3_ENDPOINT_URL="$S3_ENDPOINT"
+	export DDB_TO_S3_PREFIX="$P/staging"
+	unset DDB_TO_S3_KEY DDB_TO_S3_KEEP_DIR DDB_TO_S3_GZIP \
+		DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES
+	RT=
+}
+
+teardown() {
+	if [ -n "$RT" ] && [ -f "$RT/pid" ]; then
+		kill "$(cat "$RT/pid")" 2>/dev/null || :
+	fi
+}
+
+# a loopback port nobody listens on: a store that is down
+closed_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# same KEY FILE: object KEY of $B holds exactly FILE's bytes
+same() {
+	rm -f "$T/got"
+	s3_get "$B" "$1" "$T/got"
+	diff -u "$2" "$T/got"
+}
+
+# runtime EVENT...: run bootstrap against the Runtime API stand-in serving
+# the events; answers land in $RT/req-N.*
+runtime() {
+	RT="$T/rt"
+	mkdir -p "$RT"
+	"$LIB/lambda-runtime-standin" "$RT" "$@" >/dev/null 2>&1 3>&- &
+	echo $! >"$RT/pid"
+	for _ in $(seq 50); do
+		[ -f "$RT/address" ] && break
+		sleep 0.1
+	done
+	AWS_LAMBDA_RUNTIME_API=$(cat "$RT/address") timeout 120 bootstrap \
+		2>"$RT/log" || :
+}
+
+@test "ddb-to-s3: --help exits 0, a bad option 2, --version" {
+	run --separate-stderr ddb-to-s3 --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: ddb-to-s3 "* ]]
+	[[ "$output" == *"--key TEMPLATE"* ]]
+	run --separate-stderr ddb-to-s3 --bogus
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "ddb-to-s3: unknown option --bogus"*"usage: ddb-to-s3 "* ]]
+	run ddb-to-s3 -V
+	[ "$status" -eq 0 ]
+	[[ "$output" == "ddb-to-s3 "[0-9]* ]]
+}
+
+@test "ddb-to-s3: no bucket, a bad key template, an option without argument: usage, exit 2" {
+	unset DDB_TO_S3_BUCKET
+	run --separate-stderr ddb-to-s3 "$F/seed-sample.json"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: no bucket"* ]]
+	run --separate-stderr ddb-to-s3 -b "$B" -k '{prefix}/{table}/{nope}.csv' "$F/seed-sample.json"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: key template: unknown placeholder"* ]]
+	run --separate-stderr ddb-to-s3 -k '{prefix}/all.csv' "$F/seed-sample.json"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: key template must contain {table}"* ]]
+	run --separate-stderr ddb-to-s3 -b
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: option -b needs an argument"* ]]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+}
+
+@test "ddb-to-s3: a missing input file is exit 3, nothing uploaded" {
+	run --separate-stderr ddb-to-s3 "$T/nope.json"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"nope.json: No such file or directory"* ]]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+}
+
+@test "ddb-to-s3: the seed's sample event gives the SPEC's CSV under the seed's layout" {
+	# a bucket of its own, the default prefix
+	B=$(s3_bucket seed)
+	s3_mb "$B"
+	unset DDB_TO_S3_PREFIX
+	run --separate-stderr ddb-to-s3 -b "$B" "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	key=$(s3_ls "$B")
+	[[ "$key" =~ ^staging/student/student_20240710T164423Z_[0-9a-f]{16}\.csv$ ]]
+	same "$key" "$F/seed-sample.csv"
+	# {hash}: the first 16 hex digits of the SHA-256 of the table's records
+	# as ddb-flatten writes them
+	h=$(ddb-flatten "$F/seed-sample.json" | sha256sum | cut -c1-16)
+	[ "$key" = "staging/student/student_20240710T164423Z_$h.csv" ]
+	[ "$stderr" = "ddb-to-s3: student: 1 records, 2 rows, seq 5100000000093649950825..5100000000093649950825 -> s3://$B/$key" ]
+	[ "$(s3_head "$B" "$key" | jq -r .ContentType)" = "text/csv; charset=utf-8" ]
+}
+
+@test "ddb-to-s3: the Python-repr event from a log, on stdin, gives the same object" {
+	run --separate-stderr ddb-to-s3 <"$F/seed-sample.py.txt"
+	[ "$status" -eq 0 ]
+	key=$(s3_ls "$B" "$P/")
+	[[ "$key" =~ $SEED_KEY_RE ]]
+	same "$key" "$F/seed-sample.csv"
+}
+
+@test "ddb-to-s3: a two-table batch gives two objects, each table's records in one" {
+	run --separate-stderr ddb-to-s3 -p "$P/lake/raw" "$D/two-tables.json"
+	[ "$status" -eq 0 ]
+	run s3_ls "$B" "$P/"
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" =~ ^$P/lake/raw/course/course_20240710T164502Z_[0-9a-f]{16}\.csv$ ]]
+	[[ "${lines[1]}" =~ ^$P/lake/raw/student/student_20240710T164501Z_[0-9a-f]{16}\.csv$ ]]
+	same "${lines[0]}" "$D/two-tables.course.csv"
+	same "${lines[1]}" "$D/two-tables.student.csv"
+}
+
+@test "ddb-to-s3: a retried batch gives the same key and no second object" {
+	run --separate-stderr ddb-to-s3 "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	first=$stderr
+	run --separate-stderr ddb-to-s3 "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "$first" ]
+	run s3_ls "$B" "$P/"
+	[ "${#lines[@]}" -eq 1 ]
+	same "${lines[0]}" "$F/seed-sample.csv"
+}
+
+@test "ddb-to-s3: a bad record uploads nothing, names the record, prints no item data" {
+	run --separate-stderr ddb-to-s3 "$F/seed-sample.json" "$D/bad-record.json"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == *"bad-record.json:1: eventID bad-3: NewImage.age: unknown type descriptor"* ]]
+	[[ "$stderr" == *"ddb-to-s3: bad data in the batch; nothing uploaded"* ]]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	for v in Sita Ram Hari Gita Gaurav Saurav Kandel 334433223; do
+		[[ "$stderr" != *"$v"* ]]
+	done
+}
+
+@test "ddb-to-s3: a store that is down: exit 75, the body kept; a later run succeeds" {
+	port=$(closed_port)
+	run --separate-stderr ddb-to-s3 -E "http://127.0.0.1:$port" -A 1 -K "$T/keep" "$F/seed-sample.json"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"ddb-to-s3: student: 1 records, 2 rows, seq "*": upload failed for now, s3://$B/$P/staging/student/student_"*" kept in $T/keep"* ]]
+	uri=$(cat "$T"/keep/*.uri)
+	[[ "${uri#s3://$B/}" =~ $SEED_KEY_RE ]]
+	cmp "$F/seed-sample.csv" "$(ls "$T"/keep/* | grep -v '\.uri$')"
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	# the next run (Lambda's retry, cron's next try) writes the same key
+	run --separate-stderr ddb-to-s3 -K "$T/keep" "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$(s3_ls "$B" "$P/")" = "${uri#s3://$B/}" ]
+}
+
+@test "ddb-to-s3: -n and -o: every stage runs, nothing is uploaded, same names" {
+	run --separate-stderr ddb-to-s3 -n "$D/two-tables.json"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"course: 1 records, 1 rows, seq 5100000000093649950902..5100000000093649950902 -> s3://$B/$P/staging/course/course_20240710T164502Z_"*".csv (dry run)"* ]]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	run --separate-stderr ddb-to-s3 -o "$T/out" "$D/two-tables.json"
+	[ "$status" -eq 0 ]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	ddb-to-s3 "$D/two-tables.json" 2>/dev/null
+	diff <(cd "$T/out" && find . -type f | sed 's:^\./::' | sort) <(s3_ls "$B" "$P/")
+	diff -u "$D/two-tables.student.csv" "$T"/out/$P/staging/student/*.csv
+	diff -u "$D/two-tables.course.csv" "$T"/out/$P/staging/course/*.csv
+}
+
+@test "ddb-to-s3: key templates: Hive dt= partitions, sequence numbers, gzip" {
+	run --separate-stderr ddb-to-s3 -o "$T/out" -p staging \
+		-k '{prefix}/{table}/dt={date}/hour={hour}/{table}_{timestamp}_{hash}.csv' "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	ls "$T"/out/staging/student/dt=2024-07-10/hour=16/student_20240710T164423Z_*.csv
+	run --separate-stderr ddb-to-s3 -o "$T/seq" -k 'cdc/{table}/{year}/{month}/{day}/{first_seq}-{last_seq}.csv' "$D/two-tables.json"
+	[ "$status" -eq 0 ]
+	diff -u "$D/two-tables.student.csv" "$T/seq/cdc/student/2024/07/10/5100000000093649950901-5100000000093649950903.csv"
+	run --separate-stderr ddb-to-s3 -z "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	key=$(s3_ls "$B" "$P/")
+	[[ "$key" == $P/staging/student/student_20240710T164423Z_*.csv.gz ]]
+	s3_get "$B" "$key" "$T/got.gz"
+	diff -u "$F/seed-sample.csv" <(gzip -dc "$T/got.gz")
+}
+
+@test "ddb-to-s3: stage options pass through: filters, columns, insert-first, lineage" {
+	run --separate-stderr ddb-to-s3 -o "$T/a" -p staging -t course "$D/two-tables.json"
+	[ "$status" -eq 0 ]
+	[ "$(cd "$T/a" && find . -type f | cut -d/ -f3)" = course ]
+	run --separate-stderr ddb-to-s3 -o "$T/b" -p staging -c id,fname -x drop -i "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	printf 'id,fname,EventType,created_at\n2,Gaurav,INSERT,1720629863.0\n2,Saurav,REMOVE,1720629863.0\n' >"$T/exp"
+	diff -u "$T/exp" "$T"/b/staging/student/*.csv
+	run --separate-stderr ddb-to-s3 -o "$T/c" -p staging -c id -x fail "$F/seed-sample.json"
+	[ "$status" -eq 1 ]
+	[ ! -d "$T/c/staging" ]
+	run --separate-stderr ddb-to-s3 -o "$T/d" -p staging -l eventID,SequenceNumber "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[[ "$(head -1 "$T"/d/staging/student/*.csv)" == *eventID*SequenceNumber* ]]
+}
+
+@test "ddb-to-s3: spool: good files to done/, bad ones to failed/, one line per file" {
+	S="$T/spool"
+	mkdir -p "$S/incoming"
+	cp "$F/seed-sample.json" "$S/incoming/1-seed.json"
+	cp "$D/bad-record.json" "$S/incoming/2-bad.json"
+	cp "$D/two-tables.json" "$S/incoming/3-two.json"
+	run --separate-stderr ddb-to-s3 -s "$S"
+	[ "$status" -eq 1 ]
+	[ "$(ls "$S/incoming")" = "" ]
+	[ "$(ls "$S/done")" = "$(printf '1-seed.json\n3-two.json')" ]
+	[ "$(ls "$S/failed")" = "2-bad.json" ]
+	[[ "${stderr}" == "ddb-to-s3: 1-seed.json: done: student 1 records -> $P/staging/student/student_20240710T164423Z_"* ]]
+	[ "$(grep -c '^ddb-to-s3: [0-9]-[a-z]*\.json: ' <<<"$stderr")" -eq 3 ]
+	[[ "$stderr" == *"ddb-to-s3: 2-bad.json: failed, moved to failed/"*"eventID bad-3"* ]]
+	[ "$(s3_ls "$B" "$P/" | wc -l)" -eq 3 ]
+	# nothing new: nothing to do, exit 0, silent
+	run --separate-stderr ddb-to-s3 -s "$S"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+}
+
+@test "ddb-to-s3: spool: a run that finds the lock taken does nothing" {
+	S="$T/spool"
+	mkdir -p "$S/incoming"
+	cp "$F/seed-sample.json" "$S/incoming/a.json"
+	: >"$S/.lock"
+	flock "$S/.lock" sh -c 'ddb-to-s3 -s "$1"; echo "inner=$?"' sh "$S" >"$T/inner" 2>&1
+	[ "$(cat "$T/inner")" = "inner=0" ]
+	[ "$(ls "$S/incoming")" = a.json ]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	run --separate-stderr ddb-to-s3 -s "$S"
+	[ "$status" -eq 0 ]
+	[ "$(ls "$S/done")" = a.json ]
+}
+
+@test "ddb-to-s3: spool: store down keeps the body, the next run uploads it" {
+	S="$T/spool"
+	mkdir -p "$S/incoming"
+	cp "$F/seed-sample.json" "$S/incoming/a.json"
+	port=$(closed_port)
+	run --separate-stderr ddb-to-s3 -E "http://127.0.0.1:$port" -A 1 -s "$S"
+	[ "$status" -eq 75 ]
+	[ "$(ls "$S/done")" = a.json ]
+	[ "$(ls "$S/keep" | grep -c '\.uri$')" -eq 1 ]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	# still down: the kept body stays, new files wait in incoming/
+	cp "$D/two-tables.json" "$S/incoming/b.json"
+	run --separate-stderr ddb-to-s3 -E "http://127.0.0.1:$port" -A 1 -s "$S"
+	[ "$status" -eq 75 ]
+	[ "$(ls "$S/incoming")" = b.json ]
+	[ "$(ls "$S/keep" | grep -c '\.uri$')" -eq 1 ]
+	run --separate-stderr ddb-to-s3 -s "$S"
+	[ "$status" -eq 0 ]
+	[ "$(ls "$S/keep" | grep -v '^failed$' || :)" = "" ]
+	[ "$(ls "$S/done")" = "$(printf 'a.json\nb.json')" ]
+	key=$(s3_ls "$B" "$P/staging/student/student_20240710T164423Z")
+	[[ "$key" =~ $SEED_KEY_RE ]]
+	same "$key" "$F/seed-sample.csv"
+	[ "$(s3_ls "$B" "$P/" | wc -l)" -eq 3 ]
+}
+
+@test "bootstrap: a good batch is uploaded and answered" {
+	runtime "$F/seed-sample.json"
+	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+	key=$(s3_ls "$B" "$P/")
+	[[ "$key" =~ $SEED_KEY_RE ]]
+	same "$key" "$F/seed-sample.csv"
+	grep -q '^bootstrap: req-1: ok$' "$RT/log"
+	! grep -q -e Gaurav -e Saurav "$RT/log"
+}
+
+@test "bootstrap: one bad record with ReportBatchItemFailures: what precedes it is written, the rest reported" {
+	export DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES=true
+	runtime "$D/bad-record.json" "$D/bad-record.json"
+	exp='{"batchItemFailures":[{"itemIdentifier":"5100000000093649951003"},{"itemIdentifier":"5100000000093649951004"}]}'
+	[ "$(cat "$RT/req-1.response")" = "$exp" ]
+	[ "$(cat "$RT/req-2.response")" = "$exp" ]
+	run s3_ls "$B" "$P/"
+	[ "${#lines[@]}" -eq 1 ]
+	s3_get "$B" "${lines[0]}" "$T/got"
+	printf 'id,fname,lname,EventType,created_at\n11,Sita,Kandel,INSERT,1720629863.0\n12,Ram,Kandel,INSERT,1720629863.0\n' >"$T/exp"
+	diff -u "$T/exp" "$T/got"
+	grep -q 'eventID bad-3' "$RT/log"
+	grep -q '^bootstrap: req-1: record 3 (SequenceNumber 5100000000093649951003) is bad' "$RT/log"
+	! grep -q -e Sita -e Hari -e Gita "$RT/log"
+}
+
+@test "bootstrap: one bad record without ReportBatchItemFailures: invocation error, nothing written" {
+	runtime "$D/bad-record.json"
+	[ ! -f "$RT/req-1.response" ]
+	[ "$(cat "$RT/req-1.error-type")" = DataError ]
+	jq -e '.errorType == "DataError" and (.errorMessage | contains("eventID bad-3"))' "$RT/req-1.error"
+	[ -z "$(s3_ls "$B" "$P/")" ]
+}
+
+@test "bootstrap: an upload failure is an invocation error (Lambda retries the batch)" {
+	export DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES=true
+	export DDB_TO_S3_ENDPOINT_URL="http://127.0.0.1:$(closed_port)" DDB_TO_S3_MAX_ATTEMPTS=1
+	runtime "$F/seed-sample.json"
+	[ ! -f "$RT/req-1.response" ]
+	[ "$(cat "$RT/req-1.error-type")" = UploadFailed ]
+	jq -e '.errorType == "UploadFailed" and (.errorMessage | contains("upload failed for now"))' "$RT/req-1.error"
+}
+
+@test "bootstrap: no bucket configured is an init error" {
+	unset DDB_TO_S3_BUCKET
+	runtime "$F/seed-sample.json"
+	jq -e '.errorType == "InitError"' "$RT/init.error"
+}
