@@ -208,6 +208,13 @@ csv-emit: not-object.ndjson:6: a row must be a JSON object, not a boolean' \
 	emit_like - 1 'csv-emit: dup-key.ndjson:2: an object has a duplicate key' dup-key.ndjson
 }
 
+@test "csv-emit: what the reader refuses is exit 1 with no output" {
+	emit_like - 1 'csv-emit: nul-key.ndjson:2: an object key holds \u0000' nul-key.ndjson
+	emit_like - 1 'csv-emit: nan.ndjson:2: NaN and Infinity are not JSON' nan.ndjson
+	emit_like - 1 'csv-emit: ctrl.ndjson:2: control character in a string' ctrl.ndjson
+	emit_like - 1 'csv-emit: raw-nul.ndjson:2: NUL byte in input' raw-nul.ndjson
+}
+
 @test "csv-emit: a bad row in a later file still means no output" {
 	emit_like - 1 'csv-emit: bad-json.ndjson:2: invalid JSON: unexpected character' \
 		seed-rows.ndjson bad-json.ndjson
