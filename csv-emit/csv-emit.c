@@ -435,14 +435,20 @@ spool_put(const char *name, long line)
 	return 0;
 }
 
+static unsigned long nrows;	/* rows written or spooled */
+static int bad;			/* a row was bad: exit 1, and no spool output */
+
 static void
 spool_replay(void)
 {
+	unsigned long k;
 	uint32_t n;
 
 	if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
 		err(DDB_EXIT_IO, "temporary file");
-	while (fread_unlocked(&n, sizeof n, 1, spool) == 1) {
+	for (k = 0; k < nrows; k++) {
+		if (fread_unlocked(&n, sizeof n, 1, spool) != 1)
+			break;
 		row.n = 0;
 		row_reserve(n);
 		if (fread_unlocked(row.p, 1, n, spool) != n)
@@ -452,13 +458,10 @@ spool_replay(void)
 	}
 	if (ferror(spool))
 		err(DDB_EXIT_IO, "temporary file");
-	if (!feof(spool))
+	if (k < nrows)
 		errx(DDB_EXIT_IO, "temporary file: short read");
 	fclose(spool);
 }
-
-static unsigned long nrows;	/* rows written or spooled */
-static int bad;			/* a row was bad: exit 1, and no spool output */
 
 static const char *
 kind(json_object *o)
