@@ -53,9 +53,15 @@ check-sanitize:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) O=build-san CFLAGS="$(SANFLAGS)" LDFLAGS="$(SANFLAGS)" check
 
+# a deployment package for Lambda's provided.al2023 (x86_64), bootstrap at
+# its root; fails if any file in it needs a glibc newer than 2.34
+lambda-zip: all
+	sh scripts/lambda-zip $(O)/ddb-to-s3-lambda.zip $(O)/bin
+.PHONY: lambda-zip
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
-	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) scripts/ddb-to-s3 $(DESTDIR)$(BINDIR)
 	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7
 
