@@ -242,6 +242,18 @@ csv-emit: not-object.ndjson:6: a row must be a JSON object, not a boolean' \
 		seed-rows.ndjson
 }
 
+@test "csv-emit: a temporary file that cannot be written (file too large) is exit 3, no output" {
+	awk 'BEGIN { for (i = 0; i < 5000; i++) printf "{\"id\":\"%d\",\"pad\":\"%090d\"}\n", i, i }' \
+		> "$BATS_TEST_TMPDIR/rows.ndjson"
+	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 100; csv-emit "$1" | wc -c' \
+		bash "$BATS_TEST_TMPDIR/rows.ndjson"
+	[ "$output" -eq 0 ]
+	[ "$stderr" = "csv-emit: temporary file: File too large" ]
+	run bash -c 'trap "" XFSZ; ulimit -f 100; csv-emit "$1" > /dev/null' \
+		bash "$BATS_TEST_TMPDIR/rows.ndjson"
+	[ "$status" -eq 3 ]
+}
+
 @test "csv-emit: the temporary file is in TMPDIR and gone at once" {
 	mkdir "$BATS_TEST_TMPDIR/spool"
 	cd "$F"
