@@ -819,7 +819,8 @@ run(const char *target, struct http *h, char *buf)
 	}
 fail:
 	if (rc != 0) {
-		keep_body(&b, buf, rc);
+		if (rc != S3_EXIT_USAGE)
+			keep_body(&b, buf, rc);
 		if (b.keep) {
 			free(b.keep);
 			b.keep = NULL;

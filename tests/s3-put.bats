@@ -216,6 +216,30 @@ sigv4_test() {
 	s3_head "$B" gz/seq.csv | jq -e '.ContentEncoding == "gzip" and .ContentType == "text/csv"'
 }
 
+@test "s3-put: addressing: virtual-hosted on AWS, path-style for dotted buckets, endpoints and -A" {
+	# a dead proxy keeps these requests off the network
+	export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9
+	unset AWS_ENDPOINT_URL_S3
+	run --separate-stderr s3-put -v -a 1 -r eu-west-1 s3://my-bucket/a/k.csv <<<x
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"> PUT https://my-bucket.s3.eu-west-1.amazonaws.com/a/k.csv"$'\n'"s3-put: > host: my-bucket.s3.eu-west-1.amazonaws.com"$'\n'* ]]
+	run --separate-stderr s3-put -v -a 1 -r eu-west-1 s3://my.bucket/k.csv <<<x
+	[[ "$stderr" == *"> PUT https://s3.eu-west-1.amazonaws.com/my.bucket/k.csv"$'\n'* ]]
+	run --separate-stderr s3-put -v -a 1 -A path s3://my-bucket/k.csv <<<x
+	[[ "$stderr" == *"> PUT https://s3.us-east-1.amazonaws.com/my-bucket/k.csv"$'\n'* ]]
+	AWS_ENDPOINT_URL=http://minio.example:9000/base/ run --separate-stderr \
+		s3-put -v -a 1 s3://my-bucket/k.csv <<<x
+	[[ "$stderr" == *"> PUT http://minio.example:9000/base/my-bucket/k.csv"$'\n'"s3-put: > host: minio.example:9000"$'\n'* ]]
+	run --separate-stderr s3-put -v -a 1 -A virtual -e https://r2.example s3://my-bucket/k.csv <<<x
+	[[ "$stderr" == *"> PUT https://my-bucket.r2.example/k.csv"$'\n'* ]]
+}
+
+@test "s3-put: an endpoint that is not http(s) is a usage error" {
+	run --separate-stderr s3-put -e ftp://127.0.0.1/ "s3://$B/k" <<<x
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "s3-put: bad endpoint URL: ftp://127.0.0.1/" ]
+}
+
 # --- credentials ---------------------------------------------------------
 
 @test "s3-put: session-token credentials are signed and accepted" {
