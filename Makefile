@@ -53,6 +53,23 @@ check-sanitize:
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MAKE) O=build-san CFLAGS="$(SANFLAGS)" LDFLAGS="$(SANFLAGS)" check
 
+# make bench: the tools against jq, jq + Miller and a pandas handler
+# (bench/run, BENCH_* settings there); never part of check
+$(O)/bench/gen: $(O)/bench/gen.o $(O)/common/util.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs json-c)
+bench: $(O)/bin/ddb-flatten $(O)/bin/ddb-expand $(O)/bin/csv-emit $(O)/bench/gen
+	O=$(O) sh bench/run
+
+# libFuzzer + ASan + UBSan harnesses (tests/fuzz), FUZZ_SECONDS each;
+# the bats suite with every tool under valgrind memcheck
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run
+fuzz-ci:
+	FUZZ_SECONDS=10 sh tests/fuzz/run
+valgrind: all $(O)/tests/sigv4-test
+	O=$(O) sh tests/valgrind
+
 # a deployment package for Lambda's provided.al2023 (x86_64), bootstrap at
 # its root; fails if any file in it needs a glibc newer than 2.34
 lambda-zip: all
@@ -66,6 +83,6 @@ install: all
 	install -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all check lint check-sanitize install clean
+.PHONY: all check lint check-sanitize install clean bench fuzz fuzz-ci valgrind
