@@ -819,7 +819,8 @@ run(const char *target, struct http *h, char *buf)
 	}
 fail:
 	if (rc != 0) {
-		if (rc != S3_EXIT_USAGE)
+		/* after a usage or I/O error there is no whole body to keep */
+		if (rc != S3_EXIT_USAGE && rc != S3_EXIT_IO)
 			keep_body(&b, buf, rc);
 		if (b.keep) {
 			free(b.keep);
@@ -910,12 +911,15 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct http h = { 0 };
+	const char *e;
 	char *buf, *end;
 	int c, rc;
 
 	h.connect_timeout = 10;
 	h.stall_timeout = 60;
 	h.max_attempts = 5;
+	if ((e = getenv("AWS_MAX_ATTEMPTS")) && *e)
+		h.max_attempts = (int)num_arg(e, 1, 100, "AWS_MAX_ATTEMPTS");
 	h.backoff = 0.25;
 	while ((c = getopt_long(argc, argv,
 	    "a:A:b:B:c:C:e:Ef:hIjk:l:m:M:p:P:r:s:S:t:vVz", longopts,

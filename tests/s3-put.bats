@@ -168,6 +168,16 @@ sigv4_test() {
 	same big/20m.bin "$T/big"
 }
 
+@test "s3-put: memory does not grow with the body (6 MB vs 60 MB, 5 MiB parts)" {
+	head -c 6000000 /dev/zero | /usr/bin/time -f %M -o "$T/rss6" \
+		s3-put -P 5M "s3://$B/rss/6.bin" >/dev/null
+	head -c 60000000 /dev/zero | /usr/bin/time -f %M -o "$T/rss60" \
+		s3-put -P 5M "s3://$B/rss/60.bin" >/dev/null
+	echo "max RSS: $(cat "$T/rss6") KB, $(cat "$T/rss60") KB"
+	[ $(( $(tail -1 "$T/rss60") - $(tail -1 "$T/rss6") )) -lt 4096 ]
+	s3_head "$B" rss/60.bin | jq -e '.ContentLength == 60000000'
+}
+
 @test "s3-put: keys with spaces, +, :, =, unicode and more are encoded right" {
 	local k
 	mkdir "$T/up"
@@ -474,8 +484,8 @@ sigv4_test() {
 @test "s3-put: faults outlasting the retries exit 75 with the body kept" {
 	fault_proxy_start '503*'
 	printf 'a,b\n1,2\n' >"$T/b"
-	run --separate-stderr s3-put -a 3 -b 0.05 -k "$KEEP" -e "$FAULT_URL" \
-		"s3://$B/fault/gone.csv" <"$T/b"
+	AWS_MAX_ATTEMPTS=3 run --separate-stderr s3-put -b 0.05 -k "$KEEP" \
+		-e "$FAULT_URL" "s3://$B/fault/gone.csv" <"$T/b"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"s3-put: PUT s3://$B/fault/gone.csv: HTTP 503 SlowDown: Please reduce your request rate. (after 3 attempts)"* ]]
 	[[ "$stderr" == *"s3-put: body kept in $KEEP/"* ]]
