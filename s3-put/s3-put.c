@@ -613,7 +613,7 @@ open_keep(struct body *b, const char *dir)
 	char *path = xasprintf("%s/s3-put.XXXXXX", dir);
 
 	if ((b->tee = mkstemp(path)) == -1) {
-		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "s3-put: %s: %s\n", dir, strerror(errno));
 		free(path);
 		return -1;
 	}

@@ -108,6 +108,21 @@ sigv4_test() {
 	[ "$stderr" = "s3-put: $T/nope: No such file or directory" ]
 }
 
+@test "s3-put: a keep dir that cannot be written is a local I/O error (3)" {
+	run --separate-stderr s3-put -k "$T/nonexistent" "s3://$B/io/k.txt" <<<"x"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "s3-put: $T/nonexistent: No such file or directory" ]
+}
+
+@test "s3-put: a body that cannot be read is a local I/O error (3), nothing uploaded" {
+	run --separate-stderr s3-put -k "$KEEP" -f "$T" "s3://$B/io/dir.txt"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "s3-put: $T: Is a directory" ]
+	[ -z "$(ls "$KEEP")" ]
+	run s3_ls "$B" io/
+	[ -z "$output" ]
+}
+
 # --- round trips ---------------------------------------------------------
 
 @test "s3-put: a small CSV goes up byte for byte, as text/csv" {
