@@ -46,9 +46,9 @@ same() {
 	diff -u "$2" "$T/got"
 }
 
-# runtime EVENT...: run bootstrap against the Runtime API stand-in serving
-# the events; answers land in $RT/req-N.*
-runtime() {
+# standin EVENT...: the Runtime API stand-in serving the events, its
+# answers in $RT/req-N.*, its address in $RT/address
+standin() {
 	RT="$T/rt"
 	mkdir -p "$RT"
 	"$LIB/lambda-runtime-standin" "$RT" "$@" >/dev/null 2>&1 3>&- &
@@ -57,6 +57,11 @@ runtime() {
 		[ -f "$RT/address" ] && break
 		sleep 0.1
 	done
+}
+
+# runtime EVENT...: run bootstrap against the stand-in serving the events
+runtime() {
+	standin "$@"
 	AWS_LAMBDA_RUNTIME_API=$(cat "$RT/address") timeout 120 bootstrap \
 		2>"$RT/log" || :
 }
@@ -233,7 +238,7 @@ runtime() {
 	[ "$(ls "$S/incoming")" = "" ]
 	[ "$(ls "$S/done")" = "$(printf '1-seed.json\n3-two.json')" ]
 	[ "$(ls "$S/failed")" = "2-bad.json" ]
-	[[ "${stderr}" == "ddb-to-s3: 1-seed.json: done: student 1 records -> $P/staging/student/student_20240710T164423Z_"* ]]
+	[[ "${stderr}" == "ddb-to-s3: 1-seed.json: done: student 1 records -> s3://$B/$P/staging/student/student_20240710T164423Z_"* ]]
 	[ "$(grep -c '^ddb-to-s3: [0-9]-[a-z]*\.json: ' <<<"$stderr")" -eq 3 ]
 	[[ "$stderr" == *"ddb-to-s3: 2-bad.json: failed, moved to failed/"*"eventID bad-3"* ]]
 	[ "$(s3_ls "$B" "$P/" | wc -l)" -eq 3 ]
@@ -330,4 +335,38 @@ runtime() {
 	unset DDB_TO_S3_BUCKET
 	runtime "$F/seed-sample.json"
 	jq -e '.errorType == "InitError"' "$RT/init.error"
+}
+
+@test "lambda-zip: the package runs a batch with nothing from the build machine's PATH" {
+	bindir=$(dirname "$(command -v ddb-flatten)")
+	if ldd "$bindir/ddb-flatten" | grep -q libasan; then
+		skip "sanitizer build: the package is made from the normal build"
+	fi
+	run sh "$BATS_TEST_DIRNAME/../scripts/lambda-zip" "$T/pkg.zip" "$bindir"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"provided.al2023 has 2.34"*" bin/s3-put "*" ok"* ]]
+	[[ "$output" != *"TOO NEW"* ]]
+	/usr/bin/python3 - "$T/pkg.zip" "$T/task" <<-'EOF'
+	import os, sys, zipfile
+	with zipfile.ZipFile(sys.argv[1]) as z:
+	    for i in z.infolist():
+	        p = z.extract(i, sys.argv[2])
+	        os.chmod(p, (i.external_attr >> 16) & 0o777)
+	EOF
+	[ -x "$T/task/bootstrap" ]
+	[ -x "$T/task/bin/ddb-to-s3" ] && [ -x "$T/task/bin/curl" ]
+	standin "$F/seed-sample.json"
+	env -i PATH=/nonexistent LAMBDA_TASK_ROOT="$T/task" \
+		AWS_LAMBDA_RUNTIME_API="$(cat "$RT/address")" \
+		DDB_TO_S3_BUCKET="$B" DDB_TO_S3_PREFIX="$P/staging" \
+		AWS_ENDPOINT_URL_S3="$S3_ENDPOINT" AWS_ACCESS_KEY_ID=test:tester \
+		AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
+		AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null \
+		AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+		/usr/bin/timeout 120 /bin/sh "$T/task/bootstrap" 2>"$RT/log" || :
+	cat "$RT/log"
+	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+	key=$(s3_ls "$B" "$P/")
+	[[ "$key" =~ $SEED_KEY_RE ]]
+	same "$key" "$F/seed-sample.csv"
 }
