@@ -248,6 +248,30 @@ runtime() {
 	[ "$stderr" = "" ]
 }
 
+@test "ddb-to-s3: spool: a dry run says what it would do and moves nothing" {
+	S="$T/spool"
+	mkdir -p "$S/incoming"
+	cp "$F/seed-sample.json" "$S/incoming/1-seed.json"
+	cp "$D/bad-record.json" "$S/incoming/2-bad.json"
+	run --separate-stderr ddb-to-s3 -n -s "$S"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "ddb-to-s3: 1-seed.json: would be done: student 1 records -> s3://$B/$P/staging/student/student_20240710T164423Z_"*".csv"$'\n'"ddb-to-s3: 2-bad.json: would fail (exit 1)"$'\n'*"eventID bad-3"* ]]
+	[ "$(ls "$S/incoming")" = "$(printf '1-seed.json\n2-bad.json')" ]
+	[ -z "$(ls -A "$S/done")$(ls -A "$S/failed")" ]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+}
+
+@test "ddb-to-s3: installed beside the tools, it finds them with cron's PATH" {
+	mkdir -p "$T/bin"
+	for t in ddb-flatten ddb-expand csv-emit s3-put; do
+		ln -s "$(command -v "$t")" "$T/bin/$t"
+	done
+	cp "$(command -v ddb-to-s3)" "$T/bin/"
+	run --separate-stderr env PATH=/usr/bin:/bin "$T/bin/ddb-to-s3" -o "$T/out" -p staging "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	diff -u "$F/seed-sample.csv" "$T"/out/staging/student/student_20240710T164423Z_*.csv
+}
+
 @test "ddb-to-s3: spool: a run that finds the lock taken does nothing" {
 	S="$T/spool"
 	mkdir -p "$S/incoming"
