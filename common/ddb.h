@@ -40,10 +40,14 @@ int ddb_fwrite_all(FILE *fp, const char *s, size_t n);
 /* reader.c: a stream of JSON values, read losslessly, one at a time */
 struct ddb_reader;
 #define DDB_READ_PYREPR 1	/* also accept Python repr (single quotes, True) */
+#define DDB_READ_SPLIT 2	/* {"Records":[...]}: one record at a time */
 struct ddb_reader *ddb_reader_open(const char *path, int depth, int flags);
 int ddb_reader_next(struct ddb_reader *r, json_object **out);
 const char *ddb_reader_name(const struct ddb_reader *r);
 long ddb_reader_line(const struct ddb_reader *r);
+/* DDB_READ_SPLIT: index of the record in its event (-1: a whole value) */
+long ddb_reader_part(const struct ddb_reader *r);
+int ddb_reader_part_last(const struct ddb_reader *r);
 int ddb_reader_ioerror(const struct ddb_reader *r);
 int ddb_reader_close(struct ddb_reader *r);
 

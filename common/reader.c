@@ -19,6 +19,14 @@ struct ddb_reader {
 	size_t vlen, vcap;
 	long vline;		/* line the value starts on */
 	json_tokener *tok;
+	/* DDB_READ_SPLIT: the records of the event in val, one at a time */
+	struct part {
+		size_t off, len;	/* in evtext */
+	} *parts;
+	size_t nparts, capparts, nextpart;
+	char *evtext, *evconv;	/* evtext is val, or evconv from Python repr */
+	int evrisky;
+	long part;		/* index of the record returned, or -1 */
 };
 
 /* what a scan learned about a value's text */
@@ -53,6 +61,7 @@ ddb_reader_open(const char *path, int depth, int flags)
 	}
 	r->depth = depth;
 	r->flags = flags;
+	r->part = -1;
 	r->line = 1;
 	r->tok = json_tokener_new_ex(depth);
 	if (r->tok == NULL) {
@@ -77,6 +86,8 @@ ddb_reader_close(struct ddb_reader *r)
 	if (r->tok != NULL)
 		json_tokener_free(r->tok);
 	free(r->val);
+	free(r->parts);
+	free(r->evconv);
 	free(r);
 	return rc;
 }
@@ -91,6 +102,18 @@ long
 ddb_reader_line(const struct ddb_reader *r)
 {
 	return r->vline;
+}
+
+long
+ddb_reader_part(const struct ddb_reader *r)
+{
+	return r->part;
+}
+
+int
+ddb_reader_part_last(const struct ddb_reader *r)
+{
+	return r->part >= 0 && (size_t)r->part + 1 == r->nparts;
 }
 
 /* after -2 from ddb_reader_next: nonzero if reading failed (exit 3, not 1) */
@@ -502,23 +525,280 @@ restore_numbers(json_object *o, const char *s, const struct numtok *t,
 }
 
 /*
+ * Parse text[0..tlen), which is at offset off in val (or in converted
+ * Python repr if conv), where text[tlen] may be written.  1 and *out, or -1
+ * (reported).
+ */
+static int
+parse_text(struct ddb_reader *r, char *text, size_t tlen, size_t off,
+    int conv, long colons, int risky, json_object **out)
+{
+	enum json_tokener_error e;
+	json_object *o;
+	size_t end;
+	long members = 0, numbers = 0, vline = r->vline;
+	int nonnum = 0;
+	char save = text[tlen];
+
+	*out = NULL;
+	text[tlen] = '\0';
+	json_tokener_reset(r->tok);
+	/* the NUL ends a bare number, which json-c would otherwise wait on */
+	o = json_tokener_parse_ex(r->tok, text, (int)tlen + 1);
+	e = json_tokener_get_error(r->tok);
+	end = json_tokener_get_parse_end(r->tok);
+	if (e != json_tokener_success || o == NULL) {
+		long line = conv ? vline : line_at(r, off + end);
+		if (e == json_tokener_error_depth)
+			ddb_errat(r->name, line, "nesting deeper than %d levels",
+			    r->depth);
+		else
+			ddb_errat(r->name, line, "invalid JSON: %s",
+			    e == json_tokener_success ? "no value" :
+			    json_tokener_error_desc(e));
+		json_object_put(o);
+		text[tlen] = save;
+		return -1;
+	}
+	if (key_has_nul(text, tlen)) {
+		ddb_errat(r->name, vline, "an object key holds \\u0000");
+		goto bad;
+	}
+	count_tree(o, &members, &numbers, &nonnum);
+	if (nonnum) {
+		ddb_errat(r->name, vline, "NaN and Infinity are not JSON");
+		goto bad;
+	}
+	if (members != colons) {
+		ddb_errat(r->name, vline, "an object has a duplicate key");
+		goto bad;
+	}
+	if (risky) {
+		struct numtok *t = NULL;
+		size_t k = 0, nt = list_numbers(text, tlen, &t);
+		if (nt == (size_t)-1) {
+			ddb_errat(r->name, vline, "out of memory");
+			goto bad;
+		}
+		if ((long)nt != numbers) {
+			free(t);
+			ddb_errat(r->name, vline, "an object has a duplicate key");
+			goto bad;
+		}
+		if (json_object_is_type(o, json_type_int)) {
+			char *txt = strndup(text + t[0].off, t[0].len);
+			json_object_put(o);
+			o = json_object_new_double_s(strtod(txt, NULL), txt);
+			free(txt);
+		} else
+			restore_numbers(o, text, t, &k);
+		free(t);
+	}
+	text[tlen] = save;
+	*out = o;
+	return 1;
+bad:
+	text[tlen] = save;
+	json_object_put(o);
+	return -1;
+}
+
+/* object members in JSON text: its colons outside strings */
+static long
+count_colons(const char *s, size_t n)
+{
+	size_t i;
+	long c = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+		} else if (s[i] == ':')
+			c++;
+	}
+	return c;
+}
+
+static size_t
+skip_ws(const char *s, size_t n, size_t i)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+	    s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* the end of the JSON value at s[i], or 0 if there is none */
+static size_t
+value_end(const char *s, size_t n, size_t i)
+{
+	int depth = 0;
+
+	for (; i < n; i++) {
+		switch (s[i]) {
+		case '"':
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			if (i >= n)
+				return 0;
+			if (depth == 0)
+				return i + 1;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth-- == 0)
+				return i;	/* a bare token ends */
+			if (depth == 0)
+				return i + 1;
+			break;
+		case ',':
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			if (depth == 0)
+				return i;
+			break;
+		}
+	}
+	return depth == 0 ? n : 0;
+}
+
+/*
+ * If the value text is a {"Records":[...]} event whose shape is sound, list
+ * where its records lie and return 0; else -1 and the value is parsed whole
+ * (json-c then says what is wrong).  Members after Records (get-records'
+ * NextShardIterator) are checked here.
+ */
+static int
+split_records(struct ddb_reader *r, char *s, size_t n)
+{
+	size_t i, e, tail;
+
+	r->nparts = r->nextpart = 0;
+	i = skip_ws(s, n, 0);
+	if (i >= n || s[i] != '{')
+		return -1;
+	i = skip_ws(s, n, i + 1);
+	if (n - i < 9 || memcmp(s + i, "\"Records\"", 9) != 0)
+		return -1;
+	i = skip_ws(s, n, i + 9);
+	if (i >= n || s[i] != ':')
+		return -1;
+	i = skip_ws(s, n, i + 1);
+	if (i >= n || s[i] != '[')
+		return -1;
+	i = skip_ws(s, n, i + 1);
+	if (i < n && s[i] == ']')
+		goto tail;
+	for (;;) {
+		if ((e = value_end(s, n, i)) <= i)
+			return -1;
+		if (r->nparts == r->capparts) {
+			size_t cap = r->capparts ? r->capparts * 2 : 256;
+			struct part *p = realloc(r->parts, cap * sizeof *p);
+			if (p == NULL)
+				return -1;
+			r->parts = p;
+			r->capparts = cap;
+		}
+		r->parts[r->nparts].off = i;
+		r->parts[r->nparts].len = e - i;
+		r->nparts++;
+		i = skip_ws(s, n, e);
+		if (i < n && s[i] == ']')
+			break;
+		if (i >= n || s[i] != ',')
+			return -1;
+		i = skip_ws(s, n, i + 1);
+	}
+tail:
+	i = skip_ws(s, n, i + 1);
+	if (i < n && s[i] == ',') {
+		/* more members: quietly, they must make an object without Records */
+		json_tokener *tok;
+		json_object *o;
+		long members = 0, numbers = 0;
+		int nonnum = 0, ok;
+		char c;
+		tail = i;
+		for (e = n; e > tail && s[e - 1] != '}'; e--)
+			;
+		if (e <= tail + 1 || skip_ws(s, n, e) != n ||
+		    (tok = json_tokener_new_ex(r->depth)) == NULL)
+			return -1;
+		json_tokener_set_flags(tok,
+		    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		c = s[tail];
+		s[tail] = '{';
+		o = json_tokener_parse_ex(tok, s + tail, (int)(e - tail));
+		ok = o != NULL && json_tokener_get_error(tok) ==
+		    json_tokener_success && json_object_is_type(o,
+		    json_type_object) && !json_object_object_get_ex(o,
+		    "Records", NULL);
+		if (ok) {
+			count_tree(o, &members, &numbers, &nonnum);
+			ok = !nonnum && members == count_colons(s + tail,
+			    e - tail) && !key_has_nul(s + tail, e - tail);
+		}
+		s[tail] = c;
+		json_object_put(o);
+		json_tokener_free(tok);
+		if (!ok)
+			r->nparts = 0;
+		return ok ? 0 : -1;
+	}
+	if (i >= n || s[i] != '}' || skip_ws(s, n, i + 1) != n)
+		return -1;
+	return 0;
+}
+
+/* the next record of a split event */
+static int
+next_part(struct ddb_reader *r, json_object **out)
+{
+	struct part *p = &r->parts[r->nextpart];
+	int rc;
+
+	r->part = (long)r->nextpart++;
+	rc = parse_text(r, r->evtext + p->off, p->len, p->off,
+	    r->evconv != NULL, count_colons(r->evtext + p->off, p->len),
+	    r->evrisky, out);
+	if (r->nextpart == r->nparts) {
+		free(r->evconv);
+		r->evconv = NULL;
+	}
+	return rc;
+}
+
+/*
  * The next value: 1 and *out set, 0 at the end of input, -1 bad data
  * (reported; the next call goes on after it), -2 a read error or input the
- * stream cannot go on after (reported).
+ * stream cannot go on after (reported).  With DDB_READ_SPLIT, the records
+ * of a {"Records":[...]} event come one by one (ddb_reader_part).
  */
 int
 ddb_reader_next(struct ddb_reader *r, json_object **out)
 {
 	struct scan sc;
-	enum json_tokener_error e;
-	json_object *o;
-	const char *text;
-	size_t tlen, end;
-	char *conv = NULL;
-	long members = 0, numbers = 0;
-	int rc, nonnum = 0;
+	char *text, *conv;
+	size_t tlen;
+	int rc;
 
 	*out = NULL;
+	if (r->nextpart < r->nparts)
+		return next_part(r, out);
+again:
+	r->part = -1;
+	r->nparts = r->nextpart = 0;
+	conv = NULL;
 	if ((rc = scan_value(r, &sc)) <= 0)
 		return rc;
 	text = r->val;
@@ -533,63 +813,20 @@ ddb_reader_next(struct ddb_reader *r, json_object **out)
 		}
 		text = conv;
 	}
-	json_tokener_reset(r->tok);
-	/* the NUL ends a bare number, which json-c would otherwise wait on */
-	o = json_tokener_parse_ex(r->tok, text, (int)tlen + 1);
-	e = json_tokener_get_error(r->tok);
-	end = json_tokener_get_parse_end(r->tok);
-	if (e != json_tokener_success || o == NULL) {
-		long line = conv ? r->vline : line_at(r, end);
-		if (e == json_tokener_error_depth)
-			ddb_errat(r->name, line, "nesting deeper than %d levels",
-			    r->depth);
-		else
-			ddb_errat(r->name, line, "invalid JSON: %s",
-			    e == json_tokener_success ? "no value" :
-			    json_tokener_error_desc(e));
-		json_object_put(o);
+	if ((r->flags & DDB_READ_SPLIT) &&
+	    split_records(r, text, tlen) == 0) {
+		r->evtext = text;
+		r->evconv = conv;
+		r->evrisky = sc.risky;
+		if (r->nparts > 0)
+			return next_part(r, out);
 		free(conv);
-		return -1;
+		r->evconv = NULL;
+		goto again;
 	}
-	if (key_has_nul(text, tlen)) {
-		ddb_errat(r->name, r->vline, "an object key holds \\u0000");
-		goto bad;
-	}
-	count_tree(o, &members, &numbers, &nonnum);
-	if (nonnum) {
-		ddb_errat(r->name, r->vline, "NaN and Infinity are not JSON");
-		goto bad;
-	}
-	if (members != sc.colons) {
-		ddb_errat(r->name, r->vline, "an object has a duplicate key");
-		goto bad;
-	}
-	if (sc.risky) {
-		struct numtok *t = NULL;
-		size_t k = 0, nt = list_numbers(text, tlen, &t);
-		if (nt == (size_t)-1) {
-			ddb_errat(r->name, r->vline, "out of memory");
-			goto bad;
-		}
-		if ((long)nt != numbers) {
-			free(t);
-			ddb_errat(r->name, r->vline, "an object has a duplicate key");
-			goto bad;
-		}
-		if (json_object_is_type(o, json_type_int)) {
-			char *txt = strndup(text + t[0].off, t[0].len);
-			json_object_put(o);
-			o = json_object_new_double_s(strtod(txt, NULL), txt);
-			free(txt);
-		} else
-			restore_numbers(o, text, t, &k);
-		free(t);
-	}
+	r->nparts = 0;
+	rc = parse_text(r, text, tlen, 0, conv != NULL, sc.colons, sc.risky,
+	    out);
 	free(conv);
-	*out = o;
-	return 1;
-bad:
-	free(conv);
-	json_object_put(o);
-	return -1;
+	return rc;
 }
