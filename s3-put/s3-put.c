@@ -231,6 +231,24 @@ spawn_gzip(int fd, pid_t *pid)
 	return fdopen(p[0], "r");
 }
 
+/* at the end of the body: did gzip, if any, succeed? */
+static int
+gzip_done(struct body *b)
+{
+	int st = 0;
+
+	if (b->gzip <= 0)
+		return 0;
+	while (waitpid(b->gzip, &st, 0) == -1 && errno == EINTR)
+		;
+	b->gzip = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "s3-put: gzip failed\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* up to n bytes of the body; fewer only at its end; -1 on error */
 static ssize_t
 body_read(struct body *b, char *buf, size_t n)
@@ -241,16 +259,8 @@ body_read(struct body *b, char *buf, size_t n)
 		fprintf(stderr, "s3-put: %s: %s\n", b->name, strerror(errno));
 		return -1;
 	}
-	if (got < n && b->gzip > 0) {
-		int st;
-		while (waitpid(b->gzip, &st, 0) == -1 && errno == EINTR)
-			;
-		b->gzip = 0;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			fprintf(stderr, "s3-put: gzip failed\n");
-			return -1;
-		}
-	}
+	if (got < n && gzip_done(b) == -1)
+		return -1;
 	if (got > 0 && b->tee >= 0 && write_all(b->tee, buf, got) == -1) {
 		fprintf(stderr, "s3-put: %s: %s\n", b->keep, strerror(errno));
 		return -1;
@@ -779,11 +789,12 @@ run(const char *target, struct http *h, char *buf)
 	}
 	if (n == Pflag) {
 		int c = getc(b.in);
-		if (c != EOF)
+		if (c != EOF) {
 			pmode = ungetc(c, b.in) != EOF;
-		else if (ferror(b.in)) {
-			fprintf(stderr, "s3-put: %s: %s\n", b.name,
-			    strerror(errno));
+		} else if (ferror(b.in) || gzip_done(&b) == -1) {
+			if (ferror(b.in))
+				fprintf(stderr, "s3-put: %s: %s\n", b.name,
+				    strerror(errno));
 			rc = S3_EXIT_IO;
 			goto out;
 		}

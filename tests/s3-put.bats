@@ -123,6 +123,14 @@ sigv4_test() {
 	[ -z "$output" ]
 }
 
+@test "s3-put: a failing gzip is a local I/O error (3), nothing uploaded" {
+	run --separate-stderr s3-put -z -f "$T" "s3://$B/io/gz.txt"
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"s3-put: gzip failed" ]]
+	run s3_ls "$B" io/
+	[ -z "$output" ]
+}
+
 # --- round trips ---------------------------------------------------------
 
 @test "s3-put: a small CSV goes up byte for byte, as text/csv" {
