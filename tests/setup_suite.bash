@@ -26,7 +26,7 @@ setup_suite() {
 
 	# S3_ENDPOINT=http://127.0.0.1:PORT and friends
 	local env
-	env=$("$lib/s3-store" start "$dir/store") || return 1
+	env=$(S3_STORE_OWNER=$$ "$lib/s3-store" start "$dir/store") || return 1
 	S3_ENDPOINT=$(sed -n 's/^S3_ENDPOINT=//p' <<<"$env")
 	[ -n "$S3_ENDPOINT" ] || return 1
 	export S3_ENDPOINT
