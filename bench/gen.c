@@ -216,6 +216,7 @@ item(struct buf *b, unsigned id, unsigned version)
 {
 	uint64_t st = mix(seed ^ mix(id)), vs = mix(st ^ mix(version + 7));
 	char t[256], v[64];
+	unsigned base;
 	int na = 0, i, k;
 
 	put(b, "{", 1);
@@ -256,19 +257,24 @@ item(struct buf *b, unsigned id, unsigned version)
 
 	/* sets: SS, NS, BS */
 	put(b, ",\"tags\":{\"SS\":[", 15);
+	/* a set: no element twice */
 	k = 1 + below(&vs, 4);
+	base = below(&vs, NELEM(tagpool));
 	for (i = 0; i < k; i++) {
 		if (i)
 			put(b, ",", 1);
-		putq(b, tagpool[(below(&vs, NELEM(tagpool)) + (unsigned)i) %
-		    NELEM(tagpool)]);
+		putq(b, tagpool[(base + (unsigned)i) % NELEM(tagpool)]);
 	}
 	put(b, "]},\"scores\":{\"NS\":[", 19);
 	k = 1 + below(&vs, 5);
 	for (i = 0; i < k; i++) {
 		if (i)
 			put(b, ",", 1);
-		number(&vs, v, sizeof v);
+		/* the first may be an odd form; the others plain and distinct */
+		if (i == 0)
+			number(&vs, v, sizeof v);
+		else
+			snprintf(v, sizeof v, "%d.%u5", i, below(&vs, 1000));
 		putq(b, v);
 	}
 	puts_(b, "]}");

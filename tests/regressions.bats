@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# regressions.bats: extreme and broken input, as fuzzing taught (issue 5).
+# Every tool must refuse with one clear line and a status, never crash,
+# never alter a value; outputs are compared byte for byte.
+bats_require_minimum_version 1.5.0
+
+F="$BATS_TEST_DIRNAME/fixtures/regressions"
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+}
+
+@test "regressions: \\u0000 in strings, sets and maps survives every stage" {
+	run --separate-stderr ddb-flatten "$F/nul.json"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "$(cat "$F/nul.flat")" ]
+	ddb-flatten "$F/nul.json" | ddb-expand | csv-emit >"$T/nul.csv"
+	# the CSV cell holds the NUL byte itself: compare bytes, not text
+	cmp "$F/nul.csv" "$T/nul.csv"
+}
+
+@test "regressions: invalid UTF-8 is refused by every stage with its place" {
+	run --separate-stderr ddb-flatten "$F/bad-utf8.json"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "ddb-flatten: $F/bad-utf8.json:1: invalid JSON: invalid utf-8 string" ]
+	printf '{"a":"\377"}\n' >"$T/row.ndjson"
+	run --separate-stderr ddb-expand "$T/row.ndjson"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-expand: $T/row.ndjson:1: invalid JSON: invalid utf-8 string" ]
+	run --separate-stderr csv-emit "$T/row.ndjson"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "csv-emit: $T/row.ndjson:1: invalid JSON: invalid utf-8 string" ]
+}
+
+@test "regressions: a duplicate attribute is refused, not merged" {
+	run --separate-stderr ddb-flatten "$F/dup-attr.json"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "ddb-flatten: $F/dup-attr.json:1: an object has a duplicate key" ]
+	printf '{"id":"1","id":"2","EventType":"INSERT"}\n' >"$T/dup.ndjson"
+	run --separate-stderr csv-emit "$T/dup.ndjson"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "csv-emit: $T/dup.ndjson:1: an object has a duplicate key" ]
+}
+
+@test "regressions: input ending mid-value keeps what came before and says where" {
+	run --separate-stderr ddb-flatten "$F/truncated.json"
+	[ "$status" -eq 1 ]
+	[ "$output" = "$(head -n 1 "$F/truncated.json" | ddb-flatten)" ]
+	[ "$stderr" = "ddb-flatten: $F/truncated.json:3: input ends inside the value that starts on line 2" ]
+	printf '{"id":"1","EventType":"INSERT"}\n{"id":"2","Event' >"$T/cut.ndjson"
+	run --separate-stderr csv-emit "$T/cut.ndjson"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "csv-emit: $T/cut.ndjson:2: input ends inside the value that starts on line 2" ]
+}
+
+@test "regressions: a 100,000-deep array is refused by every stage, no crash" {
+	awk 'BEGIN { for (i = 0; i < 100000; i++) printf "[";
+		for (i = 0; i < 100000; i++) printf "]"; print "" }' >"$T/deep.json"
+	for tool in ddb-flatten ddb-expand csv-emit; do
+		run --separate-stderr "$tool" "$T/deep.json"
+		[ "$status" -eq 1 ]
+		[ -z "$output" ]
+		[ "$stderr" = "$tool: $T/deep.json:1: nesting deeper than 80 levels" ]
+	done
+}
+
+@test "regressions: 100,000 nested L values in an image are refused, the next record kept" {
+	awk 'BEGIN { printf "{\"eventName\":\"INSERT\",\"dynamodb\":{\"NewImage\":{\"l\":";
+		for (i = 0; i < 100000; i++) printf "{\"L\":[";
+		for (i = 0; i < 100000; i++) printf "]}"; print "}}}" }' >"$T/deepl.json"
+	echo '{"eventName":"INSERT","dynamodb":{"NewImage":{"id":{"S":"ok"}}}}' >>"$T/deepl.json"
+	run --separate-stderr ddb-flatten "$T/deepl.json"
+	[ "$status" -eq 1 ]
+	[ "$output" = '{"eventName":"INSERT","dynamodb":{"NewImage":{"id":"ok"}}}' ]
+	[ "$stderr" = "ddb-flatten: $T/deepl.json:1: nesting deeper than 80 levels" ]
+}
+
+@test "regressions: an 8 MB string goes through the pipeline byte for byte" {
+	# 2,000,000 times ab"c: quotes escaped in JSON, doubled in CSV
+	awk 'BEGIN { printf "{\"eventName\":\"INSERT\",\"dynamodb\":{\"ApproximateCreationDateTime\":7,\"NewImage\":{\"id\":{\"S\":\"1\"},\"big\":{\"S\":\"";
+		for (i = 0; i < 2000000; i++) printf "ab\\\"c"; print "\"}}}}" }' >"$T/huge.json"
+	awk 'BEGIN { print "id,big,EventType,created_at"; printf "1,\"";
+		for (i = 0; i < 2000000; i++) printf "ab\"\"c"; print "\",INSERT,7" }' >"$T/huge.exp"
+	ddb-flatten "$T/huge.json" | ddb-expand | csv-emit >"$T/huge.csv"
+	cmp "$T/huge.exp" "$T/huge.csv"
+}
+
+@test "regressions: an item with 100,000 attributes keeps them all, in order" {
+	awk 'BEGIN { printf "{\"eventName\":\"INSERT\",\"dynamodb\":{\"ApproximateCreationDateTime\":7,\"NewImage\":{";
+		for (i = 0; i < 100000; i++) printf "%s\"a%d\":{\"N\":\"%d.5E+%d\"}", i ? "," : "", i, i, i % 126;
+		print "}}}" }' >"$T/many.json"
+	awk 'BEGIN { for (i = 0; i < 100000; i++) printf "a%d,", i; print "EventType,created_at";
+		for (i = 0; i < 100000; i++) printf "%d.5E+%d,", i, i % 126; print "INSERT,7" }' >"$T/many.exp"
+	ddb-flatten "$T/many.json" | ddb-expand | csv-emit >"$T/many.csv"
+	cmp "$T/many.exp" "$T/many.csv"
+}
+
+@test "regressions: every DynamoDB type and number form, generated, gives the golden CSV" {
+	# bench/gen -s 5 -n 20: 38-digit, exponent and >64-bit numbers, sets, maps, lists
+	run --separate-stderr sh -c 'ddb-flatten "$1" | ddb-expand | csv-emit' sh "$F/gen20.json"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "$(cat "$F/gen20.csv")" ]
+	grep -q ',-12345678901234567890123456789012345678,' "$F/gen20.csv"
+}
+
+@test "regressions: a NUL byte in the input stream is refused with its line" {
+	printf '{"eventName":"INSERT",\n"dynamodb":{"NewImage":{"a":{"S":"x\0y"}}}}\n' >"$T/nulbyte.json"
+	run --separate-stderr ddb-flatten "$T/nulbyte.json"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "ddb-flatten: $T/nulbyte.json:2: NUL byte in input" ]
+}
