@@ -7,8 +7,7 @@ bats_require_minimum_version 1.5.0
 load lib/s3
 
 setup() {
-	B=$(s3_bucket infra)
-	s3_mb "$B"
+	B=$(s3_bucket infra)	# tests that need it create it
 	printf 'fname,id\nSaurav,2\n' >"$BATS_TEST_TMPDIR/small.csv"
 }
 
@@ -34,6 +33,7 @@ teardown() {
 }
 
 @test "put, get byte for byte, head, list with prefix" {
+	s3_mb "$B"
 	head -c 100000 /dev/urandom >"$BATS_TEST_TMPDIR/bin"
 	s3_put "$B" dir/a.csv "$BATS_TEST_TMPDIR/small.csv"
 	s3_put "$B" dir/b.bin "$BATS_TEST_TMPDIR/bin"
@@ -52,6 +52,7 @@ teardown() {
 }
 
 @test "keys with spaces, +, :, = and unicode round-trip" {
+	s3_mb "$B"
 	local k='staging/student/a b+c:d=e é☃.csv'
 	s3_put "$B" "$k" "$BATS_TEST_TMPDIR/small.csv"
 	run -0 s3_ls "$B"
@@ -61,16 +62,19 @@ teardown() {
 }
 
 @test "a wrong secret is refused: SignatureDoesNotMatch" {
+	s3_mb "$B"
 	AWS_SECRET_ACCESS_KEY=wrong run -254 --separate-stderr s3_ls "$B"
 	[[ $stderr == *SignatureDoesNotMatch* ]]
 }
 
 @test "an unknown access key is refused (Swift says SignatureDoesNotMatch)" {
+	s3_mb "$B"
 	AWS_ACCESS_KEY_ID=test:nobody run -254 --separate-stderr s3_ls "$B"
 	[[ $stderr == *SignatureDoesNotMatch* ]]
 }
 
 @test "a wrong Content-MD5 is refused: BadDigest, nothing stored" {
+	s3_mb "$B"
 	run -254 --separate-stderr s3_put "$B" k "$BATS_TEST_TMPDIR/small.csv" \
 		--content-md5 AAAAAAAAAAAAAAAAAAAAAA==	# a valid MD5, not the body's
 	[[ $stderr == *BadDigest* ]]
@@ -84,6 +88,7 @@ teardown() {
 }
 
 @test "s3-store: start prints the environment, stop twice, nothing left" {
+	s3_mb "$B"
 	local d="$BATS_TEST_TMPDIR/store" pids
 	run -0 "$S3_LIB/s3-store" start "$d"
 	[[ ${lines[0]} =~ ^S3_ENDPOINT=http://127\.0\.0\.1:[0-9]+$ ]]
@@ -105,6 +110,7 @@ teardown() {
 # --- fault proxy (aws retries 5xx and network errors itself: AWS_MAX_ATTEMPTS)
 
 @test "fault proxy: pass-through keeps the signature and the bytes" {
+	s3_mb "$B"
 	head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/big"
 	fault_proxy_start pass
 	S3_ENDPOINT=$FAULT_URL s3_put "$B" big "$BATS_TEST_TMPDIR/big"
@@ -116,6 +122,7 @@ teardown() {
 }
 
 @test "fault proxy: 503 SlowDown, 500 and 429 once each, then pass" {
+	s3_mb "$B"
 	fault_proxy_start '503,500,429:SlowDown'
 	S3_ENDPOINT=$FAULT_URL AWS_MAX_ATTEMPTS=1 run -254 --separate-stderr s3_ls "$B"
 	[[ $stderr == *'(SlowDown)'* ]]
@@ -128,6 +135,7 @@ teardown() {
 }
 
 @test "fault proxy: a client that retries gets through 503*2 with the object intact" {
+	s3_mb "$B"
 	fault_proxy_start '503*2'
 	S3_ENDPOINT=$FAULT_URL AWS_MAX_ATTEMPTS=3 s3_put "$B" k "$BATS_TEST_TMPDIR/small.csv"
 	[ "$(fault_proxy_count)" = 3 ]
@@ -136,6 +144,7 @@ teardown() {
 }
 
 @test "fault proxy: 500* outlasts the retries" {
+	s3_mb "$B"
 	fault_proxy_start '500*'
 	S3_ENDPOINT=$FAULT_URL AWS_MAX_ATTEMPTS=3 run -254 --separate-stderr \
 		s3_put "$B" k "$BATS_TEST_TMPDIR/small.csv"
@@ -146,6 +155,7 @@ teardown() {
 }
 
 @test "fault proxy: reset mid-body, then pass" {
+	s3_mb "$B"
 	head -c 1000000 /dev/urandom >"$BATS_TEST_TMPDIR/big"
 	fault_proxy_start reset
 	S3_ENDPOINT=$FAULT_URL AWS_MAX_ATTEMPTS=1 run -255 --separate-stderr \
@@ -228,6 +238,7 @@ teardown() {
 }
 
 @test "imds stand-in: aws takes IMDSv2 credentials and the store accepts them" {
+	s3_mb "$B"
 	imds_start -T tok-from-imds
 	fault_proxy_start pass
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED
@@ -242,6 +253,7 @@ teardown() {
 }
 
 @test "imds stand-in: container credentials need the Authorization token" {
+	s3_mb "$B"
 	imds_start -a 'Bearer sekrit'
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 	export AWS_CONTAINER_CREDENTIALS_FULL_URI=$IMDS_URL/v2/credentials/test
@@ -255,6 +267,7 @@ teardown() {
 }
 
 @test "imds stand-in: a wrong secret from the stand-in is refused by the store" {
+	s3_mb "$B"
 	imds_start -s wrong
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 	AWS_CONTAINER_CREDENTIALS_FULL_URI=$IMDS_URL/creds run -254 --separate-stderr s3_ls "$B"

@@ -7,13 +7,14 @@ S3_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # s3_aws ARGS...: /usr/bin/aws against the store, no pager, no prompts
 s3_aws() {
-	AWS_PAGER= /usr/bin/aws --endpoint-url "$S3_ENDPOINT" --no-cli-pager "$@"
+	AWS_PAGER='' /usr/bin/aws --endpoint-url "$S3_ENDPOINT" --no-cli-pager "$@"
 }
 
 # s3_bucket [TAG]: print a new unique, valid bucket name (does not create it)
 s3_bucket() {
 	local tag
-	tag=$(tr 'A-Z' 'a-z' <<<"${1:-b}" | tr -c 'a-z0-9\n' '-')
+	tag=${1:-b}
+	tag=$(LC_ALL=C tr -c 'a-z0-9\n' '-' <<<"${tag,,}")
 	printf 't%s-%s-%04x%04x\n' "${BATS_SUITE_TEST_NUMBER:-0}" "${tag:0:24}" \
 		"$RANDOM" "$RANDOM"
 }
