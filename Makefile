@@ -21,7 +21,7 @@ $(O)/bin/ddb-flatten: $(O)/ddb-flatten/ddb-flatten.o $(COMMON)
 $(O)/bin/ddb-expand: $(O)/ddb-expand/ddb-expand.o $(COMMON)
 $(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(COMMON)
 $(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/sigv4.o $(O)/s3-put/creds.o \
-	$(O)/s3-put/http.o $(COMMON)
+	$(O)/s3-put/http.o $(O)/s3-put/body.o $(O)/s3-put/upload.o $(COMMON)
 
 # unit test of the SigV4 signer, run by tests/s3-put.bats
 $(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/s3-put/sigv4.o

@@ -22,7 +22,6 @@
 #include "sigv4.h"
 
 #define MIB (1024L * 1024)
-#define MAX_PARTS 10000
 #define MAX_META 32
 
 static int Eflag, jflag, zflag, vflag, Iflag;
@@ -31,16 +30,6 @@ static const char *cflag, *sflag, *Sflag, *lflag;
 static const char *mflag[MAX_META];
 static int nmeta;
 static long Pflag = 8 * MIB;
-
-/* the body as it is read: from a stream, teed into the kept copy */
-struct body {
-	FILE *in;
-	const char *name;
-	pid_t gzip;		/* the gzip child feeding in, or 0 */
-	int tee;		/* kept copy being written, or -1 */
-	char *keep, *side;	/* kept copy and its .uri sidecar */
-	off_t size;
-};
 
 static _Noreturn void
 usage(FILE *fp, int status)
@@ -189,121 +178,6 @@ expand_key(const char *t, const char *sha, int *needs_sha)
 	return out;
 }
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* gzip -n as a child, reading fd, with no environment of ours */
-static FILE *
-spawn_gzip(int fd, pid_t *pid)
-{
-	static char *const argv[] = { "gzip", "-n", "-c", NULL };
-	static char *const envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
-	int p[2];
-
-	if (pipe(p) == -1 || (*pid = fork()) == -1) {
-		fprintf(stderr, "s3-put: gzip: %s\n", strerror(errno));
-		return NULL;
-	}
-	if (*pid == 0) {
-		if (dup2(fd, 0) == -1 || dup2(p[1], 1) == -1)
-			_exit(126);
-		close(p[0]);
-		close(p[1]);
-		execve("/bin/gzip", argv, envp);
-		fprintf(stderr, "s3-put: /bin/gzip: %s\n", strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	return fdopen(p[0], "r");
-}
-
-/* at the end of the body: did gzip, if any, succeed? */
-static int
-gzip_done(struct body *b)
-{
-	int st = 0;
-
-	if (b->gzip <= 0)
-		return 0;
-	while (waitpid(b->gzip, &st, 0) == -1 && errno == EINTR)
-		;
-	b->gzip = 0;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "s3-put: gzip failed\n");
-		return -1;
-	}
-	return 0;
-}
-
-/* up to n bytes of the body; fewer only at its end; -1 on error */
-static ssize_t
-body_read(struct body *b, char *buf, size_t n)
-{
-	size_t got = fread(buf, 1, n, b->in);
-
-	if (ferror(b->in)) {
-		fprintf(stderr, "s3-put: %s: %s\n", b->name, strerror(errno));
-		return -1;
-	}
-	if (got < n && gzip_done(b) == -1)
-		return -1;
-	if (got > 0 && b->tee >= 0 && write_all(b->tee, buf, got) == -1) {
-		fprintf(stderr, "s3-put: %s: %s\n", b->keep, strerror(errno));
-		return -1;
-	}
-	b->size += (off_t)got;
-	return (ssize_t)got;
-}
-
-static void
-digests(const char *p, size_t n, char sha[SIGV4_SHA256_HEX],
-    char md5[SIGV4_MD5_B64])
-{
-	unsigned char md[32];
-	unsigned int len = sizeof md;
-
-	sigv4_sha256_hex(p, n, sha);
-	EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
-	sigv4_base64(md, 16, md5);
-}
-
-/* test hook: flip a byte after hashing, so S3 must see a bad digest */
-static void
-corrupt(char *p, size_t n)
-{
-	const char *e = getenv("S3PUT_TEST_CORRUPT_BODY");
-
-	if (e && strcmp(e, "1") == 0 && n > 0)
-		p[n / 2] ^= 1;
-}
-
-static char *
-strip_quotes(const char *s)
-{
-	size_t n;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen(s);
-	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
-		return strndup(s + 1, n - 2);
-	return xstrdup(s);
-}
-
 /* the object's headers: content type, encoding, encryption, metadata */
 static size_t
 object_headers(const char *key, char **h)
@@ -338,186 +212,6 @@ object_headers(const char *key, char **h)
 	return n;
 }
 
-struct result {
-	char *etag, *version_id;
-};
-
-static int
-put_single(struct s3 *s, const char *ekey, const char *what, char *buf,
-    size_t n, char **h, size_t nh, struct result *res)
-{
-	char sha[SIGV4_SHA256_HEX], md5[SIGV4_MD5_B64];
-	struct s3_call c = { 0 };
-	struct resp r = { 0 };
-	int rc;
-
-	digests(buf, n, sha, md5);
-	corrupt(buf, n);
-	c.method = "PUT";
-	c.key = ekey;
-	c.query = "";
-	c.headers = (const char *const *)h;
-	c.nheaders = nh;
-	c.body = buf;
-	c.len = n;
-	c.sha256 = sha;
-	c.md5 = md5;
-	c.what = what;
-	rc = s3_do(s, &c, &r);
-	corrupt(buf, n);
-	if (rc == 0) {
-		res->etag = strip_quotes(r.etag);
-		res->version_id = r.version_id ? xstrdup(r.version_id) : NULL;
-	}
-	resp_free(&r);
-	return rc;
-}
-
-static void
-abort_upload(struct s3 *s, const char *ekey, const char *id, const char *what)
-{
-	char *enc = sigv4_encode(id, strlen(id), 0);
-	char *q = xasprintf("uploadId=%s", enc);
-	char sha[SIGV4_SHA256_HEX];
-	struct s3_call c = { 0 };
-	struct resp r = { 0 };
-
-	sigv4_sha256_hex("", 0, sha);
-	c.method = "DELETE";
-	c.key = ekey;
-	c.query = q;
-	c.sha256 = sha;
-	c.what = what;
-	if (s3_do(s, &c, &r) == 0 && vflag)
-		fprintf(stderr, "s3-put: multipart upload %s aborted\n", id);
-	resp_free(&r);
-	free(enc);
-	free(q);
-}
-
-/* the body in parts: the first is in buf, the rest is read as we go */
-static int
-put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
-    char *buf, size_t n, char **h, size_t nh, struct result *res)
-{
-	char sha[SIGV4_SHA256_HEX], md5[SIGV4_MD5_B64], *id = NULL;
-	char *what = xasprintf("POST %s (create multipart upload)", uri);
-	char *etags[MAX_PARTS];
-	struct s3_call c = { 0 };
-	struct resp r = { 0 };
-	size_t i, xlen = 0, xcap;
-	int nparts = 0, rc;
-	char *xml, *enc = NULL;
-
-	sigv4_sha256_hex("", 0, sha);
-	c.method = "POST";
-	c.key = ekey;
-	c.query = "uploads=";
-	c.headers = (const char *const *)h;
-	c.nheaders = nh;
-	c.sha256 = sha;
-	c.what = what;
-	rc = s3_do(s, &c, &r);
-	if (rc == 0 && (id = xml_value(r.body, "UploadId")) == NULL) {
-		fprintf(stderr, "s3-put: %s: no UploadId in the answer\n", what);
-		rc = S3_EXIT_PERM;
-	}
-	free(what);
-	resp_free(&r);
-	if (rc != 0)
-		return rc;
-	enc = sigv4_encode(id, strlen(id), 0);
-
-	while (n > 0) {
-		char *q;
-		ssize_t got;
-
-		if (nparts == MAX_PARTS) {
-			fprintf(stderr, "s3-put: %s: more than %d parts; "
-			    "use a larger --part-size\n", uri, MAX_PARTS);
-			rc = S3_EXIT_PERM;
-			break;
-		}
-		digests(buf, n, sha, md5);
-		q = xasprintf("partNumber=%d&uploadId=%s", nparts + 1, enc);
-		what = xasprintf("PUT %s (part %d)", uri, nparts + 1);
-		c = (struct s3_call){ 0 };
-		c.method = "PUT";
-		c.key = ekey;
-		c.query = q;
-		c.body = buf;
-		c.len = n;
-		c.sha256 = sha;
-		c.md5 = md5;
-		c.what = what;
-		corrupt(buf, n);
-		rc = s3_do(s, &c, &r);
-		corrupt(buf, n);
-		if (rc == 0 && r.etag == NULL) {
-			fprintf(stderr, "s3-put: %s: no ETag\n", what);
-			rc = S3_EXIT_PERM;
-		}
-		if (rc == 0)
-			etags[nparts++] = xstrdup(r.etag);
-		resp_free(&r);
-		free(q);
-		free(what);
-		if (rc != 0)
-			break;
-		if ((got = body_read(b, buf, (size_t)Pflag)) < 0) {
-			rc = S3_EXIT_IO;
-			break;
-		}
-		n = (size_t)got;
-	}
-
-	if (rc == 0) {
-		xcap = 64 + (size_t)nparts * 128;
-		xml = xmalloc(xcap);
-		xlen = (size_t)snprintf(xml, xcap, "<CompleteMultipartUpload>");
-		for (i = 0; i < (size_t)nparts; i++)
-			xlen += (size_t)snprintf(xml + xlen, xcap - xlen,
-			    "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag>"
-			    "</Part>", i + 1, etags[i]);
-		xlen += (size_t)snprintf(xml + xlen, xcap - xlen,
-		    "</CompleteMultipartUpload>");
-		digests(xml, xlen, sha, md5);
-		what = xasprintf("POST %s (complete multipart upload)", uri);
-		c = (struct s3_call){ 0 };
-		c.method = "POST";
-		c.key = ekey;
-		c.query = xasprintf("uploadId=%s", enc);
-		c.body = xml;
-		c.len = xlen;
-		c.sha256 = sha;
-		c.md5 = md5;
-		c.xml_error_in_200 = 1;
-		c.what = what;
-		rc = s3_do(s, &c, &r);
-		if (rc == 0) {
-			char *et = xml_value(r.body, "ETag");
-			res->etag = strip_quotes(et);
-			res->version_id = r.version_id ?
-			    xstrdup(r.version_id) : NULL;
-			free(et);
-		}
-		resp_free(&r);
-		free((char *)c.query);
-		free(what);
-		free(xml);
-	}
-	if (rc != 0) {
-		what = xasprintf("DELETE %s (abort multipart upload)", uri);
-		abort_upload(s, ekey, id, what);
-		free(what);
-	}
-	for (i = 0; i < (size_t)nparts; i++)
-		free(etags[i]);
-	free(enc);
-	free(id);
-	return rc;
-}
-
 /* where requests go: endpoint, Host header, path prefix */
 static int
 resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
@@ -535,9 +229,13 @@ resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 	if (ep == NULL)
 		ep = conf = conf_get(profile, "endpoint_url", NULL);
 	if (ep == NULL) {
-		/* AWS: virtual-hosted, unless a dotted name breaks TLS */
+		/*
+		 * AWS: virtual-hosted, unless the name is no DNS label
+		 * (a dot would also break the TLS wildcard certificate)
+		 */
 		virt = Aflag ? strcmp(Aflag, "virtual") == 0 :
-		    strchr(bucket, '.') == NULL;
+		    strspn(bucket, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
+		    strlen(bucket);
 		s->base = virt ?
 		    xasprintf("https://%s.s3.%s.amazonaws.com", bucket,
 		    s->region) : xasprintf("https://s3.%s.amazonaws.com",
@@ -593,98 +291,10 @@ setting(const char *opt, const char *env1, const char *env2,
 	return v ? xstrdup(v) : conf_get(profile, key, NULL);
 }
 
-/* a failed upload leaves the body, and the URI it was for, on disk */
-static void
-keep_body(struct body *b, char *buf, int rc)
-{
-	ssize_t n;
-
-	if (b->keep == NULL) {
-		fprintf(stderr, "s3-put: the body was not kept "
-		    "(no --keep-dir)\n");
-		return;
-	}
-	if (b->tee >= 0) {
-		while (rc != S3_EXIT_IO &&
-		    (n = body_read(b, buf, (size_t)Pflag)) > 0)
-			;
-		if (fsync(b->tee) == -1 || close(b->tee) == -1)
-			fprintf(stderr, "s3-put: %s: %s\n", b->keep,
-			    strerror(errno));
-		b->tee = -1;
-	}
-	fprintf(stderr, "s3-put: body kept in %s (URI in %s)\n", b->keep,
-	    b->side);
-}
-
-static int
-open_keep(struct body *b, const char *dir)
-{
-	char *path = xasprintf("%s/s3-put.XXXXXX", dir);
-
-	if ((b->tee = mkstemp(path)) == -1) {
-		fprintf(stderr, "s3-put: %s: %s\n", dir, strerror(errno));
-		free(path);
-		return -1;
-	}
-	b->keep = path;
-	b->side = xasprintf("%s.uri", path);
-	return 0;
-}
-
-static int
-write_sidecar(struct body *b, const char *uri)
-{
-	int fd = open(b->side, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd == -1 || write_all(fd, uri, strlen(uri)) == -1 ||
-	    write_all(fd, "\n", 1) == -1 || close(fd) == -1) {
-		fprintf(stderr, "s3-put: %s: %s\n", b->side, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* read the whole body into fd while hashing it, for {sha256} */
-static int
-spool(struct body *b, int fd, char *buf, char sha[SIGV4_SHA256_HEX])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[32];
-	ssize_t n;
-	int tee = b->tee;
-
-	b->tee = -1;
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	while ((n = body_read(b, buf, (size_t)Pflag)) > 0) {
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		if (write_all(fd, buf, (size_t)n) == -1) {
-			fprintf(stderr, "s3-put: spool file: %s\n",
-			    strerror(errno));
-			n = -1;
-			break;
-		}
-	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	EVP_MD_CTX_free(ctx);
-	sigv4_hex(md, 32, sha);
-	b->tee = tee;
-	if (n < 0)
-		return -1;
-	if (b->in != stdin)
-		fclose(b->in);
-	if (lseek(fd, 0, SEEK_SET) == -1 || (b->in = fdopen(fd, "r")) == NULL) {
-		fprintf(stderr, "s3-put: spool file: %s\n", strerror(errno));
-		return -1;
-	}
-	b->size = 0;
-	return 0;
-}
-
 static int
 run(const char *target, struct http *h, char *buf)
 {
-	struct body b = { stdin, "<stdin>", 0, -1, NULL, NULL, 0 };
+	struct body b = { stdin, "<stdin>", 0, -1, NULL, NULL, 0, 0 };
 	struct result res = { 0 };
 	struct creds cr = { 0 };
 	struct s3 s = { 0 };
@@ -713,6 +323,7 @@ run(const char *target, struct http *h, char *buf)
 	free(key);
 	key = NULL;
 
+	b.bufsize = (size_t)Pflag;
 	if (keepdir == NULL && (keepdir = getenv("S3PUT_KEEP_DIR")) && !*keepdir)
 		keepdir = NULL;
 	if (fflag && strcmp(fflag, "-") != 0) {

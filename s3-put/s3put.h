@@ -3,6 +3,8 @@
 #define S3PUT_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
 #include <curl/curl.h>
 
 /* exit statuses (EXIT STATUS in s3-put.1) */
@@ -75,6 +77,22 @@ struct s3_call {
 	const char *what;	/* for messages: "PUT s3://b/k" */
 };
 
+/* the body as it is read: from a stream, teed into the kept copy */
+struct body {
+	FILE *in;
+	const char *name;
+	pid_t gzip;		/* the gzip child feeding in, or 0 */
+	int tee;		/* kept copy being written, or -1 */
+	char *keep, *side;	/* kept copy and its .uri sidecar */
+	off_t size;		/* bytes read so far */
+	size_t bufsize;		/* the part size: how much is read at once */
+};
+
+/* what the store says it stored */
+struct result {
+	char *etag, *version_id;
+};
+
 /* http.c */
 void *xmalloc(size_t n);
 char *xstrdup(const char *s);
@@ -90,5 +108,21 @@ char *conf_get(const char *profile, const char *key, int *found);
 int creds_find(struct http *h, const char *profile, int explicit_profile,
     struct creds *c);
 void creds_free(struct creds *c);
+
+/* body.c */
+FILE *spawn_gzip(int fd, pid_t *pid);
+int gzip_done(struct body *b);
+ssize_t body_read(struct body *b, char *buf, size_t n);
+int open_keep(struct body *b, const char *dir);
+int write_sidecar(struct body *b, const char *uri);
+void keep_body(struct body *b, char *buf, int rc);
+int spool(struct body *b, int fd, char *buf, char sha[65]);
+
+/* upload.c */
+int put_single(struct s3 *s, const char *ekey, const char *what, char *buf,
+    size_t n, char **h, size_t nh, struct result *res);
+int put_multipart(struct s3 *s, struct body *b, const char *ekey,
+    const char *uri, char *buf, size_t n, char **h, size_t nh,
+    struct result *res);
 
 #endif

@@ -1,0 +1,222 @@
+/* upload.c: one PUT, or a multipart upload aborted if it fails */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "s3put.h"
+#include "sigv4.h"
+
+#define MAX_PARTS 10000
+
+static void
+digests(const char *p, size_t n, char sha[SIGV4_SHA256_HEX],
+    char md5[SIGV4_MD5_B64])
+{
+	unsigned char md[32];
+	unsigned int len = sizeof md;
+
+	sigv4_sha256_hex(p, n, sha);
+	EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
+	sigv4_base64(md, 16, md5);
+}
+
+/* test hook: flip a byte after hashing, so S3 must see a bad digest */
+static void
+corrupt(char *p, size_t n)
+{
+	const char *e = getenv("S3PUT_TEST_CORRUPT_BODY");
+
+	if (e && strcmp(e, "1") == 0 && n > 0)
+		p[n / 2] ^= 1;
+}
+
+static char *
+strip_quotes(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+		return strndup(s + 1, n - 2);
+	return xstrdup(s);
+}
+
+int
+put_single(struct s3 *s, const char *ekey, const char *what, char *buf,
+    size_t n, char **h, size_t nh, struct result *res)
+{
+	char sha[SIGV4_SHA256_HEX], md5[SIGV4_MD5_B64];
+	struct s3_call c = { 0 };
+	struct resp r = { 0 };
+	int rc;
+
+	digests(buf, n, sha, md5);
+	corrupt(buf, n);
+	c.method = "PUT";
+	c.key = ekey;
+	c.query = "";
+	c.headers = (const char *const *)h;
+	c.nheaders = nh;
+	c.body = buf;
+	c.len = n;
+	c.sha256 = sha;
+	c.md5 = md5;
+	c.what = what;
+	rc = s3_do(s, &c, &r);
+	corrupt(buf, n);
+	if (rc == 0) {
+		res->etag = strip_quotes(r.etag);
+		res->version_id = r.version_id ? xstrdup(r.version_id) : NULL;
+	}
+	resp_free(&r);
+	return rc;
+}
+
+static void
+abort_upload(struct s3 *s, const char *ekey, const char *id, const char *what)
+{
+	char *enc = sigv4_encode(id, strlen(id), 0);
+	char *q = xasprintf("uploadId=%s", enc);
+	char sha[SIGV4_SHA256_HEX];
+	struct s3_call c = { 0 };
+	struct resp r = { 0 };
+
+	sigv4_sha256_hex("", 0, sha);
+	c.method = "DELETE";
+	c.key = ekey;
+	c.query = q;
+	c.sha256 = sha;
+	c.what = what;
+	if (s3_do(s, &c, &r) == 0 && s->h->verbose)
+		fprintf(stderr, "s3-put: multipart upload %s aborted\n", id);
+	resp_free(&r);
+	free(enc);
+	free(q);
+}
+
+/* the body in parts: the first is in buf, the rest is read as we go */
+int
+put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
+    char *buf, size_t n, char **h, size_t nh, struct result *res)
+{
+	char sha[SIGV4_SHA256_HEX], md5[SIGV4_MD5_B64], *id = NULL;
+	char *what = xasprintf("POST %s (create multipart upload)", uri);
+	char *etags[MAX_PARTS];
+	struct s3_call c = { 0 };
+	struct resp r = { 0 };
+	size_t i, xlen = 0, xcap;
+	int nparts = 0, rc;
+	char *xml, *enc = NULL;
+
+	sigv4_sha256_hex("", 0, sha);
+	c.method = "POST";
+	c.key = ekey;
+	c.query = "uploads=";
+	c.headers = (const char *const *)h;
+	c.nheaders = nh;
+	c.sha256 = sha;
+	c.what = what;
+	rc = s3_do(s, &c, &r);
+	if (rc == 0 && (id = xml_value(r.body, "UploadId")) == NULL) {
+		fprintf(stderr, "s3-put: %s: no UploadId in the answer\n", what);
+		rc = S3_EXIT_PERM;
+	}
+	free(what);
+	resp_free(&r);
+	if (rc != 0)
+		return rc;
+	enc = sigv4_encode(id, strlen(id), 0);
+
+	while (n > 0) {
+		char *q;
+		ssize_t got;
+
+		if (nparts == MAX_PARTS) {
+			fprintf(stderr, "s3-put: %s: more than %d parts; "
+			    "use a larger --part-size\n", uri, MAX_PARTS);
+			rc = S3_EXIT_PERM;
+			break;
+		}
+		digests(buf, n, sha, md5);
+		q = xasprintf("partNumber=%d&uploadId=%s", nparts + 1, enc);
+		what = xasprintf("PUT %s (part %d)", uri, nparts + 1);
+		c = (struct s3_call){ 0 };
+		c.method = "PUT";
+		c.key = ekey;
+		c.query = q;
+		c.body = buf;
+		c.len = n;
+		c.sha256 = sha;
+		c.md5 = md5;
+		c.what = what;
+		corrupt(buf, n);
+		rc = s3_do(s, &c, &r);
+		corrupt(buf, n);
+		if (rc == 0 && r.etag == NULL) {
+			fprintf(stderr, "s3-put: %s: no ETag\n", what);
+			rc = S3_EXIT_PERM;
+		}
+		if (rc == 0)
+			etags[nparts++] = xstrdup(r.etag);
+		resp_free(&r);
+		free(q);
+		free(what);
+		if (rc != 0)
+			break;
+		if ((got = body_read(b, buf, b->bufsize)) < 0) {
+			rc = S3_EXIT_IO;
+			break;
+		}
+		n = (size_t)got;
+	}
+
+	if (rc == 0) {
+		xcap = 64 + (size_t)nparts * 128;
+		xml = xmalloc(xcap);
+		xlen = (size_t)snprintf(xml, xcap, "<CompleteMultipartUpload>");
+		for (i = 0; i < (size_t)nparts; i++)
+			xlen += (size_t)snprintf(xml + xlen, xcap - xlen,
+			    "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag>"
+			    "</Part>", i + 1, etags[i]);
+		xlen += (size_t)snprintf(xml + xlen, xcap - xlen,
+		    "</CompleteMultipartUpload>");
+		digests(xml, xlen, sha, md5);
+		what = xasprintf("POST %s (complete multipart upload)", uri);
+		c = (struct s3_call){ 0 };
+		c.method = "POST";
+		c.key = ekey;
+		c.query = xasprintf("uploadId=%s", enc);
+		c.body = xml;
+		c.len = xlen;
+		c.sha256 = sha;
+		c.md5 = md5;
+		c.xml_error_in_200 = 1;
+		c.what = what;
+		rc = s3_do(s, &c, &r);
+		if (rc == 0) {
+			char *et = xml_value(r.body, "ETag");
+			res->etag = strip_quotes(et);
+			res->version_id = r.version_id ?
+			    xstrdup(r.version_id) : NULL;
+			free(et);
+		}
+		resp_free(&r);
+		free((char *)c.query);
+		free(what);
+		free(xml);
+	}
+	if (rc != 0) {
+		what = xasprintf("DELETE %s (abort multipart upload)", uri);
+		abort_upload(s, ekey, id, what);
+		free(what);
+	}
+	for (i = 0; i < (size_t)nparts; i++)
+		free(etags[i]);
+	free(enc);
+	free(id);
+	return rc;
+}
