@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,11 +47,18 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-static void
-die_usage(const char *fmt, const char *arg)
+static _Noreturn void die_usage(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static _Noreturn void
+die_usage(const char *fmt, ...)
 {
+	va_list ap;
+
 	fputs("s3-put: ", stderr);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	usage(stderr, S3_EXIT_USAGE);
 }
@@ -584,7 +592,7 @@ main(int argc, char *argv[])
 			break;
 		case 'm':
 			if (nmeta == MAX_META)
-				die_usage("more than 32 metadata items%s", "");
+				die_usage("more than 32 metadata items");
 			if (!meta_ok(optarg))
 				die_usage("bad metadata (want key=value, "
 				    "printable ASCII): %s", optarg);
@@ -618,7 +626,7 @@ main(int argc, char *argv[])
 	if (argc != 1)
 		usage(stderr, S3_EXIT_USAGE);
 	if (Sflag && (sflag == NULL || strcmp(sflag, "aws:kms") != 0))
-		die_usage("--sse-kms-key-id needs --sse aws:kms%s", "");
+		die_usage("--sse-kms-key-id needs --sse aws:kms");
 	h.verbose = vflag;
 	h.insecure = Iflag;
 

@@ -273,6 +273,32 @@ sigv4_test() {
 	[ "$stderr" = "s3-put: bad endpoint URL: ftp://127.0.0.1/" ]
 }
 
+@test "s3-put: --sse is sent; Swift's 501 NotImplemented is permanent, not retried" {
+	fault_proxy_start pass
+	run --separate-stderr s3-put -v -s aws:kms -S alias/etl -e "$FAULT_URL" \
+		"s3://$B/sse/k.txt" <<<"x"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"s3-put: PUT s3://$B/sse/k.txt: HTTP 501 NotImplemented"* ]]
+	[[ "$stderr" != *retry* ]]
+	[ "$(fault_proxy_count)" -eq 1 ]
+	grep -qi '^x-amz-server-side-encryption: aws:kms' "$FAULT_DIR/heads"
+	grep -qi '^x-amz-server-side-encryption-aws-kms-key-id: alias/etl' "$FAULT_DIR/heads"
+}
+
+@test "s3-put: --storage-class is sent and signed" {
+	fault_proxy_start pass
+	run --separate-stderr s3-put -l STANDARD -e "$FAULT_URL" "s3://$B/sc/k.txt" <<<"x"
+	[ "$status" -eq 0 ]
+	grep -qi '^x-amz-storage-class: STANDARD' "$FAULT_DIR/heads"
+	grep -qi '^authorization: .*;x-amz-storage-class[;,]' "$FAULT_DIR/heads"
+}
+
+@test "s3-put: --sse-kms-key-id without --sse aws:kms is a usage error" {
+	run --separate-stderr s3-put -S k "s3://$B/k" <<<"x"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: --sse-kms-key-id needs --sse aws:kms"* ]]
+}
+
 # --- credentials ---------------------------------------------------------
 
 @test "s3-put: session-token credentials are signed and accepted" {
