@@ -530,6 +530,20 @@ sigv4_test() {
 	[ -z "$output" ]
 }
 
+@test "s3-put: killed mid-upload, the body and its URI are already in the keep dir" {
+	fault_proxy_start 'stall:30'
+	printf 'a,b\n1,2\n' >"$T/b"
+	s3-put -k "$KEEP" -e "$FAULT_URL" "s3://$B/fault/killed.csv" <"$T/b" 3>&- &
+	local pid=$! i=0
+	while [ "$(fault_proxy_count 2>/dev/null || echo 0)" -lt 1 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$pid"
+	wait "$pid" || :
+	kept "$T/b" "s3://$B/fault/killed.csv"
+}
+
 @test "s3-put: faults outlasting the retries exit 75 with the body kept" {
 	fault_proxy_start '503*'
 	printf 'a,b\n1,2\n' >"$T/b"
