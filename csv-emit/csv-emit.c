@@ -328,7 +328,7 @@ show_name(json_object **tmp, const char *s)
 	return *tmp ? json_object_to_json_string_ext(*tmp, DDB_JSON_FLAGS) : s;
 }
 
-static size_t *pred, npred;	/* the ids of the last row's keys */
+static size_t *pred, npred, predcap;	/* the ids of the last row's keys */
 
 static unsigned long nfailed, nfailtold;	/* -x fail: rows refused, and named */
 
@@ -349,11 +349,12 @@ render_row(const char *name, long line, json_object *o)
 			id = (long)pred[i];
 		else {
 			id = find_name(k, 1);
-			if (i >= npred) {
-				pred = xreallocarray(pred, i + 1, sizeof *pred);
-				while (npred <= i)
-					pred[npred++] = 0;
+			if (i >= predcap) {
+				predcap = predcap ? predcap * 2 : 64;
+				pred = xreallocarray(pred, predcap, sizeof *pred);
 			}
+			while (npred <= i)
+				pred[npred++] = 0;
 			pred[i] = (size_t)id;
 		}
 		i++;
