@@ -129,7 +129,12 @@ expand_key(const char *t, const char *sha, int *needs_sha)
 	struct timespec ts;
 	struct tm tm;
 	char stamp[40], date[16], uuid[37], *out;
-	size_t cap = strlen(t) * 2 + 256, n = 0;
+	const char *p;
+	size_t cap = strlen(t) + 1, n = 0;
+
+	/* a placeholder starts at each '{' and gives at most 64 bytes */
+	for (p = t; (p = strchr(p, '{')) != NULL; p++)
+		cap += 64;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);

@@ -574,3 +574,17 @@ sigv4_test() {
 	[[ "$stderr" == *"(part 2): HTTP 500 InternalError"* ]]
 	kept "$T/big" "s3://$B/fault/mpgone.bin"
 }
+
+@test "s3-put: a key of many long placeholders does not overflow (fuzz finding)" {
+	local sha k
+	printf 'x\n' > "$T/body"
+	sha=$(sha256sum < "$T/body" | cut -c1-64)
+	k='{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{uuid}{uuid}{date}'
+	run --separate-stderr s3-put -a 1 -k "$KEEP" -f "$T/body" \
+	    -e http://127.0.0.1:9 "s3://b/$k"
+	[ "$status" -eq 75 ]
+	run cat "$KEEP"/*.uri
+	[[ "$output" == "s3://b/$sha$sha$sha$sha$sha$sha$sha"* ]]
+	[[ "$output" == *"$(date -u +%Y-%m-%d)" ]]
+	[ "${#output}" -eq $((7 + 7 * 64 + 2 * 36 + 10)) ]
+}
