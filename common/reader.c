@@ -22,6 +22,7 @@ struct ddb_reader {
 	/* DDB_READ_SPLIT: the records of the event in val, one at a time */
 	struct part {
 		size_t off, len;	/* in evtext */
+		long colons;		/* its object members */
 	} *parts;
 	size_t nparts, capparts, nextpart;
 	char *evtext, *evconv;	/* evtext is val, or evconv from Python repr */
@@ -630,11 +631,13 @@ skip_ws(const char *s, size_t n, size_t i)
 	return i;
 }
 
-/* the end of the JSON value at s[i], or 0 if there is none */
+/* the end of the JSON value at s[i], or 0 if none; *colons: its members */
 static size_t
-value_end(const char *s, size_t n, size_t i)
+value_end(const char *s, size_t n, size_t i, long *colons)
 {
 	int depth = 0;
+
+	*colons = 0;
 
 	for (; i < n; i++) {
 		switch (s[i]) {
@@ -646,6 +649,9 @@ value_end(const char *s, size_t n, size_t i)
 				return 0;
 			if (depth == 0)
 				return i + 1;
+			break;
+		case ':':
+			(*colons)++;
 			break;
 		case '{':
 		case '[':
@@ -681,6 +687,7 @@ static int
 split_records(struct ddb_reader *r, char *s, size_t n)
 {
 	size_t i, e, tail;
+	long colons;
 
 	r->nparts = r->nextpart = 0;
 	i = skip_ws(s, n, 0);
@@ -699,7 +706,7 @@ split_records(struct ddb_reader *r, char *s, size_t n)
 	if (i < n && s[i] == ']')
 		goto tail;
 	for (;;) {
-		if ((e = value_end(s, n, i)) <= i)
+		if ((e = value_end(s, n, i, &colons)) <= i)
 			return -1;
 		if (r->nparts == r->capparts) {
 			size_t cap = r->capparts ? r->capparts * 2 : 256;
@@ -711,6 +718,7 @@ split_records(struct ddb_reader *r, char *s, size_t n)
 		}
 		r->parts[r->nparts].off = i;
 		r->parts[r->nparts].len = e - i;
+		r->parts[r->nparts].colons = colons;
 		r->nparts++;
 		i = skip_ws(s, n, e);
 		if (i < n && s[i] == ']')
@@ -769,8 +777,7 @@ next_part(struct ddb_reader *r, json_object **out)
 
 	r->part = (long)r->nextpart++;
 	rc = parse_text(r, r->evtext + p->off, p->len, p->off,
-	    r->evconv != NULL, count_colons(r->evtext + p->off, p->len),
-	    r->evrisky, out);
+	    r->evconv != NULL, p->colons, r->evrisky, out);
 	if (r->nextpart == r->nparts) {
 		free(r->evconv);
 		r->evconv = NULL;
