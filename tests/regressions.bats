@@ -117,3 +117,12 @@ setup() {
 	[ -z "$output" ]
 	[ "$stderr" = "ddb-flatten: $T/nulbyte.json:2: NUL byte in input" ]
 }
+
+@test "regressions: s3-put expands a key of many {sha256} and {uuid} whole (fuzz: heap overflow)" {
+	# tests/fixtures/regressions/s3-key-sha256-overflow.bin, found by tests/fuzz/s3-key.c
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sha=$(printf hello | sha256sum | cut -c1-64)
+	run --separate-stderr sh -c 'printf hello | s3-put -a 1 -e "http://127.0.0.1:$1" "s3://bucket/{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}-{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}.csv"' sh "$port"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" =~ s3://bucket/$sha$sha$sha$sha$sha$sha$sha-([0-9a-f-]{36}){12}\.csv ]]
+}
