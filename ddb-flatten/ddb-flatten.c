@@ -48,14 +48,16 @@ struct ctx {
 	int npath;
 };
 
+/* a line of the event being checked, held until the whole event is sound */
 struct line {
-	const char *s;
-	size_t n;
-	json_object *rec;
+	size_t off, n;			/* its text in lbuf */
+	char *table, *seq, *time;	/* -S: where it goes, what it adds */
 };
 
-static struct line *out;	/* the lines of the value being written */
+static struct line *out;
 static size_t nout, capout;
+static char *lbuf;
+static size_t lbuflen, lbufcap;
 
 static _Noreturn void
 usage(FILE *fp, int status)
@@ -539,29 +541,6 @@ flatten_record(struct ctx *c, json_object *rec)
 	return 1;
 }
 
-static void
-add_line(json_object *rec)
-{
-	size_t n;
-	const char *s;
-
-	if (nout == capout) {
-		size_t cap = capout ? capout * 2 : 128;
-		struct line *p = realloc(out, cap * sizeof *p);
-		if (p == NULL)
-			err(DDB_EXIT_IO, "out of memory");
-		out = p;
-		capout = cap;
-	}
-	if ((s = json_object_to_json_string_length(rec, DDB_JSON_FLAGS,
-	    &n)) == NULL)
-		err(DDB_EXIT_IO, "out of memory");
-	out[nout].s = s;
-	out[nout].n = n;
-	out[nout].rec = rec;
-	nout++;
-}
-
 static char *
 text_of(json_object *o)
 {
@@ -581,21 +560,13 @@ text_of(json_object *o)
 
 /* -S: the file of a checked record's table, opened on first use */
 static FILE *
-split_file(json_object *rec)
+split_file(struct line *l)
 {
-	json_object *tn, *ddb = NULL, *seq = NULL, *t = NULL;
 	struct table tb;
-	const char *name;
+	const char *name = l->table;
 	size_t i;
 	int fd;
 
-	json_object_object_get_ex(rec, "tableName", &tn);
-	name = json_object_get_string(tn);
-	if (json_object_object_get_ex(rec, "dynamodb", &ddb)) {
-		json_object_object_get_ex(ddb, "SequenceNumber", &seq);
-		json_object_object_get_ex(ddb, "ApproximateCreationDateTime",
-		    &t);
-	}
 	for (i = 0; i < ntables; i++)
 		if (strcmp(tables[i].name, name) == 0)
 			break;
@@ -612,15 +583,95 @@ split_file(json_object *rec)
 		    O_CLOEXEC, 0600);
 		if (fd < 0 || (tb.fp = fdopen(fd, "w")) == NULL)
 			err(DDB_EXIT_IO, "%s", tb.path);
-		tb.firstseq = text_of(seq);
-		tb.firsttime = text_of(t);
+		tb.firstseq = l->seq;
+		tb.firsttime = l->time;
+		l->seq = l->time = NULL;
 		tables[ntables++] = tb;
 	}
 	curtable = i;
 	free(tables[i].lastseq);
-	tables[i].lastseq = text_of(seq);
+	if ((tables[i].lastseq = strdup(l->seq ? l->seq :
+	    tables[i].firstseq)) == NULL)
+		err(DDB_EXIT_IO, "out of memory");
 	tables[i].records++;
 	return tables[i].fp;
+}
+
+static void
+add_line(json_object *rec)
+{
+	json_object *o, *ddb = NULL, *seq = NULL, *t = NULL;
+	const char *txt;
+	size_t n;
+
+	if (nout == capout) {
+		size_t cap = capout ? capout * 2 : 128;
+		struct line *p = realloc(out, cap * sizeof *p);
+		if (p == NULL)
+			err(DDB_EXIT_IO, "out of memory");
+		out = p;
+		capout = cap;
+	}
+	if ((txt = json_object_to_json_string_length(rec, DDB_JSON_FLAGS,
+	    &n)) == NULL)
+		err(DDB_EXIT_IO, "out of memory");
+	if (lbuflen + n > lbufcap) {
+		size_t cap = lbufcap ? lbufcap : 65536;
+		char *p;
+		while (cap < lbuflen + n)
+			cap *= 2;
+		if ((p = realloc(lbuf, cap)) == NULL)
+			err(DDB_EXIT_IO, "out of memory");
+		lbuf = p;
+		lbufcap = cap;
+	}
+	memcpy(lbuf + lbuflen, txt, n);
+	out[nout].off = lbuflen;
+	out[nout].n = n;
+	out[nout].table = out[nout].seq = out[nout].time = NULL;
+	lbuflen += n;
+	if (Sflag != NULL) {
+		json_object_object_get_ex(rec, "tableName", &o);
+		if (json_object_object_get_ex(rec, "dynamodb", &ddb)) {
+			json_object_object_get_ex(ddb, "SequenceNumber", &seq);
+			json_object_object_get_ex(ddb,
+			    "ApproximateCreationDateTime", &t);
+		}
+		out[nout].table = text_of(o);
+		out[nout].seq = text_of(seq);
+		out[nout].time = text_of(t);
+	}
+	nout++;
+}
+
+/* the event was sound: write its lines */
+static void
+flush_lines(void)
+{
+	size_t i;
+
+	for (i = 0; i < nout; i++) {
+		FILE *fp = Sflag ? split_file(&out[i]) : stdout;
+		if (ddb_fwrite_all(fp, lbuf + out[i].off, out[i].n) < 0 ||
+		    putc('\n', fp) == EOF)
+			err(DDB_EXIT_IO, "%s", fp == stdout ? "stdout" :
+			    tables[curtable].path);
+	}
+}
+
+/* forget the lines of the event, written or not */
+static void
+drop_lines(void)
+{
+	size_t i;
+
+	for (i = 0; i < nout; i++) {
+		free(out[i].table);
+		free(out[i].seq);
+		free(out[i].time);
+	}
+	nout = 0;
+	lbuflen = 0;
 }
 
 /* -S: close the files, then one line a table, in order of first record */
@@ -653,7 +704,7 @@ flatten_value(struct ctx *c, json_object *v)
 	int rc = 0, r;
 	size_t i, n;
 
-	nout = 0;
+	drop_lines();
 	c->recno = -1;
 	c->eventid = NULL;
 	c->npath = 0;
@@ -689,13 +740,7 @@ flatten_value(struct ctx *c, json_object *v)
 	}
 	if (rc < 0)
 		return -1;
-	for (i = 0; i < nout; i++) {
-		FILE *fp = Sflag ? split_file(out[i].rec) : stdout;
-		if (ddb_fwrite_all(fp, out[i].s, out[i].n) < 0 ||
-		    putc('\n', fp) == EOF)
-			err(DDB_EXIT_IO, "%s", fp == stdout ? "stdout" :
-			    tables[curtable].path);
-	}
+	flush_lines();
 	return 0;
 }
 
@@ -706,10 +751,11 @@ flatten_file(const char *path)
 	struct ddb_reader *r;
 	struct ctx c;
 	json_object *v;
-	int rc = 0, n;
+	int rc = 0, n, k, evbad = 0;
 
-	if ((r = ddb_reader_open(path, DDB_READ_DEPTH, DDB_READ_PYREPR)) ==
-	    NULL) {
+	/* an event's records come one at a time: no tree of a whole event */
+	if ((r = ddb_reader_open(path, DDB_READ_DEPTH,
+	    DDB_READ_PYREPR | DDB_READ_SPLIT)) == NULL) {
 		warn("%s", path);
 		return DDB_EXIT_IO;
 	}
@@ -719,6 +765,31 @@ flatten_file(const char *path)
 		if (n == -2) {
 			rc = ddb_reader_ioerror(r) ? DDB_EXIT_IO : DDB_EXIT_DATA;
 			break;
+		}
+		if (ddb_reader_part(r) >= 0) {
+			/* a record of an event: written when all of it is */
+			if (ddb_reader_part(r) == 0) {
+				drop_lines();
+				evbad = 0;
+			}
+			if (n == -1)
+				evbad = 1;
+			else {
+				c.line = ddb_reader_line(r);
+				c.recno = ddb_reader_part(r);
+				if ((k = flatten_record(&c, v)) < 0)
+					evbad = 1;
+				else if (k > 0 && !evbad)
+					add_line(v);
+				json_object_put(v);
+			}
+			if (evbad)
+				rc = DDB_EXIT_DATA;
+			if (ddb_reader_part_last(r) && !evbad)
+				flush_lines();
+			if (rc != 0 && sflag)
+				break;
+			continue;
 		}
 		if (n == -1)
 			rc = DDB_EXIT_DATA;
@@ -731,6 +802,7 @@ flatten_file(const char *path)
 		if (rc != 0 && sflag)
 			break;
 	}
+	drop_lines();
 	ddb_reader_close(r);
 	return rc;
 }
@@ -835,6 +907,7 @@ main(int argc, char *argv[])
 		split_finish();
 	ddb_close_stdout();
 	free(out);
+	free(lbuf);
 	free(tflag);
 	return rc;
 }
