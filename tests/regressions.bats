@@ -126,3 +126,25 @@ setup() {
 	[ "$status" -eq 75 ]
 	[[ "$stderr" =~ s3://bucket/$sha$sha$sha$sha$sha$sha$sha-([0-9a-f-]{36}){12}\.csv ]]
 }
+
+@test "regressions: ddb-flatten reads a 6 MB Lambda event record by record (peak RSS < 32 MB)" {
+	if ldd "$(command -v ddb-flatten)" 2>/dev/null | grep -q libasan; then
+		skip "RSS means nothing under ASan"
+	fi
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time"
+	# 4,000 records of ~1.5 KB: held whole, json-c needed ~224 MB for this
+	awk 'BEGIN { printf "{\"Records\":[";
+		for (i = 0; i < 4000; i++) {
+			printf "%s{\"eventID\":\"e%d\",\"eventName\":\"INSERT\",\"dynamodb\":{\"ApproximateCreationDateTime\":%d,\"NewImage\":{", i ? "," : "", i, i;
+			for (j = 0; j < 40; j++) printf "%s\"a%d\":{\"M\":{\"s\":{\"S\":\"v%d\"},\"n\":{\"N\":\"%d\"}}}", j ? "," : "", j, j, j;
+			printf "}}}" }
+		print "]}" }' >"$T/big.json"
+	/usr/bin/time -f %M -o "$T/rss" ddb-flatten "$T/big.json" >"$T/big.ndjson"
+	awk 'BEGIN { for (i = 0; i < 4000; i++) {
+			printf "{\"eventID\":\"e%d\",\"eventName\":\"INSERT\",\"dynamodb\":{\"ApproximateCreationDateTime\":%d,\"NewImage\":{", i, i;
+			for (j = 0; j < 40; j++) printf "%s\"a%d\":{\"s\":\"v%d\",\"n\":%d}", j ? "," : "", j, j, j;
+			print "}}}" } }' >"$T/big.exp"
+	cmp "$T/big.exp" "$T/big.ndjson"
+	echo "peak RSS $(cat "$T/rss") KB"
+	[ "$(cat "$T/rss")" -lt 32768 ]
+}
