@@ -29,7 +29,7 @@ reset(void)
 	free(nm.count);
 	free(nm.tab);
 	memset(&nm, 0, sizeof nm);
-	nfixed = gid = norder = nslots = npred = 0;
+	nfixed = gid = norder = nslots = npred = predcap = 0;
 	free(order);
 	free(slotoff);
 	free(slotlen);
