@@ -478,51 +478,63 @@ list_numbers(const char *s, size_t n, struct numtok **out)
 	return cnt;
 }
 
-/* put the exact text back into every number, in document order */
-static void
+/* a number that writes exactly its token's text; NULL if out of memory */
+static json_object *
+exact_number(const char *s, const struct numtok *p)
+{
+	char *txt = strndup(s + p->off, p->len);
+	json_object *o = NULL;
+
+	if (txt != NULL) {
+		o = json_object_new_double_s(strtod(txt, NULL), txt);
+		free(txt);
+	}
+	return o;
+}
+
+static int
+is_number(json_object *o)
+{
+	return json_object_is_type(o, json_type_int) ||
+	    json_object_is_type(o, json_type_double);
+}
+
+/* put the exact text back into every number, in document order; -1 nomem */
+static int
 restore_numbers(json_object *o, const char *s, const struct numtok *t,
     size_t *k)
 {
+	json_object *n;
+
 	switch (json_object_get_type(o)) {
 	case json_type_object: {
 		json_object_object_foreach(o, key, v) {
-			if (json_object_is_type(v, json_type_int) ||
-			    json_object_is_type(v, json_type_double)) {
-				const struct numtok *p = &t[(*k)++];
-				char *txt = strndup(s + p->off, p->len);
-				if (txt != NULL) {
-					json_object_object_add(o, key,
-					    json_object_new_double_s(
-					    strtod(txt, NULL), txt));
-					free(txt);
-				}
-			} else
-				restore_numbers(v, s, t, k);
+			if (!is_number(v)) {
+				if (restore_numbers(v, s, t, k) < 0)
+					return -1;
+			} else if ((n = exact_number(s, &t[(*k)++])) == NULL ||
+			    json_object_object_add(o, key, n) < 0)
+				return -1;
 		}
 		break;
 	}
 	case json_type_array: {
-		size_t i, n = json_object_array_length(o);
-		for (i = 0; i < n; i++) {
+		size_t i, len = json_object_array_length(o);
+		for (i = 0; i < len; i++) {
 			json_object *v = json_object_array_get_idx(o, i);
-			if (json_object_is_type(v, json_type_int) ||
-			    json_object_is_type(v, json_type_double)) {
-				const struct numtok *p = &t[(*k)++];
-				char *txt = strndup(s + p->off, p->len);
-				if (txt != NULL) {
-					json_object_array_put_idx(o, i,
-					    json_object_new_double_s(
-					    strtod(txt, NULL), txt));
-					free(txt);
-				}
-			} else
-				restore_numbers(v, s, t, k);
+			if (!is_number(v)) {
+				if (restore_numbers(v, s, t, k) < 0)
+					return -1;
+			} else if ((n = exact_number(s, &t[(*k)++])) == NULL ||
+			    json_object_array_put_idx(o, i, n) < 0)
+				return -1;
 		}
 		break;
 	}
 	default:
 		break;
 	}
+	return 0;
 }
 
 /*
@@ -538,7 +550,7 @@ parse_text(struct ddb_reader *r, char *text, size_t tlen, size_t off,
 	json_object *o;
 	size_t end;
 	long members = 0, numbers = 0, vline = r->vline;
-	int nonnum = 0;
+	int nonnum = 0, rc;
 	char save = text[tlen];
 
 	*out = NULL;
@@ -586,14 +598,16 @@ parse_text(struct ddb_reader *r, char *text, size_t tlen, size_t off,
 			ddb_errat(r->name, vline, "an object has a duplicate key");
 			goto bad;
 		}
-		if (json_object_is_type(o, json_type_int)) {
-			char *txt = strndup(text + t[0].off, t[0].len);
+		if (is_number(o)) {
 			json_object_put(o);
-			o = json_object_new_double_s(strtod(txt, NULL), txt);
-			free(txt);
+			rc = (o = exact_number(text, &t[0])) == NULL ? -1 : 0;
 		} else
-			restore_numbers(o, text, t, &k);
+			rc = restore_numbers(o, text, t, &k);
 		free(t);
+		if (rc < 0) {
+			ddb_errat(r->name, vline, "out of memory");
+			goto bad;
+		}
 	}
 	text[tlen] = save;
 	*out = o;
