@@ -13,7 +13,8 @@ override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP \
 
 TOOLS = ddb-flatten ddb-expand csv-emit s3-put
 BIN = $(TOOLS:%=$(O)/bin/%)
-COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o
+COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o \
+	$(O)/common/json.o
 
 all: $(BIN)
 
@@ -30,8 +31,7 @@ $(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/s3-put/sigv4.o
 $(BIN):
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BIN): LDLIBS += $(shell $(PKG_CONFIG) --libs json-c)
-$(O)/bin/s3-put: LDLIBS += $(shell $(PKG_CONFIG) --libs libcurl libcrypto)
+$(O)/bin/s3-put: LDLIBS += $(shell $(PKG_CONFIG) --libs json-c libcurl libcrypto)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)

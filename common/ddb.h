@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include <json-c/json.h>
+#include <string.h>
 
 #ifndef DDB_VERSION
 #define DDB_VERSION "0.1.0"
@@ -17,9 +17,6 @@ enum {
 	DDB_EXIT_USAGE = 2,	/* bad command line */
 	DDB_EXIT_IO = 3		/* a file could not be read or written */
 };
-
-/* how the tools write JSON: compact, '/' not escaped */
-#define DDB_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /*
  * JSON nesting the readers accept.  DynamoDB allows 32 levels of M and L;
@@ -37,12 +34,94 @@ void ddb_print_version(void);
 int ddb_is_json_number(const char *s, size_t n);
 int ddb_fwrite_all(FILE *fp, const char *s, size_t n);
 
+/* json.c: JSON values in an arena, parsed strictly and losslessly */
+enum { JV_NULL, JV_BOOL, JV_NUMBER, JV_STRING, JV_ARRAY, JV_OBJECT };
+
+struct jmem;
+struct jv {
+	int type;
+	size_t n;		/* bytes of a string or number, items, members;
+				   JV_BOOL: 1 true, 0 false */
+	union {
+		const char *s;	/* string (NUL after n bytes) or number text */
+		struct jv *a;
+		struct jmem *m;
+	} u;
+};
+struct jmem {
+	const char *k;		/* never holds a NUL: the parser refuses it */
+	size_t klen;
+	struct jv v;
+};
+
+struct ddb_arena_blk;
+struct ddb_arena {
+	struct ddb_arena_blk *head;
+};
+void *ddb_arena_alloc(struct ddb_arena *a, size_t n);
+void ddb_arena_reset(struct ddb_arena *a);
+void ddb_arena_free(struct ddb_arena *a);
+
+/* the parser's scratch space, kept from value to value */
+struct ddb_json_stack {
+	struct jmem *m;
+	struct jv *a;
+	size_t nm, capm, na, capa;
+};
+enum {
+	DDB_JSON_EOF = 1, DDB_JSON_CHAR, DDB_JSON_UTF8, DDB_JSON_CONTROL,
+	DDB_JSON_ESCAPE, DDB_JSON_DUP, DDB_JSON_NULKEY, DDB_JSON_DEPTH,
+	DDB_JSON_NAN
+};
+int ddb_json_parse(struct ddb_arena *a, struct ddb_json_stack *st,
+    const char *s, size_t n, int maxdepth, struct jv *v, size_t *erroff);
+const char *ddb_json_strerror(int e);
+void ddb_json_stack_free(struct ddb_json_stack *st);
+
+struct jv *jv_get(const struct jv *o, const char *key);
+int jv_streq(const struct jv *v, const char *s);
+const char *jv_type_name(const struct jv *v);
+void jv_set_string(struct ddb_arena *a, struct jv *v, const char *s,
+    size_t n);
+
+/* a growing output buffer; out of memory ends the program (exit 3) */
+struct ddb_buf {
+	char *p;
+	size_t n, cap;
+};
+void ddb_buf_grow(struct ddb_buf *b, size_t more);
+static inline void
+ddb_buf_reserve(struct ddb_buf *b, size_t more)
+{
+	if (b->cap - b->n < more)
+		ddb_buf_grow(b, more);
+}
+static inline void
+ddb_buf_put(struct ddb_buf *b, const char *s, size_t n)
+{
+	ddb_buf_reserve(b, n);
+	if (n > 0)
+		memcpy(b->p + b->n, s, n);
+	b->n += n;
+}
+static inline void
+ddb_buf_putc(struct ddb_buf *b, char c)
+{
+	ddb_buf_reserve(b, 1);
+	b->p[b->n++] = c;
+}
+void ddb_json_str(struct ddb_buf *b, const char *s, size_t n);
+void ddb_json_write(struct ddb_buf *b, const struct jv *v);
+void ddb_json_members(struct ddb_buf *b, const struct jv *v, int sep);
+
 /* reader.c: a stream of JSON values, read losslessly, one at a time */
 struct ddb_reader;
 #define DDB_READ_PYREPR 1	/* also accept Python repr (single quotes, True) */
 #define DDB_READ_SPLIT 2	/* {"Records":[...]}: one record at a time */
 struct ddb_reader *ddb_reader_open(const char *path, int depth, int flags);
-int ddb_reader_next(struct ddb_reader *r, json_object **out);
+/* *out lives until the next call; ddb_reader_arena() allocates beside it */
+int ddb_reader_next(struct ddb_reader *r, struct jv **out);
+struct ddb_arena *ddb_reader_arena(struct ddb_reader *r);
 const char *ddb_reader_name(const struct ddb_reader *r);
 long ddb_reader_line(const struct ddb_reader *r);
 /* DDB_READ_SPLIT: index of the record in its event (-1: a whole value) */

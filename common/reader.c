@@ -18,15 +18,15 @@ struct ddb_reader {
 	char *val;		/* raw text of the value being read */
 	size_t vlen, vcap;
 	long vline;		/* line the value starts on */
-	json_tokener *tok;
+	struct ddb_arena arena;	/* the value returned, and what tools add */
+	struct ddb_json_stack st;
+	struct jv v;
 	/* DDB_READ_SPLIT: the records of the event in val, one at a time */
 	struct part {
 		size_t off, len;	/* in evtext */
-		long colons;		/* its object members */
 	} *parts;
 	size_t nparts, capparts, nextpart;
 	char *evtext, *evconv;	/* evtext is val, or evconv from Python repr */
-	int evrisky;
 	long part;		/* index of the record returned, or -1 */
 };
 
@@ -34,8 +34,6 @@ struct ddb_reader {
 #define DDB_SCAN_STACK 256
 
 struct scan {
-	long colons;		/* object members, counted in the text */
-	int risky;		/* an integer json-c cannot hold exactly */
 	int py;			/* looks like Python repr */
 };
 
@@ -64,14 +62,6 @@ ddb_reader_open(const char *path, int depth, int flags)
 	r->flags = flags;
 	r->part = -1;
 	r->line = 1;
-	r->tok = json_tokener_new_ex(depth);
-	if (r->tok == NULL) {
-		ddb_reader_close(r);
-		errno = ENOMEM;
-		return NULL;
-	}
-	json_tokener_set_flags(r->tok,
-	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	return r;
 }
 
@@ -84,13 +74,19 @@ ddb_reader_close(struct ddb_reader *r)
 		return 0;
 	if (r->own && r->fp != NULL)
 		rc = fclose(r->fp);
-	if (r->tok != NULL)
-		json_tokener_free(r->tok);
+	ddb_arena_free(&r->arena);
+	ddb_json_stack_free(&r->st);
 	free(r->val);
 	free(r->parts);
 	free(r->evconv);
 	free(r);
 	return rc;
+}
+
+struct ddb_arena *
+ddb_reader_arena(struct ddb_reader *r)
+{
+	return &r->arena;
 }
 
 const char *
@@ -198,7 +194,6 @@ scan_value(struct ddb_reader *r, struct scan *sc)
 	int depth = 0, quote = 0, esc = 0, bare = 0, started = 0, toodeep = 0;
 	const char *bad = NULL;
 	char stack[DDB_SCAN_STACK];
-	int innum = 0, numint = 0, numneg = 0, numdig = 0, numzero = 0;
 	int c, f;
 	long badline = 0;
 
@@ -268,18 +263,6 @@ scan_value(struct ddb_reader *r, struct scan *sc)
 				}
 				continue;
 			}
-			if (innum) {
-				if (c >= '0' && c <= '9')
-					numdig++;
-				else if (c == '.' || c == 'e' || c == 'E')
-					numint = 0;
-				else if (!((c == '+' || c == '-') && !numint)) {
-					innum = 0;
-					if (numint && (numdig >= 19 ||
-					    (numneg && numzero && numdig == 1)))
-						sc->risky = 1;
-				}
-			}
 			if (bare && (c == ' ' || c == '\t' || c == '\n' ||
 			    c == '\r' || c == '{' || c == '}' || c == '[' ||
 			    c == ']' || c == ',' || c == ':' || c == '"' ||
@@ -318,24 +301,11 @@ scan_value(struct ddb_reader *r, struct scan *sc)
 					goto done;
 				}
 				break;
-			case ':':
-				sc->colons++;
-				break;
 			case 'T':
 			case 'F':
 			case 'N':
 				sc->py = 1;
 				break;
-			default:
-				if (!innum && (c == '-' || (c >= '0' && c <= '9'))) {
-					innum = 1;
-					numint = 1;
-					numneg = c == '-';
-					numdig = c != '-';
-					numzero = c == '0';
-				} else if (innum && numdig == 1 && numneg &&
-				    c == '0')
-					numzero = 1;
 			}
 		}
 		if (!toodeep && append(r, r->in + start, i - start) < 0)
@@ -346,9 +316,6 @@ done:
 		if (!toodeep && append(r, r->in + start, i - start) < 0)
 			return -2;
 		r->inpos = i;
-		if (innum && numint && (numdig >= 19 ||
-		    (numneg && numzero && numdig == 1)))
-			sc->risky = 1;
 		if (toodeep) {
 			ddb_errat(r->name, r->vline,
 			    "nesting deeper than %d levels", r->depth);
@@ -362,278 +329,44 @@ done:
 	}
 	if (!started)
 		return 0;
-	if (bare && !quote) {
-		if (innum && numint && (numdig >= 19 ||
-		    (numneg && numzero && numdig == 1)))
-			sc->risky = 1;
+	if (bare && !quote)
 		return 1;
-	}
 	ddb_errat(r->name, r->line,
 	    "input ends inside the value that starts on line %ld", r->vline);
 	return -2;
 }
 
-/* json-c cuts an object key at \u0000: such a key must be refused */
-static int
-key_has_nul(const char *s, size_t n)
-{
-	size_t i = 0, j;
-	int nul;
-
-	if (memmem(s, n, "\\u0000", 6) == NULL)
-		return 0;
-	while (i < n) {
-		if (s[i] != '"') {
-			i++;
-			continue;
-		}
-		nul = 0;
-		for (i++; i < n && s[i] != '"'; i++)
-			if (s[i] == '\\' && ++i < n && s[i] == 'u' &&
-			    i + 4 < n && memcmp(s + i + 1, "0000", 4) == 0)
-				nul = 1;
-		for (j = i + 1; j < n && strchr(" \t\r\n", s[j]) != NULL; j++)
-			;
-		if (nul && j < n && s[j] == ':')
-			return 1;
-		i++;
-	}
-	return 0;
-}
-
-/* count object members and numbers, as json-c holds them */
-static void
-count_tree(json_object *o, long *members, long *numbers, int *nonnum)
-{
-	switch (json_object_get_type(o)) {
-	case json_type_object: {
-		json_object_object_foreach(o, k, v) {
-			(void)k;
-			(*members)++;
-			count_tree(v, members, numbers, nonnum);
-		}
-		break;
-	}
-	case json_type_array: {
-		size_t i, n = json_object_array_length(o);
-		for (i = 0; i < n; i++)
-			count_tree(json_object_array_get_idx(o, i), members,
-			    numbers, nonnum);
-		break;
-	}
-	case json_type_double:
-		/* json-c takes NaN and Infinity even when strict */
-		if (!isfinite(json_object_get_double(o))) {
-			const char *t = json_object_get_string(o);
-			if (t != NULL && strpbrk(t, "NnIi") != NULL)
-				*nonnum = 1;
-		}
-		/* FALLTHROUGH */
-	case json_type_int:
-		(*numbers)++;
-		break;
-	default:
-		break;
-	}
-}
-
-struct numtok {
-	size_t off, len;
-};
-
-/* the number tokens of JSON text, in document order */
-static size_t
-list_numbers(const char *s, size_t n, struct numtok **out)
-{
-	size_t i = 0, cnt = 0, cap = 0;
-	struct numtok *t = NULL, *nt;
-
-	while (i < n) {
-		char c = s[i];
-		if (c == '"') {
-			for (i++; i < n && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
-			i++;
-		} else if (c == '-' || (c >= '0' && c <= '9')) {
-			size_t b = i;
-			while (i < n && strchr("0123456789+-.eE", s[i]) != NULL)
-				i++;
-			if (cnt == cap) {
-				cap = cap ? cap * 2 : 64;
-				if ((nt = realloc(t, cap * sizeof *t)) == NULL) {
-					free(t);
-					*out = NULL;
-					return (size_t)-1;
-				}
-				t = nt;
-			}
-			t[cnt].off = b;
-			t[cnt].len = i - b;
-			cnt++;
-		} else
-			i++;
-	}
-	*out = t;
-	return cnt;
-}
-
-/* a number that writes exactly its token's text; NULL if out of memory */
-static json_object *
-exact_number(const char *s, const struct numtok *p)
-{
-	char *txt = strndup(s + p->off, p->len);
-	json_object *o = NULL;
-
-	if (txt != NULL) {
-		o = json_object_new_double_s(strtod(txt, NULL), txt);
-		free(txt);
-	}
-	return o;
-}
-
-static int
-is_number(json_object *o)
-{
-	return json_object_is_type(o, json_type_int) ||
-	    json_object_is_type(o, json_type_double);
-}
-
-/* put the exact text back into every number, in document order; -1 nomem */
-static int
-restore_numbers(json_object *o, const char *s, const struct numtok *t,
-    size_t *k)
-{
-	json_object *n;
-
-	switch (json_object_get_type(o)) {
-	case json_type_object: {
-		json_object_object_foreach(o, key, v) {
-			if (!is_number(v)) {
-				if (restore_numbers(v, s, t, k) < 0)
-					return -1;
-			} else if ((n = exact_number(s, &t[(*k)++])) == NULL ||
-			    json_object_object_add(o, key, n) < 0)
-				return -1;
-		}
-		break;
-	}
-	case json_type_array: {
-		size_t i, len = json_object_array_length(o);
-		for (i = 0; i < len; i++) {
-			json_object *v = json_object_array_get_idx(o, i);
-			if (!is_number(v)) {
-				if (restore_numbers(v, s, t, k) < 0)
-					return -1;
-			} else if ((n = exact_number(s, &t[(*k)++])) == NULL ||
-			    json_object_array_put_idx(o, i, n) < 0)
-				return -1;
-		}
-		break;
-	}
-	default:
-		break;
-	}
-	return 0;
-}
-
 /*
  * Parse text[0..tlen), which is at offset off in val (or in converted
- * Python repr if conv), where text[tlen] may be written.  1 and *out, or -1
- * (reported).
+ * Python repr if conv).  1 and *out, or -1 (reported).
  */
 static int
-parse_text(struct ddb_reader *r, char *text, size_t tlen, size_t off,
-    int conv, long colons, int risky, json_object **out)
+parse_text(struct ddb_reader *r, const char *text, size_t tlen, size_t off,
+    int conv, struct jv **out)
 {
-	enum json_tokener_error e;
-	json_object *o;
-	size_t end;
-	long members = 0, numbers = 0, vline = r->vline;
-	int nonnum = 0, rc;
-	char save = text[tlen];
+	size_t erroff = 0;
+	long line;
+	int e;
 
 	*out = NULL;
-	text[tlen] = '\0';
-	json_tokener_reset(r->tok);
-	/* the NUL ends a bare number, which json-c would otherwise wait on */
-	o = json_tokener_parse_ex(r->tok, text, (int)tlen + 1);
-	e = json_tokener_get_error(r->tok);
-	end = json_tokener_get_parse_end(r->tok);
-	if (e != json_tokener_success || o == NULL) {
-		long line = conv ? vline : line_at(r, off + end);
-		if (e == json_tokener_error_depth)
-			ddb_errat(r->name, line, "nesting deeper than %d levels",
-			    r->depth);
-		else
-			ddb_errat(r->name, line, "invalid JSON: %s",
-			    e == json_tokener_success ? "no value" :
-			    json_tokener_error_desc(e));
-		json_object_put(o);
-		text[tlen] = save;
-		return -1;
+	ddb_arena_reset(&r->arena);
+	e = ddb_json_parse(&r->arena, &r->st, text, tlen, r->depth, &r->v,
+	    &erroff);
+	if (e == 0 && r->v.type == JV_NULL)
+		e = -1;		/* a bare null is no value to work on */
+	if (e == 0) {
+		*out = &r->v;
+		return 1;
 	}
-	if (key_has_nul(text, tlen)) {
-		ddb_errat(r->name, vline, "an object key holds \\u0000");
-		goto bad;
-	}
-	count_tree(o, &members, &numbers, &nonnum);
-	if (nonnum) {
-		ddb_errat(r->name, vline, "NaN and Infinity are not JSON");
-		goto bad;
-	}
-	if (members != colons) {
-		ddb_errat(r->name, vline, "an object has a duplicate key");
-		goto bad;
-	}
-	if (risky) {
-		struct numtok *t = NULL;
-		size_t k = 0, nt = list_numbers(text, tlen, &t);
-		if (nt == (size_t)-1) {
-			ddb_errat(r->name, vline, "out of memory");
-			goto bad;
-		}
-		if ((long)nt != numbers) {
-			free(t);
-			ddb_errat(r->name, vline, "an object has a duplicate key");
-			goto bad;
-		}
-		if (is_number(o)) {
-			json_object_put(o);
-			rc = (o = exact_number(text, &t[0])) == NULL ? -1 : 0;
-		} else
-			rc = restore_numbers(o, text, t, &k);
-		free(t);
-		if (rc < 0) {
-			ddb_errat(r->name, vline, "out of memory");
-			goto bad;
-		}
-	}
-	text[tlen] = save;
-	*out = o;
-	return 1;
-bad:
-	text[tlen] = save;
-	json_object_put(o);
+	line = conv || e == DDB_JSON_DUP || e == DDB_JSON_NULKEY ? r->vline :
+	    line_at(r, off + erroff);
+	if (e == DDB_JSON_DEPTH)
+		ddb_errat(r->name, line, "nesting deeper than %d levels",
+		    r->depth);
+	else
+		ddb_errat(r->name, line, "%s", e < 0 ? "invalid JSON: no value" :
+		    ddb_json_strerror(e));
 	return -1;
-}
-
-/* object members in JSON text: its colons outside strings */
-static long
-count_colons(const char *s, size_t n)
-{
-	size_t i;
-	long c = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '"') {
-			for (i++; i < n && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
-		} else if (s[i] == ':')
-			c++;
-	}
-	return c;
 }
 
 static size_t
@@ -645,13 +378,11 @@ skip_ws(const char *s, size_t n, size_t i)
 	return i;
 }
 
-/* the end of the JSON value at s[i], or 0 if none; *colons: its members */
+/* the end of the JSON value at s[i], or 0 if none */
 static size_t
-value_end(const char *s, size_t n, size_t i, long *colons)
+value_end(const char *s, size_t n, size_t i)
 {
 	int depth = 0;
-
-	*colons = 0;
 
 	for (; i < n; i++) {
 		switch (s[i]) {
@@ -663,9 +394,6 @@ value_end(const char *s, size_t n, size_t i, long *colons)
 				return 0;
 			if (depth == 0)
 				return i + 1;
-			break;
-		case ':':
-			(*colons)++;
 			break;
 		case '{':
 		case '[':
@@ -694,14 +422,13 @@ value_end(const char *s, size_t n, size_t i, long *colons)
 /*
  * If the value text is a {"Records":[...]} event whose shape is sound, list
  * where its records lie and return 0; else -1 and the value is parsed whole
- * (json-c then says what is wrong).  Members after Records (get-records'
+ * (the parser then says what is wrong).  Members after Records (get-records'
  * NextShardIterator) are checked here.
  */
 static int
 split_records(struct ddb_reader *r, char *s, size_t n)
 {
 	size_t i, e, tail;
-	long colons;
 
 	r->nparts = r->nextpart = 0;
 	i = skip_ws(s, n, 0);
@@ -720,7 +447,7 @@ split_records(struct ddb_reader *r, char *s, size_t n)
 	if (i < n && s[i] == ']')
 		goto tail;
 	for (;;) {
-		if ((e = value_end(s, n, i, &colons)) <= i)
+		if ((e = value_end(s, n, i)) <= i)
 			return -1;
 		if (r->nparts == r->capparts) {
 			size_t cap = r->capparts ? r->capparts * 2 : 256;
@@ -732,7 +459,6 @@ split_records(struct ddb_reader *r, char *s, size_t n)
 		}
 		r->parts[r->nparts].off = i;
 		r->parts[r->nparts].len = e - i;
-		r->parts[r->nparts].colons = colons;
 		r->nparts++;
 		i = skip_ws(s, n, e);
 		if (i < n && s[i] == ']')
@@ -745,34 +471,22 @@ tail:
 	i = skip_ws(s, n, i + 1);
 	if (i < n && s[i] == ',') {
 		/* more members: quietly, they must make an object without Records */
-		json_tokener *tok;
-		json_object *o;
-		long members = 0, numbers = 0;
-		int nonnum = 0, ok;
+		struct jv o;
+		size_t erroff;
+		int ok;
 		char c;
 		tail = i;
 		for (e = n; e > tail && s[e - 1] != '}'; e--)
 			;
-		if (e <= tail + 1 || skip_ws(s, n, e) != n ||
-		    (tok = json_tokener_new_ex(r->depth)) == NULL)
+		if (e <= tail + 1 || skip_ws(s, n, e) != n)
 			return -1;
-		json_tokener_set_flags(tok,
-		    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 		c = s[tail];
 		s[tail] = '{';
-		o = json_tokener_parse_ex(tok, s + tail, (int)(e - tail));
-		ok = o != NULL && json_tokener_get_error(tok) ==
-		    json_tokener_success && json_object_is_type(o,
-		    json_type_object) && !json_object_object_get_ex(o,
-		    "Records", NULL);
-		if (ok) {
-			count_tree(o, &members, &numbers, &nonnum);
-			ok = !nonnum && members == count_colons(s + tail,
-			    e - tail) && !key_has_nul(s + tail, e - tail);
-		}
+		ddb_arena_reset(&r->arena);
+		ok = ddb_json_parse(&r->arena, &r->st, s + tail, e - tail,
+		    r->depth, &o, &erroff) == 0 && o.type == JV_OBJECT &&
+		    jv_get(&o, "Records") == NULL;
 		s[tail] = c;
-		json_object_put(o);
-		json_tokener_free(tok);
 		if (!ok)
 			r->nparts = 0;
 		return ok ? 0 : -1;
@@ -784,14 +498,14 @@ tail:
 
 /* the next record of a split event */
 static int
-next_part(struct ddb_reader *r, json_object **out)
+next_part(struct ddb_reader *r, struct jv **out)
 {
 	struct part *p = &r->parts[r->nextpart];
 	int rc;
 
 	r->part = (long)r->nextpart++;
 	rc = parse_text(r, r->evtext + p->off, p->len, p->off,
-	    r->evconv != NULL, p->colons, r->evrisky, out);
+	    r->evconv != NULL, out);
 	if (r->nextpart == r->nparts) {
 		free(r->evconv);
 		r->evconv = NULL;
@@ -803,10 +517,11 @@ next_part(struct ddb_reader *r, json_object **out)
  * The next value: 1 and *out set, 0 at the end of input, -1 bad data
  * (reported; the next call goes on after it), -2 a read error or input the
  * stream cannot go on after (reported).  With DDB_READ_SPLIT, the records
- * of a {"Records":[...]} event come one by one (ddb_reader_part).
+ * of a {"Records":[...]} event come one by one (ddb_reader_part).  *out and
+ * everything in ddb_reader_arena() live until the next call.
  */
 int
-ddb_reader_next(struct ddb_reader *r, json_object **out)
+ddb_reader_next(struct ddb_reader *r, struct jv **out)
 {
 	struct scan sc;
 	char *text, *conv;
@@ -816,6 +531,8 @@ ddb_reader_next(struct ddb_reader *r, json_object **out)
 	*out = NULL;
 	if (r->nextpart < r->nparts)
 		return next_part(r, out);
+	free(r->evconv);
+	r->evconv = NULL;
 again:
 	r->part = -1;
 	r->nparts = r->nextpart = 0;
@@ -838,7 +555,6 @@ again:
 	    split_records(r, text, tlen) == 0) {
 		r->evtext = text;
 		r->evconv = conv;
-		r->evrisky = sc.risky;
 		if (r->nparts > 0)
 			return next_part(r, out);
 		free(conv);
@@ -846,8 +562,8 @@ again:
 		goto again;
 	}
 	r->nparts = 0;
-	rc = parse_text(r, text, tlen, 0, conv != NULL, sc.colons, sc.risky,
-	    out);
+	/* the value's strings are copied: the converted text can go now */
+	rc = parse_text(r, text, tlen, 0, conv != NULL, out);
 	free(conv);
 	return rc;
 }

@@ -218,26 +218,25 @@ add_cell(const char *name, long line, size_t col, const char *s, size_t n)
 }
 
 /* a value's cell text: strings as they are, everything else as JSON */
-static int
-add_value(const char *name, long line, size_t col, json_object *v)
-{
-	const char *s;
+static struct ddb_buf tmp;	/* JSON text of a cell or a name */
 
-	switch (json_object_get_type(v)) {
-	case json_type_null:
+static int
+add_value(const char *name, long line, size_t col, const struct jv *v)
+{
+	switch (v->type) {
+	case JV_NULL:
 		return 0;	/* written like a missing cell */
-	case json_type_string:
-		return add_cell(name, line, col, json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
-	case json_type_boolean:
-		return json_object_get_boolean(v) ?
-		    add_cell(name, line, col, "true", 4) :
+	case JV_STRING:
+	case JV_NUMBER:		/* numbers keep their exact text */
+		return add_cell(name, line, col, v->u.s, v->n);
+	case JV_BOOL:
+		return v->n ? add_cell(name, line, col, "true", 4) :
 		    add_cell(name, line, col, "false", 5);
 	default:
-		/* numbers keep their exact text; maps and lists compact */
-		if ((s = json_object_to_json_string_ext(v, DDB_JSON_FLAGS)) == NULL)
-			die_nomem();
-		return add_cell(name, line, col, s, strlen(s));
+		/* maps and lists: compact JSON */
+		tmp.n = 0;
+		ddb_json_write(&tmp, v);
+		return add_cell(name, line, col, tmp.p, tmp.n);
 	}
 }
 
@@ -322,10 +321,12 @@ alloc_slots(void)
 
 /* print name as a JSON string, so any byte in it is readable */
 static const char *
-show_name(json_object **tmp, const char *s)
+show_name(const char *s)
 {
-	*tmp = json_object_new_string(s);
-	return *tmp ? json_object_to_json_string_ext(*tmp, DDB_JSON_FLAGS) : s;
+	tmp.n = 0;
+	ddb_json_str(&tmp, s, strlen(s));
+	ddb_buf_putc(&tmp, '\0');
+	return tmp.p;
 }
 
 static size_t *pred, npred, predcap;	/* the ids of the last row's keys */
@@ -334,16 +335,18 @@ static unsigned long nfailed, nfailtold;	/* -x fail: rows refused, and named */
 
 /* render one row object into row.p; -1 bad (reported) */
 static int
-render_row(const char *name, long line, json_object *o)
+render_row(const char *name, long line, const struct jv *o)
 {
-	json_object *g = NULL, *tmp = NULL;
-	const char *s;
-	size_t i = 0;
+	static struct ddb_buf g;	/* -x gather: the gathered members */
+	size_t i = 0, j;
 	long id;
 	int rc = 0, refused = 0, told = 0;
 
 	row.n = 0;
-	json_object_object_foreach(o, k, v) {
+	g.n = 0;
+	for (j = 0; j < o->n; j++) {
+		const char *k = o->u.m[j].k;
+		const struct jv *v = &o->u.m[j].v;
 		/* rows mostly repeat the keys of the row before */
 		if (i < npred && strcmp(nm.name[pred[i]], k) == 0)
 			id = (long)pred[i];
@@ -366,15 +369,15 @@ render_row(const char *name, long line, json_object *o)
 		} else if (xflag == X_DROP)
 			nm.count[id]++;
 		else if (xflag == X_GATHER) {
-			if (g == NULL && (g = json_object_new_object()) == NULL)
-				die_nomem();
-			json_object_object_add(g, k, json_object_get(v));
+			ddb_buf_putc(&g, g.n == 0 ? '{' : ',');
+			ddb_json_str(&g, k, o->u.m[j].klen);
+			ddb_buf_putc(&g, ':');
+			ddb_json_write(&g, v);
 		} else {
 			/* each attribute once, or a wrong list floods stderr */
 			if (nm.count[id]++ == 0) {
 				ddb_errat(name, line, "attribute %s is not in "
-				    "--columns (see --extra)", show_name(&tmp, k));
-				json_object_put(tmp);
+				    "--columns (see --extra)", show_name(k));
 				told = 1;
 			}
 			refused = 1;
@@ -385,12 +388,10 @@ render_row(const char *name, long line, json_object *o)
 		nfailtold += told;
 		return -1;
 	}
-	if (g != NULL) {
-		if ((s = json_object_to_json_string_ext(g, DDB_JSON_FLAGS)) == NULL)
-			die_nomem();
-		if (add_cell(name, line, gid, s, strlen(s)) < 0)
+	if (g.n > 0) {
+		ddb_buf_putc(&g, '}');
+		if (add_cell(name, line, gid, g.p, g.n) < 0)
 			rc = -1;
-		json_object_put(g);
 	}
 	return rc;
 }
@@ -464,29 +465,12 @@ spool_replay(void)
 	fclose(spool);
 }
 
-static const char *
-kind(json_object *o)
-{
-	switch (json_object_get_type(o)) {
-	case json_type_array:
-		return "an array";
-	case json_type_string:
-		return "a string";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_null:
-		return "null";
-	default:
-		return "a number";
-	}
-}
-
 static void
-do_row(const char *name, long line, json_object *o)
+do_row(const char *name, long line, const struct jv *o)
 {
-	if (!json_object_is_type(o, json_type_object)) {
+	if (o->type != JV_OBJECT) {
 		ddb_errat(name, line, "a row must be a JSON object, not %s",
-		    kind(o));
+		    jv_type_name(o));
 		bad = 1;
 		return;
 	}
@@ -513,7 +497,7 @@ static int
 read_file(const char *path)
 {
 	struct ddb_reader *r = ddb_reader_open(path, DDB_READ_DEPTH, 0);
-	json_object *o;
+	struct jv *o;
 	int rc;
 
 	if (r == NULL) {
@@ -534,7 +518,6 @@ read_file(const char *path)
 			return rc;
 		}
 		do_row(ddb_reader_name(r), ddb_reader_line(r), o);
-		json_object_put(o);
 	}
 	ddb_reader_close(r);
 	return 0;
@@ -583,7 +566,6 @@ report_drops(void)
 {
 	size_t id;
 	int first = 1;
-	json_object *tmp;
 
 	for (id = nfixed; id < nm.n; id++) {
 		if (nm.count[id] == 0)
@@ -592,8 +574,7 @@ report_drops(void)
 			fprintf(stderr, "csv-emit: dropped cells of attributes "
 			    "not in --columns:");
 		fprintf(stderr, "%s %s %lu", first ? "" : ",",
-		    show_name(&tmp, nm.name[id]), nm.count[id]);
-		json_object_put(tmp);
+		    show_name(nm.name[id]), nm.count[id]);
 		first = 0;
 	}
 	if (!first)

@@ -23,13 +23,15 @@ static int lfield[NFIELD];	/* -l: fields, in column order */
 static const char *lcol[NFIELD];	/* -l: their column names */
 static int nlin;
 
-static json_object *ev_insert, *ev_remove;
-static json_object *row;	/* the row being written, see write_row() */
+static struct jv ev_insert = { JV_STRING, 6, { "INSERT" } };
+static struct jv ev_remove = { JV_STRING, 6, { "REMOVE" } };
+static struct ddb_buf row;	/* the row being written, see write_row() */
+static struct ddb_buf tmp;	/* JSON text for messages */
 
 /* where the record being expanded came from, for messages */
 static const char *cur_name;
 static long cur_line;
-static json_object *cur_rec;
+static const struct jv *cur_rec;
 
 static _Noreturn void
 usage(FILE *fp, int status)
@@ -70,55 +72,64 @@ usage_error(const char *fmt, ...)
 }
 
 /* JSON text of a string, for names in messages */
+/* a value as JSON text, for a message (valid until the next call) */
+static const char *
+json_text(const struct jv *v)
+{
+	tmp.n = 0;
+	ddb_json_write(&tmp, v);
+	ddb_buf_putc(&tmp, '\0');
+	return tmp.p;
+}
+
 static void
 quote(char *buf, size_t size, const char *s)
 {
-	json_object *o = json_object_new_string(s);
+	struct jv v;
 
-	snprintf(buf, size, "%s", o ? json_object_to_json_string_ext(o,
-	    DDB_JSON_FLAGS) : "?");
-	json_object_put(o);
+	v.type = JV_STRING;
+	v.u.s = s;
+	v.n = strlen(s);
+	snprintf(buf, size, "%s", json_text(&v));
 }
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* prog: file:line: eventID X: what; returns -1 */
 static int
 bad(const char *fmt, ...)
 {
 	char msg[512];
-	json_object *id;
+	const struct jv *id;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (json_object_is_type(cur_rec, json_type_object) &&
-	    json_object_object_get_ex(cur_rec, "eventID", &id)) {
-		const char *s = json_object_get_string(id);
-		size_t i, n = (size_t)json_object_get_string_len(id);
+	if ((id = jv_get(cur_rec, "eventID")) != NULL) {
+		const char *s = id->u.s;
+		size_t i, n = id->type == JV_STRING ? id->n : 0;
 
 		/* odd bytes are shown as JSON, never raw */
 		for (i = 0; i < n; i++)
 			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 				break;
-		if (!json_object_is_type(id, json_type_string) || i < n)
-			s = json_object_to_json_string_ext(id, DDB_JSON_FLAGS);
+		if (id->type != JV_STRING || i < n)
+			s = json_text(id);
 		ddb_errat(cur_name, cur_line, "eventID %s: %s", s, msg);
 	} else
 		ddb_errat(cur_name, cur_line, "%s", msg);
 	return -1;
 }
 
-/* an item attribute must not take the name of a column we add */
 static int
-check_names(json_object *img, const char *where)
+check_names(const struct jv *img, const char *where)
 {
 	char q[256];
+	size_t i;
 	int k;
 
-	json_object_object_foreach(img, key, val) {
-		(void)val;
+	for (i = 0; i < img->n; i++) {
+		const char *key = img->u.m[i].k;
 		if (strcmp(key, ecol) == 0 || strcmp(key, ccol) == 0) {
 			quote(q, sizeof q, key);
 			return bad("%s: attribute %s is named like an added "
@@ -137,141 +148,115 @@ check_names(json_object *img, const char *where)
 	return 0;
 }
 
-/* is o the JSON string s, exactly */
 static int
-str_is(json_object *o, const char *s)
-{
-	size_t n = strlen(s);
-
-	return json_object_is_type(o, json_type_string) &&
-	    (size_t)json_object_get_string_len(o) == n &&
-	    memcmp(json_object_get_string(o), s, n) == 0;
-}
-
-/*
- * One side of a record: the image, or Keys where the stream view leaves the
- * image out.  An image the view promises but the record lacks is an error,
- * not a quiet keys-only row.
- */
-static int
-pick_side(json_object *ddb, int old, json_object **out)
+pick_side(const struct jv *ddb, int old, const struct jv **out)
 {
 	const char *image = old ? "OldImage" : "NewImage";
 	const char *own = old ? "OLD_IMAGE" : "NEW_IMAGE";
-	json_object *view;
+	const struct jv *view;
 
-	if (json_object_object_get_ex(ddb, image, out)) {
-		if (!json_object_is_type(*out, json_type_object))
+	if ((*out = jv_get(ddb, image)) != NULL) {
+		if ((*out)->type != JV_OBJECT)
 			return bad("dynamodb.%s is not an object", image);
 		return check_names(*out, old ? "dynamodb.OldImage" :
 		    "dynamodb.NewImage");
 	}
-	if (json_object_object_get_ex(ddb, "StreamViewType", &view) &&
-	    (str_is(view, own) || str_is(view, "NEW_AND_OLD_IMAGES")))
+	view = jv_get(ddb, "StreamViewType");
+	if (jv_streq(view, own) || jv_streq(view, "NEW_AND_OLD_IMAGES"))
 		return bad("dynamodb.%s missing, though StreamViewType is %s",
-		    image, json_object_get_string(view));
-	if (!json_object_object_get_ex(ddb, "Keys", out))
+		    image, view->u.s);
+	if ((*out = jv_get(ddb, "Keys")) == NULL)
 		return bad("dynamodb.%s and dynamodb.Keys both missing", image);
-	if (!json_object_is_type(*out, json_type_object))
+	if ((*out)->type != JV_OBJECT)
 		return bad("dynamodb.Keys is not an object");
 	return check_names(*out, "dynamodb.Keys");
 }
 
-/*
- * One row, as a JSON object that borrows the record's keys and values.  The
- * object is kept from row to row: its hash table and its text buffer are
- * allocated once, not per row.
- */
+/* the image's members, then the added columns: one line of JSON */
 static void
-write_row(json_object *img, json_object *ev, json_object *created,
-    json_object **lval)
+write_row(const struct jv *img, const struct jv *ev, const struct jv *created,
+    const struct jv **lval)
 {
-	const unsigned flags = JSON_C_OBJECT_ADD_KEY_IS_NEW |
-	    JSON_C_OBJECT_KEY_IS_CONSTANT;
-	struct lh_table *t;
-	struct lh_entry *ent, *next;
-	const char *s;
-	size_t n;
-	int k, e = 0;
+	int k;
 
-	json_object_object_foreach(img, key, val)
-		e |= json_object_object_add_ex(row, key, json_object_get(val),
-		    flags);
-	for (k = 0; k < nlin; k++)
-		e |= json_object_object_add_ex(row, lcol[k],
-		    json_object_get(lval[k]), flags);
-	e |= json_object_object_add_ex(row, ecol, json_object_get(ev), flags);
-	e |= json_object_object_add_ex(row, ccol, json_object_get(created),
-	    flags);
-	if (e || (s = json_object_to_json_string_length(row, DDB_JSON_FLAGS,
-	    &n)) == NULL)
-		errx(DDB_EXIT_IO, "out of memory");
-	if (ddb_fwrite_all(stdout, s, n) < 0 || putchar('\n') == EOF)
+	row.n = 0;
+	ddb_buf_putc(&row, '{');
+	ddb_json_members(&row, img, 0);
+	for (k = 0; k < nlin; k++) {
+		if (k > 0 || img->n > 0)
+			ddb_buf_putc(&row, ',');
+		ddb_json_str(&row, lcol[k], strlen(lcol[k]));
+		ddb_buf_putc(&row, ':');
+		ddb_json_write(&row, lval[k]);
+	}
+	if (nlin > 0 || img->n > 0)
+		ddb_buf_putc(&row, ',');
+	ddb_json_str(&row, ecol, strlen(ecol));
+	ddb_buf_putc(&row, ':');
+	ddb_json_write(&row, ev);
+	ddb_buf_putc(&row, ',');
+	ddb_json_str(&row, ccol, strlen(ccol));
+	ddb_buf_putc(&row, ':');
+	ddb_json_write(&row, created);
+	ddb_buf_put(&row, "}\n", 2);
+	if (ddb_fwrite_all(stdout, row.p, row.n) < 0)
 		err(DDB_EXIT_IO, "stdout");
-	/* empty it: gives the values back, the keys were never copied */
-	t = json_object_get_object(row);
-	lh_foreach_safe(t, ent, next)
-		lh_table_delete_entry(t, ent);
 }
 
-/* check a whole record, then write its rows; -1 if it is bad */
 static int
-expand(json_object *rec)
+expand(const struct jv *rec)
 {
-	json_object *name, *ddb, *created, *lval[NFIELD], *img[2], *ev[2];
+	const struct jv *name, *ddb, *created, *lval[NFIELD], *img[2], *ev[2];
 	int k, nrows;
 
-	if (!json_object_is_type(rec, json_type_object))
+	if (rec->type != JV_OBJECT)
 		return bad("not an object");
-	if (!json_object_object_get_ex(rec, "eventName", &name))
+	if ((name = jv_get(rec, "eventName")) == NULL)
 		return bad("missing eventName%s",
-		    json_object_object_get_ex(rec, "Records", NULL) ?
+		    jv_get(rec, "Records") != NULL ?
 		    " (an event, not a record: run ddb-flatten first)" : "");
-	if (!json_object_is_type(name, json_type_string))
+	if (name->type != JV_STRING)
 		return bad("eventName is not a string");
-	if (!str_is(name, "INSERT") && !str_is(name, "MODIFY") &&
-	    !str_is(name, "REMOVE"))
-		return bad("unknown eventName %s",
-		    json_object_to_json_string_ext(name, DDB_JSON_FLAGS));
-	if (!json_object_object_get_ex(rec, "dynamodb", &ddb))
+	if (!jv_streq(name, "INSERT") && !jv_streq(name, "MODIFY") &&
+	    !jv_streq(name, "REMOVE"))
+		return bad("unknown eventName %s", json_text(name));
+	if ((ddb = jv_get(rec, "dynamodb")) == NULL)
 		return bad("missing dynamodb");
-	if (!json_object_is_type(ddb, json_type_object))
+	if (ddb->type != JV_OBJECT)
 		return bad("dynamodb is not an object");
-	if (!json_object_object_get_ex(ddb, "ApproximateCreationDateTime",
-	    &created))
+	if ((created = jv_get(ddb, "ApproximateCreationDateTime")) == NULL)
 		return bad("missing dynamodb.ApproximateCreationDateTime");
-	if (!json_object_is_type(created, json_type_int) &&
-	    !json_object_is_type(created, json_type_double))
+	if (created->type != JV_NUMBER)
 		return bad("dynamodb.ApproximateCreationDateTime is not a "
 		    "number");
-	if (str_is(name, "INSERT")) {
+	if (jv_streq(name, "INSERT")) {
 		nrows = 1;
-		ev[0] = ev_insert;
+		ev[0] = &ev_insert;
 		if (pick_side(ddb, 0, &img[0]) < 0)
 			return -1;
-	} else if (str_is(name, "REMOVE")) {
+	} else if (jv_streq(name, "REMOVE")) {
 		nrows = 1;
-		ev[0] = ev_remove;
+		ev[0] = &ev_remove;
 		if (pick_side(ddb, 1, &img[0]) < 0)
 			return -1;
 	} else {
 		int o = iflag, n = !iflag;	/* rows of the old, new image */
 
 		nrows = 2;
-		ev[o] = ev_remove;
-		ev[n] = ev_insert;
+		ev[o] = &ev_remove;
+		ev[n] = &ev_insert;
 		if (pick_side(ddb, 1, &img[o]) < 0 ||
 		    pick_side(ddb, 0, &img[n]) < 0)
 			return -1;
 	}
 	for (k = 0; k < nlin; k++) {
 		const char *f = field_name[lfield[k]];
-		json_object *from = lfield[k] == LIN_SEQ ? ddb : rec;
+		const struct jv *from = lfield[k] == LIN_SEQ ? ddb : rec;
 		const char *pre = lfield[k] == LIN_SEQ ? "dynamodb." : "";
 
-		if (!json_object_object_get_ex(from, f, &lval[k]))
+		if ((lval[k] = jv_get(from, f)) == NULL)
 			return bad("missing %s%s (asked for by -l)", pre, f);
-		if (!json_object_is_type(lval[k], json_type_string))
+		if (lval[k]->type != JV_STRING)
 			return bad("%s%s is not a string", pre, f);
 	}
 	for (k = 0; k < nrows; k++)
@@ -279,7 +264,6 @@ expand(json_object *rec)
 	return 0;
 }
 
-/* -l eventID,SequenceNumber=seq,...: the columns, in the order given */
 static void
 parse_lineage(char *list)
 {
@@ -329,7 +313,7 @@ static int
 expand_file(const char *path, int *stop)
 {
 	struct ddb_reader *r = ddb_reader_open(path, DDB_READ_DEPTH, 0);
-	json_object *o;
+	struct jv *o;
 	int n, status = DDB_EXIT_OK;
 
 	if (r == NULL) {
@@ -350,7 +334,6 @@ expand_file(const char *path, int *stop)
 			cur_rec = o;
 			n = expand(o);
 			cur_rec = NULL;
-			json_object_put(o);
 		}
 		if (n < 0) {
 			if (status == DDB_EXIT_OK)
@@ -393,19 +376,13 @@ main(int argc, char *argv[])
 	argv += optind;
 	check_columns();
 
-	ev_insert = json_object_new_string("INSERT");
-	ev_remove = json_object_new_string("REMOVE");
-	row = json_object_new_object();
-	if (ev_insert == NULL || ev_remove == NULL || row == NULL)
-		errx(DDB_EXIT_IO, "out of memory");
 	if (argc == 0)
 		status = expand_file(NULL, &stop);
 	for (i = 0; i < argc && !stop; i++)
 		if ((s = expand_file(argv[i], &stop)) > status)
 			status = s;
-	json_object_put(ev_insert);
-	json_object_put(ev_remove);
-	json_object_put(row);
+	free(row.p);
+	free(tmp.p);
 	ddb_close_stdout();
 	return status;
 }

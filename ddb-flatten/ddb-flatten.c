@@ -46,6 +46,7 @@ struct ctx {
 	long recno;		/* index in Records, -1 for a lone record */
 	struct seg path[DDB_MAX_DEPTH + 8];
 	int npath;
+	struct ddb_arena *arena;	/* where a record's new parts go */
 };
 
 /* a line of the event being checked, held until the whole event is sound */
@@ -56,8 +57,7 @@ struct line {
 
 static struct line *out;
 static size_t nout, capout;
-static char *lbuf;
-static size_t lbuflen, lbufcap;
+static struct ddb_buf lbuf;
 
 static _Noreturn void
 usage(FILE *fp, int status)
@@ -78,21 +78,6 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-static const char *
-type_name(json_object *o)
-{
-	switch (json_object_get_type(o)) {
-	case json_type_null:	return "null";
-	case json_type_boolean:	return "a boolean";
-	case json_type_int:
-	case json_type_double:	return "a number";
-	case json_type_string:	return "a string";
-	case json_type_array:	return "an array";
-	case json_type_object:	return "an object";
-	}
-	return "a value";
-}
-
 /* bytes that would break a one-line message, escaped as in JSON */
 static void
 put_clean(FILE *fp, const char *s, size_t n)
@@ -110,10 +95,9 @@ put_clean(FILE *fp, const char *s, size_t n)
 
 /* a value quoted for a message, cut at 64 bytes on a character boundary */
 static void
-put_quoted(FILE *fp, json_object *o)
+put_quoted(FILE *fp, const char *s, size_t n)
 {
-	const char *s = json_object_get_string(o);
-	size_t n = (size_t)json_object_get_string_len(o), m = n;
+	size_t m = n;
 
 	if (m > 64) {
 		m = 64;
@@ -127,13 +111,17 @@ put_quoted(FILE *fp, json_object *o)
 
 /* report a bad record: prog: file:line: eventID X: what */
 static void
-bad(const struct ctx *c, json_object *quote, const char *fmt, ...)
+bad(const struct ctx *c, const struct jv *quote, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+bad(const struct ctx *c, const struct jv *quote, const char *fmt, ...)
 {
 	char *msg = NULL;
-	size_t len = 0;
+	size_t len = 0, i;
 	FILE *fp = open_memstream(&msg, &len);
 	va_list ap;
-	int i;
+	int k;
 
 	if (fp == NULL)
 		err(DDB_EXIT_IO, "open_memstream");
@@ -143,13 +131,13 @@ bad(const struct ctx *c, json_object *quote, const char *fmt, ...)
 		fputs(": ", fp);
 	} else if (c->recno >= 0)
 		fprintf(fp, "Records[%ld]: ", c->recno);
-	for (i = 0; i < c->npath; i++) {
-		if (c->path[i].key == NULL)
-			fprintf(fp, "[%zu]", c->path[i].idx);
+	for (k = 0; k < c->npath; k++) {
+		if (c->path[k].key == NULL)
+			fprintf(fp, "[%zu]", c->path[k].idx);
 		else {
-			if (i > 0)
+			if (k > 0)
 				putc('.', fp);
-			put_clean(fp, c->path[i].key, strlen(c->path[i].key));
+			put_clean(fp, c->path[k].key, strlen(c->path[k].key));
 		}
 	}
 	if (c->npath > 0)
@@ -157,18 +145,13 @@ bad(const struct ctx *c, json_object *quote, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(fp, fmt, ap);
 	va_end(ap);
-	if (json_object_is_type(quote, json_type_string)) {
+	if (quote != NULL && quote->type == JV_STRING) {
 		putc(' ', fp);
-		put_quoted(fp, quote);
-	} else if (json_object_is_type(quote, json_type_object)) {
-		const char *sep = " ";
-		json_object_object_foreach(quote, k, v) {
-			json_object *ks = json_object_new_string(k);
-			(void)v;
-			fputs(sep, fp);
-			put_quoted(fp, ks);
-			json_object_put(ks);
-			sep = ", ";
+		put_quoted(fp, quote->u.s, quote->n);
+	} else if (quote != NULL && quote->type == JV_OBJECT) {
+		for (i = 0; i < quote->n; i++) {
+			fputs(i == 0 ? " " : ", ", fp);
+			put_quoted(fp, quote->u.m[i].k, quote->u.m[i].klen);
 		}
 	}
 	if (fclose(fp) != 0)
@@ -183,100 +166,84 @@ is_type(const char *k, const char *t)
 	return k[0] == t[0] && strcmp(k, t) == 0;
 }
 
-static int convert_item(struct ctx *c, json_object *map, int level);
-static int convert(struct ctx *c, json_object *tv, int level,
-    json_object **res);
+static int convert_item(struct ctx *c, struct jv *map, int level);
 
 /* SS, NS, BS: an array of strings; NS elements become numbers */
 static int
-convert_set(struct ctx *c, const char *type, json_object *arr, int numbers)
+convert_set(struct ctx *c, const char *type, struct jv *arr, int numbers)
 {
-	size_t i, n = json_object_array_length(arr);
+	size_t i;
 	int rc = 0;
 
 	c->npath++;
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(arr, i), *num;
+	for (i = 0; i < arr->n; i++) {
+		struct jv *e = &arr->u.a[i];
 		c->path[c->npath - 1].key = NULL;
 		c->path[c->npath - 1].idx = i;
-		if (!json_object_is_type(e, json_type_string)) {
+		if (e->type != JV_STRING) {
 			bad(c, NULL, "%s element is %s, not a string", type,
-			    type_name(e));
+			    jv_type_name(e));
 			rc = -1;
 			break;
 		}
 		if (!numbers)
 			continue;
-		if (!ddb_is_json_number(json_object_get_string(e),
-		    (size_t)json_object_get_string_len(e))) {
+		if (!ddb_is_json_number(e->u.s, e->n)) {
 			bad(c, e, "NS element is not a number:");
 			rc = -1;
 			break;
 		}
-		num = json_object_new_double_s(
-		    strtod(json_object_get_string(e), NULL),
-		    json_object_get_string(e));
-		if (num == NULL)
-			err(DDB_EXIT_IO, "out of memory");
-		json_object_array_put_idx(arr, i, num);
+		e->type = JV_NUMBER;	/* its text, exactly */
 	}
 	c->npath--;
 	return rc;
 }
 
 /*
- * One typed attribute value to plain JSON, reusing its parts: *res is a
- * new reference.  level counts the M and L values around it.
+ * One typed attribute value to plain JSON, in place.  level counts the M
+ * and L values around it.
  */
 static int
-convert(struct ctx *c, json_object *tv, int level, json_object **res)
+convert(struct ctx *c, struct jv *tv, int level)
 {
-	struct lh_entry *e;
 	const char *k;
-	json_object *v;
-	int n;
+	struct jv *v;
+	size_t n;
 
-	*res = NULL;
-	if (!json_object_is_type(tv, json_type_object)) {
-		bad(c, NULL, "typed value is %s, not an object", type_name(tv));
+	if (tv->type != JV_OBJECT) {
+		bad(c, NULL, "typed value is %s, not an object",
+		    jv_type_name(tv));
 		return -1;
 	}
-	if ((n = json_object_object_length(tv)) != 1) {
-		bad(c, tv, "typed value has %d keys, not 1%s", n,
+	if ((n = tv->n) != 1) {
+		bad(c, tv, "typed value has %zu keys, not 1%s", n,
 		    n > 0 ? ":" : "");
 		return -1;
 	}
-	e = lh_table_head(json_object_get_object(tv));
-	k = lh_entry_k(e);
-	v = lh_entry_v(e);
+	k = tv->u.m[0].k;
+	v = &tv->u.m[0].v;
 
 #define WANT(t, what) \
-	if (!json_object_is_type(v, t)) { \
-		bad(c, NULL, "%s value is %s, not %s", k, type_name(v), what); \
+	if (v->type != (t)) { \
+		bad(c, NULL, "%s value is %s, not %s", k, jv_type_name(v), \
+		    what); \
 		return -1; \
 	}
 	if (is_type(k, "S") || is_type(k, "B")) {
-		WANT(json_type_string, "a string");
-		*res = json_object_get(v);
+		WANT(JV_STRING, "a string");
 	} else if (is_type(k, "N")) {
-		WANT(json_type_string, "a string");
-		if (!ddb_is_json_number(json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v))) {
+		WANT(JV_STRING, "a string");
+		if (!ddb_is_json_number(v->u.s, v->n)) {
 			bad(c, v, "N value is not a number:");
 			return -1;
 		}
-		*res = json_object_new_double_s(
-		    strtod(json_object_get_string(v), NULL),
-		    json_object_get_string(v));
-		if (*res == NULL)
-			err(DDB_EXIT_IO, "out of memory");
+		v->type = JV_NUMBER;	/* its text, exactly */
 	} else if (is_type(k, "SS") || is_type(k, "NS") || is_type(k, "BS")) {
-		WANT(json_type_array, "an array");
+		WANT(JV_ARRAY, "an array");
 		if (convert_set(c, k, v, k[0] == 'N') < 0)
 			return -1;
-		*res = json_object_get(v);
 	} else if (is_type(k, "M") || is_type(k, "L")) {
-		WANT(k[0] == 'M' ? json_type_object : json_type_array,
+		WANT(k[0] == 'M' ? JV_OBJECT : JV_ARRAY,
 		    k[0] == 'M' ? "an object" : "an array");
 		if (level >= DDB_MAX_DEPTH) {
 			bad(c, NULL, "%s nested deeper than %d levels", k,
@@ -287,56 +254,50 @@ convert(struct ctx *c, json_object *tv, int level, json_object **res)
 			if (convert_item(c, v, level + 1) < 0)
 				return -1;
 		} else {
-			size_t i, len = json_object_array_length(v);
-			json_object *r;
+			size_t i;
 			c->npath++;
-			for (i = 0; i < len; i++) {
+			for (i = 0; i < v->n; i++) {
 				c->path[c->npath - 1].key = NULL;
 				c->path[c->npath - 1].idx = i;
-				if (convert(c, json_object_array_get_idx(v, i),
-				    level + 1, &r) < 0)
+				if (convert(c, &v->u.a[i], level + 1) < 0)
 					return -1;
-				json_object_array_put_idx(v, i, r);
 			}
 			c->npath--;
 		}
-		*res = json_object_get(v);
 	} else if (is_type(k, "NULL")) {
-		if (!json_object_is_type(v, json_type_boolean) ||
-		    !json_object_get_boolean(v)) {
+		if (v->type != JV_BOOL || !v->n) {
 			bad(c, NULL, "NULL value is %s, not true",
-			    json_object_is_type(v, json_type_boolean) ?
-			    "false" : type_name(v));
+			    v->type == JV_BOOL ? "false" : jv_type_name(v));
 			return -1;
 		}
+		v->type = JV_NULL;
+		v->n = 0;
 	} else if (is_type(k, "BOOL")) {
-		WANT(json_type_boolean, "a boolean");
-		*res = json_object_get(v);
+		WANT(JV_BOOL, "a boolean");
 	} else {
-		json_object *ks = json_object_new_string(k);
-		bad(c, ks, "unknown type descriptor");
-		json_object_put(ks);
+		struct jv ks;
+		ks.type = JV_STRING;
+		ks.u.s = k;
+		ks.n = tv->u.m[0].klen;
+		bad(c, &ks, "unknown type descriptor");
 		return -1;
 	}
 #undef WANT
+	*tv = *v;
 	return 0;
 }
 
 /* a map of attribute names to typed values, converted in place */
 static int
-convert_item(struct ctx *c, json_object *map, int level)
+convert_item(struct ctx *c, struct jv *map, int level)
 {
-	struct lh_entry *e;
-	json_object *r;
+	size_t i;
 
 	c->npath++;
-	for (e = lh_table_head(json_object_get_object(map)); e != NULL;
-	    e = lh_entry_next(e)) {
-		c->path[c->npath - 1].key = lh_entry_k(e);
-		if (convert(c, lh_entry_v(e), level, &r) < 0)
+	for (i = 0; i < map->n; i++) {
+		c->path[c->npath - 1].key = map->u.m[i].k;
+		if (convert(c, &map->u.m[i].v, level) < 0)
 			return -1;
-		json_object_put(lh_entry_v(e));
-		lh_entry_set_val(e, r);
 	}
 	c->npath--;
 	return 0;
@@ -405,17 +366,26 @@ table_kept(const char *s, size_t n)
 }
 
 static int
-is_ttl_delete(json_object *rec)
+is_ttl_delete(const struct jv *rec)
 {
-	json_object *u, *t, *p;
+	const struct jv *u = jv_get(rec, "userIdentity");
 
-	return json_object_object_get_ex(rec, "userIdentity", &u) &&
-	    json_object_object_get_ex(u, "type", &t) &&
-	    json_object_object_get_ex(u, "principalId", &p) &&
-	    json_object_is_type(t, json_type_string) &&
-	    json_object_is_type(p, json_type_string) &&
-	    strcmp(json_object_get_string(t), "Service") == 0 &&
-	    strcmp(json_object_get_string(p), "dynamodb.amazonaws.com") == 0;
+	return jv_streq(jv_get(u, "type"), "Service") &&
+	    jv_streq(jv_get(u, "principalId"), "dynamodb.amazonaws.com");
+}
+
+/* rec gets a last member "tableName" */
+static void
+add_table_name(struct ctx *c, struct jv *rec, const char *name, size_t n)
+{
+	struct jmem *m = ddb_arena_alloc(c->arena, (rec->n + 1) * sizeof *m);
+
+	memcpy(m, rec->u.m, rec->n * sizeof *m);
+	m[rec->n].k = "tableName";
+	m[rec->n].klen = 9;
+	jv_set_string(c->arena, &m[rec->n].v, name, n);
+	rec->u.m = m;
+	rec->n++;
 }
 
 /*
@@ -423,87 +393,80 @@ is_ttl_delete(json_object *rec)
  * -1: bad (reported).
  */
 static int
-flatten_record(struct ctx *c, json_object *rec)
+flatten_record(struct ctx *c, struct jv *rec)
 {
 	static const char *const images[] = { "Keys", "NewImage", "OldImage" };
-	json_object *o, *ddb, *tn = NULL;
+	struct jv *o, *ddb;
 	const char *name = NULL;
 	size_t i, namelen = 0;
-	int ev;
+	int ev, add = 0;
 
 	c->eventid = NULL;
 	c->npath = 0;
-	if (!json_object_is_type(rec, json_type_object)) {
-		bad(c, NULL, "record is %s, not an object", type_name(rec));
+	if (rec->type != JV_OBJECT) {
+		bad(c, NULL, "record is %s, not an object", jv_type_name(rec));
 		return -1;
 	}
-	if (json_object_object_get_ex(rec, "eventID", &o) &&
-	    json_object_is_type(o, json_type_string) &&
-	    strlen(json_object_get_string(o)) ==
-	    (size_t)json_object_get_string_len(o))
-		c->eventid = json_object_get_string(o);
+	if ((o = jv_get(rec, "eventID")) != NULL && o->type == JV_STRING &&
+	    memchr(o->u.s, '\0', o->n) == NULL)
+		c->eventid = o->u.s;
 
-	if (!json_object_object_get_ex(rec, "eventName", &o)) {
+	if ((o = jv_get(rec, "eventName")) == NULL) {
 		bad(c, NULL, "record has no eventName");
 		return -1;
 	}
-	if (!json_object_is_type(o, json_type_string)) {
-		bad(c, NULL, "eventName is %s, not a string", type_name(o));
+	if (o->type != JV_STRING) {
+		bad(c, NULL, "eventName is %s, not a string", jv_type_name(o));
 		return -1;
 	}
-	if (strcmp(json_object_get_string(o), "INSERT") == 0)
+	if (jv_streq(o, "INSERT"))
 		ev = EV_INSERT;
-	else if (strcmp(json_object_get_string(o), "MODIFY") == 0)
+	else if (jv_streq(o, "MODIFY"))
 		ev = EV_MODIFY;
-	else if (strcmp(json_object_get_string(o), "REMOVE") == 0)
+	else if (jv_streq(o, "REMOVE"))
 		ev = EV_REMOVE;
 	else {
 		bad(c, o, "unknown eventName");
 		return -1;
 	}
-	if (!json_object_object_get_ex(rec, "dynamodb", &ddb)) {
+	if ((ddb = jv_get(rec, "dynamodb")) == NULL) {
 		bad(c, NULL, "record has no dynamodb object");
 		return -1;
 	}
-	if (!json_object_is_type(ddb, json_type_object)) {
-		bad(c, NULL, "dynamodb is %s, not an object", type_name(ddb));
+	if (ddb->type != JV_OBJECT) {
+		bad(c, NULL, "dynamodb is %s, not an object",
+		    jv_type_name(ddb));
 		return -1;
 	}
 
 	/* the table: tableName if the record has one, else from the ARN */
-	if (json_object_object_get_ex(rec, "tableName", &o)) {
-		if (!json_object_is_type(o, json_type_string)) {
+	if ((o = jv_get(rec, "tableName")) != NULL) {
+		if (o->type != JV_STRING) {
 			bad(c, NULL, "tableName is %s, not a string",
-			    type_name(o));
+			    jv_type_name(o));
 			return -1;
 		}
-		name = json_object_get_string(o);
-		namelen = (size_t)json_object_get_string_len(o);
-	} else if (json_object_object_get_ex(rec, "eventSourceARN", &o)) {
-		if (!json_object_is_type(o, json_type_string)) {
+		name = o->u.s;
+		namelen = o->n;
+	} else if ((o = jv_get(rec, "eventSourceARN")) != NULL) {
+		if (o->type != JV_STRING) {
 			bad(c, NULL, "eventSourceARN is %s, not a string",
-			    type_name(o));
+			    jv_type_name(o));
 			return -1;
 		}
-		if (arn_table(json_object_get_string(o),
-		    (size_t)json_object_get_string_len(o), &name,
-		    &namelen) < 0) {
+		if (arn_table(o->u.s, o->n, &name, &namelen) < 0) {
 			bad(c, o, "eventSourceARN is not a DynamoDB stream "
 			    "ARN:");
 			return -1;
 		}
-		tn = json_object_new_string_len(name, (int)namelen);
-		if (tn == NULL)
-			err(DDB_EXIT_IO, "out of memory");
+		add = 1;
 	} else if (nflag != NULL) {
 		name = nflag;
 		namelen = strlen(nflag);
-		if ((tn = json_object_new_string(nflag)) == NULL)
-			err(DDB_EXIT_IO, "out of memory");
+		add = 1;
 	}
 	/* -S makes a file of the name: only DynamoDB's own table names */
 	if (Sflag != NULL && (name == NULL || !table_name_ok(name, namelen))) {
-		json_object_put(tn);
 		if (name == NULL)
 			bad(c, NULL, "record has no table name "
 			    "(no tableName or eventSourceARN; see -n)");
@@ -514,48 +477,41 @@ flatten_record(struct ctx *c, json_object *rec)
 
 	if ((eflag && !(eflag & ev)) ||
 	    (tflag != NULL && (name == NULL || !table_kept(name, namelen))) ||
-	    (Tflag && ev == EV_REMOVE && is_ttl_delete(rec))) {
-		json_object_put(tn);
+	    (Tflag && ev == EV_REMOVE && is_ttl_delete(rec)))
 		return 0;
-	}
 
 	for (i = 0; i < sizeof images / sizeof images[0]; i++) {
-		if (!json_object_object_get_ex(ddb, images[i], &o))
+		if ((o = jv_get(ddb, images[i])) == NULL)
 			continue;
 		c->path[0].key = images[i];
-		if (!json_object_is_type(o, json_type_object)) {
-			c->npath = 1;
-			bad(c, NULL, "item is %s, not an object", type_name(o));
-			json_object_put(tn);
-			return -1;
-		}
 		c->npath = 1;
-		if (convert_item(c, o, 0) < 0) {
-			json_object_put(tn);
+		if (o->type != JV_OBJECT) {
+			bad(c, NULL, "item is %s, not an object",
+			    jv_type_name(o));
 			return -1;
 		}
+		if (convert_item(c, o, 0) < 0)
+			return -1;
 		c->npath = 0;
 	}
-	if (tn != NULL)
-		json_object_object_add(rec, "tableName", tn);
+	if (add)
+		add_table_name(c, rec, name, namelen);
 	return 1;
 }
 
 static char *
-text_of(json_object *o)
+text_of(const struct jv *o)
 {
-	char *t;
+	struct ddb_buf b = { NULL, 0, 0 };
 
 	if (o == NULL)
-		t = strdup("-");
-	else if (json_object_is_type(o, json_type_string))
-		t = strndup(json_object_get_string(o),
-		    (size_t)json_object_get_string_len(o));
+		ddb_buf_put(&b, "-", 1);
+	else if (o->type == JV_STRING)
+		ddb_buf_put(&b, o->u.s, o->n);
 	else
-		t = strdup(json_object_to_json_string_ext(o, DDB_JSON_FLAGS));
-	if (t == NULL)
-		err(DDB_EXIT_IO, "out of memory");
-	return t;
+		ddb_json_write(&b, o);
+	ddb_buf_putc(&b, '\0');
+	return b.p;
 }
 
 /* -S: the file of a checked record's table, opened on first use */
@@ -598,11 +554,9 @@ split_file(struct line *l)
 }
 
 static void
-add_line(json_object *rec)
+add_line(const struct jv *rec)
 {
-	json_object *o, *ddb = NULL, *seq = NULL, *t = NULL;
-	const char *txt;
-	size_t n;
+	const struct jv *ddb;
 
 	if (nout == capout) {
 		size_t cap = capout ? capout * 2 : 128;
@@ -612,34 +566,16 @@ add_line(json_object *rec)
 		out = p;
 		capout = cap;
 	}
-	if ((txt = json_object_to_json_string_length(rec, DDB_JSON_FLAGS,
-	    &n)) == NULL)
-		err(DDB_EXIT_IO, "out of memory");
-	if (lbuflen + n > lbufcap) {
-		size_t cap = lbufcap ? lbufcap : 65536;
-		char *p;
-		while (cap < lbuflen + n)
-			cap *= 2;
-		if ((p = realloc(lbuf, cap)) == NULL)
-			err(DDB_EXIT_IO, "out of memory");
-		lbuf = p;
-		lbufcap = cap;
-	}
-	memcpy(lbuf + lbuflen, txt, n);
-	out[nout].off = lbuflen;
-	out[nout].n = n;
+	out[nout].off = lbuf.n;
+	ddb_json_write(&lbuf, rec);
+	out[nout].n = lbuf.n - out[nout].off;
 	out[nout].table = out[nout].seq = out[nout].time = NULL;
-	lbuflen += n;
 	if (Sflag != NULL) {
-		json_object_object_get_ex(rec, "tableName", &o);
-		if (json_object_object_get_ex(rec, "dynamodb", &ddb)) {
-			json_object_object_get_ex(ddb, "SequenceNumber", &seq);
-			json_object_object_get_ex(ddb,
-			    "ApproximateCreationDateTime", &t);
-		}
-		out[nout].table = text_of(o);
-		out[nout].seq = text_of(seq);
-		out[nout].time = text_of(t);
+		ddb = jv_get(rec, "dynamodb");
+		out[nout].table = text_of(jv_get(rec, "tableName"));
+		out[nout].seq = text_of(jv_get(ddb, "SequenceNumber"));
+		out[nout].time = text_of(jv_get(ddb,
+		    "ApproximateCreationDateTime"));
 	}
 	nout++;
 }
@@ -652,7 +588,7 @@ flush_lines(void)
 
 	for (i = 0; i < nout; i++) {
 		FILE *fp = Sflag ? split_file(&out[i]) : stdout;
-		if (ddb_fwrite_all(fp, lbuf + out[i].off, out[i].n) < 0 ||
+		if (ddb_fwrite_all(fp, lbuf.p + out[i].off, out[i].n) < 0 ||
 		    putc('\n', fp) == EOF)
 			err(DDB_EXIT_IO, "%s", fp == stdout ? "stdout" :
 			    tables[curtable].path);
@@ -671,7 +607,7 @@ drop_lines(void)
 		free(out[i].time);
 	}
 	nout = 0;
-	lbuflen = 0;
+	lbuf.n = 0;
 }
 
 /* -S: close the files, then one line a table, in order of first record */
@@ -698,43 +634,39 @@ split_finish(void)
 
 /* one input value: 0 written (or nothing to write), -1 bad (reported) */
 static int
-flatten_value(struct ctx *c, json_object *v)
+flatten_value(struct ctx *c, struct jv *v)
 {
-	json_object *recs;
+	struct jv *recs;
 	int rc = 0, r;
-	size_t i, n;
+	size_t i;
 
 	drop_lines();
 	c->recno = -1;
 	c->eventid = NULL;
 	c->npath = 0;
-	if (json_object_is_type(v, json_type_object) &&
-	    json_object_object_get_ex(v, "Records", &recs)) {
-		if (!json_object_is_type(recs, json_type_array)) {
+	if ((recs = jv_get(v, "Records")) != NULL) {
+		if (recs->type != JV_ARRAY) {
 			bad(c, NULL, "Records is %s, not an array",
-			    type_name(recs));
+			    jv_type_name(recs));
 			return -1;
 		}
-		n = json_object_array_length(recs);
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < recs->n; i++) {
 			c->recno = (long)i;
-			r = flatten_record(c,
-			    json_object_array_get_idx(recs, i));
+			r = flatten_record(c, &recs->u.a[i]);
 			if (r < 0) {
 				rc = -1;
 				if (sflag)
 					break;
 			} else if (r > 0 && rc == 0)
-				add_line(json_object_array_get_idx(recs, i));
+				add_line(&recs->u.a[i]);
 		}
-	} else if (json_object_is_type(v, json_type_object) &&
-	    (json_object_object_get_ex(v, "eventName", NULL) ||
-	    json_object_object_get_ex(v, "dynamodb", NULL))) {
+	} else if (jv_get(v, "eventName") != NULL ||
+	    jv_get(v, "dynamodb") != NULL) {
 		if ((rc = flatten_record(c, v)) > 0)
 			add_line(v);
 	} else {
 		bad(c, NULL, "not a stream event or record (%s%s)",
-		    type_name(v), json_object_is_type(v, json_type_object) ?
+		    jv_type_name(v), v->type == JV_OBJECT ?
 		    " without Records, eventName or dynamodb" : "");
 		return -1;
 	}
@@ -750,7 +682,7 @@ flatten_file(const char *path)
 {
 	struct ddb_reader *r;
 	struct ctx c;
-	json_object *v;
+	struct jv *v;
 	int rc = 0, n, k, evbad = 0;
 
 	/* an event's records come one at a time: no tree of a whole event */
@@ -761,6 +693,7 @@ flatten_file(const char *path)
 	}
 	memset(&c, 0, sizeof c);
 	c.name = ddb_reader_name(r);
+	c.arena = ddb_reader_arena(r);
 	while ((n = ddb_reader_next(r, &v)) != 0) {
 		if (n == -2) {
 			rc = ddb_reader_ioerror(r) ? DDB_EXIT_IO : DDB_EXIT_DATA;
@@ -781,7 +714,6 @@ flatten_file(const char *path)
 					evbad = 1;
 				else if (k > 0 && !evbad)
 					add_line(v);
-				json_object_put(v);
 			}
 			if (evbad)
 				rc = DDB_EXIT_DATA;
@@ -797,7 +729,6 @@ flatten_file(const char *path)
 			c.line = ddb_reader_line(r);
 			if (flatten_value(&c, v) < 0)
 				rc = DDB_EXIT_DATA;
-			json_object_put(v);
 		}
 		if (rc != 0 && sflag)
 			break;
@@ -907,7 +838,7 @@ main(int argc, char *argv[])
 		split_finish();
 	ddb_close_stdout();
 	free(out);
-	free(lbuf);
+	free(lbuf.p);
 	free(tflag);
 	return rc;
 }

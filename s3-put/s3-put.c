@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <openssl/evp.h>
 
 #include "ddb.h"
@@ -475,7 +476,8 @@ fail:
 		if (res.version_id)
 			json_object_object_add(o, "version_id",
 			    json_object_new_string(res.version_id));
-		puts(json_object_to_json_string_ext(o, DDB_JSON_FLAGS));
+		puts(json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		puts(uri);

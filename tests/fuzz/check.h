@@ -27,7 +27,7 @@ static void
 fuzz_check_json_lines(const char *s, size_t n)
 {
 	struct ddb_reader *r;
-	json_object *o;
+	struct jv *o;
 	FILE *fp;
 	size_t i, lines = 0, values = 0;
 	int rc;
@@ -39,10 +39,8 @@ fuzz_check_json_lines(const char *s, size_t n)
 		abort();	/* output must end with a newline */
 	if (n == 0 || (r = fuzz_open_mem(s, n, DDB_READ_DEPTH, 0, &fp)) == NULL)
 		return;
-	while ((rc = ddb_reader_next(r, &o)) == 1) {
-		json_object_put(o);
+	while ((rc = ddb_reader_next(r, &o)) == 1)
 		values++;
-	}
 	if (rc != 0 || values != lines)
 		abort();	/* the tool printed something that is not JSON lines */
 	ddb_reader_close(r);

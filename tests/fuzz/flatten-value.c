@@ -17,29 +17,25 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ddb_reader *r;
-	json_object *o = NULL;
+	struct jv *o = NULL;
 	struct ctx c;
 	FILE *fp;
 
 	if ((r = fuzz_open_mem(data, size, DDB_READ_DEPTH, 0, &fp)) == NULL)
 		return 0;
-	if (ddb_reader_next(r, &o) == 1 &&
-	    json_object_is_type(o, json_type_object)) {
+	if (ddb_reader_next(r, &o) == 1 && o->type == JV_OBJECT) {
 		memset(&c, 0, sizeof c);
 		c.name = "fuzz";
 		c.recno = -1;
+		c.arena = ddb_reader_arena(r);
 		if (convert_item(&c, o, 0) == 0) {
-			size_t len;
-			const char *s = json_object_to_json_string_length(o,
-			    DDB_JSON_FLAGS, &len);
-			char *line = malloc(len + 1);
-			memcpy(line, s, len);
-			line[len] = '\n';
-			fuzz_check_json_lines(line, len + 1);
-			free(line);
+			struct ddb_buf b = { NULL, 0, 0 };
+			ddb_json_write(&b, o);
+			ddb_buf_putc(&b, '\n');
+			fuzz_check_json_lines(b.p, b.n);
+			free(b.p);
 		}
 	}
-	json_object_put(o);
 	ddb_reader_close(r);
 	fclose(fp);
 	return 0;

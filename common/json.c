@@ -1,0 +1,777 @@
+/*
+ * json.c: the tools' JSON values -- a strict, lossless parser into an arena
+ * (no allocation per node), and the writer for compact JSON.
+ *
+ * Strings are kept as their decoded bytes with a length (a \u0000 survives)
+ * and a terminating NUL; numbers as their exact text.  Object members keep
+ * document order.  The writer's output matches what json-c writes with
+ * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE.
+ */
+#include <err.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ddb.h"
+
+/* --- arena -------------------------------------------------------------- */
+
+struct ddb_arena_blk {
+	struct ddb_arena_blk *next;
+	size_t size, used;
+	max_align_t data[];
+};
+
+#define ARENA_MIN 65536
+
+void *
+ddb_arena_alloc(struct ddb_arena *a, size_t n)
+{
+	struct ddb_arena_blk *b = a->head;
+	void *p;
+
+	n = (n + 15) & ~(size_t)15;
+	if (n == 0)
+		n = 16;
+	if (b == NULL || b->size - b->used < n) {
+		size_t size = b != NULL ? b->size * 2 : ARENA_MIN;
+		if (size < n)
+			size = n;
+		if (size > ((size_t)1 << 26) && n < ((size_t)1 << 26))
+			size = (size_t)1 << 26;
+		if ((b = malloc(sizeof *b + size)) == NULL)
+			err(DDB_EXIT_IO, "out of memory");
+		b->size = size;
+		b->used = 0;
+		b->next = a->head;
+		a->head = b;
+	}
+	p = (char *)b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+/* forget everything allocated; keep the largest block for the next value */
+void
+ddb_arena_reset(struct ddb_arena *a)
+{
+	struct ddb_arena_blk *b, *next, *keep = NULL;
+
+	for (b = a->head; b != NULL; b = next) {
+		next = b->next;
+		if (keep == NULL || b->size > keep->size) {
+			free(keep);
+			keep = b;
+		} else
+			free(b);
+	}
+	if (keep != NULL) {
+		keep->used = 0;
+		keep->next = NULL;
+	}
+	a->head = keep;
+}
+
+void
+ddb_arena_free(struct ddb_arena *a)
+{
+	struct ddb_arena_blk *b, *next;
+
+	for (b = a->head; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->head = NULL;
+}
+
+/* --- lookups ------------------------------------------------------------ */
+
+struct jv *
+jv_get(const struct jv *o, const char *key)
+{
+	size_t i, n;
+
+	if (o == NULL || o->type != JV_OBJECT)
+		return NULL;
+	n = strlen(key);
+	for (i = 0; i < o->n; i++)
+		if (o->u.m[i].klen == n && memcmp(o->u.m[i].k, key, n) == 0)
+			return &o->u.m[i].v;
+	return NULL;
+}
+
+int
+jv_streq(const struct jv *v, const char *s)
+{
+	size_t n = strlen(s);
+
+	return v != NULL && v->type == JV_STRING && v->n == n &&
+	    memcmp(v->u.s, s, n) == 0;
+}
+
+const char *
+jv_type_name(const struct jv *v)
+{
+	switch (v == NULL ? -1 : v->type) {
+	case JV_NULL:	return "null";
+	case JV_BOOL:	return "a boolean";
+	case JV_NUMBER:	return "a number";
+	case JV_STRING:	return "a string";
+	case JV_ARRAY:	return "an array";
+	case JV_OBJECT:	return "an object";
+	}
+	return "a value";
+}
+
+/* a string value: its bytes copied into the arena */
+void
+jv_set_string(struct ddb_arena *a, struct jv *v, const char *s, size_t n)
+{
+	char *p = ddb_arena_alloc(a, n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	v->type = JV_STRING;
+	v->n = n;
+	v->u.s = p;
+}
+
+/* --- parser ------------------------------------------------------------- */
+
+struct parse {
+	const char *s, *p, *end;
+	struct ddb_arena *a;
+	struct ddb_json_stack *st;
+	int depth, maxdepth;
+	int err;
+	const char *errp;
+};
+
+static int
+fail(struct parse *ps, int e, const char *at)
+{
+	if (ps->err == 0) {
+		ps->err = e;
+		ps->errp = at;
+	}
+	return -1;
+}
+
+static void
+skip_ws(struct parse *ps)
+{
+	const char *p = ps->p;
+
+	while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\t' ||
+	    *p == '\r'))
+		p++;
+	ps->p = p;
+}
+
+/* bytes a string holds as they are: not '"', '\\', control or non-ASCII */
+static const unsigned char plain_byte[256] = {
+#define R8(x) x, x, x, x, x, x, x, x
+#define R32(x) R8(x), R8(x), R8(x), R8(x)
+	R32(0),					/* 0x00: controls */
+	1, 1, 0, 1, 1, 1, 1, 1, R8(1), R8(1), R8(1),	/* 0x20: '"' */
+	R8(1), R8(1), R8(1), 1, 1, 1, 1, 0, 1, 1, 1,	/* 0x40: '\\' */
+	R32(1),					/* 0x60 */
+	R32(0), R32(0), R32(0), R32(0)		/* 0x80: UTF-8 */
+#undef R32
+#undef R8
+};
+
+/* the length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0 */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	size_t n, i;
+	uint32_t cp;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static int
+hex4(const char *p, uint32_t *out)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (uint32_t)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static char *
+put_utf8(char *d, uint32_t cp)
+{
+	if (cp < 0x80)
+		*d++ = (char)cp;
+	else if (cp < 0x800) {
+		*d++ = (char)(0xc0 | cp >> 6);
+		*d++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*d++ = (char)(0xe0 | cp >> 12);
+		*d++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*d++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*d++ = (char)(0xf0 | cp >> 18);
+		*d++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+		*d++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*d++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return d;
+}
+
+/* a string at ps->p (its opening quote); *nul: it holds U+0000 */
+static int
+parse_string(struct parse *ps, const char **out, size_t *outlen, int *nul)
+{
+	const unsigned char *p = (const unsigned char *)ps->p + 1;
+	const unsigned char *end = (const unsigned char *)ps->end, *start = p;
+	int esc = 0;
+	size_t n;
+	char *d, *buf;
+
+	*nul = 0;
+	/* find the end, checking UTF-8 and control characters */
+	for (;;) {
+		while (p < end && plain_byte[*p])
+			p++;
+		if (p >= end)
+			return fail(ps, DDB_JSON_EOF, (const char *)p);
+		if (*p == '"')
+			break;
+		if (*p == '\\') {
+			esc = 1;
+			if (p + 1 >= end)
+				return fail(ps, DDB_JSON_EOF, (const char *)p);
+			p += 2;
+			continue;
+		}
+		if (*p < 0x20)
+			return fail(ps, DDB_JSON_CONTROL, (const char *)p);
+		if ((n = utf8_len(p, end)) == 0)
+			return fail(ps, DDB_JSON_UTF8, (const char *)p);
+		p += n;
+	}
+	n = (size_t)(p - start);
+	buf = ddb_arena_alloc(ps->a, n + 1);
+	if (!esc) {
+		memcpy(buf, start, n);
+		buf[n] = '\0';
+		*out = buf;
+		*outlen = n;
+		ps->p = (const char *)p + 1;
+		return 0;
+	}
+	/* decode the escapes */
+	d = buf;
+	for (p = start; *p != '"';) {
+		uint32_t cp, lo;
+		if (*p != '\\') {
+			*d++ = (char)*p++;
+			continue;
+		}
+		switch (p[1]) {
+		case '"':  *d++ = '"'; break;
+		case '\\': *d++ = '\\'; break;
+		case '/':  *d++ = '/'; break;
+		case 'b':  *d++ = '\b'; break;
+		case 'f':  *d++ = '\f'; break;
+		case 'n':  *d++ = '\n'; break;
+		case 'r':  *d++ = '\r'; break;
+		case 't':  *d++ = '\t'; break;
+		case 'u':
+			if (end - p < 6 || hex4((const char *)p + 2, &cp) < 0)
+				return fail(ps, DDB_JSON_ESCAPE,
+				    (const char *)p);
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				return fail(ps, DDB_JSON_ESCAPE,
+				    (const char *)p);
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (end - p < 12 || p[6] != '\\' ||
+				    p[7] != 'u' ||
+				    hex4((const char *)p + 8, &lo) < 0 ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					return fail(ps, DDB_JSON_ESCAPE,
+					    (const char *)p);
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				p += 6;
+			}
+			if (cp == 0)
+				*nul = 1;
+			d = put_utf8(d, cp);
+			p += 6;
+			continue;
+		default:
+			return fail(ps, DDB_JSON_ESCAPE, (const char *)p);
+		}
+		p += 2;
+	}
+	*d = '\0';
+	*out = buf;
+	*outlen = (size_t)(d - buf);
+	ps->p = (const char *)p + 1;
+	return 0;
+}
+
+/* RFC 8259's number at ps->p: its text, kept exactly */
+static int
+parse_number(struct parse *ps, struct jv *v)
+{
+	const char *p = ps->p, *end = ps->end, *d;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else if ((size_t)(end - p) >= 3 && (strncasecmp(p, "nan", 3) == 0 ||
+	    strncasecmp(p, "inf", 3) == 0))
+		return fail(ps, DDB_JSON_NAN, p);
+	else
+		return fail(ps, DDB_JSON_CHAR, p);
+	if (p < end && *p == '.') {
+		d = ++p;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		if (p == d)
+			return fail(ps, DDB_JSON_CHAR, p);
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		d = p;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		if (p == d)
+			return fail(ps, DDB_JSON_CHAR, p);
+	}
+	v->type = JV_NUMBER;
+	v->n = (size_t)(p - ps->p);
+	{
+		char *t = ddb_arena_alloc(ps->a, v->n + 1);
+		memcpy(t, ps->p, v->n);
+		t[v->n] = '\0';
+		v->u.s = t;
+	}
+	ps->p = p;
+	return 0;
+}
+
+static int
+grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 64;
+	void *q;
+
+	while (c < need)
+		c *= 2;
+	if ((q = realloc(*p, c * size)) == NULL)
+		err(DDB_EXIT_IO, "out of memory");
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static int
+cmp_member(const void *a, const void *b)
+{
+	const struct jmem *x = *(const struct jmem *const *)a;
+	const struct jmem *y = *(const struct jmem *const *)b;
+
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return memcmp(x->k, y->k, x->klen);
+}
+
+/* 1 if two members of m[0..n) share a key */
+static int
+has_dup(struct parse *ps, const struct jmem *m, size_t n)
+{
+	size_t i, j;
+
+	if (n <= 24) {
+		for (i = 1; i < n; i++)
+			for (j = 0; j < i; j++)
+				if (m[i].klen == m[j].klen &&
+				    memcmp(m[i].k, m[j].k, m[i].klen) == 0)
+					return 1;
+		return 0;
+	} else {
+		const struct jmem **s = ddb_arena_alloc(ps->a, n * sizeof *s);
+		for (i = 0; i < n; i++)
+			s[i] = &m[i];
+		qsort(s, n, sizeof *s, cmp_member);
+		for (i = 1; i < n; i++)
+			if (cmp_member(&s[i - 1], &s[i]) == 0)
+				return 1;
+		return 0;
+	}
+}
+
+static int parse_value(struct parse *ps, struct jv *v);
+
+static int
+parse_object(struct parse *ps, struct jv *v)
+{
+	struct ddb_json_stack *st = ps->st;
+	size_t base = st->nm, n;
+	const char *open = ps->p;
+
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == '}') {
+		ps->p++;
+		v->type = JV_OBJECT;
+		v->n = 0;
+		v->u.m = NULL;
+		return 0;
+	}
+	for (;;) {
+		struct jmem m;
+		int nul;
+		if (ps->p >= ps->end)
+			return fail(ps, DDB_JSON_EOF, ps->p);
+		if (*ps->p != '"')
+			return fail(ps, DDB_JSON_CHAR, ps->p);
+		if (parse_string(ps, &m.k, &m.klen, &nul) < 0)
+			return -1;
+		if (nul)
+			return fail(ps, DDB_JSON_NULKEY, open);
+		skip_ws(ps);
+		if (ps->p >= ps->end)
+			return fail(ps, DDB_JSON_EOF, ps->p);
+		if (*ps->p != ':')
+			return fail(ps, DDB_JSON_CHAR, ps->p);
+		ps->p++;
+		skip_ws(ps);
+		if (parse_value(ps, &m.v) < 0)
+			return -1;
+		if (st->nm == st->capm)
+			grow((void **)&st->m, &st->capm, st->nm + 1,
+			    sizeof *st->m);
+		st->m[st->nm++] = m;
+		skip_ws(ps);
+		if (ps->p >= ps->end)
+			return fail(ps, DDB_JSON_EOF, ps->p);
+		if (*ps->p == ',') {
+			ps->p++;
+			skip_ws(ps);
+			continue;
+		}
+		if (*ps->p == '}')
+			break;
+		return fail(ps, DDB_JSON_CHAR, ps->p);
+	}
+	ps->p++;
+	n = st->nm - base;
+	if (has_dup(ps, st->m + base, n))
+		return fail(ps, DDB_JSON_DUP, open);
+	v->type = JV_OBJECT;
+	v->n = n;
+	v->u.m = ddb_arena_alloc(ps->a, n * sizeof *v->u.m);
+	memcpy(v->u.m, st->m + base, n * sizeof *v->u.m);
+	st->nm = base;
+	return 0;
+}
+
+static int
+parse_array(struct parse *ps, struct jv *v)
+{
+	struct ddb_json_stack *st = ps->st;
+	size_t base = st->na, n;
+
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == ']') {
+		ps->p++;
+		v->type = JV_ARRAY;
+		v->n = 0;
+		v->u.a = NULL;
+		return 0;
+	}
+	for (;;) {
+		struct jv e;
+		if (parse_value(ps, &e) < 0)
+			return -1;
+		if (st->na == st->capa)
+			grow((void **)&st->a, &st->capa, st->na + 1,
+			    sizeof *st->a);
+		st->a[st->na++] = e;
+		skip_ws(ps);
+		if (ps->p >= ps->end)
+			return fail(ps, DDB_JSON_EOF, ps->p);
+		if (*ps->p == ',') {
+			ps->p++;
+			skip_ws(ps);
+			continue;
+		}
+		if (*ps->p == ']')
+			break;
+		return fail(ps, DDB_JSON_CHAR, ps->p);
+	}
+	ps->p++;
+	n = st->na - base;
+	v->type = JV_ARRAY;
+	v->n = n;
+	v->u.a = ddb_arena_alloc(ps->a, n * sizeof *v->u.a);
+	memcpy(v->u.a, st->a + base, n * sizeof *v->u.a);
+	st->na = base;
+	return 0;
+}
+
+static int
+literal(struct parse *ps, const char *word, size_t n)
+{
+	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+		return fail(ps, DDB_JSON_CHAR, ps->p);
+	ps->p += n;
+	return 0;
+}
+
+static int
+parse_value(struct parse *ps, struct jv *v)
+{
+	int rc, nul;
+
+	if (ps->p >= ps->end)
+		return fail(ps, DDB_JSON_EOF, ps->p);
+	switch (*ps->p) {
+	case '{':
+	case '[':
+		if (++ps->depth > ps->maxdepth)
+			return fail(ps, DDB_JSON_DEPTH, ps->p);
+		rc = *ps->p == '{' ? parse_object(ps, v) : parse_array(ps, v);
+		ps->depth--;
+		return rc;
+	case '"':
+		v->type = JV_STRING;
+		return parse_string(ps, &v->u.s, &v->n, &nul);
+	case 't':
+		v->type = JV_BOOL;
+		v->n = 1;
+		return literal(ps, "true", 4);
+	case 'f':
+		v->type = JV_BOOL;
+		v->n = 0;
+		return literal(ps, "false", 5);
+	case 'n':
+		v->type = JV_NULL;
+		v->n = 0;
+		return literal(ps, "null", 4);
+	default:
+		return parse_number(ps, v);
+	}
+}
+
+/*
+ * Parse s[0..n) as one JSON value into v, its parts in arena a.  0, or an
+ * error (DDB_JSON_*) with *erroff where it was found.
+ */
+int
+ddb_json_parse(struct ddb_arena *a, struct ddb_json_stack *st,
+    const char *s, size_t n, int maxdepth, struct jv *v, size_t *erroff)
+{
+	struct parse ps;
+
+	memset(&ps, 0, sizeof ps);
+	ps.s = ps.p = s;
+	ps.end = s + n;
+	ps.a = a;
+	ps.st = st;
+	ps.maxdepth = maxdepth;
+	st->nm = st->na = 0;
+	skip_ws(&ps);
+	if (parse_value(&ps, v) == 0) {
+		skip_ws(&ps);
+		if (ps.p < ps.end)
+			fail(&ps, DDB_JSON_CHAR, ps.p);
+	}
+	if (ps.err != 0) {
+		*erroff = (size_t)(ps.errp - s);
+		return ps.err;
+	}
+	return 0;
+}
+
+const char *
+ddb_json_strerror(int e)
+{
+	switch (e) {
+	case DDB_JSON_EOF:	return "invalid JSON: unexpected end of data";
+	case DDB_JSON_CHAR:	return "invalid JSON: unexpected character";
+	case DDB_JSON_UTF8:	return "invalid JSON: invalid utf-8 string";
+	case DDB_JSON_CONTROL:	return "control character in a string";
+	case DDB_JSON_ESCAPE:	return "invalid JSON: invalid string sequence";
+	case DDB_JSON_DUP:	return "an object has a duplicate key";
+	case DDB_JSON_NULKEY:	return "an object key holds \\u0000";
+	case DDB_JSON_DEPTH:	return "nesting too deep";
+	case DDB_JSON_NAN:	return "NaN and Infinity are not JSON";
+	}
+	return "invalid JSON";
+}
+
+void
+ddb_json_stack_free(struct ddb_json_stack *st)
+{
+	free(st->m);
+	free(st->a);
+	memset(st, 0, sizeof *st);
+}
+
+/* --- writer ------------------------------------------------------------- */
+
+void
+ddb_buf_grow(struct ddb_buf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (b->n + more < b->n)
+		errx(DDB_EXIT_IO, "out of memory");
+	while (cap < b->n + more)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL)
+		err(DDB_EXIT_IO, "out of memory");
+	b->p = p;
+	b->cap = cap;
+}
+
+/* 0: written as is; else the letter of its two-byte escape, or 'u' */
+static const char esc_of[256] = {
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
+};
+
+/* s[0..n) as a JSON string, quoted */
+void
+ddb_json_str(struct ddb_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *q;
+	char *d;
+
+	/* at worst six bytes out for one in */
+	ddb_buf_reserve(b, 2);
+	b->p[b->n++] = '"';
+	while (p < end) {
+		for (q = p; q < end && esc_of[*q] == 0; q++)
+			;
+		ddb_buf_put(b, (const char *)p, (size_t)(q - p));
+		if (q == end)
+			break;
+		ddb_buf_reserve(b, 6);
+		d = b->p + b->n;
+		*d++ = '\\';
+		if (esc_of[*q] == 'u') {
+			*d++ = 'u';
+			*d++ = '0';
+			*d++ = '0';
+			*d++ = hex[*q >> 4];
+			*d++ = hex[*q & 15];
+		} else
+			*d++ = esc_of[*q];
+		b->n = (size_t)(d - b->p);
+		p = q + 1;
+	}
+	ddb_buf_putc(b, '"');
+}
+
+void
+ddb_json_write(struct ddb_buf *b, const struct jv *v)
+{
+	size_t i;
+
+	switch (v->type) {
+	case JV_NULL:
+		ddb_buf_put(b, "null", 4);
+		break;
+	case JV_BOOL:
+		if (v->n)
+			ddb_buf_put(b, "true", 4);
+		else
+			ddb_buf_put(b, "false", 5);
+		break;
+	case JV_NUMBER:
+		ddb_buf_put(b, v->u.s, v->n);
+		break;
+	case JV_STRING:
+		ddb_json_str(b, v->u.s, v->n);
+		break;
+	case JV_ARRAY:
+		ddb_buf_putc(b, '[');
+		for (i = 0; i < v->n; i++) {
+			if (i > 0)
+				ddb_buf_putc(b, ',');
+			ddb_json_write(b, &v->u.a[i]);
+		}
+		ddb_buf_putc(b, ']');
+		break;
+	case JV_OBJECT:
+		ddb_buf_putc(b, '{');
+		ddb_json_members(b, v, 0);
+		ddb_buf_putc(b, '}');
+		break;
+	}
+}
+
+/* an object's members without the braces; sep: a comma before the first */
+void
+ddb_json_members(struct ddb_buf *b, const struct jv *v, int sep)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		if (i > 0 || sep)
+			ddb_buf_putc(b, ',');
+		ddb_json_str(b, v->u.m[i].k, v->u.m[i].klen);
+		ddb_buf_putc(b, ':');
+		ddb_json_write(b, &v->u.m[i].v);
+	}
+}
