@@ -33,6 +33,8 @@ void ddb_close_stdout(void);
 void ddb_print_version(void);
 int ddb_is_json_number(const char *s, size_t n);
 int ddb_fwrite_all(FILE *fp, const char *s, size_t n);
+#define DDB_HUGE ((size_t)2 << 20)
+void ddb_hugepages(void *p, size_t n);
 
 /* json.c: JSON values in an arena, parsed strictly and losslessly */
 enum { JV_NULL, JV_BOOL, JV_NUMBER, JV_STRING, JV_ARRAY, JV_OBJECT };

@@ -675,6 +675,7 @@ ddb_buf_grow(struct ddb_buf *b, size_t more)
 		err(DDB_EXIT_IO, "out of memory");
 	b->p = p;
 	b->cap = cap;
+	ddb_hugepages(p, cap);
 }
 
 /* 0: written as is; else the letter of its two-byte escape, or 'u' */

@@ -1,8 +1,10 @@
 /* reader.c: split a byte stream into JSON values and parse each losslessly */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ddb.h"
 
@@ -41,6 +43,7 @@ struct ddb_reader *
 ddb_reader_open(const char *path, int depth, int flags)
 {
 	struct ddb_reader *r = calloc(1, sizeof *r);
+	struct stat st;
 
 	if (r == NULL)
 		return NULL;
@@ -56,6 +59,16 @@ ddb_reader_open(const char *path, int depth, int flags)
 			free(r);
 			errno = e;
 			return NULL;
+		}
+	}
+	/* a file's size is about the largest value it can hold: no regrowing */
+	if (fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0) {
+		size_t cap = st.st_size < (1 << 26) ? (size_t)st.st_size + 1 :
+		    (size_t)1 << 26;
+		if ((r->val = malloc(cap)) != NULL) {
+			r->vcap = cap;
+			ddb_hugepages(r->val, cap);
 		}
 	}
 	r->depth = depth;
@@ -163,6 +176,7 @@ append(struct ddb_reader *r, const char *p, size_t n)
 		}
 		r->val = v;
 		r->vcap = cap;
+		ddb_hugepages(v, cap);
 	}
 	memcpy(r->val + r->vlen, p, n);
 	r->vlen += n;
@@ -378,6 +392,25 @@ skip_ws(const char *s, size_t n, size_t i)
 	return i;
 }
 
+/* the closing quote of the string whose opening quote is s[i], or n */
+static size_t
+string_end(const char *s, size_t n, size_t i)
+{
+	const char *q;
+	size_t k;
+
+	for (i++; i < n; i = (size_t)(q - s) + 1) {
+		if ((q = memchr(s + i, '"', n - i)) == NULL)
+			return n;
+		/* escaped if an odd number of backslashes come before it */
+		for (k = 0; q - k > s + i && q[-(ptrdiff_t)k - 1] == '\\'; k++)
+			;
+		if (k % 2 == 0)
+			return (size_t)(q - s);
+	}
+	return n;
+}
+
 /* the end of the JSON value at s[i], or 0 if none */
 static size_t
 value_end(const char *s, size_t n, size_t i)
@@ -387,9 +420,7 @@ value_end(const char *s, size_t n, size_t i)
 	for (; i < n; i++) {
 		switch (s[i]) {
 		case '"':
-			for (i++; i < n && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
+			i = string_end(s, n, i);
 			if (i >= n)
 				return 0;
 			if (depth == 0)

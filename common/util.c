@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 
 #include "ddb.h"
 
@@ -86,4 +88,19 @@ ddb_is_json_number(const char *s, size_t n)
 			return 0;
 	}
 	return i == n;
+}
+
+/*
+ * A large buffer's pages are faulted in one at a time, which is slow on
+ * some virtual machines: ask for huge pages for its aligned middle (a hint;
+ * nothing changes where the kernel does not give them).
+ */
+void
+ddb_hugepages(void *p, size_t n)
+{
+	uintptr_t b = ((uintptr_t)p + DDB_HUGE - 1) & ~(uintptr_t)(DDB_HUGE - 1);
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(DDB_HUGE - 1);
+
+	if (n >= 2 * DDB_HUGE && e > b)
+		(void)madvise((void *)b, e - b, MADV_HUGEPAGE);
 }
