@@ -35,6 +35,41 @@ setup() {
 	[ "$stderr" = "csv-emit: $T/row.ndjson:1: invalid JSON: invalid utf-8 string" ]
 }
 
+@test "regressions: text that is no Unicode is refused, never replaced" {
+	# overlong '/', a UTF-16 surrogate written in UTF-8, past U+10FFFF,
+	# a lone surrogate escape (high, then low), a high one with a bad partner
+	printf '{"a":"\300\257"}\n{"a":"\355\240\200"}\n{"a":"\364\220\200\200"}\n' >"$T/u.ndjson"
+	printf '{"a":"\\ud800"}\n{"a":"\\udc00x"}\n{"a":"\\ud800\\u0041"}\n' >>"$T/u.ndjson"
+	run --separate-stderr csv-emit "$T/u.ndjson"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "csv-emit: $T/u.ndjson:1: invalid JSON: invalid utf-8 string
+csv-emit: $T/u.ndjson:2: invalid JSON: invalid utf-8 string
+csv-emit: $T/u.ndjson:3: invalid JSON: invalid utf-8 string
+csv-emit: $T/u.ndjson:4: invalid JSON: invalid string sequence
+csv-emit: $T/u.ndjson:5: invalid JSON: invalid string sequence
+csv-emit: $T/u.ndjson:6: invalid JSON: invalid string sequence" ]
+	# a surrogate pair is one character; escapes come out as UTF-8
+	printf '{"a":"\\ud83d\\ude00 \\u00e9\\/\\t"}\n' >"$T/ok.ndjson"
+	run --separate-stderr csv-emit "$T/ok.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a,EventType,created_at\n\360\237\230\200 \303\251/\t,,')" ]
+}
+
+@test "regressions: NaN, Infinity and numbers outside JSON's grammar are refused" {
+	printf '{"a":NaN}\n{"a":-Infinity}\n{"a":01}\n{"a":1.}\n{"a":.5}\n{"a":1e}\n{"a":+1}\n' >"$T/n.ndjson"
+	run --separate-stderr csv-emit "$T/n.ndjson"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "csv-emit: $T/n.ndjson:1: NaN and Infinity are not JSON
+csv-emit: $T/n.ndjson:2: NaN and Infinity are not JSON
+csv-emit: $T/n.ndjson:3: invalid JSON: unexpected character
+csv-emit: $T/n.ndjson:4: invalid JSON: unexpected character
+csv-emit: $T/n.ndjson:5: invalid JSON: unexpected character
+csv-emit: $T/n.ndjson:6: invalid JSON: unexpected character
+csv-emit: $T/n.ndjson:7: invalid JSON: unexpected character" ]
+}
+
 @test "regressions: a duplicate attribute is refused, not merged" {
 	run --separate-stderr ddb-flatten "$F/dup-attr.json"
 	[ "$status" -eq 1 ]
@@ -45,6 +80,12 @@ setup() {
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	[ "$stderr" = "csv-emit: $T/dup.ndjson:1: an object has a duplicate key" ]
+	# a wide row (its keys are sorted to be compared), the twin last
+	{ printf '{'; for i in $(seq 0 39); do printf '"a%d":1,' "$i"; done
+	  printf '"a7":2}\n'; } >"$T/wide.ndjson"
+	run --separate-stderr csv-emit "$T/wide.ndjson"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "csv-emit: $T/wide.ndjson:1: an object has a duplicate key" ]
 }
 
 @test "regressions: input ending mid-value keeps what came before and says where" {
