@@ -13,7 +13,7 @@ struct ddb_reader {
 	int own;
 	const char *name;
 	int depth, flags;
-	char in[65536];
+	char in[16384];
 	size_t inpos, inend;
 	int eof;
 	long line;		/* line of in[inpos] */

@@ -51,7 +51,7 @@ struct ctx {
 
 /* a line of the event being checked, held until the whole event is sound */
 struct line {
-	size_t off, n;			/* its text in lbuf */
+	size_t off, n;			/* its line in lbuf, newline included */
 	char *table, *seq, *time;	/* -S: where it goes, what it adds */
 };
 
@@ -568,6 +568,7 @@ add_line(const struct jv *rec)
 	}
 	out[nout].off = lbuf.n;
 	ddb_json_write(&lbuf, rec);
+	ddb_buf_putc(&lbuf, '\n');
 	out[nout].n = lbuf.n - out[nout].off;
 	out[nout].table = out[nout].seq = out[nout].time = NULL;
 	if (Sflag != NULL) {
@@ -586,12 +587,16 @@ flush_lines(void)
 {
 	size_t i;
 
+	/* the lines lie one after another in lbuf, each with its newline */
+	if (Sflag == NULL) {
+		if (ddb_fwrite_all(stdout, lbuf.p, lbuf.n) < 0)
+			err(DDB_EXIT_IO, "stdout");
+		return;
+	}
 	for (i = 0; i < nout; i++) {
-		FILE *fp = Sflag ? split_file(&out[i]) : stdout;
-		if (ddb_fwrite_all(fp, lbuf.p + out[i].off, out[i].n) < 0 ||
-		    putc('\n', fp) == EOF)
-			err(DDB_EXIT_IO, "%s", fp == stdout ? "stdout" :
-			    tables[curtable].path);
+		FILE *fp = split_file(&out[i]);
+		if (ddb_fwrite_all(fp, lbuf.p + out[i].off, out[i].n) < 0)
+			err(DDB_EXIT_IO, "%s", tables[curtable].path);
 	}
 }
 
