@@ -65,10 +65,10 @@ bench: $(O)/bin/ddb-flatten $(O)/bin/ddb-expand $(O)/bin/csv-emit $(O)/bench/gen
 # fixed number of inputs with a fixed seed from the seed corpus alone.
 # valgrind: the bats suite with every tool under valgrind memcheck
 FUZZ_SECONDS ?= 60
-fuzz:
-	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run
-fuzz-ci:
-	sh tests/fuzz/run -c
+fuzz: $(O)/bench/gen
+	O=$(O) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run
+fuzz-ci: $(O)/bench/gen
+	O=$(O) sh tests/fuzz/run -c
 valgrind: all $(O)/tests/sigv4-test
 	O=$(O) sh tests/valgrind
 
