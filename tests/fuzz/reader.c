@@ -9,7 +9,18 @@
 #include "ddb.h"
 #include "check.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* json-c seeds its key hash at random: fix it, so a run can be repeated */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	json_global_set_string_hash(JSON_C_STR_HASH_PERLLIKE);
+	return 0;
+}
 
 /*
  * An integer token json-c would not print back as it is: 19 digits or more
