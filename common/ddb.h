@@ -129,6 +129,7 @@ long ddb_reader_line(const struct ddb_reader *r);
 /* DDB_READ_SPLIT: index of the record in its event (-1: a whole value) */
 long ddb_reader_part(const struct ddb_reader *r);
 int ddb_reader_part_last(const struct ddb_reader *r);
+size_t ddb_reader_size(const struct ddb_reader *r);
 int ddb_reader_ioerror(const struct ddb_reader *r);
 int ddb_reader_close(struct ddb_reader *r);
 

@@ -120,6 +120,13 @@ ddb_reader_part(const struct ddb_reader *r)
 	return r->part;
 }
 
+/* the bytes of the value last read: with DDB_READ_SPLIT, the whole event */
+size_t
+ddb_reader_size(const struct ddb_reader *r)
+{
+	return r->vlen;
+}
+
 int
 ddb_reader_part_last(const struct ddb_reader *r)
 {

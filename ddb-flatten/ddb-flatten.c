@@ -709,6 +709,8 @@ flatten_file(const char *path)
 			if (ddb_reader_part(r) == 0) {
 				drop_lines();
 				evbad = 0;
+				/* its lines take about what its text took */
+				ddb_buf_reserve(&lbuf, ddb_reader_size(r) + 4096);
 			}
 			if (n == -1)
 				evbad = 1;
