@@ -10,12 +10,18 @@
 #define DDB_VERSION "0.1.0"
 #endif
 
-/* exit statuses, the same in every tool */
+/*
+ * exit statuses, the same in every tool of the suite (and in the ddb-to-s3
+ * and bootstrap scripts): a caller acts on the number alone
+ */
 enum {
 	DDB_EXIT_OK = 0,
-	DDB_EXIT_DATA = 1,	/* bad input data */
-	DDB_EXIT_USAGE = 2,	/* bad command line */
-	DDB_EXIT_IO = 3		/* a file could not be read or written */
+	DDB_EXIT_DATA = 1,	/* bad input data: fix the data, never retry as is */
+	DDB_EXIT_USAGE = 2,	/* bad command line or settings: touched nothing */
+	DDB_EXIT_IO = 3,	/* a local file could not be read or written */
+	DDB_EXIT_REFUSED = 4,	/* the service refused for good (AccessDenied,
+				   NoSuchBucket, bad signature, no credentials) */
+	DDB_EXIT_TEMPFAIL = 75	/* temporary (EX_TEMPFAIL): run again later */
 };
 
 /*
