@@ -20,7 +20,8 @@ setup_file() {
 setup() {
 	T="$BATS_TEST_TMPDIR"
 	P="t$BATS_TEST_NUMBER"
-	SEED_KEY_RE="^$P/staging/student/student_20240710T164423Z_[0-9a-f]{16}\\.csv\$"
+	SEED_KEY="$P/staging/student/student_20240710T164423Z_5100000000093649950825.csv"
+	SEED_KEY_RE="^$P/staging/student/student_20240710T164423Z_5100000000093649950825\\.csv\$"
 	export DDB_TO_S3_BUCKET="$B" DDB_TO_S3_ENDPOINT_URL="$S3_ENDPOINT"
 	export DDB_TO_S3_PREFIX="$P/staging"
 	unset DDB_TO_S3_KEY DDB_TO_S3_KEEP_DIR DDB_TO_S3_GZIP \
@@ -71,6 +72,7 @@ runtime() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: ddb-to-s3 "* ]]
 	[[ "$output" == *"--key TEMPLATE"* ]]
+	[[ "$output" == *"--event-type-column NAME"* ]]
 	run --separate-stderr ddb-to-s3 --bogus
 	[ "$status" -eq 2 ]
 	[ "$output" = "" ]
@@ -85,10 +87,10 @@ runtime() {
 	run --separate-stderr ddb-to-s3 "$F/seed-sample.json"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ddb-to-s3: no bucket"* ]]
-	run --separate-stderr ddb-to-s3 -b "$B" -k '{prefix}/{table}/{nope}.csv' "$F/seed-sample.json"
+	run --separate-stderr ddb-to-s3 -b "$B" -K '{prefix}/{table}/{nope}.csv' "$F/seed-sample.json"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ddb-to-s3: key template: unknown placeholder"* ]]
-	run --separate-stderr ddb-to-s3 -k '{prefix}/all.csv' "$F/seed-sample.json"
+	run --separate-stderr ddb-to-s3 -K '{prefix}/all.csv' "$F/seed-sample.json"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ddb-to-s3: key template must contain {table}"* ]]
 	run --separate-stderr ddb-to-s3 -b
@@ -113,12 +115,9 @@ runtime() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 	key=$(s3_ls "$B")
-	[[ "$key" =~ ^staging/student/student_20240710T164423Z_[0-9a-f]{16}\.csv$ ]]
+	# {first_id}: the SequenceNumber of the table's first record
+	[ "$key" = staging/student/student_20240710T164423Z_5100000000093649950825.csv ]
 	same "$key" "$F/seed-sample.csv"
-	# {hash}: the first 16 hex digits of the SHA-256 of the table's records
-	# as ddb-flatten writes them
-	h=$(ddb-flatten "$F/seed-sample.json" | sha256sum | cut -c1-16)
-	[ "$key" = "staging/student/student_20240710T164423Z_$h.csv" ]
 	[ "$stderr" = "ddb-to-s3: student: 1 records, 2 rows, seq 5100000000093649950825..5100000000093649950825 -> s3://$B/$key" ]
 	[ "$(s3_head "$B" "$key" | jq -r .ContentType)" = "text/csv; charset=utf-8" ]
 }
@@ -132,12 +131,12 @@ runtime() {
 }
 
 @test "ddb-to-s3: a two-table batch gives two objects, each table's records in one" {
-	run --separate-stderr ddb-to-s3 -p "$P/lake/raw" "$D/two-tables.json"
+	run --separate-stderr ddb-to-s3 -F "$P/lake/raw" "$D/two-tables.json"
 	[ "$status" -eq 0 ]
 	run s3_ls "$B" "$P/"
 	[ "${#lines[@]}" -eq 2 ]
-	[[ "${lines[0]}" =~ ^$P/lake/raw/course/course_20240710T164502Z_[0-9a-f]{16}\.csv$ ]]
-	[[ "${lines[1]}" =~ ^$P/lake/raw/student/student_20240710T164501Z_[0-9a-f]{16}\.csv$ ]]
+	[[ "${lines[0]}" =~ ^$P/lake/raw/course/course_20240710T164502Z_5100000000093649950902\.csv$ ]]
+	[[ "${lines[1]}" =~ ^$P/lake/raw/student/student_20240710T164501Z_5100000000093649950901\.csv$ ]]
 	same "${lines[0]}" "$D/two-tables.course.csv"
 	same "${lines[1]}" "$D/two-tables.student.csv"
 }
@@ -166,23 +165,8 @@ runtime() {
 	done
 }
 
-@test "ddb-to-s3: a store that is down: exit 75, the body kept; a later run succeeds" {
-	port=$(closed_port)
-	run --separate-stderr ddb-to-s3 -E "http://127.0.0.1:$port" -A 1 -K "$T/keep" "$F/seed-sample.json"
-	[ "$status" -eq 75 ]
-	[[ "$stderr" == *"ddb-to-s3: student: 1 records, 2 rows, seq "*": upload failed for now, s3://$B/$P/staging/student/student_"*" kept in $T/keep"* ]]
-	uri=$(cat "$T"/keep/*.uri)
-	[[ "${uri#s3://$B/}" =~ $SEED_KEY_RE ]]
-	cmp "$F/seed-sample.csv" "$(ls "$T"/keep/* | grep -v '\.uri$')"
-	[ -z "$(s3_ls "$B" "$P/")" ]
-	# the next run (Lambda's retry, cron's next try) writes the same key
-	run --separate-stderr ddb-to-s3 -K "$T/keep" "$F/seed-sample.json"
-	[ "$status" -eq 0 ]
-	[ "$(s3_ls "$B" "$P/")" = "${uri#s3://$B/}" ]
-}
-
-@test "ddb-to-s3: -n and -o: every stage runs, nothing is uploaded, same names" {
-	run --separate-stderr ddb-to-s3 -n "$D/two-tables.json"
+@test "ddb-to-s3: -D and -o: every stage runs, nothing is uploaded, same names" {
+	run --separate-stderr ddb-to-s3 -D "$D/two-tables.json"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"course: 1 records, 1 rows, seq 5100000000093649950902..5100000000093649950902 -> s3://$B/$P/staging/course/course_20240710T164502Z_"*".csv (dry run)"* ]]
 	[ -z "$(s3_ls "$B" "$P/")" ]
@@ -196,11 +180,11 @@ runtime() {
 }
 
 @test "ddb-to-s3: key templates: Hive dt= partitions, sequence numbers, gzip" {
-	run --separate-stderr ddb-to-s3 -o "$T/out" -p staging \
-		-k '{prefix}/{table}/dt={date}/hour={hour}/{table}_{timestamp}_{hash}.csv' "$F/seed-sample.json"
+	run --separate-stderr ddb-to-s3 -o "$T/out" -F staging \
+		-K '{prefix}/{table}/dt={date}/hour={hour}/{table}_{timestamp}_{hash}.csv' "$F/seed-sample.json"
 	[ "$status" -eq 0 ]
 	ls "$T"/out/staging/student/dt=2024-07-10/hour=16/student_20240710T164423Z_*.csv
-	run --separate-stderr ddb-to-s3 -o "$T/seq" -k 'cdc/{table}/{year}/{month}/{day}/{first_seq}-{last_seq}.csv' "$D/two-tables.json"
+	run --separate-stderr ddb-to-s3 -o "$T/seq" -K 'cdc/{table}/{year}/{month}/{day}/{first_seq}-{last_seq}.csv' "$D/two-tables.json"
 	[ "$status" -eq 0 ]
 	diff -u "$D/two-tables.student.csv" "$T/seq/cdc/student/2024/07/10/5100000000093649950901-5100000000093649950903.csv"
 	run --separate-stderr ddb-to-s3 -z "$F/seed-sample.json"
@@ -212,17 +196,17 @@ runtime() {
 }
 
 @test "ddb-to-s3: stage options pass through: filters, columns, insert-first, lineage" {
-	run --separate-stderr ddb-to-s3 -o "$T/a" -p staging -t course "$D/two-tables.json"
+	run --separate-stderr ddb-to-s3 -o "$T/a" -F staging -t course "$D/two-tables.json"
 	[ "$status" -eq 0 ]
 	[ "$(cd "$T/a" && find . -type f | cut -d/ -f3)" = course ]
-	run --separate-stderr ddb-to-s3 -o "$T/b" -p staging -c id,fname -x drop -i "$F/seed-sample.json"
+	run --separate-stderr ddb-to-s3 -o "$T/b" -F staging -c id,fname -x drop -i "$F/seed-sample.json"
 	[ "$status" -eq 0 ]
 	printf 'id,fname,EventType,created_at\n2,Gaurav,INSERT,1720629863.0\n2,Saurav,REMOVE,1720629863.0\n' >"$T/exp"
 	diff -u "$T/exp" "$T"/b/staging/student/*.csv
-	run --separate-stderr ddb-to-s3 -o "$T/c" -p staging -c id -x fail "$F/seed-sample.json"
+	run --separate-stderr ddb-to-s3 -o "$T/c" -F staging -c id -x fail "$F/seed-sample.json"
 	[ "$status" -eq 1 ]
 	[ ! -d "$T/c/staging" ]
-	run --separate-stderr ddb-to-s3 -o "$T/d" -p staging -l eventID,SequenceNumber "$F/seed-sample.json"
+	run --separate-stderr ddb-to-s3 -o "$T/d" -F staging -l eventID,SequenceNumber "$F/seed-sample.json"
 	[ "$status" -eq 0 ]
 	[[ "$(head -1 "$T"/d/staging/student/*.csv)" == *eventID*SequenceNumber* ]]
 }
@@ -233,17 +217,17 @@ runtime() {
 	cp "$F/seed-sample.json" "$S/incoming/1-seed.json"
 	cp "$D/bad-record.json" "$S/incoming/2-bad.json"
 	cp "$D/two-tables.json" "$S/incoming/3-two.json"
-	run --separate-stderr ddb-to-s3 -s "$S"
+	run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 1 ]
 	[ "$(ls "$S/incoming")" = "" ]
 	[ "$(ls "$S/done")" = "$(printf '1-seed.json\n3-two.json')" ]
 	[ "$(ls "$S/failed")" = "2-bad.json" ]
 	[[ "${stderr}" == "ddb-to-s3: 1-seed.json: done: student 1 records -> s3://$B/$P/staging/student/student_20240710T164423Z_"* ]]
 	[ "$(grep -c '^ddb-to-s3: [0-9]-[a-z]*\.json: ' <<<"$stderr")" -eq 3 ]
-	[[ "$stderr" == *"ddb-to-s3: 2-bad.json: failed, moved to failed/"*"eventID bad-3"* ]]
+	[[ "$stderr" == *"ddb-to-s3: 2-bad.json: bad data, moved to failed/2-bad.json"*"eventID bad-3"* ]]
 	[ "$(s3_ls "$B" "$P/" | wc -l)" -eq 3 ]
 	# nothing new: nothing to do, exit 0, silent
-	run --separate-stderr ddb-to-s3 -s "$S"
+	run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "" ]
 }
@@ -253,7 +237,7 @@ runtime() {
 	mkdir -p "$S/incoming"
 	cp "$F/seed-sample.json" "$S/incoming/1-seed.json"
 	cp "$D/bad-record.json" "$S/incoming/2-bad.json"
-	run --separate-stderr ddb-to-s3 -n -s "$S"
+	run --separate-stderr ddb-to-s3 -D -q "$S"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == "ddb-to-s3: 1-seed.json: would be done: student 1 records -> s3://$B/$P/staging/student/student_20240710T164423Z_"*".csv"$'\n'"ddb-to-s3: 2-bad.json: would fail (exit 1)"$'\n'*"eventID bad-3"* ]]
 	[ "$(ls "$S/incoming")" = "$(printf '1-seed.json\n2-bad.json')" ]
@@ -267,7 +251,7 @@ runtime() {
 		ln -s "$(command -v "$t")" "$T/bin/$t"
 	done
 	cp "$(command -v ddb-to-s3)" "$T/bin/"
-	run --separate-stderr env PATH=/usr/bin:/bin "$T/bin/ddb-to-s3" -o "$T/out" -p staging "$F/seed-sample.json"
+	run --separate-stderr env PATH=/usr/bin:/bin "$T/bin/ddb-to-s3" -o "$T/out" -F staging "$F/seed-sample.json"
 	[ "$status" -eq 0 ]
 	diff -u "$F/seed-sample.csv" "$T"/out/staging/student/student_20240710T164423Z_*.csv
 }
@@ -277,39 +261,180 @@ runtime() {
 	mkdir -p "$S/incoming"
 	cp "$F/seed-sample.json" "$S/incoming/a.json"
 	: >"$S/.lock"
-	flock "$S/.lock" sh -c 'ddb-to-s3 -s "$1"; echo "inner=$?"' sh "$S" >"$T/inner" 2>&1
+	flock "$S/.lock" sh -c 'ddb-to-s3 -q "$1"; echo "inner=$?"' sh "$S" >"$T/inner" 2>&1
 	[ "$(cat "$T/inner")" = "inner=0" ]
 	[ "$(ls "$S/incoming")" = a.json ]
 	[ -z "$(s3_ls "$B" "$P/")" ]
-	run --separate-stderr ddb-to-s3 -s "$S"
+	run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 0 ]
 	[ "$(ls "$S/done")" = a.json ]
 }
 
-@test "ddb-to-s3: spool: store down keeps the body, the next run uploads it" {
+@test "ddb-to-s3: spool: store down leaves the files in incoming/, the next run uploads each once" {
 	S="$T/spool"
 	mkdir -p "$S/incoming"
 	cp "$F/seed-sample.json" "$S/incoming/a.json"
-	port=$(closed_port)
-	run --separate-stderr ddb-to-s3 -E "http://127.0.0.1:$port" -A 1 -s "$S"
-	[ "$status" -eq 75 ]
-	[ "$(ls "$S/done")" = a.json ]
-	[ "$(ls "$S/keep" | grep -c '\.uri$')" -eq 1 ]
-	[ -z "$(s3_ls "$B" "$P/")" ]
-	# still down: the kept body stays, new files wait in incoming/
 	cp "$D/two-tables.json" "$S/incoming/b.json"
-	run --separate-stderr ddb-to-s3 -E "http://127.0.0.1:$port" -A 1 -s "$S"
+	port=$(closed_port)
+	run --separate-stderr ddb-to-s3 -u "http://127.0.0.1:$port" -a 1 -q "$S"
 	[ "$status" -eq 75 ]
-	[ "$(ls "$S/incoming")" = b.json ]
-	[ "$(ls "$S/keep" | grep -c '\.uri$')" -eq 1 ]
-	run --separate-stderr ddb-to-s3 -s "$S"
+	[ "$(ls "$S/incoming")" = "$(printf 'a.json\nb.json')" ]
+	[ -z "$(ls -A "$S/done")$(ls -A "$S/failed")" ]
+	[ ! -e "$S/keep" ]
+	# s3-put's own reason is shown, no "->" for the object that failed
+	[[ "$stderr" == *"ddb-to-s3: a.json: upload failed for now; it and the files after it are left in incoming/ for the next run"* ]]
+	[[ "$stderr" == *"s3-put: PUT s3://$B/$SEED_KEY: "*"Couldn't connect to server"* ]]
+	[[ "$stderr" != *" -> s3://"* ]]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 0 ]
-	[ "$(ls "$S/keep" | grep -v '^failed$' || :)" = "" ]
 	[ "$(ls "$S/done")" = "$(printf 'a.json\nb.json')" ]
-	key=$(s3_ls "$B" "$P/staging/student/student_20240710T164423Z")
-	[[ "$key" =~ $SEED_KEY_RE ]]
-	same "$key" "$F/seed-sample.csv"
+	[ -z "$(ls -A "$S/incoming")" ]
+	same "$SEED_KEY" "$F/seed-sample.csv"
 	[ "$(s3_ls "$B" "$P/" | wc -l)" -eq 3 ]
+}
+
+@test "ddb-to-s3: spool: a name already in failed/ or done/ is never replaced (regression: overwritten batch)" {
+	S="$T/spool"
+	mkdir -p "$S/incoming"
+	cp "$D/bad-record.json" "$S/incoming/batch.json"
+	run --separate-stderr ddb-to-s3 -q "$S"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ddb-to-s3: batch.json: bad data, moved to failed/batch.json"* ]]
+	printf '%s\n' '{"Records":[]}' >"$S/incoming/batch.json"
+	cp "$D/bad-record.json" "$T/second.json"
+	printf '\n' >>"$T/second.json"
+	cp "$T/second.json" "$S/incoming/batch.json"
+	run --separate-stderr ddb-to-s3 -q "$S"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ddb-to-s3: batch.json: bad data, moved to failed/batch.json.1"* ]]
+	cmp "$D/bad-record.json" "$S/failed/batch.json"
+	cmp "$T/second.json" "$S/failed/batch.json.1"
+	cp "$F/seed-sample.json" "$S/incoming/x.json"
+	run ddb-to-s3 -q "$S"
+	cp "$D/two-tables.json" "$S/incoming/x.json"
+	run ddb-to-s3 -q "$S"
+	[ "$status" -eq 0 ]
+	cmp "$F/seed-sample.json" "$S/done/x.json"
+	cmp "$D/two-tables.json" "$S/done/x.json.1"
+}
+
+@test "ddb-to-s3: a stage that is killed, crashes or is missing is a failure with its reason, never refused or success (regression)" {
+	mkdir -p "$T/bin"
+	for t in ddb-flatten ddb-expand csv-emit s3-put; do
+		ln -s "$(command -v "$t")" "$T/bin/$t"
+	done
+	cp "$(command -v ddb-to-s3)" "$T/bin/"
+	printf '#!/bin/sh\nkill -KILL $$\n' >"$T/kill9"
+	printf '#!/bin/sh\nkill -SEGV $$\n' >"$T/segv"
+	chmod +x "$T/kill9" "$T/segv"
+	for stage in ddb-expand s3-put; do
+		for how in kill9 segv missing; do
+			rm -f "$T/bin/$stage"
+			[ $how = missing ] || ln -s "$T/$how" "$T/bin/$stage"
+			S="$T/spool-$stage-$how"
+			mkdir -p "$S/incoming"
+			cp "$F/seed-sample.json" "$S/incoming/a.json"
+			run --separate-stderr env PATH="$T/bin:/usr/bin:/bin" "$T/bin/ddb-to-s3" -q "$S"
+			[ "$status" -eq 70 ]
+			[ "$(ls "$S/incoming")" = a.json ]
+			[ -z "$(ls -A "$S/done")$(ls -A "$S/failed")" ]
+			case $how in
+			kill9) [[ "$stderr" == *"ddb-to-s3: $stage: killed by signal 9"* ]] ;;
+			segv) [[ "$stderr" == *"ddb-to-s3: $stage: killed by signal 11"* ]] ;;
+			missing) [[ "$stderr" == *"ddb-to-s3: $stage: cannot run (exit 127)"* ]] ;;
+			esac
+			[[ "$stderr" != *refused* ]]
+			run --separate-stderr env PATH="$T/bin:/usr/bin:/bin" "$T/bin/ddb-to-s3" "$F/seed-sample.json"
+			[ "$status" -eq 70 ]
+			[[ "$stderr" != *refused* ]]
+		done
+		rm -f "$T/bin/$stage"
+		ln -s "$(command -v "$stage")" "$T/bin/$stage"
+	done
+	[ -z "$(s3_ls "$B" "$P/")" ]
+}
+
+@test "ddb-to-s3: a configuration mistake is a usage error that touches no file (regression)" {
+	S="$T/spool"
+	mkdir -p "$S/incoming"
+	cp "$F/seed-sample.json" "$S/incoming/a.json"
+	DDB_TO_S3_MAX_ATTEMPTS=five run --separate-stderr ddb-to-s3 -q "$S"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: max attempts (-a, DDB_TO_S3_MAX_ATTEMPTS) must be a whole number above 0, not 'five'"* ]]
+	run --separate-stderr ddb-to-s3 -x drop -q "$S"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: --extra needs --columns"* ]]
+	run --separate-stderr ddb-to-s3 -M 0 "$F/seed-sample.json"
+	[ "$status" -eq 2 ]
+	run --separate-stderr ddb-to-s3 -c id -x sideways -q "$S"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "csv-emit: "* ]]
+	run --separate-stderr ddb-to-s3 -e UPSERT -q "$S"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-flatten: "* ]]
+	[ "$(ls "$S/incoming")" = a.json ]
+	[ -z "$(ls -A "$S/done")$(ls -A "$S/failed")" ]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+}
+
+@test "ddb-to-s3: an attribute named created_at or EventType: the column renames pass through (regression)" {
+	sed 's/"fname"/"created_at"/; s/"lname"/"EventType"/' "$F/seed-sample.json" >"$T/clash.json"
+	run --separate-stderr ddb-to-s3 -o "$T/a" "$T/clash.json"
+	[ "$status" -eq 1 ]
+	run --separate-stderr ddb-to-s3 -o "$T/b" -F s -E op -C op_time "$T/clash.json"
+	[ "$status" -eq 0 ]
+	printf 'created_at,number,EventType,id,op,op_time\nSaurav,334433223,Kandel,2,REMOVE,1720629863.0\nGaurav,334433223,Kandel,2,INSERT,1720629863.0\n' >"$T/exp"
+	diff -u "$T/exp" "$T"/b/s/student/*.csv
+	DDB_TO_S3_EVENT_TYPE_COLUMN=op DDB_TO_S3_CREATED_AT_COLUMN=op_time \
+		run --separate-stderr ddb-to-s3 -o "$T/c" -F s "$T/clash.json"
+	[ "$status" -eq 0 ]
+	diff -u "$T/exp" "$T"/c/s/student/*.csv
+}
+
+@test "ddb-to-s3: a 255-character table name is uploaded; under -o a too long file name is bad data, not stuck (regression)" {
+	t=$(printf 'T%.0s' $(seq 255))
+	sed "s|table/student/|table/$t/|" "$F/seed-sample.json" >"$T/long.json"
+	run --separate-stderr ddb-to-s3 "$T/long.json"
+	[ "$status" -eq 0 ]
+	same "$P/staging/$t/${t}_20240710T164423Z_5100000000093649950825.csv" "$F/seed-sample.csv"
+	run --separate-stderr ddb-to-s3 -o "$T/out" "$T/long.json"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"a part of the key is longer than 255 bytes and cannot be a file name under --output-dir"* ]]
+}
+
+
+@test "ddb-to-s3: spool: the lock dies with the run, though a stage it started lives on (regression)" {
+	S="$T/spool"
+	mkdir -p "$S/incoming"
+	cp "$F/seed-sample.json" "$S/incoming/a.json"
+	fault_proxy_start 'stall:30*'
+	setsid ddb-to-s3 -u "$FAULT_URL" -a 1 -q "$S" >/dev/null 2>&1 &
+	job=$!
+	for _ in $(seq 100); do
+		[ "$(fault_proxy_count)" -ge 1 ] && break
+		sleep 0.1
+	done
+	[ "$(fault_proxy_count)" -ge 1 ]
+	kill -KILL "$job"
+	# s3-put, still stalled in its PUT, must not keep the spool locked
+	pgrep -f "s3-put.*$FAULT_URL" >/dev/null
+	run --separate-stderr ddb-to-s3 -q "$S"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "ddb-to-s3: a.json: done: student 1 records -> s3://$B/$SEED_KEY" ]]
+	pkill -f "s3-put.*$FAULT_URL" || :
+	fault_proxy_stop
+	same "$SEED_KEY" "$F/seed-sample.csv"
+}
+
+@test "ddb-to-s3: a SequenceNumber that would forge a summary line is bad data, no object (regression)" {
+	jq -c '.Records[0].dynamodb.SequenceNumber = "5\t5\t1\ndef\t1\t666"' "$F/seed-sample.json" >"$T/forged.json"
+	run --separate-stderr ddb-to-s3 "$T/forged.json"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"dynamodb.SequenceNumber"* ]]
+	[[ "$stderr" == *"ddb-to-s3: bad data in the batch; nothing uploaded"* ]]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	[ -z "$(s3_ls "$B" def)" ]
 }
 
 @test "bootstrap: a good batch is uploaded and answered" {
