@@ -21,6 +21,10 @@ enum {
 	DDB_EXIT_IO = 3,	/* a local file could not be read or written */
 	DDB_EXIT_REFUSED = 4,	/* the service refused for good (AccessDenied,
 				   NoSuchBucket, bad signature, no credentials) */
+	DDB_EXIT_FINDINGS = 5,	/* a check found something to fix (ddb-esm -Q) */
+	DDB_EXIT_GAP = 6,	/* records the position needs are gone from the
+				   stream (trimmed): loss, never skipped silently */
+	DDB_EXIT_SOFTWARE = 70,	/* a stage was killed, crashed or is missing */
 	DDB_EXIT_TEMPFAIL = 75	/* temporary (EX_TEMPFAIL): run again later */
 };
 
