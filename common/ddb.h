@@ -42,6 +42,17 @@ int ddb_fwrite_all(FILE *fp, const char *s, size_t n);
 #define DDB_HUGE ((size_t)2 << 20)
 void ddb_hugepages(void *p, size_t n);
 
+/* a point in time, UTC: seconds since the epoch and the fraction's digits */
+struct ddb_time {
+	long long sec;		/* 0 .. 253402300799 (years 1970..9999) */
+	char frac[32];		/* digits after the point as given, "" none */
+};
+enum { DDB_TIME_SYNTAX = -1, DDB_TIME_RANGE = -2 };
+int ddb_time_parse(const char *s, size_t n, int number, struct ddb_time *t);
+#define DDB_TIME_COMPACT 17	/* YYYYMMDDTHHMMSSZ and its NUL */
+int ddb_time_format(const struct ddb_time *t, int iso, char *buf,
+    size_t size);
+
 /* json.c: JSON values in an arena, parsed strictly and losslessly */
 enum { JV_NULL, JV_BOOL, JV_NUMBER, JV_STRING, JV_ARRAY, JV_OBJECT };
 

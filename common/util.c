@@ -104,3 +104,220 @@ ddb_hugepages(void *p, size_t n)
 	if (n >= 2 * DDB_HUGE && e > b)
 		(void)madvise((void *)b, e - b, MADV_HUGEPAGE);
 }
+
+/* days since 1970-01-01 of a proleptic Gregorian date (no TZ, no libc) */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(long long z, int *y, int *m, int *d)
+{
+	long long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z */
+#define TIME_MIN 0LL
+#define TIME_MAX 253402300799LL
+
+/* n digits at s as a number; -1 if any is not a digit */
+static long long
+digits(const char *s, size_t n)
+{
+	long long v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int
+set_frac(struct ddb_time *t, const char *s, size_t n)
+{
+	if (n >= sizeof t->frac)
+		return DDB_TIME_SYNTAX;
+	memcpy(t->frac, s, n);
+	t->frac[n] = '\0';
+	return 0;
+}
+
+/* epoch seconds, milliseconds (13 digits) or microseconds (16 digits) */
+static int
+time_number(const char *s, size_t n, struct ddb_time *t)
+{
+	char d[64];		/* the digits, without point or exponent */
+	size_t nd = 0, i = 0, nint, scale = 0;
+	long long point = -1, e = 0, intlen, v;
+	int eneg = 0;
+
+	if (!ddb_is_json_number(s, n) || s[0] == '-')
+		return DDB_TIME_SYNTAX;
+	for (; i < n && s[i] != 'e' && s[i] != 'E'; i++) {
+		if (s[i] == '.')
+			point = (long long)nd;
+		else if (nd < sizeof d)
+			d[nd++] = s[i];
+		else
+			return DDB_TIME_SYNTAX;
+	}
+	if (point < 0)
+		point = (long long)nd;
+	if (i < n) {
+		i++;
+		if (s[i] == '+' || s[i] == '-')
+			eneg = s[i++] == '-';
+		for (; i < n; i++) {
+			e = e * 10 + (s[i] - '0');
+			if (e > 64)
+				return DDB_TIME_RANGE;
+		}
+		point += eneg ? -e : e;
+	}
+	/* leading zeros (0.5, 0e3) say nothing of the size */
+	while (nd > 0 && point > 0 && d[0] == '0') {
+		memmove(d, d + 1, --nd);
+		point--;
+	}
+	if (point > (long long)sizeof d)
+		return DDB_TIME_RANGE;
+	if (point < 0) {	/* 5e-3: 0.005 */
+		if (nd + (size_t)-point > sizeof d)
+			return DDB_TIME_SYNTAX;
+		memmove(d + -point, d, nd);
+		memset(d, '0', (size_t)-point);
+		nd += (size_t)-point;
+		point = 0;
+	}
+	intlen = point;
+	while ((long long)nd < intlen)
+		d[nd++] = '0';
+	nint = (size_t)intlen;
+	if (nint == 13)
+		scale = 3;
+	else if (nint == 16)
+		scale = 6;
+	else if (nint > 12)
+		return DDB_TIME_RANGE;
+	v = nint > scale ? digits(d, nint - scale) : 0;
+	if (v < TIME_MIN || v > TIME_MAX)
+		return DDB_TIME_RANGE;
+	t->sec = v;
+	/* ms and µs give their sub-second digits; seconds their own fraction */
+	if (scale > 0 && nd > nint)
+		return set_frac(t, d + nint - scale, nd - nint + scale);
+	if (scale > 0)
+		return set_frac(t, d + nint - scale, scale);
+	return set_frac(t, d + nint, nd - nint);
+}
+
+/* YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm) */
+static int
+time_iso(const char *s, size_t n, struct ddb_time *t)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	long long y, mo, d, h, mi, se, oh = 0, om = 0, sec;
+	size_t i = 19, f;
+	int leap, rc;
+
+	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':')
+		return DDB_TIME_SYNTAX;
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	se = digits(s + 17, 2);
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || se < 0 || se > 59)
+		return DDB_TIME_SYNTAX;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > mdays[mo - 1] + (mo == 2 && leap))
+		return DDB_TIME_SYNTAX;
+	f = i;
+	if (s[i] == '.') {
+		for (f = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == f)
+			return DDB_TIME_SYNTAX;
+	}
+	if ((rc = set_frac(t, s + f, i - f)) != 0)
+		return rc;
+	if (i + 1 == n && s[i] == 'Z')
+		;
+	else if (i + 6 == n && (s[i] == '+' || s[i] == '-') &&
+	    s[i + 3] == ':') {
+		oh = digits(s + i + 1, 2);
+		om = digits(s + i + 4, 2);
+		if (oh < 0 || oh > 23 || om < 0 || om > 59)
+			return DDB_TIME_SYNTAX;
+		if (s[i] == '-') {
+			oh = -oh;
+			om = -om;
+		}
+	} else
+		return DDB_TIME_SYNTAX;
+	sec = days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 +
+	    mi * 60 + se - oh * 3600 - om * 60;
+	if (sec < TIME_MIN || sec > TIME_MAX)
+		return DDB_TIME_RANGE;
+	t->sec = sec;
+	return 0;
+}
+
+/*
+ * ApproximateCreationDateTime to UTC: number is 1 for the text of a JSON
+ * number (epoch seconds with any fraction, 13-digit milliseconds, 16-digit
+ * microseconds), 0 for a string (ISO 8601 with Z or an offset).  Years
+ * outside 1970..9999 are DDB_TIME_RANGE.  Nothing depends on TZ.
+ */
+int
+ddb_time_parse(const char *s, size_t n, int number, struct ddb_time *t)
+{
+	t->sec = 0;
+	t->frac[0] = '\0';
+	return number ? time_number(s, n, t) : time_iso(s, n, t);
+}
+
+/*
+ * iso 0: YYYYMMDDTHHMMSSZ (17 bytes with the NUL); iso 1:
+ * YYYY-MM-DDTHH:MM:SS[.fraction]Z.  The length written, as snprintf.
+ */
+int
+ddb_time_format(const struct ddb_time *t, int iso, char *buf, size_t size)
+{
+	int y, m, d;
+	long long s = t->sec % 86400;
+
+	civil_from_days(t->sec / 86400, &y, &m, &d);
+	if (!iso)
+		return snprintf(buf, size, "%04d%02d%02dT%02d%02d%02dZ", y, m,
+		    d, (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+	return snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%s%sZ", y, m,
+	    d, (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60),
+	    t->frac[0] != '\0' ? "." : "", t->frac);
+}
