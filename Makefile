@@ -32,6 +32,7 @@ $(BIN):
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(O)/bin/s3-put: LDLIBS += $(shell $(PKG_CONFIG) --libs json-c libcurl libcrypto)
+$(O)/bin/ddb-flatten: LDLIBS += $(shell $(PKG_CONFIG) --libs libcrypto)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)

@@ -49,6 +49,7 @@ struct ddb_time {
 };
 enum { DDB_TIME_SYNTAX = -1, DDB_TIME_RANGE = -2 };
 int ddb_time_parse(const char *s, size_t n, int number, struct ddb_time *t);
+const char *ddb_time_strerror(int e);
 #define DDB_TIME_COMPACT 17	/* YYYYMMDDTHHMMSSZ and its NUL */
 int ddb_time_format(const struct ddb_time *t, int iso, char *buf,
     size_t size);

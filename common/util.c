@@ -303,6 +303,15 @@ ddb_time_parse(const char *s, size_t n, int number, struct ddb_time *t)
 	return number ? time_number(s, n, t) : time_iso(s, n, t);
 }
 
+/* what is wrong with a time, for "dynamodb.ApproximateCreationDateTime %s" */
+const char *
+ddb_time_strerror(int e)
+{
+	return e == DDB_TIME_RANGE ? "is out of range (years 1970 to 9999)" :
+	    "is not epoch seconds, milliseconds (13 digits), microseconds "
+	    "(16 digits) or ISO 8601 with Z or an offset";
+}
+
 /*
  * iso 0: YYYYMMDDTHHMMSSZ (17 bytes with the NUL); iso 1:
  * YYYY-MM-DDTHH:MM:SS[.fraction]Z.  The length written, as snprintf.

@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "ddb.h"
 
 enum { EV_INSERT = 1, EV_MODIFY = 2, EV_REMOVE = 4 };
@@ -25,10 +27,13 @@ static const char *Sflag;	/* -S: directory of one file per table */
 /* -S: a table's file and what the summary line tells of it */
 struct table {
 	char *name;
-	char *path;
+	char *path;		/* DIR/INDEX.ndjson, never named by the table */
 	FILE *fp;
 	long records;
 	char *firstseq, *lastseq, *firsttime;
+	char firstid[48];	/* FIRST_SEQ (up to 40 digits), or h + 16 hex
+				   of the first line */
+	EVP_MD_CTX *md;		/* SHA-256 of the whole file */
 };
 static struct table *tables;	/* in order of first record */
 static size_t ntables, curtable;
@@ -52,7 +57,8 @@ struct ctx {
 /* a line of the event being checked, held until the whole event is sound */
 struct line {
 	size_t off, n;			/* its line in lbuf, newline included */
-	char *table, *seq, *time;	/* -S: where it goes, what it adds */
+	char *table, *seq, *time;	/* -S: where it goes, what it adds
+					   (seq and time "-" when absent) */
 };
 
 static struct line *out;
@@ -70,7 +76,7 @@ usage(FILE *fp, int status)
 		    "  -t, --table NAME   keep only records of this table\n"
 		    "  -T, --no-ttl       drop deletes made by TTL expiry\n"
 		    "  -n, --table-name NAME  table of records without one\n"
-		    "  -S, --split DIR    one DIR/TABLE.ndjson per table, a summary "
+		    "  -S, --split DIR    one DIR/N.ndjson per table, a summary "
 		    "on stdout\n"
 		    "  -s, --stop         stop at the first bad value\n"
 		    "  -h, --help         show this help\n"
@@ -354,6 +360,29 @@ table_name_ok(const char *s, size_t n)
 	return 1;
 }
 
+/* DynamoDB's SequenceNumber: a string of 21 to 40 decimal digits */
+static int
+seq_ok(const struct jv *o)
+{
+	size_t i;
+
+	if (o->type != JV_STRING || o->n < 21 || o->n > 40)
+		return 0;
+	for (i = 0; i < o->n; i++)
+		if (o->u.s[i] < '0' || o->u.s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* ApproximateCreationDateTime: a JSON number or ISO 8601 text */
+static int
+time_of(const struct jv *o, struct ddb_time *t)
+{
+	if (o->type != JV_NUMBER && o->type != JV_STRING)
+		return DDB_TIME_SYNTAX;
+	return ddb_time_parse(o->u.s, o->n, o->type == JV_NUMBER, t);
+}
+
 static int
 table_kept(const char *s, size_t n)
 {
@@ -465,7 +494,7 @@ flatten_record(struct ctx *c, struct jv *rec)
 		namelen = strlen(nflag);
 		add = 1;
 	}
-	/* -S makes a file of the name: only DynamoDB's own table names */
+	/* -S summarises the name for sh: only DynamoDB's own table names */
 	if (Sflag != NULL && (name == NULL || !table_name_ok(name, namelen))) {
 		if (name == NULL)
 			bad(c, NULL, "record has no table name "
@@ -473,6 +502,21 @@ flatten_record(struct ctx *c, struct jv *rec)
 		else
 			bad(c, NULL, "tableName is not a DynamoDB table name");
 		return -1;
+	}
+	if ((o = jv_get(ddb, "SequenceNumber")) != NULL && !seq_ok(o)) {
+		bad(c, NULL, "dynamodb.SequenceNumber is not 21 to 40 decimal "
+		    "digits");
+		return -1;
+	}
+	if (Sflag != NULL &&
+	    (o = jv_get(ddb, "ApproximateCreationDateTime")) != NULL) {
+		struct ddb_time t;
+		int e = time_of(o, &t);
+		if (e != 0) {
+			bad(c, NULL, "dynamodb.ApproximateCreationDateTime %s",
+			    ddb_time_strerror(e));
+			return -1;
+		}
 	}
 
 	if ((eflag && !(eflag & ev)) ||
@@ -499,19 +543,42 @@ flatten_record(struct ctx *c, struct jv *rec)
 	return 1;
 }
 
+/* a checked string member's text, "-" when absent */
 static char *
 text_of(const struct jv *o)
 {
-	struct ddb_buf b = { NULL, 0, 0 };
+	char *p = o == NULL ? strdup("-") : strndup(o->u.s, o->n);
 
-	if (o == NULL)
-		ddb_buf_put(&b, "-", 1);
-	else if (o->type == JV_STRING)
-		ddb_buf_put(&b, o->u.s, o->n);
-	else
-		ddb_json_write(&b, o);
-	ddb_buf_putc(&b, '\0');
-	return b.p;
+	if (p == NULL)
+		err(DDB_EXIT_IO, "out of memory");
+	return p;
+}
+
+/* a checked ApproximateCreationDateTime as YYYYMMDDTHHMMSSZ, "-" if absent */
+static char *
+time_text(const struct jv *o)
+{
+	struct ddb_time t;
+	char buf[DDB_TIME_COMPACT];
+
+	if (o == NULL || time_of(o, &t) != 0)
+		return text_of(NULL);
+	ddb_time_format(&t, 0, buf, sizeof buf);
+	return text_of(&(struct jv){ JV_STRING, strlen(buf), { buf } });
+}
+
+/* the first 16 hex digits of a SHA-256 */
+static void
+hex16(const unsigned char *md, char *dst)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		dst[2 * i] = hex[md[i] >> 4];
+		dst[2 * i + 1] = hex[md[i] & 15];
+	}
+	dst[16] = '\0';
 }
 
 /* -S: the file of a checked record's table, opened on first use */
@@ -528,28 +595,47 @@ split_file(struct line *l)
 			break;
 	if (i == ntables) {
 		struct table *p = realloc(tables, (ntables + 1) * sizeof *p);
+		unsigned char md[EVP_MAX_MD_SIZE];
+
 		if (p == NULL)
 			err(DDB_EXIT_IO, "out of memory");
 		tables = p;
 		memset(&tb, 0, sizeof tb);
 		if ((tb.name = strdup(name)) == NULL ||
-		    asprintf(&tb.path, "%s/%s.ndjson", Sflag, name) < 0)
+		    asprintf(&tb.path, "%s/%zu.ndjson", Sflag, i + 1) < 0)
 			err(DDB_EXIT_IO, "out of memory");
+		if ((tb.md = EVP_MD_CTX_new()) == NULL ||
+		    !EVP_DigestInit_ex(tb.md, EVP_sha256(), NULL))
+			errx(DDB_EXIT_IO, "SHA-256 unavailable");
 		fd = open(tb.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd < 0 || (tb.fp = fdopen(fd, "w")) == NULL)
 			err(DDB_EXIT_IO, "%s", tb.path);
 		tb.firstseq = l->seq;
 		tb.firsttime = l->time;
-		l->seq = l->time = NULL;
+		l->time = NULL;
+		if ((l->seq = strdup(tb.firstseq)) == NULL)
+			err(DDB_EXIT_IO, "out of memory");
+		if (strcmp(tb.firstseq, "-") != 0)
+			snprintf(tb.firstid, sizeof tb.firstid, "%s",
+			    tb.firstseq);
+		else {
+			/* the line without its newline */
+			if (!EVP_Digest(lbuf.p + l->off, l->n - 1, md, NULL,
+			    EVP_sha256(), NULL))
+				errx(DDB_EXIT_IO, "SHA-256 unavailable");
+			tb.firstid[0] = 'h';
+			hex16(md, tb.firstid + 1);
+		}
 		tables[ntables++] = tb;
 	}
 	curtable = i;
 	free(tables[i].lastseq);
-	if ((tables[i].lastseq = strdup(l->seq ? l->seq :
-	    tables[i].firstseq)) == NULL)
-		err(DDB_EXIT_IO, "out of memory");
+	tables[i].lastseq = l->seq;
+	l->seq = NULL;
 	tables[i].records++;
+	if (!EVP_DigestUpdate(tables[i].md, lbuf.p + l->off, l->n))
+		errx(DDB_EXIT_IO, "SHA-256 failed");
 	return tables[i].fp;
 }
 
@@ -575,7 +661,7 @@ add_line(const struct jv *rec)
 		ddb = jv_get(rec, "dynamodb");
 		out[nout].table = text_of(jv_get(rec, "tableName"));
 		out[nout].seq = text_of(jv_get(ddb, "SequenceNumber"));
-		out[nout].time = text_of(jv_get(ddb,
+		out[nout].time = time_text(jv_get(ddb,
 		    "ApproximateCreationDateTime"));
 	}
 	nout++;
@@ -615,10 +701,16 @@ drop_lines(void)
 	lbuf.n = 0;
 }
 
-/* -S: close the files, then one line a table, in order of first record */
+/*
+ * -S: close the files, then one line a table, in order of first record:
+ * INDEX TABLE RECORDS FIRST_SEQ LAST_SEQ FIRST_TIME FIRST_ID HASH, each
+ * field checked above to hold only [A-Za-z0-9_.-] (a shell reads them)
+ */
 static void
 split_finish(void)
 {
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char hash[17];
 	size_t i;
 	struct table *t;
 
@@ -626,8 +718,13 @@ split_finish(void)
 		t = &tables[i];
 		if (fclose(t->fp) != 0)
 			err(DDB_EXIT_IO, "%s", t->path);
-		printf("%s\t%ld\t%s\t%s\t%s\n", t->name, t->records,
-		    t->firstseq, t->lastseq, t->firsttime);
+		if (!EVP_DigestFinal_ex(t->md, md, NULL))
+			errx(DDB_EXIT_IO, "SHA-256 failed");
+		EVP_MD_CTX_free(t->md);
+		hex16(md, hash);
+		printf("%zu\t%s\t%ld\t%s\t%s\t%s\t%s\t%s\n", i + 1, t->name,
+		    t->records, t->firstseq, t->lastseq, t->firsttime,
+		    t->firstid, hash);
 		free(t->name);
 		free(t->path);
 		free(t->firstseq);

@@ -320,12 +320,120 @@ ddb-flatten: <stdin>:3: Keys.l: L value is an object, not an array" ]
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "" ]
 	diff -u "$D/split-summary.out" <(printf '%s\n' "$output")
-	diff -u "$D/table-users.out" "$dir/users.ndjson"
-	diff -u <(ddb-flatten -t orders "$D/records.ndjson") "$dir/orders.ndjson"
+	diff -u "$D/table-users.out" "$dir/1.ndjson"
+	diff -u <(ddb-flatten -t orders "$D/records.ndjson") "$dir/2.ndjson"
 	diff -u <(ddb-flatten -t Orders-Archive "$D/records.ndjson") \
-	    "$dir/Orders-Archive.ndjson"
-	[ "$(stat -c %a "$dir/users.ndjson")" = 600 ]
+	    "$dir/3.ndjson"
+	[ "$(stat -c %a "$dir/1.ndjson")" = 600 ]
 	[ "$(ls "$dir" | wc -l)" -eq 3 ]
+}
+
+# the summary's HASH and FIRST_ID, recomputed with sha256sum
+check_hashes() {
+	local dir=$1 summary=$2 idx table nrec fseq lseq ftime fid hash
+	while IFS=$'\t' read -r idx table nrec fseq lseq ftime fid hash; do
+		[ "$hash" = "$(sha256sum <"$dir/$idx.ndjson" | cut -c1-16)" ]
+		[ "$nrec" -eq "$(wc -l <"$dir/$idx.ndjson")" ]
+		if [ "$fseq" = - ]; then
+			[ "$fid" = "h$(head -n 1 "$dir/$idx.ndjson" | tr -d '\n' |
+			    sha256sum | cut -c1-16)" ]
+		else
+			[ "$fid" = "$fseq" ]
+		fi
+	done <"$summary"
+}
+
+@test "ddb-flatten: -S summary: INDEX TABLE RECORDS FIRST_SEQ LAST_SEQ FIRST_TIME FIRST_ID HASH" {
+	local dir="$BATS_TEST_TMPDIR/split"
+	mkdir "$dir"
+	ddb-flatten -S "$dir" "$D/records.ndjson" >"$BATS_TEST_TMPDIR/sum"
+	[ "$(awk -F '\t' '{ print NF }' "$BATS_TEST_TMPDIR/sum" | sort -u)" = 8 ]
+	check_hashes "$dir" "$BATS_TEST_TMPDIR/sum"
+}
+
+@test "ddb-flatten: -S FIRST_TIME in UTC from seconds, Kinesis ms and µs, ISO 8601 with offsets" {
+	local dir="$BATS_TEST_TMPDIR/split"
+	mkdir "$dir"
+	run --separate-stderr ddb-flatten -S "$dir" "$D/split-times.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	diff -u "$D/split-times.out" <(printf '%s\n' "$output")
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/sum"
+	check_hashes "$dir" "$BATS_TEST_TMPDIR/sum"
+	# the same whatever the local time zone
+	for tz in Asia/Kolkata America/Los_Angeles UTC; do
+		rm -f "$dir"/*
+		run --separate-stderr env TZ=$tz ddb-flatten -S "$dir" \
+		    "$D/split-times.ndjson"
+		[ "$status" -eq 0 ]
+		diff -u "$D/split-times.out" <(printf '%s\n' "$output")
+	done
+}
+
+# one record for -S with this ApproximateCreationDateTime (JSON text)
+time_record() {
+	printf '{"eventID":"t1","eventName":"INSERT","tableName":"times","dynamodb":{"ApproximateCreationDateTime":%s,"Keys":{"id":{"S":"a"}}}}\n' "$1"
+}
+
+@test "ddb-flatten: -S refuses an ApproximateCreationDateTime it cannot read or out of 1970..9999" {
+	local dir="$BATS_TEST_TMPDIR/split" t
+	mkdir "$dir"
+	for t in 99999999999999999 253402300800 -1 '"2024-07-10 16:44:23"' \
+	    '"2024-07-10T16:44:23"' '"1970-01-01T00:30:00+01:00"' \
+	    '"2023-02-29T00:00:00Z"' true '"1720629863"'; do
+		run --separate-stderr ddb-flatten -S "$dir" <<<"$(time_record "$t")"
+		[ "$status" -eq 1 ]
+		[ "$output" = "" ]
+		case $t in
+		99999999999999999|253402300800|'"1970'*)
+			[ "$stderr" = "ddb-flatten: <stdin>:1: eventID t1: dynamodb.ApproximateCreationDateTime is out of range (years 1970 to 9999)" ] ;;
+		*)
+			[ "$stderr" = "ddb-flatten: <stdin>:1: eventID t1: dynamodb.ApproximateCreationDateTime is not epoch seconds, milliseconds (13 digits), microseconds (16 digits) or ISO 8601 with Z or an offset" ] ;;
+		esac
+	done
+	[ "$(ls "$dir" | wc -l)" -eq 0 ]
+	# the ends of the range
+	run ddb-flatten -S "$dir" <<<"$(time_record 0; time_record '"9999-12-31T23:59:59Z"' | sed s/times/times2/)"
+	[ "$status" -eq 0 ]
+	[ "$(cut -f 6 <<<"$output")" = "19700101T000000Z"$'\n'"99991231T235959Z" ]
+}
+
+@test "ddb-flatten: -S with table names of 249 to 255 characters" {
+	local dir="$BATS_TEST_TMPDIR/split" n name
+	mkdir "$dir"
+	for n in 249 250 255; do
+		name=$(printf "%${n}s" "" | tr ' ' 'T')
+		printf '{"eventID":"e%s","eventName":"INSERT","tableName":"%s","dynamodb":{"Keys":{"id":{"S":"a"}}}}\n' "$n" "$name"
+	done >"$BATS_TEST_TMPDIR/long.ndjson"
+	run --separate-stderr ddb-flatten -S "$dir" "$BATS_TEST_TMPDIR/long.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "$(cut -f 1 <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
+	[ "$(cut -f 2 <<<"$output" | awk '{ print length }' | tr '\n' ' ')" = "249 250 255 " ]
+	[ "$(ls "$dir" | tr '\n' ' ')" = "1.ndjson 2.ndjson 3.ndjson " ]
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/sum"
+	check_hashes "$dir" "$BATS_TEST_TMPDIR/sum"
+	# 256 is one too many
+	name=$(printf "%256s" "" | tr ' ' 'T')
+	run --separate-stderr ddb-flatten -S "$dir" <<<"{\"eventName\":\"INSERT\",\"tableName\":\"$name\",\"dynamodb\":{}}"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: <stdin>:1: tableName is not a DynamoDB table name" ]
+}
+
+@test "ddb-flatten: a SequenceNumber that is not 21 to 40 digits is bad data, with or without -S" {
+	local dir="$BATS_TEST_TMPDIR/split" seq opt
+	mkdir "$dir"
+	for seq in '"5\t5\t1\ndef\t1\t666"' '"12345678901234567890"' \
+	    '"12345678901234567890123456789012345678901"' \
+	    '"1234567890123456789a1"' 123456789012345678901 '"a/b"'; do
+		for opt in -S ''; do
+			run --separate-stderr ddb-flatten ${opt:+-S "$dir"} <<<"{\"eventID\":\"q1\",\"eventName\":\"INSERT\",\"tableName\":\"forged\",\"dynamodb\":{\"SequenceNumber\":$seq,\"Keys\":{\"id\":{\"S\":\"a\"}}}}"
+			[ "$status" -eq 1 ]
+			[ "$output" = "" ]
+			[ "$stderr" = "ddb-flatten: <stdin>:1: eventID q1: dynamodb.SequenceNumber is not 21 to 40 decimal digits" ]
+		done
+	done
+	[ "$(ls "$dir" | wc -l)" -eq 0 ]
 }
 
 @test "ddb-flatten: -S refuses a record without a table name, -n gives one" {
@@ -338,7 +446,7 @@ ddb-flatten: <stdin>:3: Keys.l: L value is an object, not an array" ]
 	run --separate-stderr ddb-flatten -n books --split "$dir" "$D/get-records.json"
 	[ "$status" -eq 0 ]
 	diff -u "$D/split-books.out" <(printf '%s\n' "$output")
-	[ "$(head -c 120 "$dir/books.ndjson")" = "$(ddb-flatten --table-name books "$D/get-records.json" | head -c 120)" ]
+	[ "$(head -c 120 "$dir/1.ndjson")" = "$(ddb-flatten --table-name books "$D/get-records.json" | head -c 120)" ]
 	ddb-flatten -n books "$D/get-records.json" | grep -c '"tableName":"books"}$' | grep -qx 3
 }
 
@@ -360,5 +468,5 @@ ddb-flatten: <stdin>:3: Keys.l: L value is an object, not an array" ]
 @test "ddb-flatten: -S into a directory that does not exist is exit 3" {
 	run --separate-stderr ddb-flatten -S "$BATS_TEST_TMPDIR/nope" "$D/records.ndjson"
 	[ "$status" -eq 3 ]
-	[ "$stderr" = "ddb-flatten: $BATS_TEST_TMPDIR/nope/users.ndjson: No such file or directory" ]
+	[ "$stderr" = "ddb-flatten: $BATS_TEST_TMPDIR/nope/1.ndjson: No such file or directory" ]
 }
