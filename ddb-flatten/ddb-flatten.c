@@ -195,7 +195,7 @@ convert_set(struct ctx *c, const char *type, struct jv *arr, int numbers)
 		if (!numbers)
 			continue;
 		if (!ddb_is_json_number(e->u.s, e->n)) {
-			bad(c, e, "NS element is not a number:");
+			bad(c, NULL, "NS element is not a number");
 			rc = -1;
 			break;
 		}
@@ -240,7 +240,7 @@ convert(struct ctx *c, struct jv *tv, int level)
 	} else if (is_type(k, "N")) {
 		WANT(JV_STRING, "a string");
 		if (!ddb_is_json_number(v->u.s, v->n)) {
-			bad(c, v, "N value is not a number:");
+			bad(c, NULL, "N value is not a number");
 			return -1;
 		}
 		v->type = JV_NUMBER;	/* its text, exactly */

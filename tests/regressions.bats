@@ -189,3 +189,13 @@ csv-emit: $T/n.ndjson:7: invalid JSON: unexpected character" ]
 	echo "peak RSS $(cat "$T/rss") KB"
 	[ "$(cat "$T/rss")" -lt 32768 ]
 }
+
+@test "regressions: issue 9 item 12: no item value in a message (N, NS)" {
+	printf '%s\n' '{"eventID":"p1","eventName":"INSERT","dynamodb":{"NewImage":{"ssn":{"N":"123-45-6789"}}}}' \
+	    '{"eventID":"p2","eventName":"INSERT","dynamodb":{"NewImage":{"card":{"NS":["1","4111 1111 1111 1111"]}}}}' >"$T/pii.json"
+	run --separate-stderr ddb-flatten "$T/pii.json"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "ddb-flatten: $T/pii.json:1: eventID p1: NewImage.ssn: N value is not a number"$'\n'"ddb-flatten: $T/pii.json:2: eventID p2: NewImage.card[1]: NS element is not a number" ]
+	[[ "$stderr" != *6789* && "$stderr" != *4111* ]]
+}
