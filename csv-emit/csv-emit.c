@@ -75,7 +75,7 @@ usage(FILE *fp, int status)
 		    "  -C, --created-at-column NAME  (default created_at)\n"
 		    "  -h, --help                  this text\n"
 		    "  -V, --version               print the version\n", fp);
-	exit(status);
+	ddb_usage_exit(fp, status);
 }
 
 static _Noreturn void

@@ -53,9 +53,7 @@ usage(FILE *fp, int status)
 		    "  -s, --stop                stop at the first bad record\n"
 		    "  -h, --help                this help\n"
 		    "  -V, --version             print the version\n");
-	if (fp == stdout)
-		ddb_close_stdout();
-	exit(status);
+	ddb_usage_exit(fp, status);
 }
 
 static _Noreturn void

@@ -81,7 +81,7 @@ usage(FILE *fp, int status)
 		    "  -s, --stop         stop at the first bad value\n"
 		    "  -h, --help         show this help\n"
 		    "  -V, --version      show the version\n");
-	exit(status);
+	ddb_usage_exit(fp, status);
 }
 
 /* bytes that would break a one-line message, escaped as in JSON */
@@ -499,6 +499,9 @@ flatten_record(struct ctx *c, struct jv *rec)
 		if (name == NULL)
 			bad(c, NULL, "record has no table name "
 			    "(no tableName or eventSourceARN; see -n)");
+		else if (add)
+			bad(c, NULL, "eventSourceARN names no valid DynamoDB "
+			    "table (3 to 255 of A-Z a-z 0-9 _ - .)");
 		else
 			bad(c, NULL, "tableName is not a DynamoDB table name");
 		return -1;
