@@ -40,7 +40,8 @@ enum {
 void ddb_errat(const char *name, long line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void ddb_close_stdout(void);
-void ddb_print_version(void);
+_Noreturn void ddb_print_version(void);
+_Noreturn void ddb_usage_exit(FILE *fp, int status);
 int ddb_is_json_number(const char *s, size_t n);
 int ddb_fwrite_all(FILE *fp, const char *s, size_t n);
 #define DDB_HUGE ((size_t)2 << 20)

@@ -38,12 +38,25 @@ ddb_close_stdout(void)
 		err(DDB_EXIT_IO, "stdout");
 }
 
-void
+_Noreturn void
 ddb_print_version(void)
 {
 	printf("%s %s\n", program_invocation_short_name, DDB_VERSION);
-	ddb_close_stdout();
-	exit(DDB_EXIT_OK);
+	ddb_usage_exit(stdout, DDB_EXIT_OK);
+}
+
+/*
+ * The end of usage(), --help and --version: what went to stdout must have
+ * been written (--help >/dev/full is exit 3, not 0)
+ */
+_Noreturn void
+ddb_usage_exit(FILE *fp, int status)
+{
+	if (fp == stdout)
+		ddb_close_stdout();
+	else
+		fflush(fp);
+	exit(status);
 }
 
 int

@@ -13,7 +13,7 @@
 enum { X_FAIL, X_DROP, X_GATHER };
 
 static int dflag = ',';			/* -d: the delimiter byte */
-static const char *nflag = "";		/* -n: text for null and missing */
+static const char *Nflag = "";		/* -N: text for null and missing */
 static int Hflag;			/* -H: no header line */
 static const char *cflag;		/* -c: fixed column list */
 static int xflag = X_FAIL;		/* -x: what to do with other attributes */
@@ -55,13 +55,13 @@ static size_t *slotoff, *slotlen;
 static unsigned long *slotgen, curgen;
 static size_t nslots;
 
-static char *nullq;		/* -n text, quoted as a cell */
+static char *nullq;		/* -N text, quoted as a cell */
 static size_t nullqlen;
 
 static _Noreturn void
 usage(FILE *fp, int status)
 {
-	fputs("usage: csv-emit [-H] [-d C] [-n TEXT] [-E NAME] [-C NAME]\n"
+	fputs("usage: csv-emit [-H] [-d C] [-N TEXT] [-E NAME] [-C NAME]\n"
 	    "                [-c LIST [-x fail|drop|gather=NAME]] [file ...]\n",
 	    fp);
 	if (fp == stdout)
@@ -69,13 +69,13 @@ usage(FILE *fp, int status)
 		    "  -x, --extra ACTION          other attributes with -c: fail, drop,\n"
 		    "                              gather=NAME (one JSON object column)\n"
 		    "  -d, --delimiter C           one byte, or \\t for TAB (default ,)\n"
-		    "  -n, --null TEXT             cell text for null and missing values\n"
+		    "  -N, --null TEXT             cell text for null and missing values\n"
 		    "  -H, --no-header             leave out the header line\n"
 		    "  -E, --event-type-column NAME  (default EventType)\n"
 		    "  -C, --created-at-column NAME  (default created_at)\n"
 		    "  -h, --help                  this text\n"
 		    "  -V, --version               print the version\n", fp);
-	exit(status);
+	ddb_usage_exit(fp, status);
 }
 
 static _Noreturn void
@@ -592,7 +592,7 @@ main(int argc, char *argv[])
 		{ "extra", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-header", no_argument, NULL, 'H' },
-		{ "null", required_argument, NULL, 'n' },
+		{ "null", required_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -600,7 +600,7 @@ main(int argc, char *argv[])
 	size_t k;
 	int c, status = 0;
 
-	while ((c = getopt_long(argc, argv, "c:C:d:E:hHn:Vx:", longopts,
+	while ((c = getopt_long(argc, argv, "c:C:d:E:hHN:Vx:", longopts,
 	    NULL)) != -1)
 		switch (c) {
 		case 'c': cflag = optarg; break;
@@ -617,7 +617,7 @@ main(int argc, char *argv[])
 		case 'E': Eflag = optarg; break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'H': Hflag = 1; break;
-		case 'n': nflag = optarg; break;
+		case 'N': Nflag = optarg; break;
 		case 'V': ddb_print_version(); break;
 		case 'x':
 			xarg = optarg;
@@ -648,10 +648,10 @@ main(int argc, char *argv[])
 
 	special['"'] = special['\r'] = special['\n'] = 1;
 	special[dflag] = 1;
-	nullqlen = quoted_len(nflag, strlen(nflag));
+	nullqlen = quoted_len(Nflag, strlen(Nflag));
 	if ((nullq = malloc(nullqlen + 1)) == NULL)
 		die_nomem();
-	quote_cell(nullq, nflag, strlen(nflag), nullqlen);
+	quote_cell(nullq, Nflag, strlen(Nflag), nullqlen);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
 	if (cflag != NULL) {

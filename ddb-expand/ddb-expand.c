@@ -17,6 +17,7 @@ static const char *const field_name[NFIELD] = {
 
 static int iflag;		/* -i: MODIFY gives INSERT before REMOVE */
 static int sflag;		/* -s: stop at the first bad record */
+static int Uflag;		/* -U: created_at as ISO 8601 UTC text */
 static const char *ecol = "EventType";	/* -E */
 static const char *ccol = "created_at";	/* -C */
 static int lfield[NFIELD];	/* -l: fields, in column order */
@@ -37,7 +38,7 @@ static _Noreturn void
 usage(FILE *fp, int status)
 {
 	fprintf(fp,
-	    "usage: ddb-expand [-is] [-C name] [-E name] "
+	    "usage: ddb-expand [-isU] [-C name] [-E name] "
 	    "[-l field[=column],...] [file ...]\n");
 	if (fp == stdout)
 		fprintf(fp,
@@ -47,15 +48,15 @@ usage(FILE *fp, int status)
 		    "                            name of the EventType column\n"
 		    "  -C, --created-at-column NAME\n"
 		    "                            name of the created_at column\n"
+		    "  -U, --utc-created-at      created_at as ISO 8601 UTC text "
+		    "from any form\n"
 		    "  -l, --lineage LIST        add columns for eventID, "
 		    "SequenceNumber, tableName\n"
 		    "                            (field=column renames one)\n"
 		    "  -s, --stop                stop at the first bad record\n"
 		    "  -h, --help                this help\n"
 		    "  -V, --version             print the version\n");
-	if (fp == stdout)
-		ddb_close_stdout();
-	exit(status);
+	ddb_usage_exit(fp, status);
 }
 
 static _Noreturn void
@@ -207,6 +208,9 @@ static int
 expand(const struct jv *rec)
 {
 	const struct jv *name, *ddb, *created, *lval[NFIELD], *img[2], *ev[2];
+	struct ddb_time when;
+	static char utc[64];	/* -U: created_at */
+	static struct jv utcv;
 	int k, nrows;
 
 	if (rec->type != JV_OBJECT)
@@ -226,9 +230,21 @@ expand(const struct jv *rec)
 		return bad("dynamodb is not an object");
 	if ((created = jv_get(ddb, "ApproximateCreationDateTime")) == NULL)
 		return bad("missing dynamodb.ApproximateCreationDateTime");
-	if (created->type != JV_NUMBER)
-		return bad("dynamodb.ApproximateCreationDateTime is not a "
-		    "number");
+	/* epoch seconds, ms, µs (numbers) or ISO 8601 text (AWS CLI v2) */
+	if (created->type != JV_NUMBER && created->type != JV_STRING)
+		return bad("dynamodb.ApproximateCreationDateTime is %s, not a "
+		    "number or a string", jv_type_name(created));
+	if ((k = ddb_time_parse(created->u.s, created->n,
+	    created->type == JV_NUMBER, &when)) != 0)
+		return bad("dynamodb.ApproximateCreationDateTime %s",
+		    ddb_time_strerror(k));
+	if (Uflag) {
+		k = ddb_time_format(&when, 1, utc, sizeof utc);
+		utcv.type = JV_STRING;
+		utcv.n = (size_t)k;
+		utcv.u.s = utc;
+		created = &utcv;
+	}
 	if (jv_streq(name, "INSERT")) {
 		nrows = 1;
 		ev[0] = &ev_insert;
@@ -352,6 +368,7 @@ main(int argc, char *argv[])
 		{ "insert-first", no_argument, NULL, 'i' },
 		{ "event-type-column", required_argument, NULL, 'E' },
 		{ "created-at-column", required_argument, NULL, 'C' },
+		{ "utc-created-at", no_argument, NULL, 'U' },
 		{ "lineage", required_argument, NULL, 'l' },
 		{ "stop", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -360,7 +377,7 @@ main(int argc, char *argv[])
 	};
 	int c, i, s, status = DDB_EXIT_OK, stop = 0;
 
-	while ((c = getopt_long(argc, argv, "iE:C:l:shV", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "iE:C:l:sUhV", longopts, NULL)) !=
 	    -1)
 		switch (c) {
 		case 'i': iflag = 1; break;
@@ -368,6 +385,7 @@ main(int argc, char *argv[])
 		case 'C': ccol = optarg; break;
 		case 'l': parse_lineage(optarg); break;
 		case 's': sflag = 1; break;
+		case 'U': Uflag = 1; break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'V': ddb_print_version(); break;
 		default: usage(stderr, DDB_EXIT_USAGE);

@@ -81,7 +81,7 @@ usage(FILE *fp, int status)
 		    "  -s, --stop         stop at the first bad value\n"
 		    "  -h, --help         show this help\n"
 		    "  -V, --version      show the version\n");
-	exit(status);
+	ddb_usage_exit(fp, status);
 }
 
 /* bytes that would break a one-line message, escaped as in JSON */
@@ -195,7 +195,7 @@ convert_set(struct ctx *c, const char *type, struct jv *arr, int numbers)
 		if (!numbers)
 			continue;
 		if (!ddb_is_json_number(e->u.s, e->n)) {
-			bad(c, e, "NS element is not a number:");
+			bad(c, NULL, "NS element is not a number");
 			rc = -1;
 			break;
 		}
@@ -240,7 +240,7 @@ convert(struct ctx *c, struct jv *tv, int level)
 	} else if (is_type(k, "N")) {
 		WANT(JV_STRING, "a string");
 		if (!ddb_is_json_number(v->u.s, v->n)) {
-			bad(c, v, "N value is not a number:");
+			bad(c, NULL, "N value is not a number");
 			return -1;
 		}
 		v->type = JV_NUMBER;	/* its text, exactly */
@@ -499,6 +499,9 @@ flatten_record(struct ctx *c, struct jv *rec)
 		if (name == NULL)
 			bad(c, NULL, "record has no table name "
 			    "(no tableName or eventSourceARN; see -n)");
+		else if (add)
+			bad(c, NULL, "eventSourceARN names no valid DynamoDB "
+			    "table (3 to 255 of A-Z a-z 0-9 _ - .)");
 		else
 			bad(c, NULL, "tableName is not a DynamoDB table name");
 		return -1;

@@ -88,12 +88,19 @@ emit_like() {
 
 @test "csv-emit: --null sets the text of null and missing cells" {
 	emit_like bool-null-n.csv 0 "" --null '\N' bool-null.ndjson
-	emit_like bool-null-n.csv 0 "" -n '\N' bool-null.ndjson
+	emit_like bool-null-n.csv 0 "" -N '\N' bool-null.ndjson
+}
+
+@test "csv-emit: -n is no option any more (one letter, one meaning: -N is --null)" {
+	run --separate-stderr csv-emit -n '\N' "$F/bool-null.ndjson"
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "csv-emit: invalid option -- 'n'"$'\n'"usage: csv-emit [-H] [-d C] [-N TEXT] "* ]]
 }
 
 @test "csv-emit: --null text is quoted when it must be" {
 	cd "$F"
-	run -0 --separate-stderr csv-emit -n 'a,"b' -c t bool-null.ndjson -x drop
+	run -0 --separate-stderr csv-emit -N 'a,"b' -c t bool-null.ndjson -x drop
 	[ "${lines[1]}" = 'true,INSERT,"a,""b"' ]
 	[ "${lines[2]}" = 'false,"a,""b","a,""b"' ]
 }

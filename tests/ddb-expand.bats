@@ -261,3 +261,55 @@ expand_like() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(cat "$F/seed.exp")" ]
 }
+
+@test "ddb-expand: ApproximateCreationDateTime as seconds, ms, µs or ISO 8601 text, kept exactly" {
+	expand_like times.exp - 0 times.ndjson
+	# a string stays a string: csv-emit writes its text
+	cmp "$F/times.csv" <(ddb-expand "$F/times.ndjson" | csv-emit)
+}
+
+@test "ddb-expand: -U makes created_at ISO 8601 UTC from every form, whatever TZ is" {
+	local tz
+	expand_like times-utc.exp - 0 -U times.ndjson
+	expand_like times-utc.exp - 0 --utc-created-at times.ndjson
+	for tz in Asia/Kolkata America/Los_Angeles; do
+		TZ=$tz expand_like times-utc.exp - 0 -U times.ndjson
+	done
+}
+
+@test "ddb-expand: AWS CLI v2 get-records output (ISO 8601 in local time) goes through" {
+	# the issue 11 case: CLI v2 under TZ=Asia/Kolkata and UTC
+	local in=$BATS_TEST_TMPDIR/cli.json
+	sed -e 's/"ApproximateCreationDateTime": 1720629801.0/"ApproximateCreationDateTime": "2024-07-10T22:13:21+05:30"/' \
+	    -e 's/"ApproximateCreationDateTime": 1720629802.0/"ApproximateCreationDateTime": "2024-07-10T16:43:22+00:00"/' \
+	    -e 's/"ApproximateCreationDateTime": 1720629803.0/"ApproximateCreationDateTime": "2024-07-10T16:43:23.500000+00:00"/' \
+	    "$BATS_TEST_DIRNAME/fixtures/ddb-flatten/get-records.json" >"$in"
+	grep -c '"ApproximateCreationDateTime": "' "$in" | grep -qx 3
+	run --separate-stderr sh -c 'ddb-flatten -n student "$1" | ddb-expand | csv-emit' sh "$in"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "$output" = "id,title,EventType,created_at
+101,Dune,INSERT,2024-07-10T22:13:21+05:30
+101,Dune,REMOVE,2024-07-10T16:43:22+00:00
+101,Dune Messiah,INSERT,2024-07-10T16:43:22+00:00
+101,Dune Messiah,REMOVE,2024-07-10T16:43:23.500000+00:00" ]
+	run --separate-stderr sh -c 'ddb-flatten -n student "$1" | ddb-expand -U | csv-emit' sh "$in"
+	[ "$status" -eq 0 ]
+	[ "$(cut -d, -f4 <<<"$output" | tr '\n' ' ')" = "created_at 2024-07-10T16:43:21Z 2024-07-10T16:43:22Z 2024-07-10T16:43:22Z 2024-07-10T16:43:23.500000Z " ]
+}
+
+@test "ddb-expand: an ApproximateCreationDateTime out of 1970..9999 or of another type is bad data" {
+	local t
+	for t in 253402300800 -1 99999999999999999 '"1969-12-31T23:59:59Z"' \
+	    true '"yesterday"' null; do
+		run --separate-stderr ddb-expand <<<"{\"eventID\":\"x\",\"eventName\":\"INSERT\",\"dynamodb\":{\"ApproximateCreationDateTime\":$t,\"NewImage\":{\"id\":1}}}"
+		[ "$status" -eq 1 ]
+		[ "$output" = "" ]
+		case $t in
+		true) [ "$stderr" = "ddb-expand: <stdin>:1: eventID x: dynamodb.ApproximateCreationDateTime is a boolean, not a number or a string" ] ;;
+		null) [ "$stderr" = "ddb-expand: <stdin>:1: eventID x: dynamodb.ApproximateCreationDateTime is null, not a number or a string" ] ;;
+		-1|'"yesterday"') [ "$stderr" = "ddb-expand: <stdin>:1: eventID x: dynamodb.ApproximateCreationDateTime is not epoch seconds, milliseconds (13 digits), microseconds (16 digits) or ISO 8601 with Z or an offset" ] ;;
+		*) [ "$stderr" = "ddb-expand: <stdin>:1: eventID x: dynamodb.ApproximateCreationDateTime is out of range (years 1970 to 9999)" ] ;;
+		esac
+	done
+}

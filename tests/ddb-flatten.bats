@@ -197,7 +197,7 @@ ddb-flatten: $D/not-event.json:5: Records[0]: record is a number, not an object"
 	[ "$status" -eq 1 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == '{"eventID":"ok2",'* ]]
-	[ "$stderr" = "ddb-flatten: $D/bad-n.json:2: eventID bn1: NewImage.price: N value is not a number: \"12,50\"" ]
+	[ "$stderr" = "ddb-flatten: $D/bad-n.json:2: eventID bn1: NewImage.price: N value is not a number" ]
 }
 
 @test "ddb-flatten: SS, NS, BS that are not arrays" {
@@ -207,7 +207,7 @@ ddb-flatten: $D/not-event.json:5: Records[0]: record is a number, not an object"
 }
 
 @test "ddb-flatten: an NS element that is not a number" {
-	refused ns-element.json '1: eventID ne1: NewImage.m.nums[1]: NS element is not a number: "1e"'
+	refused ns-element.json '1: eventID ne1: NewImage.m.nums[1]: NS element is not a number'
 }
 
 @test "ddb-flatten: a set element that is not a string" {
@@ -247,14 +247,14 @@ ddb-flatten: <stdin>:3: Keys.l: L value is an object, not an array" ]
 	[ "${#lines[@]}" -eq 2 ]
 	[[ "${lines[0]}" == '{"eventID":"p1",'* ]]
 	[[ "${lines[1]}" == '{"eventID":"p5",'* ]]
-	[ "$stderr" = "ddb-flatten: $D/partial.json:2: eventID p3: NewImage.v: N value is not a number: \"x3\"" ]
+	[ "$stderr" = "ddb-flatten: $D/partial.json:2: eventID p3: NewImage.v: N value is not a number" ]
 }
 
 @test "ddb-flatten: -s stops at the first bad value" {
 	run --separate-stderr ddb-flatten -s "$D/partial.json" "$D/concat.json"
 	[ "$status" -eq 1 ]
 	[ "$output" = "$(head -n 1 "$D/partial.out")" ]
-	[ "$stderr" = "ddb-flatten: $D/partial.json:2: eventID p3: NewImage.v: N value is not a number: \"x3\"" ]
+	[ "$stderr" = "ddb-flatten: $D/partial.json:2: eventID p3: NewImage.v: N value is not a number" ]
 	run --separate-stderr ddb-flatten --stop "$D/partial.json"
 	[ "$status" -eq 1 ]
 	[ "${#lines[@]}" -eq 1 ]

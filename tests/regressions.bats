@@ -189,3 +189,39 @@ csv-emit: $T/n.ndjson:7: invalid JSON: unexpected character" ]
 	echo "peak RSS $(cat "$T/rss") KB"
 	[ "$(cat "$T/rss")" -lt 32768 ]
 }
+
+@test "regressions: issue 9 item 12: no item value in a message (N, NS)" {
+	printf '%s\n' '{"eventID":"p1","eventName":"INSERT","dynamodb":{"NewImage":{"ssn":{"N":"123-45-6789"}}}}' \
+	    '{"eventID":"p2","eventName":"INSERT","dynamodb":{"NewImage":{"card":{"NS":["1","4111 1111 1111 1111"]}}}}' >"$T/pii.json"
+	run --separate-stderr ddb-flatten "$T/pii.json"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "ddb-flatten: $T/pii.json:1: eventID p1: NewImage.ssn: N value is not a number"$'\n'"ddb-flatten: $T/pii.json:2: eventID p2: NewImage.card[1]: NS element is not a number" ]
+	[[ "$stderr" != *6789* && "$stderr" != *4111* ]]
+}
+
+@test "regressions: issue 9 item 15: --help and --version into a full disk are exit 3" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	for tool in ddb-flatten ddb-expand csv-emit; do
+		for opt in --help -h --version; do
+			run --separate-stderr "$tool" "$opt"
+			[ "$status" -eq 0 ]
+			run --separate-stderr sh -c '"$1" "$2" >/dev/full' sh "$tool" "$opt"
+			[ "$status" -eq 3 ]
+			[ "$stderr" = "$tool: stdout: No space left on device" ]
+		done
+	done
+}
+
+@test "regressions: issue 9 item 15: an ARN that names no valid table says so, not bad tableName" {
+	mkdir "$T/split"
+	run --separate-stderr ddb-flatten -S "$T/split" <<<'{"eventID":"a1","eventName":"INSERT","dynamodb":{},"eventSourceARN":"arn:aws:dynamodb:r:1:table/../stream/x"}'
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "ddb-flatten: <stdin>:1: eventID a1: eventSourceARN names no valid DynamoDB table (3 to 255 of A-Z a-z 0-9 _ - .)" ]
+	[ "$(ls "$T/split" | wc -l)" -eq 0 ]
+	# a tableName of its own is still named as such
+	run --separate-stderr ddb-flatten -S "$T/split" <<<'{"eventID":"a2","eventName":"INSERT","tableName":"..","dynamodb":{},"eventSourceARN":"arn:aws:dynamodb:r:1:table/good/stream/x"}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: <stdin>:1: eventID a2: tableName is not a DynamoDB table name" ]
+}
