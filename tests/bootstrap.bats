@@ -190,3 +190,83 @@ check_escaping() {
 	[ "$(cat "$RT/req-1.error-type")" = DataError ]
 	grep -qx 'bootstrap: req-1: no single bad record found (dry runs do not fail as bad data), invocation error' "$RT/log"
 }
+
+# fault proxy in front of the store: every PUT of a tblB object gets 503,
+# everything else passes
+tblb_fails() {
+	local dir
+	dir=$(mktemp -d "$T/fault-proxy.XXXXXX")
+	_s3_helper_start FAULT fault-proxy "$dir" -t 120 -m /tblB/ "$dir" \
+		"$S3_ENDPOINT" '503*'
+}
+
+# once TABLE SEQ...: the objects under staging/TABLE/ are complete (the
+# header, then rows of 5 fields ending in LF) and together hold each
+# SequenceNumber given exactly once, and no other row
+once() {
+	local table=$1 key n=0
+	shift
+	: >"$T/seqs"
+	while read -r key; do
+		n=$((n + 1))
+		rm -f "$T/obj"
+		s3_get "$B" "$key" "$T/obj"
+		echo "# s3://$B/$key"
+		cat "$T/obj"
+		[ "$(tail -c 1 "$T/obj" | od -An -c | tr -d ' ')" = '\n' ]
+		[ "$(head -n 1 "$T/obj")" = id,name,SequenceNumber,EventType,created_at ]
+		awk -F, 'NR > 1 && (NF != 5 || $3 !~ /^[0-9]+$/ || $4 != "INSERT") { exit 1 }' "$T/obj"
+		tail -n +2 "$T/obj" | cut -d, -f3 >>"$T/seqs"
+	done < <(s3_ls "$B" "$P/staging/$table/")
+	[ "$n" -gt 0 ]
+	sort "$T/seqs" >"$T/got"
+	printf '%s\n' "$@" | sort >"$T/exp"
+	diff -u "$T/exp" "$T/got"
+}
+
+@test "bootstrap: Lambda's bisect of A0,B1,A2,B3 after tblB's upload failed leaves each record in exactly one object" {
+	export DDB_TO_S3_LINEAGE=SequenceNumber DDB_TO_S3_MAX_ATTEMPTS=1
+	jq -c '{Records: .Records[0:2]}' "$BF/bisect.json" >"$T/half1.json"
+	jq -c '{Records: .Records[2:4]}' "$BF/bisect.json" >"$T/half2.json"
+	tblb_fails
+	# 1: the whole batch; tblA is written, tblB's PUT gets 503
+	DDB_TO_S3_ENDPOINT_URL=$FAULT_URL
+	runtime "$BF/bisect.json"
+	cat "$RT/log"
+	all_valid
+	[ ! -e "$RT/req-1.response" ]
+	[ "$(cat "$RT/req-1.error-type")" = UploadFailed ]
+	grep -q '^[0-9]* pass PUT /[^ ]*/tblA/' "$FAULT_DIR/log"
+	grep -q '^[0-9]* 503:SlowDown PUT /[^ ]*/tblB/' "$FAULT_DIR/log"
+	[ "$(s3_ls "$B" "$P/staging/tblB/")" = "" ]
+	# 2, 3: BisectBatchOnFunctionError: the halves, the store healthy
+	DDB_TO_S3_ENDPOINT_URL=$S3_ENDPOINT
+	runtime "$T/half1.json"
+	cat "$RT/log"
+	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+	runtime "$T/half2.json"
+	cat "$RT/log"
+	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+	once tblA 5100000000093649960000 5100000000093649960002
+	once tblB 5100000000093649960001 5100000000093649960003
+}
+
+@test "bootstrap: ReportBatchItemFailures and a failed upload: no partial list; Lambda's whole retry leaves each record once" {
+	export DDB_TO_S3_LINEAGE=SequenceNumber DDB_TO_S3_MAX_ATTEMPTS=1
+	export DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES=true
+	tblb_fails
+	DDB_TO_S3_ENDPOINT_URL=$FAULT_URL
+	runtime "$BF/bisect.json"
+	cat "$RT/log"
+	all_valid
+	[ ! -e "$RT/req-1.response" ]
+	[ "$(cat "$RT/req-1.error-type")" = UploadFailed ]
+	grep -qx 'bootstrap: req-1: UploadFailed (ddb-to-s3 exit 75), invocation error' "$RT/log"
+	# Lambda retries the whole batch (a function error is not a partial answer)
+	DDB_TO_S3_ENDPOINT_URL=$S3_ENDPOINT
+	runtime "$BF/bisect.json"
+	cat "$RT/log"
+	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+	once tblA 5100000000093649960000 5100000000093649960002
+	once tblB 5100000000093649960001 5100000000093649960003
+}
