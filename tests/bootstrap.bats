@@ -191,6 +191,20 @@ check_escaping() {
 	grep -qx 'bootstrap: req-1: no single bad record found (dry runs do not fail as bad data), invocation error' "$RT/log"
 }
 
+@test "bootstrap: its own log lines hold no item data, on every path" {
+	sed 's/"age":{"Q":"5"}/"ssn":{"N":"123-45-6789"}/' "$D/bad-record.json" >"$T/ssn.json"
+	runtime "$T/ssn.json"
+	runtime -r 413 "$F/seed-sample.json"
+	export DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES=true
+	runtime "$T/ssn.json"
+	runtime -r 500 -e 500 "$T/ssn.json"
+	grep -qx 'bootstrap: req-1: record 3 (SequenceNumber 5100000000093649951003) is bad: 2 records written, the rest reported as batchItemFailures' "$T/rt3/log"
+	cat "$T"/rt*/log | grep '^bootstrap: ' >"$T/own"
+	cat "$T/own"
+	[ "$(wc -l <"$T/own")" -ge 8 ]
+	! grep -e 123-45-6789 -e Sita -e Ram -e Hari -e Gita -e Gaurav -e Saurav "$T/own"
+}
+
 # fault proxy in front of the store: every PUT of a tblB object gets 503,
 # everything else passes
 tblb_fails() {
