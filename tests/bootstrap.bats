@@ -1,0 +1,286 @@
+#!/usr/bin/env bats
+# bootstrap, the Lambda custom runtime: its posts to the Runtime API
+# (tests/lib/lambda-runtime-standin, which checks every body as JSON), under
+# each awk, and Lambda's retries (whole, bisected) against the real store.
+
+bats_require_minimum_version 1.5.0
+load lib/s3
+
+F="$BATS_TEST_DIRNAME/fixtures"
+D="$F/ddb-to-s3"
+BF="$F/bootstrap"
+LIB="$BATS_TEST_DIRNAME/lib"
+
+setup_file() {
+	B=$(s3_bucket boot)
+	s3_mb "$B"
+	export B
+}
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+	P="t$BATS_TEST_NUMBER"
+	export DDB_TO_S3_BUCKET="$B" DDB_TO_S3_ENDPOINT_URL="$S3_ENDPOINT"
+	export DDB_TO_S3_PREFIX="$P/staging"
+	unset DDB_TO_S3_KEY DDB_TO_S3_KEEP_DIR DDB_TO_S3_GZIP DDB_TO_S3_LINEAGE \
+		DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES DDB_TO_S3_MAX_ATTEMPTS \
+		LAMBDA_TASK_ROOT
+	RT=
+	RTN=0
+	FAULT_DIR=
+}
+
+teardown() {
+	local f
+	for f in "$T"/rt*/pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	[ -n "$FAULT_DIR" ] && fault_proxy_stop
+	return 0
+}
+
+# runtime [-r CODE] [-e CODE] EVENT...: bootstrap against a new stand-in
+# (its options -r, -e) serving the events; the stand-in's files and
+# bootstrap's stderr (log) in $RT, a new $T/rtN each time
+runtime() {
+	local opts=()
+	while [[ "$1" == -[re] ]]; do
+		opts+=("$1" "$2")
+		shift 2
+	done
+	RTN=$((RTN + 1))
+	RT="$T/rt$RTN"
+	mkdir -p "$RT"
+	"$LIB/lambda-runtime-standin" "${opts[@]}" "$RT" "$@" >/dev/null 2>&1 3>&- &
+	echo $! >"$RT/pid"
+	for _ in $(seq 50); do
+		[ -f "$RT/address" ] && break
+		sleep 0.1
+	done
+	AWS_LAMBDA_RUNTIME_API=$(cat "$RT/address") timeout 120 bootstrap \
+		2>"$RT/log" || :
+}
+
+# task_root NAME AWK: a task root whose bin/awk is AWK (bootstrap puts
+# $LAMBDA_TASK_ROOT/bin first in PATH, as lambda-zip's bundled mawk is)
+task_root() {
+	LAMBDA_TASK_ROOT="$T/task-$1"
+	mkdir -p "$LAMBDA_TASK_ROOT/bin"
+	ln -sf "$2" "$LAMBDA_TASK_ROOT/bin/awk"
+	export LAMBDA_TASK_ROOT
+}
+
+# no body posted to the stand-in of $RT was invalid JSON
+all_valid() {
+	if [ -e "$RT/invalid" ]; then
+		cat "$RT/invalid"
+		return 1
+	fi
+}
+
+# an eventID e\q (ddb-flatten prints it JSON-escaped: more backslashes)
+# and messages with tabs, quotes, backslashes, control characters, UTF-8
+# and bytes that are no UTF-8 (from a stand-in ddb-to-s3), under awk $1
+check_escaping() {
+	local awk
+	awk=$(command -v "$1") || skip "$1 is not installed"
+	task_root "$1" "$awk"
+	sed 's/"bad-3"/"e\\\\q"/' "$D/bad-record.json" >"$T/eq.json"
+	grep -q '"eventID":"e\\\\q"' "$T/eq.json"
+	runtime "$T/eq.json"
+	all_valid
+	[ "$(cat "$RT/req-1.error-type")" = DataError ]
+	jq -e '.errorType == "DataError"' "$RT/req-1.error"
+	# the message is ddb-to-s3's lines, exactly
+	jq -j .errorMessage "$RT/req-1.error" >"$T/got"
+	grep -v '^bootstrap: ' "$RT/log" | tail -n 20 >"$T/exp"
+	printf '\n' >>"$T/got"
+	diff -u "$T/exp" "$T/got"
+	grep -qF 'eventID e\\q' "$T/got"
+
+	cat >"$LAMBDA_TASK_ROOT/ddb-to-s3" <<-'EOF'
+	#!/bin/sh
+	printf 'ddb-to-s3: tab\there "quoted" back\\slash e\\q \\\\"\n' >&2
+	printf 'ctl \001\r\177 utf8 \303\251\342\202\254\360\237\230\200 bad \377\300\200\355\240\200\303 nul \000 end' >&2
+	exit 75
+	EOF
+	chmod +x "$LAMBDA_TASK_ROOT/ddb-to-s3"
+	runtime "$F/seed-sample.json"
+	all_valid
+	[ "$(cat "$RT/req-1.error-type")" = UploadFailed ]
+	cmp "$BF/hostile.error.json" "$RT/req-1.error"
+	grep -qx 'bootstrap: req-1: UploadFailed (ddb-to-s3 exit 75), invocation error' "$RT/log"
+}
+
+@test "bootstrap: error bodies are valid JSON under mawk (what lambda-zip bundles)" {
+	check_escaping mawk
+}
+
+@test "bootstrap: error bodies are valid JSON under gawk" {
+	check_escaping gawk
+}
+
+@test "bootstrap: error bodies are valid JSON under the one true awk" {
+	check_escaping original-awk
+}
+
+@test "lambda-runtime-standin: records a body that is no JSON, no UTF-8, NaN, or no error object" {
+	RT="$T/rt1"
+	mkdir -p "$RT"
+	"$LIB/lambda-runtime-standin" "$RT" "$F/seed-sample.json" >/dev/null 2>&1 3>&- &
+	echo $! >"$RT/pid"
+	for _ in $(seq 50); do
+		[ -f "$RT/address" ] && break
+		sleep 0.1
+	done
+	u="http://$(cat "$RT/address")/2018-06-01/runtime"
+	curl -sS -o /dev/null "$u/invocation/next"
+	printf '{"errorType":"X","errorMessage":"a\\z"}' >"$T/1"
+	printf '{"errorType":"X","errorMessage":"\377"}' >"$T/2"
+	printf '[NaN]' >"$T/3"
+	printf '{"errorMessage":"m"}' >"$T/4"
+	printf '{"batchItemFailures":[]}' >"$T/5"
+	for i in 1 2 3 4; do
+		curl -sS -o /dev/null --data-binary "@$T/$i" "$u/invocation/req-$i/error"
+	done
+	curl -sS -o /dev/null --data-binary "@$T/5" "$u/invocation/req-5/response"
+	curl -sS -o /dev/null "$u/invocation/next" || :
+	run cut -d: -f1 "$RT/invalid"
+	[ "$output" = "$(printf 'req-1.error\nreq-2.error\nreq-3.error\nreq-4.error')" ]
+	[ "$(cat "$RT/posts")" = "$(printf 'req-%d.error 202\n' 1 2 3 4; echo 'req-5.response 202')" ]
+}
+
+@test "bootstrap: a 413 on /response is logged as such, never ok, and becomes an invocation error" {
+	runtime -r 413 "$F/seed-sample.json"
+	all_valid
+	grep -qx 'bootstrap: req-1: POST invocation/req-1/response: HTTP 413 (RequestEntityTooLarge), not accepted' "$RT/log"
+	grep -qx 'bootstrap: req-1: response not accepted, reporting an invocation error' "$RT/log"
+	! grep -q 'ok$' "$RT/log"
+	[ "$(cat "$RT/posts")" = "$(printf 'req-1.response 413\nreq-1.error 202')" ]
+	[ "$(cat "$RT/req-1.error-type")" = ResponseNotAccepted ]
+	jq -e '.errorMessage | endswith("the runtime API did not accept the response (HTTP 413 RequestEntityTooLarge)")' "$RT/req-1.error"
+}
+
+@test "bootstrap: a failed /error post is logged" {
+	runtime -e 500 "$D/bad-record.json"
+	all_valid
+	grep -qx 'bootstrap: req-1: DataError (ddb-to-s3 exit 1), invocation error' "$RT/log"
+	grep -qx 'bootstrap: req-1: POST invocation/req-1/error: HTTP 500 (ServiceException), not accepted' "$RT/log"
+	grep -qx 'bootstrap: req-1: could not post the result' "$RT/log"
+	[ "$(cat "$RT/posts")" = 'req-1.error 500' ]
+}
+
+@test "bootstrap: a failure that dry runs do not repeat blames no record (no partial batchItemFailures)" {
+	export DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES=true
+	LAMBDA_TASK_ROOT="$T/task"
+	mkdir -p "$LAMBDA_TASK_ROOT"
+	export LAMBDA_TASK_ROOT
+	# fails the whole event as bad data; dry runs and parts of it pass
+	cat >"$LAMBDA_TASK_ROOT/ddb-to-s3" <<-'EOF'
+	#!/bin/sh
+	for f; do :; done
+	case " $* " in *" --dry-run "*) exit 0 ;; esac
+	case $f in */event.json) echo "ddb-to-s3: stand-in: bad data" >&2; exit 1 ;; esac
+	exit 0
+	EOF
+	chmod +x "$LAMBDA_TASK_ROOT/ddb-to-s3"
+	runtime "$D/bad-record.json"
+	all_valid
+	[ ! -e "$RT/req-1.response" ]
+	[ "$(cat "$RT/req-1.error-type")" = DataError ]
+	grep -qx 'bootstrap: req-1: no single bad record found (dry runs do not fail as bad data), invocation error' "$RT/log"
+}
+
+@test "bootstrap: its own log lines hold no item data, on every path" {
+	sed 's/"age":{"Q":"5"}/"ssn":{"N":"123-45-6789"}/' "$D/bad-record.json" >"$T/ssn.json"
+	runtime "$T/ssn.json"
+	runtime -r 413 "$F/seed-sample.json"
+	export DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES=true
+	runtime "$T/ssn.json"
+	runtime -r 500 -e 500 "$T/ssn.json"
+	grep -qx 'bootstrap: req-1: record 3 (SequenceNumber 5100000000093649951003) is bad: 2 records written, the rest reported as batchItemFailures' "$T/rt3/log"
+	cat "$T"/rt*/log | grep '^bootstrap: ' >"$T/own"
+	cat "$T/own"
+	[ "$(wc -l <"$T/own")" -ge 8 ]
+	! grep -e 123-45-6789 -e Sita -e Ram -e Hari -e Gita -e Gaurav -e Saurav "$T/own"
+}
+
+# fault proxy in front of the store: every PUT of a tblB object gets 503,
+# everything else passes
+tblb_fails() {
+	local dir
+	dir=$(mktemp -d "$T/fault-proxy.XXXXXX")
+	_s3_helper_start FAULT fault-proxy "$dir" -t 120 -m /tblB/ "$dir" \
+		"$S3_ENDPOINT" '503*'
+}
+
+# once TABLE SEQ...: the objects under staging/TABLE/ are complete (the
+# header, then rows of 5 fields ending in LF) and together hold each
+# SequenceNumber given exactly once, and no other row
+once() {
+	local table=$1 key n=0
+	shift
+	: >"$T/seqs"
+	while read -r key; do
+		n=$((n + 1))
+		rm -f "$T/obj"
+		s3_get "$B" "$key" "$T/obj"
+		echo "# s3://$B/$key"
+		cat "$T/obj"
+		[ "$(tail -c 1 "$T/obj" | od -An -c | tr -d ' ')" = '\n' ]
+		[ "$(head -n 1 "$T/obj")" = id,name,SequenceNumber,EventType,created_at ]
+		awk -F, 'NR > 1 && (NF != 5 || $3 !~ /^[0-9]+$/ || $4 != "INSERT") { exit 1 }' "$T/obj"
+		tail -n +2 "$T/obj" | cut -d, -f3 >>"$T/seqs"
+	done < <(s3_ls "$B" "$P/staging/$table/")
+	[ "$n" -gt 0 ]
+	sort "$T/seqs" >"$T/got"
+	printf '%s\n' "$@" | sort >"$T/exp"
+	diff -u "$T/exp" "$T/got"
+}
+
+@test "bootstrap: Lambda's bisect of A0,B1,A2,B3 after tblB's upload failed leaves each record in exactly one object" {
+	export DDB_TO_S3_LINEAGE=SequenceNumber DDB_TO_S3_MAX_ATTEMPTS=1
+	jq -c '{Records: .Records[0:2]}' "$BF/bisect.json" >"$T/half1.json"
+	jq -c '{Records: .Records[2:4]}' "$BF/bisect.json" >"$T/half2.json"
+	tblb_fails
+	# 1: the whole batch; tblA is written, tblB's PUT gets 503
+	DDB_TO_S3_ENDPOINT_URL=$FAULT_URL
+	runtime "$BF/bisect.json"
+	cat "$RT/log"
+	all_valid
+	[ ! -e "$RT/req-1.response" ]
+	[ "$(cat "$RT/req-1.error-type")" = UploadFailed ]
+	grep -q '^[0-9]* pass PUT /[^ ]*/tblA/' "$FAULT_DIR/log"
+	grep -q '^[0-9]* 503:SlowDown PUT /[^ ]*/tblB/' "$FAULT_DIR/log"
+	[ "$(s3_ls "$B" "$P/staging/tblB/")" = "" ]
+	# 2, 3: BisectBatchOnFunctionError: the halves, the store healthy
+	DDB_TO_S3_ENDPOINT_URL=$S3_ENDPOINT
+	runtime "$T/half1.json"
+	cat "$RT/log"
+	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+	runtime "$T/half2.json"
+	cat "$RT/log"
+	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+	once tblA 5100000000093649960000 5100000000093649960002
+	once tblB 5100000000093649960001 5100000000093649960003
+}
+
+@test "bootstrap: ReportBatchItemFailures and a failed upload: no partial list; Lambda's whole retry leaves each record once" {
+	export DDB_TO_S3_LINEAGE=SequenceNumber DDB_TO_S3_MAX_ATTEMPTS=1
+	export DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES=true
+	tblb_fails
+	DDB_TO_S3_ENDPOINT_URL=$FAULT_URL
+	runtime "$BF/bisect.json"
+	cat "$RT/log"
+	all_valid
+	[ ! -e "$RT/req-1.response" ]
+	[ "$(cat "$RT/req-1.error-type")" = UploadFailed ]
+	grep -qx 'bootstrap: req-1: UploadFailed (ddb-to-s3 exit 75), invocation error' "$RT/log"
+	# Lambda retries the whole batch (a function error is not a partial answer)
+	DDB_TO_S3_ENDPOINT_URL=$S3_ENDPOINT
+	runtime "$BF/bisect.json"
+	cat "$RT/log"
+	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+	once tblA 5100000000093649960000 5100000000093649960002
+	once tblB 5100000000093649960001 5100000000093649960003
+}
