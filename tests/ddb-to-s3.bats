@@ -437,6 +437,22 @@ runtime() {
 	[ -z "$(s3_ls "$B" def)" ]
 }
 
+@test "ddb-to-s3: key placeholders are the same in every TZ, from ISO 8601 and epoch ms/us times" {
+	for tz in UTC Asia/Kolkata America/Los_Angeles; do
+		TZ=$tz run --separate-stderr ddb-to-s3 -D -K '{table}/{date}/{hour}/{timestamp}.csv' "$F/seed-sample.json"
+		[ "$status" -eq 0 ]
+		[[ "$stderr" == *"-> s3://$B/student/2024-07-10/16/20240710T164423Z.csv (dry run)" ]]
+	done
+	jq -c '.Records[0].dynamodb.ApproximateCreationDateTime = "2024-07-10T22:14:23+05:30"' "$F/seed-sample.json" >"$T/iso.json"
+	jq -c '.Records[0].dynamodb.ApproximateCreationDateTime = 1720629863123456' "$F/seed-sample.json" >"$T/us.json"
+	jq -c '.Records[0].dynamodb.ApproximateCreationDateTime = 1720629863123' "$F/seed-sample.json" >"$T/ms.json"
+	for f in iso us ms; do
+		TZ=Asia/Kolkata run --separate-stderr ddb-to-s3 -D -K '{table}/{date}/{hour}/{timestamp}.csv' "$T/$f.json"
+		[ "$status" -eq 0 ]
+		[[ "$stderr" == *"-> s3://$B/student/2024-07-10/16/20240710T164423Z.csv (dry run)" ]]
+	done
+}
+
 @test "bootstrap: a good batch is uploaded and answered" {
 	runtime "$F/seed-sample.json"
 	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
