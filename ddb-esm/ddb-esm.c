@@ -95,7 +95,10 @@ bad(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	ddb_errat(cur_name, cur_line, "%s: %s", cur_where, msg);
+	if (cur_where[0] != '\0')
+		ddb_errat(cur_name, cur_line, "%s: %s", cur_where, msg);
+	else
+		ddb_errat(cur_name, cur_line, "%s", msg);
 	return -1;
 }
 
@@ -557,7 +560,8 @@ split_arn(const char *arn, char *region, char *account, char *table,
 static int
 check(const struct esm *e)
 {
-	char region[256], account[256], table[256], dlq[1024];
+	static char table[256];	/* cur_table, until the next mapping */
+	char region[256], account[256], dlq[1024];
 	char n1[32], n2[32], n3[32];
 	const char *fn = e->function != NULL ? e->function : "FUNCTION";
 	int arn_ok;
@@ -693,24 +697,13 @@ check(const struct esm *e)
 		    e->pf, e->pf, e->pf, e->pf);
 		fix(e, "--parallelization-factor 1");
 	}
-	if (e->batch < REC_BATCH || e->window < REC_WINDOW) {
+	{
 		double b = batch_records(e->batch, e->window, e->pf, rate);
 		double rb = batch_records(REC_BATCH, REC_WINDOW, 1, rate);
 
 		if (b < rb) {
 			char opt[128] = "";
 
-			heading(e);
-			para("BatchSize %ld, MaximumBatchingWindowInSeconds %ld: "
-			    "at %g records/s%s a batch holds %s records, one S3 "
-			    "object and one invocation each: %s S3 PUTs per "
-			    "million records, against %s at BatchSize %d and a "
-			    "%d s window. Small objects cost PUTs and make every "
-			    "query of the lake slower:", e->batch, e->window,
-			    rate, wflag ? "" : " (-w)", batch_text(b, n1,
-			    sizeof n1), commas(ceil(1e6 / b), n2, sizeof n2),
-			    commas(ceil(1e6 / rb), n3, sizeof n3), REC_BATCH,
-			    REC_WINDOW);
 			if (e->batch < REC_BATCH)
 				snprintf(opt, sizeof opt, "--batch-size %d",
 				    REC_BATCH);
@@ -719,7 +712,20 @@ check(const struct esm *e)
 				    strlen(opt), "%s--maximum-batching-window-"
 				    "in-seconds %d", opt[0] ? " " : "",
 				    REC_WINDOW);
-			fix(e, opt);
+			heading(e);
+			para("BatchSize %ld, MaximumBatchingWindowInSeconds %ld: "
+			    "at %g records/s%s a batch holds %s records, one S3 "
+			    "object and one invocation each: %s S3 PUTs per "
+			    "million records, against %s at BatchSize %d and a "
+			    "%d s window. Small objects cost PUTs and make every "
+			    "query of the lake slower%s", e->batch, e->window,
+			    rate, wflag ? "" : " (-w)", batch_text(b, n1,
+			    sizeof n1), commas(ceil(1e6 / b), n2, sizeof n2),
+			    commas(ceil(1e6 / rb), n3, sizeof n3), REC_BATCH,
+			    REC_WINDOW, opt[0] != '\0' ? ":" :
+			    " (the ParallelizationFactor above is why).");
+			if (opt[0] != '\0')
+				fix(e, opt);
 		}
 	}
 	if (e->tumbling > 0) {
@@ -768,7 +774,7 @@ esm_file(const char *path, int *found)
 		}
 		cur_line = ddb_reader_line(r);
 		list = jv_get(o, "EventSourceMappings");
-		snprintf(cur_where, sizeof cur_where, "%s", "the value");
+		cur_where[0] = '\0';
 		if (list != NULL && list->type != JV_ARRAY) {
 			bad("EventSourceMappings is %s, not an array",
 			    jv_type_name(list));
