@@ -72,7 +72,8 @@ check-sanitize:
 # (bench/run, BENCH_* settings there); never part of check
 $(O)/bench/gen: $(O)/bench/gen.o $(O)/common/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs json-c)
-bench: $(O)/bin/ddb-flatten $(O)/bin/ddb-expand $(O)/bin/csv-emit $(O)/bench/gen
+bench: $(O)/bin/ddb-flatten $(O)/bin/ddb-expand $(O)/bin/csv-emit $(O)/bin/ddb-esm \
+	$(O)/bench/gen
 	O=$(O) sh bench/run
 
 # libFuzzer + ASan + UBSan harnesses (tests/fuzz): fuzz runs each for
