@@ -11,7 +11,7 @@ override CPPFLAGS += -D_GNU_SOURCE -DDDB_VERSION='"$(VERSION)"' -Icommon
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags json-c libcurl)
 
-TOOLS = ddb-flatten ddb-expand csv-emit s3-put
+TOOLS = ddb-flatten ddb-expand csv-emit s3-put ddb-esm
 BIN = $(TOOLS:%=$(O)/bin/%)
 COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o \
 	$(O)/common/json.o
@@ -23,6 +23,20 @@ $(O)/bin/ddb-expand: $(O)/ddb-expand/ddb-expand.o $(COMMON)
 $(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(COMMON)
 $(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/sigv4.o $(O)/s3-put/creds.o \
 	$(O)/s3-put/http.o $(O)/s3-put/body.o $(O)/s3-put/upload.o $(COMMON)
+$(O)/bin/ddb-esm: $(O)/ddb-esm/ddb-esm.o $(COMMON)
+
+# ddb-esm prices its bills from the table BENCHMARKS.md uses, read at build
+# time: PRICE_key for each row, PRICE_DATE the latest look-up
+$(O)/ddb-esm/prices.h: bench/prices.tsv
+	@mkdir -p $(@D)
+	awk -F '\t' '!/^#/ && $$1 != "key" { \
+		if ($$2 !~ /^[0-9]+(\.[0-9]+)?$$/) { print FILENAME ": " $$1 ": bad price" > "/dev/stderr"; exit 1 } \
+		printf "#define PRICE_%s %s\n", $$1, $$2; if ($$5 > d) d = $$5 } \
+		END { printf "#define PRICE_DATE \"%s\"\n", d }' $< > $@.tmp
+	mv $@.tmp $@
+$(O)/ddb-esm/ddb-esm.o: $(O)/ddb-esm/prices.h
+$(O)/ddb-esm/ddb-esm.o: override CPPFLAGS += -I$(O)/ddb-esm
+$(O)/bin/ddb-esm: LDLIBS += -lm
 
 # unit test of the SigV4 signer, run by tests/s3-put.bats
 $(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/s3-put/sigv4.o
@@ -58,7 +72,8 @@ check-sanitize:
 # (bench/run, BENCH_* settings there); never part of check
 $(O)/bench/gen: $(O)/bench/gen.o $(O)/common/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs json-c)
-bench: $(O)/bin/ddb-flatten $(O)/bin/ddb-expand $(O)/bin/csv-emit $(O)/bench/gen
+bench: $(O)/bin/ddb-flatten $(O)/bin/ddb-expand $(O)/bin/csv-emit $(O)/bin/ddb-esm \
+	$(O)/bench/gen
 	O=$(O) sh bench/run
 
 # libFuzzer + ASan + UBSan harnesses (tests/fuzz): fuzz runs each for

@@ -7,11 +7,13 @@
 	[ "$status" -eq 0 ]
 	run sh -c 'cd "$1" && find . -type f | sort' sh "$d"
 	[ "$output" = "./opt/ddb/bin/csv-emit
+./opt/ddb/bin/ddb-esm
 ./opt/ddb/bin/ddb-expand
 ./opt/ddb/bin/ddb-flatten
 ./opt/ddb/bin/ddb-to-s3
 ./opt/ddb/bin/s3-put
 ./opt/ddb/share/man/man1/csv-emit.1
+./opt/ddb/share/man/man1/ddb-esm.1
 ./opt/ddb/share/man/man1/ddb-expand.1
 ./opt/ddb/share/man/man1/ddb-flatten.1
 ./opt/ddb/share/man/man1/ddb-to-s3.1
