@@ -14,7 +14,7 @@ reset(void)
 	size_t i;
 
 	dflag = ',';
-	nflag = "";
+	Nflag = "";
 	Hflag = 0;
 	cflag = NULL;
 	xflag = X_FAIL;
@@ -98,7 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ "csv-emit", NULL },
 		{ "csv-emit", "-c", "id,fname,a", "-x", "drop", NULL },
 		{ "csv-emit", "-c", "id,b", "-x", "gather=rest", NULL },
-		{ "csv-emit", "-d", ";", "-n", "NULL", "-H", NULL },
+		{ "csv-emit", "-d", ";", "-N", "NULL", "-H", NULL },
 		{ "csv-emit", "-c", "x,y", NULL },
 		{ "csv-emit", "-d", "\\t", "-E", "e", "-C", "c", NULL },
 	};
