@@ -38,10 +38,12 @@ teardown_suite() {
 	local pid
 	if [ -f "$S3_STORE_DIR/helpers.pids" ]; then
 		while read -r pid; do
-			grep -qs -e lib/fault-proxy -e lib/imds-standin \
+			grep -qs -e lib/fault-proxy -e lib/imds-standin -e lib/streams-standin \
 				"/proc/$pid/cmdline" && kill "$pid" 2>/dev/null
 		done <"$S3_STORE_DIR/helpers.pids"
 	fi
+	# DynamoDB Local, if a file started it (lib/ddb.bash: ddb_local_up)
+	"$(dirname "${BASH_SOURCE[0]}")/lib/ddb-local" stop "$S3_STORE_DIR/ddb-local"
 	"$(dirname "${BASH_SOURCE[0]}")/lib/s3-store" stop "$S3_STORE_DIR/store"
 	rm -rf "$S3_STORE_DIR"
 }

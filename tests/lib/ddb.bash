@@ -1,0 +1,91 @@
+# ddb.bash: helpers for bats tests that talk to DynamoDB: the suite's AWS
+# DynamoDB Local (tests/lib/ddb-local) and the Streams stand-in
+# (tests/lib/streams-standin). Load with `load lib/ddb`.
+# Clients are Debian's awscli (/usr/bin/aws) and curl's own SigV4 signer:
+# nobody here wrote them.
+#
+# DynamoDB Local starts once per suite, when the first file that needs it
+# calls ddb_local_up in its setup_file (about 3 s of CPU and 150 MB; most
+# files never need it); later files reuse it, teardown_suite stops it.
+# Each file gets its own database: DynamoDB Local keeps one per access key
+# id, and ddb_local_up picks one per file (letters and digits only: it
+# refuses others, so the suite's S3 key id test:tester cannot be used here).
+
+DDB_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# _ddb_suite_pid: the pid of bats' suite process, so DynamoDB Local can
+# stop by itself once a killed run is gone (empty if not found)
+_ddb_suite_pid() {
+	local p=$$ cmd
+	while [ "${p:-0}" -gt 1 ]; do
+		cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || return 0
+		case $cmd in *bats-exec-suite*) echo "$p"; return 0 ;; esac
+		p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null) || return 0
+	done
+}
+
+# ddb_local_up: make sure the suite's DynamoDB Local runs (start it if
+# not) and export DDB_ENDPOINT (http://127.0.0.1:PORT), DDB_ACCESS_KEY
+# (this file's key id) and DDB_LOCAL_DIR. Call it in setup_file.
+ddb_local_up() {
+	local d=${S3_STORE_DIR:?ddb_local_up needs the suite (setup_suite.bash)}/ddb-local
+	local pid
+	(
+		flock 9
+		if ! { [ -f "$d/env" ] && pid=$(cat "$d/pid" 2>/dev/null) &&
+			kill -0 "$pid" 2>/dev/null; }; then
+			"$DDB_LIB/ddb-local" stop "$d"
+			DDB_LOCAL_OWNER=$(_ddb_suite_pid) "$DDB_LIB/ddb-local" start "$d" \
+				>/dev/null
+		fi
+	) 9>"$S3_STORE_DIR/ddb-local.lock" || return
+	DDB_ENDPOINT=$(sed -n 's/^DDB_ENDPOINT=//p' "$d/env")
+	[ -n "$DDB_ENDPOINT" ] || return 1
+	DDB_LOCAL_DIR=$d
+	DDB_ACCESS_KEY=ddb$(basename "${BATS_TEST_FILENAME:-x}" .bats | LC_ALL=C tr -cd 'A-Za-z0-9')
+	export DDB_ENDPOINT DDB_LOCAL_DIR DDB_ACCESS_KEY
+}
+
+# ddb_aws ARGS...: /usr/bin/aws against DynamoDB Local with this file's key
+# id (secret: anything; it checks none), no pager
+ddb_aws() {
+	AWS_ACCESS_KEY_ID=$DDB_ACCESS_KEY AWS_SECRET_ACCESS_KEY=ddblocal \
+		AWS_PAGER='' /usr/bin/aws --endpoint-url "$DDB_ENDPOINT" --no-cli-pager "$@"
+}
+
+# ddb_table [TAG]: print a new unique, valid table name (does not create it)
+ddb_table() {
+	printf 't%s_%s_%04x%04x\n' "${BATS_SUITE_TEST_NUMBER:-0}" \
+		"$(LC_ALL=C tr -c 'A-Za-z0-9_.-\n' '_' <<<"${1:-tab}")" "$RANDOM" "$RANDOM"
+}
+
+# streams_start SCRIPT [ARGS...]: start tests/lib/streams-standin on
+# SCRIPT (ARGS as its options, e.g. -x 1 -k KEY -s SECRET); sets
+# STREAMS_URL and STREAMS_DIR (its log: $STREAMS_DIR/log). Lifetime:
+# $STREAMS_LIFE seconds (default 120).
+streams_start() {
+	local dir url script=$1
+	shift
+	dir=$(mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/streams.XXXXXX") || return
+	url=$("$DDB_LIB/streams-standin" -t "${STREAMS_LIFE:-120}" "$@" "$script" "$dir") || return
+	[ -n "${S3_STORE_DIR:-}" ] && cat "$dir/pid" >>"$S3_STORE_DIR/helpers.pids"
+	STREAMS_URL=$url STREAMS_DIR=$dir
+}
+
+# streams_stop: stop the stand-in streams_start started
+streams_stop() {
+	local pid
+	[ -f "${STREAMS_DIR:-/nonexistent}/pid" ] || return 0
+	pid=$(cat "$STREAMS_DIR/pid")
+	kill "$pid" 2>/dev/null || :
+	rm -f "$STREAMS_DIR/pid"
+}
+
+# streams_call KEYID:SECRET TARGET JSON: one request to the stand-in, signed
+# by curl's SigV4 (key ids without a colon: curl splits --user there);
+# prints the body, then a line "HTTP STATUS"
+streams_call() {
+	curl -s --max-time 30 --aws-sigv4 "aws:amz:${AWS_DEFAULT_REGION:-us-east-1}:dynamodb" \
+		--user "$1" -H 'Content-Type: application/x-amz-json-1.0' \
+		-H "X-Amz-Target: $2" --data "$3" -w '\nHTTP %{http_code}\n' "$STREAMS_URL/"
+}
