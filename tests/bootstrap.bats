@@ -83,7 +83,8 @@ all_valid() {
 # and bytes that are no UTF-8 (from a stand-in ddb-to-s3), under awk $1
 check_escaping() {
 	local awk
-	awk=$(command -v "$1") || skip "$1 is not installed"
+	# scripts/deps unpacks gawk and the one true awk into build-deps/awks
+	awk=$(PATH="$BATS_TEST_DIRNAME/../build-deps/awks/bin:$PATH" command -v "$1")
 	task_root "$1" "$awk"
 	sed 's/"bad-3"/"e\\\\q"/' "$D/bad-record.json" >"$T/eq.json"
 	grep -q '"eventID":"e\\\\q"' "$T/eq.json"
