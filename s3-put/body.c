@@ -104,7 +104,7 @@ keep_body(struct body *b, char *buf, int rc)
 		return;
 	}
 	if (b->tee >= 0) {
-		while (rc != S3_EXIT_IO &&
+		while (rc != DDB_EXIT_IO &&
 		    (n = body_read(b, buf, b->bufsize)) > 0)
 			;
 		if (fsync(b->tee) == -1 || close(b->tee) == -1)

@@ -20,7 +20,7 @@ xmalloc(size_t n)
 
 	if (p == NULL) {
 		fputs("s3-put: out of memory\n", stderr);
-		exit(S3_EXIT_IO);
+		exit(DDB_EXIT_IO);
 	}
 	return p;
 }
@@ -45,7 +45,7 @@ xasprintf(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0) {
 		fputs("s3-put: out of memory\n", stderr);
-		exit(S3_EXIT_IO);
+		exit(DDB_EXIT_IO);
 	}
 	return s;
 }
@@ -298,7 +298,7 @@ xml_value(const char *xml, const char *tag)
 	return v;
 }
 
-/* what a failed attempt means: retry (S3_EXIT_TEMP) or give up */
+/* what a failed attempt means: retry (DDB_EXIT_TEMPFAIL) or give up */
 static int
 classify(const struct s3_call *c, const struct resp *r)
 {
@@ -316,30 +316,30 @@ classify(const struct s3_call *c, const struct resp *r)
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_ENGINE_NOTFOUND:
 	case CURLE_LOGIN_DENIED:
-		return S3_EXIT_PERM;
+		return DDB_EXIT_REFUSED;
 	default:
-		return S3_EXIT_TEMP;
+		return DDB_EXIT_TEMPFAIL;
 	}
 	if (r->status >= 200 && r->status < 300) {
 		if (!c->xml_error_in_200 || r->body == NULL ||
 		    strstr(r->body, "<Error>") == NULL)
-			return S3_EXIT_OK;
+			return DDB_EXIT_OK;
 		code = xml_value(r->body, "Code");
 		rc = code && (strcmp(code, "InternalError") == 0 ||
 		    strcmp(code, "SlowDown") == 0 ||
 		    strcmp(code, "ServiceUnavailable") == 0) ?
-		    S3_EXIT_TEMP : S3_EXIT_PERM;
+		    DDB_EXIT_TEMPFAIL : DDB_EXIT_REFUSED;
 		free(code);
 		return rc;
 	}
 	/* 501 NotImplemented will not change by trying again */
 	if ((r->status >= 500 && r->status != 501) || r->status == 429 ||
 	    r->status == 408)
-		return S3_EXIT_TEMP;
+		return DDB_EXIT_TEMPFAIL;
 	code = xml_value(r->body, "Code");
 	rc = code && (strcmp(code, "RequestTimeout") == 0 ||
 	    strcmp(code, "SlowDown") == 0 ||
-	    strcmp(code, "Throttling") == 0) ? S3_EXIT_TEMP : S3_EXIT_PERM;
+	    strcmp(code, "Throttling") == 0) ? DDB_EXIT_TEMPFAIL : DDB_EXIT_REFUSED;
 	free(code);
 	return rc;
 }
@@ -416,7 +416,7 @@ add_header(struct curl_slist **l, const char *fmt, ...)
 	va_end(ap);
 	if (s == NULL || (n = curl_slist_append(*l, s)) == NULL) {
 		fputs("s3-put: out of memory\n", stderr);
-		exit(S3_EXIT_IO);
+		exit(DDB_EXIT_IO);
 	}
 	free(s);
 	*l = n;
@@ -424,7 +424,7 @@ add_header(struct curl_slist **l, const char *fmt, ...)
 
 /*
  * A signed S3 call, retried on throttling, 5xx and network errors.
- * Returns 0, S3_EXIT_PERM or S3_EXIT_TEMP; r holds the last response.
+ * Returns 0, DDB_EXIT_REFUSED or DDB_EXIT_TEMPFAIL; r holds the last response.
  */
 int
 s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
@@ -432,7 +432,7 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 	struct sigv4_key k = { s->c->akid, s->c->secret, s->region, "s3" };
 	struct sigv4_header hs[64];
 	char date[17], *uri, *url;
-	int attempt, rc = S3_EXIT_TEMP;
+	int attempt, rc = DDB_EXIT_TEMPFAIL;
 	size_t i;
 
 	uri = xasprintf("%s/%s", s->prefix, c->key);
@@ -466,7 +466,7 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 			hs[n].name = strndup(c->headers[i],
 			    (size_t)(colon - c->headers[i]));
 			if (hs[n].name == NULL)
-				exit(S3_EXIT_IO);
+				exit(DDB_EXIT_IO);
 			if (strcasecmp(hs[n].name, "content-type") == 0)
 				has_ct = 1;
 			hs[n++].value = colon + 1;
@@ -494,7 +494,7 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 		http_do(s->h, &hr, r);
 		curl_slist_free_all(l);
 		rc = classify(c, r);
-		if (rc != S3_EXIT_TEMP || attempt == s->h->max_attempts)
+		if (rc != DDB_EXIT_TEMPFAIL || attempt == s->h->max_attempts)
 			break;
 		{
 			char why[512];
@@ -502,7 +502,7 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 			backoff(s->h, attempt, c->what, why);
 		}
 	}
-	if (rc != S3_EXIT_OK)
+	if (rc != DDB_EXIT_OK)
 		s3_report(c, r, attempt > s->h->max_attempts ?
 		    s->h->max_attempts : attempt);
 	free(uri);

@@ -61,7 +61,7 @@ die_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	usage(stderr, S3_EXIT_USAGE);
+	usage(stderr, DDB_EXIT_USAGE);
 }
 
 static long
@@ -167,7 +167,7 @@ expand_key(const char *t, const char *sha, int *needs_sha)
 			if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
 				fprintf(stderr, "s3-put: getrandom: %s\n",
 				    strerror(errno));
-				exit(S3_EXIT_IO);
+				exit(DDB_EXIT_IO);
 			}
 			b[6] = (b[6] & 0x0f) | 0x40;
 			b[8] = (b[8] & 0x3f) | 0x80;
@@ -264,7 +264,7 @@ resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
 		fprintf(stderr, "s3-put: bad endpoint URL: %s\n", ep);
-		rc = S3_EXIT_USAGE;
+		rc = DDB_EXIT_USAGE;
 		goto out;
 	}
 	curl_url_get(u, CURLUPART_PORT, &port, 0);
@@ -327,13 +327,13 @@ run(const char *target, struct http *h, char *buf)
 	bucket = strndup(target + 5, (size_t)(kt - target - 5));
 	kt++;
 	if (bucket == NULL)
-		return S3_EXIT_IO;
+		return DDB_EXIT_IO;
 	for (i = 0; bucket[i]; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyz"
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", bucket[i]))
 			die_usage("bad bucket name: %s", bucket);
 	if ((key = expand_key(kt, NULL, &needs_sha)) == NULL)
-		usage(stderr, S3_EXIT_USAGE);
+		usage(stderr, DDB_EXIT_USAGE);
 	free(key);
 	key = NULL;
 
@@ -344,7 +344,7 @@ run(const char *target, struct http *h, char *buf)
 		if ((b.in = fopen(fflag, "rb")) == NULL) {
 			fprintf(stderr, "s3-put: %s: %s\n", fflag,
 			    strerror(errno));
-			rc = S3_EXIT_IO;
+			rc = DDB_EXIT_IO;
 			goto out;
 		}
 		b.name = fflag;
@@ -352,7 +352,7 @@ run(const char *target, struct http *h, char *buf)
 	if (zflag) {
 		FILE *z = spawn_gzip(fileno(b.in), &b.gzip);
 		if (z == NULL) {
-			rc = S3_EXIT_IO;
+			rc = DDB_EXIT_IO;
 			goto out;
 		}
 		if (b.in != stdin)
@@ -360,7 +360,7 @@ run(const char *target, struct http *h, char *buf)
 		b.in = z;
 	}
 	if (keepdir && open_keep(&b, keepdir) == -1) {
-		rc = S3_EXIT_IO;
+		rc = DDB_EXIT_IO;
 		goto out;
 	}
 
@@ -377,34 +377,34 @@ run(const char *target, struct http *h, char *buf)
 			if ((fd = mkstemp(tmpl)) == -1) {
 				fprintf(stderr, "s3-put: %s: %s\n", tmpl,
 				    strerror(errno));
-				rc = S3_EXIT_IO;
+				rc = DDB_EXIT_IO;
 				goto out;
 			}
 			unlink(tmpl);
 		}
 		if (spool(&b, fd, buf, sha) == -1) {
-			rc = S3_EXIT_IO;
+			rc = DDB_EXIT_IO;
 			goto out;
 		}
 	}
 	if ((key = expand_key(kt, sha, &needs_sha)) == NULL) {
-		rc = S3_EXIT_USAGE;
+		rc = DDB_EXIT_USAGE;
 		goto out;
 	}
 	if (strlen(key) > 1024) {
 		fprintf(stderr, "s3-put: key longer than 1024 bytes\n");
-		rc = S3_EXIT_USAGE;
+		rc = DDB_EXIT_USAGE;
 		goto out;
 	}
 	uri = xasprintf("s3://%s/%s", bucket, key);
 	ekey = sigv4_encode(key, strlen(key), 1);
 	if (b.side && write_sidecar(&b, uri) == -1) {
-		rc = S3_EXIT_IO;
+		rc = DDB_EXIT_IO;
 		goto out;
 	}
 
 	if ((n = body_read(&b, buf, (size_t)Pflag)) < 0) {
-		rc = S3_EXIT_IO;
+		rc = DDB_EXIT_IO;
 		goto out;
 	}
 	if (n == 0 && !Eflag) {
@@ -420,7 +420,7 @@ run(const char *target, struct http *h, char *buf)
 			if (ferror(b.in))
 				fprintf(stderr, "s3-put: %s: %s\n", b.name,
 				    strerror(errno));
-			rc = S3_EXIT_IO;
+			rc = DDB_EXIT_IO;
 			goto out;
 		}
 	}
@@ -456,7 +456,7 @@ run(const char *target, struct http *h, char *buf)
 fail:
 	if (rc != 0) {
 		/* after a usage or I/O error there is no whole body to keep */
-		if (rc != S3_EXIT_USAGE && rc != S3_EXIT_IO)
+		if (rc != DDB_EXIT_USAGE && rc != DDB_EXIT_IO)
 			keep_body(&b, buf, rc);
 		if (b.keep) {
 			free(b.keep);
@@ -588,7 +588,7 @@ main(int argc, char *argv[])
 		case 'e': eflag = optarg; break;
 		case 'E': Eflag = 1; break;
 		case 'f': fflag = optarg; break;
-		case 'h': usage(stdout, S3_EXIT_OK);
+		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'I': Iflag = 1; break;
 		case 'j': jflag = 1; break;
 		case 'k': kflag = optarg; break;
@@ -626,12 +626,12 @@ main(int argc, char *argv[])
 		case 'v': vflag = 1; break;
 		case 'V': ddb_print_version(); break;
 		case 'z': zflag = 1; break;
-		default: usage(stderr, S3_EXIT_USAGE);
+		default: usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
-		usage(stderr, S3_EXIT_USAGE);
+		usage(stderr, DDB_EXIT_USAGE);
 	if (Sflag && (sflag == NULL || strcmp(sflag, "aws:kms") != 0))
 		die_usage("--sse-kms-key-id needs --sse aws:kms");
 	h.verbose = vflag;
@@ -640,7 +640,7 @@ main(int argc, char *argv[])
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (h.curl = curl_easy_init()) == NULL) {
 		fputs("s3-put: cannot initialise libcurl\n", stderr);
-		return S3_EXIT_IO;
+		return DDB_EXIT_IO;
 	}
 	buf = xmalloc((size_t)Pflag);
 	rc = run(argv[0], &h, buf);

@@ -7,14 +7,9 @@
 #include <sys/types.h>
 #include <curl/curl.h>
 
-/* exit statuses (EXIT STATUS in s3-put.1) */
-enum {
-	S3_EXIT_OK = 0,
-	S3_EXIT_PERM = 1,	/* refused: fix the request or configuration */
-	S3_EXIT_USAGE = 2,
-	S3_EXIT_IO = 3,		/* local I/O: reading the body, keeping it */
-	S3_EXIT_TEMP = 75	/* EX_TEMPFAIL: try again later */
-};
+#include "ddb.h"
+
+/* exit statuses: DDB_EXIT_* of ddb.h (EXIT STATUS in s3-put.1) */
 
 #define S3_RESP_MAX (1 << 20)	/* response bodies kept, at most */
 

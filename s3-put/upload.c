@@ -123,7 +123,7 @@ put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
 	rc = s3_do(s, &c, &r);
 	if (rc == 0 && (id = xml_value(r.body, "UploadId")) == NULL) {
 		fprintf(stderr, "s3-put: %s: no UploadId in the answer\n", what);
-		rc = S3_EXIT_PERM;
+		rc = DDB_EXIT_REFUSED;
 	}
 	free(what);
 	resp_free(&r);
@@ -138,7 +138,7 @@ put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
 		if (nparts == MAX_PARTS) {
 			fprintf(stderr, "s3-put: %s: more than %d parts; "
 			    "use a larger --part-size\n", uri, MAX_PARTS);
-			rc = S3_EXIT_PERM;
+			rc = DDB_EXIT_REFUSED;
 			break;
 		}
 		digests(buf, n, sha, md5);
@@ -158,7 +158,7 @@ put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
 		corrupt(buf, n);
 		if (rc == 0 && r.etag == NULL) {
 			fprintf(stderr, "s3-put: %s: no ETag\n", what);
-			rc = S3_EXIT_PERM;
+			rc = DDB_EXIT_REFUSED;
 		}
 		if (rc == 0)
 			etags[nparts++] = xstrdup(r.etag);
@@ -168,7 +168,7 @@ put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
 		if (rc != 0)
 			break;
 		if ((got = body_read(b, buf, b->bufsize)) < 0) {
-			rc = S3_EXIT_IO;
+			rc = DDB_EXIT_IO;
 			break;
 		}
 		n = (size_t)got;

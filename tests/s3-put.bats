@@ -277,7 +277,7 @@ sigv4_test() {
 	fault_proxy_start pass
 	run --separate-stderr s3-put -v -s aws:kms -S alias/etl -e "$FAULT_URL" \
 		"s3://$B/sse/k.txt" <<<"x"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"s3-put: PUT s3://$B/sse/k.txt: HTTP 501 NotImplemented"* ]]
 	[[ "$stderr" != *retry* ]]
 	[ "$(fault_proxy_count)" -eq 1 ]
@@ -355,7 +355,7 @@ sigv4_test() {
 		AWS_CONTAINER_CREDENTIALS_FULL_URI="$IMDS_URL/v2/credentials/test" \
 		AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong \
 		s3-put "s3://$B/cred/container3.txt" <<<"x"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "$stderr" = "s3-put: container credentials: HTTP 401"$'\n'"s3-put: the body was not kept (no --keep-dir)" ]
 }
 
@@ -363,7 +363,7 @@ sigv4_test() {
 	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 		AWS_CONTAINER_CREDENTIALS_FULL_URI=http://example.com/creds \
 		s3-put "s3://$B/cred/x.txt" <<<"x"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == "s3-put: http://example.com/creds: container credentials need https"* ]]
 }
 
@@ -397,18 +397,18 @@ sigv4_test() {
 	same cred/profile2.txt "$T/b"
 }
 
-@test "s3-put: an unknown profile is refused (1), the body kept" {
+@test "s3-put: an unknown profile is refused (4), the body kept" {
 	printf 'p\n' >"$T/b"
 	run --separate-stderr s3-put -k "$KEEP" --profile nosuch "s3://$B/cred/x.txt" <"$T/b"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == "s3-put: profile nosuch not found"* ]]
 	kept "$T/b" "s3://$B/cred/x.txt"
 }
 
-@test "s3-put: no credentials anywhere is a permanent failure (1)" {
+@test "s3-put: no credentials anywhere is a permanent failure (4)" {
 	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 		s3-put "s3://$B/cred/none.txt" <<<"x"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == "s3-put: no credentials found"* ]]
 }
 
@@ -422,13 +422,13 @@ sigv4_test() {
 	[[ "$stderr" != *Signature=* ]]
 }
 
-# --- refusals: permanent, exit 1, body kept ------------------------------
+# --- refusals: permanent, exit 4, body kept ------------------------------
 
-@test "s3-put: a wrong secret is refused (1), not retried, body kept" {
+@test "s3-put: a wrong secret is refused (4), not retried, body kept" {
 	printf 'secret\n' >"$T/b"
 	AWS_SECRET_ACCESS_KEY=wrong run --separate-stderr s3-put -v -k "$KEEP" \
 		"s3://$B/refuse/secret.txt" <"$T/b"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"s3-put: PUT s3://$B/refuse/secret.txt: HTTP 403 SignatureDoesNotMatch"* ]]
 	[[ "$stderr" != *retry* ]]
 	[[ "$stderr" == *"s3-put: body kept in $KEEP/s3-put."* ]]
@@ -437,18 +437,18 @@ sigv4_test() {
 	[ -z "$output" ]
 }
 
-@test "s3-put: an unknown bucket is refused (1)" {
+@test "s3-put: an unknown bucket is refused (4)" {
 	run --separate-stderr s3-put "s3://$B-nosuch/k.txt" <<<"x"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "${stderr%%$'\n'*}" = "s3-put: PUT s3://$B-nosuch/k.txt: HTTP 404 NoSuchBucket: The specified bucket does not exist." ]
 	[[ "$stderr" == *"the body was not kept (no --keep-dir)"* ]]
 }
 
-@test "s3-put: a body corrupted after hashing is rejected (BadDigest, 1), kept intact" {
+@test "s3-put: a body corrupted after hashing is rejected (BadDigest, 4), kept intact" {
 	printf 'a,b\n1,2\n' >"$T/b"
 	S3PUT_TEST_CORRUPT_BODY=1 run --separate-stderr s3-put -k "$KEEP" \
 		"s3://$B/refuse/corrupt.csv" <"$T/b"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"HTTP 400 BadDigest"* ]]
 	kept "$T/b" "s3://$B/refuse/corrupt.csv"
 	run s3_ls "$B" refuse/
@@ -459,7 +459,7 @@ sigv4_test() {
 	head -c 12000000 /dev/urandom >"$T/big"
 	S3PUT_TEST_CORRUPT_BODY=1 run --separate-stderr s3-put -P 5M \
 		-k "$KEEP" "s3://$B/refuse/corrupt.bin" <"$T/big"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"(part 1): HTTP 400 BadDigest"* ]]
 	kept "$T/big" "s3://$B/refuse/corrupt.bin"
 	run s3_uploads "$B"
@@ -470,7 +470,7 @@ sigv4_test() {
 	printf 'later\n' >"$T/b"
 	S3PUT_KEEP_DIR="$KEEP" AWS_SECRET_ACCESS_KEY=wrong run s3-put \
 		"s3://$B/later/b.txt" <"$T/b"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	kept "$T/b" "s3://$B/later/b.txt"
 	local f
 	f=$(ls "$KEEP" | grep -v '\.uri$')
