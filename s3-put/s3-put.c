@@ -26,24 +26,25 @@
 #define MIB (1024L * 1024)
 #define MAX_META 32
 
-static int Eflag, jflag, zflag, vflag, Iflag;
-static const char *fflag, *kflag, *pflag, *rflag, *eflag, *Aflag, *Bflag;
-static const char *cflag, *sflag, *Sflag, *lflag;
-static const char *mflag[MAX_META];
+static int allow_empty, json_out, gzip_body, verbose, insecure;
+static const char *body_file, *keep_dir, *profile_opt, *region_opt, *endpoint, *addressing, *ca_bundle;
+static const char *content_type, *sse, *kms_key, *storage_class;
+static const char *meta[MAX_META];
 static int nmeta;
-static long Pflag = 8 * MIB;
+static long part_size = 8 * MIB;
 
 static _Noreturn void
 usage(FILE *fp, int status)
 {
-	fputs("usage: s3-put [-EIjvz] [-a attempts] [-A path|virtual] "
-	    "[-b secs] [-B ca-bundle]\n"
-	    "              [-c content-type] [-C secs] [-e endpoint-url] "
-	    "[-f file] [-k keep-dir]\n"
-	    "              [-l storage-class] [-m key=value] [-M secs] "
-	    "[-p profile] [-P part-size]\n"
-	    "              [-r region] [-s AES256|aws:kms] "
-	    "[-S kms-key-id] [-t secs] s3://bucket/key\n"
+	fputs("usage: s3-put [-IjvYz] [-a attempts] [-A path|virtual] "
+	    "[-B ca-bundle] [-f file]\n"
+	    "              [-g secs] [-G kms-key-id] [-k keep-dir] "
+	    "[-L storage-class]\n"
+	    "              [-m key=value] [-M secs] [-O secs] [-p profile] "
+	    "[-P part-size]\n"
+	    "              [-r region] [-u endpoint-url] [-W secs] "
+	    "[-X AES256|aws:kms]\n"
+	    "              [-y content-type] s3://bucket/key\n"
 	    "key placeholders: {timestamp} {date} {uuid} {sha256}\n", fp);
 	exit(status);
 }
@@ -200,24 +201,24 @@ object_headers(const char *key, char **h)
 	size_t n = 0;
 	int i;
 
-	if (cflag)
-		h[n++] = xasprintf("content-type:%s", cflag);
+	if (content_type)
+		h[n++] = xasprintf("content-type:%s", content_type);
 	else if (dot && strcasecmp(dot, ".csv") == 0)
 		h[n++] = xstrdup("content-type:text/csv");
 	else
 		h[n++] = xstrdup("content-type:application/octet-stream");
-	if (zflag)
+	if (gzip_body)
 		h[n++] = xstrdup("content-encoding:gzip");
-	if (sflag)
-		h[n++] = xasprintf("x-amz-server-side-encryption:%s", sflag);
-	if (Sflag)
+	if (sse)
+		h[n++] = xasprintf("x-amz-server-side-encryption:%s", sse);
+	if (kms_key)
 		h[n++] = xasprintf(
-		    "x-amz-server-side-encryption-aws-kms-key-id:%s", Sflag);
-	if (lflag)
-		h[n++] = xasprintf("x-amz-storage-class:%s", lflag);
+		    "x-amz-server-side-encryption-aws-kms-key-id:%s", kms_key);
+	if (storage_class)
+		h[n++] = xasprintf("x-amz-storage-class:%s", storage_class);
 	for (i = 0; i < nmeta; i++) {
-		const char *eq = strchr(mflag[i], '=');
-		char *k = strndup(mflag[i], (size_t)(eq - mflag[i])), *c;
+		const char *eq = strchr(meta[i], '=');
+		char *k = strndup(meta[i], (size_t)(eq - meta[i])), *c;
 		for (c = k; *c; c++)
 			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
 		h[n++] = xasprintf("x-amz-meta-%s:%s", k, eq + 1);
@@ -230,7 +231,7 @@ object_headers(const char *key, char **h)
 static int
 resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 {
-	const char *ep = eflag;
+	const char *ep = endpoint;
 	char *conf = NULL, *scheme = NULL, *host = NULL, *port = NULL;
 	char *path = NULL, *hostport;
 	int virt, rc = 0;
@@ -247,7 +248,7 @@ resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 		 * AWS: virtual-hosted, unless the name is no DNS label
 		 * (a dot would also break the TLS wildcard certificate)
 		 */
-		virt = Aflag ? strcmp(Aflag, "virtual") == 0 :
+		virt = addressing ? strcmp(addressing, "virtual") == 0 :
 		    strspn(bucket, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
 		    strlen(bucket);
 		s->base = virt ?
@@ -274,7 +275,7 @@ resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 		while (n > 0 && path[n - 1] == '/')
 			path[--n] = '\0';
 	}
-	virt = Aflag && strcmp(Aflag, "virtual") == 0;
+	virt = addressing && strcmp(addressing, "virtual") == 0;
 	hostport = port ? xasprintf("%s%s%s:%s", virt ? bucket : "",
 	    virt ? "." : "", host, port) : xasprintf("%s%s%s",
 	    virt ? bucket : "", virt ? "." : "", host);
@@ -312,7 +313,7 @@ run(const char *target, struct http *h, char *buf)
 	struct result res = { 0 };
 	struct creds cr = { 0 };
 	struct s3 s = { 0 };
-	const char *kt, *profile, *keepdir = kflag;
+	const char *kt, *profile, *keepdir = keep_dir;
 	char *bucket = NULL, *key = NULL, *ekey = NULL, *uri = NULL;
 	char *region = NULL, *what = NULL, *ca = NULL, *h_obj[MAX_META + 8];
 	char sha[SIGV4_SHA256_HEX] = "";
@@ -337,19 +338,19 @@ run(const char *target, struct http *h, char *buf)
 	free(key);
 	key = NULL;
 
-	b.bufsize = (size_t)Pflag;
+	b.bufsize = (size_t)part_size;
 	if (keepdir == NULL && (keepdir = getenv("S3PUT_KEEP_DIR")) && !*keepdir)
 		keepdir = NULL;
-	if (fflag && strcmp(fflag, "-") != 0) {
-		if ((b.in = fopen(fflag, "rb")) == NULL) {
-			fprintf(stderr, "s3-put: %s: %s\n", fflag,
+	if (body_file && strcmp(body_file, "-") != 0) {
+		if ((b.in = fopen(body_file, "rb")) == NULL) {
+			fprintf(stderr, "s3-put: %s: %s\n", body_file,
 			    strerror(errno));
 			rc = DDB_EXIT_IO;
 			goto out;
 		}
-		b.name = fflag;
+		b.name = body_file;
 	}
-	if (zflag) {
+	if (gzip_body) {
 		FILE *z = spawn_gzip(fileno(b.in), &b.gzip);
 		if (z == NULL) {
 			rc = DDB_EXIT_IO;
@@ -403,16 +404,16 @@ run(const char *target, struct http *h, char *buf)
 		goto out;
 	}
 
-	if ((n = body_read(&b, buf, (size_t)Pflag)) < 0) {
+	if ((n = body_read(&b, buf, (size_t)part_size)) < 0) {
 		rc = DDB_EXIT_IO;
 		goto out;
 	}
-	if (n == 0 && !Eflag) {
+	if (n == 0 && !allow_empty) {
 		fprintf(stderr, "s3-put: empty body: nothing uploaded to %s\n",
 		    uri);
 		goto out;
 	}
-	if (n == Pflag) {
+	if (n == part_size) {
 		int c = getc(b.in);
 		if (c != EOF) {
 			pmode = ungetc(c, b.in) != EOF;
@@ -425,20 +426,20 @@ run(const char *target, struct http *h, char *buf)
 		}
 	}
 
-	profile = pflag ? pflag : getenv("AWS_PROFILE");
+	profile = profile_opt ? profile_opt : getenv("AWS_PROFILE");
 	if (profile == NULL || *profile == '\0')
 		profile = "default";
-	region = setting(rflag, "AWS_REGION", "AWS_DEFAULT_REGION", profile,
+	region = setting(region_opt, "AWS_REGION", "AWS_DEFAULT_REGION", profile,
 	    "region");
 	s.region = region ? region : "us-east-1";
-	ca = setting(Bflag, "AWS_CA_BUNDLE", NULL, profile, "ca_bundle");
+	ca = setting(ca_bundle, "AWS_CA_BUNDLE", NULL, profile, "ca_bundle");
 	h->ca_bundle = ca;
 	if ((rc = resolve_endpoint(&s, bucket, profile)) != 0)
 		goto fail;
-	if ((rc = creds_find(h, profile, pflag ? 1 :
+	if ((rc = creds_find(h, profile, profile_opt ? 1 :
 	    getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? 2 : 0, &cr)))
 		goto fail;
-	if (vflag)
+	if (verbose)
 		fprintf(stderr, "s3-put: credentials from %s; region %s; "
 		    "endpoint %s%s\n", cr.source, s.region, s.base, s.prefix);
 	s.h = h;
@@ -464,7 +465,7 @@ fail:
 		}
 		goto out;
 	}
-	if (jflag) {
+	if (json_out) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "bucket",
 		    json_object_new_string(bucket));
@@ -522,28 +523,28 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "max-attempts", required_argument, NULL, 'a' },
 		{ "addressing", required_argument, NULL, 'A' },
-		{ "backoff", required_argument, NULL, 'b' },
 		{ "ca-bundle", required_argument, NULL, 'B' },
-		{ "content-type", required_argument, NULL, 'c' },
-		{ "connect-timeout", required_argument, NULL, 'C' },
-		{ "endpoint-url", required_argument, NULL, 'e' },
-		{ "allow-empty", no_argument, NULL, 'E' },
 		{ "file", required_argument, NULL, 'f' },
+		{ "backoff", required_argument, NULL, 'g' },
+		{ "sse-kms-key-id", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-verify-ssl", no_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "keep-dir", required_argument, NULL, 'k' },
-		{ "storage-class", required_argument, NULL, 'l' },
+		{ "storage-class", required_argument, NULL, 'L' },
 		{ "metadata", required_argument, NULL, 'm' },
 		{ "max-time", required_argument, NULL, 'M' },
+		{ "connect-timeout", required_argument, NULL, 'O' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "part-size", required_argument, NULL, 'P' },
 		{ "region", required_argument, NULL, 'r' },
-		{ "sse", required_argument, NULL, 's' },
-		{ "sse-kms-key-id", required_argument, NULL, 'S' },
-		{ "timeout", required_argument, NULL, 't' },
+		{ "endpoint-url", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "timeout", required_argument, NULL, 'W' },
+		{ "sse", required_argument, NULL, 'X' },
+		{ "content-type", required_argument, NULL, 'y' },
+		{ "allow-empty", no_argument, NULL, 'Y' },
 		{ "gzip", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -559,7 +560,7 @@ main(int argc, char *argv[])
 		h.max_attempts = (int)num_arg(e, 1, 100, "AWS_MAX_ATTEMPTS");
 	h.backoff = 0.25;
 	while ((c = getopt_long(argc, argv,
-	    "a:A:b:B:c:C:e:Ef:hIjk:l:m:M:p:P:r:s:S:t:vVz", longopts,
+	    "a:A:B:f:g:G:hIjk:L:m:M:O:p:P:r:u:vVW:X:y:Yz", longopts,
 	    NULL)) != -1)
 		switch (c) {
 		case 'a': h.max_attempts = (int)num_arg(optarg, 1, 100,
@@ -568,34 +569,30 @@ main(int argc, char *argv[])
 			if (strcmp(optarg, "path") && strcmp(optarg, "virtual"))
 				die_usage("addressing is path or virtual, "
 				    "not %s", optarg);
-			Aflag = optarg;
+			addressing = optarg;
 			break;
-		case 'b':
+		case 'B': ca_bundle = optarg; break;
+		case 'f': body_file = optarg; break;
+		case 'g':
 			errno = 0;
 			h.backoff = strtod(optarg, &end);
 			if (errno || end == optarg || *end || h.backoff < 0 ||
 			    h.backoff > 60)
 				die_usage("bad backoff: %s", optarg);
 			break;
-		case 'B': Bflag = optarg; break;
-		case 'c':
+		case 'G':
 			if (!header_safe(optarg))
-				die_usage("bad content type: %s", optarg);
-			cflag = optarg;
+				die_usage("bad KMS key id: %s", optarg);
+			kms_key = optarg;
 			break;
-		case 'C': h.connect_timeout = num_arg(optarg, 1, 3600,
-		    "connect timeout"); break;
-		case 'e': eflag = optarg; break;
-		case 'E': Eflag = 1; break;
-		case 'f': fflag = optarg; break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
-		case 'I': Iflag = 1; break;
-		case 'j': jflag = 1; break;
-		case 'k': kflag = optarg; break;
-		case 'l':
+		case 'I': insecure = 1; break;
+		case 'j': json_out = 1; break;
+		case 'k': keep_dir = optarg; break;
+		case 'L':
 			if (!header_safe(optarg) || !*optarg)
 				die_usage("bad storage class: %s", optarg);
-			lflag = optarg;
+			storage_class = optarg;
 			break;
 		case 'm':
 			if (nmeta == MAX_META)
@@ -603,46 +600,50 @@ main(int argc, char *argv[])
 			if (!meta_ok(optarg))
 				die_usage("bad metadata (want key=value, "
 				    "printable ASCII): %s", optarg);
-			mflag[nmeta++] = optarg;
+			meta[nmeta++] = optarg;
 			break;
 		case 'M': h.max_time = num_arg(optarg, 0, 86400,
 		    "maximum time"); break;
-		case 'p': pflag = optarg; break;
-		case 'P': Pflag = size_arg(optarg); break;
-		case 'r': rflag = optarg; break;
-		case 's':
+		case 'O': h.connect_timeout = num_arg(optarg, 1, 3600,
+		    "connect timeout"); break;
+		case 'p': profile_opt = optarg; break;
+		case 'P': part_size = size_arg(optarg); break;
+		case 'r': region_opt = optarg; break;
+		case 'u': endpoint = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'V': ddb_print_version(); break;
+		case 'W': h.stall_timeout = num_arg(optarg, 1, 86400,
+		    "timeout"); break;
+		case 'X':
 			if (strcmp(optarg, "AES256") && strcmp(optarg, "aws:kms"))
 				die_usage("--sse is AES256 or aws:kms, not %s",
 				    optarg);
-			sflag = optarg;
+			sse = optarg;
 			break;
-		case 'S':
+		case 'y':
 			if (!header_safe(optarg))
-				die_usage("bad KMS key id: %s", optarg);
-			Sflag = optarg;
+				die_usage("bad content type: %s", optarg);
+			content_type = optarg;
 			break;
-		case 't': h.stall_timeout = num_arg(optarg, 1, 86400,
-		    "timeout"); break;
-		case 'v': vflag = 1; break;
-		case 'V': ddb_print_version(); break;
-		case 'z': zflag = 1; break;
+		case 'Y': allow_empty = 1; break;
+		case 'z': gzip_body = 1; break;
 		default: usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
 		usage(stderr, DDB_EXIT_USAGE);
-	if (Sflag && (sflag == NULL || strcmp(sflag, "aws:kms") != 0))
+	if (kms_key && (sse == NULL || strcmp(sse, "aws:kms") != 0))
 		die_usage("--sse-kms-key-id needs --sse aws:kms");
-	h.verbose = vflag;
-	h.insecure = Iflag;
+	h.verbose = verbose;
+	h.insecure = insecure;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (h.curl = curl_easy_init()) == NULL) {
 		fputs("s3-put: cannot initialise libcurl\n", stderr);
 		return DDB_EXIT_IO;
 	}
-	buf = xmalloc((size_t)Pflag);
+	buf = xmalloc((size_t)part_size);
 	rc = run(argv[0], &h, buf);
 	free(buf);
 	curl_easy_cleanup(h.curl);

@@ -82,6 +82,17 @@ sigv4_test() {
 	[[ "$stderr" == *"usage: s3-put"* ]]
 }
 
+@test "s3-put: short options are the suite's letters; the old ones are gone" {
+	run --separate-stderr s3-put --help
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$F/usage.txt")" ]
+	for o in -b -c -C -e -E -l -s -S -t; do
+		run --separate-stderr s3-put "$o" x "s3://$B/k" </dev/null
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == "s3-put: invalid option -- '${o#-}'"$'\n'"usage: s3-put "* ]]
+	done
+}
+
 @test "s3-put: a target that is not s3://bucket/key is a usage error" {
 	run --separate-stderr s3-put "$B/key"
 	[ "$status" -eq 2 ]
@@ -145,7 +156,7 @@ sigv4_test() {
 
 @test "s3-put: --file, --json, content type and metadata" {
 	printf 'x\001y\n' >"$T/body"
-	run --separate-stderr s3-put -j -f "$T/body" -c application/x-thing \
+	run --separate-stderr s3-put -j -f "$T/body" -y application/x-thing \
 		-m Owner=etl -m batch-id=42 "s3://$B/json/body.bin"
 	[ "$status" -eq 0 ]
 	[ "$output" = '{"bucket":"'"$B"'","key":"json/body.bin","size":4,"etag":"'"$(md5sum <"$T/body" | cut -c1-32)"'"}' ]
@@ -263,19 +274,19 @@ sigv4_test() {
 	AWS_ENDPOINT_URL=http://minio.example:9000/base/ run --separate-stderr \
 		s3-put -v -a 1 s3://my-bucket/k.csv <<<x
 	[[ "$stderr" == *"> PUT http://minio.example:9000/base/my-bucket/k.csv"$'\n'"s3-put: > host: minio.example:9000"$'\n'* ]]
-	run --separate-stderr s3-put -v -a 1 -A virtual -e https://r2.example s3://my-bucket/k.csv <<<x
+	run --separate-stderr s3-put -v -a 1 -A virtual -u https://r2.example s3://my-bucket/k.csv <<<x
 	[[ "$stderr" == *"> PUT https://my-bucket.r2.example/k.csv"$'\n'* ]]
 }
 
 @test "s3-put: an endpoint that is not http(s) is a usage error" {
-	run --separate-stderr s3-put -e ftp://127.0.0.1/ "s3://$B/k" <<<x
+	run --separate-stderr s3-put -u ftp://127.0.0.1/ "s3://$B/k" <<<x
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "s3-put: bad endpoint URL: ftp://127.0.0.1/" ]
 }
 
 @test "s3-put: --sse is sent; Swift's 501 NotImplemented is permanent, not retried" {
 	fault_proxy_start pass
-	run --separate-stderr s3-put -v -s aws:kms -S alias/etl -e "$FAULT_URL" \
+	run --separate-stderr s3-put -v -X aws:kms -G alias/etl -u "$FAULT_URL" \
 		"s3://$B/sse/k.txt" <<<"x"
 	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"s3-put: PUT s3://$B/sse/k.txt: HTTP 501 NotImplemented"* ]]
@@ -287,14 +298,14 @@ sigv4_test() {
 
 @test "s3-put: --storage-class is sent and signed" {
 	fault_proxy_start pass
-	run --separate-stderr s3-put -l STANDARD -e "$FAULT_URL" "s3://$B/sc/k.txt" <<<"x"
+	run --separate-stderr s3-put -L STANDARD -u "$FAULT_URL" "s3://$B/sc/k.txt" <<<"x"
 	[ "$status" -eq 0 ]
 	grep -qi '^x-amz-storage-class: STANDARD' "$FAULT_DIR/heads"
 	grep -qi '^authorization: .*;x-amz-storage-class[;,]' "$FAULT_DIR/heads"
 }
 
 @test "s3-put: --sse-kms-key-id without --sse aws:kms is a usage error" {
-	run --separate-stderr s3-put -S k "s3://$B/k" <<<"x"
+	run --separate-stderr s3-put -G k "s3://$B/k" <<<"x"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "s3-put: --sse-kms-key-id needs --sse aws:kms"* ]]
 }
@@ -305,7 +316,7 @@ sigv4_test() {
 	fault_proxy_start pass
 	printf 'tok\n' >"$T/b"
 	AWS_SESSION_TOKEN=FQoGZXIvYXdzEXAMPLETOKEN run --separate-stderr \
-		s3-put -v -e "$FAULT_URL" "s3://$B/cred/token.txt" <"$T/b"
+		s3-put -v -u "$FAULT_URL" "s3://$B/cred/token.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"x-amz-security-token: [redacted]"* ]]
 	[[ "$stderr" != *FQoGZXIvYXdzEXAMPLETOKEN* ]]
@@ -318,7 +329,7 @@ sigv4_test() {
 @test "s3-put: every PUT carries Content-MD5 and the payload's SHA-256, signed" {
 	fault_proxy_start pass
 	printf 'a,b\n1,2\n' >"$T/b"
-	run s3-put -e "$FAULT_URL" "s3://$B/cred/digests.csv" <"$T/b"
+	run s3-put -u "$FAULT_URL" "s3://$B/cred/digests.csv" <"$T/b"
 	[ "$status" -eq 0 ]
 	grep -qi "^content-md5: $(openssl md5 -binary <"$T/b" | base64)" "$FAULT_DIR/heads"
 	grep -qi "^x-amz-content-sha256: $(sha256sum <"$T/b" | cut -c1-64)" "$FAULT_DIR/heads"
@@ -484,7 +495,7 @@ sigv4_test() {
 @test "s3-put: 503 SlowDown for the first 3 requests is retried" {
 	fault_proxy_start '503*3'
 	printf 'slow\n' >"$T/b"
-	run --separate-stderr s3-put -v -b 0.05 -e "$FAULT_URL" "s3://$B/fault/slow.txt" <"$T/b"
+	run --separate-stderr s3-put -v -g 0.05 -u "$FAULT_URL" "s3://$B/fault/slow.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c 'HTTP 503 SlowDown.*; retry' <<<"$stderr")" -eq 3 ]
 	[ "$(fault_proxy_count)" -eq 4 ]
@@ -494,7 +505,7 @@ sigv4_test() {
 @test "s3-put: 500, a reset mid-body and an empty reply are retried" {
 	fault_proxy_start '500,reset,close'
 	head -c 3000000 /dev/urandom >"$T/b"
-	run --separate-stderr s3-put -b 0.05 -e "$FAULT_URL" "s3://$B/fault/reset.bin" <"$T/b"
+	run --separate-stderr s3-put -g 0.05 -u "$FAULT_URL" "s3://$B/fault/reset.bin" <"$T/b"
 	[ "$status" -eq 0 ]
 	[ "$(fault_proxy_count)" -eq 4 ]
 	same fault/reset.bin "$T/b"
@@ -503,7 +514,7 @@ sigv4_test() {
 @test "s3-put: a refused connection is retried until the endpoint is back" {
 	fault_proxy_start 'refuse:1'
 	printf 'refused\n' >"$T/b"
-	run --separate-stderr s3-put -a 12 -b 0.2 -e "$FAULT_URL" "s3://$B/fault/refused.txt" <"$T/b"
+	run --separate-stderr s3-put -a 12 -g 0.2 -u "$FAULT_URL" "s3://$B/fault/refused.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	same fault/refused.txt "$T/b"
 }
@@ -512,7 +523,7 @@ sigv4_test() {
 	fault_proxy_start 'stall:20'
 	printf 'stall\n' >"$T/b"
 	SECONDS=0
-	run --separate-stderr s3-put -v -t 1 -b 0.05 -e "$FAULT_URL" "s3://$B/fault/stall.txt" <"$T/b"
+	run --separate-stderr s3-put -v -W 1 -g 0.05 -u "$FAULT_URL" "s3://$B/fault/stall.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	[ "$SECONDS" -lt 10 ]
 	[[ "$stderr" == *"Operation too slow"*"; retry 1/4"* ]]
@@ -522,7 +533,7 @@ sigv4_test() {
 @test "s3-put: faults on a multipart upload's parts are retried" {
 	fault_proxy_start 'pass,500,reset,pass,503,pass'
 	head -c 16000000 /dev/urandom >"$T/big"
-	run --separate-stderr s3-put -j -P 5M -b 0.05 -e "$FAULT_URL" "s3://$B/fault/mp.bin" <"$T/big"
+	run --separate-stderr s3-put -j -P 5M -g 0.05 -u "$FAULT_URL" "s3://$B/fault/mp.bin" <"$T/big"
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.etag | endswith("-4")'
 	same fault/mp.bin "$T/big"
@@ -533,7 +544,7 @@ sigv4_test() {
 @test "s3-put: killed mid-upload, the body and its URI are already in the keep dir" {
 	fault_proxy_start 'stall:30'
 	printf 'a,b\n1,2\n' >"$T/b"
-	s3-put -k "$KEEP" -e "$FAULT_URL" "s3://$B/fault/killed.csv" <"$T/b" 3>&- &
+	s3-put -k "$KEEP" -u "$FAULT_URL" "s3://$B/fault/killed.csv" <"$T/b" 3>&- &
 	local pid=$! i=0
 	while [ "$(fault_proxy_count 2>/dev/null || echo 0)" -lt 1 ] && [ $i -lt 100 ]; do
 		sleep 0.1
@@ -547,8 +558,8 @@ sigv4_test() {
 @test "s3-put: faults outlasting the retries exit 75 with the body kept" {
 	fault_proxy_start '503*'
 	printf 'a,b\n1,2\n' >"$T/b"
-	AWS_MAX_ATTEMPTS=3 run --separate-stderr s3-put -b 0.05 -k "$KEEP" \
-		-e "$FAULT_URL" "s3://$B/fault/gone.csv" <"$T/b"
+	AWS_MAX_ATTEMPTS=3 run --separate-stderr s3-put -g 0.05 -k "$KEEP" \
+		-u "$FAULT_URL" "s3://$B/fault/gone.csv" <"$T/b"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"s3-put: PUT s3://$B/fault/gone.csv: HTTP 503 SlowDown: Please reduce your request rate. (after 3 attempts)"* ]]
 	[[ "$stderr" == *"s3-put: body kept in $KEEP/"* ]]
@@ -558,7 +569,7 @@ sigv4_test() {
 
 @test "s3-put: an endpoint that stays down exits 75" {
 	fault_proxy_start 'refuse:60'
-	run --separate-stderr s3-put -a 2 -b 0.05 -k "$KEEP" -e "$FAULT_URL" \
+	run --separate-stderr s3-put -a 2 -g 0.05 -k "$KEEP" -u "$FAULT_URL" \
 		"s3://$B/fault/down.txt" <<<"down"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"(after 2 attempts)"* ]]
@@ -568,7 +579,7 @@ sigv4_test() {
 @test "s3-put: a multipart upload failing for good exits 75, body kept whole" {
 	fault_proxy_start 'pass,pass,500*'
 	head -c 16000000 /dev/urandom >"$T/big"
-	run --separate-stderr s3-put -a 2 -P 5M -b 0.05 -k "$KEEP" -e "$FAULT_URL" \
+	run --separate-stderr s3-put -a 2 -P 5M -g 0.05 -k "$KEEP" -u "$FAULT_URL" \
 		"s3://$B/fault/mpgone.bin" <"$T/big"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"(part 2): HTTP 500 InternalError"* ]]
@@ -581,7 +592,7 @@ sigv4_test() {
 	sha=$(sha256sum < "$T/body" | cut -c1-64)
 	k='{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{uuid}{uuid}{date}'
 	run --separate-stderr s3-put -a 1 -k "$KEEP" -f "$T/body" \
-	    -e http://127.0.0.1:9 "s3://b/$k"
+	    -u http://127.0.0.1:9 "s3://b/$k"
 	[ "$status" -eq 75 ]
 	run cat "$KEEP"/*.uri
 	[[ "$output" == "s3://b/$sha$sha$sha$sha$sha$sha$sha"* ]]
