@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "ddb.h"
 
@@ -56,6 +57,7 @@ struct s3 {
 	char *base;		/* scheme://host[:port] for URLs */
 	char *host;		/* the Host header, signed */
 	char *prefix;		/* "/bucket" (path style) or "" (virtual) */
+	char *region_buf, *ca;	/* owned settings */
 };
 
 struct s3_call {
@@ -77,11 +79,17 @@ struct body {
 	FILE *in;
 	const char *name;
 	pid_t gzip;		/* the gzip child feeding in, or 0 */
-	int tee;		/* kept copy being written, or -1 */
-	char *keep, *side;	/* kept copy and its .uri sidecar */
 	off_t size;		/* bytes read so far */
 	size_t bufsize;		/* the part size: how much is read at once */
+	/* the kept copy (-k): a temp file in keepdir until it is whole */
+	int keepfd;		/* or -1 */
+	int teeing;		/* reads are still copied into keepfd */
+	char *keepdir, *part;
+	off_t kept_size;
+	EVP_MD_CTX *md;		/* SHA-256 of the copy */
 };
+#define BODY_INIT(fp, nm, partsize) \
+	{ (fp), (nm), 0, 0, (partsize), -1, 0, NULL, NULL, 0, NULL }
 
 /* what the store says it stored */
 struct result {
@@ -109,8 +117,9 @@ FILE *spawn_gzip(int fd, pid_t *pid);
 int gzip_done(struct body *b);
 ssize_t body_read(struct body *b, char *buf, size_t n);
 int open_keep(struct body *b, const char *dir);
-int write_sidecar(struct body *b, const char *uri);
-void keep_body(struct body *b, char *buf, int rc);
+int keep_body(struct body *b, char *buf, const char *uri);
+void keep_discard(struct body *b);
+int sync_dir(const char *dir);
 int spool(struct body *b, int fd, char *buf, char sha[65]);
 
 /* upload.c */

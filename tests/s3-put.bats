@@ -32,14 +32,23 @@ same() {
 	cmp "$2" "$T/got"
 }
 
-# kept: exactly one body in $KEEP, equal to $1, its sidecar naming $2
+# kept BODY URI: exactly one kept body in $KEEP, equal to BODY, its sidecar
+# naming URI with BODY's size and SHA-256; both 0600; no temp file left
 kept() {
 	local files
 	files=$(ls "$KEEP" | grep -v '\.uri$')
 	[ "$(printf '%s\n' "$files" | wc -l)" -eq 1 ]
 	cmp "$1" "$KEEP/$files"
-	[ "$(cat "$KEEP/$files.uri")" = "$2" ]
+	printf '%s\nsize %s\nsha256 %s\n' "$2" "$(stat -c %s "$1")" \
+		"$(sha256sum <"$1" | cut -c1-64)" | cmp - "$KEEP/$files.uri"
 	[ "$(stat -c %a "$KEEP/$files")" = 600 ]
+	[ "$(stat -c %a "$KEEP/$files.uri")" = 600 ]
+	[ -z "$(ls -A "$KEEP" | grep '^\.')" ]
+}
+
+# kept_body: the path of the one kept body in $KEEP
+kept_body() {
+	printf '%s/%s\n' "$KEEP" "$(ls "$KEEP" | grep -v '\.uri$')"
 }
 
 sigv4_test() {
@@ -105,6 +114,12 @@ sigv4_test() {
 	run --separate-stderr s3-put "s3://$B/x/{hostname}.csv" </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "s3-put: unknown key placeholder: {hostname}"* ]]
+}
+
+@test "s3-put: a key with a control character is a usage error (it could forge a sidecar line)" {
+	run --separate-stderr s3-put "s3://$B/a"$'\n'"size 1" <<<x
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "s3-put: key holds a control character" ]
 }
 
 @test "s3-put: a part size under 5 MiB is a usage error" {
@@ -477,17 +492,105 @@ sigv4_test() {
 	[ -z "$output" ]
 }
 
-@test "s3-put: S3PUT_KEEP_DIR works like --keep-dir; the kept body uploads later" {
+@test "s3-put: S3PUT_KEEP_DIR works like --keep-dir; -R uploads the kept body later" {
 	printf 'later\n' >"$T/b"
 	S3PUT_KEEP_DIR="$KEEP" AWS_SECRET_ACCESS_KEY=wrong run s3-put \
 		"s3://$B/later/b.txt" <"$T/b"
 	[ "$status" -eq 4 ]
 	kept "$T/b" "s3://$B/later/b.txt"
 	local f
-	f=$(ls "$KEEP" | grep -v '\.uri$')
-	run s3-put -f "$KEEP/$f" "$(cat "$KEEP/$f.uri")"
+	f=$(kept_body)
+	run --separate-stderr s3-put -R "$f.uri"
 	[ "$status" -eq 0 ]
+	[ "$output" = "s3://$B/later/b.txt" ]
+	[ -z "$stderr" ]
 	same later/b.txt "$T/b"
+	[ -z "$(ls -A "$KEEP")" ]
+}
+
+# --- kept bodies: complete and verified, or none ------------------------
+
+@test "s3-put: a failed upload from a pipe keeps the whole body, its size and SHA-256 in the sidecar" {
+	fault_proxy_start 'pass,pass,500,pass'
+	head -c 13000000 /dev/urandom >"$T/big"
+	run --separate-stderr sh -c 'cat "$1" | s3-put -a 1 -P 5M -k "$2" -u "$3" "$4"' \
+		sh "$T/big" "$KEEP" "$FAULT_URL" "s3://$B/keep/pipe.bin"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"(part "?"): HTTP 500 InternalError"* ]]
+	[[ "$stderr" == *"s3-put: body kept in $KEEP/s3-put."*" (URI in $KEEP/s3-put."*".uri)" ]]
+	kept "$T/big" "s3://$B/keep/pipe.bin"
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
+@test "s3-put: -R uploads a kept multipart body byte for byte and removes it" {
+	head -c 12000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -a 1 -P 5M -k "$KEEP" -u http://127.0.0.1:9 \
+		"s3://$B/keep/mp.bin" <"$T/big"
+	[ "$status" -eq 75 ]
+	kept "$T/big" "s3://$B/keep/mp.bin"
+	local f
+	f=$(kept_body)
+	run --separate-stderr s3-put -j -P 5M -R "$f.uri"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.key == "keep/mp.bin" and .size == 12000000 and (.etag | endswith("-3"))'
+	same keep/mp.bin "$T/big"
+	[ -z "$(ls -A "$KEEP")" ]
+}
+
+@test "s3-put: -R of a kept body that changed is refused (1), nothing uploaded, both left" {
+	printf 'a,b\n1,2\n' >"$T/b"
+	run s3-put -a 1 -k "$KEEP" -u http://127.0.0.1:9 "s3://$B/keep/t.csv" <"$T/b"
+	[ "$status" -eq 75 ]
+	local f
+	f=$(kept_body)
+	cp "$f.uri" "$T/side"
+	printf 'a,b\n1,3\n' >"$f"
+	run --separate-stderr s3-put -R "$f.uri"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "s3-put: $f: SHA-256 differs from its sidecar's: not uploaded" ]
+	printf 'a,b\n1,2' >"$f"
+	run --separate-stderr s3-put -R "$f.uri"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "s3-put: $f: 7 bytes, its sidecar says 8: not uploaded" ]
+	cmp "$T/side" "$f.uri"
+	printf 'x\n' >"$T/x.uri"
+	run --separate-stderr s3-put -R "$T/x.uri"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "s3-put: $T/x.uri: not a sidecar of a kept body (s3://bucket/key, size N, sha256 HEX)" ]
+	[ -z "$(s3_ls "$B" keep/t.csv)" ]
+}
+
+@test "s3-put: -R that fails again leaves both and says so (75)" {
+	printf 'again\n' >"$T/b"
+	run s3-put -a 1 -k "$KEEP" -u http://127.0.0.1:9 "s3://$B/keep/again.txt" <"$T/b"
+	[ "$status" -eq 75 ]
+	local f
+	f=$(kept_body)
+	run --separate-stderr s3-put -a 1 -u http://127.0.0.1:9 -R "$f.uri"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"s3-put: kept body left in $f (URI in $f.uri)" ]]
+	[[ "$stderr" != *"not kept"* ]]
+	kept "$T/b" "s3://$B/keep/again.txt"
+}
+
+@test "s3-put: -R takes no target and no --file, and wants a .uri sidecar (2)" {
+	run --separate-stderr s3-put -R "$KEEP/x.uri" "s3://$B/k"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: --retry-kept takes the target from the sidecar: no s3:// URI"$'\n'"usage: "* ]]
+	run --separate-stderr s3-put -f /dev/null -R "$KEEP/x.uri"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: --retry-kept reads the kept body: no --file"$'\n'* ]]
+	run --separate-stderr s3-put -R "$KEEP/x"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: -R wants the .uri sidecar of a kept body: $KEEP/x"$'\n'* ]]
+}
+
+@test "s3-put: a {sha256} key's kept body is whole and verified too" {
+	printf 'sha body\n' >"$T/b"
+	run s3-put -a 1 -k "$KEEP" -u http://127.0.0.1:9 "s3://$B/keep/{sha256}.csv" <"$T/b"
+	[ "$status" -eq 75 ]
+	kept "$T/b" "s3://$B/keep/$(sha256sum <"$T/b" | cut -c1-64).csv"
 }
 
 # --- faults: retried, then temporary (75) --------------------------------
@@ -541,18 +644,22 @@ sigv4_test() {
 	[ -z "$output" ]
 }
 
-@test "s3-put: killed mid-upload, the body and its URI are already in the keep dir" {
-	fault_proxy_start 'stall:30'
-	printf 'a,b\n1,2\n' >"$T/b"
-	s3-put -k "$KEEP" -u "$FAULT_URL" "s3://$B/fault/killed.csv" <"$T/b" 3>&- &
+@test "s3-put: killed while part 1 stalls: no sidecar, nothing -R would upload" {
+	fault_proxy_start 'pass,stall:30'
+	head -c 12000000 /dev/urandom >"$T/big"
+	s3-put -P 5M -k "$KEEP" -u "$FAULT_URL" "s3://$B/fault/killed.bin" <"$T/big" 3>&- &
 	local pid=$! i=0
-	while [ "$(fault_proxy_count 2>/dev/null || echo 0)" -lt 1 ] && [ $i -lt 100 ]; do
+	while [ "$(fault_proxy_count 2>/dev/null || echo 0)" -lt 2 ] && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
+	grep -q '^2 stall:30[.0]* PUT ' "$FAULT_DIR/log"
 	kill -9 "$pid"
 	wait "$pid" || :
-	kept "$T/b" "s3://$B/fault/killed.csv"
+	[ -z "$(ls "$KEEP")" ]
+	ls -A "$KEEP" | grep -qx '\.s3-put\.......\.part'
+	[ -z "$(ls -A "$KEEP" | grep '\.uri')" ]
+	[ -z "$(s3_ls "$B" fault/killed.bin)" ]
 }
 
 @test "s3-put: faults outlasting the retries exit 75 with the body kept" {
@@ -569,11 +676,12 @@ sigv4_test() {
 
 @test "s3-put: an endpoint that stays down exits 75" {
 	fault_proxy_start 'refuse:60'
+	echo down >"$T/b"
 	run --separate-stderr s3-put -a 2 -g 0.05 -k "$KEEP" -u "$FAULT_URL" \
-		"s3://$B/fault/down.txt" <<<"down"
+		"s3://$B/fault/down.txt" <"$T/b"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"(after 2 attempts)"* ]]
-	kept <(echo down) "s3://$B/fault/down.txt"
+	kept "$T/b" "s3://$B/fault/down.txt"
 }
 
 @test "s3-put: a multipart upload failing for good exits 75, body kept whole" {
@@ -594,7 +702,7 @@ sigv4_test() {
 	run --separate-stderr s3-put -a 1 -k "$KEEP" -f "$T/body" \
 	    -u http://127.0.0.1:9 "s3://b/$k"
 	[ "$status" -eq 75 ]
-	run cat "$KEEP"/*.uri
+	run head -1 "$KEEP"/*.uri
 	[[ "$output" == "s3://b/$sha$sha$sha$sha$sha$sha$sha"* ]]
 	[[ "$output" == *"$(date -u +%Y-%m-%d)" ]]
 	[ "${#output}" -eq $((7 + 7 * 64 + 2 * 36 + 10)) ]
