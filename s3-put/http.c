@@ -369,8 +369,8 @@ backoff(const struct http *h, int attempt, const char *what, const char *why)
 		;
 }
 
-static void
-describe(const struct resp *r, char *out, size_t n)
+void
+s3_describe(const struct resp *r, char *out, size_t n)
 {
 	char *code, *msg;
 
@@ -391,7 +391,7 @@ s3_report(const struct s3_call *c, const struct resp *r, int attempts)
 {
 	char why[512];
 
-	describe(r, why, sizeof why);
+	s3_describe(r, why, sizeof why);
 	if (attempts > 1)
 		fprintf(stderr, "s3-put: %s: %s (after %d attempts)\n",
 		    c->what, why, attempts);
@@ -435,7 +435,9 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 	int attempt, rc = DDB_EXIT_TEMPFAIL;
 	size_t i;
 
-	uri = xasprintf("%s/%s", s->prefix, c->key);
+	/* a bucket's own resource: "/bucket" path-style, "/" virtual */
+	uri = c->key[0] ? xasprintf("%s/%s", s->prefix, c->key) :
+	    xasprintf("%s", s->prefix[0] ? s->prefix : "/");
 	url = xasprintf("%s%s%s%s", s->base, uri, c->query[0] ? "?" : "",
 	    c->query);
 	for (attempt = 1; attempt <= s->h->max_attempts; attempt++) {
@@ -498,11 +500,11 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 			break;
 		{
 			char why[512];
-			describe(r, why, sizeof why);
+			s3_describe(r, why, sizeof why);
 			backoff(s->h, attempt, c->what, why);
 		}
 	}
-	if (rc != DDB_EXIT_OK)
+	if (rc != DDB_EXIT_OK && !c->quiet)
 		s3_report(c, r, attempt > s->h->max_attempts ?
 		    s->h->max_attempts : attempt);
 	free(uri);

@@ -450,8 +450,8 @@ put_body(const char *bucket, const char *key, const char *uri,
 		ekey = sigv4_encode(key, strlen(key), 1);
 		nh = object_headers(key, hdr);
 		if (multi) {
-			rc = put_multipart(&s, b, ekey, uri, buf, (size_t)n,
-			    hdr, nh, &res);
+			rc = put_multipart(&s, b, key, ekey, uri, buf,
+			    (size_t)n, hdr, nh, &res);
 		} else {
 			what = xasprintf("PUT %s", uri);
 			rc = put_single(&s, ekey, what, buf, (size_t)n, hdr, nh,

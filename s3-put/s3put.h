@@ -71,6 +71,7 @@ struct s3_call {
 	const char *sha256;	/* hex digest of body */
 	const char *md5;	/* base64 Content-MD5 or NULL */
 	int xml_error_in_200;	/* CompleteMultipartUpload's quirk */
+	int quiet;		/* the caller reports a failure */
 	const char *what;	/* for messages: "PUT s3://b/k" */
 };
 
@@ -105,6 +106,7 @@ CURLcode http_do(struct http *h, const struct hreq *q, struct resp *r);
 int s3_do(struct s3 *s, const struct s3_call *c, struct resp *r);
 char *xml_value(const char *xml, const char *tag);
 void s3_report(const struct s3_call *c, const struct resp *r, int attempts);
+void s3_describe(const struct resp *r, char *out, size_t n);
 
 /* creds.c */
 char *conf_get(const char *profile, const char *key, int *found);
@@ -125,8 +127,8 @@ int spool(struct body *b, int fd, char *buf, char sha[65]);
 /* upload.c */
 int put_single(struct s3 *s, const char *ekey, const char *what, char *buf,
     size_t n, char **h, size_t nh, struct result *res);
-int put_multipart(struct s3 *s, struct body *b, const char *ekey,
-    const char *uri, char *buf, size_t n, char **h, size_t nh,
-    struct result *res);
+int put_multipart(struct s3 *s, struct body *b, const char *key,
+    const char *ekey, const char *uri, char *buf, size_t n, char **h,
+    size_t nh, struct result *res);
 
 #endif

@@ -98,10 +98,114 @@ abort_upload(struct s3 *s, const char *ekey, const char *id, const char *what)
 	free(q);
 }
 
+/* the next <tag>...</tag> block at or after *p: its inside, or NULL */
+static const char *
+xml_next(const char **p, const char *tag, size_t *len)
+{
+	char open[32], close[32];
+	const char *b, *e;
+
+	snprintf(open, sizeof open, "<%s>", tag);
+	snprintf(close, sizeof close, "</%s>", tag);
+	if (*p == NULL || (b = strstr(*p, open)) == NULL)
+		return NULL;
+	b += strlen(open);
+	if ((e = strstr(b, close)) == NULL)
+		return NULL;
+	*len = (size_t)(e - b);
+	*p = e + strlen(close);
+	return b;
+}
+
+/*
+ * A run killed during a multipart upload of this key left it unfinished
+ * (stored parts cost money and are never visible): list the bucket's
+ * unfinished uploads with the key as prefix and abort those of exactly
+ * this key.  A store that refuses the list only costs a warning.
+ */
+static void
+abort_orphans(struct s3 *s, const char *key, const char *ekey,
+    const char *uri)
+{
+	char sha[SIGV4_SHA256_HEX], *prefix, *kmark = NULL, *umark = NULL;
+	int page, done = 0;
+
+	sigv4_sha256_hex("", 0, sha);
+	prefix = sigv4_encode(key, strlen(key), 0);
+	for (page = 0; page < 20 && !done; page++) {
+		struct s3_call c = { 0 };
+		struct resp r = { 0 };
+		const char *p, *blk;
+		char *q, *next_k, *next_u, *trunc;
+		size_t len;
+
+		q = kmark ? xasprintf("key-marker=%s&prefix=%s&"
+		    "upload-id-marker=%s&uploads=", kmark, prefix, umark) :
+		    xasprintf("prefix=%s&uploads=", prefix);
+		c.method = "GET";
+		c.key = "";
+		c.query = q;
+		c.sha256 = sha;
+		c.quiet = 1;
+		c.what = "GET ?uploads";
+		if (s3_do(s, &c, &r) != 0) {
+			char why[512];
+			s3_describe(&r, why, sizeof why);
+			fprintf(stderr, "s3-put: %s: cannot list unfinished "
+			    "uploads (%s); one a killed run left may stay\n",
+			    uri, why);
+			resp_free(&r);
+			free(q);
+			break;
+		}
+		done = 1;
+		p = r.body;
+		while ((blk = xml_next(&p, "Upload", &len)) != NULL) {
+			char *in = xasprintf("%.*s", (int)len, blk);
+			char *k = xml_value(in, "Key");
+			char *id = xml_value(in, "UploadId");
+
+			/* not sorted by key everywhere (Swift): read all */
+			if (k && id && strcmp(k, key) == 0) {
+				char *what = xasprintf("DELETE %s (abort an "
+				    "unfinished multipart upload)", uri);
+				fprintf(stderr, "s3-put: %s: aborting an "
+				    "unfinished multipart upload of an earlier "
+				    "run (%s)\n", uri, id);
+				abort_upload(s, ekey, id, what);
+				free(what);
+			}
+			free(k);
+			free(id);
+			free(in);
+		}
+		trunc = xml_value(r.body, "IsTruncated");
+		next_k = xml_value(r.body, "NextKeyMarker");
+		next_u = xml_value(r.body, "NextUploadIdMarker");
+		if (trunc && strcmp(trunc, "true") == 0 && next_k && next_u &&
+		    (*next_k || *next_u)) {
+			free(kmark);
+			free(umark);
+			kmark = sigv4_encode(next_k, strlen(next_k), 0);
+			umark = sigv4_encode(next_u, strlen(next_u), 0);
+			done = 0;
+		}
+		free(trunc);
+		free(next_k);
+		free(next_u);
+		resp_free(&r);
+		free(q);
+	}
+	free(kmark);
+	free(umark);
+	free(prefix);
+}
+
 /* the body in parts: the first is in buf, the rest is read as we go */
 int
-put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
-    char *buf, size_t n, char **h, size_t nh, struct result *res)
+put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
+    const char *uri, char *buf, size_t n, char **h, size_t nh,
+    struct result *res)
 {
 	char sha[SIGV4_SHA256_HEX], md5[SIGV4_MD5_B64], *id = NULL;
 	char *what = xasprintf("POST %s (create multipart upload)", uri);
@@ -112,6 +216,7 @@ put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
 	int nparts = 0, rc;
 	char *xml, *enc = NULL;
 
+	abort_orphans(s, key, ekey, uri);
 	sigv4_sha256_hex("", 0, sha);
 	c.method = "POST";
 	c.key = ekey;

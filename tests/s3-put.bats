@@ -511,7 +511,7 @@ sigv4_test() {
 # --- kept bodies: complete and verified, or none ------------------------
 
 @test "s3-put: a failed upload from a pipe keeps the whole body, its size and SHA-256 in the sidecar" {
-	fault_proxy_start 'pass,pass,500,pass'
+	fault_proxy_start 'pass,pass,pass,500,pass'
 	head -c 13000000 /dev/urandom >"$T/big"
 	run --separate-stderr sh -c 'cat "$1" | s3-put -a 1 -P 5M -k "$2" -u "$3" "$4"' \
 		sh "$T/big" "$KEEP" "$FAULT_URL" "s3://$B/keep/pipe.bin"
@@ -634,7 +634,7 @@ sigv4_test() {
 }
 
 @test "s3-put: faults on a multipart upload's parts are retried" {
-	fault_proxy_start 'pass,500,reset,pass,503,pass'
+	fault_proxy_start 'pass,pass,500,reset,pass,503,pass'
 	head -c 16000000 /dev/urandom >"$T/big"
 	run --separate-stderr s3-put -j -P 5M -g 0.05 -u "$FAULT_URL" "s3://$B/fault/mp.bin" <"$T/big"
 	[ "$status" -eq 0 ]
@@ -644,22 +644,45 @@ sigv4_test() {
 	[ -z "$output" ]
 }
 
-@test "s3-put: killed while part 1 stalls: no sidecar, nothing -R would upload" {
-	fault_proxy_start 'pass,stall:30'
+@test "s3-put: killed while part 1 stalls: no sidecar, nothing -R would upload; the next run aborts the orphan upload" {
+	fault_proxy_start 'pass,pass,stall:30'
 	head -c 12000000 /dev/urandom >"$T/big"
-	s3-put -P 5M -k "$KEEP" -u "$FAULT_URL" "s3://$B/fault/killed.bin" <"$T/big" 3>&- &
+	s3-put -P 5M -k "$KEEP" -u "$FAULT_URL" "s3://$B/orphan/killed.bin" <"$T/big" 3>&- &
 	local pid=$! i=0
-	while [ "$(fault_proxy_count 2>/dev/null || echo 0)" -lt 2 ] && [ $i -lt 100 ]; do
+	while [ "$(fault_proxy_count 2>/dev/null || echo 0)" -lt 3 ] && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	grep -q '^2 stall:30[.0]* PUT ' "$FAULT_DIR/log"
+	grep -q '^3 stall:30[.0]* PUT ' "$FAULT_DIR/log"
 	kill -9 "$pid"
 	wait "$pid" || :
 	[ -z "$(ls "$KEEP")" ]
 	ls -A "$KEEP" | grep -qx '\.s3-put\.......\.part'
 	[ -z "$(ls -A "$KEEP" | grep '\.uri')" ]
-	[ -z "$(s3_ls "$B" fault/killed.bin)" ]
+	[ -z "$(s3_ls "$B" orphan/)" ]
+	# the killed run's upload is left; another key's is no business of ours
+	s3_aws s3api create-multipart-upload --bucket "$B" --key orphan/killed.bin.2 >/dev/null
+	[ "$(s3_uploads "$B" | sort)" = "$(printf 'orphan/killed.bin\norphan/killed.bin.2')" ]
+	run --separate-stderr s3-put -P 5M "s3://$B/orphan/killed.bin" <"$T/big"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "s3-put: s3://$B/orphan/killed.bin: aborting an unfinished multipart upload of an earlier run ("*")" ]]
+	same orphan/killed.bin "$T/big"
+	[ "$(s3_uploads "$B")" = orphan/killed.bin.2 ]
+	s3_aws s3api abort-multipart-upload --bucket "$B" --key orphan/killed.bin.2 \
+		--upload-id "$(s3_aws s3api list-multipart-uploads --bucket "$B" \
+		--query 'Uploads[0].UploadId' --output text)"
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
+@test "s3-put: a store that refuses to list unfinished uploads only costs a warning" {
+	fault_proxy_start '403'
+	head -c 6000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -P 5M -u "$FAULT_URL" "s3://$B/orphan/nolist.bin" <"$T/big"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "s3-put: s3://$B/orphan/nolist.bin: cannot list unfinished uploads (HTTP 403 AccessDenied: Access Denied); one a killed run left may stay" ]
+	same orphan/nolist.bin "$T/big"
+	grep -q '^1 403:AccessDenied GET /'"$B"'?prefix=orphan%2Fnolist.bin&uploads=$' "$FAULT_DIR/log"
 }
 
 @test "s3-put: faults outlasting the retries exit 75 with the body kept" {
@@ -685,7 +708,7 @@ sigv4_test() {
 }
 
 @test "s3-put: a multipart upload failing for good exits 75, body kept whole" {
-	fault_proxy_start 'pass,pass,500*'
+	fault_proxy_start 'pass,pass,pass,500*'
 	head -c 16000000 /dev/urandom >"$T/big"
 	run --separate-stderr s3-put -a 2 -P 5M -g 0.05 -k "$KEEP" -u "$FAULT_URL" \
 		"s3://$B/fault/mpgone.bin" <"$T/big"
