@@ -214,8 +214,9 @@ http_do(struct http *h, const struct hreq *q, struct resp *r)
 	if (q->max_time > 0 || h->max_time > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, q->max_time > 0 ?
 		    q->max_time : h->max_time);
+	/* a stall, or a trickle of a byte now and then, ends the try */
 	if (h->stall_timeout > 0) {
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, S3_LOW_SPEED);
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->stall_timeout);
 	}
 	if (h->ca_bundle)

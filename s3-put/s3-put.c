@@ -754,6 +754,7 @@ main(int argc, char *argv[])
 
 	h.connect_timeout = 10;
 	h.stall_timeout = 60;
+	h.max_time = S3_MAX_TIME;
 	h.max_attempts = 5;
 	if ((e = getenv("AWS_MAX_ATTEMPTS")) && *e)
 		h.max_attempts = (int)num_arg(e, 1, 100, "AWS_MAX_ATTEMPTS");

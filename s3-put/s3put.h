@@ -13,13 +13,15 @@
 /* exit statuses: DDB_EXIT_* of ddb.h (EXIT STATUS in s3-put.1) */
 
 #define S3_RESP_MAX (1 << 20)	/* response bodies kept, at most */
+#define S3_LOW_SPEED 1024L	/* bytes/s: slower for -W seconds is a stall */
+#define S3_MAX_TIME 600L	/* seconds: -M's default, a request's deadline */
 
 struct http {
 	CURL *curl;
 	int verbose;
 	long connect_timeout;	/* seconds */
 	long stall_timeout;	/* abort a transfer idle this long */
-	long max_time;		/* a whole request, 0 for no limit */
+	long max_time;		/* a whole request (-M), 0 for no limit */
 	int max_attempts;
 	double backoff;		/* first retry waits up to this, doubling */
 	const char *ca_bundle;

@@ -626,11 +626,32 @@ sigv4_test() {
 	fault_proxy_start 'stall:20'
 	printf 'stall\n' >"$T/b"
 	SECONDS=0
-	run --separate-stderr s3-put -v -W 1 -g 0.05 -u "$FAULT_URL" "s3://$B/fault/stall.txt" <"$T/b"
+	run --separate-stderr s3-put -v -W 2 -g 0.05 -u "$FAULT_URL" "s3://$B/fault/stall.txt" <"$T/b"
 	[ "$status" -eq 0 ]
-	[ "$SECONDS" -lt 10 ]
+	[ "$SECONDS" -lt 15 ]
 	[[ "$stderr" == *"Operation too slow"*"; retry 1/4"* ]]
 	same fault/stall.txt "$T/b"
+}
+
+@test "s3-put: a trickling answer (200, then a byte every 0.4 s) ends the try (75 with -W 3 -a 1)" {
+	fault_proxy_start 'trickle:0.4*'
+	printf 'trickle\n' >"$T/b"
+	run --separate-stderr timeout 25 s3-put -W 3 -a 1 -k "$KEEP" -u "$FAULT_URL" \
+		"s3://$B/fault/trickle.txt" <"$T/b"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == "s3-put: PUT s3://$B/fault/trickle.txt: Operation too slow. Less than 1024 bytes/sec transferred the last 3 seconds"$'\n'"s3-put: body kept in $KEEP/"* ]]
+	kept "$T/b" "s3://$B/fault/trickle.txt"
+	[ "$(fault_proxy_count)" -eq 1 ]
+}
+
+@test "s3-put: --max-time ends a request that keeps moving, and is retried" {
+	fault_proxy_start 'trickle:0.4'
+	printf 'deadline\n' >"$T/b"
+	run --separate-stderr timeout 25 s3-put -v -M 2 -g 0.05 -u "$FAULT_URL" \
+		"s3://$B/fault/deadline.txt" <"$T/b"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"Operation timed out after 2"*" milliseconds with "*" bytes received; retry 1/4"* ]]
+	same fault/deadline.txt "$T/b"
 }
 
 @test "s3-put: faults on a multipart upload's parts are retried" {
