@@ -9,6 +9,7 @@
 #include "sigv4.h"
 
 #define MAX_PARTS 10000
+#define MAX_ETAG 256	/* S3's are 34 bytes: a longer one is no S3 answer */
 
 static void
 digests(const char *p, size_t n, char sha[SIGV4_SHA256_HEX],
@@ -201,6 +202,39 @@ abort_orphans(struct s3 *s, const char *key, const char *ekey,
 	free(prefix);
 }
 
+/* an ETag we can send back: bounded, printable */
+static int
+etag_ok(const char *what, const char *etag)
+{
+	size_t n = strlen(etag), i;
+
+	if (n > MAX_ETAG) {
+		fprintf(stderr, "s3-put: %s: an ETag of %zu bytes (more than "
+		    "%d): not an S3 answer\n", what, n, MAX_ETAG);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if ((unsigned char)etag[i] < 0x20 ||
+		    (unsigned char)etag[i] >= 0x7f) {
+			fprintf(stderr, "s3-put: %s: an ETag with a control "
+			    "or non-ASCII byte: not an S3 answer\n", what);
+			return 0;
+		}
+	return 1;
+}
+
+static void
+xml_escape(struct ddb_buf *x, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '&': ddb_buf_put(x, "&amp;", 5); break;
+		case '<': ddb_buf_put(x, "&lt;", 4); break;
+		case '>': ddb_buf_put(x, "&gt;", 4); break;
+		default: ddb_buf_putc(x, *s);
+		}
+}
+
 /* the body in parts: the first is in buf, the rest is read as we go */
 int
 put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
@@ -212,7 +246,7 @@ put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
 	char *etags[MAX_PARTS];
 	struct s3_call c = { 0 };
 	struct resp r = { 0 };
-	size_t i, xlen = 0, xcap;
+	size_t i, xlen = 0;
 	int nparts = 0, rc;
 	char *xml, *enc = NULL;
 
@@ -228,7 +262,7 @@ put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
 	rc = s3_do(s, &c, &r);
 	if (rc == 0 && (id = xml_value(r.body, "UploadId")) == NULL) {
 		fprintf(stderr, "s3-put: %s: no UploadId in the answer\n", what);
-		rc = DDB_EXIT_REFUSED;
+		rc = DDB_EXIT_TEMPFAIL;
 	}
 	free(what);
 	resp_free(&r);
@@ -261,9 +295,12 @@ put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
 		corrupt(buf, n);
 		rc = s3_do(s, &c, &r);
 		corrupt(buf, n);
+		/* a protocol error: maybe a proxy's, try again later */
 		if (rc == 0 && r.etag == NULL) {
 			fprintf(stderr, "s3-put: %s: no ETag\n", what);
-			rc = DDB_EXIT_REFUSED;
+			rc = DDB_EXIT_TEMPFAIL;
+		} else if (rc == 0 && !etag_ok(what, r.etag)) {
+			rc = DDB_EXIT_TEMPFAIL;
 		}
 		if (rc == 0)
 			etags[nparts++] = xstrdup(r.etag);
@@ -280,15 +317,20 @@ put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
 	}
 
 	if (rc == 0) {
-		xcap = 64 + (size_t)nparts * 128;
-		xml = xmalloc(xcap);
-		xlen = (size_t)snprintf(xml, xcap, "<CompleteMultipartUpload>");
-		for (i = 0; i < (size_t)nparts; i++)
-			xlen += (size_t)snprintf(xml + xlen, xcap - xlen,
-			    "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag>"
-			    "</Part>", i + 1, etags[i]);
-		xlen += (size_t)snprintf(xml + xlen, xcap - xlen,
-		    "</CompleteMultipartUpload>");
+		struct ddb_buf x = { 0 };
+
+		ddb_buf_put(&x, "<CompleteMultipartUpload>", 25);
+		for (i = 0; i < (size_t)nparts; i++) {
+			char num[48];
+			int k = snprintf(num, sizeof num,
+			    "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
+			ddb_buf_put(&x, num, (size_t)k);
+			xml_escape(&x, etags[i]);
+			ddb_buf_put(&x, "</ETag></Part>", 14);
+		}
+		ddb_buf_put(&x, "</CompleteMultipartUpload>", 26);
+		xml = x.p;
+		xlen = x.n;
 		digests(xml, xlen, sha, md5);
 		what = xasprintf("POST %s (complete multipart upload)", uri);
 		c = (struct s3_call){ 0 };

@@ -654,6 +654,29 @@ sigv4_test() {
 	same fault/deadline.txt "$T/b"
 }
 
+@test "s3-put: a 400-character ETag for a part is a protocol error (75), never an overflow" {
+	fault_proxy_start 'etag:400*'
+	head -c 6000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -a 1 -P 5M -k "$KEEP" -u "$FAULT_URL" \
+		"s3://$B/fault/etag.bin" <"$T/big"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == "s3-put: PUT s3://$B/fault/etag.bin (part 1): an ETag of 400 bytes (more than 256): not an S3 answer"$'\n'"s3-put: body kept in "* ]]
+	kept "$T/big" "s3://$B/fault/etag.bin"
+	[ -z "$(s3_ls "$B" fault/etag.bin)" ]
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
+@test "s3-put: ETags are XML-escaped in CompleteMultipartUpload (the store parses it: InvalidPart, not MalformedXML)" {
+	fault_proxy_start 'etag:40*'
+	head -c 6000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -a 1 -P 5M -u "$FAULT_URL" "s3://$B/fault/etag40.bin" <"$T/big"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == "s3-put: POST s3://$B/fault/etag40.bin (complete multipart upload): HTTP 400 InvalidPart"* ]]
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
 @test "s3-put: faults on a multipart upload's parts are retried" {
 	fault_proxy_start 'pass,pass,500,reset,pass,503,pass'
 	head -c 16000000 /dev/urandom >"$T/big"
