@@ -108,6 +108,16 @@ header_safe(const char *s)
 	return 1;
 }
 
+/*
+ * A header value is signed, then sent by curl, which drops an empty one:
+ * the signature would then not match.  Nothing empty is sent at all.
+ */
+static int
+blank(const char *s)
+{
+	return s[strspn(s, " \t")] == '\0';
+}
+
 /* key=value: a token for a key, printable ASCII for the value */
 static int
 meta_ok(const char *s)
@@ -781,6 +791,8 @@ main(int argc, char *argv[])
 				die_usage("bad backoff: %s", optarg);
 			break;
 		case 'G':
+			if (blank(optarg))
+				die_usage("--sse-kms-key-id is empty");
 			if (!header_safe(optarg))
 				die_usage("bad KMS key id: %s", optarg);
 			kms_key = optarg;
@@ -790,7 +802,9 @@ main(int argc, char *argv[])
 		case 'j': json_out = 1; break;
 		case 'k': keep_dir = optarg; break;
 		case 'L':
-			if (!header_safe(optarg) || !*optarg)
+			if (blank(optarg))
+				die_usage("--storage-class is empty");
+			if (!header_safe(optarg))
 				die_usage("bad storage class: %s", optarg);
 			storage_class = optarg;
 			break;
@@ -800,6 +814,9 @@ main(int argc, char *argv[])
 			if (!meta_ok(optarg))
 				die_usage("bad metadata (want key=value, "
 				    "printable ASCII): %s", optarg);
+			if (blank(strchr(optarg, '=') + 1))
+				die_usage("--metadata %.*s has an empty value",
+				    (int)(strchr(optarg, '=') - optarg), optarg);
 			meta[nmeta++] = optarg;
 			break;
 		case 'M': h.max_time = num_arg(optarg, 0, 86400,
@@ -816,12 +833,16 @@ main(int argc, char *argv[])
 		case 'W': h.stall_timeout = num_arg(optarg, 1, 86400,
 		    "timeout"); break;
 		case 'X':
+			if (blank(optarg))
+				die_usage("--sse is empty");
 			if (strcmp(optarg, "AES256") && strcmp(optarg, "aws:kms"))
 				die_usage("--sse is AES256 or aws:kms, not %s",
 				    optarg);
 			sse = optarg;
 			break;
 		case 'y':
+			if (blank(optarg))
+				die_usage("--content-type is empty");
 			if (!header_safe(optarg))
 				die_usage("bad content type: %s", optarg);
 			content_type = optarg;

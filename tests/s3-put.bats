@@ -122,6 +122,24 @@ sigv4_test() {
 	[ "$stderr" = "s3-put: key holds a control character" ]
 }
 
+@test "s3-put: empty header values are usage errors, not unsigned headers (2)" {
+	while IFS='|' read -r opt val msg; do
+		run --separate-stderr s3-put "$opt" "$val" "s3://$B/empty/h.txt" <<<x
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == "s3-put: $msg"$'\n'"usage: s3-put "* ]]
+	done <<-'EOF'
+	-m|k=|--metadata k has an empty value
+	--metadata|Owner=  |--metadata Owner has an empty value
+	-y||--content-type is empty
+	--content-type| |--content-type is empty
+	-X||--sse is empty
+	-G||--sse-kms-key-id is empty
+	-L||--storage-class is empty
+	--storage-class|	|--storage-class is empty
+	EOF
+	[ -z "$(s3_ls "$B" empty/h.txt)" ]
+}
+
 @test "s3-put: a part size under 5 MiB is a usage error" {
 	run --separate-stderr s3-put -P 1M "s3://$B/k" </dev/null
 	[ "$status" -eq 2 ]
