@@ -337,10 +337,13 @@ classify(const struct s3_call *c, const struct resp *r)
 	if ((r->status >= 500 && r->status != 501) || r->status == 429 ||
 	    r->status == 408)
 		return DDB_EXIT_TEMPFAIL;
+	/* a clock that is off (403 RequestTimeTooSkewed) can be set right */
 	code = xml_value(r->body, "Code");
 	rc = code && (strcmp(code, "RequestTimeout") == 0 ||
 	    strcmp(code, "SlowDown") == 0 ||
-	    strcmp(code, "Throttling") == 0) ? DDB_EXIT_TEMPFAIL : DDB_EXIT_REFUSED;
+	    strcmp(code, "Throttling") == 0 ||
+	    strcmp(code, "RequestTimeTooSkewed") == 0) ?
+	    DDB_EXIT_TEMPFAIL : DDB_EXIT_REFUSED;
 	free(code);
 	return rc;
 }

@@ -46,6 +46,8 @@ usage(FILE *fp, int status)
 	    "              [-y content-type] s3://bucket/key\n"
 	    "       s3-put [options] -R keep-dir/s3-put.XXXXXX.uri\n"
 	    "key placeholders: {timestamp} {date} {uuid} {sha256}\n", fp);
+	if (fp == stdout)
+		ddb_close_stdout();	/* --help >/dev/full is an error */
 	exit(status);
 }
 

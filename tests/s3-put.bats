@@ -85,6 +85,15 @@ sigv4_test() {
 	[[ "$output" == "s3-put "[0-9]* ]]
 }
 
+@test "s3-put: --help and --version to a full disk fail with a write error" {
+	run --separate-stderr sh -c 's3-put --help >/dev/full'
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "s3-put: stdout: No space left on device" ]
+	run --separate-stderr sh -c 's3-put --version >/dev/full'
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "s3-put: stdout: No space left on device" ]
+}
+
 @test "s3-put: a bad option is a usage error (2)" {
 	run --separate-stderr s3-put --no-such-option s3://b/k
 	[ "$status" -eq 2 ]
@@ -757,6 +766,16 @@ sigv4_test() {
 	[[ "$stderr" == *"s3-put: body kept in $KEEP/"* ]]
 	[ "$(fault_proxy_count)" -eq 3 ]
 	kept "$T/b" "s3://$B/fault/gone.csv"
+}
+
+@test "s3-put: 403 RequestTimeTooSkewed is temporary (75): a clock can be set right" {
+	fault_proxy_start '403:RequestTimeTooSkewed*'
+	printf 'skew\n' >"$T/b"
+	run --separate-stderr s3-put -a 2 -g 0.05 -k "$KEEP" -u "$FAULT_URL" \
+		"s3://$B/fault/skew.txt" <"$T/b"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == "s3-put: PUT s3://$B/fault/skew.txt: HTTP 403 RequestTimeTooSkewed: The difference between the request time and the current time is too large. (after 2 attempts)"$'\n'"s3-put: body kept in $KEEP/"* ]]
+	kept "$T/b" "s3://$B/fault/skew.txt"
 }
 
 @test "s3-put: an endpoint that stays down exits 75" {
