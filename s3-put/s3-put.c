@@ -565,10 +565,15 @@ run(const char *target, struct http *h, char *buf)
 	}
 	uri = xasprintf("s3://%s/%s", bucket, key);
 	rc = put_body(bucket, key, uri, &b, h, buf, allow_empty);
-	/* after a usage or I/O error there is no whole body to keep */
-	if (rc != 0 && rc != DDB_EXIT_USAGE && rc != DDB_EXIT_IO &&
-	    keep_body(&b, buf, uri) == -1 && b.keepdir)
-		rc = DDB_EXIT_IO;
+	/*
+	 * After a usage or I/O error there is no whole body to keep; a body
+	 * that should be kept and cannot be is a local I/O error.
+	 */
+	if (rc != 0 && rc != DDB_EXIT_USAGE && rc != DDB_EXIT_IO) {
+		int keeping = b.part != NULL;
+		if (keep_body(&b, buf, uri) == -1 && keeping)
+			rc = DDB_EXIT_IO;
+	}
 out:
 	body_close(&b);
 	free(uri);
