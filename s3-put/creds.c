@@ -132,7 +132,7 @@ creds_from_json(const char *body, struct creds *c, const char *source)
 		creds_free(c);
 		fprintf(stderr, "s3-put: %s: no credentials in the answer\n",
 		    source);
-		return S3_EXIT_PERM;
+		return DDB_EXIT_REFUSED;
 	}
 	c->source = source;
 	return 0;
@@ -207,8 +207,8 @@ fetch(struct http *h, struct hreq *q, struct resp *r, const char *what)
 		fprintf(stderr, "s3-put: %s: %s\n", what, r->err);
 	else
 		fprintf(stderr, "s3-put: %s: HTTP %ld\n", what, r->status);
-	return r->cc == CURLE_OK && r->status < 500 ? S3_EXIT_PERM :
-	    S3_EXIT_TEMP;
+	return r->cc == CURLE_OK && r->status < 500 ? DDB_EXIT_REFUSED :
+	    DDB_EXIT_TEMPFAIL;
 }
 
 static int
@@ -232,12 +232,12 @@ creds_container(struct http *h, struct creds *c)
 		fprintf(stderr, "s3-put: %s: container credentials need https "
 		    "or a loopback or ECS/EKS address\n", url);
 		free(url);
-		return S3_EXIT_PERM;
+		return DDB_EXIT_REFUSED;
 	}
 	if (tokfile && *tokfile) {
 		if ((tok = read_token_file(tokfile)) == NULL) {
 			free(url);
-			return S3_EXIT_IO;
+			return DDB_EXIT_IO;
 		}
 	} else if (tokenv && *tokenv) {
 		tok = xstrdup(tokenv);
@@ -249,7 +249,7 @@ creds_container(struct http *h, struct creds *c)
 			    "token holds a line break\n");
 			free(tok);
 			free(url);
-			return S3_EXIT_PERM;
+			return DDB_EXIT_REFUSED;
 		}
 		hdr = xasprintf("Authorization: %s", tok);
 		l = curl_slist_append(l, hdr);
@@ -304,7 +304,7 @@ creds_imds(struct http *h, struct creds *c)
 	if (rc != 0 || r.body == NULL || has_crlf(trim(r.body))) {
 		resp_free(&r);
 		free(base);
-		return rc ? rc : S3_EXIT_PERM;
+		return rc ? rc : DDB_EXIT_REFUSED;
 	}
 	hdr = xasprintf("X-aws-ec2-metadata-token: %s", trim(r.body));
 	l = curl_slist_append(NULL, hdr);
@@ -375,7 +375,7 @@ creds_find(struct http *h, const char *profile, int explicit_profile,
 	creds_free(c);
 	if (explicit_profile && !found) {
 		fprintf(stderr, "s3-put: profile %s not found\n", profile);
-		return S3_EXIT_PERM;
+		return DDB_EXIT_REFUSED;
 	}
 	if ((getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
 	    *getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) ||
@@ -389,5 +389,5 @@ creds_find(struct http *h, const char *profile, int explicit_profile,
 	}
 	fprintf(stderr, "s3-put: no credentials found (environment, profile "
 	    "%s, container, instance metadata)\n", profile);
-	return S3_EXIT_PERM;
+	return DDB_EXIT_REFUSED;
 }

@@ -20,7 +20,7 @@ xmalloc(size_t n)
 
 	if (p == NULL) {
 		fputs("s3-put: out of memory\n", stderr);
-		exit(S3_EXIT_IO);
+		exit(DDB_EXIT_IO);
 	}
 	return p;
 }
@@ -45,7 +45,7 @@ xasprintf(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0) {
 		fputs("s3-put: out of memory\n", stderr);
-		exit(S3_EXIT_IO);
+		exit(DDB_EXIT_IO);
 	}
 	return s;
 }
@@ -214,8 +214,9 @@ http_do(struct http *h, const struct hreq *q, struct resp *r)
 	if (q->max_time > 0 || h->max_time > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, q->max_time > 0 ?
 		    q->max_time : h->max_time);
+	/* a stall, or a trickle of a byte now and then, ends the try */
 	if (h->stall_timeout > 0) {
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, S3_LOW_SPEED);
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->stall_timeout);
 	}
 	if (h->ca_bundle)
@@ -298,7 +299,7 @@ xml_value(const char *xml, const char *tag)
 	return v;
 }
 
-/* what a failed attempt means: retry (S3_EXIT_TEMP) or give up */
+/* what a failed attempt means: retry (DDB_EXIT_TEMPFAIL) or give up */
 static int
 classify(const struct s3_call *c, const struct resp *r)
 {
@@ -316,30 +317,33 @@ classify(const struct s3_call *c, const struct resp *r)
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_ENGINE_NOTFOUND:
 	case CURLE_LOGIN_DENIED:
-		return S3_EXIT_PERM;
+		return DDB_EXIT_REFUSED;
 	default:
-		return S3_EXIT_TEMP;
+		return DDB_EXIT_TEMPFAIL;
 	}
 	if (r->status >= 200 && r->status < 300) {
 		if (!c->xml_error_in_200 || r->body == NULL ||
 		    strstr(r->body, "<Error>") == NULL)
-			return S3_EXIT_OK;
+			return DDB_EXIT_OK;
 		code = xml_value(r->body, "Code");
 		rc = code && (strcmp(code, "InternalError") == 0 ||
 		    strcmp(code, "SlowDown") == 0 ||
 		    strcmp(code, "ServiceUnavailable") == 0) ?
-		    S3_EXIT_TEMP : S3_EXIT_PERM;
+		    DDB_EXIT_TEMPFAIL : DDB_EXIT_REFUSED;
 		free(code);
 		return rc;
 	}
 	/* 501 NotImplemented will not change by trying again */
 	if ((r->status >= 500 && r->status != 501) || r->status == 429 ||
 	    r->status == 408)
-		return S3_EXIT_TEMP;
+		return DDB_EXIT_TEMPFAIL;
+	/* a clock that is off (403 RequestTimeTooSkewed) can be set right */
 	code = xml_value(r->body, "Code");
 	rc = code && (strcmp(code, "RequestTimeout") == 0 ||
 	    strcmp(code, "SlowDown") == 0 ||
-	    strcmp(code, "Throttling") == 0) ? S3_EXIT_TEMP : S3_EXIT_PERM;
+	    strcmp(code, "Throttling") == 0 ||
+	    strcmp(code, "RequestTimeTooSkewed") == 0) ?
+	    DDB_EXIT_TEMPFAIL : DDB_EXIT_REFUSED;
 	free(code);
 	return rc;
 }
@@ -369,8 +373,8 @@ backoff(const struct http *h, int attempt, const char *what, const char *why)
 		;
 }
 
-static void
-describe(const struct resp *r, char *out, size_t n)
+void
+s3_describe(const struct resp *r, char *out, size_t n)
 {
 	char *code, *msg;
 
@@ -391,7 +395,7 @@ s3_report(const struct s3_call *c, const struct resp *r, int attempts)
 {
 	char why[512];
 
-	describe(r, why, sizeof why);
+	s3_describe(r, why, sizeof why);
 	if (attempts > 1)
 		fprintf(stderr, "s3-put: %s: %s (after %d attempts)\n",
 		    c->what, why, attempts);
@@ -416,7 +420,7 @@ add_header(struct curl_slist **l, const char *fmt, ...)
 	va_end(ap);
 	if (s == NULL || (n = curl_slist_append(*l, s)) == NULL) {
 		fputs("s3-put: out of memory\n", stderr);
-		exit(S3_EXIT_IO);
+		exit(DDB_EXIT_IO);
 	}
 	free(s);
 	*l = n;
@@ -424,7 +428,7 @@ add_header(struct curl_slist **l, const char *fmt, ...)
 
 /*
  * A signed S3 call, retried on throttling, 5xx and network errors.
- * Returns 0, S3_EXIT_PERM or S3_EXIT_TEMP; r holds the last response.
+ * Returns 0, DDB_EXIT_REFUSED or DDB_EXIT_TEMPFAIL; r holds the last response.
  */
 int
 s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
@@ -432,10 +436,12 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 	struct sigv4_key k = { s->c->akid, s->c->secret, s->region, "s3" };
 	struct sigv4_header hs[64];
 	char date[17], *uri, *url;
-	int attempt, rc = S3_EXIT_TEMP;
+	int attempt, rc = DDB_EXIT_TEMPFAIL;
 	size_t i;
 
-	uri = xasprintf("%s/%s", s->prefix, c->key);
+	/* a bucket's own resource: "/bucket" path-style, "/" virtual */
+	uri = c->key[0] ? xasprintf("%s/%s", s->prefix, c->key) :
+	    xasprintf("%s", s->prefix[0] ? s->prefix : "/");
 	url = xasprintf("%s%s%s%s", s->base, uri, c->query[0] ? "?" : "",
 	    c->query);
 	for (attempt = 1; attempt <= s->h->max_attempts; attempt++) {
@@ -466,7 +472,7 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 			hs[n].name = strndup(c->headers[i],
 			    (size_t)(colon - c->headers[i]));
 			if (hs[n].name == NULL)
-				exit(S3_EXIT_IO);
+				exit(DDB_EXIT_IO);
 			if (strcasecmp(hs[n].name, "content-type") == 0)
 				has_ct = 1;
 			hs[n++].value = colon + 1;
@@ -494,15 +500,15 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 		http_do(s->h, &hr, r);
 		curl_slist_free_all(l);
 		rc = classify(c, r);
-		if (rc != S3_EXIT_TEMP || attempt == s->h->max_attempts)
+		if (rc != DDB_EXIT_TEMPFAIL || attempt == s->h->max_attempts)
 			break;
 		{
 			char why[512];
-			describe(r, why, sizeof why);
+			s3_describe(r, why, sizeof why);
 			backoff(s->h, attempt, c->what, why);
 		}
 	}
-	if (rc != S3_EXIT_OK)
+	if (rc != DDB_EXIT_OK && !c->quiet)
 		s3_report(c, r, attempt > s->h->max_attempts ?
 		    s->h->max_attempts : attempt);
 	free(uri);

@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 #include <openssl/evp.h>
 
 #include "ddb.h"
@@ -26,25 +25,29 @@
 #define MIB (1024L * 1024)
 #define MAX_META 32
 
-static int Eflag, jflag, zflag, vflag, Iflag;
-static const char *fflag, *kflag, *pflag, *rflag, *eflag, *Aflag, *Bflag;
-static const char *cflag, *sflag, *Sflag, *lflag;
-static const char *mflag[MAX_META];
+static int allow_empty, json_out, gzip_body, verbose, insecure;
+static const char *body_file, *keep_dir, *profile_opt, *region_opt, *endpoint, *addressing, *ca_bundle;
+static const char *content_type, *sse, *kms_key, *storage_class;
+static const char *meta[MAX_META];
 static int nmeta;
-static long Pflag = 8 * MIB;
+static long part_size = 8 * MIB;
 
 static _Noreturn void
 usage(FILE *fp, int status)
 {
-	fputs("usage: s3-put [-EIjvz] [-a attempts] [-A path|virtual] "
-	    "[-b secs] [-B ca-bundle]\n"
-	    "              [-c content-type] [-C secs] [-e endpoint-url] "
-	    "[-f file] [-k keep-dir]\n"
-	    "              [-l storage-class] [-m key=value] [-M secs] "
-	    "[-p profile] [-P part-size]\n"
-	    "              [-r region] [-s AES256|aws:kms] "
-	    "[-S kms-key-id] [-t secs] s3://bucket/key\n"
+	fputs("usage: s3-put [-IjvYz] [-a attempts] [-A path|virtual] "
+	    "[-B ca-bundle] [-f file]\n"
+	    "              [-g secs] [-G kms-key-id] [-k keep-dir] "
+	    "[-L storage-class]\n"
+	    "              [-m key=value] [-M secs] [-O secs] [-p profile] "
+	    "[-P part-size]\n"
+	    "              [-r region] [-u endpoint-url] [-W secs] "
+	    "[-X AES256|aws:kms]\n"
+	    "              [-y content-type] s3://bucket/key\n"
+	    "       s3-put [options] -R keep-dir/s3-put.XXXXXX.uri\n"
 	    "key placeholders: {timestamp} {date} {uuid} {sha256}\n", fp);
+	if (fp == stdout)
+		ddb_close_stdout();	/* --help >/dev/full is an error */
 	exit(status);
 }
 
@@ -61,7 +64,7 @@ die_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	usage(stderr, S3_EXIT_USAGE);
+	usage(stderr, DDB_EXIT_USAGE);
 }
 
 static long
@@ -105,6 +108,16 @@ header_safe(const char *s)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
 			return 0;
 	return 1;
+}
+
+/*
+ * A header value is signed, then sent by curl, which drops an empty one:
+ * the signature would then not match.  Nothing empty is sent at all.
+ */
+static int
+blank(const char *s)
+{
+	return s[strspn(s, " \t")] == '\0';
 }
 
 /* key=value: a token for a key, printable ASCII for the value */
@@ -167,7 +180,7 @@ expand_key(const char *t, const char *sha, int *needs_sha)
 			if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
 				fprintf(stderr, "s3-put: getrandom: %s\n",
 				    strerror(errno));
-				exit(S3_EXIT_IO);
+				exit(DDB_EXIT_IO);
 			}
 			b[6] = (b[6] & 0x0f) | 0x40;
 			b[8] = (b[8] & 0x3f) | 0x80;
@@ -200,24 +213,24 @@ object_headers(const char *key, char **h)
 	size_t n = 0;
 	int i;
 
-	if (cflag)
-		h[n++] = xasprintf("content-type:%s", cflag);
+	if (content_type)
+		h[n++] = xasprintf("content-type:%s", content_type);
 	else if (dot && strcasecmp(dot, ".csv") == 0)
 		h[n++] = xstrdup("content-type:text/csv");
 	else
 		h[n++] = xstrdup("content-type:application/octet-stream");
-	if (zflag)
+	if (gzip_body)
 		h[n++] = xstrdup("content-encoding:gzip");
-	if (sflag)
-		h[n++] = xasprintf("x-amz-server-side-encryption:%s", sflag);
-	if (Sflag)
+	if (sse)
+		h[n++] = xasprintf("x-amz-server-side-encryption:%s", sse);
+	if (kms_key)
 		h[n++] = xasprintf(
-		    "x-amz-server-side-encryption-aws-kms-key-id:%s", Sflag);
-	if (lflag)
-		h[n++] = xasprintf("x-amz-storage-class:%s", lflag);
+		    "x-amz-server-side-encryption-aws-kms-key-id:%s", kms_key);
+	if (storage_class)
+		h[n++] = xasprintf("x-amz-storage-class:%s", storage_class);
 	for (i = 0; i < nmeta; i++) {
-		const char *eq = strchr(mflag[i], '=');
-		char *k = strndup(mflag[i], (size_t)(eq - mflag[i])), *c;
+		const char *eq = strchr(meta[i], '=');
+		char *k = strndup(meta[i], (size_t)(eq - meta[i])), *c;
 		for (c = k; *c; c++)
 			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
 		h[n++] = xasprintf("x-amz-meta-%s:%s", k, eq + 1);
@@ -230,7 +243,7 @@ object_headers(const char *key, char **h)
 static int
 resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 {
-	const char *ep = eflag;
+	const char *ep = endpoint;
 	char *conf = NULL, *scheme = NULL, *host = NULL, *port = NULL;
 	char *path = NULL, *hostport;
 	int virt, rc = 0;
@@ -247,7 +260,7 @@ resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 		 * AWS: virtual-hosted, unless the name is no DNS label
 		 * (a dot would also break the TLS wildcard certificate)
 		 */
-		virt = Aflag ? strcmp(Aflag, "virtual") == 0 :
+		virt = addressing ? strcmp(addressing, "virtual") == 0 :
 		    strspn(bucket, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
 		    strlen(bucket);
 		s->base = virt ?
@@ -264,7 +277,7 @@ resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
 		fprintf(stderr, "s3-put: bad endpoint URL: %s\n", ep);
-		rc = S3_EXIT_USAGE;
+		rc = DDB_EXIT_USAGE;
 		goto out;
 	}
 	curl_url_get(u, CURLUPART_PORT, &port, 0);
@@ -274,7 +287,7 @@ resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 		while (n > 0 && path[n - 1] == '/')
 			path[--n] = '\0';
 	}
-	virt = Aflag && strcmp(Aflag, "virtual") == 0;
+	virt = addressing && strcmp(addressing, "virtual") == 0;
 	hostport = port ? xasprintf("%s%s%s:%s", virt ? bucket : "",
 	    virt ? "." : "", host, port) : xasprintf("%s%s%s",
 	    virt ? bucket : "", virt ? "." : "", host);
@@ -305,54 +318,215 @@ setting(const char *opt, const char *env1, const char *env2,
 	return v ? xstrdup(v) : conf_get(profile, key, NULL);
 }
 
-static int
-run(const char *target, struct http *h, char *buf)
+/* bucket of s3://bucket/key (allocated), *key the rest; NULL if not one */
+static char *
+split_uri(const char *uri, const char **key)
 {
-	struct body b = { stdin, "<stdin>", 0, -1, NULL, NULL, 0, 0 };
+	const char *k;
+	char *bucket;
+	size_t i;
+
+	if (strncmp(uri, "s3://", 5) != 0 ||
+	    (k = strchr(uri + 5, '/')) == NULL || k == uri + 5 ||
+	    k[1] == '\0')
+		return NULL;
+	bucket = xasprintf("%.*s", (int)(k - uri - 5), uri + 5);
+	for (i = 0; bucket[i]; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", bucket[i])) {
+			free(bucket);
+			return NULL;
+		}
+	*key = k + 1;
+	return bucket;
+}
+
+/* a key S3 takes, that a sidecar line and a log line can hold */
+static int
+key_ok(const char *key)
+{
+	const char *p;
+
+	if (strlen(key) > 1024) {
+		fprintf(stderr, "s3-put: key longer than 1024 bytes\n");
+		return 0;
+	}
+	for (p = key; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			fprintf(stderr, "s3-put: key holds a control "
+			    "character\n");
+			return 0;
+		}
+	return 1;
+}
+
+/* where and as whom: region, endpoint, credentials; 0 or an exit status */
+static int
+s3_open(struct s3 *s, struct http *h, struct creds *cr, const char *bucket)
+{
+	const char *profile = profile_opt ? profile_opt : getenv("AWS_PROFILE");
+	int rc;
+
+	if (profile == NULL || *profile == '\0')
+		profile = "default";
+	s->region_buf = setting(region_opt, "AWS_REGION", "AWS_DEFAULT_REGION",
+	    profile, "region");
+	s->region = s->region_buf ? s->region_buf : "us-east-1";
+	s->ca = setting(ca_bundle, "AWS_CA_BUNDLE", NULL, profile, "ca_bundle");
+	h->ca_bundle = s->ca;
+	if ((rc = resolve_endpoint(s, bucket, profile)) != 0)
+		return rc;
+	if ((rc = creds_find(h, profile, profile_opt ? 1 :
+	    getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? 2 : 0, cr)))
+		return rc;
+	if (verbose)
+		fprintf(stderr, "s3-put: credentials from %s; region %s; "
+		    "endpoint %s%s\n", cr->source, s->region, s->base,
+		    s->prefix);
+	s->h = h;
+	s->c = cr;
+	return 0;
+}
+
+static void
+s3_close(struct s3 *s)
+{
+	free(s->base);
+	free(s->host);
+	free(s->prefix);
+	free(s->region_buf);
+	free(s->ca);
+}
+
+static void
+print_result(const char *bucket, const char *key, const char *uri,
+    off_t size, const struct result *res)
+{
+	struct ddb_buf o = { 0 };
+
+	if (!json_out) {
+		puts(uri);
+		return;
+	}
+	ddb_buf_put(&o, "{\"bucket\":", 10);
+	ddb_json_str(&o, bucket, strlen(bucket));
+	ddb_buf_put(&o, ",\"key\":", 7);
+	ddb_json_str(&o, key, strlen(key));
+	printf("%.*s,\"size\":%lld,\"etag\":", (int)o.n, o.p, (long long)size);
+	o.n = 0;
+	ddb_json_str(&o, res->etag ? res->etag : "",
+	    res->etag ? strlen(res->etag) : 0);
+	if (res->version_id) {
+		ddb_buf_put(&o, ",\"version_id\":", 14);
+		ddb_json_str(&o, res->version_id, strlen(res->version_id));
+	}
+	printf("%.*s}\n", (int)o.n, o.p);
+	free(o.p);
+}
+
+/*
+ * Upload the body, as it is read, to bucket/key and print where it went.
+ * 0 or an exit status; an empty body uploads nothing unless empty_ok.
+ */
+static int
+put_body(const char *bucket, const char *key, const char *uri,
+    struct body *b, struct http *h, char *buf, int empty_ok)
+{
 	struct result res = { 0 };
 	struct creds cr = { 0 };
 	struct s3 s = { 0 };
-	const char *kt, *profile, *keepdir = kflag;
-	char *bucket = NULL, *key = NULL, *ekey = NULL, *uri = NULL;
-	char *region = NULL, *what = NULL, *ca = NULL, *h_obj[MAX_META + 8];
-	char sha[SIGV4_SHA256_HEX] = "";
+	char *ekey, *what, *hdr[MAX_META + 8];
 	size_t nh = 0, i;
-	int needs_sha, rc = 0, pmode = 0;
+	int rc, multi = 0;
 	ssize_t n;
 
-	if (strncmp(target, "s3://", 5) != 0 ||
-	    (kt = strchr(target + 5, '/')) == NULL || kt == target + 5 ||
-	    kt[1] == '\0')
+	if ((n = body_read(b, buf, (size_t)part_size)) < 0)
+		return DDB_EXIT_IO;
+	if (n == 0 && !empty_ok) {
+		fprintf(stderr, "s3-put: empty body: nothing uploaded to %s\n",
+		    uri);
+		return DDB_EXIT_OK;
+	}
+	if (n == part_size) {
+		int c = getc(b->in);
+		if (c != EOF) {
+			multi = ungetc(c, b->in) != EOF;
+		} else if (ferror(b->in) || gzip_done(b) == -1) {
+			if (ferror(b->in))
+				fprintf(stderr, "s3-put: %s: %s\n", b->name,
+				    strerror(errno));
+			return DDB_EXIT_IO;
+		}
+	}
+	if ((rc = s3_open(&s, h, &cr, bucket)) == 0) {
+		ekey = sigv4_encode(key, strlen(key), 1);
+		nh = object_headers(key, hdr);
+		if (multi) {
+			rc = put_multipart(&s, b, key, ekey, uri, buf,
+			    (size_t)n, hdr, nh, &res);
+		} else {
+			what = xasprintf("PUT %s", uri);
+			rc = put_single(&s, ekey, what, buf, (size_t)n, hdr, nh,
+			    &res);
+			free(what);
+		}
+		if (rc == 0)
+			print_result(bucket, key, uri, b->size, &res);
+		for (i = 0; i < nh; i++)
+			free(hdr[i]);
+		free(ekey);
+	}
+	creds_free(&cr);
+	s3_close(&s);
+	free(res.etag);
+	free(res.version_id);
+	return rc;
+}
+
+static void
+body_close(struct body *b)
+{
+	keep_discard(b);
+	if (b->gzip > 0) {
+		kill(b->gzip, SIGTERM);
+		waitpid(b->gzip, NULL, 0);
+	}
+	if (b->in && b->in != stdin)
+		fclose(b->in);
+	b->in = NULL;
+}
+
+/* standard input (or -f) to target, kept on failure with -k */
+static int
+run(const char *target, struct http *h, char *buf)
+{
+	struct body b = BODY_INIT(stdin, "<stdin>", (size_t)part_size);
+	const char *kt, *keepdir = keep_dir;
+	char *bucket, *key, *uri = NULL, sha[SIGV4_SHA256_HEX] = "";
+	int needs_sha, rc = 0;
+
+	if ((bucket = split_uri(target, &kt)) == NULL)
 		die_usage("not an s3://bucket/key URI: %s", target);
-	bucket = strndup(target + 5, (size_t)(kt - target - 5));
-	kt++;
-	if (bucket == NULL)
-		return S3_EXIT_IO;
-	for (i = 0; bucket[i]; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", bucket[i]))
-			die_usage("bad bucket name: %s", bucket);
+	/* a bad template is refused before anything is read */
 	if ((key = expand_key(kt, NULL, &needs_sha)) == NULL)
-		usage(stderr, S3_EXIT_USAGE);
+		usage(stderr, DDB_EXIT_USAGE);
 	free(key);
 	key = NULL;
-
-	b.bufsize = (size_t)Pflag;
 	if (keepdir == NULL && (keepdir = getenv("S3PUT_KEEP_DIR")) && !*keepdir)
 		keepdir = NULL;
-	if (fflag && strcmp(fflag, "-") != 0) {
-		if ((b.in = fopen(fflag, "rb")) == NULL) {
-			fprintf(stderr, "s3-put: %s: %s\n", fflag,
+	if (body_file && strcmp(body_file, "-") != 0) {
+		if ((b.in = fopen(body_file, "rb")) == NULL) {
+			fprintf(stderr, "s3-put: %s: %s\n", body_file,
 			    strerror(errno));
-			rc = S3_EXIT_IO;
+			rc = DDB_EXIT_IO;
 			goto out;
 		}
-		b.name = fflag;
+		b.name = body_file;
 	}
-	if (zflag) {
+	if (gzip_body) {
 		FILE *z = spawn_gzip(fileno(b.in), &b.gzip);
 		if (z == NULL) {
-			rc = S3_EXIT_IO;
+			rc = DDB_EXIT_IO;
 			goto out;
 		}
 		if (b.in != stdin)
@@ -360,16 +534,13 @@ run(const char *target, struct http *h, char *buf)
 		b.in = z;
 	}
 	if (keepdir && open_keep(&b, keepdir) == -1) {
-		rc = S3_EXIT_IO;
+		rc = DDB_EXIT_IO;
 		goto out;
 	}
-
 	/* {sha256} needs the whole body first: spool it to disk */
 	if (needs_sha) {
-		int fd = b.tee;
-		if (fd >= 0) {
-			b.tee = -1;
-		} else {
+		int fd = b.keepfd;
+		if (fd < 0) {
 			char tmpl[PATH_MAX];
 			const char *td = getenv("TMPDIR");
 			snprintf(tmpl, sizeof tmpl, "%s/s3-put.XXXXXX",
@@ -377,142 +548,187 @@ run(const char *target, struct http *h, char *buf)
 			if ((fd = mkstemp(tmpl)) == -1) {
 				fprintf(stderr, "s3-put: %s: %s\n", tmpl,
 				    strerror(errno));
-				rc = S3_EXIT_IO;
+				rc = DDB_EXIT_IO;
 				goto out;
 			}
 			unlink(tmpl);
 		}
 		if (spool(&b, fd, buf, sha) == -1) {
-			rc = S3_EXIT_IO;
+			rc = DDB_EXIT_IO;
 			goto out;
 		}
 	}
-	if ((key = expand_key(kt, sha, &needs_sha)) == NULL) {
-		rc = S3_EXIT_USAGE;
-		goto out;
-	}
-	if (strlen(key) > 1024) {
-		fprintf(stderr, "s3-put: key longer than 1024 bytes\n");
-		rc = S3_EXIT_USAGE;
+	if ((key = expand_key(kt, sha, &needs_sha)) == NULL ||
+	    !key_ok(key)) {
+		rc = DDB_EXIT_USAGE;
 		goto out;
 	}
 	uri = xasprintf("s3://%s/%s", bucket, key);
-	ekey = sigv4_encode(key, strlen(key), 1);
-	if (b.side && write_sidecar(&b, uri) == -1) {
-		rc = S3_EXIT_IO;
-		goto out;
-	}
-
-	if ((n = body_read(&b, buf, (size_t)Pflag)) < 0) {
-		rc = S3_EXIT_IO;
-		goto out;
-	}
-	if (n == 0 && !Eflag) {
-		fprintf(stderr, "s3-put: empty body: nothing uploaded to %s\n",
-		    uri);
-		goto out;
-	}
-	if (n == Pflag) {
-		int c = getc(b.in);
-		if (c != EOF) {
-			pmode = ungetc(c, b.in) != EOF;
-		} else if (ferror(b.in) || gzip_done(&b) == -1) {
-			if (ferror(b.in))
-				fprintf(stderr, "s3-put: %s: %s\n", b.name,
-				    strerror(errno));
-			rc = S3_EXIT_IO;
-			goto out;
-		}
-	}
-
-	profile = pflag ? pflag : getenv("AWS_PROFILE");
-	if (profile == NULL || *profile == '\0')
-		profile = "default";
-	region = setting(rflag, "AWS_REGION", "AWS_DEFAULT_REGION", profile,
-	    "region");
-	s.region = region ? region : "us-east-1";
-	ca = setting(Bflag, "AWS_CA_BUNDLE", NULL, profile, "ca_bundle");
-	h->ca_bundle = ca;
-	if ((rc = resolve_endpoint(&s, bucket, profile)) != 0)
-		goto fail;
-	if ((rc = creds_find(h, profile, pflag ? 1 :
-	    getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? 2 : 0, &cr)))
-		goto fail;
-	if (vflag)
-		fprintf(stderr, "s3-put: credentials from %s; region %s; "
-		    "endpoint %s%s\n", cr.source, s.region, s.base, s.prefix);
-	s.h = h;
-	s.c = &cr;
-
-	nh = object_headers(key, h_obj);
-	if (pmode) {
-		rc = put_multipart(&s, &b, ekey, uri, buf, (size_t)n, h_obj, nh,
-		    &res);
-	} else {
-		what = xasprintf("PUT %s", uri);
-		rc = put_single(&s, ekey, what, buf, (size_t)n, h_obj, nh,
-		    &res);
-	}
-fail:
-	if (rc != 0) {
-		/* after a usage or I/O error there is no whole body to keep */
-		if (rc != S3_EXIT_USAGE && rc != S3_EXIT_IO)
-			keep_body(&b, buf, rc);
-		if (b.keep) {
-			free(b.keep);
-			b.keep = NULL;
-		}
-		goto out;
-	}
-	if (jflag) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "bucket",
-		    json_object_new_string(bucket));
-		json_object_object_add(o, "key", json_object_new_string(key));
-		json_object_object_add(o, "size",
-		    json_object_new_int64((int64_t)b.size));
-		json_object_object_add(o, "etag",
-		    json_object_new_string(res.etag ? res.etag : ""));
-		if (res.version_id)
-			json_object_object_add(o, "version_id",
-			    json_object_new_string(res.version_id));
-		puts(json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-	} else {
-		puts(uri);
+	rc = put_body(bucket, key, uri, &b, h, buf, allow_empty);
+	/*
+	 * After a usage or I/O error there is no whole body to keep; a body
+	 * that should be kept and cannot be is a local I/O error.
+	 */
+	if (rc != 0 && rc != DDB_EXIT_USAGE && rc != DDB_EXIT_IO) {
+		int keeping = b.part != NULL;
+		if (keep_body(&b, buf, uri) == -1 && keeping)
+			rc = DDB_EXIT_IO;
 	}
 out:
-	if (b.keep) {
-		/* uploaded, empty, or never started: the copy is not needed */
-		unlink(b.keep);
-		unlink(b.side);
-		free(b.keep);
-	}
-	if (b.tee >= 0)
-		close(b.tee);
-	if (b.gzip > 0) {
-		kill(b.gzip, SIGTERM);
-		waitpid(b.gzip, NULL, 0);
-	}
-	if (b.in && b.in != stdin)
-		fclose(b.in);
-	for (i = 0; i < nh; i++)
-		free(h_obj[i]);
-	creds_free(&cr);
-	free(b.side);
-	free(s.base);
-	free(s.host);
-	free(s.prefix);
-	free(res.etag);
-	free(res.version_id);
-	free(region);
-	free(ca);
-	free(what);
+	body_close(&b);
 	free(uri);
-	free(ekey);
 	free(key);
 	free(bucket);
+	return rc;
+}
+
+/* a sidecar's three lines: s3://bucket/key, size N, sha256 HEX */
+static int
+read_sidecar(const char *path, char **uri, long long *size, char sha[65])
+{
+	char text[4096], *nl, *end;
+	FILE *fp = fopen(path, "r");
+	size_t n;
+	int ok = 0;
+
+	if (fp == NULL) {
+		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		return DDB_EXIT_IO;
+	}
+	n = fread(text, 1, sizeof text - 1, fp);
+	if (ferror(fp)) {
+		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		fclose(fp);
+		return DDB_EXIT_IO;
+	}
+	fclose(fp);
+	text[n] = '\0';
+	if (strlen(text) == n && (nl = strchr(text, '\n')) != NULL) {
+		*nl = '\0';
+		*uri = xstrdup(text);
+		errno = 0;
+		if (strncmp(nl + 1, "size ", 5) == 0 &&
+		    nl[6] >= '0' && nl[6] <= '9' &&
+		    (*size = strtoll(nl + 6, &end, 10)) >= 0 && errno == 0 &&
+		    strncmp(end, "\nsha256 ", 8) == 0 &&
+		    strspn(end + 8, "0123456789abcdef") == 64 &&
+		    strcmp(end + 8 + 64, "\n") == 0) {
+			memcpy(sha, end + 8, 64);
+			sha[64] = '\0';
+			ok = 1;
+		}
+		if (!ok) {
+			free(*uri);
+			*uri = NULL;
+		}
+	}
+	if (!ok) {
+		fprintf(stderr, "s3-put: %s: not a sidecar of a kept body "
+		    "(s3://bucket/key, size N, sha256 HEX)\n", path);
+		return DDB_EXIT_DATA;
+	}
+	return 0;
+}
+
+/* is the kept body the one its sidecar describes? 0 or an exit status */
+static int
+verify_kept(FILE *fp, const char *path, long long size, const char *sha,
+    char *buf)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[32];
+	char got[SIGV4_SHA256_HEX];
+	struct stat st;
+	size_t n;
+
+	errno = 0;
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "s3-put: %s: %s\n", path, errno ? strerror(errno)
+		    : "not a regular file");
+		EVP_MD_CTX_free(ctx);
+		return DDB_EXIT_IO;
+	}
+	if ((long long)st.st_size != size) {
+		fprintf(stderr, "s3-put: %s: %lld bytes, its sidecar says "
+		    "%lld: not uploaded\n", path, (long long)st.st_size, size);
+		EVP_MD_CTX_free(ctx);
+		return DDB_EXIT_DATA;
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	while ((n = fread(buf, 1, (size_t)part_size, fp)) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	if (ferror(fp) || fseeko(fp, 0, SEEK_SET) == -1) {
+		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		return DDB_EXIT_IO;
+	}
+	sigv4_hex(md, 32, got);
+	if (strcmp(got, sha) != 0) {
+		fprintf(stderr, "s3-put: %s: SHA-256 differs from its "
+		    "sidecar's: not uploaded\n", path);
+		return DDB_EXIT_DATA;
+	}
+	return 0;
+}
+
+/*
+ * -R: upload a body a failed run kept, after checking it against its
+ * sidecar; both are removed when it is stored, and left otherwise.
+ */
+static int
+retry_kept(const char *side, struct http *h, char *buf)
+{
+	struct body b = BODY_INIT(NULL, NULL, (size_t)part_size);
+	char *path, *uri = NULL, *bucket = NULL, *dir, *slash, sha[65];
+	const char *key;
+	long long size;
+	size_t n = strlen(side);
+	int rc;
+
+	if (n <= 4 || strcmp(side + n - 4, ".uri") != 0)
+		die_usage("-R wants the .uri sidecar of a kept body: %s", side);
+	path = xasprintf("%.*s", (int)(n - 4), side);
+	if ((rc = read_sidecar(side, &uri, &size, sha)) != 0)
+		goto out;
+	if ((bucket = split_uri(uri, &key)) == NULL || !key_ok(key)) {
+		fprintf(stderr, "s3-put: %s: not an s3://bucket/key URI\n",
+		    side);
+		rc = DDB_EXIT_DATA;
+		goto out;
+	}
+	if ((b.in = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		rc = DDB_EXIT_IO;
+		goto out;
+	}
+	b.name = path;
+	if ((rc = verify_kept(b.in, path, size, sha, buf)) != 0)
+		goto out;
+	rc = put_body(bucket, key, uri, &b, h, buf, 1);
+	if (rc != 0) {
+		fprintf(stderr, "s3-put: kept body left in %s (URI in %s)\n",
+		    path, side);
+		goto out;
+	}
+	/* the sidecar first: a body without one is never uploaded */
+	if (unlink(side) == -1 || unlink(path) == -1) {
+		fprintf(stderr, "s3-put: %s: %s\n", access(side, F_OK) == 0 ?
+		    side : path, strerror(errno));
+		rc = DDB_EXIT_IO;
+		goto out;
+	}
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	(void)sync_dir(slash ? (*dir ? dir : "/") : ".");
+	free(dir);
+out:
+	body_close(&b);
+	free(bucket);
+	free(uri);
+	free(path);
 	return rc;
 }
 
@@ -522,44 +738,46 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "max-attempts", required_argument, NULL, 'a' },
 		{ "addressing", required_argument, NULL, 'A' },
-		{ "backoff", required_argument, NULL, 'b' },
 		{ "ca-bundle", required_argument, NULL, 'B' },
-		{ "content-type", required_argument, NULL, 'c' },
-		{ "connect-timeout", required_argument, NULL, 'C' },
-		{ "endpoint-url", required_argument, NULL, 'e' },
-		{ "allow-empty", no_argument, NULL, 'E' },
 		{ "file", required_argument, NULL, 'f' },
+		{ "backoff", required_argument, NULL, 'g' },
+		{ "sse-kms-key-id", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-verify-ssl", no_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "keep-dir", required_argument, NULL, 'k' },
-		{ "storage-class", required_argument, NULL, 'l' },
+		{ "storage-class", required_argument, NULL, 'L' },
 		{ "metadata", required_argument, NULL, 'm' },
 		{ "max-time", required_argument, NULL, 'M' },
+		{ "connect-timeout", required_argument, NULL, 'O' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "part-size", required_argument, NULL, 'P' },
 		{ "region", required_argument, NULL, 'r' },
-		{ "sse", required_argument, NULL, 's' },
-		{ "sse-kms-key-id", required_argument, NULL, 'S' },
-		{ "timeout", required_argument, NULL, 't' },
+		{ "retry-kept", required_argument, NULL, 'R' },
+		{ "endpoint-url", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "timeout", required_argument, NULL, 'W' },
+		{ "sse", required_argument, NULL, 'X' },
+		{ "content-type", required_argument, NULL, 'y' },
+		{ "allow-empty", no_argument, NULL, 'Y' },
 		{ "gzip", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct http h = { 0 };
-	const char *e;
+	const char *e, *retry = NULL;
 	char *buf, *end;
 	int c, rc;
 
 	h.connect_timeout = 10;
 	h.stall_timeout = 60;
+	h.max_time = S3_MAX_TIME;
 	h.max_attempts = 5;
 	if ((e = getenv("AWS_MAX_ATTEMPTS")) && *e)
 		h.max_attempts = (int)num_arg(e, 1, 100, "AWS_MAX_ATTEMPTS");
 	h.backoff = 0.25;
 	while ((c = getopt_long(argc, argv,
-	    "a:A:b:B:c:C:e:Ef:hIjk:l:m:M:p:P:r:s:S:t:vVz", longopts,
+	    "a:A:B:f:g:G:hIjk:L:m:M:O:p:P:r:R:u:vVW:X:y:Yz", longopts,
 	    NULL)) != -1)
 		switch (c) {
 		case 'a': h.max_attempts = (int)num_arg(optarg, 1, 100,
@@ -568,34 +786,34 @@ main(int argc, char *argv[])
 			if (strcmp(optarg, "path") && strcmp(optarg, "virtual"))
 				die_usage("addressing is path or virtual, "
 				    "not %s", optarg);
-			Aflag = optarg;
+			addressing = optarg;
 			break;
-		case 'b':
+		case 'B': ca_bundle = optarg; break;
+		case 'f': body_file = optarg; break;
+		case 'g':
 			errno = 0;
 			h.backoff = strtod(optarg, &end);
 			if (errno || end == optarg || *end || h.backoff < 0 ||
 			    h.backoff > 60)
 				die_usage("bad backoff: %s", optarg);
 			break;
-		case 'B': Bflag = optarg; break;
-		case 'c':
+		case 'G':
+			if (blank(optarg))
+				die_usage("--sse-kms-key-id is empty");
 			if (!header_safe(optarg))
-				die_usage("bad content type: %s", optarg);
-			cflag = optarg;
+				die_usage("bad KMS key id: %s", optarg);
+			kms_key = optarg;
 			break;
-		case 'C': h.connect_timeout = num_arg(optarg, 1, 3600,
-		    "connect timeout"); break;
-		case 'e': eflag = optarg; break;
-		case 'E': Eflag = 1; break;
-		case 'f': fflag = optarg; break;
-		case 'h': usage(stdout, S3_EXIT_OK);
-		case 'I': Iflag = 1; break;
-		case 'j': jflag = 1; break;
-		case 'k': kflag = optarg; break;
-		case 'l':
-			if (!header_safe(optarg) || !*optarg)
+		case 'h': usage(stdout, DDB_EXIT_OK);
+		case 'I': insecure = 1; break;
+		case 'j': json_out = 1; break;
+		case 'k': keep_dir = optarg; break;
+		case 'L':
+			if (blank(optarg))
+				die_usage("--storage-class is empty");
+			if (!header_safe(optarg))
 				die_usage("bad storage class: %s", optarg);
-			lflag = optarg;
+			storage_class = optarg;
 			break;
 		case 'm':
 			if (nmeta == MAX_META)
@@ -603,47 +821,66 @@ main(int argc, char *argv[])
 			if (!meta_ok(optarg))
 				die_usage("bad metadata (want key=value, "
 				    "printable ASCII): %s", optarg);
-			mflag[nmeta++] = optarg;
+			if (blank(strchr(optarg, '=') + 1))
+				die_usage("--metadata %.*s has an empty value",
+				    (int)(strchr(optarg, '=') - optarg), optarg);
+			meta[nmeta++] = optarg;
 			break;
 		case 'M': h.max_time = num_arg(optarg, 0, 86400,
 		    "maximum time"); break;
-		case 'p': pflag = optarg; break;
-		case 'P': Pflag = size_arg(optarg); break;
-		case 'r': rflag = optarg; break;
-		case 's':
+		case 'O': h.connect_timeout = num_arg(optarg, 1, 3600,
+		    "connect timeout"); break;
+		case 'p': profile_opt = optarg; break;
+		case 'P': part_size = size_arg(optarg); break;
+		case 'r': region_opt = optarg; break;
+		case 'R': retry = optarg; break;
+		case 'u': endpoint = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'V': ddb_print_version(); break;
+		case 'W': h.stall_timeout = num_arg(optarg, 1, 86400,
+		    "timeout"); break;
+		case 'X':
+			if (blank(optarg))
+				die_usage("--sse is empty");
 			if (strcmp(optarg, "AES256") && strcmp(optarg, "aws:kms"))
 				die_usage("--sse is AES256 or aws:kms, not %s",
 				    optarg);
-			sflag = optarg;
+			sse = optarg;
 			break;
-		case 'S':
+		case 'y':
+			if (blank(optarg))
+				die_usage("--content-type is empty");
 			if (!header_safe(optarg))
-				die_usage("bad KMS key id: %s", optarg);
-			Sflag = optarg;
+				die_usage("bad content type: %s", optarg);
+			content_type = optarg;
 			break;
-		case 't': h.stall_timeout = num_arg(optarg, 1, 86400,
-		    "timeout"); break;
-		case 'v': vflag = 1; break;
-		case 'V': ddb_print_version(); break;
-		case 'z': zflag = 1; break;
-		default: usage(stderr, S3_EXIT_USAGE);
+		case 'Y': allow_empty = 1; break;
+		case 'z': gzip_body = 1; break;
+		default: usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1)
-		usage(stderr, S3_EXIT_USAGE);
-	if (Sflag && (sflag == NULL || strcmp(sflag, "aws:kms") != 0))
+	if (retry) {
+		if (argc != 0)
+			die_usage("--retry-kept takes the target from the "
+			    "sidecar: no s3:// URI");
+		if (body_file)
+			die_usage("--retry-kept reads the kept body: no --file");
+	} else if (argc != 1) {
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	if (kms_key && (sse == NULL || strcmp(sse, "aws:kms") != 0))
 		die_usage("--sse-kms-key-id needs --sse aws:kms");
-	h.verbose = vflag;
-	h.insecure = Iflag;
+	h.verbose = verbose;
+	h.insecure = insecure;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (h.curl = curl_easy_init()) == NULL) {
 		fputs("s3-put: cannot initialise libcurl\n", stderr);
-		return S3_EXIT_IO;
+		return DDB_EXIT_IO;
 	}
-	buf = xmalloc((size_t)Pflag);
-	rc = run(argv[0], &h, buf);
+	buf = xmalloc((size_t)part_size);
+	rc = retry ? retry_kept(retry, &h, buf) : run(argv[0], &h, buf);
 	free(buf);
 	curl_easy_cleanup(h.curl);
 	curl_global_cleanup();

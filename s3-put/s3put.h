@@ -6,24 +6,22 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
-/* exit statuses (EXIT STATUS in s3-put.1) */
-enum {
-	S3_EXIT_OK = 0,
-	S3_EXIT_PERM = 1,	/* refused: fix the request or configuration */
-	S3_EXIT_USAGE = 2,
-	S3_EXIT_IO = 3,		/* local I/O: reading the body, keeping it */
-	S3_EXIT_TEMP = 75	/* EX_TEMPFAIL: try again later */
-};
+#include "ddb.h"
+
+/* exit statuses: DDB_EXIT_* of ddb.h (EXIT STATUS in s3-put.1) */
 
 #define S3_RESP_MAX (1 << 20)	/* response bodies kept, at most */
+#define S3_LOW_SPEED 1024L	/* bytes/s: slower for -W seconds is a stall */
+#define S3_MAX_TIME 600L	/* seconds: -M's default, a request's deadline */
 
 struct http {
 	CURL *curl;
 	int verbose;
 	long connect_timeout;	/* seconds */
 	long stall_timeout;	/* abort a transfer idle this long */
-	long max_time;		/* a whole request, 0 for no limit */
+	long max_time;		/* a whole request (-M), 0 for no limit */
 	int max_attempts;
 	double backoff;		/* first retry waits up to this, doubling */
 	const char *ca_bundle;
@@ -61,6 +59,7 @@ struct s3 {
 	char *base;		/* scheme://host[:port] for URLs */
 	char *host;		/* the Host header, signed */
 	char *prefix;		/* "/bucket" (path style) or "" (virtual) */
+	char *region_buf, *ca;	/* owned settings */
 };
 
 struct s3_call {
@@ -74,6 +73,7 @@ struct s3_call {
 	const char *sha256;	/* hex digest of body */
 	const char *md5;	/* base64 Content-MD5 or NULL */
 	int xml_error_in_200;	/* CompleteMultipartUpload's quirk */
+	int quiet;		/* the caller reports a failure */
 	const char *what;	/* for messages: "PUT s3://b/k" */
 };
 
@@ -82,11 +82,17 @@ struct body {
 	FILE *in;
 	const char *name;
 	pid_t gzip;		/* the gzip child feeding in, or 0 */
-	int tee;		/* kept copy being written, or -1 */
-	char *keep, *side;	/* kept copy and its .uri sidecar */
 	off_t size;		/* bytes read so far */
 	size_t bufsize;		/* the part size: how much is read at once */
+	/* the kept copy (-k): a temp file in keepdir until it is whole */
+	int keepfd;		/* or -1 */
+	int teeing;		/* reads are still copied into keepfd */
+	char *keepdir, *part;
+	off_t kept_size;
+	EVP_MD_CTX *md;		/* SHA-256 of the copy */
 };
+#define BODY_INIT(fp, nm, partsize) \
+	{ (fp), (nm), 0, 0, (partsize), -1, 0, NULL, NULL, 0, NULL }
 
 /* what the store says it stored */
 struct result {
@@ -102,6 +108,7 @@ CURLcode http_do(struct http *h, const struct hreq *q, struct resp *r);
 int s3_do(struct s3 *s, const struct s3_call *c, struct resp *r);
 char *xml_value(const char *xml, const char *tag);
 void s3_report(const struct s3_call *c, const struct resp *r, int attempts);
+void s3_describe(const struct resp *r, char *out, size_t n);
 
 /* creds.c */
 char *conf_get(const char *profile, const char *key, int *found);
@@ -114,15 +121,16 @@ FILE *spawn_gzip(int fd, pid_t *pid);
 int gzip_done(struct body *b);
 ssize_t body_read(struct body *b, char *buf, size_t n);
 int open_keep(struct body *b, const char *dir);
-int write_sidecar(struct body *b, const char *uri);
-void keep_body(struct body *b, char *buf, int rc);
+int keep_body(struct body *b, char *buf, const char *uri);
+void keep_discard(struct body *b);
+int sync_dir(const char *dir);
 int spool(struct body *b, int fd, char *buf, char sha[65]);
 
 /* upload.c */
 int put_single(struct s3 *s, const char *ekey, const char *what, char *buf,
     size_t n, char **h, size_t nh, struct result *res);
-int put_multipart(struct s3 *s, struct body *b, const char *ekey,
-    const char *uri, char *buf, size_t n, char **h, size_t nh,
-    struct result *res);
+int put_multipart(struct s3 *s, struct body *b, const char *key,
+    const char *ekey, const char *uri, char *buf, size_t n, char **h,
+    size_t nh, struct result *res);
 
 #endif

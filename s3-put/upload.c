@@ -9,6 +9,7 @@
 #include "sigv4.h"
 
 #define MAX_PARTS 10000
+#define MAX_ETAG 256	/* S3's are 34 bytes: a longer one is no S3 answer */
 
 static void
 digests(const char *p, size_t n, char sha[SIGV4_SHA256_HEX],
@@ -98,20 +99,158 @@ abort_upload(struct s3 *s, const char *ekey, const char *id, const char *what)
 	free(q);
 }
 
+/* the next <tag>...</tag> block at or after *p: its inside, or NULL */
+static const char *
+xml_next(const char **p, const char *tag, size_t *len)
+{
+	char open[32], close[32];
+	const char *b, *e;
+
+	snprintf(open, sizeof open, "<%s>", tag);
+	snprintf(close, sizeof close, "</%s>", tag);
+	if (*p == NULL || (b = strstr(*p, open)) == NULL)
+		return NULL;
+	b += strlen(open);
+	if ((e = strstr(b, close)) == NULL)
+		return NULL;
+	*len = (size_t)(e - b);
+	*p = e + strlen(close);
+	return b;
+}
+
+/*
+ * A run killed during a multipart upload of this key left it unfinished
+ * (stored parts cost money and are never visible): list the bucket's
+ * unfinished uploads with the key as prefix and abort those of exactly
+ * this key.  A store that refuses the list only costs a warning.
+ */
+static void
+abort_orphans(struct s3 *s, const char *key, const char *ekey,
+    const char *uri)
+{
+	char sha[SIGV4_SHA256_HEX], *prefix, *kmark = NULL, *umark = NULL;
+	int page, done = 0;
+
+	sigv4_sha256_hex("", 0, sha);
+	prefix = sigv4_encode(key, strlen(key), 0);
+	for (page = 0; page < 20 && !done; page++) {
+		struct s3_call c = { 0 };
+		struct resp r = { 0 };
+		const char *p, *blk;
+		char *q, *next_k, *next_u, *trunc;
+		size_t len;
+
+		q = kmark ? xasprintf("key-marker=%s&prefix=%s&"
+		    "upload-id-marker=%s&uploads=", kmark, prefix, umark) :
+		    xasprintf("prefix=%s&uploads=", prefix);
+		c.method = "GET";
+		c.key = "";
+		c.query = q;
+		c.sha256 = sha;
+		c.quiet = 1;
+		c.what = "GET ?uploads";
+		if (s3_do(s, &c, &r) != 0) {
+			char why[512];
+			s3_describe(&r, why, sizeof why);
+			fprintf(stderr, "s3-put: %s: cannot list unfinished "
+			    "uploads (%s); one a killed run left may stay\n",
+			    uri, why);
+			resp_free(&r);
+			free(q);
+			break;
+		}
+		done = 1;
+		p = r.body;
+		while ((blk = xml_next(&p, "Upload", &len)) != NULL) {
+			char *in = xasprintf("%.*s", (int)len, blk);
+			char *k = xml_value(in, "Key");
+			char *id = xml_value(in, "UploadId");
+
+			/* not sorted by key everywhere (Swift): read all */
+			if (k && id && strcmp(k, key) == 0) {
+				char *what = xasprintf("DELETE %s (abort an "
+				    "unfinished multipart upload)", uri);
+				fprintf(stderr, "s3-put: %s: aborting an "
+				    "unfinished multipart upload of an earlier "
+				    "run (%s)\n", uri, id);
+				abort_upload(s, ekey, id, what);
+				free(what);
+			}
+			free(k);
+			free(id);
+			free(in);
+		}
+		trunc = xml_value(r.body, "IsTruncated");
+		next_k = xml_value(r.body, "NextKeyMarker");
+		next_u = xml_value(r.body, "NextUploadIdMarker");
+		if (trunc && strcmp(trunc, "true") == 0 && next_k && next_u &&
+		    (*next_k || *next_u)) {
+			free(kmark);
+			free(umark);
+			kmark = sigv4_encode(next_k, strlen(next_k), 0);
+			umark = sigv4_encode(next_u, strlen(next_u), 0);
+			done = 0;
+		}
+		free(trunc);
+		free(next_k);
+		free(next_u);
+		resp_free(&r);
+		free(q);
+	}
+	free(kmark);
+	free(umark);
+	free(prefix);
+}
+
+/* an ETag we can send back: bounded, printable */
+static int
+etag_ok(const char *what, const char *etag)
+{
+	size_t n = strlen(etag), i;
+
+	if (n > MAX_ETAG) {
+		fprintf(stderr, "s3-put: %s: an ETag of %zu bytes (more than "
+		    "%d): not an S3 answer\n", what, n, MAX_ETAG);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if ((unsigned char)etag[i] < 0x20 ||
+		    (unsigned char)etag[i] >= 0x7f) {
+			fprintf(stderr, "s3-put: %s: an ETag with a control "
+			    "or non-ASCII byte: not an S3 answer\n", what);
+			return 0;
+		}
+	return 1;
+}
+
+static void
+xml_escape(struct ddb_buf *x, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '&': ddb_buf_put(x, "&amp;", 5); break;
+		case '<': ddb_buf_put(x, "&lt;", 4); break;
+		case '>': ddb_buf_put(x, "&gt;", 4); break;
+		default: ddb_buf_putc(x, *s);
+		}
+}
+
 /* the body in parts: the first is in buf, the rest is read as we go */
 int
-put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
-    char *buf, size_t n, char **h, size_t nh, struct result *res)
+put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
+    const char *uri, char *buf, size_t n, char **h, size_t nh,
+    struct result *res)
 {
 	char sha[SIGV4_SHA256_HEX], md5[SIGV4_MD5_B64], *id = NULL;
 	char *what = xasprintf("POST %s (create multipart upload)", uri);
 	char *etags[MAX_PARTS];
 	struct s3_call c = { 0 };
 	struct resp r = { 0 };
-	size_t i, xlen = 0, xcap;
+	size_t i, xlen = 0;
 	int nparts = 0, rc;
 	char *xml, *enc = NULL;
 
+	abort_orphans(s, key, ekey, uri);
 	sigv4_sha256_hex("", 0, sha);
 	c.method = "POST";
 	c.key = ekey;
@@ -123,7 +262,7 @@ put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
 	rc = s3_do(s, &c, &r);
 	if (rc == 0 && (id = xml_value(r.body, "UploadId")) == NULL) {
 		fprintf(stderr, "s3-put: %s: no UploadId in the answer\n", what);
-		rc = S3_EXIT_PERM;
+		rc = DDB_EXIT_TEMPFAIL;
 	}
 	free(what);
 	resp_free(&r);
@@ -138,7 +277,7 @@ put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
 		if (nparts == MAX_PARTS) {
 			fprintf(stderr, "s3-put: %s: more than %d parts; "
 			    "use a larger --part-size\n", uri, MAX_PARTS);
-			rc = S3_EXIT_PERM;
+			rc = DDB_EXIT_REFUSED;
 			break;
 		}
 		digests(buf, n, sha, md5);
@@ -156,9 +295,12 @@ put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
 		corrupt(buf, n);
 		rc = s3_do(s, &c, &r);
 		corrupt(buf, n);
+		/* a protocol error: maybe a proxy's, try again later */
 		if (rc == 0 && r.etag == NULL) {
 			fprintf(stderr, "s3-put: %s: no ETag\n", what);
-			rc = S3_EXIT_PERM;
+			rc = DDB_EXIT_TEMPFAIL;
+		} else if (rc == 0 && !etag_ok(what, r.etag)) {
+			rc = DDB_EXIT_TEMPFAIL;
 		}
 		if (rc == 0)
 			etags[nparts++] = xstrdup(r.etag);
@@ -168,22 +310,27 @@ put_multipart(struct s3 *s, struct body *b, const char *ekey, const char *uri,
 		if (rc != 0)
 			break;
 		if ((got = body_read(b, buf, b->bufsize)) < 0) {
-			rc = S3_EXIT_IO;
+			rc = DDB_EXIT_IO;
 			break;
 		}
 		n = (size_t)got;
 	}
 
 	if (rc == 0) {
-		xcap = 64 + (size_t)nparts * 128;
-		xml = xmalloc(xcap);
-		xlen = (size_t)snprintf(xml, xcap, "<CompleteMultipartUpload>");
-		for (i = 0; i < (size_t)nparts; i++)
-			xlen += (size_t)snprintf(xml + xlen, xcap - xlen,
-			    "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag>"
-			    "</Part>", i + 1, etags[i]);
-		xlen += (size_t)snprintf(xml + xlen, xcap - xlen,
-		    "</CompleteMultipartUpload>");
+		struct ddb_buf x = { 0 };
+
+		ddb_buf_put(&x, "<CompleteMultipartUpload>", 25);
+		for (i = 0; i < (size_t)nparts; i++) {
+			char num[48];
+			int k = snprintf(num, sizeof num,
+			    "<Part><PartNumber>%zu</PartNumber><ETag>", i + 1);
+			ddb_buf_put(&x, num, (size_t)k);
+			xml_escape(&x, etags[i]);
+			ddb_buf_put(&x, "</ETag></Part>", 14);
+		}
+		ddb_buf_put(&x, "</CompleteMultipartUpload>", 26);
+		xml = x.p;
+		xlen = x.n;
 		digests(xml, xlen, sha, md5);
 		what = xasprintf("POST %s (complete multipart upload)", uri);
 		c = (struct s3_call){ 0 };

@@ -163,7 +163,7 @@ csv-emit: $T/n.ndjson:7: invalid JSON: unexpected character" ]
 	# tests/fixtures/regressions/s3-key-sha256-overflow.bin, found by tests/fuzz/s3-key.c
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	sha=$(printf hello | sha256sum | cut -c1-64)
-	run --separate-stderr sh -c 'printf hello | s3-put -a 1 -e "http://127.0.0.1:$1" "s3://bucket/{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}-{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}.csv"' sh "$port"
+	run --separate-stderr sh -c 'printf hello | s3-put -a 1 -u "http://127.0.0.1:$1" "s3://bucket/{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}-{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}{uuid}.csv"' sh "$port"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" =~ s3://bucket/$sha$sha$sha$sha$sha$sha$sha-([0-9a-f-]{36}){12}\.csv ]]
 }

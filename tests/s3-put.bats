@@ -32,14 +32,23 @@ same() {
 	cmp "$2" "$T/got"
 }
 
-# kept: exactly one body in $KEEP, equal to $1, its sidecar naming $2
+# kept BODY URI: exactly one kept body in $KEEP, equal to BODY, its sidecar
+# naming URI with BODY's size and SHA-256; both 0600; no temp file left
 kept() {
 	local files
 	files=$(ls "$KEEP" | grep -v '\.uri$')
 	[ "$(printf '%s\n' "$files" | wc -l)" -eq 1 ]
 	cmp "$1" "$KEEP/$files"
-	[ "$(cat "$KEEP/$files.uri")" = "$2" ]
+	printf '%s\nsize %s\nsha256 %s\n' "$2" "$(stat -c %s "$1")" \
+		"$(sha256sum <"$1" | cut -c1-64)" | cmp - "$KEEP/$files.uri"
 	[ "$(stat -c %a "$KEEP/$files")" = 600 ]
+	[ "$(stat -c %a "$KEEP/$files.uri")" = 600 ]
+	[ -z "$(ls -A "$KEEP" | grep '^\.')" ]
+}
+
+# kept_body: the path of the one kept body in $KEEP
+kept_body() {
+	printf '%s/%s\n' "$KEEP" "$(ls "$KEEP" | grep -v '\.uri$')"
 }
 
 sigv4_test() {
@@ -76,10 +85,30 @@ sigv4_test() {
 	[[ "$output" == "s3-put "[0-9]* ]]
 }
 
+@test "s3-put: --help and --version to a full disk fail with a write error" {
+	run --separate-stderr sh -c 's3-put --help >/dev/full'
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "s3-put: stdout: No space left on device" ]
+	run --separate-stderr sh -c 's3-put --version >/dev/full'
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "s3-put: stdout: No space left on device" ]
+}
+
 @test "s3-put: a bad option is a usage error (2)" {
 	run --separate-stderr s3-put --no-such-option s3://b/k
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"usage: s3-put"* ]]
+}
+
+@test "s3-put: short options are the suite's letters; the old ones are gone" {
+	run --separate-stderr s3-put --help
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$F/usage.txt")" ]
+	for o in -b -c -C -e -E -l -s -S -t; do
+		run --separate-stderr s3-put "$o" x "s3://$B/k" </dev/null
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == "s3-put: invalid option -- '${o#-}'"$'\n'"usage: s3-put "* ]]
+	done
 }
 
 @test "s3-put: a target that is not s3://bucket/key is a usage error" {
@@ -94,6 +123,30 @@ sigv4_test() {
 	run --separate-stderr s3-put "s3://$B/x/{hostname}.csv" </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "s3-put: unknown key placeholder: {hostname}"* ]]
+}
+
+@test "s3-put: a key with a control character is a usage error (it could forge a sidecar line)" {
+	run --separate-stderr s3-put "s3://$B/a"$'\n'"size 1" <<<x
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "s3-put: key holds a control character" ]
+}
+
+@test "s3-put: empty header values are usage errors, not unsigned headers (2)" {
+	while IFS='|' read -r opt val msg; do
+		run --separate-stderr s3-put "$opt" "$val" "s3://$B/empty/h.txt" <<<x
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == "s3-put: $msg"$'\n'"usage: s3-put "* ]]
+	done <<-'EOF'
+	-m|k=|--metadata k has an empty value
+	--metadata|Owner=  |--metadata Owner has an empty value
+	-y||--content-type is empty
+	--content-type| |--content-type is empty
+	-X||--sse is empty
+	-G||--sse-kms-key-id is empty
+	-L||--storage-class is empty
+	--storage-class|	|--storage-class is empty
+	EOF
+	[ -z "$(s3_ls "$B" empty/h.txt)" ]
 }
 
 @test "s3-put: a part size under 5 MiB is a usage error" {
@@ -145,7 +198,7 @@ sigv4_test() {
 
 @test "s3-put: --file, --json, content type and metadata" {
 	printf 'x\001y\n' >"$T/body"
-	run --separate-stderr s3-put -j -f "$T/body" -c application/x-thing \
+	run --separate-stderr s3-put -j -f "$T/body" -y application/x-thing \
 		-m Owner=etl -m batch-id=42 "s3://$B/json/body.bin"
 	[ "$status" -eq 0 ]
 	[ "$output" = '{"bucket":"'"$B"'","key":"json/body.bin","size":4,"etag":"'"$(md5sum <"$T/body" | cut -c1-32)"'"}' ]
@@ -263,21 +316,21 @@ sigv4_test() {
 	AWS_ENDPOINT_URL=http://minio.example:9000/base/ run --separate-stderr \
 		s3-put -v -a 1 s3://my-bucket/k.csv <<<x
 	[[ "$stderr" == *"> PUT http://minio.example:9000/base/my-bucket/k.csv"$'\n'"s3-put: > host: minio.example:9000"$'\n'* ]]
-	run --separate-stderr s3-put -v -a 1 -A virtual -e https://r2.example s3://my-bucket/k.csv <<<x
+	run --separate-stderr s3-put -v -a 1 -A virtual -u https://r2.example s3://my-bucket/k.csv <<<x
 	[[ "$stderr" == *"> PUT https://my-bucket.r2.example/k.csv"$'\n'* ]]
 }
 
 @test "s3-put: an endpoint that is not http(s) is a usage error" {
-	run --separate-stderr s3-put -e ftp://127.0.0.1/ "s3://$B/k" <<<x
+	run --separate-stderr s3-put -u ftp://127.0.0.1/ "s3://$B/k" <<<x
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "s3-put: bad endpoint URL: ftp://127.0.0.1/" ]
 }
 
 @test "s3-put: --sse is sent; Swift's 501 NotImplemented is permanent, not retried" {
 	fault_proxy_start pass
-	run --separate-stderr s3-put -v -s aws:kms -S alias/etl -e "$FAULT_URL" \
+	run --separate-stderr s3-put -v -X aws:kms -G alias/etl -u "$FAULT_URL" \
 		"s3://$B/sse/k.txt" <<<"x"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"s3-put: PUT s3://$B/sse/k.txt: HTTP 501 NotImplemented"* ]]
 	[[ "$stderr" != *retry* ]]
 	[ "$(fault_proxy_count)" -eq 1 ]
@@ -287,14 +340,14 @@ sigv4_test() {
 
 @test "s3-put: --storage-class is sent and signed" {
 	fault_proxy_start pass
-	run --separate-stderr s3-put -l STANDARD -e "$FAULT_URL" "s3://$B/sc/k.txt" <<<"x"
+	run --separate-stderr s3-put -L STANDARD -u "$FAULT_URL" "s3://$B/sc/k.txt" <<<"x"
 	[ "$status" -eq 0 ]
 	grep -qi '^x-amz-storage-class: STANDARD' "$FAULT_DIR/heads"
 	grep -qi '^authorization: .*;x-amz-storage-class[;,]' "$FAULT_DIR/heads"
 }
 
 @test "s3-put: --sse-kms-key-id without --sse aws:kms is a usage error" {
-	run --separate-stderr s3-put -S k "s3://$B/k" <<<"x"
+	run --separate-stderr s3-put -G k "s3://$B/k" <<<"x"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "s3-put: --sse-kms-key-id needs --sse aws:kms"* ]]
 }
@@ -305,7 +358,7 @@ sigv4_test() {
 	fault_proxy_start pass
 	printf 'tok\n' >"$T/b"
 	AWS_SESSION_TOKEN=FQoGZXIvYXdzEXAMPLETOKEN run --separate-stderr \
-		s3-put -v -e "$FAULT_URL" "s3://$B/cred/token.txt" <"$T/b"
+		s3-put -v -u "$FAULT_URL" "s3://$B/cred/token.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"x-amz-security-token: [redacted]"* ]]
 	[[ "$stderr" != *FQoGZXIvYXdzEXAMPLETOKEN* ]]
@@ -318,7 +371,7 @@ sigv4_test() {
 @test "s3-put: every PUT carries Content-MD5 and the payload's SHA-256, signed" {
 	fault_proxy_start pass
 	printf 'a,b\n1,2\n' >"$T/b"
-	run s3-put -e "$FAULT_URL" "s3://$B/cred/digests.csv" <"$T/b"
+	run s3-put -u "$FAULT_URL" "s3://$B/cred/digests.csv" <"$T/b"
 	[ "$status" -eq 0 ]
 	grep -qi "^content-md5: $(openssl md5 -binary <"$T/b" | base64)" "$FAULT_DIR/heads"
 	grep -qi "^x-amz-content-sha256: $(sha256sum <"$T/b" | cut -c1-64)" "$FAULT_DIR/heads"
@@ -355,7 +408,7 @@ sigv4_test() {
 		AWS_CONTAINER_CREDENTIALS_FULL_URI="$IMDS_URL/v2/credentials/test" \
 		AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong \
 		s3-put "s3://$B/cred/container3.txt" <<<"x"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "$stderr" = "s3-put: container credentials: HTTP 401"$'\n'"s3-put: the body was not kept (no --keep-dir)" ]
 }
 
@@ -363,7 +416,7 @@ sigv4_test() {
 	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 		AWS_CONTAINER_CREDENTIALS_FULL_URI=http://example.com/creds \
 		s3-put "s3://$B/cred/x.txt" <<<"x"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == "s3-put: http://example.com/creds: container credentials need https"* ]]
 }
 
@@ -397,18 +450,18 @@ sigv4_test() {
 	same cred/profile2.txt "$T/b"
 }
 
-@test "s3-put: an unknown profile is refused (1), the body kept" {
+@test "s3-put: an unknown profile is refused (4), the body kept" {
 	printf 'p\n' >"$T/b"
 	run --separate-stderr s3-put -k "$KEEP" --profile nosuch "s3://$B/cred/x.txt" <"$T/b"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == "s3-put: profile nosuch not found"* ]]
 	kept "$T/b" "s3://$B/cred/x.txt"
 }
 
-@test "s3-put: no credentials anywhere is a permanent failure (1)" {
+@test "s3-put: no credentials anywhere is a permanent failure (4)" {
 	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 		s3-put "s3://$B/cred/none.txt" <<<"x"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == "s3-put: no credentials found"* ]]
 }
 
@@ -422,13 +475,13 @@ sigv4_test() {
 	[[ "$stderr" != *Signature=* ]]
 }
 
-# --- refusals: permanent, exit 1, body kept ------------------------------
+# --- refusals: permanent, exit 4, body kept ------------------------------
 
-@test "s3-put: a wrong secret is refused (1), not retried, body kept" {
+@test "s3-put: a wrong secret is refused (4), not retried, body kept" {
 	printf 'secret\n' >"$T/b"
 	AWS_SECRET_ACCESS_KEY=wrong run --separate-stderr s3-put -v -k "$KEEP" \
 		"s3://$B/refuse/secret.txt" <"$T/b"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"s3-put: PUT s3://$B/refuse/secret.txt: HTTP 403 SignatureDoesNotMatch"* ]]
 	[[ "$stderr" != *retry* ]]
 	[[ "$stderr" == *"s3-put: body kept in $KEEP/s3-put."* ]]
@@ -437,18 +490,18 @@ sigv4_test() {
 	[ -z "$output" ]
 }
 
-@test "s3-put: an unknown bucket is refused (1)" {
+@test "s3-put: an unknown bucket is refused (4)" {
 	run --separate-stderr s3-put "s3://$B-nosuch/k.txt" <<<"x"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "${stderr%%$'\n'*}" = "s3-put: PUT s3://$B-nosuch/k.txt: HTTP 404 NoSuchBucket: The specified bucket does not exist." ]
 	[[ "$stderr" == *"the body was not kept (no --keep-dir)"* ]]
 }
 
-@test "s3-put: a body corrupted after hashing is rejected (BadDigest, 1), kept intact" {
+@test "s3-put: a body corrupted after hashing is rejected (BadDigest, 4), kept intact" {
 	printf 'a,b\n1,2\n' >"$T/b"
 	S3PUT_TEST_CORRUPT_BODY=1 run --separate-stderr s3-put -k "$KEEP" \
 		"s3://$B/refuse/corrupt.csv" <"$T/b"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"HTTP 400 BadDigest"* ]]
 	kept "$T/b" "s3://$B/refuse/corrupt.csv"
 	run s3_ls "$B" refuse/
@@ -459,24 +512,112 @@ sigv4_test() {
 	head -c 12000000 /dev/urandom >"$T/big"
 	S3PUT_TEST_CORRUPT_BODY=1 run --separate-stderr s3-put -P 5M \
 		-k "$KEEP" "s3://$B/refuse/corrupt.bin" <"$T/big"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"(part 1): HTTP 400 BadDigest"* ]]
 	kept "$T/big" "s3://$B/refuse/corrupt.bin"
 	run s3_uploads "$B"
 	[ -z "$output" ]
 }
 
-@test "s3-put: S3PUT_KEEP_DIR works like --keep-dir; the kept body uploads later" {
+@test "s3-put: S3PUT_KEEP_DIR works like --keep-dir; -R uploads the kept body later" {
 	printf 'later\n' >"$T/b"
 	S3PUT_KEEP_DIR="$KEEP" AWS_SECRET_ACCESS_KEY=wrong run s3-put \
 		"s3://$B/later/b.txt" <"$T/b"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	kept "$T/b" "s3://$B/later/b.txt"
 	local f
-	f=$(ls "$KEEP" | grep -v '\.uri$')
-	run s3-put -f "$KEEP/$f" "$(cat "$KEEP/$f.uri")"
+	f=$(kept_body)
+	run --separate-stderr s3-put -R "$f.uri"
 	[ "$status" -eq 0 ]
+	[ "$output" = "s3://$B/later/b.txt" ]
+	[ -z "$stderr" ]
 	same later/b.txt "$T/b"
+	[ -z "$(ls -A "$KEEP")" ]
+}
+
+# --- kept bodies: complete and verified, or none ------------------------
+
+@test "s3-put: a failed upload from a pipe keeps the whole body, its size and SHA-256 in the sidecar" {
+	fault_proxy_start 'pass,pass,pass,500,pass'
+	head -c 13000000 /dev/urandom >"$T/big"
+	run --separate-stderr sh -c 'cat "$1" | s3-put -a 1 -P 5M -k "$2" -u "$3" "$4"' \
+		sh "$T/big" "$KEEP" "$FAULT_URL" "s3://$B/keep/pipe.bin"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"(part "?"): HTTP 500 InternalError"* ]]
+	[[ "$stderr" == *"s3-put: body kept in $KEEP/s3-put."*" (URI in $KEEP/s3-put."*".uri)" ]]
+	kept "$T/big" "s3://$B/keep/pipe.bin"
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
+@test "s3-put: -R uploads a kept multipart body byte for byte and removes it" {
+	head -c 12000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -a 1 -P 5M -k "$KEEP" -u http://127.0.0.1:9 \
+		"s3://$B/keep/mp.bin" <"$T/big"
+	[ "$status" -eq 75 ]
+	kept "$T/big" "s3://$B/keep/mp.bin"
+	local f
+	f=$(kept_body)
+	run --separate-stderr s3-put -j -P 5M -R "$f.uri"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.key == "keep/mp.bin" and .size == 12000000 and (.etag | endswith("-3"))'
+	same keep/mp.bin "$T/big"
+	[ -z "$(ls -A "$KEEP")" ]
+}
+
+@test "s3-put: -R of a kept body that changed is refused (1), nothing uploaded, both left" {
+	printf 'a,b\n1,2\n' >"$T/b"
+	run s3-put -a 1 -k "$KEEP" -u http://127.0.0.1:9 "s3://$B/keep/t.csv" <"$T/b"
+	[ "$status" -eq 75 ]
+	local f
+	f=$(kept_body)
+	cp "$f.uri" "$T/side"
+	printf 'a,b\n1,3\n' >"$f"
+	run --separate-stderr s3-put -R "$f.uri"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "s3-put: $f: SHA-256 differs from its sidecar's: not uploaded" ]
+	printf 'a,b\n1,2' >"$f"
+	run --separate-stderr s3-put -R "$f.uri"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "s3-put: $f: 7 bytes, its sidecar says 8: not uploaded" ]
+	cmp "$T/side" "$f.uri"
+	printf 'x\n' >"$T/x.uri"
+	run --separate-stderr s3-put -R "$T/x.uri"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "s3-put: $T/x.uri: not a sidecar of a kept body (s3://bucket/key, size N, sha256 HEX)" ]
+	[ -z "$(s3_ls "$B" keep/t.csv)" ]
+}
+
+@test "s3-put: -R that fails again leaves both and says so (75)" {
+	printf 'again\n' >"$T/b"
+	run s3-put -a 1 -k "$KEEP" -u http://127.0.0.1:9 "s3://$B/keep/again.txt" <"$T/b"
+	[ "$status" -eq 75 ]
+	local f
+	f=$(kept_body)
+	run --separate-stderr s3-put -a 1 -u http://127.0.0.1:9 -R "$f.uri"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"s3-put: kept body left in $f (URI in $f.uri)" ]]
+	[[ "$stderr" != *"not kept"* ]]
+	kept "$T/b" "s3://$B/keep/again.txt"
+}
+
+@test "s3-put: -R takes no target and no --file, and wants a .uri sidecar (2)" {
+	run --separate-stderr s3-put -R "$KEEP/x.uri" "s3://$B/k"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: --retry-kept takes the target from the sidecar: no s3:// URI"$'\n'"usage: "* ]]
+	run --separate-stderr s3-put -f /dev/null -R "$KEEP/x.uri"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: --retry-kept reads the kept body: no --file"$'\n'* ]]
+	run --separate-stderr s3-put -R "$KEEP/x"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: -R wants the .uri sidecar of a kept body: $KEEP/x"$'\n'* ]]
+}
+
+@test "s3-put: a {sha256} key's kept body is whole and verified too" {
+	printf 'sha body\n' >"$T/b"
+	run s3-put -a 1 -k "$KEEP" -u http://127.0.0.1:9 "s3://$B/keep/{sha256}.csv" <"$T/b"
+	[ "$status" -eq 75 ]
+	kept "$T/b" "s3://$B/keep/$(sha256sum <"$T/b" | cut -c1-64).csv"
 }
 
 # --- faults: retried, then temporary (75) --------------------------------
@@ -484,7 +625,7 @@ sigv4_test() {
 @test "s3-put: 503 SlowDown for the first 3 requests is retried" {
 	fault_proxy_start '503*3'
 	printf 'slow\n' >"$T/b"
-	run --separate-stderr s3-put -v -b 0.05 -e "$FAULT_URL" "s3://$B/fault/slow.txt" <"$T/b"
+	run --separate-stderr s3-put -v -g 0.05 -u "$FAULT_URL" "s3://$B/fault/slow.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c 'HTTP 503 SlowDown.*; retry' <<<"$stderr")" -eq 3 ]
 	[ "$(fault_proxy_count)" -eq 4 ]
@@ -494,7 +635,7 @@ sigv4_test() {
 @test "s3-put: 500, a reset mid-body and an empty reply are retried" {
 	fault_proxy_start '500,reset,close'
 	head -c 3000000 /dev/urandom >"$T/b"
-	run --separate-stderr s3-put -b 0.05 -e "$FAULT_URL" "s3://$B/fault/reset.bin" <"$T/b"
+	run --separate-stderr s3-put -g 0.05 -u "$FAULT_URL" "s3://$B/fault/reset.bin" <"$T/b"
 	[ "$status" -eq 0 ]
 	[ "$(fault_proxy_count)" -eq 4 ]
 	same fault/reset.bin "$T/b"
@@ -503,7 +644,7 @@ sigv4_test() {
 @test "s3-put: a refused connection is retried until the endpoint is back" {
 	fault_proxy_start 'refuse:1'
 	printf 'refused\n' >"$T/b"
-	run --separate-stderr s3-put -a 12 -b 0.2 -e "$FAULT_URL" "s3://$B/fault/refused.txt" <"$T/b"
+	run --separate-stderr s3-put -a 12 -g 0.2 -u "$FAULT_URL" "s3://$B/fault/refused.txt" <"$T/b"
 	[ "$status" -eq 0 ]
 	same fault/refused.txt "$T/b"
 }
@@ -512,17 +653,61 @@ sigv4_test() {
 	fault_proxy_start 'stall:20'
 	printf 'stall\n' >"$T/b"
 	SECONDS=0
-	run --separate-stderr s3-put -v -t 1 -b 0.05 -e "$FAULT_URL" "s3://$B/fault/stall.txt" <"$T/b"
+	run --separate-stderr s3-put -v -W 2 -g 0.05 -u "$FAULT_URL" "s3://$B/fault/stall.txt" <"$T/b"
 	[ "$status" -eq 0 ]
-	[ "$SECONDS" -lt 10 ]
+	[ "$SECONDS" -lt 15 ]
 	[[ "$stderr" == *"Operation too slow"*"; retry 1/4"* ]]
 	same fault/stall.txt "$T/b"
 }
 
+@test "s3-put: a trickling answer (200, then a byte every 0.4 s) ends the try (75 with -W 3 -a 1)" {
+	fault_proxy_start 'trickle:0.4*'
+	printf 'trickle\n' >"$T/b"
+	run --separate-stderr timeout 25 s3-put -W 3 -a 1 -k "$KEEP" -u "$FAULT_URL" \
+		"s3://$B/fault/trickle.txt" <"$T/b"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == "s3-put: PUT s3://$B/fault/trickle.txt: Operation too slow. Less than 1024 bytes/sec transferred the last 3 seconds"$'\n'"s3-put: body kept in $KEEP/"* ]]
+	kept "$T/b" "s3://$B/fault/trickle.txt"
+	[ "$(fault_proxy_count)" -eq 1 ]
+}
+
+@test "s3-put: --max-time ends a request that keeps moving, and is retried" {
+	fault_proxy_start 'trickle:0.4'
+	printf 'deadline\n' >"$T/b"
+	run --separate-stderr timeout 25 s3-put -v -M 2 -g 0.05 -u "$FAULT_URL" \
+		"s3://$B/fault/deadline.txt" <"$T/b"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"Operation timed out after 2"*" milliseconds with "*" bytes received; retry 1/4"* ]]
+	same fault/deadline.txt "$T/b"
+}
+
+@test "s3-put: a 400-character ETag for a part is a protocol error (75), never an overflow" {
+	fault_proxy_start 'etag:400*'
+	head -c 6000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -a 1 -P 5M -k "$KEEP" -u "$FAULT_URL" \
+		"s3://$B/fault/etag.bin" <"$T/big"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == "s3-put: PUT s3://$B/fault/etag.bin (part 1): an ETag of 400 bytes (more than 256): not an S3 answer"$'\n'"s3-put: body kept in "* ]]
+	kept "$T/big" "s3://$B/fault/etag.bin"
+	[ -z "$(s3_ls "$B" fault/etag.bin)" ]
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
+@test "s3-put: ETags are XML-escaped in CompleteMultipartUpload (the store parses it: InvalidPart, not MalformedXML)" {
+	fault_proxy_start 'etag:40*'
+	head -c 6000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -a 1 -P 5M -u "$FAULT_URL" "s3://$B/fault/etag40.bin" <"$T/big"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == "s3-put: POST s3://$B/fault/etag40.bin (complete multipart upload): HTTP 400 InvalidPart"* ]]
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
 @test "s3-put: faults on a multipart upload's parts are retried" {
-	fault_proxy_start 'pass,500,reset,pass,503,pass'
+	fault_proxy_start 'pass,pass,500,reset,pass,503,pass'
 	head -c 16000000 /dev/urandom >"$T/big"
-	run --separate-stderr s3-put -j -P 5M -b 0.05 -e "$FAULT_URL" "s3://$B/fault/mp.bin" <"$T/big"
+	run --separate-stderr s3-put -j -P 5M -g 0.05 -u "$FAULT_URL" "s3://$B/fault/mp.bin" <"$T/big"
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.etag | endswith("-4")'
 	same fault/mp.bin "$T/big"
@@ -530,25 +715,52 @@ sigv4_test() {
 	[ -z "$output" ]
 }
 
-@test "s3-put: killed mid-upload, the body and its URI are already in the keep dir" {
-	fault_proxy_start 'stall:30'
-	printf 'a,b\n1,2\n' >"$T/b"
-	s3-put -k "$KEEP" -e "$FAULT_URL" "s3://$B/fault/killed.csv" <"$T/b" 3>&- &
+@test "s3-put: killed while part 1 stalls: no sidecar, nothing -R would upload; the next run aborts the orphan upload" {
+	fault_proxy_start 'pass,pass,stall:30'
+	head -c 12000000 /dev/urandom >"$T/big"
+	s3-put -P 5M -k "$KEEP" -u "$FAULT_URL" "s3://$B/orphan/killed.bin" <"$T/big" 3>&- &
 	local pid=$! i=0
-	while [ "$(fault_proxy_count 2>/dev/null || echo 0)" -lt 1 ] && [ $i -lt 100 ]; do
+	while [ "$(fault_proxy_count 2>/dev/null || echo 0)" -lt 3 ] && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
+	grep -q '^3 stall:30[.0]* PUT ' "$FAULT_DIR/log"
 	kill -9 "$pid"
 	wait "$pid" || :
-	kept "$T/b" "s3://$B/fault/killed.csv"
+	[ -z "$(ls "$KEEP")" ]
+	ls -A "$KEEP" | grep -qx '\.s3-put\.......\.part'
+	[ -z "$(ls -A "$KEEP" | grep '\.uri')" ]
+	[ -z "$(s3_ls "$B" orphan/)" ]
+	# the killed run's upload is left; another key's is no business of ours
+	s3_aws s3api create-multipart-upload --bucket "$B" --key orphan/killed.bin.2 >/dev/null
+	[ "$(s3_uploads "$B" | sort)" = "$(printf 'orphan/killed.bin\norphan/killed.bin.2')" ]
+	run --separate-stderr s3-put -P 5M "s3://$B/orphan/killed.bin" <"$T/big"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "s3-put: s3://$B/orphan/killed.bin: aborting an unfinished multipart upload of an earlier run ("*")" ]]
+	same orphan/killed.bin "$T/big"
+	[ "$(s3_uploads "$B")" = orphan/killed.bin.2 ]
+	s3_aws s3api abort-multipart-upload --bucket "$B" --key orphan/killed.bin.2 \
+		--upload-id "$(s3_aws s3api list-multipart-uploads --bucket "$B" \
+		--query 'Uploads[0].UploadId' --output text)"
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
+@test "s3-put: a store that refuses to list unfinished uploads only costs a warning" {
+	fault_proxy_start '403'
+	head -c 6000000 /dev/urandom >"$T/big"
+	run --separate-stderr s3-put -P 5M -u "$FAULT_URL" "s3://$B/orphan/nolist.bin" <"$T/big"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "s3-put: s3://$B/orphan/nolist.bin: cannot list unfinished uploads (HTTP 403 AccessDenied: Access Denied); one a killed run left may stay" ]
+	same orphan/nolist.bin "$T/big"
+	grep -q '^1 403:AccessDenied GET /'"$B"'?prefix=orphan%2Fnolist.bin&uploads=$' "$FAULT_DIR/log"
 }
 
 @test "s3-put: faults outlasting the retries exit 75 with the body kept" {
 	fault_proxy_start '503*'
 	printf 'a,b\n1,2\n' >"$T/b"
-	AWS_MAX_ATTEMPTS=3 run --separate-stderr s3-put -b 0.05 -k "$KEEP" \
-		-e "$FAULT_URL" "s3://$B/fault/gone.csv" <"$T/b"
+	AWS_MAX_ATTEMPTS=3 run --separate-stderr s3-put -g 0.05 -k "$KEEP" \
+		-u "$FAULT_URL" "s3://$B/fault/gone.csv" <"$T/b"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"s3-put: PUT s3://$B/fault/gone.csv: HTTP 503 SlowDown: Please reduce your request rate. (after 3 attempts)"* ]]
 	[[ "$stderr" == *"s3-put: body kept in $KEEP/"* ]]
@@ -556,19 +768,30 @@ sigv4_test() {
 	kept "$T/b" "s3://$B/fault/gone.csv"
 }
 
+@test "s3-put: 403 RequestTimeTooSkewed is temporary (75): a clock can be set right" {
+	fault_proxy_start '403:RequestTimeTooSkewed*'
+	printf 'skew\n' >"$T/b"
+	run --separate-stderr s3-put -a 2 -g 0.05 -k "$KEEP" -u "$FAULT_URL" \
+		"s3://$B/fault/skew.txt" <"$T/b"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == "s3-put: PUT s3://$B/fault/skew.txt: HTTP 403 RequestTimeTooSkewed: The difference between the request time and the current time is too large. (after 2 attempts)"$'\n'"s3-put: body kept in $KEEP/"* ]]
+	kept "$T/b" "s3://$B/fault/skew.txt"
+}
+
 @test "s3-put: an endpoint that stays down exits 75" {
 	fault_proxy_start 'refuse:60'
-	run --separate-stderr s3-put -a 2 -b 0.05 -k "$KEEP" -e "$FAULT_URL" \
-		"s3://$B/fault/down.txt" <<<"down"
+	echo down >"$T/b"
+	run --separate-stderr s3-put -a 2 -g 0.05 -k "$KEEP" -u "$FAULT_URL" \
+		"s3://$B/fault/down.txt" <"$T/b"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"(after 2 attempts)"* ]]
-	kept <(echo down) "s3://$B/fault/down.txt"
+	kept "$T/b" "s3://$B/fault/down.txt"
 }
 
 @test "s3-put: a multipart upload failing for good exits 75, body kept whole" {
-	fault_proxy_start 'pass,pass,500*'
+	fault_proxy_start 'pass,pass,pass,500*'
 	head -c 16000000 /dev/urandom >"$T/big"
-	run --separate-stderr s3-put -a 2 -P 5M -b 0.05 -k "$KEEP" -e "$FAULT_URL" \
+	run --separate-stderr s3-put -a 2 -P 5M -g 0.05 -k "$KEEP" -u "$FAULT_URL" \
 		"s3://$B/fault/mpgone.bin" <"$T/big"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"(part 2): HTTP 500 InternalError"* ]]
@@ -581,9 +804,9 @@ sigv4_test() {
 	sha=$(sha256sum < "$T/body" | cut -c1-64)
 	k='{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{uuid}{uuid}{date}'
 	run --separate-stderr s3-put -a 1 -k "$KEEP" -f "$T/body" \
-	    -e http://127.0.0.1:9 "s3://b/$k"
+	    -u http://127.0.0.1:9 "s3://b/$k"
 	[ "$status" -eq 75 ]
-	run cat "$KEEP"/*.uri
+	run head -1 "$KEEP"/*.uri
 	[[ "$output" == "s3://b/$sha$sha$sha$sha$sha$sha$sha"* ]]
 	[[ "$output" == *"$(date -u +%Y-%m-%d)" ]]
 	[ "${#output}" -eq $((7 + 7 * 64 + 2 * 36 + 10)) ]
