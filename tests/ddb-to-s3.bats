@@ -165,6 +165,25 @@ runtime() {
 	done
 }
 
+@test "ddb-to-s3: a store that is down: exit 75, the body kept whole; a later run uploads it once" {
+	port=$(closed_port)
+	run --separate-stderr ddb-to-s3 -u "http://127.0.0.1:$port" -a 1 -k "$T/keep" "$F/seed-sample.json"
+	[ "$status" -eq 75 ]
+	[[ "$stderr" == *"ddb-to-s3: student: 1 records, 2 rows, seq "*": upload failed for now: s3://$B/$SEED_KEY (body kept in $T/keep)"* ]]
+	[[ "$stderr" != *" -> s3://"* ]]
+	uf=$(ls "$T"/keep/*.uri)
+	[ "$(sed -n 1p "$uf")" = "s3://$B/$SEED_KEY" ]
+	cmp "$F/seed-sample.csv" "${uf%.uri}"
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	# the next run (Lambda's retry, cron's next try) uploads the kept body
+	# first, then the batch again to the same key: one object
+	run --separate-stderr ddb-to-s3 -k "$T/keep" "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "ddb-to-s3: kept body ${uf%.uri}: uploaded"$'\n'* ]]
+	[ "$(s3_ls "$B" "$P/")" = "$SEED_KEY" ]
+	[ -z "$(ls -A "$T/keep")" ]
+}
+
 @test "ddb-to-s3: -D and -o: every stage runs, nothing is uploaded, same names" {
 	run --separate-stderr ddb-to-s3 -D "$D/two-tables.json"
 	[ "$status" -eq 0 ]
