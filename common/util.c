@@ -327,19 +327,23 @@ ddb_time_strerror(int e)
 
 /*
  * iso 0: YYYYMMDDTHHMMSSZ (17 bytes with the NUL); iso 1:
- * YYYY-MM-DDTHH:MM:SS[.fraction]Z.  The length written, as snprintf.
+ * YYYY-MM-DDTHH:MM:SS[.fraction]Z, the fraction without trailing zeros.
+ * The length written, as snprintf.
  */
 int
 ddb_time_format(const struct ddb_time *t, int iso, char *buf, size_t size)
 {
-	int y, m, d;
+	int y, m, d, nf;
 	long long s = t->sec % 86400;
 
 	civil_from_days(t->sec / 86400, &y, &m, &d);
 	if (!iso)
 		return snprintf(buf, size, "%04d%02d%02dT%02d%02d%02dZ", y, m,
 		    d, (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
-	return snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%s%sZ", y, m,
-	    d, (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60),
-	    t->frac[0] != '\0' ? "." : "", t->frac);
+	/* the fraction's value, not its text: 23.0 and 23 are one instant */
+	for (nf = (int)strlen(t->frac); nf > 0 && t->frac[nf - 1] == '0'; nf--)
+		;
+	return snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%s%.*sZ", y,
+	    m, d, (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60),
+	    nf > 0 ? "." : "", nf, t->frac);
 }
