@@ -22,6 +22,7 @@ setup_file() {
 	B=$(s3_bucket crash)
 	s3_mb "$B"
 	W=$BATS_FILE_TMPDIR
+	: >"$W/empty"
 	"$LIB/crash-batch" small >"$W/small.json"
 	"$LIB/crash-batch" big >"$W/big.json"
 	# the objects the pipeline makes offline, under the prefix x
@@ -31,7 +32,7 @@ setup_file() {
 	done
 	# kill-at under every name the job runs; also Lambda's task root
 	mkdir -p "$W/root/bin"
-	for t in ddb-flatten ddb-expand csv-emit s3-put ddb-to-s3; do
+	for t in ddb-flatten ddb-expand csv-emit s3-put ddb-to-s3 ln; do
 		ln -s "$LIB/kill-at" "$W/root/bin/$t"
 	done
 	export B W
@@ -55,7 +56,7 @@ job() {
 	rm -f "$R/pgid"
 	PATH="$W/root/bin:$PATH" setsid -w sh -c \
 		'echo $$ >"$0"; KILL_AT_PGID=$$; export KILL_AT_PGID; exec "$@"' \
-		"$R/pgid" "$@" </dev/null >"$log" 2>&1 3>&- &
+		"$R/pgid" "$@" <"$W/empty" >"$log" 2>&1 3>&- &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		[ -n "$pg" ] || pg=$(cat "$R/pgid" 2>/dev/null) || :
@@ -151,6 +152,8 @@ row() {
 	kept-write) KILL=s3-put:1:input FAULT='503*' KEEP=1 ATTEMPTS=1 ;;
 	kept-exit) KILL=s3-put:1:exit FAULT='503*' KEEP=1 ATTEMPTS=1 ;;
 	kept-retry) PRE='503*' HOLD="^PUT /$B/$PFX/" KEEP=1 ;;
+	kept-retried) PRE='503*' HOLD="^PUT /$B/$PFX/" HOLD_WHAT=answer KEEP=1 ;;
+	move-done) KILL=ln:1:exit ;;
 	batch-exit) KILL=ddb-to-s3:1:exit ;;
 	mpu-parts) BATCH=$W/big.json HOLD="^PUT /$B/$PFX/.*[?&]partNumber=2(&|$)" ;;
 	mpu-complete)
@@ -237,7 +240,8 @@ row() {
 		;;
 	*)
 		[ "$JOB_STATUS" -eq 0 ] ||
-			fault "retry exited $JOB_STATUS: $(tail -3 "$R/retry.log" | tr '\n' ' ')"
+			fault "retry exited $JOB_STATUS:" \
+				"$(tail -2 "$R/retry.log" | tr '\n' ' ' | cut -c1-300)"
 		;;
 	esac
 	if [ "$MODE" = spool ]; then
@@ -324,7 +328,7 @@ SMALL="flatten-mid flatten-exit expand-mid expand-exit emit-mid emit-exit
 }
 
 @test "crash matrix: spool mode (ddb-to-s3 --spool DIR, then the next cron run)" {
-	matrix spool $SMALL kept-retry mpu-parts mpu-kept-write
+	matrix spool $SMALL kept-retry kept-retried move-done mpu-parts mpu-kept-write
 }
 
 @test "crash matrix: Lambda mode (bootstrap, then Lambda's retry of the batch)" {
