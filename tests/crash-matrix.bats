@@ -127,7 +127,7 @@ fault() {
 }
 
 # row POINT: set the row up, kill the job at POINT, run it once more healthy,
-# check what can be checked locally; the objects are checked by check_rows
+# check what can be checked locally; matrix checks the stored objects
 row() {
 	POINT=$1
 	T0=$SECONDS
@@ -136,31 +136,51 @@ row() {
 	mkdir -p "$R/kill"
 	: >"$R/faults"
 	BATCH=$W/small.json
-	KEEP= ATTEMPTS= KILL= HOLD= HOLD_WHAT=body FAULT= PRE=
+	KEEP= ATTEMPTS= KILL= HOLD= HOLD_WHAT=body FAULT= PRE= DESC=
 	local feed=
 	case $POINT in
-	flatten-mid) KILL=ddb-flatten:1:input ;;
-	flatten-exit) KILL=ddb-flatten:1:exit ;;
-	expand-mid) KILL=ddb-expand:1:input ;;
-	expand-exit) KILL=ddb-expand:2:exit ;;
-	emit-mid) KILL=csv-emit:1:input ;;
-	emit-exit) KILL=csv-emit:2:exit ;;
-	put-body) HOLD="^PUT /$B/$PFX/crash_a/" ;;
-	put-answer) HOLD="^PUT /$B/$PFX/crash_b/" HOLD_WHAT=answer ;;
-	put-exit-first) KILL=s3-put:1:exit ;;
-	put-exit-last) KILL=s3-put:2:exit ;;
-	kept-write) KILL=s3-put:1:input FAULT='503*' KEEP=1 ATTEMPTS=1 ;;
-	kept-exit) KILL=s3-put:1:exit FAULT='503*' KEEP=1 ATTEMPTS=1 ;;
-	kept-retry) PRE='503*' HOLD="^PUT /$B/$PFX/" KEEP=1 ;;
-	kept-retried) PRE='503*' HOLD="^PUT /$B/$PFX/" HOLD_WHAT=answer KEEP=1 ;;
-	move-done) KILL=ln:1:exit ;;
-	batch-exit) KILL=ddb-to-s3:1:exit ;;
-	mpu-parts) BATCH=$W/big.json HOLD="^PUT /$B/$PFX/.*[?&]partNumber=2(&|$)" ;;
-	mpu-complete)
-		BATCH=$W/big.json HOLD="^POST /$B/$PFX/.*[?&]uploadId=" HOLD_WHAT=answer ;;
-	mpu-kept-write)
-		BATCH=$W/big.json KILL=s3-put:1:error FAULT='503*' KEEP=1 ATTEMPTS=1
-		feed=$((8 * 1024 * 1024 + 512 * 1024)) ;;
+	flatten-mid) KILL=ddb-flatten:1:input
+		DESC="ddb-flatten mid-run (half its input read)" ;;
+	flatten-exit) KILL=ddb-flatten:1:exit
+		DESC="ddb-flatten done, before ddb-expand" ;;
+	expand-mid) KILL=ddb-expand:1:input
+		DESC="ddb-expand mid-run (first table)" ;;
+	expand-exit) KILL=ddb-expand:2:exit
+		DESC="ddb-expand done (last table)" ;;
+	emit-mid) KILL=csv-emit:1:input
+		DESC="csv-emit mid-run (first table)" ;;
+	emit-exit) KILL=csv-emit:2:exit
+		DESC="csv-emit done (last table), before any upload" ;;
+	put-body) HOLD="^PUT /$B/$PFX/crash_a/"
+		DESC="single PUT cut off in its body (first object)" ;;
+	put-answer) HOLD="^PUT /$B/$PFX/crash_b/" HOLD_WHAT=answer
+		DESC="single PUT stored, its answer lost (last object)" ;;
+	put-exit-first) KILL=s3-put:1:exit
+		DESC="first object stored, the second not" ;;
+	put-exit-last) KILL=s3-put:2:exit
+		DESC="every object stored, before the job notes it (done/, response)" ;;
+	kept-write) KILL=s3-put:1:input FAULT='503*' KEEP=1 ATTEMPTS=1
+		DESC="a kept body being written (s3-put reading its body)" ;;
+	kept-exit) KILL=s3-put:1:exit FAULT='503*' KEEP=1 ATTEMPTS=1
+		DESC="upload failed (503), body kept, before the job notes it" ;;
+	kept-retry) PRE='503*' HOLD="^PUT /$B/$PFX/" KEEP=1
+		DESC="retry of a kept body cut off in its body" ;;
+	kept-retried) PRE='503*' HOLD="^PUT /$B/$PFX/" HOLD_WHAT=answer KEEP=1
+		DESC="retry of a kept body stored, its answer lost" ;;
+	move-done) KILL=ln:1:exit
+		DESC="batch linked into done/, not yet unlinked from incoming/" ;;
+	batch-exit) KILL=ddb-to-s3:1:exit
+		DESC="ddb-to-s3 done, before bootstrap posts the response" ;;
+	mpu-parts) BATCH=$W/big.json
+		HOLD="^PUT /$B/$PFX/.*[?&]partNumber=2(&|$)"
+		DESC="multipart: part 1 stored, part 2 cut off in its body" ;;
+	mpu-complete) BATCH=$W/big.json
+		HOLD="^POST /$B/$PFX/.*[?&]uploadId=" HOLD_WHAT=answer
+		DESC="multipart: completed, the answer to Complete lost" ;;
+	mpu-kept-write) BATCH=$W/big.json
+		KILL=s3-put:1:error FAULT='503*' KEEP=1 ATTEMPTS=1
+		feed=$((8 * 1024 * 1024 + 512 * 1024))
+		DESC="multipart failed (503), the rest of the body being kept" ;;
 	*) echo "row: unknown point $POINT" >&2; return 1 ;;
 	esac
 	# kept bodies: where the row asks for them; in spool mode always
@@ -178,7 +198,7 @@ row() {
 	# an earlier failed run leaves kept bodies
 	if [ -n "$PRE" ]; then
 		fault_proxy_start "$PRE"
-		launch "$FAULT_URL" "$R/pre.log" "" 120
+		launch "$FAULT_URL" "$R/pre.log" "" 300
 		fault_proxy_stop
 		[ "$JOB_STATUS" -eq 75 ] ||
 			fault "setup: the failing run exited $JOB_STATUS, not 75"
@@ -196,9 +216,9 @@ row() {
 		ep=$(cat "$R/hold/url")
 		trigger=$R/hold/held
 	fi
-	[ -n "$KILL" ] && env+=(KILL_AT="$KILL" KILL_AT_DIR="$R/kill")
+	[ -n "$KILL" ] && env+=(KILL_AT="$KILL" KILL_AT_DIR="$R/kill" KILL_AT_TIMEOUT=240)
 	[ -n "$feed" ] && env+=(KILL_AT_FEED="$feed")
-	launch "$ep" "$R/kill.log" "$trigger" 120 "${env[@]}"
+	launch "$ep" "$R/kill.log" "$trigger" 300 "${env[@]}"
 	[ -n "$FAULT" ] && fault_proxy_stop
 	[ -n "$HOLD" ] && kill "$(cat "$R/hold/pid")" 2>/dev/null
 	if [ -n "$KILL" ]; then
@@ -209,7 +229,7 @@ row() {
 	else
 		KILLED="$HOLD: missed: nothing held, the job exited $JOB_STATUS"
 	fi
-	[ "$JOB_TIMEOUT" -eq 0 ] || KILLED="$KILLED; TIMEOUT, killed after 120 s"
+	[ "$JOB_TIMEOUT" -eq 0 ] || KILLED="$KILLED; TIMEOUT, killed after 300 s"
 	case $KILLED in
 	*missed*|*TIMEOUT*) fault "kill point not reached: $KILLED" ;;
 	esac
@@ -228,7 +248,7 @@ row() {
 	fi
 
 	# one more healthy run
-	launch "$S3_ENDPOINT" "$R/retry.log" "" 300
+	launch "$S3_ENDPOINT" "$R/retry.log" "" 600
 	RETRY="retry exit $JOB_STATUS"
 	case $MODE in
 	lambda)
@@ -254,6 +274,7 @@ row() {
 		[ "$left" -eq 0 ] || fault "retry: $left kept bodies left in keep/"
 	fi
 	printf '%s\n' "$RETRY, $((SECONDS - T0)) s" >"$R/retry"
+	printf '%s\n' "$DESC" >"$R/desc"
 }
 
 # matrix MODE POINT...: run the rows, then check the stored objects of all of
@@ -267,17 +288,27 @@ matrix() {
 		set -- $(printf '%s\n' "$@" | grep -Fx -f <(printf '%s\n' $CRASH_POINTS))
 		[ $# -gt 0 ] || skip "no point of CRASH_POINTS in $MODE mode"
 	fi
+	# the rows are independent (a prefix, a directory, proxies of their
+	# own): run CRASH_JOBS of them at a time (default 2)
+	local running=0
 	for p in "$@"; do
-		row "$p"
+		(row "$p") 3>&- &
+		running=$((running + 1))
+		if [ "$running" -ge "${CRASH_JOBS:-2}" ]; then
+			wait -n || :
+			running=$((running - 1))
+		fi
 	done
+	wait
 	mkdir -p "$W/got/$MODE"
 	s3_aws s3 sync --only-show-errors "s3://$B/cm/$MODE/" "$W/got/$MODE/"
 	out=$(s3_aws s3api list-multipart-uploads --bucket "$B" \
 		--prefix "cm/$MODE/" --output json)
 	printf '%s' "$out" | jq -r '.Uploads[]?.Key' >"$W/$MODE.uploads"
-	printf '# %-15s %-7s %s\n' point mode outcome >&3
+	printf '# %-14s %-6s %s\n' point mode outcome >&3
 	for p in "$@"; do
 		R="$W/$MODE/$p"
+		[ -f "$R/retry" ] || fault "the row stopped before its end (see $R)"
 		grep "^cm/$MODE/$p/" "$W/$MODE.uploads" >"$R/uploads" || :
 		case $p in mpu-*) EXP=$W/exp-big/x BATCH=$W/big.json ;;
 		*) EXP=$W/exp-small/x BATCH=$W/small.json ;;
@@ -286,13 +317,14 @@ matrix() {
 			"$R/uploads" >"$R/objects" || cat "$R/objects" >>"$R/faults"
 		if [ -s "$R/faults" ]; then
 			failed=1
-			printf '# %-15s %-7s FAIL: %s\n' "$p" "$MODE" \
+			printf '# %-14s %-6s FAIL %s: %s\n' "$p" "$MODE" \
+				"$(cat "$R/desc")" \
 				"$(paste -sd ';' "$R/faults" | sed 's/;/; /g')" >&3
 			sed "s|^|$p ($MODE): |" "$R/faults" >&2
 		else
-			printf '# %-15s %-7s ok: %s; %s; %s\n' "$p" "$MODE" \
-				"$(cat "$R/killed")" "$(cat "$R/retry")" \
-				"$(cat "$R/objects")" >&3
+			printf '# %-14s %-6s ok   %s: %s; %s; %s\n' "$p" "$MODE" \
+				"$(cat "$R/desc")" "$(cat "$R/killed")" \
+				"$(cat "$R/retry")" "$(cat "$R/objects")" >&3
 		fi
 	done
 	return $failed
