@@ -12,6 +12,10 @@
 # the job's process group when that tool exits, or mid-run (fed half its
 # input); tests/lib/stall-proxy holds one request (its body cut off, or the
 # store's answer withheld) and the test kills the group once it is held.
+#
+# CRASH_POINTS="kept-write mpu-parts" runs only those points (all: every
+# one; under valgrind the default is VALGRIND_POINTS below); CRASH_JOBS is
+# how many rows run at a time (default 2).
 
 bats_require_minimum_version 1.5.0
 load lib/s3
