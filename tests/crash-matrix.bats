@@ -1,0 +1,388 @@
+#!/usr/bin/env bats
+# crash-matrix.bats: the whole job killed with SIGKILL at every point where it
+# writes or moves something (issue 9), in plain, spool and Lambda modes.
+# After each kill, one more healthy run (plain and Lambda: the same batch
+# again, as a retry; spool: the next cron run). Then every record of the batch
+# is in exactly one object, byte for byte the object the pipeline makes
+# offline; no object is truncated, none is extra, no multipart upload is left;
+# and right after the kill every kept body is complete. Each test prints its
+# rows (point, mode, outcome) and fails naming every point that failed.
+#
+# The kills: tests/lib/kill-at stands in for a tool (first on PATH) and kills
+# the job's process group when that tool exits, or mid-run (fed half its
+# input); tests/lib/stall-proxy holds one request (its body cut off, or the
+# store's answer withheld) and the test kills the group once it is held.
+#
+# CRASH_POINTS="kept-write mpu-parts" runs only those points (all: every
+# one; under valgrind the default is VALGRIND_POINTS below); CRASH_JOBS is
+# how many rows run at a time (default 2).
+
+bats_require_minimum_version 1.5.0
+load lib/s3
+
+LIB="$BATS_TEST_DIRNAME/lib"
+
+setup_file() {
+	B=$(s3_bucket crash)
+	s3_mb "$B"
+	W=$BATS_FILE_TMPDIR
+	: >"$W/empty"
+	"$LIB/crash-batch" small >"$W/small.json"
+	"$LIB/crash-batch" big >"$W/big.json"
+	# the objects the pipeline makes offline, under the prefix x
+	for b in small big; do
+		ddb-to-s3 --output-dir "$W/exp-$b" --prefix x \
+			--lineage SequenceNumber "$W/$b.json" 2>"$W/exp-$b.log"
+	done
+	# kill-at under every name the job runs; also Lambda's task root
+	mkdir -p "$W/root/bin"
+	for t in ddb-flatten ddb-expand csv-emit s3-put ddb-to-s3 ln; do
+		ln -s "$LIB/kill-at" "$W/root/bin/$t"
+	done
+	export B W
+}
+
+# nap: sleep 50 ms without starting a process (a read that times out)
+nap() {
+	[ -n "${NAP_FD:-}" ] || exec {NAP_FD}<> <(:)
+	read -r -t 0.05 -u "$NAP_FD" _ || :
+}
+
+# job LOG TRIGGER LIMIT CMD...: run CMD as a job of its own (a new session:
+# its process group is the whole job, KILL_AT_PGID its id) with the kill-at
+# shims first on PATH. Once the file TRIGGER is not empty, SIGKILL the group.
+# After LIMIT seconds the group is killed anyway (JOB_TIMEOUT=1).
+# JOB_STATUS: the job's exit status.
+job() {
+	local log=$1 trigger=$2 limit=$3 pid pg='' t0=$SECONDS
+	shift 3
+	JOB_TIMEOUT=0
+	rm -f "$R/pgid"
+	PATH="$W/root/bin:$PATH" setsid -w sh -c \
+		'echo $$ >"$0"; KILL_AT_PGID=$$; export KILL_AT_PGID; exec "$@"' \
+		"$R/pgid" "$@" <"$W/empty" >"$log" 2>&1 3>&- &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		[ -n "$pg" ] || pg=$(cat "$R/pgid" 2>/dev/null) || :
+		if [ -n "$pg" ] && [ -n "$trigger" ] && [ -s "$trigger" ]; then
+			kill -KILL -- "-$pg" 2>/dev/null || :
+			break
+		fi
+		if [ $((SECONDS - t0)) -ge "$limit" ]; then
+			JOB_TIMEOUT=1
+			kill -KILL -- "-${pg:-$pid}" 2>/dev/null || :
+			break
+		fi
+		nap
+	done
+	JOB_STATUS=0
+	wait "$pid" 2>/dev/null || JOB_STATUS=$?
+}
+
+# standin DIR: the Lambda Runtime API stand-in, serving $BATCH once
+standin() {
+	mkdir -p "$1"
+	"$LIB/lambda-runtime-standin" "$1" "$BATCH" >/dev/null 2>&1 3>&- &
+	echo $! >"$1/pid"
+	for _ in $(seq 100); do
+		[ -f "$1/address" ] && return 0
+		nap
+	done
+	return 1
+}
+
+# launch ENDPOINT LOG TRIGGER LIMIT [VAR=VALUE...]: one run of the row's
+# job in $MODE against ENDPOINT, with the variables set
+launch() {
+	local ep=$1 log=$2 trigger=$3 limit=$4 rt
+	shift 4
+	local opts=(--bucket "$B" --prefix "$PFX" --endpoint-url "$ep"
+		--lineage SequenceNumber)
+	[ -n "$KEEP" ] && opts+=(--keep-dir "$KEEP")
+	[ -n "$ATTEMPTS" ] && opts+=(--max-attempts "$ATTEMPTS")
+	case $MODE in
+	plain)
+		job "$log" "$trigger" "$limit" env "$@" ddb-to-s3 "${opts[@]}" "$BATCH"
+		;;
+	spool)
+		job "$log" "$trigger" "$limit" env "$@" ddb-to-s3 "${opts[@]}" \
+			--spool "$R/spool"
+		;;
+	lambda)
+		rt=$log.rt
+		RT=$rt
+		standin "$rt"
+		job "$log" "$trigger" "$limit" env "$@" \
+			AWS_LAMBDA_RUNTIME_API="$(cat "$rt/address")" \
+			LAMBDA_TASK_ROOT="$W/root" DDB_TO_S3_BUCKET="$B" \
+			DDB_TO_S3_PREFIX="$PFX" DDB_TO_S3_ENDPOINT_URL="$ep" \
+			DDB_TO_S3_LINEAGE=SequenceNumber \
+			${KEEP:+DDB_TO_S3_KEEP_DIR="$KEEP"} \
+			${ATTEMPTS:+DDB_TO_S3_MAX_ATTEMPTS="$ATTEMPTS"} \
+			"$(command -v bootstrap)"
+		kill "$(cat "$rt/pid")" 2>/dev/null || :
+		;;
+	esac
+}
+
+# fault ROW-TEXT: note a fault of the row
+fault() {
+	printf '%s\n' "$*" >>"$R/faults"
+}
+
+# row POINT: set the row up, kill the job at POINT, run it once more healthy,
+# check what can be checked locally; matrix checks the stored objects
+row() {
+	POINT=$1
+	T0=$SECONDS
+	R="$W/$MODE/$POINT"
+	PFX="cm/$MODE/$POINT"
+	mkdir -p "$R/kill"
+	: >"$R/faults"
+	BATCH=$W/small.json
+	KEEP= ATTEMPTS= KILL= HOLD= HOLD_WHAT=body FAULT= PRE= DESC=
+	local feed=
+	case $POINT in
+	flatten-mid) KILL=ddb-flatten:1:input
+		DESC="ddb-flatten mid-run (half its input read)" ;;
+	flatten-exit) KILL=ddb-flatten:1:exit
+		DESC="ddb-flatten done, before ddb-expand" ;;
+	expand-mid) KILL=ddb-expand:1:input
+		DESC="ddb-expand mid-run (first table)" ;;
+	expand-exit) KILL=ddb-expand:2:exit
+		DESC="ddb-expand done (last table)" ;;
+	emit-mid) KILL=csv-emit:1:input
+		DESC="csv-emit mid-run (first table)" ;;
+	emit-exit) KILL=csv-emit:2:exit
+		DESC="csv-emit done (last table), before any upload" ;;
+	put-body) HOLD="^PUT /$B/$PFX/crash_a/"
+		DESC="single PUT cut off in its body (first object)" ;;
+	put-answer) HOLD="^PUT /$B/$PFX/crash_b/" HOLD_WHAT=answer
+		DESC="single PUT stored, its answer lost (last object)" ;;
+	put-exit-first) KILL=s3-put:1:exit
+		DESC="first object stored, the second not" ;;
+	put-exit-last) KILL=s3-put:2:exit
+		DESC="every object stored, before the job notes it (done/, response)" ;;
+	kept-write) KILL=s3-put:1:input FAULT='503*' KEEP=1 ATTEMPTS=1
+		DESC="a kept body being written (s3-put reading its body)" ;;
+	kept-exit) KILL=s3-put:1:exit FAULT='503*' KEEP=1 ATTEMPTS=1
+		DESC="upload failed (503), body kept, before the job notes it" ;;
+	kept-retry) PRE='503*' HOLD="^PUT /$B/$PFX/" KEEP=1
+		DESC="retry of a kept body cut off in its body" ;;
+	kept-retried) PRE='503*' HOLD="^PUT /$B/$PFX/" HOLD_WHAT=answer KEEP=1
+		DESC="retry of a kept body stored, its answer lost" ;;
+	move-done) KILL=ln:1:exit
+		DESC="batch linked into done/, not yet unlinked from incoming/" ;;
+	batch-exit) KILL=ddb-to-s3:1:exit
+		DESC="ddb-to-s3 done, before bootstrap posts the response" ;;
+	mpu-parts) BATCH=$W/big.json
+		HOLD="^PUT /$B/$PFX/.*[?&]partNumber=2(&|$)"
+		DESC="multipart: part 1 stored, part 2 cut off in its body" ;;
+	mpu-complete) BATCH=$W/big.json
+		HOLD="^POST /$B/$PFX/.*[?&]uploadId=" HOLD_WHAT=answer
+		DESC="multipart: completed, the answer to Complete lost" ;;
+	mpu-kept-write) BATCH=$W/big.json
+		KILL=s3-put:1:error FAULT='503*' KEEP=1 ATTEMPTS=1
+		feed=$((8 * 1024 * 1024 + 512 * 1024))
+		DESC="multipart failed (503), the rest of the body being kept" ;;
+	*) echo "row: unknown point $POINT" >&2; return 1 ;;
+	esac
+	# kept bodies: where the row asks for them; in spool mode always
+	if [ "$MODE" = spool ]; then
+		KEEP=$R/spool/keep
+	elif [ -n "$KEEP" ]; then
+		KEEP=$R/keep
+	fi
+	EXP="$W/exp-$(basename "$BATCH" .json)/x"
+	if [ "$MODE" = spool ]; then
+		mkdir -p "$R/spool/incoming"
+		cp "$BATCH" "$R/spool/incoming/batch.json"
+	fi
+
+	# an earlier failed run leaves kept bodies
+	if [ -n "$PRE" ]; then
+		fault_proxy_start "$PRE"
+		launch "$FAULT_URL" "$R/pre.log" "" 300
+		fault_proxy_stop
+		[ "$JOB_STATUS" -eq 75 ] ||
+			fault "setup: the failing run exited $JOB_STATUS, not 75"
+	fi
+
+	# the run that is killed
+	local ep=$S3_ENDPOINT trigger='' env=()
+	if [ -n "$FAULT" ]; then
+		fault_proxy_start "$FAULT"
+		ep=$FAULT_URL
+	fi
+	if [ -n "$HOLD" ]; then
+		"$LIB/stall-proxy" -t 300 -w "$HOLD_WHAT" "$R/hold" "$S3_ENDPOINT" \
+			"$HOLD" >/dev/null
+		ep=$(cat "$R/hold/url")
+		trigger=$R/hold/held
+	fi
+	[ -n "$KILL" ] && env+=(KILL_AT="$KILL" KILL_AT_DIR="$R/kill" KILL_AT_TIMEOUT=240)
+	[ -n "$feed" ] && env+=(KILL_AT_FEED="$feed")
+	launch "$ep" "$R/kill.log" "$trigger" 300 "${env[@]}"
+	[ -n "$FAULT" ] && fault_proxy_stop
+	[ -n "$HOLD" ] && kill "$(cat "$R/hold/pid")" 2>/dev/null
+	if [ -n "$KILL" ]; then
+		KILLED=$(cat "$R/kill/killed" 2>/dev/null) ||
+			KILLED="$KILL: missed: the job exited $JOB_STATUS first"
+	elif [ -s "$trigger" ]; then
+		KILLED="held $(head -1 "$trigger" | cut -d' ' -f1) ($HOLD_WHAT), killed"
+	else
+		KILLED="$HOLD: missed: nothing held, the job exited $JOB_STATUS"
+	fi
+	[ "$JOB_TIMEOUT" -eq 0 ] || KILLED="$KILLED; TIMEOUT, killed after 300 s"
+	case $KILLED in
+	*missed*|*TIMEOUT*) fault "kill point not reached: $KILLED" ;;
+	esac
+	[ "$JOB_STATUS" -eq 137 ] || fault "the killed job exited $JOB_STATUS, not 137"
+	printf '%s\n' "$KILLED" >"$R/killed"
+
+	# right after the kill: every kept body complete; the batch not lost
+	if [ -n "$KEEP" ] && [ -d "$KEEP" ]; then
+		"$LIB/crash-check" kept "$KEEP" "$PFX" "$EXP" >"$R/kept" ||
+			sed 's/^/after the kill: /' "$R/kept" >>"$R/faults"
+	fi
+	if [ "$MODE" = spool ] && [ ! -f "$R/spool/incoming/batch.json" ] &&
+	    [ ! -f "$R/spool/done/batch.json" ]; then
+		fault "after the kill: batch.json in neither incoming/ nor done/:" \
+			"$(cd "$R/spool" && find . -name 'batch.json*' | tr '\n' ' ')"
+	fi
+
+	# one more healthy run
+	launch "$S3_ENDPOINT" "$R/retry.log" "" 600
+	RETRY="retry exit $JOB_STATUS"
+	case $MODE in
+	lambda)
+		if [ "$(cat "$RT/req-1.response" 2>/dev/null)" = '{"batchItemFailures":[]}' ]; then
+			RETRY="retry ok"
+		else
+			fault "retry: no good response ($(cat "$RT"/req-1.error 2>/dev/null | head -c 300))"
+		fi
+		;;
+	*)
+		[ "$JOB_STATUS" -eq 0 ] ||
+			fault "retry exited $JOB_STATUS:" \
+				"$(tail -2 "$R/retry.log" | tr '\n' ' ' | cut -c1-300)"
+		;;
+	esac
+	if [ "$MODE" = spool ]; then
+		local left
+		left=$(cd "$R/spool" && { ls -A incoming failed | grep -v ':$' | grep .; } 2>/dev/null) || :
+		[ -z "$left" ] || fault "retry: left in incoming/ or failed/: $left"
+		[ "$(ls -A "$R/spool/done")" = batch.json ] ||
+			fault "retry: done/ holds: $(ls -A "$R/spool/done" | tr '\n' ' ')"
+		left=$(find "$KEEP" -name '*.uri' | wc -l)
+		[ "$left" -eq 0 ] || fault "retry: $left kept bodies left in keep/"
+	fi
+	printf '%s\n' "$RETRY, $((SECONDS - T0)) s" >"$R/retry"
+	printf '%s\n' "$DESC" >"$R/desc"
+}
+
+# under_valgrind: the tools on PATH are tests/valgrind's wrappers
+under_valgrind() {
+	grep -qa -e '--error-exitcode=99' "$(command -v s3-put)"
+}
+VALGRIND_POINTS="put-body kept-write mpu-parts kept-retry kept-retried
+	mpu-kept-write move-done put-exit-first batch-exit"
+
+# matrix MODE POINT...: run the rows, then check the stored objects of all of
+# them at once, print the matrix to fd 3 and fail naming each failed point
+matrix() {
+	MODE=$1
+	shift
+	local p failed=0 out points=${CRASH_POINTS:-}
+	# under valgrind (make valgrind) every tool start costs about a second:
+	# the points whose tools run their recovery paths to the end, unless
+	# CRASH_POINTS says which (CRASH_POINTS=all: every one)
+	if [ -z "$points" ] && under_valgrind; then
+		points=$VALGRIND_POINTS
+		echo "# under valgrind: only the points" $VALGRIND_POINTS \
+			"(CRASH_POINTS=all for every one)" >&3
+	fi
+	[ "$points" != all ] || points=
+	# CRASH_POINTS="p1 p2": only these points (to debug one)
+	if [ -n "$points" ]; then
+		set -- $(printf '%s\n' "$@" | grep -Fx -f <(printf '%s\n' $points))
+		[ $# -gt 0 ] || skip "none of the points $points in $MODE mode"
+	fi
+	# the rows are independent (a prefix, a directory, proxies of their
+	# own): run CRASH_JOBS of them at a time (default 2)
+	local running=0
+	for p in "$@"; do
+		(row "$p") 3>&- &
+		running=$((running + 1))
+		if [ "$running" -ge "${CRASH_JOBS:-2}" ]; then
+			wait -n || :
+			running=$((running - 1))
+		fi
+	done
+	wait
+	mkdir -p "$W/got/$MODE"
+	s3_aws s3 sync --only-show-errors "s3://$B/cm/$MODE/" "$W/got/$MODE/"
+	out=$(s3_aws s3api list-multipart-uploads --bucket "$B" \
+		--prefix "cm/$MODE/" --output json)
+	printf '%s' "$out" | jq -r '.Uploads[]?.Key' >"$W/$MODE.uploads"
+	printf '# %-14s %-6s %s\n' point mode outcome >&3
+	for p in "$@"; do
+		R="$W/$MODE/$p"
+		[ -f "$R/retry" ] || fault "the row stopped before its end (see $R)"
+		grep "^cm/$MODE/$p/" "$W/$MODE.uploads" >"$R/uploads" || :
+		case $p in mpu-*) EXP=$W/exp-big/x BATCH=$W/big.json ;;
+		*) EXP=$W/exp-small/x BATCH=$W/small.json ;;
+		esac
+		"$LIB/crash-check" objects "$W/got/$MODE/$p" "$EXP" "$BATCH" \
+			"$R/uploads" >"$R/objects" || cat "$R/objects" >>"$R/faults"
+		if [ -s "$R/faults" ]; then
+			failed=1
+			printf '# %-14s %-6s FAIL %s: %s\n' "$p" "$MODE" \
+				"$(cat "$R/desc")" \
+				"$(paste -sd ';' "$R/faults" | sed 's/;/; /g')" >&3
+			sed "s|^|$p ($MODE): |" "$R/faults" >&2
+		else
+			printf '# %-14s %-6s ok   %s: %s; %s; %s\n' "$p" "$MODE" \
+				"$(cat "$R/desc")" "$(cat "$R/killed")" \
+				"$(cat "$R/retry")" "$(cat "$R/objects")" >&3
+		fi
+	done
+	return $failed
+}
+
+SMALL="flatten-mid flatten-exit expand-mid expand-exit emit-mid emit-exit
+	put-body put-answer put-exit-first put-exit-last kept-write kept-exit"
+
+@test "crash matrix: the offline objects are the stages' output, and pass the checks" {
+	for t in crash_a crash_b; do
+		ddb-flatten -t "$t" "$W/small.json" | ddb-expand -l SequenceNumber |
+			csv-emit >"$BATS_TEST_TMPDIR/$t.csv"
+		cmp "$BATS_TEST_TMPDIR/$t.csv" "$W"/exp-small/x/$t/*.csv
+	done
+	[ "$(cd "$W/exp-small/x" && find . -type f | wc -l)" -eq 2 ]
+	[ "$(cd "$W/exp-big/x" && find . -type f | wc -l)" -eq 1 ]
+	[ "$(stat -c %s "$W"/exp-big/x/crash_big/*.csv)" -gt $((10 * 1000 * 1000)) ]
+	run "$LIB/crash-check" objects "$W/exp-small/x" "$W/exp-small/x" "$W/small.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "2 objects exact, 24 records each in one object" ]
+	# and the checks catch what they are for
+	mkdir -p "$BATS_TEST_TMPDIR/bad"
+	cp -r "$W/exp-small/x/." "$BATS_TEST_TMPDIR/bad/"
+	f=$(ls "$BATS_TEST_TMPDIR"/bad/crash_a/*.csv)
+	head -c 3000 "$f" >"$BATS_TEST_TMPDIR/bad/crash_a/extra.csv"
+	run "$LIB/crash-check" objects "$BATS_TEST_TMPDIR/bad" "$W/exp-small/x" "$W/small.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "extra object crash_a/extra.csv"$'\n'*"record 510000000000000001000 is in 2 objects"* ]]
+}
+
+@test "crash matrix: plain mode (ddb-to-s3 --bucket BUCKET FILE, retried)" {
+	matrix plain $SMALL mpu-parts mpu-complete
+}
+
+@test "crash matrix: spool mode (ddb-to-s3 --spool DIR, then the next cron run)" {
+	matrix spool $SMALL kept-retry kept-retried move-done mpu-parts mpu-kept-write
+}
+
+@test "crash matrix: Lambda mode (bootstrap, then Lambda's retry of the batch)" {
+	matrix lambda $SMALL batch-exit mpu-parts
+}
