@@ -1143,25 +1143,25 @@ read_manifest(const char *path, struct ddb_arena *keep, int timeset)
 		if (n == -2 && ddb_reader_ioerror(r))
 			exit(DDB_EXIT_IO);
 		if (n == 0)
-			ddb_errat(path, 1, "--manifest: the file is empty");
+			ddb_errat(ddb_reader_name(r), 1, "--manifest: the file is empty");
 		exit(DDB_EXIT_USAGE);
 	}
 	if (v->type != JV_OBJECT || jv_get(v, "exportArn") == NULL ||
 	    jv_get(v, "tableArn") == NULL) {
-		ddb_errat(path, ddb_reader_line(r), "--manifest: not a DynamoDB "
+		ddb_errat(ddb_reader_name(r), ddb_reader_line(r), "--manifest: not a DynamoDB "
 		    "export's manifest-summary.json (no exportArn and "
 		    "tableArn)");
 		exit(DDB_EXIT_USAGE);
 	}
 	if ((o = jv_get(v, "outputFormat")) != NULL &&
 	    !jv_streq(o, "DYNAMODB_JSON")) {
-		ddb_errat(path, ddb_reader_line(r), "--manifest: outputFormat "
+		ddb_errat(ddb_reader_name(r), ddb_reader_line(r), "--manifest: outputFormat "
 		    "is not DYNAMODB_JSON (only DynamoDB JSON exports are "
 		    "read)");
 		exit(DDB_EXIT_USAGE);
 	}
 	if (table_arn_name(jv_get(v, "tableArn"), &name, &len) < 0) {
-		ddb_errat(path, ddb_reader_line(r), "--manifest: tableArn is "
+		ddb_errat(ddb_reader_name(r), ddb_reader_line(r), "--manifest: tableArn is "
 		    "not a DynamoDB table ARN");
 		exit(DDB_EXIT_USAGE);
 	}
@@ -1171,7 +1171,7 @@ read_manifest(const char *path, struct ddb_arena *keep, int timeset)
 	if (!timeset && (o = jv_get(v, "exportTime")) != NULL &&
 	    (o->type != JV_STRING ||
 	    set_export_time(keep, o->u.s, o->n, 0) < 0)) {
-		ddb_errat(path, ddb_reader_line(r), "--manifest: exportTime "
+		ddb_errat(ddb_reader_name(r), ddb_reader_line(r), "--manifest: exportTime "
 		    "is not ISO 8601 text");
 		exit(DDB_EXIT_USAGE);
 	}
