@@ -278,9 +278,7 @@ expand(const struct jv *rec)
 			pre = "kinesis.", f = "sequenceNumber";
 		if (lval[k] == NULL && lfield[k] == LIN_SEQ)
 			return bad("missing dynamodb.SequenceNumber (asked for "
-			    "by -l): the record has none, nor a "
-			    "kinesis.sequenceNumber (an export or a Kinesis "
-			    "record read without its Lambda event)");
+			    "by -l; no kinesis.sequenceNumber either)");
 		if (lval[k] == NULL)
 			return bad("missing %s%s (asked for by -l)", pre, f);
 		if (lval[k]->type != JV_STRING)
