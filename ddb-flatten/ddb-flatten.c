@@ -27,6 +27,7 @@ static const char *Sflag;	/* -S: directory of one file per table */
 static char *export_table;
 static struct jv export_time;	/* JV_NULL: unknown */
 static struct ddb_json_stack kstack;	/* parses decoded kinesis.data */
+static int notime;		/* a full export's item, no export time: exit 2 */
 
 /* -S: a table's file and what the summary line tells of it */
 struct table {
@@ -556,7 +557,8 @@ unwrap_export(struct ctx *c, struct jv *rec)
 			ddb_errat(c->name, c->line, "a full export's item needs "
 			    "the export time as created_at: give --manifest "
 			    "(manifest-summary.json) or --export-time");
-			exit(DDB_EXIT_USAGE);
+			notime = 1;
+			return -1;
 		}
 		name = "INSERT";
 		put_member(&ddb, "ApproximateCreationDateTime", &export_time);
@@ -1034,6 +1036,7 @@ flatten_file(const char *path)
 		return DDB_EXIT_IO;
 	}
 	memset(&c, 0, sizeof c);
+	notime = 0;
 	c.name = ddb_reader_name(r);
 	c.arena = ddb_reader_arena(r);
 	while ((n = ddb_reader_next(r, &v)) != 0) {
@@ -1063,6 +1066,10 @@ flatten_file(const char *path)
 				rc = DDB_EXIT_DATA;
 			if (ddb_reader_part_last(r) && !evbad)
 				flush_lines();
+			if (notime) {
+				rc = DDB_EXIT_USAGE;
+				break;
+			}
 			if (rc != 0 && sflag)
 				break;
 			continue;
@@ -1073,6 +1080,10 @@ flatten_file(const char *path)
 			c.line = ddb_reader_line(r);
 			if (flatten_value(&c, v) < 0)
 				rc = DDB_EXIT_DATA;
+		}
+		if (notime) {
+			rc = DDB_EXIT_USAGE;
+			break;
 		}
 		if (rc != 0 && sflag)
 			break;
@@ -1287,7 +1298,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < argc; i++) {
 		if ((r = flatten_file(argv[i])) > rc)
 			rc = r;
-		if (rc != 0 && sflag)
+		if ((rc != 0 && sflag) || notime)
 			break;
 	}
 	if (Sflag != NULL)
