@@ -9,7 +9,7 @@ VERSION = 0.1.0
 
 override CPPFLAGS += -D_GNU_SOURCE -DDDB_VERSION='"$(VERSION)"' -Icommon
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP \
-	$(shell $(PKG_CONFIG) --cflags json-c libcurl)
+	$(shell $(PKG_CONFIG) --cflags json-c libcurl zlib)
 
 TOOLS = ddb-flatten ddb-expand csv-emit s3-put ddb-esm
 BIN = $(TOOLS:%=$(O)/bin/%)
@@ -45,6 +45,8 @@ $(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/s3-put/sigv4.o
 $(BIN):
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# common/reader.c reads gzip input (DynamoDB's exports) with zlib
+$(BIN): LDLIBS += $(shell $(PKG_CONFIG) --libs zlib)
 $(O)/bin/s3-put: LDLIBS += $(shell $(PKG_CONFIG) --libs json-c libcurl libcrypto)
 $(O)/bin/ddb-flatten: LDLIBS += $(shell $(PKG_CONFIG) --libs libcrypto)
 

@@ -46,6 +46,8 @@ int ddb_is_json_number(const char *s, size_t n);
 int ddb_fwrite_all(FILE *fp, const char *s, size_t n);
 #define DDB_HUGE ((size_t)2 << 20)
 void ddb_hugepages(void *p, size_t n);
+int ddb_base64_decode(const char *s, size_t n, unsigned char *out,
+    size_t *outlen);
 
 /* a point in time, UTC: seconds since the epoch and the fraction's digits */
 struct ddb_time {

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <zlib.h>
+
 #include "ddb.h"
 
 struct ddb_reader {
@@ -30,6 +32,12 @@ struct ddb_reader {
 	size_t nparts, capparts, nextpart;
 	char *evtext, *evconv;	/* evtext is val, or evconv from Python repr */
 	long part;		/* index of the record returned, or -1 */
+	/* gzip input (found by its magic bytes): raw bytes inflated into in */
+	int gz;			/* 0 not yet known, 1 plain, 2 gzip */
+	z_stream z;
+	int zend;		/* the member being read has ended */
+	unsigned char *raw;
+	size_t rawcap;
 };
 
 /* what a scan learned about a value's text */
@@ -87,6 +95,9 @@ ddb_reader_close(struct ddb_reader *r)
 		return 0;
 	if (r->own && r->fp != NULL)
 		rc = fclose(r->fp);
+	if (r->gz == 2)
+		inflateEnd(&r->z);
+	free(r->raw);
 	ddb_arena_free(&r->arena);
 	ddb_json_stack_free(&r->st);
 	free(r->val);
@@ -147,7 +158,92 @@ plain(unsigned char c)
 	return c >= 0x20 && c != '"' && c != '\'' && c != '\\';
 }
 
-/* 1: more input in r->in; 0: end of input; -1: read error */
+/* -1 and a message: gzip input that cannot go on */
+static int
+gz_bad(struct ddb_reader *r, const char *what)
+{
+	r->eof = 1;
+	r->inpos = r->inend = 0;
+	ddb_errat(r->name, r->line, "%s", what);
+	return -1;
+}
+
+/* raw gzip bytes in: as many inflated bytes as there are into r->in */
+static int
+gz_fill(struct ddb_reader *r)
+{
+	int zr;
+
+	r->inpos = r->inend = 0;
+	while (r->inend == 0) {
+		if (r->z.avail_in == 0) {
+			size_t n = fread(r->raw, 1, r->rawcap, r->fp);
+			if (n == 0) {
+				if (ferror(r->fp)) {
+					r->eof = 1;
+					ddb_errat(r->name, r->line,
+					    "read error: %s", strerror(errno));
+					return -1;
+				}
+				r->eof = 1;
+				if (!r->zend)
+					return gz_bad(r, "gzip input ends inside "
+					    "a member (truncated)");
+				return 0;
+			}
+			r->z.next_in = r->raw;
+			r->z.avail_in = (uInt)n;
+		}
+		if (r->zend) {
+			/* another member follows (gzip -c a b), or nothing may */
+			if (r->z.avail_in >= 1 && r->z.next_in[0] != 0x1f)
+				return gz_bad(r, "gzip input has bytes after "
+				    "its last member");
+			if (inflateReset(&r->z) != Z_OK)
+				return gz_bad(r, "gzip: cannot restart");
+			r->zend = 0;
+		}
+		r->z.next_out = (unsigned char *)r->in;
+		r->z.avail_out = sizeof r->in;
+		zr = inflate(&r->z, Z_NO_FLUSH);
+		r->inend = sizeof r->in - r->z.avail_out;
+		if (zr == Z_STREAM_END)
+			r->zend = 1;
+		else if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT)
+			return gz_bad(r, "gzip data is corrupt");
+		else if (zr == Z_MEM_ERROR)
+			return gz_bad(r, "out of memory");
+		else if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return gz_bad(r, "gzip data is corrupt");
+	}
+	return 1;
+}
+
+/* the first bytes read: gzip's magic makes the rest go through zlib */
+static int
+gz_detect(struct ddb_reader *r)
+{
+	r->gz = 1;
+	if (r->inend < 2 || (unsigned char)r->in[0] != 0x1f ||
+	    (unsigned char)r->in[1] != 0x8b)
+		return 1;
+	r->rawcap = sizeof r->in;
+	if ((r->raw = malloc(r->rawcap)) == NULL)
+		return gz_bad(r, "out of memory");
+	memcpy(r->raw, r->in, r->inend);
+	memset(&r->z, 0, sizeof r->z);
+	if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK) {
+		free(r->raw);
+		r->raw = NULL;
+		return gz_bad(r, "gzip: zlib cannot start");
+	}
+	r->gz = 2;
+	r->z.next_in = r->raw;
+	r->z.avail_in = (uInt)r->inend;
+	return gz_fill(r);
+}
+
+/* 1: more input in r->in; 0: end of input; -1: read error or bad gzip */
 static int
 fill(struct ddb_reader *r)
 {
@@ -155,6 +251,8 @@ fill(struct ddb_reader *r)
 		return 1;
 	if (r->eof)
 		return 0;
+	if (r->gz == 2)
+		return gz_fill(r);
 	r->inpos = 0;
 	r->inend = fread(r->in, 1, sizeof r->in, r->fp);
 	if (r->inend == 0) {
@@ -165,6 +263,14 @@ fill(struct ddb_reader *r)
 			return -1;
 		}
 		return 0;
+	}
+	if (r->gz == 0) {
+		/* a short first read of a pipe could split the magic */
+		if (r->inend == 1 && !feof(r->fp)) {
+			size_t m = fread(r->in + 1, 1, sizeof r->in - 1, r->fp);
+			r->inend += m;
+		}
+		return gz_detect(r);
 	}
 	return 1;
 }

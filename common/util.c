@@ -347,3 +347,55 @@ ddb_time_format(const struct ddb_time *t, int iso, char *buf, size_t size)
 	    m, d, (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60),
 	    nf > 0 ? "." : "", nf, t->frac);
 }
+
+/*
+ * Strict base64 (RFC 4648, standard alphabet): a length that is a multiple
+ * of 4, '=' only as the last one or two bytes, no whitespace, and unused
+ * bits zero.  out needs n / 4 * 3 bytes.  0 and *outlen, or -1.
+ */
+int
+ddb_base64_decode(const char *s, size_t n, unsigned char *out,
+    size_t *outlen)
+{
+	size_t i, o = 0, pad = 0;
+
+	if (n % 4 != 0)
+		return -1;
+	if (n > 0 && s[n - 1] == '=')
+		pad = n > 1 && s[n - 2] == '=' ? 2 : 1;
+	for (i = 0; i < n; i += 4) {
+		unsigned long v = 0;
+		int k, last = i + 4 == n;
+
+		for (k = 0; k < 4; k++) {
+			unsigned char c = (unsigned char)s[i + k];
+			int d;
+
+			if (c >= 'A' && c <= 'Z')
+				d = c - 'A';
+			else if (c >= 'a' && c <= 'z')
+				d = c - 'a' + 26;
+			else if (c >= '0' && c <= '9')
+				d = c - '0' + 52;
+			else if (c == '+')
+				d = 62;
+			else if (c == '/')
+				d = 63;
+			else if (c == '=' && last && k >= 4 - (int)pad)
+				d = 0;
+			else
+				return -1;
+			v = v << 6 | (unsigned long)d;
+		}
+		out[o++] = (unsigned char)(v >> 16);
+		if (!last || pad < 2)
+			out[o++] = (unsigned char)(v >> 8);
+		if (!last || pad < 1)
+			out[o++] = (unsigned char)v;
+		if (last && ((pad == 1 && (v & 0xff)) ||
+		    (pad == 2 && (v & 0xffff))))
+			return -1;
+	}
+	*outlen = o;
+	return 0;
+}

@@ -270,7 +270,16 @@ expand(const struct jv *rec)
 		const struct jv *from = lfield[k] == LIN_SEQ ? ddb : rec;
 		const char *pre = lfield[k] == LIN_SEQ ? "dynamodb." : "";
 
-		if ((lval[k] = jv_get(from, f)) == NULL)
+		lval[k] = jv_get(from, f);
+		/* Kinesis records have none: their Kinesis sequence number */
+		if (lval[k] == NULL && lfield[k] == LIN_SEQ &&
+		    (lval[k] = jv_get(jv_get(rec, "kinesis"),
+		    "sequenceNumber")) != NULL)
+			pre = "kinesis.", f = "sequenceNumber";
+		if (lval[k] == NULL && lfield[k] == LIN_SEQ)
+			return bad("missing dynamodb.SequenceNumber (asked for "
+			    "by -l; no kinesis.sequenceNumber either)");
+		if (lval[k] == NULL)
 			return bad("missing %s%s (asked for by -l)", pre, f);
 		if (lval[k]->type != JV_STRING)
 			return bad("%s%s is not a string", pre, f);

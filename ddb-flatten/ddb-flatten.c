@@ -23,6 +23,11 @@ static char **tflag;		/* -t: tables kept, NULL = all */
 static size_t ntflag;
 static const char *nflag;	/* -n: table of records that name none */
 static const char *Sflag;	/* -S: directory of one file per table */
+/* exports: the table and the export time (--manifest, --export-time) */
+static char *export_table;
+static struct jv export_time;	/* JV_NULL: unknown */
+static struct ddb_json_stack kstack;	/* parses decoded kinesis.data */
+static int notime;		/* a full export's item, no export time: exit 2 */
 
 /* -S: a table's file and what the summary line tells of it */
 struct table {
@@ -31,8 +36,8 @@ struct table {
 	FILE *fp;
 	long records;
 	char *firstseq, *lastseq, *firsttime;
-	char firstid[48];	/* FIRST_SEQ (up to 40 digits), or h + 16 hex
-				   of the first line */
+	char firstid[136];	/* FIRST_SEQ (up to 129 digits from Kinesis),
+				   or h + 16 hex of the first line */
 	EVP_MD_CTX *md;		/* SHA-256 of the whole file */
 };
 static struct table *tables;	/* in order of first record */
@@ -69,7 +74,9 @@ static _Noreturn void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: ddb-flatten [-sT] [-e event[,event...]] "
-	    "[-t table[,table...]] [-n table] [-S dir] [file ...]\n");
+	    "[-t table[,table...]] [-n table] [-S dir]\n"
+	    "                   [--manifest file] [--export-time time] "
+	    "[file ...]\n");
 	if (status == DDB_EXIT_OK)
 		fprintf(fp,
 		    "  -e, --event NAME   keep only INSERT, MODIFY or REMOVE records\n"
@@ -79,6 +86,11 @@ usage(FILE *fp, int status)
 		    "  -S, --split DIR    one DIR/N.ndjson per table, a summary "
 		    "on stdout\n"
 		    "  -s, --stop         stop at the first bad value\n"
+		    "      --manifest FILE    a DynamoDB export's "
+		    "manifest-summary.json:\n"
+		    "                     its table and export time\n"
+		    "      --export-time TIME created_at of a full export's "
+		    "items\n"
 		    "  -h, --help         show this help\n"
 		    "  -V, --version      show the version\n");
 	ddb_usage_exit(fp, status);
@@ -417,6 +429,209 @@ add_table_name(struct ctx *c, struct jv *rec, const char *name, size_t n)
 	rec->n++;
 }
 
+/* an object of n members in the arena, for records made from other inputs */
+static struct jv
+new_object(struct ctx *c, size_t n)
+{
+	struct jv o;
+
+	o.type = JV_OBJECT;
+	o.n = 0;
+	o.u.m = ddb_arena_alloc(c->arena, (n > 0 ? n : 1) * sizeof *o.u.m);
+	return o;
+}
+
+static void
+put_member(struct jv *o, const char *k, const struct jv *v)
+{
+	o->u.m[o->n].k = k;
+	o->u.m[o->n].klen = strlen(k);
+	o->u.m[o->n].v = *v;
+	o->n++;
+}
+
+/* Kinesis' SequenceNumber: 0|([1-9]\d{0,128}) (its API reference) */
+static int
+kinesis_seq_ok(const struct jv *o)
+{
+	size_t i;
+
+	if (o->type != JV_STRING || o->n < 1 || o->n > 129 ||
+	    (o->n > 1 && o->u.s[0] == '0'))
+		return 0;
+	for (i = 0; i < o->n; i++)
+		if (o->u.s[i] < '0' || o->u.s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * A record of Lambda's Kinesis trigger: kinesis.data is the base64 of the
+ * DynamoDB record.  *rec becomes that record with a last member "kinesis",
+ * the envelope's kinesis object without data (its sequenceNumber is the
+ * lineage).  0, or -1 (reported).
+ */
+static int
+unwrap_kinesis(struct ctx *c, struct jv *rec, const struct jv *k)
+{
+	const struct jv *d = jv_get(k, "data"), *o;
+	struct jv inner, env;
+	unsigned char *buf;
+	size_t n, erroff, i;
+	int e;
+
+	if (k->type != JV_OBJECT) {
+		bad(c, NULL, "kinesis is %s, not an object", jv_type_name(k));
+		return -1;
+	}
+	if (d == NULL || d->type != JV_STRING) {
+		bad(c, NULL, "kinesis.data is %s, not a base64 string",
+		    d == NULL ? "missing" : jv_type_name(d));
+		return -1;
+	}
+	if ((o = jv_get(k, "sequenceNumber")) != NULL && !kinesis_seq_ok(o)) {
+		bad(c, NULL, "kinesis.sequenceNumber is not a Kinesis sequence "
+		    "number (0, or 1 to 129 digits without a leading 0)");
+		return -1;
+	}
+	buf = ddb_arena_alloc(c->arena, d->n / 4 * 3 + 1);
+	if (ddb_base64_decode(d->u.s, d->n, buf, &n) < 0) {
+		bad(c, NULL, "kinesis.data is not valid base64");
+		return -1;
+	}
+	if ((e = ddb_json_parse(c->arena, &kstack, (const char *)buf, n,
+	    DDB_READ_DEPTH, &inner, &erroff)) != 0) {
+		bad(c, NULL, "kinesis.data decodes to no JSON record (%s at "
+		    "byte %zu)", e == DDB_JSON_DEPTH ? "nesting too deep" :
+		    ddb_json_strerror(e), erroff);
+		return -1;
+	}
+	if (inner.type != JV_OBJECT) {
+		bad(c, NULL, "kinesis.data decodes to %s, not a record",
+		    jv_type_name(&inner));
+		return -1;
+	}
+	if (jv_get(&inner, "kinesis") != NULL) {
+		bad(c, NULL, "kinesis.data decodes to a record with its own "
+		    "kinesis member");
+		return -1;
+	}
+	env = new_object(c, k->n);
+	for (i = 0; i < k->n; i++)
+		if (strcmp(k->u.m[i].k, "data") != 0)
+			put_member(&env, k->u.m[i].k, &k->u.m[i].v);
+	*rec = new_object(c, inner.n + 1);
+	for (i = 0; i < inner.n; i++)
+		put_member(rec, inner.u.m[i].k, &inner.u.m[i].v);
+	put_member(rec, "kinesis", &env);
+	return 0;
+}
+
+/*
+ * A line of a DynamoDB export (DYNAMODB_JSON) becomes a stream record.
+ * Full export {"Item":{...}}: an INSERT of NewImage at the export time.
+ * Incremental export {"Metadata":{"WriteTimestampMicros":...},"Keys":...,
+ * "NewImage":...,"OldImage":...}: as AWS's export output format page tells
+ * them apart, NewImage and OldImage: an update (MODIFY); NewImage alone: an
+ * insert, or with the NEW_IMAGE view an insert or an update (INSERT, which
+ * a consumer applies as an upsert); OldImage alone or Keys alone: a delete
+ * (REMOVE).  ApproximateCreationDateTime is WriteTimestampMicros (16
+ * digits).  0, or -1 (reported).
+ */
+static int
+unwrap_export(struct ctx *c, struct jv *rec)
+{
+	static const char *const parts[] = { "Keys", "NewImage", "OldImage" };
+	const struct jv *item = jv_get(rec, "Item"), *md = NULL, *w, *o;
+	struct jv ddb, ev, res, when;
+	const char *name;
+	size_t i;
+
+	ddb = new_object(c, 4);
+	if (item != NULL) {
+		if (rec->n != 1) {
+			bad(c, NULL, "export line has members beside Item");
+			return -1;
+		}
+		if (export_time.type == JV_NULL) {
+			ddb_errat(c->name, c->line, "a full export's item needs "
+			    "the export time as created_at: give --manifest "
+			    "(manifest-summary.json) or --export-time");
+			notime = 1;
+			return -1;
+		}
+		name = "INSERT";
+		put_member(&ddb, "ApproximateCreationDateTime", &export_time);
+		put_member(&ddb, "NewImage", item);
+		goto done;
+	}
+	if ((md = jv_get(rec, "Metadata")) == NULL || md->type != JV_OBJECT) {
+		bad(c, NULL, "export line's Metadata is %s, not an object",
+		    md == NULL ? "missing" : jv_type_name(md));
+		return -1;
+	}
+	w = jv_get(md, "WriteTimestampMicros");
+	/* typed as the export writes it, {"N":"..."}, or a bare number */
+	if (w != NULL && w->type == JV_OBJECT && w->n == 1 &&
+	    strcmp(w->u.m[0].k, "N") == 0)
+		w = &w->u.m[0].v;
+	if (w == NULL || (w->type != JV_STRING && w->type != JV_NUMBER) ||
+	    w->n != 16 || strspn(w->u.s, "0123456789") != 16) {
+		bad(c, NULL, "Metadata.WriteTimestampMicros is not 16 digits "
+		    "of epoch microseconds");
+		return -1;
+	}
+	when = *w;
+	when.type = JV_NUMBER;
+	put_member(&ddb, "ApproximateCreationDateTime", &when);
+	for (i = 0; i < rec->n; i++) {
+		const char *k = rec->u.m[i].k;
+		if (strcmp(k, "Metadata") == 0)
+			continue;
+		if (strcmp(k, "Keys") != 0 && strcmp(k, "NewImage") != 0 &&
+		    strcmp(k, "OldImage") != 0) {
+			struct jv ks = { JV_STRING, rec->u.m[i].klen, { k } };
+			bad(c, &ks, "export line has an unknown member");
+			return -1;
+		}
+	}
+	for (i = 0; i < 3; i++)
+		if ((o = jv_get(rec, parts[i])) != NULL)
+			put_member(&ddb, parts[i], o);
+	if (jv_get(rec, "NewImage") != NULL)
+		name = jv_get(rec, "OldImage") != NULL ? "MODIFY" : "INSERT";
+	else if (jv_get(rec, "OldImage") != NULL || jv_get(rec, "Keys") != NULL)
+		name = "REMOVE";
+	else {
+		bad(c, NULL, "export line has no Keys, NewImage or OldImage");
+		return -1;
+	}
+done:
+	jv_set_string(c->arena, &ev, name, strlen(name));
+	res = new_object(c, 4);
+	put_member(&res, "eventName", &ev);
+	put_member(&res, "dynamodb", &ddb);
+	if (item == NULL)
+		put_member(&res, "Metadata", md);
+	if (export_table != NULL) {
+		struct jv t;
+		jv_set_string(c->arena, &t, export_table,
+		    strlen(export_table));
+		put_member(&res, "tableName", &t);
+	}
+	*rec = res;
+	return 0;
+}
+
+/* a value that is a record of some input: stream, Kinesis, export */
+static int
+is_record(const struct jv *v)
+{
+	return jv_get(v, "eventName") != NULL ||
+	    jv_get(v, "dynamodb") != NULL || jv_get(v, "kinesis") != NULL ||
+	    jv_get(v, "Item") != NULL || jv_get(v, "Metadata") != NULL;
+}
+
 /*
  * Check and convert one record in place.  1: keep it, 0: filtered out,
  * -1: bad (reported).
@@ -439,6 +654,21 @@ flatten_record(struct ctx *c, struct jv *rec)
 	if ((o = jv_get(rec, "eventID")) != NULL && o->type == JV_STRING &&
 	    memchr(o->u.s, '\0', o->n) == NULL)
 		c->eventid = o->u.s;
+	if (jv_get(rec, "dynamodb") == NULL) {
+		if ((o = jv_get(rec, "kinesis")) != NULL) {
+			if (unwrap_kinesis(c, rec, o) < 0)
+				return -1;
+			if ((o = jv_get(rec, "eventID")) != NULL &&
+			    o->type == JV_STRING &&
+			    memchr(o->u.s, '\0', o->n) == NULL)
+				c->eventid = o->u.s;
+		} else if (jv_get(rec, "eventName") == NULL &&
+		    (jv_get(rec, "Item") != NULL ||
+		    jv_get(rec, "Metadata") != NULL)) {
+			if (unwrap_export(c, rec) < 0)
+				return -1;
+		}
+	}
 
 	if ((o = jv_get(rec, "eventName")) == NULL) {
 		bad(c, NULL, "record has no eventName");
@@ -509,6 +739,12 @@ flatten_record(struct ctx *c, struct jv *rec)
 	if ((o = jv_get(ddb, "SequenceNumber")) != NULL && !seq_ok(o)) {
 		bad(c, NULL, "dynamodb.SequenceNumber is not 21 to 40 decimal "
 		    "digits");
+		return -1;
+	}
+	if ((o = jv_get(jv_get(rec, "kinesis"), "sequenceNumber")) != NULL &&
+	    !kinesis_seq_ok(o)) {
+		bad(c, NULL, "kinesis.sequenceNumber is not a Kinesis sequence "
+		    "number (0, or 1 to 129 digits without a leading 0)");
 		return -1;
 	}
 	if (Sflag != NULL &&
@@ -663,7 +899,10 @@ add_line(const struct jv *rec)
 	if (Sflag != NULL) {
 		ddb = jv_get(rec, "dynamodb");
 		out[nout].table = text_of(jv_get(rec, "tableName"));
-		out[nout].seq = text_of(jv_get(ddb, "SequenceNumber"));
+		/* Kinesis: its sequenceNumber, checked in unwrap_kinesis */
+		out[nout].seq = text_of(jv_get(ddb, "SequenceNumber") != NULL ?
+		    jv_get(ddb, "SequenceNumber") :
+		    jv_get(jv_get(rec, "kinesis"), "sequenceNumber"));
 		out[nout].time = time_text(jv_get(ddb,
 		    "ApproximateCreationDateTime"));
 	}
@@ -765,14 +1004,14 @@ flatten_value(struct ctx *c, struct jv *v)
 			} else if (r > 0 && rc == 0)
 				add_line(&recs->u.a[i]);
 		}
-	} else if (jv_get(v, "eventName") != NULL ||
-	    jv_get(v, "dynamodb") != NULL) {
+	} else if (is_record(v)) {
 		if ((rc = flatten_record(c, v)) > 0)
 			add_line(v);
 	} else {
 		bad(c, NULL, "not a stream event or record (%s%s)",
 		    jv_type_name(v), v->type == JV_OBJECT ?
-		    " without Records, eventName or dynamodb" : "");
+		    " without Records, eventName, dynamodb, kinesis, Item or "
+		    "Metadata" : "");
 		return -1;
 	}
 	if (rc < 0)
@@ -797,6 +1036,7 @@ flatten_file(const char *path)
 		return DDB_EXIT_IO;
 	}
 	memset(&c, 0, sizeof c);
+	notime = 0;
 	c.name = ddb_reader_name(r);
 	c.arena = ddb_reader_arena(r);
 	while ((n = ddb_reader_next(r, &v)) != 0) {
@@ -826,6 +1066,10 @@ flatten_file(const char *path)
 				rc = DDB_EXIT_DATA;
 			if (ddb_reader_part_last(r) && !evbad)
 				flush_lines();
+			if (notime) {
+				rc = DDB_EXIT_USAGE;
+				break;
+			}
 			if (rc != 0 && sflag)
 				break;
 			continue;
@@ -837,12 +1081,112 @@ flatten_file(const char *path)
 			if (flatten_value(&c, v) < 0)
 				rc = DDB_EXIT_DATA;
 		}
+		if (notime) {
+			rc = DDB_EXIT_USAGE;
+			break;
+		}
 		if (rc != 0 && sflag)
 			break;
 	}
 	drop_lines();
 	ddb_reader_close(r);
 	return rc;
+}
+
+
+/* NAME in a table ARN, arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME */
+static int
+table_arn_name(const struct jv *o, const char **name, size_t *len)
+{
+	const char *p, *end;
+	int field;
+
+	if (o == NULL || o->type != JV_STRING || o->n < 4 ||
+	    memcmp(o->u.s, "arn:", 4) != 0)
+		return -1;
+	p = o->u.s;
+	end = p + o->n;
+	for (field = 0; field < 5; field++) {
+		const char *q = memchr(p, ':', (size_t)(end - p));
+		if (q == NULL || (field == 2 && (q - p != 8 ||
+		    memcmp(p, "dynamodb", 8) != 0)))
+			return -1;
+		p = q + 1;
+	}
+	if (end - p < 7 || memcmp(p, "table/", 6) != 0)
+		return -1;
+	*name = p + 6;
+	*len = (size_t)(end - *name);
+	return table_name_ok(*name, *len) ? 0 : -1;
+}
+
+/* an export time given by the user: ISO 8601 text or epoch seconds */
+static int
+set_export_time(struct ddb_arena *a, const char *s, size_t n, int number)
+{
+	struct ddb_time t;
+
+	if ((number && !ddb_is_json_number(s, n)) ||
+	    ddb_time_parse(s, n, number, &t) != 0)
+		return -1;
+	jv_set_string(a, &export_time, s, n);
+	export_time.type = number ? JV_NUMBER : JV_STRING;
+	return 0;
+}
+
+/*
+ * --manifest: a DynamoDB export's manifest-summary.json gives the table
+ * (tableArn) and the export time (exportTime, the moment whose state a full
+ * export holds; startTime is only when the job began).  Bad: exit 2.
+ */
+static void
+read_manifest(const char *path, struct ddb_arena *keep, int timeset)
+{
+	struct ddb_reader *r;
+	struct jv *v, *o;
+	const char *name;
+	size_t len;
+	int n;
+
+	if ((r = ddb_reader_open(path, DDB_READ_DEPTH, 0)) == NULL)
+		err(DDB_EXIT_IO, "%s", path);
+	if ((n = ddb_reader_next(r, &v)) <= 0) {
+		if (n == -2 && ddb_reader_ioerror(r))
+			exit(DDB_EXIT_IO);
+		if (n == 0)
+			ddb_errat(ddb_reader_name(r), 1, "--manifest: the file is empty");
+		exit(DDB_EXIT_USAGE);
+	}
+	if (v->type != JV_OBJECT || jv_get(v, "exportArn") == NULL ||
+	    jv_get(v, "tableArn") == NULL) {
+		ddb_errat(ddb_reader_name(r), ddb_reader_line(r), "--manifest: not a DynamoDB "
+		    "export's manifest-summary.json (no exportArn and "
+		    "tableArn)");
+		exit(DDB_EXIT_USAGE);
+	}
+	if ((o = jv_get(v, "outputFormat")) != NULL &&
+	    !jv_streq(o, "DYNAMODB_JSON")) {
+		ddb_errat(ddb_reader_name(r), ddb_reader_line(r), "--manifest: outputFormat "
+		    "is not DYNAMODB_JSON (only DynamoDB JSON exports are "
+		    "read)");
+		exit(DDB_EXIT_USAGE);
+	}
+	if (table_arn_name(jv_get(v, "tableArn"), &name, &len) < 0) {
+		ddb_errat(ddb_reader_name(r), ddb_reader_line(r), "--manifest: tableArn is "
+		    "not a DynamoDB table ARN");
+		exit(DDB_EXIT_USAGE);
+	}
+	if ((export_table = strndup(name, len)) == NULL)
+		err(DDB_EXIT_IO, "out of memory");
+	/* an incremental export's times come from its lines: none needed */
+	if (!timeset && (o = jv_get(v, "exportTime")) != NULL &&
+	    (o->type != JV_STRING ||
+	    set_export_time(keep, o->u.s, o->n, 0) < 0)) {
+		ddb_errat(ddb_reader_name(r), ddb_reader_line(r), "--manifest: exportTime "
+		    "is not ISO 8601 text");
+		exit(DDB_EXIT_USAGE);
+	}
+	ddb_reader_close(r);
 }
 
 static void
@@ -900,12 +1244,16 @@ main(int argc, char *argv[])
 		{ "no-ttl",  no_argument,       NULL, 'T' },
 		{ "table-name", required_argument, NULL, 'n' },
 		{ "split",   required_argument, NULL, 'S' },
+		{ "manifest", required_argument, NULL, 256 },
+		{ "export-time", required_argument, NULL, 257 },
 		{ "stop",    no_argument,       NULL, 's' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static char obuf[1 << 16];
+	static struct ddb_arena keep;	/* the export time, for the whole run */
+	const char *manifest = NULL;
 	int c, i, rc = 0, r;
 
 	argv[0] = program_invocation_short_name;	/* for getopt's messages */
@@ -924,12 +1272,24 @@ main(int argc, char *argv[])
 			break;
 		case 'S': Sflag = optarg; break;
 		case 's': sflag = 1; break;
+		case 256: manifest = optarg; break;
+		case 257:
+			/* a number is epoch seconds, ms or µs; else ISO 8601 */
+			if (set_export_time(&keep, optarg, strlen(optarg),
+			    strspn(optarg, "0123456789.") == strlen(optarg)) < 0) {
+				warnx("--export-time: '%s' is not epoch seconds "
+				    "or ISO 8601 with Z or an offset", optarg);
+				usage(stderr, DDB_EXIT_USAGE);
+			}
+			break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'V': ddb_print_version(); break;
 		default:  usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;
 	argv += optind;
+	if (manifest != NULL)
+		read_manifest(manifest, &keep, export_time.type != JV_NULL);
 
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
@@ -938,7 +1298,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < argc; i++) {
 		if ((r = flatten_file(argv[i])) > rc)
 			rc = r;
-		if (rc != 0 && sflag)
+		if ((rc != 0 && sflag) || notime)
 			break;
 	}
 	if (Sflag != NULL)
@@ -947,5 +1307,8 @@ main(int argc, char *argv[])
 	free(out);
 	free(lbuf.p);
 	free(tflag);
+	free(export_table);
+	ddb_json_stack_free(&kstack);
+	ddb_arena_free(&keep);
 	return rc;
 }

@@ -313,3 +313,33 @@ expand_like() {
 		esac
 	done
 }
+
+# --- other sources (fixtures in ../sources: ddb-flatten's output of them) ---
+X="$BATS_TEST_DIRNAME/fixtures/sources"
+
+@test "ddb-expand: -l SequenceNumber of a Kinesis record is its kinesis.sequenceNumber" {
+	run --separate-stderr sh -c 'ddb-expand -l SequenceNumber=seq < "$1" | jq -r .seq' sh "$X/kinesis-lambda.out"
+	[ "$status" -eq 0 ]
+	[ "$output" = "49590338271490256608559692538361571095921575989136588891
+49590338271490256608559692538361571095921575989136588892
+49590338271490256608559692538361571095921575989136588892
+49590338271490256608559692538361571095921575989136588893" ]
+}
+
+@test "ddb-expand: -l SequenceNumber of a record that has none says so (export, bare Kinesis record)" {
+	run --separate-stderr ddb-expand -l SequenceNumber "$X/kinesis-records.out"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "${stderr%%$'\n'*}" = "ddb-expand: $X/kinesis-records.out:1: eventID 4b2f6a1e-9c1d-4d7a-9b7e-1f0c2d3e4a01: missing dynamodb.SequenceNumber (asked for by -l; no kinesis.sequenceNumber either)" ]
+	run --separate-stderr ddb-expand -l SequenceNumber "$X/export-full.out"
+	[ "$status" -eq 1 ]
+	[ "${stderr%%$'\n'*}" = "ddb-expand: $X/export-full.out:1: missing dynamodb.SequenceNumber (asked for by -l; no kinesis.sequenceNumber either)" ]
+}
+
+@test "ddb-expand: created_at of the other sources: kept exactly, and -U ISO 8601 UTC" {
+	[ "$(ddb-expand "$X/kinesis-lambda.out" | jq -r .created_at | tr '\n' ' ')" = "1720629863123 1720629864123456 1720629864123456 1720629865000 " ]
+	[ "$(ddb-expand -U "$X/kinesis-lambda.out" | jq -r .created_at | tr '\n' ' ')" = "2024-07-10T16:44:23.123Z 2024-07-10T16:44:24.123456Z 2024-07-10T16:44:24.123456Z 2024-07-10T16:44:25.000Z " ]
+	[ "$(ddb-expand "$X/export-full.out" | jq -r .created_at | sort -u)" = "2024-07-10T16:44:23.028Z" ]
+	[ "$(ddb-expand "$X/export-incr-new-and-old.out" | jq -r .created_at | tr '\n' ' ')" = "1720630000000001 1720630000000002 1720630000000002 1720630000000003 " ]
+	[ "$(ddb-expand -U "$X/export-incr-new-image.out" | jq -r .created_at | tr '\n' ' ')" = "2024-07-10T16:46:40.000001Z 2024-07-10T16:46:40.000002Z 2024-07-10T16:46:40.000003Z " ]
+}

@@ -152,7 +152,7 @@ refused() {
 	run --separate-stderr ddb-flatten "$D/not-event.json"
 	[ "$status" -eq 1 ]
 	[ "$output" = "" ]
-	[ "$stderr" = "ddb-flatten: $D/not-event.json:1: not a stream event or record (an object without Records, eventName or dynamodb)
+	[ "$stderr" = "ddb-flatten: $D/not-event.json:1: not a stream event or record (an object without Records, eventName, dynamodb, kinesis, Item or Metadata)
 ddb-flatten: $D/not-event.json:2: not a stream event or record (an array)
 ddb-flatten: $D/not-event.json:3: not a stream event or record (a string)
 ddb-flatten: $D/not-event.json:4: Records is an object, not an array
@@ -469,4 +469,160 @@ time_record() {
 	run --separate-stderr ddb-flatten -S "$BATS_TEST_TMPDIR/nope" "$D/records.ndjson"
 	[ "$status" -eq 3 ]
 	[ "$stderr" = "ddb-flatten: $BATS_TEST_TMPDIR/nope/1.ndjson: No such file or directory" ]
+}
+
+# --- other sources: Kinesis Data Streams for DynamoDB, DynamoDB exports ---
+# (fixtures in sources/, built from AWS's documented formats; make-fixtures
+# there rebuilds the base64 and gzip ones)
+X="$F/sources"
+
+# xgolden GOLDEN ARGS...: ddb-flatten ARGS gives sources/GOLDEN, exit 0
+xgolden() {
+	local exp=$1
+	shift
+	run --separate-stderr ddb-flatten "$@"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	diff -u "$X/$exp" <(printf '%s\n' "$output")
+}
+
+# xrefused STATUS MESSAGE ARGS...: nothing on stdout, exactly this message
+xrefused() {
+	local want=$1 msg=$2
+	shift 2
+	run --separate-stderr ddb-flatten "$@"
+	[ "$status" -eq "$want" ]
+	[ "$output" = "" ]
+	[ "${stderr%%$'\n'*}" = "$msg" ]
+}
+
+@test "ddb-flatten: Kinesis: Lambda's Kinesis event, each record's data decoded, its sequenceNumber kept under kinesis" {
+	xgolden kinesis-lambda.out "$X/kinesis-lambda.json"
+	[ "$(ddb-flatten "$X/kinesis-lambda.json" | jq -r '.kinesis.sequenceNumber | length' | sort -u)" = 56 ]
+	ddb-flatten "$X/kinesis-lambda.json" | jq -e 'has("kinesis") and (.kinesis | has("data") | not)' >/dev/null
+}
+
+@test "ddb-flatten: Kinesis: the decoded records themselves (tableName, recordFormat, no SequenceNumber)" {
+	xgolden kinesis-records.out "$X/kinesis-records.ndjson"
+	# the same lines as from the Lambda event, but for the kinesis member
+	diff -u "$X/kinesis-records.out" <(ddb-flatten "$X/kinesis-lambda.json" | sed 's/,"kinesis":{[^{}]*}}$/}/')
+}
+
+@test "ddb-flatten: Kinesis: -T drops the TTL delete (userIdentity Service, dynamodb.amazonaws.com)" {
+	xgolden kinesis-no-ttl.out -T "$X/kinesis-lambda.json"
+	[ "$(ddb-flatten -T "$X/kinesis-records.ndjson" | wc -l)" -eq 2 ]
+}
+
+@test "ddb-flatten: Kinesis: -S takes FIRST_SEQ, LAST_SEQ and FIRST_ID from kinesis.sequenceNumber; without it, h and the hash" {
+	local dir="$BATS_TEST_TMPDIR/split"
+	mkdir "$dir"
+	run --separate-stderr ddb-flatten -S "$dir" "$X/kinesis-lambda.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\tstudent\t3\t49590338271490256608559692538361571095921575989136588891\t49590338271490256608559692538361571095921575989136588893\t20240710T164423Z\t49590338271490256608559692538361571095921575989136588891\t16b2b1a4775de62d')" ]
+	diff -u "$X/kinesis-lambda.out" "$dir/1.ndjson"
+	run --separate-stderr ddb-flatten -S "$dir" "$X/kinesis-records.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\tstudent\t3\t-\t-\t20240710T164423Z\th8db841e58bb90c49\tab7e7ad231045cac')" ]
+}
+
+@test "ddb-flatten: Kinesis: data that is not base64 is bad data naming the record, never the value" {
+	xrefused 1 "ddb-flatten: $X/kinesis-bad-base64.json:1: eventID shardId-000000000000:49590338271490256608559692538361571095921575989136588891: kinesis.data is not valid base64" "$X/kinesis-bad-base64.json"
+	[[ "$stderr" != *yJ* ]]
+	# whitespace, a missing '=', bits past the end: all refused
+	for d in 'e30 =' 'e30' 'e31=' 'e3=0'; do
+		run --separate-stderr ddb-flatten <<<"{\"Records\":[{\"eventID\":\"k1\",\"kinesis\":{\"data\":\"$d\"}}]}"
+		[ "$status" -eq 1 ]
+		[ "$stderr" = "ddb-flatten: <stdin>:1: eventID k1: kinesis.data is not valid base64" ]
+	done
+}
+
+@test "ddb-flatten: Kinesis: data that decodes to no JSON record, and a bad sequenceNumber, are bad data" {
+	xrefused 1 "ddb-flatten: <stdin>:1: eventID k1: kinesis.data decodes to no JSON record (invalid JSON: unexpected character at byte 0)" \
+	    <<<'{"Records":[{"eventID":"k1","kinesis":{"sequenceNumber":"1","data":"bm90IGpzb24="}}]}'
+	xrefused 1 "ddb-flatten: <stdin>:1: eventID k1: kinesis.data decodes to an array, not a record" \
+	    <<<'{"Records":[{"eventID":"k1","kinesis":{"data":"W10="}}]}'
+	for s in 01 12a "" 1234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890; do
+		xrefused 1 "ddb-flatten: <stdin>:1: eventID k1: kinesis.sequenceNumber is not a Kinesis sequence number (0, or 1 to 129 digits without a leading 0)" \
+		    <<<"{\"Records\":[{\"eventID\":\"k1\",\"kinesis\":{\"sequenceNumber\":\"$s\",\"data\":\"e30=\"}}]}"
+	done
+}
+
+@test "ddb-flatten: export: a full export's gzipped data file with its manifest: INSERTs at exportTime, table from tableArn" {
+	xgolden export-full.out --manifest "$X/manifest-summary.json" "$X/export-full.json.gz"
+	# the same file not gzipped reads the same
+	xgolden export-full.out --manifest "$X/manifest-summary.json" "$X/export-full.json"
+	# from stdin too: gzip found by its magic bytes
+	run --separate-stderr sh -c 'ddb-flatten --manifest "$1" < "$2"' sh "$X/manifest-summary.json" "$X/export-full.json.gz"
+	[ "$status" -eq 0 ]
+	diff -u "$X/export-full.out" <(printf '%s\n' "$output")
+}
+
+@test "ddb-flatten: export: without a manifest, -n and --export-time (ISO 8601 or epoch seconds, kept as given)" {
+	diff -u "$X/export-full.out" <(ddb-flatten -n student --export-time 2024-07-10T16:44:23.028Z "$X/export-full.json.gz")
+	ddb-flatten --export-time 1720629863 "$X/export-full.json.gz" | head -n 1 | jq -ec '.dynamodb.ApproximateCreationDateTime == 1720629863 and (has("tableName") | not)' >/dev/null
+	# --export-time wins over the manifest's exportTime
+	ddb-flatten --manifest "$X/manifest-summary.json" --export-time 2024-07-11T00:00:00Z "$X/export-full.json.gz" | jq -e '.dynamodb.ApproximateCreationDateTime == "2024-07-11T00:00:00Z"' >/dev/null
+}
+
+@test "ddb-flatten: export: a full export's item with no export time known is bad usage (exit 2), never an invented time" {
+	xrefused 2 "ddb-flatten: $X/export-full.json.gz:1: a full export's item needs the export time as created_at: give --manifest (manifest-summary.json) or --export-time" "$X/export-full.json.gz"
+	xrefused 2 "ddb-flatten: --export-time: 'yesterday' is not epoch seconds or ISO 8601 with Z or an offset" --export-time yesterday "$X/export-full.json.gz"
+	xrefused 2 "ddb-flatten: --export-time: '2024-07-10T16:44:23' is not epoch seconds or ISO 8601 with Z or an offset" --export-time 2024-07-10T16:44:23 "$X/export-full.json.gz"
+}
+
+@test "ddb-flatten: export: incremental, NEW_AND_OLD_IMAGES: NewImage alone INSERT, both MODIFY, OldImage alone REMOVE; time from WriteTimestampMicros" {
+	xgolden export-incr-new-and-old.out --manifest "$X/manifest-incremental.json" "$X/export-incr-new-and-old.json.gz"
+	[ "$(jq -r .eventName "$X/export-incr-new-and-old.out" | tr '\n' ' ')" = "INSERT MODIFY REMOVE " ]
+}
+
+@test "ddb-flatten: export: incremental, NEW_IMAGE: NewImage (insert or update) INSERT, Keys alone REMOVE" {
+	xgolden export-incr-new-image.out -n student "$X/export-incr-new-image.json.gz"
+	[ "$(jq -r .eventName "$X/export-incr-new-image.out" | tr '\n' ' ')" = "INSERT INSERT REMOVE " ]
+}
+
+@test "ddb-flatten: export: -S summary of exports: FIRST_TIME from the export time, FIRST_ID h and the hash" {
+	local dir="$BATS_TEST_TMPDIR/split"
+	mkdir "$dir"
+	run --separate-stderr ddb-flatten -S "$dir" --manifest "$X/manifest-summary.json" "$X/export-full.json.gz"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\tstudent\t2\t-\t-\t20240710T164423Z\thd913fbf92d04641d\td2e6efdd11560dc6')" ]
+	run --separate-stderr ddb-flatten -S "$dir" --manifest "$X/manifest-incremental.json" "$X/export-incr-new-and-old.json.gz"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | cut -f 1-6)" = "$(printf '1\tstudent\t3\t-\t-\t20240710T164640Z')" ]
+}
+
+@test "ddb-flatten: export: a bad incremental line is bad data" {
+	xrefused 1 "ddb-flatten: <stdin>:1: Metadata.WriteTimestampMicros is not 16 digits of epoch microseconds" \
+	    <<<'{"Metadata":{"WriteTimestampMicros":{"N":"1720630000"}},"Keys":{"id":{"S":"4"}}}'
+	xrefused 1 "ddb-flatten: <stdin>:1: export line has an unknown member \"Extra\"" \
+	    <<<'{"Metadata":{"WriteTimestampMicros":{"N":"1720630000000001"}},"Keys":{"id":{"S":"4"}},"Extra":1}'
+	xrefused 1 "ddb-flatten: <stdin>:1: export line has no Keys, NewImage or OldImage" \
+	    <<<'{"Metadata":{"WriteTimestampMicros":{"N":"1720630000000001"}}}'
+}
+
+@test "ddb-flatten: export: a manifest that is not one is bad usage (exit 2); a missing one exit 3" {
+	xrefused 2 "ddb-flatten: $X/manifest-files.json:1: --manifest: not a DynamoDB export's manifest-summary.json (no exportArn and tableArn)" --manifest "$X/manifest-files.json" "$X/export-full.json.gz"
+	xrefused 2 "ddb-flatten: <stdin>:1: --manifest: tableArn is not a DynamoDB table ARN" --manifest - "$X/export-full.json" \
+	    <<<'{"exportArn":"arn:aws:dynamodb:us-east-1:1:table/student/export/1","tableArn":"arn:aws:s3:::student"}'
+	xrefused 2 "ddb-flatten: <stdin>:1: --manifest: outputFormat is not DYNAMODB_JSON (only DynamoDB JSON exports are read)" --manifest - "$X/export-full.json" \
+	    <<<'{"exportArn":"arn:aws:dynamodb:us-east-1:1:table/student/export/1","tableArn":"arn:aws:dynamodb:us-east-1:1:table/student","outputFormat":"ION"}'
+	xrefused 3 "ddb-flatten: $BATS_TEST_TMPDIR/none.json: No such file or directory" --manifest "$BATS_TEST_TMPDIR/none.json" "$X/export-full.json"
+}
+
+@test "ddb-flatten: gzip: a truncated member, corrupt data and bytes after the last member are bad data" {
+	xrefused 1 "ddb-flatten: $X/export-truncated.json.gz:1: gzip input ends inside a member (truncated)" --manifest "$X/manifest-summary.json" "$X/export-truncated.json.gz"
+	run --separate-stderr sh -c '{ head -c 30 "$1"; printf AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; tail -c +70 "$1"; } | ddb-flatten --export-time 1720629863' sh "$X/export-full.json.gz"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: <stdin>:1: gzip data is corrupt" ]
+	run --separate-stderr sh -c '{ cat "$1"; printf junk; } | ddb-flatten --export-time 1720629863' sh "$X/export-full.json.gz"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "ddb-flatten: <stdin>:3: gzip input has bytes after its last member" ]
+	# the two lines before it were whole and are written
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 2 ]
+}
+
+@test "ddb-flatten: gzip: members one after another (gzip -c a b) read as one stream" {
+	run --separate-stderr sh -c 'cat "$1" "$2" | ddb-flatten --manifest "$3"' sh "$X/export-full.json.gz" "$X/export-full.json.gz" "$X/manifest-summary.json"
+	[ "$status" -eq 0 ]
+	diff -u <(cat "$X/export-full.out" "$X/export-full.out") <(printf '%s\n' "$output")
 }

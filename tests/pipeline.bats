@@ -53,3 +53,33 @@ IN
 	printf 'v,k,EventType,created_at\na\0b,\\u0000,INSERT,1\n' > "$BATS_TEST_TMPDIR/exp.csv"
 	cmp "$BATS_TEST_TMPDIR/exp.csv" "$BATS_TEST_TMPDIR/out.csv"
 }
+
+# --- other sources: golden CSVs through ddb-flatten | ddb-expand | csv-emit ---
+X="$F/sources"
+
+# xpipe GOLDEN FLATTEN-ARGS...: the pipeline's CSV is sources/GOLDEN exactly
+xpipe() {
+	local exp=$1
+	shift
+	run --separate-stderr sh -c 'ddb-flatten "$@" | ddb-expand | csv-emit' sh "$@"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	diff -u "$X/$exp" <(printf '%s\n' "$output")
+}
+
+@test "pipeline: Kinesis: Lambda's Kinesis event of an INSERT, a MODIFY and a TTL REMOVE" {
+	xpipe kinesis-lambda.csv "$X/kinesis-lambda.json"
+	xpipe kinesis-lambda.csv "$X/kinesis-records.ndjson"
+}
+
+@test "pipeline: export: a full export (gzip, manifest): every type, created_at the export time" {
+	xpipe export-full.csv --manifest "$X/manifest-summary.json" "$X/export-full.json.gz"
+}
+
+@test "pipeline: export: incremental, NEW_AND_OLD_IMAGES: insert, update (REMOVE then INSERT), delete" {
+	xpipe export-incr-new-and-old.csv --manifest "$X/manifest-incremental.json" "$X/export-incr-new-and-old.json.gz"
+}
+
+@test "pipeline: export: incremental, NEW_IMAGE: insert, update, delete (a row of the Keys)" {
+	xpipe export-incr-new-image.csv -n student "$X/export-incr-new-image.json.gz"
+}
