@@ -26,7 +26,7 @@
 static double rate = 10;	/* -w: records written a second */
 static int wflag;		/* -w given: print the bill */
 static long recsize = 1500;	/* -Z: bytes of a stream record */
-static long memory = 128;	/* -U: MB of the function */
+static long memory = 128;	/* --memory: MB of the function */
 static double cpu_batch_ms = 250, cpu_record_us = 84;	/* -J */
 static int qflag;		/* -Q: exit 5 on findings */
 
@@ -50,7 +50,7 @@ static int printed;		/* something is on stdout already */
 static _Noreturn void
 usage(FILE *fp, int status)
 {
-	fprintf(fp, "usage: ddb-esm [-Q] [-w records/s] [-Z bytes] [-U MB] "
+	fprintf(fp, "usage: ddb-esm [-Q] [-w records/s] [-Z bytes] [--memory MB] "
 	    "[-J ms,us] [file ...]\n");
 	if (fp == stdout)
 		fprintf(fp,
@@ -59,7 +59,7 @@ usage(FILE *fp, int status)
 		    "                        print the monthly bill\n"
 		    "  -Z, --record-size N   bytes of a stream record (default "
 		    "1500)\n"
-		    "  -U, --memory MB       the function's memory (default 128)\n"
+		    "      --memory MB       the function's memory (default 128)\n"
 		    "  -J, --cpu MS,US       CPU per invocation (ms) and per record "
 		    "(us)\n"
 		    "                        (default 250,84, an estimate)\n"
@@ -831,7 +831,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "rate", required_argument, NULL, 'w' },
 		{ "record-size", required_argument, NULL, 'Z' },
-		{ "memory", required_argument, NULL, 'U' },
+		{ "memory", required_argument, NULL, 1 },	/* no letter is free */
 		{ "cpu", required_argument, NULL, 'J' },
 		{ "check", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -841,7 +841,7 @@ main(int argc, char *argv[])
 	int c, i, s, status = DDB_EXIT_OK, found = 0;
 	char *comma;
 
-	while ((c = getopt_long(argc, argv, "w:Z:U:J:QhV", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "w:Z:J:QhV", longopts, NULL)) !=
 	    -1)
 		switch (c) {
 		case 'w':
@@ -854,10 +854,10 @@ main(int argc, char *argv[])
 				usage_error("-Z: \"%s\" is not a whole number",
 				    optarg);
 			break;
-		case 'U':
-			memory = (long)number_arg("-U", optarg, 128, 10240);
+		case 1:
+			memory = (long)number_arg("--memory", optarg, 128, 10240);
 			if (memory != atof(optarg))
-				usage_error("-U: \"%s\" is not a whole number",
+				usage_error("--memory: \"%s\" is not a whole number",
 				    optarg);
 			break;
 		case 'J':
