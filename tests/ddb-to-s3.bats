@@ -338,6 +338,18 @@ runtime() {
 	cmp "$D/two-tables.json" "$S/done/x.json.1"
 }
 
+@test "ddb-to-s3: spool: a file a killed run linked into done/ but did not unlink is not filed twice" {
+	S="$T/spool"
+	mkdir -p "$S/incoming" "$S/done"
+	cp "$F/seed-sample.json" "$S/incoming/a.json"
+	ln "$S/incoming/a.json" "$S/done/a.json"
+	run --separate-stderr ddb-to-s3 -q "$S"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "ddb-to-s3: a.json: already filed as done/a.json by a run that was killed while moving it" ]
+	[ -z "$(ls -A "$S/incoming")" ]
+	[ "$(ls "$S/done")" = a.json ]
+}
+
 @test "ddb-to-s3: a stage that is killed, crashes or is missing is a failure with its reason, never refused or success (regression)" {
 	mkdir -p "$T/bin"
 	for t in ddb-flatten ddb-expand csv-emit s3-put; do
