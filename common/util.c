@@ -1,5 +1,4 @@
 /* util.c: diagnostics, checked output, allocation and syntax checks for every tool */
-#include <errno.h>
 #include <err.h>
 #include <stdarg.h>
 #include <stdio.h>
