@@ -1,4 +1,4 @@
-/* util.c: diagnostics, checked output, allocation and syntax checks for every tool */
+/* util.c: diagnostics, checked output, allocation, syntax checks, times */
 #include <err.h>
 #include <stdarg.h>
 #include <stdio.h>
