@@ -5,6 +5,8 @@ MANDIR ?= $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 O ?= build
+# the suite's one version: every tool's --version (-DDDB_VERSION) and, through
+# ddb-flatten --version, the scripts'
 VERSION = 0.1.0
 
 override CPPFLAGS += -D_GNU_SOURCE -DDDB_VERSION='"$(VERSION)"' -Icommon
@@ -20,7 +22,8 @@ all: $(BIN)
 
 $(O)/bin/ddb-flatten: $(O)/ddb-flatten/ddb-flatten.o $(COMMON)
 $(O)/bin/ddb-expand: $(O)/ddb-expand/ddb-expand.o $(COMMON)
-$(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(COMMON)
+$(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(O)/csv-emit/names.o \
+	$(O)/csv-emit/spool.o $(COMMON)
 $(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/sigv4.o $(O)/s3-put/creds.o \
 	$(O)/s3-put/http.o $(O)/s3-put/body.o $(O)/s3-put/upload.o $(COMMON)
 $(O)/bin/ddb-esm: $(O)/ddb-esm/ddb-esm.o $(COMMON)

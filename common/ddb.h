@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* the suite's one version: the Makefile's VERSION, as -DDDB_VERSION */
 #ifndef DDB_VERSION
-#define DDB_VERSION "0.1.0"
+#error "DDB_VERSION is not defined: build with make (VERSION in the Makefile)"
 #endif
 
 /*
@@ -42,7 +43,13 @@ void ddb_errat(const char *name, long line, const char *fmt, ...)
 void ddb_close_stdout(void);
 _Noreturn void ddb_print_version(void);
 _Noreturn void ddb_usage_exit(FILE *fp, int status);
+size_t ddb_json_number_len(const char *s, size_t n);
 int ddb_is_json_number(const char *s, size_t n);
+size_t ddb_table_name_span(const char *s, size_t n);
+int ddb_table_name_ok(const char *s, size_t n);
+_Noreturn void ddb_nomem(void);
+void *ddb_reallocarray(void *p, size_t n, size_t size);
+char *ddb_strndup(const char *s, size_t n);
 int ddb_fwrite_all(FILE *fp, const char *s, size_t n);
 #define DDB_HUGE ((size_t)2 << 20)
 void ddb_hugepages(void *p, size_t n);

@@ -4,10 +4,10 @@
  *
  * Strings are kept as their decoded bytes with a length (a \u0000 survives)
  * and a terminating NUL; numbers as their exact text.  Object members keep
- * document order.  The writer's output matches what json-c writes with
+ * document order.  The writer's output matches what json-c (the fuzz
+ * harness's reference, tests/fuzz/reader.c) writes with
  * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE.
  */
-#include <err.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +40,7 @@ ddb_arena_alloc(struct ddb_arena *a, size_t n)
 			size = n;
 		if (size > ((size_t)1 << 26) && n < ((size_t)1 << 26))
 			size = (size_t)1 << 26;
-		if ((b = malloc(sizeof *b + size)) == NULL)
-			err(DDB_EXIT_IO, "out of memory");
+		b = ddb_reallocarray(NULL, 1, sizeof *b + size);
 		b->size = size;
 		b->used = 0;
 		b->next = a->head;
@@ -140,7 +139,7 @@ jv_set_string(struct ddb_arena *a, struct jv *v, const char *s, size_t n)
 /* --- parser ------------------------------------------------------------- */
 
 struct parse {
-	const char *s, *p, *end;
+	const char *p, *end;
 	struct ddb_arena *a;
 	struct ddb_json_stack *st;
 	int depth, maxdepth;
@@ -355,62 +354,38 @@ parse_string(struct parse *ps, const char **out, size_t *outlen, int *nul)
 static int
 parse_number(struct parse *ps, struct jv *v)
 {
-	const char *p = ps->p, *end = ps->end, *d;
+	const char *p = ps->p, *q = p;
+	size_t n = ddb_json_number_len(p, (size_t)(ps->end - p));
+	char *t;
 
-	if (p < end && *p == '-')
-		p++;
-	if (p < end && *p == '0')
-		p++;
-	else if (p < end && *p >= '1' && *p <= '9')
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	else if ((size_t)(end - p) >= 3 && (strncasecmp(p, "nan", 3) == 0 ||
-	    strncasecmp(p, "inf", 3) == 0))
-		return fail(ps, DDB_JSON_NAN, p);
-	else
+	if (n == 0) {
+		if (q < ps->end && *q == '-')
+			q++;
+		if ((size_t)(ps->end - q) >= 3 && (strncasecmp(q, "nan", 3) == 0 ||
+		    strncasecmp(q, "inf", 3) == 0))
+			return fail(ps, DDB_JSON_NAN, q);
 		return fail(ps, DDB_JSON_CHAR, p);
-	if (p < end && *p == '.') {
-		d = ++p;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-		if (p == d)
-			return fail(ps, DDB_JSON_CHAR, p);
 	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			p++;
-		d = p;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-		if (p == d)
-			return fail(ps, DDB_JSON_CHAR, p);
-	}
+	t = ddb_arena_alloc(ps->a, n + 1);
+	memcpy(t, p, n);
+	t[n] = '\0';
 	v->type = JV_NUMBER;
-	v->n = (size_t)(p - ps->p);
-	{
-		char *t = ddb_arena_alloc(ps->a, v->n + 1);
-		memcpy(t, ps->p, v->n);
-		t[v->n] = '\0';
-		v->u.s = t;
-	}
-	ps->p = p;
+	v->n = n;
+	v->u.s = t;
+	ps->p = p + n;
 	return 0;
 }
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
+/* room for one more item in the parser's scratch array *p */
+static void
+scratch_grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap ? *cap : 64;
-	void *q;
 
 	while (c < need)
 		c *= 2;
-	if ((q = realloc(*p, c * size)) == NULL)
-		err(DDB_EXIT_IO, "out of memory");
-	*p = q;
+	*p = ddb_reallocarray(*p, c, size);
 	*cap = c;
-	return 0;
 }
 
 static int
@@ -488,7 +463,7 @@ parse_object(struct parse *ps, struct jv *v)
 		if (parse_value(ps, &m.v) < 0)
 			return -1;
 		if (st->nm == st->capm)
-			grow((void **)&st->m, &st->capm, st->nm + 1,
+			scratch_grow((void **)&st->m, &st->capm, st->nm + 1,
 			    sizeof *st->m);
 		st->m[st->nm++] = m;
 		skip_ws(ps);
@@ -535,7 +510,7 @@ parse_array(struct parse *ps, struct jv *v)
 		if (parse_value(ps, &e) < 0)
 			return -1;
 		if (st->na == st->capa)
-			grow((void **)&st->a, &st->capa, st->na + 1,
+			scratch_grow((void **)&st->a, &st->capa, st->na + 1,
 			    sizeof *st->a);
 		st->a[st->na++] = e;
 		skip_ws(ps);
@@ -615,7 +590,7 @@ ddb_json_parse(struct ddb_arena *a, struct ddb_json_stack *st,
 	struct parse ps;
 
 	memset(&ps, 0, sizeof ps);
-	ps.s = ps.p = s;
+	ps.p = s;
 	ps.end = s + n;
 	ps.a = a;
 	ps.st = st;
@@ -667,12 +642,11 @@ ddb_buf_grow(struct ddb_buf *b, size_t more)
 	size_t cap = b->cap ? b->cap : 4096;
 	char *p;
 
-	if (b->n + more < b->n)
-		errx(DDB_EXIT_IO, "out of memory");
+	if (more > SIZE_MAX / 2 - b->n)
+		ddb_nomem();
 	while (cap < b->n + more)
 		cap *= 2;
-	if ((p = realloc(b->p, cap)) == NULL)
-		err(DDB_EXIT_IO, "out of memory");
+	p = ddb_reallocarray(b->p, cap, 1);
 	b->p = p;
 	b->cap = cap;
 	ddb_hugepages(p, cap);

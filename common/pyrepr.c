@@ -5,30 +5,6 @@
 
 #include "ddb.h"
 
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static int
-put(struct buf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-	return 0;
-}
-
 static int
 hexval(int c)
 {
@@ -41,8 +17,8 @@ hexval(int c)
 	return -1;
 }
 
-static int
-put_u(struct buf *b, unsigned long cp)
+static void
+put_u(struct ddb_buf *b, unsigned long cp)
 {
 	char e[32];
 
@@ -52,31 +28,27 @@ put_u(struct buf *b, unsigned long cp)
 		    0xdc00 + (cp & 0x3ff));
 	} else
 		snprintf(e, sizeof e, "\\u%04lx", cp);
-	return put(b, e, strlen(e));
+	ddb_buf_put(b, e, strlen(e));
 }
 
 /* one quoted Python string at in[*i]; *i ends past its closing quote */
 static int
-conv_string(const char *in, size_t n, size_t *i, struct buf *b,
+conv_string(const char *in, size_t n, size_t *i, struct ddb_buf *b,
     const char **msg)
 {
 	char q = in[(*i)++];
 
-	if (put(b, "\"", 1) < 0)
-		goto nomem;
+	ddb_buf_putc(b, '"');
 	while (*i < n && in[*i] != q) {
 		unsigned char c = (unsigned char)in[*i];
 		if (c == '"') {
-			if (put(b, "\\\"", 2) < 0)
-				goto nomem;
+			ddb_buf_put(b, "\\\"", 2);
 			(*i)++;
 		} else if (c < 0x20) {
-			if (put_u(b, c) < 0)
-				goto nomem;
+			put_u(b, c);
 			(*i)++;
 		} else if (c != '\\') {
-			if (put(b, in + *i, 1) < 0)
-				goto nomem;
+			ddb_buf_putc(b, in[*i]);
 			(*i)++;
 		} else {
 			const char *s = NULL;
@@ -122,8 +94,10 @@ conv_string(const char *in, size_t n, size_t *i, struct buf *b,
 				*msg = "escape beyond Unicode in a quoted string";
 				return -1;
 			}
-			if (s != NULL ? put(b, s, strlen(s)) : put_u(b, cp))
-				goto nomem;
+			if (s != NULL)
+				ddb_buf_put(b, s, strlen(s));
+			else
+				put_u(b, cp);
 		}
 	}
 	if (*i >= n) {
@@ -131,12 +105,8 @@ conv_string(const char *in, size_t n, size_t *i, struct buf *b,
 		return -1;
 	}
 	(*i)++;
-	if (put(b, "\"", 1) < 0)
-		goto nomem;
+	ddb_buf_putc(b, '"');
 	return 0;
-nomem:
-	*msg = "out of memory";
-	return -1;
 }
 
 static int
@@ -159,10 +129,10 @@ int
 ddb_pyrepr_to_json(const char *in, size_t n, char **out, size_t *outlen,
     size_t *errpos, const char **errmsg)
 {
-	struct buf b = { NULL, 0, 0 };
+	struct ddb_buf b = { NULL, 0, 0 };
 	size_t i = 0, s;
 
-	*errmsg = "out of memory";
+	*errmsg = "invalid value";
 	while (i < n) {
 		char c = in[i];
 		if (c == '\'' || c == '"') {
@@ -172,25 +142,21 @@ ddb_pyrepr_to_json(const char *in, size_t n, char **out, size_t *outlen,
 				goto fail;
 			}
 		} else if (is_word(in, n, i, "True")) {
-			if (put(&b, "true", 4) < 0)
-				goto fail;
+			ddb_buf_put(&b, "true", 4);
 			i += 4;
 		} else if (is_word(in, n, i, "False")) {
-			if (put(&b, "false", 5) < 0)
-				goto fail;
+			ddb_buf_put(&b, "false", 5);
 			i += 5;
 		} else if (is_word(in, n, i, "None")) {
-			if (put(&b, "null", 4) < 0)
-				goto fail;
+			ddb_buf_put(&b, "null", 4);
 			i += 4;
 		} else {
-			if (put(&b, &c, 1) < 0)
-				goto fail;
+			ddb_buf_putc(&b, c);
 			i++;
 		}
 	}
-	if (b.p == NULL && put(&b, "", 0) < 0)
-		goto fail;
+	ddb_buf_putc(&b, '\0');
+	b.n--;
 	*out = b.p;
 	*outlen = b.n;
 	return 0;

@@ -1,5 +1,4 @@
-/* util.c: diagnostics, checked output and number syntax for every tool */
-#include <errno.h>
+/* util.c: diagnostics, checked output, allocation, syntax checks, times */
 #include <err.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,11 +64,16 @@ ddb_fwrite_all(FILE *fp, const char *s, size_t n)
 	return n == 0 || fwrite(s, 1, n, fp) == n ? 0 : -1;
 }
 
-/* RFC 8259: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
-int
-ddb_is_json_number(const char *s, size_t n)
+/*
+ * RFC 8259's number, -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?,
+ * at the start of s[0..n): its length, or 0 if s does not start with one
+ * (a point or an exponent without digits is no number).  The one grammar
+ * check: the JSON parser and the N-string checks both use it.
+ */
+size_t
+ddb_json_number_len(const char *s, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, d;
 
 	if (i < n && s[i] == '-')
 		i++;
@@ -83,14 +87,13 @@ ddb_is_json_number(const char *s, size_t n)
 	else
 		return 0;
 	if (i < n && s[i] == '.') {
-		size_t d = ++i;
+		d = ++i;
 		while (i < n && s[i] >= '0' && s[i] <= '9')
 			i++;
 		if (i == d)
 			return 0;
 	}
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		size_t d;
 		i++;
 		if (i < n && (s[i] == '+' || s[i] == '-'))
 			i++;
@@ -100,7 +103,67 @@ ddb_is_json_number(const char *s, size_t n)
 		if (i == d)
 			return 0;
 	}
-	return i == n;
+	return i;
+}
+
+/* s[0..n) is exactly one JSON number (DynamoDB's N strings) */
+int
+ddb_is_json_number(const char *s, size_t n)
+{
+	return n > 0 && ddb_json_number_len(s, n) == n;
+}
+
+/*
+ * DynamoDB's table names: 3 to 255 of A-Z a-z 0-9 _ - . (the one check;
+ * ddb_table_name_span gives how many bytes at s are such characters)
+ */
+size_t
+ddb_table_name_span(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_' || s[i] == '-' || s[i] == '.'))
+			break;
+	return i;
+}
+
+int
+ddb_table_name_ok(const char *s, size_t n)
+{
+	return n >= 3 && n <= 255 && ddb_table_name_span(s, n) == n;
+}
+
+/* out of memory: the one way every tool ends on it */
+_Noreturn void
+ddb_nomem(void)
+{
+	errx(DDB_EXIT_IO, "out of memory");
+}
+
+/* realloc(p, n * size), or the program ends (exit 3); p NULL: malloc */
+void *
+ddb_reallocarray(void *p, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		ddb_nomem();
+	if ((p = realloc(p, n * size == 0 ? 1 : n * size)) == NULL)
+		ddb_nomem();
+	return p;
+}
+
+/* strndup, or the program ends (exit 3) */
+char *
+ddb_strndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		ddb_nomem();
+	return p;
 }
 
 /*

@@ -59,20 +59,20 @@ usage(FILE *fp, int status)
 	ddb_usage_exit(fp, status);
 }
 
+static _Noreturn void usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
 static _Noreturn void
 usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("ddb-expand: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarnx(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	usage(stderr, DDB_EXIT_USAGE);
 }
 
-/* JSON text of a string, for names in messages */
 /* a value as JSON text, for a message (valid until the next call) */
 static const char *
 json_text(const struct jv *v)

@@ -142,7 +142,7 @@ bad(const struct ctx *c, const struct jv *quote, const char *fmt, ...)
 	int k;
 
 	if (fp == NULL)
-		err(DDB_EXIT_IO, "open_memstream");
+		ddb_nomem();
 	if (c->eventid != NULL) {
 		fputs("eventID ", fp);
 		put_clean(fp, c->eventid, strlen(c->eventid));
@@ -173,7 +173,7 @@ bad(const struct ctx *c, const struct jv *quote, const char *fmt, ...)
 		}
 	}
 	if (fclose(fp) != 0)
-		err(DDB_EXIT_IO, "open_memstream");
+		ddb_nomem();
 	ddb_errat(c->name, c->line, "%s", msg);
 	free(msg);
 }
@@ -342,34 +342,15 @@ arn_table(const char *s, size_t n, const char **name, size_t *len)
 	if (end - p < 6 || memcmp(p, "table/", 6) != 0)
 		return -1;
 	p += 6;
-	for (q = p; q < end && *q != '/'; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-		    (*q >= '0' && *q <= '9') || *q == '_' || *q == '-' ||
-		    *q == '.'))
-			return -1;
+	q = p + ddb_table_name_span(p, (size_t)(end - p));
+	if (q < end && *q != '/')
+		return -1;
 	if (q == p || q - p > 255 || end - q < 9 ||
 	    memcmp(q, "/stream/", 8) != 0)
 		return -1;
 	*name = p;
 	*len = (size_t)(q - p);
 	return 0;
-}
-
-/* DynamoDB's rule: 3 to 255 of A-Z a-z 0-9 _ - . */
-static int
-table_name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 3 || n > 255)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '_' || s[i] == '-' || s[i] == '.'))
-			return 0;
-	return 1;
 }
 
 /* DynamoDB's SequenceNumber: a string of 21 to 40 decimal digits */
@@ -725,7 +706,7 @@ flatten_record(struct ctx *c, struct jv *rec)
 		add = 1;
 	}
 	/* -S summarises the name for sh: only DynamoDB's own table names */
-	if (Sflag != NULL && (name == NULL || !table_name_ok(name, namelen))) {
+	if (Sflag != NULL && (name == NULL || !ddb_table_name_ok(name, namelen))) {
 		if (name == NULL)
 			bad(c, NULL, "record has no table name "
 			    "(no tableName or eventSourceARN; see -n)");
@@ -786,11 +767,7 @@ flatten_record(struct ctx *c, struct jv *rec)
 static char *
 text_of(const struct jv *o)
 {
-	char *p = o == NULL ? strdup("-") : strndup(o->u.s, o->n);
-
-	if (p == NULL)
-		err(DDB_EXIT_IO, "out of memory");
-	return p;
+	return o == NULL ? ddb_strndup("-", 1) : ddb_strndup(o->u.s, o->n);
 }
 
 /* a checked ApproximateCreationDateTime as YYYYMMDDTHHMMSSZ, "-" if absent */
@@ -833,16 +810,13 @@ split_file(struct line *l)
 		if (strcmp(tables[i].name, name) == 0)
 			break;
 	if (i == ntables) {
-		struct table *p = realloc(tables, (ntables + 1) * sizeof *p);
 		unsigned char md[EVP_MAX_MD_SIZE];
 
-		if (p == NULL)
-			err(DDB_EXIT_IO, "out of memory");
-		tables = p;
+		tables = ddb_reallocarray(tables, ntables + 1, sizeof *tables);
 		memset(&tb, 0, sizeof tb);
-		if ((tb.name = strdup(name)) == NULL ||
-		    asprintf(&tb.path, "%s/%zu.ndjson", Sflag, i + 1) < 0)
-			err(DDB_EXIT_IO, "out of memory");
+		tb.name = ddb_strndup(name, strlen(name));
+		if (asprintf(&tb.path, "%s/%zu.ndjson", Sflag, i + 1) < 0)
+			ddb_nomem();
 		if ((tb.md = EVP_MD_CTX_new()) == NULL ||
 		    !EVP_DigestInit_ex(tb.md, EVP_sha256(), NULL))
 			errx(DDB_EXIT_IO, "SHA-256 unavailable");
@@ -853,8 +827,7 @@ split_file(struct line *l)
 		tb.firstseq = l->seq;
 		tb.firsttime = l->time;
 		l->time = NULL;
-		if ((l->seq = strdup(tb.firstseq)) == NULL)
-			err(DDB_EXIT_IO, "out of memory");
+		l->seq = ddb_strndup(tb.firstseq, strlen(tb.firstseq));
 		if (strcmp(tb.firstseq, "-") != 0)
 			snprintf(tb.firstid, sizeof tb.firstid, "%s",
 			    tb.firstseq);
@@ -884,12 +857,8 @@ add_line(const struct jv *rec)
 	const struct jv *ddb;
 
 	if (nout == capout) {
-		size_t cap = capout ? capout * 2 : 128;
-		struct line *p = realloc(out, cap * sizeof *p);
-		if (p == NULL)
-			err(DDB_EXIT_IO, "out of memory");
-		out = p;
-		capout = cap;
+		capout = capout ? capout * 2 : 128;
+		out = ddb_reallocarray(out, capout, sizeof *out);
 	}
 	out[nout].off = lbuf.n;
 	ddb_json_write(&lbuf, rec);
@@ -1197,10 +1166,7 @@ add_tables(char *arg)
 
 	for (p = strtok_r(arg, ",", &save); p != NULL;
 	    p = strtok_r(NULL, ",", &save), any = 1) {
-		char **t = realloc(tflag, (ntflag + 1) * sizeof *t);
-		if (t == NULL)
-			err(DDB_EXIT_IO, "out of memory");
-		tflag = t;
+		tflag = ddb_reallocarray(tflag, ntflag + 1, sizeof *tflag);
 		tflag[ntflag++] = p;
 	}
 	if (!any) {
@@ -1263,7 +1229,7 @@ main(int argc, char *argv[])
 		case 't': add_tables(optarg); break;
 		case 'T': Tflag = 1; break;
 		case 'n':
-			if (!table_name_ok(optarg, strlen(optarg))) {
+			if (!ddb_table_name_ok(optarg, strlen(optarg))) {
 				warnx("-n: '%s' is not a DynamoDB table name",
 				    optarg);
 				usage(stderr, DDB_EXIT_USAGE);
