@@ -1086,7 +1086,7 @@ table_arn_name(const struct jv *o, const char **name, size_t *len)
 		return -1;
 	*name = p + 6;
 	*len = (size_t)(end - *name);
-	return table_name_ok(*name, *len) ? 0 : -1;
+	return ddb_table_name_ok(*name, *len) ? 0 : -1;
 }
 
 /* an export time given by the user: ISO 8601 text or epoch seconds */
