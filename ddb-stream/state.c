@@ -1,4 +1,5 @@
 /* state.c: ddb-stream's state directory: a lock, the positions, the batch */
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,23 @@ id_ok(const char *s)
 	return 1;
 }
 
+/* temp states of runs that died while writing one: never read, removed */
+static void
+sweep(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, ".state.", 7) == 0 &&
+		    unlinkat(dirfd(d), e->d_name, 0) == 0)
+			warnx("%s/%s: removed, a state a killed run left "
+			    "half written", dir, e->d_name);
+	closedir(d);
+}
+
 int
 state_lock(struct state *st, const char *dir)
 {
@@ -91,6 +109,7 @@ state_lock(struct state *st, const char *dir)
 		warn("%s/lock", dir);
 		return DDB_EXIT_IO;
 	}
+	sweep(dir);
 	return 0;
 }
 
