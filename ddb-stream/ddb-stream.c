@@ -20,6 +20,8 @@
 				   caught up for this run */
 #define LIST_EVERY 60		/* follow mode: DescribeStream this often */
 
+enum { OPT_STATE = 256, OPT_LIMIT, OPT_FOLLOW, OPT_LATEST, OPT_GAP };
+
 static struct state st;
 static struct aj aj;
 static const char *arn;
@@ -27,7 +29,7 @@ static char **cmd;		/* the consumer, or NULL: stdout */
 static int follow, latest, accept_gap;
 static long max_records;	/* 0: no bound */
 static long max_seconds;
-static int skipping;		/* -U on the first run: drop what is there */
+static int skipping;		/* --latest, first run: drop what is there */
 static volatile sig_atomic_t stopping;
 static long delivered, batches;
 static struct ddb_buf batch;	/* the batch's records, NDJSON */
@@ -37,10 +39,11 @@ static _Noreturn void
 usage(FILE *fp, int status)
 {
 	fprintf(fp,
-	    "usage: ddb-stream [-vwUZ] [-Q dir] [-J limit]... [-u url] "
-	    "[-p profile]\n"
-	    "                  [-r region] [-a attempts] [-g secs] "
-	    "stream [command [arg ...]]\n");
+	    "usage: ddb-stream [-v] [--state dir] [--limit n|ns]... "
+	    "[--follow] [--latest]\n"
+	    "                  [--accept-gap] [-u url] [-p profile] "
+	    "[-r region] [-a attempts]\n"
+	    "                  [-g secs] stream [command [arg ...]]\n");
 	if (status == 0)
 		fprintf(fp,
 		    "  stream                 a stream ARN, or a table name "
@@ -49,15 +52,15 @@ usage(FILE *fp, int status)
 		    "its stdin; its exit 0\n"
 		    "                         commits the batch (none: "
 		    "records to stdout)\n"
-		    "  -Q, --state DIR        positions, lock, batch in "
+		    "  --state DIR            positions, lock, batch in "
 		    "flight (needed with a command)\n"
-		    "  -J, --limit N|Ns       stop after N records or N "
+		    "  --limit N|Ns           stop after N records or N "
 		    "seconds (repeatable)\n"
-		    "  -w, --follow           keep reading: a service, not a "
+		    "  --follow               keep reading: a service, not a "
 		    "cron run\n"
-		    "  -U, --latest           a new state starts at the "
+		    "  --latest               a new state starts at the "
 		    "stream's end, not TRIM_HORIZON\n"
-		    "  -Z, --accept-gap       trimmed records: log the gap, "
+		    "  --accept-gap           trimmed records: log the gap, "
 		    "go on from TRIM_HORIZON\n"
 		    "  -u, --endpoint-url URL DynamoDB and Streams endpoint\n"
 		    "  -p, --profile NAME     AWS profile\n"
@@ -233,8 +236,8 @@ check_vanished(void)
 		}
 		if (!accept_gap) {
 			warnx("GAP: shard %s is gone from the stream (trimmed) "
-			    "after seq %s: its later records are lost; -Z "
-			    "accepts the gap", sh->id, sh->seq ? sh->seq : "-");
+			    "after seq %s: its later records are lost; "
+			    "--accept-gap accepts the gap", sh->id, sh->seq ? sh->seq : "-");
 			return DDB_EXIT_GAP;
 		}
 		warnx("GAP accepted: shard %s is gone from the stream after "
@@ -309,7 +312,8 @@ trimmed(struct shard *sh)
 	if (!accept_gap) {
 		warnx("GAP: shard %s: the records after seq %s are gone from "
 		    "the stream (TrimmedDataAccessException, older than it "
-		    "keeps); nothing skipped; -Z accepts the gap", sh->id,
+		    "keeps); nothing skipped; --accept-gap accepts the "
+		    "gap", sh->id,
 		    pos ? pos : "-");
 		return DDB_EXIT_GAP;
 	}
@@ -633,8 +637,9 @@ trim:
 			return rc;
 		if (!accept_gap) {
 			warnx("GAP: shard %s: the batch in flight (seq %s..%s, "
-			    "%ld records) is gone from the stream; -Z accepts "
-			    "the gap", sh->id, pd->first, pd->last, pd->count);
+			    "%ld records) is gone from the stream; "
+			    "--accept-gap accepts the gap", sh->id, pd->first,
+			    pd->last, pd->count);
 			return DDB_EXIT_GAP;
 		}
 		warnx("GAP accepted: shard %s: the batch in flight (seq "
@@ -745,11 +750,12 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "state", required_argument, NULL, 'Q' },
-		{ "limit", required_argument, NULL, 'J' },
-		{ "follow", no_argument, NULL, 'w' },
-		{ "latest", no_argument, NULL, 'U' },
-		{ "accept-gap", no_argument, NULL, 'Z' },
+		/* no short twins: every letter of the suite is taken */
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "follow", no_argument, NULL, OPT_FOLLOW },
+		{ "latest", no_argument, NULL, OPT_LATEST },
+		{ "accept-gap", no_argument, NULL, OPT_GAP },
 		{ "endpoint-url", required_argument, NULL, 'u' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "region", required_argument, NULL, 'r' },
@@ -771,20 +777,20 @@ main(int argc, char *argv[])
 	aj.http.max_time = 120;
 	aj.http.max_attempts = 10;
 	aj.http.backoff = 0.25;
-	while ((c = getopt_long(argc, argv, "+Q:J:wUZu:p:r:a:g:vhV", longopts,
+	while ((c = getopt_long(argc, argv, "+u:p:r:a:g:vhV", longopts,
 	    NULL)) != -1)
 		switch (c) {
-		case 'Q': statedir = optarg; break;
-		case 'J':
+		case OPT_STATE: statedir = optarg; break;
+		case OPT_LIMIT:
 			v = num(optarg, 1, 1000000000L, "limit", &secs);
 			if (secs)
 				max_seconds = v;
 			else
 				max_records = v;
 			break;
-		case 'w': follow = 1; break;
-		case 'U': latest = 1; break;
-		case 'Z': accept_gap = 1; break;
+		case OPT_FOLLOW: follow = 1; break;
+		case OPT_LATEST: latest = 1; break;
+		case OPT_GAP: accept_gap = 1; break;
 		case 'u': endpoint = optarg; break;
 		case 'p': profile = optarg; pflag = 1; break;
 		case 'r': region = optarg; break;
@@ -815,7 +821,7 @@ main(int argc, char *argv[])
 	if (argc > 1)
 		cmd = argv + 1;
 	if (cmd && statedir == NULL) {
-		warnx("a command needs a state directory (-Q)");
+		warnx("a command needs a state directory (--state)");
 		usage(stderr, DDB_EXIT_USAGE);
 	}
 	profile = pflag ? profile : getenv("AWS_PROFILE");

@@ -88,7 +88,7 @@ stream() {
 	run ddb-stream --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: ddb-stream "* ]]
-	[[ "$output" == *"-Q, --state DIR"* ]]
+	[[ "$output" == *"  --state DIR "* ]]
 	run ddb-stream --bogus
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"usage: ddb-stream"* ]]
@@ -97,26 +97,26 @@ stream() {
 @test "ddb-stream: a command without a state directory is a usage error" {
 	run ddb-stream arn:aws:dynamodb:us-east-1:1:table/t/stream/x cat
 	[ "$status" -eq 2 ]
-	[[ "${lines[0]}" == "ddb-stream: a command needs a state directory (-Q)" ]]
+	[[ "${lines[0]}" == "ddb-stream: a command needs a state directory (--state)" ]]
 	run ddb-stream
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-stream: no stream given (an ARN or a table name)" ]]
-	run ddb-stream -J 0 t
+	run ddb-stream --limit 0 t
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-stream: bad limit: 0" ]]
 }
 
-@test "ddb-to-s3 -Q: stream mode refuses --dry-run, --spool and a missing stream" {
-	run ddb-to-s3 -b b -Q "$W/st" -D t
+@test "ddb-to-s3 --state: stream mode refuses --dry-run, --spool and a missing stream" {
+	run ddb-to-s3 -b b --state "$W/st" -D t
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-to-s3: --dry-run cannot be used with --state" ]]
-	run ddb-to-s3 -b b -Q "$W/st" -q "$W/sp" t
+	run ddb-to-s3 -b b --state "$W/st" -q "$W/sp" t
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-to-s3: --state and --spool are two modes: give one" ]]
-	run ddb-to-s3 -b b -Q "$W/st"
+	run ddb-to-s3 -b b --state "$W/st"
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-to-s3: --state needs one stream (an ARN or a table name)" ]]
-	run ddb-to-s3 -b b -w x.json
+	run ddb-to-s3 -b b --follow x.json
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-to-s3: --limit, --follow, --latest and --accept-gap need --state" ]]
 	[ ! -e "$W/st" ]
@@ -129,7 +129,7 @@ stream() {
 	s3_mb "$b"
 	mktable "$t"
 	workload "$t"
-	run stream -b "$b" -Q "$W/st" "$t"
+	run stream -b "$b" --state "$W/st" "$t"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ddb-stream: batch 4 records: shardId-"*" (4)"* ]]
 	[[ "$output" == *"$t: 4 records, 5 rows, seq "*" -> s3://$b/staging/$t/${t}_"*".csv"* ]]
@@ -146,7 +146,7 @@ stream() {
 
 	# nothing new: nothing written, the state unchanged
 	cp "$W/st/state" "$W/state.1"
-	run stream -b "$b" -Q "$W/st" "$t"
+	run stream -b "$b" --state "$W/st" "$t"
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 	[ "$(s3_ls "$b" | wc -l)" -eq 1 ]
@@ -154,7 +154,7 @@ stream() {
 
 	# later changes: one more object with them alone
 	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"a3"}}'
-	run stream -b "$b" -Q "$W/st" "$t"
+	run stream -b "$b" --state "$W/st" "$t"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ddb-stream: batch 1 records: shardId-"*" (1)"* ]]
 	[ "$(s3_ls "$b" | wc -l)" -eq 2 ]
@@ -166,14 +166,14 @@ stream() {
 	mktable "$t"
 	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"k"}}'
 	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"l"}}'
-	run ddb-stream -p ddb -u "$DDB_ENDPOINT" -Q "$W/st" "$t" \
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" "$t" \
 		sh -c 'cat >"$0"; exit 75' "$W/b1"
 	[ "$status" -eq 75 ]
 	[[ "$output" == *"ddb-stream: sh: exit 75; batch not committed"* ]]
 	grep -q '^batch shardId-[^ ]* [0-9]\{21\} [0-9]\{21\} 2$' "$W/st/state"
 	# the batch in flight is handed on first, exactly, then committed
 	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"m"}}'
-	run ddb-stream -p ddb -u "$DDB_ENDPOINT" -Q "$W/st" -J 2 "$t" \
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" --limit 2 "$t" \
 		sh -c 'cat >"$0"' "$W/b2"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"redelivered after an interrupted run: 2 records"* ]]
@@ -181,7 +181,7 @@ stream() {
 	[ "$(jq -r .eventSourceARN "$W/b2" | sort -u | wc -l)" -eq 1 ]
 	! grep -q '^batch' "$W/st/state"
 	# a consumer killed by a signal is no success either
-	run ddb-stream -p ddb -u "$DDB_ENDPOINT" -Q "$W/st" "$t" sh -c 'kill -9 $$'
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" "$t" sh -c 'kill -9 $$'
 	[ "$status" -eq 70 ]
 	[[ "$output" == *"ddb-stream: sh: killed by signal 9; batch not committed"* ]]
 }
@@ -190,7 +190,7 @@ stream() {
 	mkdir -p "$W/st"
 	exec 8>"$W/st/lock"
 	flock 8
-	run ddb-stream -Q "$W/st" -u http://127.0.0.1:9 nosuchtable cat
+	run ddb-stream --state "$W/st" -u http://127.0.0.1:9 nosuchtable cat
 	exec 8>&-
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
@@ -213,13 +213,13 @@ crash() {
 	PATH="$W/shim:$PATH" KILL_AT=$1 KILL_AT_DIR=$W/kill KILL_AT_FEED=${2:-} \
 	DDB_TO_S3_STREAM_PROFILE=ddb DDB_TO_S3_STREAM_ENDPOINT_URL=$DDB_ENDPOINT \
 		setsid -w sh -c 'KILL_AT_PGID=$$; export KILL_AT_PGID; exec "$@"' sh \
-		ddb-to-s3 -u "$S3_ENDPOINT" -b "$b" -Q "$W/st" "$t" \
+		ddb-to-s3 -u "$S3_ENDPOINT" -b "$b" --state "$W/st" "$t" \
 		</dev/null >"$W/crash.log" 2>&1 || :
 	grep -v missed "$W/kill/killed"
 	grep -q '^batch ' "$W/st/state"
 	s3_ls "$b" >"$W/after-crash"
 	[ -n "${3:-}" ] && eval "$3"
-	run stream -b "$b" -Q "$W/st" "$t"
+	run stream -b "$b" --state "$W/st" "$t"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"redelivered after an interrupted run: 4 records"* ]]
 	! grep -q '^batch' "$W/st/state"
@@ -230,7 +230,7 @@ crash() {
 	[ "$(wc -l <"$W/keys")" -eq 1 ]
 	[ "$(s3_uploads "$b" | wc -l)" -eq 0 ]
 	# and nothing more on the next run
-	run stream -b "$b" -Q "$W/st" "$t"
+	run stream -b "$b" --state "$W/st" "$t"
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 }
@@ -282,7 +282,7 @@ rec() {
   {"op": "GetRecords", "call": 7, "error": "ExpiredIteratorException"}]}
 EOF
 	streams_start "$W/tree.json"
-	run --separate-stderr ddb-stream -g 0.01 -u "$STREAMS_URL" -Q "$W/st" student \
+	run --separate-stderr ddb-stream -g 0.01 -u "$STREAMS_URL" --state "$W/st" student \
 		sh -c 'cat >>"$0"' "$W/out"
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .dynamodb.Keys.id.S "$W/out" | tr -d '\n')" = abcde ]
@@ -301,7 +301,7 @@ EOF
 	streams_stop
 }
 
-@test "ddb-stream: trimmed records are a loud gap, exit 6, nothing skipped; -Z goes on from TRIM_HORIZON and names the gap" {
+@test "ddb-stream: trimmed records are a loud gap, exit 6, nothing skipped; --accept-gap goes on from TRIM_HORIZON and names the gap" {
 	cat >"$W/trim.json" <<EOF
 {"streams": [{"table": "student", "shards": [
    {"id": "shardId-00000000000000000001-aaaaaaaa", "trimmed": 2,
@@ -313,25 +313,25 @@ EOF
 		arn:aws:dynamodb:us-east-1:000000000000:table/student/stream/2026-12-01T00:00:00.000 \
 		shardId-00000000000000000001-aaaaaaaa 000000000000000000001 >"$W/st/state"
 	cp "$W/st/state" "$W/state.0"
-	run ddb-stream -u "$STREAMS_URL" -Q "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
 	[ "$status" -eq 6 ]
-	[ "${lines[0]}" = "ddb-stream: GAP: shard shardId-00000000000000000001-aaaaaaaa: the records after seq 000000000000000000001 are gone from the stream (TrimmedDataAccessException, older than it keeps); nothing skipped; -Z accepts the gap" ]
+	[ "${lines[0]}" = "ddb-stream: GAP: shard shardId-00000000000000000001-aaaaaaaa: the records after seq 000000000000000000001 are gone from the stream (TrimmedDataAccessException, older than it keeps); nothing skipped; --accept-gap accepts the gap" ]
 	[ ! -e "$W/out" ]
 	cmp "$W/st/state" "$W/state.0"
-	run ddb-stream -Z -u "$STREAMS_URL" -Q "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run ddb-stream --accept-gap -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "ddb-stream: GAP accepted: shard shardId-00000000000000000001-aaaaaaaa: records after seq 000000000000000000001 are lost; going on from TRIM_HORIZON" ]
 	[ "$(jq -r .dynamodb.Keys.id.S "$W/out")" = c ]
 	streams_stop
 }
 
-@test "ddb-stream: -U on a new state skips what the stream holds; records after it are handed on" {
+@test "ddb-stream: --latest on a new state skips what the stream holds; records after it are handed on" {
 	cat >"$W/l.json" <<EOF
 {"streams": [{"table": "student", "shards": [
    {"id": "shardId-00000000000000000001-aaaaaaaa", "records": [$(rec a), $(rec b)]}]}]}
 EOF
 	streams_start "$W/l.json"
-	run ddb-stream -U -u "$STREAMS_URL" -Q "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run ddb-stream --latest -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"skipped (start at latest) 2 records: shardId-00000000000000000001-aaaaaaaa 000000000000000000001..000000000000000000002 (2)"* ]]
 	[ ! -e "$W/out" ]
@@ -340,7 +340,7 @@ EOF
    {"id": "shardId-00000000000000000001-aaaaaaaa", "records": [$(rec a), $(rec b), $(rec c)]}]}]}
 EOF
 	touch -d '+2 seconds' "$W/l.json"
-	run ddb-stream -U -u "$STREAMS_URL" -Q "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run ddb-stream --latest -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .dynamodb.Keys.id.S "$W/out")" = c ]
 	streams_stop
