@@ -1,0 +1,880 @@
+/* ddb-stream: read a DynamoDB stream, hand each batch to a command, checkpoint */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stream.h"
+
+#define PAGE_MAX 1000		/* GetRecords' Limit at most */
+#define BATCH_RECORDS 1000	/* a batch stops growing past these */
+#define BATCH_BYTES (6 << 20)
+#define OPEN_EMPTY 3		/* empty pages in a row: an open shard is
+				   caught up for this run */
+#define LIST_EVERY 60		/* follow mode: DescribeStream this often */
+
+enum { OPT_STATE = 256, OPT_LIMIT, OPT_FOLLOW, OPT_LATEST, OPT_GAP };
+
+static struct state st;
+static struct aj aj;
+static const char *arn;
+static char **cmd;		/* the consumer, or NULL: stdout */
+static int follow, latest, accept_gap;
+static long max_records;	/* 0: no bound */
+static long max_seconds;
+static int skipping;		/* --latest, first run: drop what is there */
+static volatile sig_atomic_t stopping;
+static long delivered, batches;
+static struct ddb_buf batch;	/* the batch's records, NDJSON */
+static size_t *order, norder;	/* shard indexes in the batch, in order */
+
+static _Noreturn void
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+	    "usage: ddb-stream [-v] [--state dir] [--limit n|ns]... "
+	    "[--follow] [--latest]\n"
+	    "                  [--accept-gap] [-u url] [-p profile] "
+	    "[-r region] [-a attempts]\n"
+	    "                  [-g secs] stream [command [arg ...]]\n");
+	if (status == 0)
+		fprintf(fp,
+		    "  stream                 a stream ARN, or a table name "
+		    "(its latest stream)\n"
+		    "  command                run per batch, the records on "
+		    "its stdin; its exit 0\n"
+		    "                         commits the batch (none: "
+		    "records to stdout)\n"
+		    "  --state DIR            positions, lock, batch in "
+		    "flight (needed with a command)\n"
+		    "  --limit N|Ns           stop after N records or N "
+		    "seconds (repeatable)\n"
+		    "  --follow               keep reading: a service, not a "
+		    "cron run\n"
+		    "  --latest               a new state starts at the "
+		    "stream's end, not TRIM_HORIZON\n"
+		    "  --accept-gap           trimmed records: log the gap, "
+		    "go on from TRIM_HORIZON\n"
+		    "  -u, --endpoint-url URL DynamoDB and Streams endpoint\n"
+		    "  -p, --profile NAME     AWS profile\n"
+		    "  -r, --region NAME      AWS region\n"
+		    "  -a, --max-attempts N   tries per request (10)\n"
+		    "  -g, --backoff SECS     first retry waits up to this, "
+		    "doubling (0.25)\n"
+		    "  -v, --verbose          log every request's retries\n"
+		    "  -h, --help, -V, --version\n");
+	exit(status);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static long
+num(const char *s, long lo, long hi, const char *what, int *secs)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (secs) {
+		*secs = 0;
+		if (end != s && *end == 's' && end[1] == '\0') {
+			*secs = 1;
+			end++;
+		}
+	}
+	if (errno || end == s || *end || v < lo || v > hi) {
+		warnx("bad %s: %s", what, s);
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	return v;
+}
+
+/* "name": "text" members of a request body */
+static void
+put_member(struct ddb_buf *b, const char *k, const char *v)
+{
+	if (b->n > 1)
+		ddb_buf_putc(b, ',');
+	ddb_json_str(b, k, strlen(k));
+	ddb_buf_putc(b, ':');
+	ddb_json_str(b, v, strlen(v));
+}
+
+static int
+call(int svc, const char *op, struct ddb_buf *b, struct ddb_arena *a,
+    struct jv *out)
+{
+	ddb_buf_putc(b, '}');
+	return aj_call(&aj, svc, op, b->p, b->n, a, out);
+}
+
+static const char *
+str(const struct jv *o, const char *k)
+{
+	struct jv *v = o ? jv_get(o, k) : NULL;
+
+	return v && v->type == JV_STRING ? v->u.s : NULL;
+}
+
+/* a table's latest stream ARN */
+static int
+resolve(const char *name, char **out)
+{
+	struct ddb_arena a = { 0 };
+	struct ddb_buf b = { 0 };
+	struct jv v;
+	const char *s;
+	int rc;
+
+	ddb_buf_putc(&b, '{');
+	put_member(&b, "TableName", name);
+	rc = call(AJ_DYNAMODB, "DescribeTable", &b, &a, &v);
+	if (rc == AJ_OK) {
+		if ((s = str(jv_get(&v, "Table"), "LatestStreamArn")) == NULL) {
+			warnx("table %s has no stream", name);
+			rc = DDB_EXIT_REFUSED;
+		} else {
+			*out = xstrdup(s);
+		}
+	} else if (rc >= AJ_TEMP) {
+		rc = DDB_EXIT_REFUSED;
+	}
+	free(b.p);
+	ddb_arena_free(&a);
+	return rc;
+}
+
+/* every shard of every DescribeStream page */
+static int
+list_shards(void)
+{
+	struct ddb_arena a = { 0 };
+	char *start = NULL;
+	size_t i, k, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < st.nsh; i++)
+		st.sh[i].listed = 0;
+	do {
+		struct ddb_buf b = { 0 };
+		struct jv v, *sd, *shards;
+		const char *last;
+
+		ddb_buf_putc(&b, '{');
+		put_member(&b, "StreamArn", arn);
+		if (start)
+			put_member(&b, "ExclusiveStartShardId", start);
+		rc = call(AJ_STREAMS, "DescribeStream", &b, &a, &v);
+		free(b.p);
+		free(start);
+		start = NULL;
+		if (rc != AJ_OK) {
+			if (rc >= AJ_TEMP)
+				rc = DDB_EXIT_REFUSED;
+			break;
+		}
+		sd = jv_get(&v, "StreamDescription");
+		shards = sd ? jv_get(sd, "Shards") : NULL;
+		if (shards == NULL || shards->type != JV_ARRAY) {
+			warnx("DescribeStream: no Shards in the answer");
+			rc = DDB_EXIT_TEMPFAIL;
+			break;
+		}
+		for (k = 0; k < shards->n; k++) {
+			const char *id = str(&shards->u.a[k], "ShardId");
+			const char *par = str(&shards->u.a[k], "ParentShardId");
+			struct shard *sh;
+
+			if (id == NULL || strchr(id, ' ') || !*id)
+				continue;
+			sh = state_shard(&st, id, 1);
+			sh->listed = 1;
+			if (par && sh->parent == NULL)
+				sh->parent = xstrdup(par);
+			sh->closed = str(jv_get(&shards->u.a[k],
+			    "SequenceNumberRange"), "EndingSequenceNumber") !=
+			    NULL;
+			n++;
+		}
+		if ((last = str(sd, "LastEvaluatedShardId")) != NULL)
+			start = xstrdup(last);
+		ddb_arena_reset(&a);
+	} while (start);
+	ddb_arena_free(&a);
+	if (rc == 0 && aj.verbose)
+		warnx("%s: %zu shards", arn, n);
+	return rc;
+}
+
+/* a known shard the stream no longer lists, not read to its end: loss */
+static int
+check_vanished(void)
+{
+	size_t i;
+
+	for (i = 0; i < st.nsh; i++) {
+		struct shard *sh = &st.sh[i];
+
+		if (sh->listed || !sh->known)
+			continue;
+		if (sh->done) {
+			sh->known = 0;	/* aged out, read: forget it */
+			continue;
+		}
+		if (!accept_gap) {
+			warnx("GAP: shard %s is gone from the stream (trimmed) "
+			    "after seq %s: its later records are lost; "
+			    "--accept-gap accepts the gap", sh->id, sh->seq ? sh->seq : "-");
+			return DDB_EXIT_GAP;
+		}
+		warnx("GAP accepted: shard %s is gone from the stream after "
+		    "seq %s; its later records are lost", sh->id,
+		    sh->seq ? sh->seq : "-");
+		sh->done = 1;
+		sh->known = 0;
+	}
+	return 0;
+}
+
+/* may its records be read yet: its parent read to its end, or aged out */
+static int
+readable(const struct shard *sh)
+{
+	const struct shard *p;
+
+	if (sh->done || !sh->listed)
+		return 0;
+	if (sh->parent == NULL)
+		return 1;
+	p = state_shard(&st, sh->parent, 0);
+	return p == NULL || p->done || (!p->listed && !p->known);
+}
+
+static int
+get_iterator(struct shard *sh, const char *type, const char *seq)
+{
+	struct ddb_arena a = { 0 };
+	struct ddb_buf b = { 0 };
+	struct jv v;
+	const char *it;
+	int rc;
+
+	ddb_buf_putc(&b, '{');
+	put_member(&b, "StreamArn", arn);
+	put_member(&b, "ShardId", sh->id);
+	put_member(&b, "ShardIteratorType", type);
+	if (seq)
+		put_member(&b, "SequenceNumber", seq);
+	rc = call(AJ_STREAMS, "GetShardIterator", &b, &a, &v);
+	free(b.p);
+	if (rc == AJ_OK) {
+		if ((it = str(&v, "ShardIterator")) == NULL) {
+			warnx("GetShardIterator: shard %s: no ShardIterator",
+			    sh->id);
+			rc = DDB_EXIT_TEMPFAIL;
+		} else {
+			free(sh->iter);
+			sh->iter = xstrdup(it);
+		}
+	}
+	ddb_arena_free(&a);
+	return rc;
+}
+
+/* an iterator from where this shard stands: read, acknowledged, or new */
+static int
+fresh_iterator(struct shard *sh)
+{
+	const char *pos = sh->rseq ? sh->rseq : sh->seq;
+
+	return pos ? get_iterator(sh, "AFTER_SEQUENCE_NUMBER", pos) :
+	    get_iterator(sh, "TRIM_HORIZON", NULL);
+}
+
+static int
+trimmed(struct shard *sh)
+{
+	const char *pos = sh->rseq ? sh->rseq : sh->seq;
+
+	if (!accept_gap) {
+		warnx("GAP: shard %s: the records after seq %s are gone from "
+		    "the stream (TrimmedDataAccessException, older than it "
+		    "keeps); nothing skipped; --accept-gap accepts the "
+		    "gap", sh->id,
+		    pos ? pos : "-");
+		return DDB_EXIT_GAP;
+	}
+	warnx("GAP accepted: shard %s: records after seq %s are lost; going "
+	    "on from TRIM_HORIZON", sh->id, pos ? pos : "-");
+	free(sh->rseq);
+	sh->rseq = NULL;
+	free(sh->seq);
+	sh->seq = NULL;
+	return get_iterator(sh, "TRIM_HORIZON", NULL);
+}
+
+/* one record as a line of a Lambda event's Records: plus eventSourceARN */
+static int
+add_record(struct shard *sh, const struct jv *r)
+{
+	const char *seq = str(jv_get(r, "dynamodb"), "SequenceNumber");
+
+	if (r->type != JV_OBJECT || r->n == 0 || seq == NULL ||
+	    !seq_ok(seq, strlen(seq))) {
+		warnx("shard %s: a record without a valid SequenceNumber "
+		    "(after seq %s)", sh->id, sh->rseq ? sh->rseq : "-");
+		return DDB_EXIT_DATA;
+	}
+	if (sh->bcount == 0) {
+		order[norder++] = (size_t)(sh - st.sh);
+		free(sh->bfirst);
+		sh->bfirst = xstrdup(seq);
+	}
+	free(sh->blast);
+	sh->blast = xstrdup(seq);
+	free(sh->rseq);
+	sh->rseq = xstrdup(seq);
+	sh->bcount++;
+	ddb_buf_putc(&batch, '{');
+	ddb_json_members(&batch, r, 0);
+	if (jv_get(r, "eventSourceARN") == NULL) {
+		ddb_buf_put(&batch, ",\"eventSourceARN\":", 18);
+		ddb_json_str(&batch, arn, strlen(arn));
+	}
+	ddb_buf_put(&batch, "}\n", 2);
+	return 0;
+}
+
+/*
+ * One GetRecords page of a shard into the batch.  upto: a redelivery
+ * keeps only records up to this sequence number.  *got: records kept.
+ */
+static int
+read_page(struct shard *sh, long limit, const char *upto, long *got,
+    int *past)
+{
+	struct ddb_arena a = { 0 };
+	struct jv v, *recs;
+	const char *next;
+	char lim[24];
+	size_t i;
+	int rc, tries = 0;
+
+	*got = 0;
+	for (;;) {
+		struct ddb_buf b = { 0 };
+
+		if (sh->iter == NULL && (rc = fresh_iterator(sh)) != 0)
+			goto trim_or_fail;
+		ddb_buf_putc(&b, '{');
+		put_member(&b, "ShardIterator", sh->iter);
+		snprintf(lim, sizeof lim, ",\"Limit\":%ld", limit);
+		ddb_buf_put(&b, lim, strlen(lim));
+		rc = call(AJ_STREAMS, "GetRecords", &b, &a, &v);
+		free(b.p);
+		if (rc == AJ_EXPIRED_ITERATOR && ++tries < 5) {
+			if (aj.verbose)
+				warnx("shard %s: iterator expired; a fresh one "
+				    "after seq %s", sh->id, sh->rseq ? sh->rseq :
+				    sh->seq ? sh->seq : "-");
+			free(sh->iter);
+			sh->iter = NULL;
+			ddb_arena_reset(&a);
+			continue;
+		}
+trim_or_fail:
+		if (rc == AJ_TRIMMED) {
+			if (upto) {	/* the batch to redeliver is gone */
+				ddb_arena_free(&a);
+				return AJ_TRIMMED;
+			}
+			if ((rc = trimmed(sh)) != 0)
+				break;
+			ddb_arena_reset(&a);
+			continue;
+		}
+		break;
+	}
+	if (rc != AJ_OK) {
+		ddb_arena_free(&a);
+		return rc == AJ_EXPIRED_ITERATOR ? DDB_EXIT_TEMPFAIL : rc;
+	}
+	recs = jv_get(&v, "Records");
+	if (recs && recs->type != JV_ARRAY)
+		recs = NULL;
+	for (i = 0; recs && i < recs->n; i++) {
+		const char *seq = str(jv_get(&recs->u.a[i], "dynamodb"),
+		    "SequenceNumber");
+		if (upto && seq && seq_cmp(seq, upto) > 0) {
+			*past = 1;
+			break;
+		}
+		if ((rc = add_record(sh, &recs->u.a[i])) != 0) {
+			ddb_arena_free(&a);
+			return rc;
+		}
+		(*got)++;
+		if (upto && seq_cmp(seq, upto) == 0) {
+			*past = 1;
+			break;
+		}
+	}
+	next = str(&v, "NextShardIterator");
+	free(sh->iter);
+	sh->iter = NULL;
+	if (*past)
+		;	/* a redelivery stops here: the next read starts anew */
+	else if (next == NULL)
+		sh->ended = 1;
+	else
+		sh->iter = xstrdup(next);
+	ddb_arena_free(&a);
+	return 0;
+}
+
+static void
+log_batch(const char *what)
+{
+	size_t i;
+	long n = 0;
+
+	for (i = 0; i < norder; i++)
+		n += st.sh[order[i]].bcount;
+	fprintf(stderr, "ddb-stream: %s %ld records:", what, n);
+	for (i = 0; i < norder; i++) {
+		struct shard *sh = &st.sh[order[i]];
+		fprintf(stderr, " %s %s..%s (%ld)", sh->id, sh->bfirst,
+		    sh->blast, sh->bcount);
+	}
+	fputc('\n', stderr);
+}
+
+/* the consumer with the batch on its stdin; its status as the suite's */
+static int
+run_consumer(void)
+{
+	char tmpl[] = "/tmp/ddb-stream.XXXXXX";
+	const char *td = getenv("TMPDIR");
+	char *path = td && *td ? xasprintf("%s/ddb-stream.XXXXXX", td) :
+	    xstrdup(tmpl);
+	char count[24];
+	int fd, status;
+	size_t off;
+	pid_t pid;
+
+	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
+		warn("%s", path);
+		free(path);
+		return DDB_EXIT_IO;
+	}
+	unlink(path);
+	for (off = 0; off < batch.n;) {
+		ssize_t w = write(fd, batch.p + off, batch.n - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			warn("%s", path);
+			close(fd);
+			free(path);
+			return DDB_EXIT_IO;
+		}
+		off += (size_t)w;
+	}
+	free(path);
+	lseek(fd, 0, SEEK_SET);
+	fflush(NULL);
+	snprintf(count, sizeof count, "%ld", (long)batch.n);
+	if ((pid = fork()) == -1) {
+		warn("fork");
+		close(fd);
+		return DDB_EXIT_IO;
+	}
+	if (pid == 0) {
+		if (dup2(fd, 0) == -1)
+			_exit(126);
+		setenv("DDB_STREAM_ARN", arn, 1);
+		execvp(cmd[0], cmd);
+		warn("%s", cmd[0]);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	close(fd);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			warn("waitpid");
+			return DDB_EXIT_SOFTWARE;
+		}
+	if (WIFSIGNALED(status)) {
+		warnx("%s: killed by signal %d; batch not committed", cmd[0],
+		    WTERMSIG(status));
+		return DDB_EXIT_SOFTWARE;
+	}
+	switch (WEXITSTATUS(status)) {
+	case 0:
+		return 0;
+	case 1: case 2: case 3: case 4: case 5: case 6: case 75:
+		warnx("%s: exit %d; batch not committed", cmd[0],
+		    WEXITSTATUS(status));
+		return WEXITSTATUS(status);
+	default:
+		warnx("%s: failed with exit %d; batch not committed", cmd[0],
+		    WEXITSTATUS(status));
+		return DDB_EXIT_SOFTWARE;
+	}
+}
+
+/*
+ * Hand the batch on and, if the consumer took it, acknowledge it: the
+ * batch's range is saved before the consumer runs, the positions (and
+ * shards read to their end) after it exits 0, each in one atomic step.
+ */
+static int
+deliver(const char *what)
+{
+	struct pending *p = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (norder > 0) {
+		log_batch(skipping ? "skipped (start at latest)" : what);
+		if (skipping) {
+			;
+		} else if (cmd == NULL) {
+			if (ddb_fwrite_all(stdout, batch.p, batch.n) != 0 ||
+			    fflush(stdout) != 0)
+				err(DDB_EXIT_IO, "stdout");
+		} else {
+			p = xmalloc(norder * sizeof *p);
+			for (i = 0; i < norder; i++) {
+				struct shard *sh = &st.sh[order[i]];
+				p[i] = (struct pending){ sh->id, sh->bfirst,
+				    sh->blast, sh->bcount };
+			}
+			rc = state_save(&st, p, norder);
+			free(p);
+			if (rc == 0)
+				rc = run_consumer();
+			if (rc != 0)
+				return rc;
+		}
+		batches++;
+	}
+	for (i = 0; i < norder; i++) {
+		struct shard *sh = &st.sh[order[i]];
+		delivered += skipping ? 0 : sh->bcount;
+		free(sh->seq);
+		sh->seq = xstrdup(sh->blast);
+		sh->known = 1;
+		sh->bcount = 0;
+	}
+	for (i = 0; i < st.nsh; i++) {
+		struct shard *sh = &st.sh[i];
+		if (sh->ended && !sh->done) {
+			sh->done = 1;
+			sh->known = 1;
+			fprintf(stderr, "ddb-stream: shard %s read to its end "
+			    "(last seq %s)\n", sh->id, sh->seq ? sh->seq : "-");
+		} else if (sh->listed && !sh->known && st.dir) {
+			sh->known = 1;
+		}
+	}
+	norder = 0;
+	batch.n = 0;
+	if (st.dir && (cmd || skipping))
+		rc = state_save(&st, NULL, 0);
+	return rc;
+}
+
+/* after a crash: the batch in flight again, exactly, then its commit */
+static int
+redeliver(void)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < st.npend; i++) {
+		struct pending *pd = &st.pend[i];
+		struct shard *sh = state_shard(&st, pd->id, 0);
+		int past = 0;
+		long got;
+
+		if (sh == NULL || !sh->known) {
+			warnx("%s/state: the batch names shard %s, which the "
+			    "state does not hold", st.dir, pd->id);
+			return DDB_EXIT_IO;
+		}
+		if ((rc = get_iterator(sh, "AT_SEQUENCE_NUMBER", pd->first)) != 0)
+			goto trim;
+		while (!past) {
+			rc = read_page(sh, PAGE_MAX, pd->last, &got, &past);
+			if (rc != 0)
+				goto trim;
+			if (!past && sh->ended) {
+				warnx("shard %s ended before seq %s of the "
+				    "batch in flight", sh->id, pd->last);
+				return DDB_EXIT_GAP;
+			}
+		}
+		if (sh->bcount != pd->count)
+			warnx("shard %s: the batch in flight held %ld records, "
+			    "%ld read again", sh->id, pd->count, sh->bcount);
+		sh->ended = 0;
+		continue;
+trim:
+		if (rc != AJ_TRIMMED)
+			return rc;
+		if (!accept_gap) {
+			warnx("GAP: shard %s: the batch in flight (seq %s..%s, "
+			    "%ld records) is gone from the stream; "
+			    "--accept-gap accepts the gap", sh->id, pd->first,
+			    pd->last, pd->count);
+			return DDB_EXIT_GAP;
+		}
+		warnx("GAP accepted: shard %s: the batch in flight (seq "
+		    "%s..%s) is gone from the stream", sh->id, pd->first,
+		    pd->last);
+	}
+	return deliver("redelivered after an interrupted run:");
+}
+
+static int
+run(void)
+{
+	time_t t0 = time(NULL), listed_at;
+	size_t i, rot = 0;
+	int rc;
+
+	if ((rc = list_shards()) != 0 || (rc = check_vanished()) != 0)
+		return rc;
+	listed_at = time(NULL);
+	order = xmalloc((st.nsh + 1) * sizeof *order);
+	if (st.npend > 0 && (rc = redeliver()) != 0)
+		return rc;
+	if (st.dir && !st.exists && (rc = deliver("")) != 0)
+		return rc;	/* a new state holds the shards at once */
+	for (;;) {
+		int progress = 0, anyread = 0, ended = 0;
+		long room = BATCH_RECORDS;
+
+		if (stopping || (max_seconds && time(NULL) - t0 >= max_seconds))
+			break;
+		if (max_records && delivered >= max_records)
+			break;
+		if (max_records && max_records - delivered < room)
+			room = max_records - delivered;
+		if (st.nsh > 0)
+			for (i = 0; i < st.nsh && room > 0 &&
+			    batch.n < BATCH_BYTES; i++) {
+				struct shard *sh = &st.sh[(rot + i) % st.nsh];
+				int past = 0;
+				long got;
+
+				if (!readable(sh) || sh->ended || sh->idle)
+					continue;
+				anyread = 1;
+				rc = read_page(sh, room < PAGE_MAX ? room :
+				    PAGE_MAX, NULL, &got, &past);
+				if (rc != 0)
+					return rc;
+				room -= got;
+				if (got > 0) {
+					sh->empty = 0;
+					progress = 1;
+				} else if (sh->ended) {
+					ended = 1;
+				} else if (sh->closed) {
+					/* an empty page is no end: a closed
+					 * shard is read until its last page */
+					progress = 1;
+				} else {
+					/* an open one is caught up after a
+					 * few empty pages in a row */
+					if (++sh->empty >= OPEN_EMPTY)
+						sh->idle = 1;
+					progress = 1;
+				}
+				if (sh->ended)
+					ended = 1;
+			}
+		rot++;
+		if ((rc = deliver("batch")) != 0)
+			return rc;
+		if (ended) {
+			if ((rc = list_shards()) != 0)
+				return rc;
+			listed_at = time(NULL);
+			order = realloc(order, (st.nsh + 1) * sizeof *order);
+			if (order == NULL)
+				errx(DDB_EXIT_IO, "out of memory");
+			continue;
+		}
+		if (progress && anyread)
+			continue;
+		/* every readable shard is caught up */
+		if (skipping) {
+			skipping = 0;
+			fprintf(stderr, "ddb-stream: caught up; new records "
+			    "are handed on from here\n");
+		}
+		if (!follow)
+			break;
+		sleep(1);
+		for (i = 0; i < st.nsh; i++)
+			st.sh[i].idle = st.sh[i].empty = 0;
+		if (time(NULL) - listed_at >= LIST_EVERY) {
+			if ((rc = list_shards()) != 0 ||
+			    (rc = check_vanished()) != 0)
+				return rc;
+			listed_at = time(NULL);
+			order = realloc(order, (st.nsh + 1) * sizeof *order);
+			if (order == NULL)
+				errx(DDB_EXIT_IO, "out of memory");
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		/* no short twins: every letter of the suite is taken */
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "follow", no_argument, NULL, OPT_FOLLOW },
+		{ "latest", no_argument, NULL, OPT_LATEST },
+		{ "accept-gap", no_argument, NULL, OPT_GAP },
+		{ "endpoint-url", required_argument, NULL, 'u' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "max-attempts", required_argument, NULL, 'a' },
+		{ "backoff", required_argument, NULL, 'g' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *statedir = NULL, *endpoint = NULL, *profile, *region = NULL;
+	char *resolved = NULL, *end;
+	struct sigaction sa;
+	int c, rc, secs, pflag = 0;
+	long v;
+
+	aj.http.connect_timeout = 10;
+	aj.http.stall_timeout = 60;
+	aj.http.max_time = 120;
+	aj.http.max_attempts = 10;
+	aj.http.backoff = 0.25;
+	while ((c = getopt_long(argc, argv, "+u:p:r:a:g:vhV", longopts,
+	    NULL)) != -1)
+		switch (c) {
+		case OPT_STATE: statedir = optarg; break;
+		case OPT_LIMIT:
+			v = num(optarg, 1, 1000000000L, "limit", &secs);
+			if (secs)
+				max_seconds = v;
+			else
+				max_records = v;
+			break;
+		case OPT_FOLLOW: follow = 1; break;
+		case OPT_LATEST: latest = 1; break;
+		case OPT_GAP: accept_gap = 1; break;
+		case 'u': endpoint = optarg; break;
+		case 'p': profile = optarg; pflag = 1; break;
+		case 'r': region = optarg; break;
+		case 'a':
+			aj.http.max_attempts = (int)num(optarg, 1, 100,
+			    "max attempts", NULL);
+			break;
+		case 'g':
+			errno = 0;
+			aj.http.backoff = strtod(optarg, &end);
+			if (errno || end == optarg || *end ||
+			    aj.http.backoff < 0 || aj.http.backoff > 60) {
+				warnx("bad backoff: %s", optarg);
+				usage(stderr, DDB_EXIT_USAGE);
+			}
+			break;
+		case 'v': aj.verbose = 1; break;	/* never http.verbose: bodies hold items */
+		case 'h': usage(stdout, 0);
+		case 'V': ddb_print_version(); /* FALLTHROUGH */
+		default: usage(stderr, DDB_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		warnx("no stream given (an ARN or a table name)");
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	if (argc > 1)
+		cmd = argv + 1;
+	if (cmd && statedir == NULL) {
+		warnx("a command needs a state directory (--state)");
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	profile = pflag ? profile : getenv("AWS_PROFILE");
+	if (profile == NULL || *profile == '\0')
+		profile = "default";
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if (statedir) {
+		if ((rc = state_lock(&st, statedir)) == -1) {
+			if (aj.verbose)
+				warnx("%s: another run holds the lock; "
+				    "nothing done", statedir);
+			return 0;
+		}
+		if (rc != 0 || (rc = state_load(&st)) != 0)
+			return rc;
+	}
+	skipping = latest && !st.exists;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (aj.http.curl = curl_easy_init()) == NULL)
+		errx(DDB_EXIT_IO, "cannot initialise libcurl");
+	rc = aj_open(&aj, endpoint, profile, pflag ? 1 :
+	    getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? 2 : 0, region);
+	if (rc == 0) {
+		if (strncmp(argv[0], "arn:", 4) == 0)
+			arn = argv[0];
+		else if ((rc = resolve(argv[0], &resolved)) == 0)
+			arn = resolved;
+	}
+	if (rc == 0 && st.arn && strcmp(st.arn, arn) != 0) {
+		warnx("%s holds the state of stream %s, not %s", st.dir,
+		    st.arn, arn);
+		rc = DDB_EXIT_USAGE;
+	}
+	if (rc == 0) {
+		if (st.arn == NULL)
+			st.arn = xstrdup(arn);
+		rc = run();
+	}
+	if (delivered > 0 || aj.verbose)
+		fprintf(stderr, "ddb-stream: %s: %ld records in %ld batches, "
+		    "%ld requests\n", arn ? arn : argv[0], delivered, batches,
+		    aj.calls);
+	curl_easy_cleanup(aj.http.curl);
+	curl_global_cleanup();
+	aj_close(&aj);
+	free(resolved);
+	if (rc == 0)
+		ddb_close_stdout();
+	return rc;
+}

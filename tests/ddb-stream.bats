@@ -1,0 +1,361 @@
+#!/usr/bin/env bats
+# ddb-stream: DynamoDB Local -> ddb-stream -> ddb-to-s3 -> the Swift S3 store,
+# crash points, and the Streams stand-in for what DynamoDB Local cannot show
+
+bats_require_minimum_version 1.5.0
+load lib/s3
+load lib/ddb
+
+setup_file() {
+	ddb_local_up
+	# ddb-stream signs for DynamoDB Local with this file's key id (it refuses
+	# the store's test:tester); s3-put keeps the environment's keys
+	export AWS_SHARED_CREDENTIALS_FILE="$BATS_FILE_TMPDIR/credentials"
+	printf '[ddb]\naws_access_key_id = %s\naws_secret_access_key = ddblocal\n' \
+		"$DDB_ACCESS_KEY" >"$AWS_SHARED_CREDENTIALS_FILE"
+	# the AWS CLI prints ApproximateCreationDateTime as the wire's number
+	printf '[default]\ncli_timestamp_format = wire\n' >"$BATS_FILE_TMPDIR/config"
+}
+
+setup() {
+	W=$BATS_TEST_TMPDIR
+}
+
+# mktable NAME: a table with a NEW_AND_OLD_IMAGES stream
+mktable() {
+	ddb_aws dynamodb create-table --table-name "$1" \
+		--attribute-definitions AttributeName=id,AttributeType=S \
+		--key-schema AttributeName=id,KeyType=HASH \
+		--billing-mode PAY_PER_REQUEST \
+		--stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES \
+		>/dev/null
+}
+
+# workload TABLE: puts, an update, a delete, every attribute type
+workload() {
+	ddb_aws dynamodb put-item --table-name "$1" --item '{"id":{"S":"a1"},
+		"s":{"S":"x, \"y\""},"n":{"N":"12345678901234567890123456789012345678"},
+		"b":{"B":"AAEC"},"ss":{"SS":["p","q"]},"ns":{"NS":["1.5","-2E+3"]},
+		"bs":{"BS":["AAE=","AgM="]},"m":{"M":{"k":{"N":"0.000001"}}},
+		"l":{"L":[{"S":"u"},{"NULL":true},{"BOOL":false}]},"z":{"NULL":true},
+		"t":{"BOOL":true}}'
+	ddb_aws dynamodb put-item --table-name "$1" --item '{"id":{"S":"a2"},"n":{"N":"-1E-130"}}'
+	ddb_aws dynamodb update-item --table-name "$1" --key '{"id":{"S":"a1"}}' \
+		--update-expression 'SET n = :v' --expression-attribute-values '{":v":{"N":"7"}}'
+	ddb_aws dynamodb delete-item --table-name "$1" --key '{"id":{"S":"a2"}}'
+}
+
+# expected TABLE OUT: the CSV rows of every record of TABLE's stream as the
+# AWS CLI reads them (get-records), through the same stages, into OUT/
+expected() {
+	local arn sh it
+	arn=$(ddb_aws dynamodb describe-table --table-name "$1" \
+		--query Table.LatestStreamArn --output text)
+	sh=$(ddb_aws dynamodbstreams describe-stream --stream-arn "$arn" \
+		--query 'StreamDescription.Shards[0].ShardId' --output text)
+	it=$(ddb_aws dynamodbstreams get-shard-iterator --stream-arn "$arn" \
+		--shard-id "$sh" --shard-iterator-type TRIM_HORIZON \
+		--query ShardIterator --output text)
+	AWS_CONFIG_FILE=$BATS_FILE_TMPDIR/config ddb_aws dynamodbstreams \
+		get-records --shard-iterator "$it" >"$W/get-records.json"
+	ddb-to-s3 -n "$1" -o "$2" "$W/get-records.json" 2>/dev/null
+}
+
+# rows DIR-OR-FILES...: the data rows of CSV files, created_at as a whole
+# number (the CLI prints 1796156700.0 where the API sent 1796156700.000)
+rows() {
+	local f
+	for f in "$@"; do tail -n +2 "$f"; done | sed -E 's/\.0+$//'
+}
+
+# s3_rows BUCKET: every object's rows, and their keys in $W/keys
+s3_rows() {
+	local k
+	s3_ls "$1" >"$W/keys"
+	mkdir -p "$W/got"
+	while read -r k; do
+		s3_get "$1" "$k" "$W/got/${k//\//_}"
+	done <"$W/keys"
+	rows "$W"/got/*
+}
+
+stream() {
+	DDB_TO_S3_STREAM_PROFILE=ddb DDB_TO_S3_STREAM_ENDPOINT_URL=$DDB_ENDPOINT \
+		ddb-to-s3 -u "$S3_ENDPOINT" "$@" </dev/null
+}
+
+@test "ddb-stream: --help exits 0 with the usage; a bad option exits 2" {
+	run ddb-stream --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: ddb-stream "* ]]
+	[[ "$output" == *"  --state DIR "* ]]
+	run ddb-stream --bogus
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"usage: ddb-stream"* ]]
+}
+
+@test "ddb-stream: a command without a state directory is a usage error" {
+	run ddb-stream arn:aws:dynamodb:us-east-1:1:table/t/stream/x cat
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "ddb-stream: a command needs a state directory (--state)" ]]
+	run ddb-stream
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "ddb-stream: no stream given (an ARN or a table name)" ]]
+	run ddb-stream --limit 0 t
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "ddb-stream: bad limit: 0" ]]
+}
+
+@test "ddb-to-s3 --state: stream mode refuses --dry-run, --spool and a missing stream" {
+	run ddb-to-s3 -b b --state "$W/st" -D t
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "ddb-to-s3: --dry-run cannot be used with --state" ]]
+	run ddb-to-s3 -b b --state "$W/st" -q "$W/sp" t
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "ddb-to-s3: --state and --spool are two modes: give one" ]]
+	run ddb-to-s3 -b b --state "$W/st"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "ddb-to-s3: --state needs one stream (an ARN or a table name)" ]]
+	run ddb-to-s3 -b b --follow x.json
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "ddb-to-s3: --limit, --follow, --latest and --accept-gap need --state" ]]
+	[ ! -e "$W/st" ]
+}
+
+@test "ddb-stream: DynamoDB Local to S3: the rows the CLI's get-records give, once; a second run writes nothing; later changes are picked up" {
+	local t b
+	t=$(ddb_table e2e)
+	b=$(s3_bucket e2e)
+	s3_mb "$b"
+	mktable "$t"
+	workload "$t"
+	run stream -b "$b" --state "$W/st" "$t"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ddb-stream: batch 4 records: shardId-"*" (4)"* ]]
+	[[ "$output" == *"$t: 4 records, 5 rows, seq "*" -> s3://$b/staging/$t/${t}_"*".csv"* ]]
+	# no item value in the log
+	[[ "$output" != *a1* && "$output" != *12345678901234567890* ]]
+	expected "$t" "$W/exp"
+	s3_rows "$b" >"$W/got.rows"
+	rows "$W"/exp/staging/"$t"/*.csv >"$W/exp.rows"
+	diff "$W/exp.rows" "$W/got.rows"
+	# the same key as the same records given as a file
+	[ "$(cat "$W/keys")" = "$(cd "$W/exp" && echo staging/"$t"/*.csv)" ]
+	grep -q '^shard shardId-[^ ]* [0-9]\{21\} open$' "$W/st/state"
+	! grep -q '^batch' "$W/st/state"
+
+	# nothing new: nothing written, the state unchanged
+	cp "$W/st/state" "$W/state.1"
+	run stream -b "$b" --state "$W/st" "$t"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$(s3_ls "$b" | wc -l)" -eq 1 ]
+	cmp "$W/st/state" "$W/state.1"
+
+	# later changes: one more object with them alone
+	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"a3"}}'
+	run stream -b "$b" --state "$W/st" "$t"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ddb-stream: batch 1 records: shardId-"*" (1)"* ]]
+	[ "$(s3_ls "$b" | wc -l)" -eq 2 ]
+}
+
+@test "ddb-stream: a failing consumer commits nothing and its status is the run's; the next run hands on the same batch" {
+	local t
+	t=$(ddb_table fail)
+	mktable "$t"
+	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"k"}}'
+	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"l"}}'
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" "$t" \
+		sh -c 'cat >"$0"; exit 75' "$W/b1"
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"ddb-stream: sh: exit 75; batch not committed"* ]]
+	grep -q '^batch shardId-[^ ]* [0-9]\{21\} [0-9]\{21\} 2$' "$W/st/state"
+	# the batch in flight is handed on first, exactly, then committed
+	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"m"}}'
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" --limit 2 "$t" \
+		sh -c 'cat >"$0"' "$W/b2"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"redelivered after an interrupted run: 2 records"* ]]
+	cmp "$W/b1" "$W/b2"
+	[ "$(jq -r .eventSourceARN "$W/b2" | sort -u | wc -l)" -eq 1 ]
+	! grep -q '^batch' "$W/st/state"
+	# a consumer killed by a signal is no success either
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" "$t" sh -c 'kill -9 $$'
+	[ "$status" -eq 70 ]
+	[[ "$output" == *"ddb-stream: sh: killed by signal 9; batch not committed"* ]]
+}
+
+@test "ddb-stream: a second run while the first holds the lock does nothing and exits 0" {
+	mkdir -p "$W/st"
+	exec 8>"$W/st/lock"
+	flock 8
+	run ddb-stream --state "$W/st" -u http://127.0.0.1:9 nosuchtable cat
+	exec 8>&-
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ ! -e "$W/st/state" ]
+}
+
+# crash KILL: the stream job SIGKILLed at point KILL (tests/lib/kill-at),
+# then a healthy run; every record's rows in exactly one object
+crash() {
+	local t b
+	# tests/lib/kill-at comes with the crash matrix (branch crash)
+	[ -x "$BATS_TEST_DIRNAME/lib/kill-at" ] || skip "tests/lib/kill-at is not there yet"
+	t=$(ddb_table crash)
+	b=$(s3_bucket crash)
+	s3_mb "$b"
+	mktable "$t"
+	workload "$t"
+	mkdir -p "$W/shim" "$W/kill"
+	for tool in ddb-flatten s3-put ddb-to-s3; do
+		ln -sf "$BATS_TEST_DIRNAME/lib/kill-at" "$W/shim/$tool"
+	done
+	PATH="$W/shim:$PATH" KILL_AT=$1 KILL_AT_DIR=$W/kill KILL_AT_FEED=${2:-} \
+	DDB_TO_S3_STREAM_PROFILE=ddb DDB_TO_S3_STREAM_ENDPOINT_URL=$DDB_ENDPOINT \
+		setsid -w sh -c 'KILL_AT_PGID=$$; export KILL_AT_PGID; exec "$@"' sh \
+		ddb-to-s3 -u "$S3_ENDPOINT" -b "$b" --state "$W/st" "$t" \
+		</dev/null >"$W/crash.log" 2>&1 || :
+	grep -v missed "$W/kill/killed"
+	grep -q '^batch ' "$W/st/state"
+	s3_ls "$b" >"$W/after-crash"
+	[ -n "${3:-}" ] && eval "$3"
+	run stream -b "$b" --state "$W/st" "$t"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"redelivered after an interrupted run: 4 records"* ]]
+	! grep -q '^batch' "$W/st/state"
+	expected "$t" "$W/exp"
+	rows "$W"/exp/staging/"$t"/*.csv | sort >"$W/exp.rows"
+	s3_rows "$b" | sort >"$W/got.rows"
+	diff "$W/exp.rows" "$W/got.rows"
+	[ "$(wc -l <"$W/keys")" -eq 1 ]
+	[ "$(s3_uploads "$b" | wc -l)" -eq 0 ]
+	# and nothing more on the next run
+	run stream -b "$b" --state "$W/st" "$t"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "ddb-stream crash: SIGKILL before the upload (ddb-flatten done), then a healthy run: every record once" {
+	crash ddb-flatten:1:exit
+	[ ! -s "$W/after-crash" ]
+}
+
+@test "ddb-stream crash: SIGKILL mid-upload, then a healthy run: every record once" {
+	crash s3-put:1:input 100
+	[ ! -s "$W/after-crash" ]
+}
+
+@test "ddb-stream crash: SIGKILL after the upload, before the commit, then a healthy run: the same batch to the same key" {
+	crash ddb-to-s3:1:exit
+	[ "$(wc -l <"$W/after-crash")" -eq 1 ]
+	[ "$(cat "$W/after-crash")" = "$(cat "$W/keys")" ]
+}
+
+@test "ddb-stream crash: SIGKILL while writing the commit (a half-written temp state), then a healthy run: every record once" {
+	crash ddb-to-s3:1:exit "" \
+		'printf "ddb-stream-state 1\nstream arn:x\nshard sh" >"$W/st/.state.AbCdEf"'
+	[ "$(wc -l <"$W/after-crash")" -eq 1 ]
+	[ ! -e "$W/st/.state.AbCdEf" ]
+}
+
+# the Streams stand-in (tests/lib/streams-standin): it checks every
+# signature with botocore, and serves what DynamoDB Local cannot
+rec() {
+	printf '{"dynamodb":{"Keys":{"id":{"S":"%s"}},"NewImage":{"id":{"S":"%s"}}}}' "$1" "$1"
+}
+
+@test "ddb-stream: three shard generations over paged DescribeStream, listed children first: parents read to their end first, closed shards past empty pages, throttling, 5xx and an expired iterator retried; every record once, in order" {
+	cat >"$W/tree.json" <<EOF
+{"describeLimit": 1,
+ "streams": [{"table": "student",
+  "order": ["shardId-00000000000000000003-cccccccc", "shardId-00000000000000000002-bbbbbbbb", "shardId-00000000000000000001-aaaaaaaa"],
+  "shards": [
+   {"id": "shardId-00000000000000000001-aaaaaaaa", "parent": "shardId-00000000000000000000-gone0000",
+    "closed": true, "pages": [0, 1, 0, 1], "records": [$(rec a), $(rec b)]},
+   {"id": "shardId-00000000000000000002-bbbbbbbb", "parent": "shardId-00000000000000000001-aaaaaaaa",
+    "closed": true, "records": [$(rec c)]},
+   {"id": "shardId-00000000000000000003-cccccccc", "parent": "shardId-00000000000000000002-bbbbbbbb",
+    "pages": [0, 1], "records": [$(rec d), $(rec e)]}]}],
+ "faults": [{"op": "GetRecords", "call": 2, "error": "LimitExceededException"},
+  {"op": "GetRecords", "call": 4, "error": "InternalServerError"},
+  {"op": "GetRecords", "call": 5, "status": 502, "body": "<html>bad gateway</html>"},
+  {"op": "GetRecords", "call": 7, "error": "ExpiredIteratorException"}]}
+EOF
+	streams_start "$W/tree.json"
+	run --separate-stderr ddb-stream -g 0.01 -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .dynamodb.Keys.id.S "$W/out" | tr -d '\n')" = abcde ]
+	[ "$(jq -r .eventSourceARN "$W/out" | sort -u)" = \
+	  "arn:aws:dynamodb:us-east-1:000000000000:table/student/stream/2026-12-01T00:00:00.000" ]
+	[[ "$stderr" == *"shard shardId-00000000000000000001-aaaaaaaa read to its end (last seq 000000000000000000002)"* ]]
+	[[ "$stderr" == *"shard shardId-00000000000000000002-bbbbbbbb read to its end (last seq 000000000000000000003)"* ]]
+	# no iterator for a child before its parent was read to its end
+	! jq -e 'select(.early == true)' "$STREAMS_DIR/log"
+	[ "$(jq -r 'select(.error == "ExpiredIteratorException") | .op' "$STREAMS_DIR/log")" = GetRecords ]
+	grep -qx 'shard shardId-00000000000000000001-aaaaaaaa 000000000000000000002 done' "$W/st/state"
+	grep -qx 'shard shardId-00000000000000000003-cccccccc 000000000000000000005 open' "$W/st/state"
+	# every page of DescribeStream was read (one shard a page)
+	[ "$(jq -r 'select(.op == "DescribeStream") | .start // "-"' "$STREAMS_DIR/log" | head -3 | tr '\n' ' ')" = \
+	  "- shardId-00000000000000000003-cccccccc shardId-00000000000000000002-bbbbbbbb " ]
+	streams_stop
+}
+
+@test "ddb-stream: trimmed records are a loud gap, exit 6, nothing skipped; --accept-gap goes on from TRIM_HORIZON and names the gap" {
+	cat >"$W/trim.json" <<EOF
+{"streams": [{"table": "student", "shards": [
+   {"id": "shardId-00000000000000000001-aaaaaaaa", "trimmed": 2,
+    "records": [$(rec a), $(rec b), $(rec c)]}]}]}
+EOF
+	streams_start "$W/trim.json"
+	mkdir -p "$W/st"
+	printf 'ddb-stream-state 1\nstream %s\nshard %s %s open\n' \
+		arn:aws:dynamodb:us-east-1:000000000000:table/student/stream/2026-12-01T00:00:00.000 \
+		shardId-00000000000000000001-aaaaaaaa 000000000000000000001 >"$W/st/state"
+	cp "$W/st/state" "$W/state.0"
+	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 6 ]
+	[ "${lines[0]}" = "ddb-stream: GAP: shard shardId-00000000000000000001-aaaaaaaa: the records after seq 000000000000000000001 are gone from the stream (TrimmedDataAccessException, older than it keeps); nothing skipped; --accept-gap accepts the gap" ]
+	[ ! -e "$W/out" ]
+	cmp "$W/st/state" "$W/state.0"
+	run ddb-stream --accept-gap -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ddb-stream: GAP accepted: shard shardId-00000000000000000001-aaaaaaaa: records after seq 000000000000000000001 are lost; going on from TRIM_HORIZON" ]
+	[ "$(jq -r .dynamodb.Keys.id.S "$W/out")" = c ]
+	streams_stop
+}
+
+@test "ddb-stream: --latest on a new state skips what the stream holds; records after it are handed on" {
+	cat >"$W/l.json" <<EOF
+{"streams": [{"table": "student", "shards": [
+   {"id": "shardId-00000000000000000001-aaaaaaaa", "records": [$(rec a), $(rec b)]}]}]}
+EOF
+	streams_start "$W/l.json"
+	run ddb-stream --latest -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"skipped (start at latest) 2 records: shardId-00000000000000000001-aaaaaaaa 000000000000000000001..000000000000000000002 (2)"* ]]
+	[ ! -e "$W/out" ]
+	cat >"$W/l.json" <<EOF
+{"streams": [{"table": "student", "shards": [
+   {"id": "shardId-00000000000000000001-aaaaaaaa", "records": [$(rec a), $(rec b), $(rec c)]}]}]}
+EOF
+	touch -d '+2 seconds' "$W/l.json"
+	run ddb-stream --latest -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .dynamodb.Keys.id.S "$W/out")" = c ]
+	streams_stop
+}
+
+@test "ddb-stream: a refused signature is exit 4, said once, no retry" {
+	cat >"$W/s.json" <<EOF
+{"streams": [{"table": "student", "shards": []}]}
+EOF
+	streams_start "$W/s.json" -s othersecret
+	run ddb-stream -u "$STREAMS_URL" student
+	[ "$status" -eq 4 ]
+	[[ "${lines[0]}" == "ddb-stream: DescribeTable: HTTP 400 InvalidSignatureException: "* ]]
+	[ "$(wc -l <"$STREAMS_DIR/log")" -eq 1 ]
+	streams_stop
+}
