@@ -71,8 +71,8 @@ read_creds(struct aj *c)
 
 	rc = creds_find(&c->http, c->profile, c->explicit_profile, &fresh);
 	if (rc != 0)
-		return rc == S3_EXIT_TEMP ? DDB_EXIT_TEMPFAIL :
-		    rc == S3_EXIT_IO ? DDB_EXIT_IO : DDB_EXIT_REFUSED;
+		return rc == DDB_EXIT_TEMPFAIL ? DDB_EXIT_TEMPFAIL :
+		    rc == DDB_EXIT_IO ? DDB_EXIT_IO : DDB_EXIT_REFUSED;
 	creds_free(&c->creds);
 	c->creds = fresh;
 	c->creds_at = time(NULL);
