@@ -109,6 +109,8 @@ enum {
 };
 int ddb_json_parse(struct ddb_arena *a, struct ddb_json_stack *st,
     const char *s, size_t n, int maxdepth, struct jv *v, size_t *erroff);
+int ddb_json_parse_prefix(struct ddb_arena *a, struct ddb_json_stack *st,
+    const char *s, size_t n, int maxdepth, struct jv *v, size_t *used);
 const char *ddb_json_strerror(int e);
 void ddb_json_stack_free(struct ddb_json_stack *st);
 

@@ -609,6 +609,30 @@ ddb_json_parse(struct ddb_arena *a, struct ddb_json_stack *st,
 	return 0;
 }
 
+/*
+ * Parse the JSON object or array at the start of s[0..n) (no white space
+ * before it) into v, and set *used to its length; what follows it is not
+ * looked at.  0, or an error (DDB_JSON_*: DDB_JSON_EOF if s ends inside it).
+ */
+int
+ddb_json_parse_prefix(struct ddb_arena *a, struct ddb_json_stack *st,
+    const char *s, size_t n, int maxdepth, struct jv *v, size_t *used)
+{
+	struct parse ps;
+
+	memset(&ps, 0, sizeof ps);
+	ps.p = s;
+	ps.end = s + n;
+	ps.a = a;
+	ps.st = st;
+	ps.maxdepth = maxdepth;
+	st->nm = st->na = 0;
+	if (parse_value(&ps, v) < 0)
+		return ps.err;
+	*used = (size_t)(ps.p - s);
+	return 0;
+}
+
 const char *
 ddb_json_strerror(int e)
 {

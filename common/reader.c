@@ -14,7 +14,7 @@ struct ddb_reader {
 	int own;
 	const char *name;
 	int depth, flags;
-	char in[16384];
+	char in[65536];
 	size_t inpos, inend;
 	int eof;
 	long line;		/* line of in[inpos] */
@@ -450,6 +450,72 @@ done:
 }
 
 /*
+ * The common case: a JSON object or array that r->in holds whole (or does
+ * once what is left of the buffer moves to its front), parsed where it
+ * lies, without scan_value's pass and copy.  1 and *out; 0 for anything
+ * else (gzip, bare values, an event to split, a value longer than the
+ * buffer, bad data), which scan_value and parse_text then read as always.
+ * A value that parses here scans to the same end, is not Python repr (T,
+ * F, N and ' outside a string are not JSON) and parses to the same tree.
+ */
+static size_t skip_ws(const char *s, size_t n, size_t i);
+
+static int
+fast_value(struct ddb_reader *r, struct jv **out)
+{
+	const char *s, *q;
+	size_t i, n, m, used;
+	int c, e, retried = 0;
+
+	if (r->gz != 1)
+		return 0;
+	for (;;) {
+		while (r->inpos < r->inend) {
+			c = (unsigned char)r->in[r->inpos];
+			if (c == '\n')
+				r->line++;
+			else if (c != ' ' && c != '\t' && c != '\r')
+				break;
+			r->inpos++;
+		}
+		if (r->inpos == r->inend)
+			return 0;
+		s = r->in + r->inpos;
+		n = r->inend - r->inpos;
+		if (*s != '{' && *s != '[')
+			return 0;
+		if ((r->flags & DDB_READ_SPLIT) && *s == '{') {
+			i = skip_ws(s, n, 1);
+			if (n - i < 9 || memcmp(s + i, "\"Records\"", 9) == 0)
+				return 0;
+		}
+		ddb_arena_reset(&r->arena);
+		e = ddb_json_parse_prefix(&r->arena, &r->st, s, n, r->depth,
+		    &r->v, &used);
+		if (e == 0)
+			break;
+		if (e != DDB_JSON_EOF || retried || r->eof || r->inpos == 0)
+			return 0;
+		/* what is left to the front, more read after it */
+		memmove(r->in, s, n);
+		r->inpos = 0;
+		r->inend = n;
+		m = fread(r->in + n, 1, sizeof r->in - n, r->fp);
+		if (m == 0)
+			return 0;
+		r->inend += m;
+		retried = 1;
+	}
+	r->vline = r->line;
+	for (q = s; (q = memchr(q, '\n', (size_t)(s + used - q))) != NULL; q++)
+		r->line++;
+	r->inpos += used;
+	r->val.n = 0;
+	*out = &r->v;
+	return 1;
+}
+
+/*
  * Parse text[0..tlen), which is at offset off in val (or in converted
  * Python repr if conv).  1 and *out, or -1 (reported).
  */
@@ -665,6 +731,8 @@ again:
 	r->part = -1;
 	r->nparts = r->nextpart = 0;
 	conv = NULL;
+	if (fast_value(r, out))
+		return 1;
 	if ((rc = scan_value(r, &sc)) <= 0)
 		return rc;
 	text = r->val.p;
