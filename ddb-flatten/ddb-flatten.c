@@ -446,61 +446,96 @@ kinesis_seq_ok(const struct jv *o)
 	return 1;
 }
 
+/* aws kinesis get-records' Record members, as the Lambda envelope names them */
+static const char *
+kinesis_name(const char *k)
+{
+	static const char *const names[][2] = {
+		{ "SequenceNumber", "sequenceNumber" },
+		{ "PartitionKey", "partitionKey" },
+		{ "ApproximateArrivalTimestamp", "approximateArrivalTimestamp" },
+		{ "EncryptionType", "encryptionType" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(k, names[i][0]) == 0)
+			return names[i][1];
+	return k;
+}
+
 /*
- * A record of Lambda's Kinesis trigger: kinesis.data is the base64 of the
- * DynamoDB record.  *rec becomes that record with a last member "kinesis",
- * the envelope's kinesis object without data (its sequenceNumber is the
- * lineage).  0, or -1 (reported).
+ * A Kinesis record holding a DynamoDB record as base64: in Lambda's Kinesis
+ * event, k is the record's "kinesis" object (data, sequenceNumber, ...); in
+ * the output of aws kinesis get-records (the GetRecords API's Record), k is
+ * NULL and *rec itself has Data, SequenceNumber (required there),
+ * PartitionKey, ApproximateArrivalTimestamp (CLI v2: ISO 8601 text) and
+ * EncryptionType.  *rec becomes the decoded record with a last member
+ * "kinesis", the envelope without data, named as Lambda names it (its
+ * sequenceNumber is the lineage).  0, or -1 (reported).
  */
 static int
 unwrap_kinesis(struct ctx *c, struct jv *rec, const struct jv *k)
 {
-	const struct jv *d = jv_get(k, "data"), *o;
+	const int cli = k == NULL;
+	const char *dname = cli ? "Data" : "kinesis.data";
+	const char *sname = cli ? "SequenceNumber" : "kinesis.sequenceNumber";
+	const struct jv *d, *o;
 	struct jv inner, env;
 	unsigned char *buf;
 	size_t n, erroff, i;
 	int e;
 
-	if (k->type != JV_OBJECT) {
+	if (cli)
+		k = rec;
+	else if (k->type != JV_OBJECT) {
 		bad(c, NULL, "kinesis is %s, not an object", jv_type_name(k));
 		return -1;
 	}
+	d = jv_get(k, cli ? "Data" : "data");
 	if (d == NULL || d->type != JV_STRING) {
-		bad(c, NULL, "kinesis.data is %s, not a base64 string",
+		bad(c, NULL, "%s is %s, not a base64 string", dname,
 		    d == NULL ? "missing" : jv_type_name(d));
 		return -1;
 	}
-	if ((o = jv_get(k, "sequenceNumber")) != NULL && !kinesis_seq_ok(o)) {
-		bad(c, NULL, "kinesis.sequenceNumber is not a Kinesis sequence "
-		    "number (0, or 1 to 129 digits without a leading 0)");
+	o = jv_get(k, cli ? "SequenceNumber" : "sequenceNumber");
+	if (o == NULL && cli) {
+		bad(c, NULL, "record has Data but no SequenceNumber (a Kinesis "
+		    "record has both)");
+		return -1;
+	}
+	if (o != NULL && !kinesis_seq_ok(o)) {
+		bad(c, NULL, "%s is not a Kinesis sequence number (0, or 1 to "
+		    "129 digits without a leading 0)", sname);
 		return -1;
 	}
 	buf = ddb_arena_alloc(c->arena, d->n / 4 * 3 + 1);
 	if (ddb_base64_decode(d->u.s, d->n, buf, &n) < 0) {
-		bad(c, NULL, "kinesis.data is not valid base64");
+		bad(c, NULL, "%s is not valid base64", dname);
 		return -1;
 	}
 	if ((e = ddb_json_parse(c->arena, &kstack, (const char *)buf, n,
 	    DDB_READ_DEPTH, &inner, &erroff)) != 0) {
-		bad(c, NULL, "kinesis.data decodes to no JSON record (%s at "
-		    "byte %zu)", e == DDB_JSON_DEPTH ? "nesting too deep" :
+		bad(c, NULL, "%s decodes to no JSON record (%s at byte %zu)",
+		    dname, e == DDB_JSON_DEPTH ? "nesting too deep" :
 		    ddb_json_strerror(e), erroff);
 		return -1;
 	}
 	if (inner.type != JV_OBJECT) {
-		bad(c, NULL, "kinesis.data decodes to %s, not a record",
+		bad(c, NULL, "%s decodes to %s, not a record", dname,
 		    jv_type_name(&inner));
 		return -1;
 	}
 	if (jv_get(&inner, "kinesis") != NULL) {
-		bad(c, NULL, "kinesis.data decodes to a record with its own "
-		    "kinesis member");
+		bad(c, NULL, "%s decodes to a record with its own kinesis "
+		    "member", dname);
 		return -1;
 	}
 	env = new_object(c, k->n);
 	for (i = 0; i < k->n; i++)
-		if (strcmp(k->u.m[i].k, "data") != 0)
-			put_member(&env, k->u.m[i].k, &k->u.m[i].v);
+		if (&k->u.m[i].v != d)
+			put_member(&env, cli ? kinesis_name(k->u.m[i].k) :
+			    k->u.m[i].k, &k->u.m[i].v);
 	*rec = new_object(c, inner.n + 1);
 	for (i = 0; i < inner.n; i++)
 		put_member(rec, inner.u.m[i].k, &inner.u.m[i].v);
@@ -610,7 +645,8 @@ is_record(const struct jv *v)
 {
 	return jv_get(v, "eventName") != NULL ||
 	    jv_get(v, "dynamodb") != NULL || jv_get(v, "kinesis") != NULL ||
-	    jv_get(v, "Item") != NULL || jv_get(v, "Metadata") != NULL;
+	    jv_get(v, "Item") != NULL || jv_get(v, "Metadata") != NULL ||
+	    jv_get(v, "Data") != NULL;
 }
 
 /*
@@ -636,7 +672,10 @@ flatten_record(struct ctx *c, struct jv *rec)
 	    memchr(o->u.s, '\0', o->n) == NULL)
 		c->eventid = o->u.s;
 	if (jv_get(rec, "dynamodb") == NULL) {
-		if ((o = jv_get(rec, "kinesis")) != NULL) {
+		/* Lambda's Kinesis event, or aws kinesis get-records */
+		if ((o = jv_get(rec, "kinesis")) != NULL ||
+		    (jv_get(rec, "eventName") == NULL &&
+		    jv_get(rec, "Data") != NULL)) {
 			if (unwrap_kinesis(c, rec, o) < 0)
 				return -1;
 			if ((o = jv_get(rec, "eventID")) != NULL &&
@@ -979,8 +1018,8 @@ flatten_value(struct ctx *c, struct jv *v)
 	} else {
 		bad(c, NULL, "not a stream event or record (%s%s)",
 		    jv_type_name(v), v->type == JV_OBJECT ?
-		    " without Records, eventName, dynamodb, kinesis, Item or "
-		    "Metadata" : "");
+		    " without Records, eventName, dynamodb, kinesis, Data, Item "
+		    "or Metadata" : "");
 		return -1;
 	}
 	if (rc < 0)

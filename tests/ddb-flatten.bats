@@ -152,7 +152,7 @@ refused() {
 	run --separate-stderr ddb-flatten "$D/not-event.json"
 	[ "$status" -eq 1 ]
 	[ "$output" = "" ]
-	[ "$stderr" = "ddb-flatten: $D/not-event.json:1: not a stream event or record (an object without Records, eventName, dynamodb, kinesis, Item or Metadata)
+	[ "$stderr" = "ddb-flatten: $D/not-event.json:1: not a stream event or record (an object without Records, eventName, dynamodb, kinesis, Data, Item or Metadata)
 ddb-flatten: $D/not-event.json:2: not a stream event or record (an array)
 ddb-flatten: $D/not-event.json:3: not a stream event or record (a string)
 ddb-flatten: $D/not-event.json:4: Records is an object, not an array
@@ -547,6 +547,52 @@ xrefused() {
 	done
 }
 
+@test "ddb-flatten: Kinesis: aws kinesis get-records output (CLI v2): Data decoded, SequenceNumber and the rest under kinesis as Lambda names them" {
+	xgolden kinesis-get-records.out "$X/kinesis-get-records.json"
+	# the decoded records, each with the Kinesis record's members but Data
+	diff -u "$X/kinesis-records.out" <(sed 's/,"kinesis":{[^{}]*}}$/}/' "$X/kinesis-get-records.out")
+	[ "$(jq -c .kinesis "$X/kinesis-get-records.out" | sed -n 2p)" = '{"sequenceNumber":"49590338271490256608559692538361571095921575989136588892","approximateArrivalTimestamp":"2024-07-10T22:14:26.002000+05:30","partitionKey":"B4D3C1A2F0E9D8C7B6A5948372615049","encryptionType":"KMS"}' ]
+	# one Record alone (jq -c '.Records[]') reads the same
+	diff -u "$X/kinesis-get-records.out" <(jq -c '.Records[]' "$X/kinesis-get-records.json" | ddb-flatten)
+	# the TTL delete is known by its decoded userIdentity here too
+	[ "$(ddb-flatten -T "$X/kinesis-get-records.json" | jq -r .eventName | tr '\n' ' ')" = "INSERT MODIFY " ]
+	# a page with no records (a shard read at its tip): nothing, exit 0
+	run --separate-stderr ddb-flatten <<<'{"Records":[],"NextShardIterator":"AAAA","MillisBehindLatest":0}'
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "" ]
+}
+
+@test "ddb-flatten: Kinesis: -S of get-records output takes FIRST_SEQ, LAST_SEQ and FIRST_ID from SequenceNumber" {
+	local dir="$BATS_TEST_TMPDIR/split"
+	mkdir "$dir"
+	run --separate-stderr ddb-flatten -S "$dir" "$X/kinesis-get-records.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\tstudent\t3\t49590338271490256608559692538361571095921575989136588891\t49590338271490256608559692538361571095921575989136588893\t20240710T164423Z\t49590338271490256608559692538361571095921575989136588891\t7539ede67b429458')" ]
+	diff -u "$X/kinesis-get-records.out" "$dir/1.ndjson"
+}
+
+@test "ddb-flatten: Kinesis: get-records output with bad Data or SequenceNumber is bad data, named by the record's index" {
+	xrefused 1 "ddb-flatten: <stdin>:1: Records[0]: Data is not valid base64" \
+	    <<<'{"Records":[{"SequenceNumber":"1","Data":"e30 ="}]}'
+	xrefused 1 "ddb-flatten: <stdin>:1: Records[0]: Data is a number, not a base64 string" \
+	    <<<'{"Records":[{"SequenceNumber":"1","Data":7}]}'
+	xrefused 1 "ddb-flatten: <stdin>:1: Records[0]: Data decodes to no JSON record (invalid JSON: unexpected character at byte 0)" \
+	    <<<'{"Records":[{"SequenceNumber":"2","Data":"bm90IGpzb24="}]}'
+	xrefused 1 "ddb-flatten: <stdin>:1: Records[0]: Data decodes to an array, not a record" \
+	    <<<'{"Records":[{"SequenceNumber":"1","Data":"W10="}]}'
+	xrefused 1 "ddb-flatten: <stdin>:1: Records[0]: record has Data but no SequenceNumber (a Kinesis record has both)" \
+	    <<<'{"Records":[{"Data":"e30=","PartitionKey":"p"}]}'
+	for s in '"01"' '"12a"' '""' 1; do
+		xrefused 1 "ddb-flatten: <stdin>:1: Records[0]: SequenceNumber is not a Kinesis sequence number (0, or 1 to 129 digits without a leading 0)" \
+		    <<<"{\"Records\":[{\"SequenceNumber\":$s,\"Data\":\"e30=\"}]}"
+	done
+	# never the data in a message
+	run --separate-stderr ddb-flatten <<<'{"Records":[{"SequenceNumber":"1","Data":"c2VjcmV0"}]}'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *c2VjcmV0* && "$stderr" != *secret* ]]
+}
+
 @test "ddb-flatten: export: a full export's gzipped data file with its manifest: INSERTs at exportTime, table from tableArn" {
 	xgolden export-full.out --manifest "$X/manifest-summary.json" "$X/export-full.json.gz"
 	# the same file not gzipped reads the same
@@ -589,6 +635,14 @@ xrefused() {
 	run --separate-stderr ddb-flatten -S "$dir" --manifest "$X/manifest-incremental.json" "$X/export-incr-new-and-old.json.gz"
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | cut -f 1-6)" = "$(printf '1\tstudent\t3\t-\t-\t20240710T164640Z')" ]
+}
+
+@test "ddb-flatten: export: WriteTimestampMicros typed {\"N\":...}, as a string or as a number: the same created_at" {
+	local n
+	for w in '{"N":"1720630000000001"}' '"1720630000000001"' 1720630000000001; do
+		n=$(ddb-flatten -n student <<<"{\"Metadata\":{\"WriteTimestampMicros\":$w},\"Keys\":{\"id\":{\"S\":\"4\"}}}" | jq -c '[.eventName, .dynamodb.ApproximateCreationDateTime]')
+		[ "$n" = '["REMOVE",1720630000000001]' ]
+	done
 }
 
 @test "ddb-flatten: export: a bad incremental line is bad data" {

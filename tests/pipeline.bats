@@ -72,6 +72,14 @@ xpipe() {
 	xpipe kinesis-lambda.csv "$X/kinesis-records.ndjson"
 }
 
+@test "pipeline: Kinesis: aws kinesis get-records output (CLI v2) gives the same CSV; -l SequenceNumber is the Kinesis one" {
+	xpipe kinesis-lambda.csv "$X/kinesis-get-records.json"
+	run --separate-stderr sh -c 'ddb-flatten "$1" | ddb-expand -l SequenceNumber=seq | csv-emit | cut -d, -f 1,5' sh "$X/kinesis-get-records.json"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "$output" = "$(printf '%s\n' fname,seq Asha,49590338271490256608559692538361571095921575989136588891 Saurav,49590338271490256608559692538361571095921575989136588892 Gaurav,49590338271490256608559692538361571095921575989136588892 Old,49590338271490256608559692538361571095921575989136588893)" ]
+}
+
 @test "pipeline: export: a full export (gzip, manifest): every type, created_at the export time" {
 	xpipe export-full.csv --manifest "$X/manifest-summary.json" "$X/export-full.json.gz"
 }
