@@ -484,6 +484,75 @@ runtime() {
 	done
 }
 
+# --- other sources (fixtures in sources/, see its README) ---
+X="$F/sources"
+
+@test "ddb-to-s3: --manifest: a full export's gzipped data file into the store: INSERTs at exportTime, table from tableArn" {
+	run --separate-stderr ddb-to-s3 --manifest "$X/manifest-summary.json" "$X/export-full.json.gz"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	key=$P/staging/student/student_20240710T164423Z_hd913fbf92d04641d.csv
+	[ "$stderr" = "ddb-to-s3: student: 2 records, 2 rows, seq -..- -> s3://$B/$key" ]
+	[ "$(s3_ls "$B" "$P/")" = "$key" ]
+	same "$key" "$X/export-full.csv"
+	# --export-time and -n instead of the manifest: the same object
+	run --separate-stderr ddb-to-s3 -D -n student --export-time=2024-07-10T16:44:23.028Z "$X/export-full.json.gz"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "ddb-to-s3: student: 2 records, 2 rows, seq -..- -> s3://$B/$key (dry run)" ]
+}
+
+@test "ddb-to-s3: incremental exports into the store: NEW_AND_OLD_IMAGES with --manifest, NEW_IMAGE with -n; created_at from WriteTimestampMicros" {
+	run --separate-stderr ddb-to-s3 -F "$P/old" --manifest "$X/manifest-incremental.json" "$X/export-incr-new-and-old.json.gz"
+	[ "$status" -eq 0 ]
+	key=$P/old/student/student_20240710T164640Z_hf1467812a18a7e9b.csv
+	[ "$stderr" = "ddb-to-s3: student: 3 records, 4 rows, seq -..- -> s3://$B/$key" ]
+	same "$key" "$X/export-incr-new-and-old.csv"
+	run --separate-stderr ddb-to-s3 -F "$P/new" -n student "$X/export-incr-new-image.json.gz"
+	[ "$status" -eq 0 ]
+	key=$P/new/student/student_20240710T164640Z_hf1467812a18a7e9b.csv
+	[ "$stderr" = "ddb-to-s3: student: 3 records, 3 rows, seq -..- -> s3://$B/$key" ]
+	same "$key" "$X/export-incr-new-image.csv"
+	[ "$(s3_ls "$B" "$P/" | wc -l)" -eq 2 ]
+}
+
+@test "ddb-to-s3: a bad --manifest or --export-time is a usage error that touches nothing, in every mode" {
+	S="$T/spool"
+	mkdir -p "$S/incoming"
+	cp "$X/export-full.json.gz" "$S/incoming/a.json.gz"
+	run --separate-stderr ddb-to-s3 -q "$S" --manifest "$X/manifest-files.json"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ddb-flatten: $X/manifest-files.json:1: --manifest: not a DynamoDB export's manifest-summary.json (no exportArn and tableArn)" ]
+	[ "$(ls "$S/incoming")" = a.json.gz ]
+	[ -z "$(ls -A "$S/done")$(ls -A "$S/failed")" ]
+	# plain mode: refused before the keep dir is made or a kept body tried
+	run --separate-stderr ddb-to-s3 -k "$T/keep" --export-time yesterday -n student "$X/export-full.json.gz"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-flatten: --export-time: 'yesterday' is not epoch seconds or ISO 8601 with Z or an offset"* ]]
+	[ ! -e "$T/keep" ]
+	run --separate-stderr ddb-to-s3 -k "$T/keep" --manifest "$T/none.json" "$X/export-full.json.gz"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "ddb-flatten: $T/none.json: No such file or directory" ]
+	[ ! -e "$T/keep" ]
+	run --separate-stderr ddb-to-s3 --manifest - "$X/export-full.json.gz"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: --manifest needs the file's name (- is the data on stdin)"$'\n'"usage: ddb-to-s3 "* ]]
+	run --separate-stderr ddb-to-s3 --state "$T/state" --export-time 1720629863 arn:aws:dynamodb:us-east-1:1:table/t/stream/x
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: --manifest and --export-time are for export files, not --state"$'\n'* ]]
+	[ ! -e "$T/state" ]
+	# no export time known at all: exit 2, nothing written
+	run --separate-stderr ddb-to-s3 -n student "$X/export-full.json.gz"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ddb-flatten: $X/export-full.json.gz:1: a full export's item needs the export time as created_at: give --manifest (manifest-summary.json) or --export-time" ]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+}
+
+@test "ddb-to-s3: aws kinesis get-records output: {first_seq} and {last_seq} are the Kinesis sequence numbers" {
+	run --separate-stderr ddb-to-s3 -D -K '{table}/{first_seq}-{last_seq}.csv' "$X/kinesis-get-records.json"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "ddb-to-s3: student: 3 records, 4 rows, seq 49590338271490256608559692538361571095921575989136588891..49590338271490256608559692538361571095921575989136588893 -> s3://$B/student/49590338271490256608559692538361571095921575989136588891-49590338271490256608559692538361571095921575989136588893.csv (dry run)" ]
+}
+
 @test "bootstrap: a good batch is uploaded and answered" {
 	runtime "$F/seed-sample.json"
 	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
