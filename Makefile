@@ -9,7 +9,7 @@ O ?= build
 # ddb-flatten --version, the scripts'
 VERSION = 0.1.0
 
-override CPPFLAGS += -D_GNU_SOURCE -DDDB_VERSION='"$(VERSION)"' -Icommon
+override CPPFLAGS += -D_GNU_SOURCE -DDDB_VERSION='"$(VERSION)"' -Icommon -Iaws
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags json-c libcurl zlib)
 
@@ -17,6 +17,8 @@ TOOLS = ddb-flatten ddb-expand csv-emit s3-put ddb-esm ddb-stream
 BIN = $(TOOLS:%=$(O)/bin/%)
 COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o \
 	$(O)/common/json.o
+# what any AWS client needs: signer, credentials, HTTP, the JSON 1.0 client
+AWS = $(O)/aws/sigv4.o $(O)/aws/creds.o $(O)/aws/http.o $(O)/aws/awsjson.o
 
 all: $(BIN)
 
@@ -24,8 +26,8 @@ $(O)/bin/ddb-flatten: $(O)/ddb-flatten/ddb-flatten.o $(COMMON)
 $(O)/bin/ddb-expand: $(O)/ddb-expand/ddb-expand.o $(COMMON)
 $(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(O)/csv-emit/names.o \
 	$(O)/csv-emit/spool.o $(COMMON)
-$(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/sigv4.o $(O)/s3-put/creds.o \
-	$(O)/s3-put/http.o $(O)/s3-put/body.o $(O)/s3-put/upload.o $(COMMON)
+$(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/s3.o $(O)/s3-put/body.o \
+	$(O)/s3-put/upload.o $(AWS) $(COMMON)
 $(O)/bin/ddb-esm: $(O)/ddb-esm/ddb-esm.o $(COMMON)
 
 # ddb-esm prices its bills from the table BENCHMARKS.md uses, read at build
@@ -40,14 +42,11 @@ $(O)/ddb-esm/prices.h: bench/prices.tsv
 $(O)/ddb-esm/ddb-esm.o: $(O)/ddb-esm/prices.h
 $(O)/ddb-esm/ddb-esm.o: override CPPFLAGS += -I$(O)/ddb-esm
 $(O)/bin/ddb-esm: LDLIBS += -lm
-# s3-put's signer, credential chain and HTTP exchange until aws/ holds them
-# (issue 10); only ddb-stream/awsjson.c calls them
-$(O)/bin/ddb-stream: $(O)/ddb-stream/ddb-stream.o $(O)/ddb-stream/awsjson.o \
-	$(O)/ddb-stream/state.o $(O)/s3-put/sigv4.o $(O)/s3-put/creds.o \
-	$(O)/s3-put/http.o $(COMMON)
+$(O)/bin/ddb-stream: $(O)/ddb-stream/ddb-stream.o $(O)/ddb-stream/state.o \
+	$(AWS) $(COMMON)
 
 # unit test of the SigV4 signer, run by tests/s3-put.bats
-$(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/s3-put/sigv4.o
+$(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/aws/sigv4.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcrypto)
 
 $(BIN):

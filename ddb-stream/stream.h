@@ -6,52 +6,7 @@
 #include <time.h>
 
 #include "ddb.h"
-#include "../s3-put/s3put.h"
-
-/*
- * awsjson.c: AWS JSON 1.0 calls to DynamoDB and DynamoDB Streams, signed,
- * retried.  The signer, the credential chain and the HTTP exchange are
- * s3-put's today (sigv4.o creds.o http.o) and move to aws/ (issue 10):
- * only this file knows them.
- */
-enum { AJ_STREAMS, AJ_DYNAMODB };
-
-/* what an answer means (aj_classify): the service-specific classifier */
-enum {
-	AJ_OK,
-	AJ_TEMP = 100,		/* throttling, 5xx, network (100: apart from
-				   every DDB_EXIT_* status): back off */
-	AJ_EXPIRED_ITERATOR,	/* a fresh iterator from the checkpoint */
-	AJ_TRIMMED,		/* TrimmedDataAccessException: records gone */
-	AJ_RENEW,		/* ExpiredTokenException: re-read credentials */
-	AJ_REFUSED		/* for good: access, signature, no resource */
-};
-
-struct aj {
-	struct http http;
-	struct creds creds;
-	time_t creds_at;	/* when the chain was last read */
-	const char *profile;
-	int explicit_profile;	/* 1 option, 2 AWS_PROFILE, 0 none */
-	char *region;
-	char *url[2], *host[2], *path[2];	/* per AJ_STREAMS, AJ_DYNAMODB */
-	int verbose;
-	long calls;		/* requests sent, for the log */
-};
-
-int aj_open(struct aj *c, const char *endpoint, const char *profile,
-    int explicit_profile, const char *region);
-void aj_close(struct aj *c);
-int aj_classify(long status, int transport_ok, int transport_permanent,
-    const char *body, size_t len, char *type, size_t typesz, char *msg,
-    size_t msgsz);
-/*
- * One operation ("GetRecords"); *out is the answer, parsed into a.
- * Returns AJ_OK, AJ_EXPIRED_ITERATOR or AJ_TRIMMED (the caller acts), or
- * a DDB_EXIT_* status (75 temporary, 4 refused) after saying why.
- */
-int aj_call(struct aj *c, int service, const char *op, const char *body,
-    size_t n, struct ddb_arena *a, struct jv *out);
+#include "awsjson.h"
 
 /* state.c: the state directory (lock, positions, the pending batch) */
 struct shard {

@@ -5,52 +5,13 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
-#include "ddb.h"
+#include "aws.h"
 
 /* exit statuses: DDB_EXIT_* of ddb.h (EXIT STATUS in s3-put.1) */
 
-#define S3_RESP_MAX (1 << 20)	/* response bodies kept, at most */
-#define S3_LOW_SPEED 1024L	/* bytes/s: slower for -W seconds is a stall */
 #define S3_MAX_TIME 600L	/* seconds: -M's default, a request's deadline */
-
-struct http {
-	CURL *curl;
-	int verbose;
-	long connect_timeout;	/* seconds */
-	long stall_timeout;	/* abort a transfer idle this long */
-	long max_time;		/* a whole request (-M), 0 for no limit */
-	int max_attempts;
-	double backoff;		/* first retry waits up to this, doubling */
-	const char *ca_bundle;
-	int insecure;
-};
-
-struct resp {
-	long status;
-	char *body;		/* NUL-terminated, at most S3_RESP_MAX */
-	size_t len;
-	char *etag, *version_id, *request_id;
-	CURLcode cc;
-	char err[CURL_ERROR_SIZE];
-};
-
-struct hreq {
-	const char *method;
-	const char *url;
-	struct curl_slist *headers;
-	const void *body;
-	size_t len;
-	int secret_body;	/* the response holds secrets: never log it */
-	long connect_timeout, max_time;	/* override the defaults if > 0 */
-};
-
-struct creds {
-	char *akid, *secret, *token;
-	const char *source;
-};
 
 struct s3 {
 	struct http *h;
@@ -99,22 +60,10 @@ struct result {
 	char *etag, *version_id;
 };
 
-/* http.c */
-void *xmalloc(size_t n);
-char *xstrdup(const char *s);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void resp_free(struct resp *r);
-CURLcode http_do(struct http *h, const struct hreq *q, struct resp *r);
+/* s3.c: signed S3 calls, retried; S3's XML errors */
 int s3_do(struct s3 *s, const struct s3_call *c, struct resp *r);
-char *xml_value(const char *xml, const char *tag);
 void s3_report(const struct s3_call *c, const struct resp *r, int attempts);
 void s3_describe(const struct resp *r, char *out, size_t n);
-
-/* creds.c */
-char *conf_get(const char *profile, const char *key, int *found);
-int creds_find(struct http *h, const char *profile, int explicit_profile,
-    struct creds *c);
-void creds_free(struct creds *c);
 
 /* body.c */
 FILE *spawn_gzip(int fd, pid_t *pid);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../s3-put/sigv4.h"
+#include "sigv4.h"
 
 /*
  * Input, one directive a line (see tests/fixtures/s3-put/sigv4-vectors.txt):

@@ -1,5 +1,6 @@
 /* creds.c: settings and credentials, found where the AWS CLI finds them */
 #include <ctype.h>
+#include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +8,7 @@
 
 #include <json-c/json.h>
 
-#include "s3put.h"
+#include "aws.h"
 
 static char *
 trim(char *s)
@@ -130,7 +131,7 @@ creds_from_json(const char *body, struct creds *c, const char *source)
 	json_object_put(o);
 	if (!ok) {
 		creds_free(c);
-		fprintf(stderr, "s3-put: %s: no credentials in the answer\n",
+		warnx("%s: no credentials in the answer",
 		    source);
 		return DDB_EXIT_REFUSED;
 	}
@@ -182,7 +183,7 @@ read_token_file(const char *path)
 	FILE *fp = fopen(path, "r");
 
 	if (fp == NULL) {
-		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		warn("%s", path);
 		return NULL;
 	}
 	n = fread(buf, 1, sizeof buf - 1, fp);
@@ -204,9 +205,9 @@ fetch(struct http *h, struct hreq *q, struct resp *r, const char *what)
 			break;
 	}
 	if (r->cc != CURLE_OK)
-		fprintf(stderr, "s3-put: %s: %s\n", what, r->err);
+		warnx("%s: %s", what, r->err);
 	else
-		fprintf(stderr, "s3-put: %s: HTTP %ld\n", what, r->status);
+		warnx("%s: HTTP %ld", what, r->status);
 	return r->cc == CURLE_OK && r->status < 500 ? DDB_EXIT_REFUSED :
 	    DDB_EXIT_TEMPFAIL;
 }
@@ -229,8 +230,8 @@ creds_container(struct http *h, struct creds *c)
 	else
 		url = xstrdup(full);
 	if (!container_url_ok(url)) {
-		fprintf(stderr, "s3-put: %s: container credentials need https "
-		    "or a loopback or ECS/EKS address\n", url);
+		warnx("%s: container credentials need https "
+		    "or a loopback or ECS/EKS address", url);
 		free(url);
 		return DDB_EXIT_REFUSED;
 	}
@@ -245,8 +246,8 @@ creds_container(struct http *h, struct creds *c)
 	if (tok) {
 		char *hdr;
 		if (has_crlf(tok)) {
-			fprintf(stderr, "s3-put: container authorization "
-			    "token holds a line break\n");
+			warnx("container authorization "
+			    "token holds a line break");
 			free(tok);
 			free(url);
 			return DDB_EXIT_REFUSED;
@@ -374,7 +375,7 @@ creds_find(struct http *h, const char *profile, int explicit_profile,
 	}
 	creds_free(c);
 	if (explicit_profile && !found) {
-		fprintf(stderr, "s3-put: profile %s not found\n", profile);
+		warnx("profile %s not found", profile);
 		return DDB_EXIT_REFUSED;
 	}
 	if ((getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
@@ -387,7 +388,7 @@ creds_find(struct http *h, const char *profile, int explicit_profile,
 		if (rc == 0 || getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"))
 			return rc;
 	}
-	fprintf(stderr, "s3-put: no credentials found (environment, profile "
-	    "%s, container, instance metadata)\n", profile);
+	warnx("no credentials found (environment, profile "
+	    "%s, container, instance metadata)", profile);
 	return DDB_EXIT_REFUSED;
 }

@@ -6,11 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
-#include "stream.h"
-#include "../s3-put/sigv4.h"
+#include "awsjson.h"
+#include "sigv4.h"
 
 /* container and instance credentials last hours and are renewed by their
  * service well before they end (IMDS: at least 5 minutes); reading the
@@ -244,31 +243,6 @@ transport_permanent(CURLcode cc)
 	}
 }
 
-/* full jitter: a random wait in [0, min(cap, base * 2^(attempt-1))) */
-static void
-backoff(const struct aj *c, int attempt, const char *op, const char *why)
-{
-	double cap = 20, d = c->http.backoff;
-	uint32_t u = 0;
-	struct timespec ts;
-	int i;
-
-	for (i = 1; i < attempt && d < cap; i++)
-		d *= 2;
-	if (d > cap)
-		d = cap;
-	if (getrandom(&u, sizeof u, 0) != (ssize_t)sizeof u)
-		u = (uint32_t)rand();
-	d *= (double)u / 4294967296.0;
-	if (c->verbose)
-		warnx("%s: %s; retry %d/%d in %.3f s", op, why, attempt,
-		    c->http.max_attempts - 1, d);
-	ts.tv_sec = (time_t)d;
-	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static struct curl_slist *
 add(struct curl_slist *l, const char *name, const char *value)
 {
@@ -366,7 +340,7 @@ aj_call(struct aj *c, int svc, const char *op, const char *body, size_t n,
 		}
 		if (kind != AJ_TEMP || attempt == c->http.max_attempts)
 			break;
-		backoff(c, attempt, op, why);
+		aws_backoff(&c->http, attempt, c->verbose, op, why);
 	}
 	switch (kind) {
 	case AJ_OK:

@@ -1,5 +1,6 @@
-/* http.c: one HTTP exchange over libcurl, and signed S3 calls with retries */
+/* http.c: one HTTP exchange over libcurl, logged with secrets redacted */
 #include <ctype.h>
+#include <err.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -10,18 +11,15 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "s3put.h"
-#include "sigv4.h"
+#include "aws.h"
 
 void *
 xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
-	if (p == NULL) {
-		fputs("s3-put: out of memory\n", stderr);
-		exit(DDB_EXIT_IO);
-	}
+	if (p == NULL)
+		ddb_nomem();
 	return p;
 }
 
@@ -43,10 +41,8 @@ xasprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		fputs("s3-put: out of memory\n", stderr);
-		exit(DDB_EXIT_IO);
-	}
+	if (n < 0)
+		ddb_nomem();
 	return s;
 }
 
@@ -85,10 +81,9 @@ log_header(char dir, const char *line, size_t n)
 		return;
 	if (is_secret_header(line)) {
 		const char *c = memchr(line, ':', n);
-		fprintf(stderr, "s3-put: %c %.*s: [redacted]\n", dir,
-		    (int)(c - line), line);
+		warnx("%c %.*s: [redacted]", dir, (int)(c - line), line);
 	} else {
-		fprintf(stderr, "s3-put: %c %.*s\n", dir, (int)n, line);
+		warnx("%c %.*s", dir, (int)n, line);
 	}
 }
 
@@ -130,8 +125,8 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 	struct resp *r = x->r;
 	size_t n = size * nmemb, keep = n;
 
-	if (r->len + keep > S3_RESP_MAX)
-		keep = S3_RESP_MAX - r->len;
+	if (r->len + keep > AWS_RESP_MAX)
+		keep = AWS_RESP_MAX - r->len;
 	if (keep > 0) {
 		char *b = realloc(r->body, r->len + keep + 1);
 		if (b == NULL)
@@ -216,7 +211,7 @@ http_do(struct http *h, const struct hreq *q, struct resp *r)
 		    q->max_time : h->max_time);
 	/* a stall, or a trickle of a byte now and then, ends the try */
 	if (h->stall_timeout > 0) {
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, S3_LOW_SPEED);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, AWS_LOW_SPEED);
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->stall_timeout);
 	}
 	if (h->ca_bundle)
@@ -242,7 +237,7 @@ http_do(struct http *h, const struct hreq *q, struct resp *r)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
 	}
 	if (h->verbose) {
-		fprintf(stderr, "s3-put: > %s %s\n", q->method, q->url);
+		warnx("> %s %s", q->method, q->url);
 		for (l = q->headers; l; l = l->next)
 			log_header('>', l->data, strlen(l->data));
 	}
@@ -253,10 +248,10 @@ http_do(struct http *h, const struct hreq *q, struct resp *r)
 		snprintf(r->err, sizeof r->err, "%s", curl_easy_strerror(r->cc));
 	if (h->verbose) {
 		if (r->cc != CURLE_OK)
-			fprintf(stderr, "s3-put: ! %s\n", r->err);
+			warnx("! %s", r->err);
 		else if (r->len > 0 && !q->secret_body)
-			fprintf(stderr, "s3-put: < %.*s\n",
-			    r->len > 2048 ? 2048 : (int)r->len, r->body);
+			warnx("< %.*s", r->len > 2048 ? 2048 : (int)r->len,
+			    r->body);
 	}
 	return r->cc;
 }
@@ -299,58 +294,10 @@ xml_value(const char *xml, const char *tag)
 	return v;
 }
 
-/* what a failed attempt means: retry (DDB_EXIT_TEMPFAIL) or give up */
-static int
-classify(const struct s3_call *c, const struct resp *r)
-{
-	char *code;
-	int rc;
-
-	switch (r->cc) {
-	case CURLE_OK:
-		break;
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_LOGIN_DENIED:
-		return DDB_EXIT_REFUSED;
-	default:
-		return DDB_EXIT_TEMPFAIL;
-	}
-	if (r->status >= 200 && r->status < 300) {
-		if (!c->xml_error_in_200 || r->body == NULL ||
-		    strstr(r->body, "<Error>") == NULL)
-			return DDB_EXIT_OK;
-		code = xml_value(r->body, "Code");
-		rc = code && (strcmp(code, "InternalError") == 0 ||
-		    strcmp(code, "SlowDown") == 0 ||
-		    strcmp(code, "ServiceUnavailable") == 0) ?
-		    DDB_EXIT_TEMPFAIL : DDB_EXIT_REFUSED;
-		free(code);
-		return rc;
-	}
-	/* 501 NotImplemented will not change by trying again */
-	if ((r->status >= 500 && r->status != 501) || r->status == 429 ||
-	    r->status == 408)
-		return DDB_EXIT_TEMPFAIL;
-	/* a clock that is off (403 RequestTimeTooSkewed) can be set right */
-	code = xml_value(r->body, "Code");
-	rc = code && (strcmp(code, "RequestTimeout") == 0 ||
-	    strcmp(code, "SlowDown") == 0 ||
-	    strcmp(code, "Throttling") == 0 ||
-	    strcmp(code, "RequestTimeTooSkewed") == 0) ?
-	    DDB_EXIT_TEMPFAIL : DDB_EXIT_REFUSED;
-	free(code);
-	return rc;
-}
-
 /* full jitter: a random wait in [0, min(cap, base * 2^(attempt-1))) */
-static void
-backoff(const struct http *h, int attempt, const char *what, const char *why)
+void
+aws_backoff(const struct http *h, int attempt, int log, const char *what,
+    const char *why)
 {
 	double cap = 20, d = h->backoff;
 	uint32_t u = 0;
@@ -364,154 +311,12 @@ backoff(const struct http *h, int attempt, const char *what, const char *why)
 	if (getrandom(&u, sizeof u, 0) != (ssize_t)sizeof u)
 		u = (uint32_t)rand();
 	d *= (double)u / 4294967296.0;
-	if (h->verbose)
-		fprintf(stderr, "s3-put: %s: %s; retry %d/%d in %.3f s\n",
-		    what, why, attempt, h->max_attempts - 1, d);
+	if (log)
+		warnx("%s: %s; retry %d/%d in %.3f s", what, why, attempt,
+		    h->max_attempts - 1, d);
 	ts.tv_sec = (time_t)d;
 	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
 
-void
-s3_describe(const struct resp *r, char *out, size_t n)
-{
-	char *code, *msg;
-
-	if (r->cc != CURLE_OK) {
-		snprintf(out, n, "%s", r->err);
-		return;
-	}
-	code = xml_value(r->body, "Code");
-	msg = xml_value(r->body, "Message");
-	snprintf(out, n, "HTTP %ld%s%s%s%s", r->status, code ? " " : "",
-	    code ? code : "", msg ? ": " : "", msg ? msg : "");
-	free(code);
-	free(msg);
-}
-
-void
-s3_report(const struct s3_call *c, const struct resp *r, int attempts)
-{
-	char why[512];
-
-	s3_describe(r, why, sizeof why);
-	if (attempts > 1)
-		fprintf(stderr, "s3-put: %s: %s (after %d attempts)\n",
-		    c->what, why, attempts);
-	else
-		fprintf(stderr, "s3-put: %s: %s\n", c->what, why);
-}
-
-static void
-add_header(struct curl_slist **l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-add_header(struct curl_slist **l, const char *fmt, ...)
-{
-	struct curl_slist *n;
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	if (s == NULL || (n = curl_slist_append(*l, s)) == NULL) {
-		fputs("s3-put: out of memory\n", stderr);
-		exit(DDB_EXIT_IO);
-	}
-	free(s);
-	*l = n;
-}
-
-/*
- * A signed S3 call, retried on throttling, 5xx and network errors.
- * Returns 0, DDB_EXIT_REFUSED or DDB_EXIT_TEMPFAIL; r holds the last response.
- */
-int
-s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
-{
-	struct sigv4_key k = { s->c->akid, s->c->secret, s->region, "s3" };
-	struct sigv4_header hs[64];
-	char date[17], *uri, *url;
-	int attempt, rc = DDB_EXIT_TEMPFAIL;
-	size_t i;
-
-	/* a bucket's own resource: "/bucket" path-style, "/" virtual */
-	uri = c->key[0] ? xasprintf("%s/%s", s->prefix, c->key) :
-	    xasprintf("%s", s->prefix[0] ? s->prefix : "/");
-	url = xasprintf("%s%s%s%s", s->base, uri, c->query[0] ? "?" : "",
-	    c->query);
-	for (attempt = 1; attempt <= s->h->max_attempts; attempt++) {
-		struct sigv4_request q;
-		struct curl_slist *l = NULL;
-		struct hreq hr;
-		time_t now = time(NULL);
-		struct tm tm;
-		size_t n = 0, first_extra;
-		int has_ct = 0;
-		char *auth;
-
-		gmtime_r(&now, &tm);
-		strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
-		hs[n++] = (struct sigv4_header){ "host", s->host };
-		hs[n++] = (struct sigv4_header){ "x-amz-date", date };
-		hs[n++] = (struct sigv4_header){ "x-amz-content-sha256",
-		    c->sha256 };
-		if (s->c->token)
-			hs[n++] = (struct sigv4_header){
-			    "x-amz-security-token", s->c->token };
-		if (c->md5)
-			hs[n++] = (struct sigv4_header){ "content-md5", c->md5 };
-		first_extra = n;
-		for (i = 0; i < c->nheaders && n < sizeof hs / sizeof hs[0];
-		    i++) {
-			const char *colon = strchr(c->headers[i], ':');
-			hs[n].name = strndup(c->headers[i],
-			    (size_t)(colon - c->headers[i]));
-			if (hs[n].name == NULL)
-				exit(DDB_EXIT_IO);
-			if (strcasecmp(hs[n].name, "content-type") == 0)
-				has_ct = 1;
-			hs[n++].value = colon + 1;
-		}
-		q.method = c->method;
-		q.uri = uri;
-		q.query = c->query;
-		q.headers = hs;
-		q.nheaders = n;
-		q.payload_hash = c->sha256;
-		auth = sigv4_authorization(&q, &k, date);
-		for (i = 0; i < n; i++)
-			add_header(&l, "%s: %s", hs[i].name, hs[i].value);
-		add_header(&l, "Authorization: %s", auth);
-		/* no 100-continue round trip; no curl-made Content-Type */
-		add_header(&l, "Expect:");
-		if (strcmp(c->method, "POST") == 0 && !has_ct)
-			add_header(&l, "Content-Type:");
-		for (i = first_extra; i < n; i++)
-			free((char *)hs[i].name);
-		memset(auth, 0, strlen(auth));
-		free(auth);
-
-		hr = (struct hreq){ c->method, url, l, c->body, c->len, 0, 0, 0 };
-		http_do(s->h, &hr, r);
-		curl_slist_free_all(l);
-		rc = classify(c, r);
-		if (rc != DDB_EXIT_TEMPFAIL || attempt == s->h->max_attempts)
-			break;
-		{
-			char why[512];
-			s3_describe(r, why, sizeof why);
-			backoff(s->h, attempt, c->what, why);
-		}
-	}
-	if (rc != DDB_EXIT_OK && !c->quiet)
-		s3_report(c, r, attempt > s->h->max_attempts ?
-		    s->h->max_attempts : attempt);
-	free(uri);
-	free(url);
-	return rc;
-}
