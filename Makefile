@@ -64,9 +64,14 @@ $(O)/%.o: %.c
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
-# the bats suite runs the tools from $(O)/bin
+# the bats suite runs the tools from $(O)/bin, JOBS test files at a time
+# (GNU parallel; each file's tests in order), the largest files first so the
+# long ones do not end up last; JOBS=1 runs them one after another
+JOBS ?= 2
+TESTS = $(shell ls -S tests/*.bats)
+BATS = bats $(if $(filter-out 1,$(JOBS)),--jobs $(JOBS) --no-parallelize-within-files)
 check: all lint $(O)/tests/sigv4-test
-	PATH="$(abspath $(O))/bin:$(CURDIR)/scripts:$$PATH" bats tests
+	PATH="$(abspath $(O))/bin:$(CURDIR)/scripts:$$PATH" $(BATS) $(TESTS)
 
 lint:
 	mandoc -Tlint -W warning man/*.[1-9]
@@ -96,7 +101,7 @@ fuzz: $(O)/bench/gen
 fuzz-ci: $(O)/bench/gen
 	O=$(O) sh tests/fuzz/run -c
 valgrind: all $(O)/tests/sigv4-test
-	O=$(O) sh tests/valgrind
+	O=$(O) BATS="$(BATS)" sh tests/valgrind $(TESTS)
 
 # a deployment package for Lambda's provided.al2023 (x86_64), bootstrap at
 # its root; fails if any file in it needs a glibc newer than 2.34

@@ -235,7 +235,7 @@ EOF
 }
 
 @test "streams-standin: empty pages, a closed shard's end, throttling, expiry, trimmed data, 5xx" {
-	streams_start "$F/tree.json" -k AKIDSTANDIN -s standin-secret -x 2
+	streams_start "$F/tree.json" -k AKIDSTANDIN -s standin-secret -x 8
 	local k=AKIDSTANDIN:standin-secret P=DynamoDBStreams_20120810
 	local arn=arn:aws:dynamodb:us-east-1:000000000000:table/student/stream/2026-12-01T00:00:00.000
 	local a=shardId-00000001000000000000-aaaaaaaa it
@@ -268,9 +268,10 @@ EOF
 	run streams_call $k $P.GetShardIterator \
 		"{\"StreamArn\":\"$arn\",\"ShardId\":\"shardId-00000002000000000000-cccccccc\",\"ShardIteratorType\":\"LATEST\"}"
 	[ "${lines[-1]}" = "HTTP 200" ]
-	# an iterator older than -x 2 seconds has expired
+	# an iterator older than -x 8 seconds has expired (8: the calls before
+	# take seconds on a loaded machine, and must not see theirs expire)
 	it=$(jq -r .ShardIterator <<<"${lines[0]}")
-	sleep 2.5
+	sleep 8.5
 	run streams_call $k $P.GetRecords "{\"ShardIterator\":\"$it\"}"
 	[ "${lines[-1]}" = "HTTP 400" ]
 	[ "$(jq -r .__type <<<"${lines[0]}")" = com.amazonaws.dynamodb.v20120810#ExpiredIteratorException ]
