@@ -13,7 +13,7 @@ override CPPFLAGS += -D_GNU_SOURCE -DDDB_VERSION='"$(VERSION)"' -Icommon -Iaws
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags json-c libcurl zlib)
 
-TOOLS = ddb-flatten ddb-expand csv-emit s3-put ddb-esm ddb-stream
+TOOLS = ddb-flatten ddb-expand csv-emit s3-put ddb-esm ddb-stream ddb-scan
 BIN = $(TOOLS:%=$(O)/bin/%)
 COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o \
 	$(O)/common/json.o
@@ -44,6 +44,9 @@ $(O)/ddb-esm/ddb-esm.o: override CPPFLAGS += -I$(O)/ddb-esm
 $(O)/bin/ddb-esm: LDLIBS += -lm
 $(O)/bin/ddb-stream: $(O)/ddb-stream/ddb-stream.o $(O)/ddb-stream/state.o \
 	$(AWS) $(COMMON)
+# ddb-scan: the same JSON 1.0 client, and ddb-stream's lock
+$(O)/bin/ddb-scan: $(O)/ddb-scan/ddb-scan.o $(O)/ddb-scan/state.o \
+	$(O)/ddb-stream/state.o $(AWS) $(COMMON)
 
 # unit test of the SigV4 signer, run by tests/s3-put.bats
 $(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/aws/sigv4.o
@@ -56,6 +59,8 @@ $(BIN):
 $(BIN): LDLIBS += $(shell $(PKG_CONFIG) --libs zlib)
 $(O)/bin/s3-put: LDLIBS += $(shell $(PKG_CONFIG) --libs json-c libcurl libcrypto)
 $(O)/bin/ddb-stream: LDLIBS += $(shell $(PKG_CONFIG) --libs json-c libcurl libcrypto)
+$(O)/bin/ddb-scan: LDLIBS += $(shell $(PKG_CONFIG) --libs json-c libcurl libcrypto) \
+	-lpthread -lm
 $(O)/bin/ddb-flatten: LDLIBS += $(shell $(PKG_CONFIG) --libs libcrypto)
 
 $(O)/%.o: %.c

@@ -10,6 +10,7 @@
 ./opt/ddb/bin/ddb-esm
 ./opt/ddb/bin/ddb-expand
 ./opt/ddb/bin/ddb-flatten
+./opt/ddb/bin/ddb-scan
 ./opt/ddb/bin/ddb-stream
 ./opt/ddb/bin/ddb-to-s3
 ./opt/ddb/bin/s3-put
@@ -17,6 +18,7 @@
 ./opt/ddb/share/man/man1/ddb-esm.1
 ./opt/ddb/share/man/man1/ddb-expand.1
 ./opt/ddb/share/man/man1/ddb-flatten.1
+./opt/ddb/share/man/man1/ddb-scan.1
 ./opt/ddb/share/man/man1/ddb-stream.1
 ./opt/ddb/share/man/man1/ddb-to-s3.1
 ./opt/ddb/share/man/man1/s3-put.1

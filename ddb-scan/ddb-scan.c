@@ -1,0 +1,956 @@
+/* ddb-scan: a table's items as INSERT stream records, page by page, resumable */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scan.h"
+
+#define MAX_WORKERS 32		/* segments scanned at once, at most */
+#define MAX_KEYS 2		/* a key schema: HASH, and RANGE or none */
+#define PUTS(b, lit) ddb_buf_put((b), (lit), sizeof(lit) - 1)
+
+enum {
+	OPT_STATE = 256, OPT_SEGMENTS, OPT_PAGE, OPT_RCU, OPT_CONSISTENT,
+	OPT_CREATED
+};
+
+extern char **environ;
+
+struct worker {
+	struct aj aj;
+	pthread_t tid;
+	int rc;
+};
+
+static struct sstate st;
+static char **cmd;		/* the consumer, or NULL: stdout */
+static const char *table, *arn;
+static char *keys[MAX_KEYS];	/* the key schema's attribute names */
+static int nkeys;
+static const char *created;	/* JSON text of ApproximateCreationDateTime */
+static char *created_given;	/* --created-at's */
+static long segments = 1, page_size;
+static int consistent, verbose;
+static double rcu;		/* read capacity units a second, 0: no bound */
+
+static volatile sig_atomic_t stopping;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;	/* all below */
+static long next_seg;		/* the next segment a worker takes */
+static int failed;		/* the first failure's status */
+static long items, pages, calls;
+static double consumed;		/* read capacity units, as DynamoDB said */
+static double tokens;		/* --rcu's bucket */
+static struct timespec filled;	/* when tokens was last topped up */
+static pthread_mutex_t mu_out = PTHREAD_MUTEX_INITIALIZER;	/* stdout */
+
+static _Noreturn void
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+	    "usage: ddb-scan [-v] -t table [--segments n] [--page-size n] "
+	    "[--rcu n]\n"
+	    "                [--consistent] [--created-at time] [--state dir] "
+	    "[-u url]\n"
+	    "                [-p profile] [-r region] [-a attempts] [-g secs] "
+	    "[command [arg ...]]\n");
+	if (status == 0)
+		fprintf(fp,
+		    "  command                run per page, its records on "
+		    "its stdin; its exit 0\n"
+		    "                         commits the page (none: records "
+		    "to stdout)\n"
+		    "  -t, --table NAME       the table to scan\n"
+		    "  --segments N           a parallel scan of N segments "
+		    "(1)\n"
+		    "  --page-size N          items a Scan page at most "
+		    "(Limit; none: 1 MB pages)\n"
+		    "  --rcu N                read capacity units a second, "
+		    "at most\n"
+		    "  --consistent           strongly consistent reads\n"
+		    "  --created-at TIME      created_at of every record "
+		    "(the scan's start)\n"
+		    "  --state DIR            positions, lock, page in flight "
+		    "(needed with a command)\n"
+		    "  -u, --endpoint-url URL DynamoDB endpoint\n"
+		    "  -p, --profile NAME     AWS profile\n"
+		    "  -r, --region NAME      AWS region\n"
+		    "  -a, --max-attempts N   tries per request (10)\n"
+		    "  -g, --backoff SECS     first retry waits up to this, "
+		    "doubling (0.25)\n"
+		    "  -v, --verbose          log every page, wait and retry\n"
+		    "  -h, --help, -V, --version\n");
+	exit(status);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static long
+num(const char *s, long lo, long hi, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		warnx("bad %s: %s", what, s);
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	return v;
+}
+
+static double
+fnum(const char *s, double lo, double hi, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+		warnx("bad %s: %s", what, s);
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	return v;
+}
+
+static void
+put_member(struct ddb_buf *b, const char *k, const char *v)
+{
+	if (b->n > 1)
+		ddb_buf_putc(b, ',');
+	ddb_json_str(b, k, strlen(k));
+	ddb_buf_putc(b, ':');
+	ddb_json_str(b, v, strlen(v));
+}
+
+static void
+put_raw(struct ddb_buf *b, const char *k, const char *json)
+{
+	if (b->n > 1)
+		ddb_buf_putc(b, ',');
+	ddb_json_str(b, k, strlen(k));
+	ddb_buf_putc(b, ':');
+	ddb_buf_put(b, json, strlen(json));
+}
+
+static const char *
+str(const struct jv *o, const char *k)
+{
+	struct jv *v = o ? jv_get(o, k) : NULL;
+
+	return v && v->type == JV_STRING ? v->u.s : NULL;
+}
+
+static int
+fail(int rc)
+{
+	pthread_mutex_lock(&mu);
+	if (failed == 0)
+		failed = rc;
+	pthread_mutex_unlock(&mu);
+	return rc;
+}
+
+/* the table's ARN and key schema */
+static int
+describe(struct aj *c, char **arnp)
+{
+	struct ddb_arena a = { 0 };
+	struct ddb_buf b = { 0 };
+	struct jv v, *t, *ks;
+	const char *s;
+	size_t i;
+	int rc;
+
+	ddb_buf_putc(&b, '{');
+	put_member(&b, "TableName", table);
+	ddb_buf_putc(&b, '}');
+	rc = aj_call(c, AJ_DYNAMODB, "DescribeTable", b.p, b.n, &a, &v);
+	free(b.p);
+	if (rc > AJ_TEMP)
+		rc = DDB_EXIT_REFUSED;
+	if (rc != AJ_OK)
+		goto out;
+	t = jv_get(&v, "Table");
+	ks = t ? jv_get(t, "KeySchema") : NULL;
+	if ((s = str(t, "TableArn")) == NULL || ks == NULL ||
+	    ks->type != JV_ARRAY || ks->n < 1 || ks->n > MAX_KEYS) {
+		warnx("DescribeTable: no TableArn or KeySchema in the answer");
+		rc = DDB_EXIT_TEMPFAIL;
+		goto out;
+	}
+	*arnp = xstrdup(s);
+	for (i = 0; i < ks->n; i++) {
+		if ((s = str(&ks->u.a[i], "AttributeName")) == NULL) {
+			warnx("DescribeTable: a KeySchema element without "
+			    "AttributeName");
+			rc = DDB_EXIT_TEMPFAIL;
+			goto out;
+		}
+		keys[nkeys++] = xstrdup(s);
+	}
+out:
+	ddb_arena_free(&a);
+	return rc;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+nap(double d)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)d;
+	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !stopping)
+		;
+}
+
+/*
+ * --rcu: a token bucket of read capacity units, refilled at rcu a second,
+ * at most one second's worth.  A page starts when the bucket is above
+ * zero and takes its guess (the segment's last page) at once, so that
+ * parallel segments do not all start on the same credit; the page's real
+ * ConsumedCapacity corrects the guess when it is known.
+ */
+static void
+rate_take(double guess, long seg)
+{
+	double t, wait;
+
+	if (rcu <= 0)
+		return;
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		t = now();
+		tokens += (t - (double)filled.tv_sec -
+		    (double)filled.tv_nsec / 1e9) * rcu;
+		if (tokens > rcu)
+			tokens = rcu;
+		filled.tv_sec = (time_t)t;
+		filled.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+		if (tokens > 0 || stopping) {
+			tokens -= guess;
+			pthread_mutex_unlock(&mu);
+			return;
+		}
+		wait = -tokens / rcu + 0.001;
+		pthread_mutex_unlock(&mu);
+		if (verbose)
+			warnx("segment %ld: --rcu %g: waiting %.3f s", seg, rcu,
+			    wait);
+		nap(wait);
+	}
+}
+
+static void
+rate_settle(double guess, double used)
+{
+	pthread_mutex_lock(&mu);
+	consumed += used;
+	if (rcu > 0)
+		tokens -= used - guess;
+	pthread_mutex_unlock(&mu);
+}
+
+/* one item as a record of a Lambda event's Records, and a newline */
+static int
+add_record(struct ddb_buf *b, const struct jv *item, long seg)
+{
+	int i;
+
+	if (item->type != JV_OBJECT) {
+		warnx("Scan: segment %ld: an item that is no object", seg);
+		return DDB_EXIT_DATA;
+	}
+	PUTS(b, "{\"eventName\":\"INSERT\",\"eventSource\":"
+	    "\"aws:dynamodb\",\"tableName\":");
+	ddb_json_str(b, table, strlen(table));
+	PUTS(b, ",\"dynamodb\":{\"ApproximateCreationDateTime\":");
+	ddb_buf_put(b, created, strlen(created));
+	PUTS(b, ",\"Keys\":{");
+	for (i = 0; i < nkeys; i++) {
+		const struct jv *k = jv_get(item, keys[i]);
+
+		if (k == NULL) {
+			warnx("Scan: segment %ld: an item without the key "
+			    "attribute %s", seg, keys[i]);
+			return DDB_EXIT_DATA;
+		}
+		if (i > 0)
+			ddb_buf_putc(b, ',');
+		ddb_json_str(b, keys[i], strlen(keys[i]));
+		ddb_buf_putc(b, ':');
+		ddb_json_write(b, k);
+	}
+	PUTS(b, "},\"NewImage\":");
+	ddb_json_write(b, item);
+	PUTS(b, ",\"StreamViewType\":\"NEW_IMAGE\"},"
+	    "\"eventSourceARN\":");
+	ddb_json_str(b, arn, strlen(arn));
+	PUTS(b, "}\n");
+	return 0;
+}
+
+/*
+ * One Scan page of segment seg from pos (NULL: its start) into out as
+ * records.  *count: its items; *next: LastEvaluatedKey as JSON, NULL at
+ * the segment's end; *guess: the page's read capacity units, in and out.
+ */
+static int
+scan_page(struct worker *w, long seg, const char *pos, struct ddb_buf *out,
+    long *count, char **next, double *guess)
+{
+	struct ddb_arena a = { 0 };
+	struct ddb_buf b = { 0 };
+	struct jv v, *its, *lek, *cc;
+	char num_[64];
+	double used;
+	size_t i;
+	int rc;
+
+	*count = 0;
+	*next = NULL;
+	ddb_buf_putc(&b, '{');
+	put_member(&b, "TableName", table);
+	if (segments > 1) {
+		snprintf(num_, sizeof num_, "%ld", seg);
+		put_raw(&b, "Segment", num_);
+		snprintf(num_, sizeof num_, "%ld", segments);
+		put_raw(&b, "TotalSegments", num_);
+	}
+	if (pos)
+		put_raw(&b, "ExclusiveStartKey", pos);
+	if (page_size > 0) {
+		snprintf(num_, sizeof num_, "%ld", page_size);
+		put_raw(&b, "Limit", num_);
+	}
+	if (consistent)
+		put_raw(&b, "ConsistentRead", "true");
+	put_member(&b, "ReturnConsumedCapacity", "TOTAL");
+	ddb_buf_putc(&b, '}');
+	rate_take(*guess, seg);
+	rc = aj_call(&w->aj, AJ_DYNAMODB, "Scan", b.p, b.n, &a, &v);
+	free(b.p);
+	if (rc > AJ_TEMP)
+		rc = DDB_EXIT_REFUSED;
+	if (rc != AJ_OK) {
+		rate_settle(*guess, 0);
+		ddb_arena_free(&a);
+		return rc;
+	}
+	its = jv_get(&v, "Items");
+	if (its == NULL || its->type != JV_ARRAY) {
+		warnx("Scan: segment %ld: no Items in the answer", seg);
+		rate_settle(*guess, *guess);
+		ddb_arena_free(&a);
+		return DDB_EXIT_TEMPFAIL;
+	}
+	for (i = 0; i < its->n && rc == 0; i++)
+		rc = add_record(out, &its->u.a[i], seg);
+	/* without its ConsumedCapacity: Scan reads in 4 KB steps, half a
+	 * unit each when not consistent; the records are larger than the
+	 * items, so this guesses high */
+	cc = jv_get(&v, "ConsumedCapacity");
+	if ((cc = jv_get(cc, "CapacityUnits")) != NULL &&
+	    cc->type == JV_NUMBER)
+		used = strtod(cc->u.s, NULL);
+	else
+		used = ceil((double)out->n / 4096) * (consistent ? 1 : 0.5);
+	*count = (long)its->n;
+	if (rc == 0 && (lek = jv_get(&v, "LastEvaluatedKey")) != NULL &&
+	    lek->type == JV_OBJECT && lek->n > 0) {
+		struct ddb_buf k = { 0 };
+
+		ddb_json_write(&k, lek);
+		ddb_buf_putc(&k, '\0');
+		*next = k.p;
+	}
+	if (verbose)
+		warnx("segment %ld: a page of %zu items, %g read capacity "
+		    "units%s", seg, its->n, used, *next ? "" : "; its end");
+	rate_settle(*guess, used);
+	*guess = used > 0 ? used : 0.5;
+	ddb_arena_free(&a);
+	return rc;
+}
+
+/* the environment of a consumer: ours and where its page is from */
+static char **
+consumer_env(long seg, long page)
+{
+	size_t n = 0, i, k = 0;
+	char **e;
+
+	while (environ[n])
+		n++;
+	e = xmalloc((n + 4) * sizeof *e);
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "DDB_SCAN_", 9) != 0)
+			e[k++] = environ[i];
+	e[k++] = xasprintf("DDB_SCAN_TABLE=%s", table);
+	e[k++] = xasprintf("DDB_SCAN_SEGMENT=%ld", seg);
+	e[k++] = xasprintf("DDB_SCAN_PAGE=%ld", page);
+	e[k] = NULL;
+	return e;
+}
+
+/* the consumer, the batch file on its stdin; its status as the suite's */
+static int
+run_consumer(long seg, long page)
+{
+	char *path = batch_path(&st, seg), **env;
+	posix_spawn_file_actions_t fa;
+	int fd, status, e;
+	pid_t pid;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		warn("%s", path);
+		free(path);
+		return DDB_EXIT_IO;
+	}
+	free(path);
+	env = consumer_env(seg, page);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, 0);
+	pthread_mutex_lock(&mu_out);
+	fflush(stdout);
+	pthread_mutex_unlock(&mu_out);
+	e = posix_spawnp(&pid, cmd[0], &fa, NULL, cmd, env);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fd);
+	{
+		size_t n = 0;
+
+		while (env[n])
+			n++;
+		free(env[n - 1]);
+		free(env[n - 2]);
+		free(env[n - 3]);
+		free(env);
+	}
+	if (e != 0) {
+		warnx("%s: %s; batch not committed", cmd[0], strerror(e));
+		return DDB_EXIT_SOFTWARE;
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			warn("waitpid");
+			return DDB_EXIT_SOFTWARE;
+		}
+	if (WIFSIGNALED(status)) {
+		warnx("%s: killed by signal %d; batch not committed", cmd[0],
+		    WTERMSIG(status));
+		return DDB_EXIT_SOFTWARE;
+	}
+	switch (WEXITSTATUS(status)) {
+	case 0:
+		return 0;
+	case 1: case 2: case 3: case 4: case 5: case 6: case 75:
+		warnx("%s: exit %d; batch not committed", cmd[0],
+		    WEXITSTATUS(status));
+		return WEXITSTATUS(status);
+	default:
+		warnx("%s: failed with exit %d; batch not committed", cmd[0],
+		    WEXITSTATUS(status));
+		return DDB_EXIT_SOFTWARE;
+	}
+}
+
+/* the batch of segment seg acknowledged: its position moves past it */
+static int
+commit(long seg)
+{
+	struct seg *s = &st.seg[seg];
+	char *path;
+	int rc;
+
+	pthread_mutex_lock(&mu);
+	free(s->pos);
+	s->pos = s->pnext;
+	s->pnext = NULL;
+	s->done = s->pos == NULL;
+	s->pages++;
+	s->items += s->pcount;
+	items += s->pcount;
+	pages++;
+	s->pending = 0;
+	rc = sstate_save(&st);
+	pthread_mutex_unlock(&mu);
+	if (rc == 0) {
+		/* a stale batch file is never read: no batch line names it */
+		path = batch_path(&st, seg);
+		unlink(path);
+		free(path);
+	}
+	return rc;
+}
+
+/* the batch in flight of an interrupted run, from its file, checked */
+static int
+check_batch(long seg)
+{
+	struct seg *s = &st.seg[seg];
+	char *path = batch_path(&st, seg), sha[SIGV4_SHA256_HEX];
+	struct ddb_buf b = { 0 };
+	char buf[65536];
+	ssize_t r;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		warn("%s", path);
+		free(path);
+		return DDB_EXIT_IO;
+	}
+	while ((r = read(fd, buf, sizeof buf)) > 0 || (r == -1 &&
+	    errno == EINTR))
+		if (r > 0)
+			ddb_buf_put(&b, buf, (size_t)r);
+	if (r == -1) {
+		warn("%s", path);
+		rc = DDB_EXIT_IO;
+	}
+	close(fd);
+	if (rc == 0) {
+		sigv4_sha256_hex(b.p, b.n, sha);
+		if (b.n != s->pbytes || strcmp(sha, s->psha) != 0) {
+			warnx("%s: not the batch %s/state names (its size or "
+			    "SHA-256 differs)", path, st.dir);
+			rc = DDB_EXIT_IO;
+		}
+	}
+	free(b.p);
+	free(path);
+	return rc;
+}
+
+/* hand on one page of records; with a command: recorded, then committed */
+static int
+deliver(long seg, struct ddb_buf *out, long count, char *next)
+{
+	struct seg *s;
+	char *name;
+	int rc;
+
+	if (cmd == NULL) {
+		pthread_mutex_lock(&mu_out);
+		rc = ddb_fwrite_all(stdout, out->p, out->n) != 0 ||
+		    fflush(stdout) != 0;
+		pthread_mutex_unlock(&mu_out);
+		if (rc) {
+			warn("stdout");
+			free(next);
+			return DDB_EXIT_IO;
+		}
+		pthread_mutex_lock(&mu);
+		items += count;
+		pages += count > 0;
+		pthread_mutex_unlock(&mu);
+		free(next);
+		return 0;
+	}
+	s = &st.seg[seg];
+	if (count == 0) {	/* nothing to hand on: just the position */
+		pthread_mutex_lock(&mu);
+		free(s->pos);
+		s->pos = next;
+		s->done = next == NULL;
+		rc = sstate_save(&st);
+		pthread_mutex_unlock(&mu);
+		return rc;
+	}
+	name = xasprintf("batch.%ld", seg);
+	rc = put_file(st.dir, name, out->p, out->n);
+	free(name);
+	if (rc != 0) {
+		free(next);
+		return rc;
+	}
+	pthread_mutex_lock(&mu);
+	s->pending = 1;
+	s->pcount = count;
+	s->pbytes = out->n;
+	sigv4_sha256_hex(out->p, out->n, s->psha);
+	s->pnext = next;
+	rc = sstate_save(&st);
+	pthread_mutex_unlock(&mu);
+	if (rc != 0)
+		return rc;
+	fprintf(stderr, "ddb-scan: batch: segment %ld page %ld: %ld items\n",
+	    seg, s->pages + 1, count);
+	if ((rc = run_consumer(seg, s->pages + 1)) != 0)
+		return rc;
+	return commit(seg);
+}
+
+/* one segment to its end, or until a stop */
+static int
+scan_segment(struct worker *w, long seg)
+{
+	struct seg *s = st.dir ? &st.seg[seg] : NULL;
+	struct ddb_buf out = { 0 };
+	char *pos = NULL, *next;
+	double guess = 1;
+	long count;
+	int rc = 0;
+
+	if (s && s->pending) {
+		if ((rc = check_batch(seg)) != 0)
+			return rc;
+		fprintf(stderr, "ddb-scan: redelivered after an interrupted "
+		    "run: segment %ld page %ld: %ld items\n", seg,
+		    s->pages + 1, s->pcount);
+		if ((rc = run_consumer(seg, s->pages + 1)) != 0 ||
+		    (rc = commit(seg)) != 0)
+			return rc;
+	}
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		if (s)
+			pos = s->done ? NULL : s->pos ? xstrdup(s->pos) : NULL;
+		if (stopping || failed || (s && s->done)) {
+			pthread_mutex_unlock(&mu);
+			break;
+		}
+		pthread_mutex_unlock(&mu);
+		out.n = 0;
+		rc = scan_page(w, seg, pos, &out, &count, &next, &guess);
+		if (rc == 0) {
+			if (s == NULL) {
+				free(pos);
+				pos = next ? xstrdup(next) : NULL;
+			}
+			rc = deliver(seg, &out, count, next);
+		}
+		if (rc != 0 || (s == NULL && pos == NULL))
+			break;
+		if (s) {
+			free(pos);
+			pos = NULL;
+		}
+	}
+	free(pos);
+	free(out.p);
+	return rc;
+}
+
+static void *
+work(void *arg)
+{
+	struct worker *w = arg;
+	long seg;
+
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		seg = next_seg < segments && !failed && !stopping ?
+		    next_seg++ : -1;
+		pthread_mutex_unlock(&mu);
+		if (seg < 0)
+			break;
+		if ((w->rc = scan_segment(w, seg)) != 0) {
+			fail(w->rc);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* --created-at: a time ddb-expand reads, as the JSON it will stand as */
+static char *
+created_json(const char *s)
+{
+	struct ddb_time t;
+	struct ddb_buf b = { 0 };
+	size_t n = strlen(s);
+	int num_ = ddb_is_json_number(s, n), e;
+
+	if ((e = ddb_time_parse(s, n, num_, &t)) != 0) {
+		warnx("--created-at %s %s", s, ddb_time_strerror(e));
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	if (num_)
+		return xstrdup(s);
+	ddb_json_str(&b, s, n);
+	ddb_buf_putc(&b, '\0');
+	return b.p;
+}
+
+/* a state of another scan than the one asked for: touch nothing */
+static int
+same_scan(int seg_given, int page_given, int cons_given,
+    const char *given)
+{
+	const char *what = NULL;
+
+	if (strcmp(st.table, table) != 0)
+		what = "of another table";
+	else if (seg_given && st.segments != segments)
+		what = "with another --segments";
+	else if (page_given && st.page_size != page_size)
+		what = "with another --page-size";
+	else if (cons_given && !st.consistent)
+		what = "without --consistent";
+	else if (given && strcmp(st.created, given) != 0)
+		what = "with another --created-at";
+	if (what) {
+		warnx("%s holds a scan %s (table %s, --segments %ld, "
+		    "--page-size %ld%s, --created-at %s); give its settings "
+		    "or another state directory", st.dir, what, st.table,
+		    st.segments, st.page_size, st.consistent ?
+		    ", --consistent" : "", st.created);
+		return DDB_EXIT_USAGE;
+	}
+	segments = st.segments;
+	page_size = st.page_size;
+	consistent = st.consistent;
+	return 0;
+}
+
+static int
+setup_aj(struct aj *c, const struct aj *proto, const char *endpoint,
+    const char *profile, int explicit_profile, const char *region, int vb)
+{
+	c->http = proto->http;
+	c->verbose = vb;
+	if ((c->http.curl = curl_easy_init()) == NULL)
+		errx(DDB_EXIT_IO, "cannot initialise libcurl");
+	return aj_open(c, endpoint, profile, explicit_profile, region);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "table", required_argument, NULL, 't' },
+		/* no short twins: every letter of the suite is taken */
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "segments", required_argument, NULL, OPT_SEGMENTS },
+		{ "page-size", required_argument, NULL, OPT_PAGE },
+		{ "rcu", required_argument, NULL, OPT_RCU },
+		{ "consistent", no_argument, NULL, OPT_CONSISTENT },
+		{ "created-at", required_argument, NULL, OPT_CREATED },
+		{ "endpoint-url", required_argument, NULL, 'u' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "max-attempts", required_argument, NULL, 'a' },
+		{ "backoff", required_argument, NULL, 'g' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *statedir = NULL, *endpoint = NULL, *profile = NULL;
+	const char *region = NULL;
+	char *tarn = NULL, *now_s = NULL;
+	int c, rc, pflag = 0, explicit, seg_given = 0, page_given = 0;
+	int cons_given = 0;
+	struct worker *w = NULL;
+	struct aj main_aj = { 0 };
+	struct sigaction sa;
+	long nw = 0, i;
+
+	main_aj.http.connect_timeout = 10;
+	main_aj.http.stall_timeout = 60;
+	main_aj.http.max_time = 120;
+	main_aj.http.max_attempts = 10;
+	main_aj.http.backoff = 0.25;
+	while ((c = getopt_long(argc, argv, "+t:u:p:r:a:g:vhV", longopts,
+	    NULL)) != -1)
+		switch (c) {
+		case 't': table = optarg; break;
+		case OPT_STATE: statedir = optarg; break;
+		case OPT_SEGMENTS:
+			segments = num(optarg, 1, 1000000, "--segments");
+			seg_given = 1;
+			break;
+		case OPT_PAGE:
+			page_size = num(optarg, 1, 1000000000L, "--page-size");
+			page_given = 1;
+			break;
+		case OPT_RCU:
+			rcu = fnum(optarg, 0.5, 1e9, "--rcu");
+			break;
+		case OPT_CONSISTENT: consistent = cons_given = 1; break;
+		case OPT_CREATED:
+			free(created_given);
+			created_given = created_json(optarg);
+			break;
+		case 'u': endpoint = optarg; break;
+		case 'p': profile = optarg; pflag = 1; break;
+		case 'r': region = optarg; break;
+		case 'a':
+			main_aj.http.max_attempts = (int)num(optarg, 1, 100,
+			    "max attempts");
+			break;
+		case 'g':
+			main_aj.http.backoff = fnum(optarg, 0, 60, "backoff");
+			break;
+		case 'v': verbose = 1; break;	/* never http.verbose: bodies hold items */
+		case 'h': usage(stdout, 0);
+		case 'V': ddb_print_version(); /* FALLTHROUGH */
+		default: usage(stderr, DDB_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	if (table == NULL) {
+		warnx("no table given (-t)");
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	if (!ddb_table_name_ok(table, strlen(table))) {
+		warnx("bad table name: %s (3 to 255 of A-Z a-z 0-9 _ - .)",
+		    table);
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	if (argc > 0)
+		cmd = argv;
+	if (cmd && statedir == NULL) {
+		warnx("a command needs a state directory (--state)");
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	if (statedir && cmd == NULL) {
+		warnx("--state needs a command: records on stdout are never "
+		    "committed");
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	if (!pflag)
+		profile = getenv("AWS_PROFILE");
+	explicit = pflag ? 1 : profile && *profile ? 2 : 0;
+	if (profile == NULL || *profile == '\0')
+		profile = "default";
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if (statedir) {
+		st.dir = statedir;
+		if ((rc = state_lock(&st.lock, statedir)) == -1) {
+			if (verbose)
+				warnx("%s: another run holds the lock; "
+				    "nothing done", statedir);
+			rc = 0;
+			goto done;
+		}
+		if (rc != 0 || (rc = sstate_load(&st)) != 0)
+			goto done;
+		if (st.exists && (rc = same_scan(seg_given, page_given,
+		    cons_given, created_given)) != 0)
+			goto done;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		errx(DDB_EXIT_IO, "cannot initialise libcurl");
+	rc = setup_aj(&main_aj, &main_aj, endpoint, profile, explicit, region,
+	    verbose);
+	if (rc == 0)
+		rc = describe(&main_aj, &tarn);
+	if (rc != 0)
+		goto out;
+	arn = tarn;
+	if (st.exists) {
+		created = st.created;
+	} else {
+		if (created_given == NULL)
+			now_s = xasprintf("%lld", (long long)time(NULL));
+		created = created_given ? created_given : now_s;
+		if (statedir) {	/* the settings, created_at first of all */
+			st.table = xstrdup(table);
+			st.arn = xstrdup(arn);
+			st.created = xstrdup(created);
+			st.segments = segments;
+			st.page_size = page_size;
+			st.consistent = consistent;
+			st.seg = calloc((size_t)segments, sizeof *st.seg);
+			if (st.seg == NULL)
+				errx(DDB_EXIT_IO, "out of memory");
+			if ((rc = sstate_save(&st)) != 0)
+				goto out;
+		}
+	}
+	nw = segments < MAX_WORKERS ? segments : MAX_WORKERS;
+	w = calloc((size_t)nw, sizeof *w);
+	if (w == NULL)
+		errx(DDB_EXIT_IO, "out of memory");
+	clock_gettime(CLOCK_MONOTONIC, &filled);
+	tokens = rcu;
+	for (i = 0; i < nw && rc == 0; i++)
+		rc = setup_aj(&w[i].aj, &main_aj, endpoint, profile, explicit,
+		    region, 0);
+	if (rc != 0) {
+		nw = i;
+		goto out;
+	}
+	for (i = 0; i < nw; i++) {
+		w[i].aj.verbose = verbose;
+		if ((errno = pthread_create(&w[i].tid, NULL, work, &w[i])) != 0)
+			err(DDB_EXIT_IO, "pthread_create");
+	}
+	for (i = 0; i < nw; i++)
+		pthread_join(w[i].tid, NULL);
+	rc = failed;
+	if (rc == 0 && stopping && st.dir) {
+		for (i = 0; i < segments && st.seg[i].done; i++)
+			;
+		if (i < segments) {
+			warnx("stopped by a signal; the next run with --state "
+			    "%s goes on", st.dir);
+			rc = DDB_EXIT_TEMPFAIL;
+		}
+	} else if (rc == 0 && stopping) {
+		warnx("stopped by a signal before the end of the scan");
+		rc = DDB_EXIT_TEMPFAIL;
+	}
+out:
+	for (i = 0; i < nw; i++)
+		calls += w[i].aj.calls;
+	calls += main_aj.calls;
+	if (items > 0 || verbose)
+		fprintf(stderr, "ddb-scan: %s: %ld items in %ld pages, %g read "
+		    "capacity units, %ld requests\n", table, items, pages,
+		    consumed, calls);
+	for (i = 0; i < nw; i++) {
+		curl_easy_cleanup(w[i].aj.http.curl);
+		aj_close(&w[i].aj);
+	}
+	curl_easy_cleanup(main_aj.http.curl);
+	aj_close(&main_aj);
+	curl_global_cleanup();
+	free(w);
+	free(tarn);
+	free(now_s);
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+done:
+	free(created_given);
+	sstate_free(&st);
+	if (rc == 0)
+		ddb_close_stdout();
+	return rc;
+}

@@ -1,0 +1,42 @@
+/* scan.h: what ddb-scan's files share */
+#ifndef SCAN_H
+#define SCAN_H
+
+#include <stddef.h>
+
+#include "ddb.h"
+#include "awsjson.h"		/* the JSON 1.0 client (aj_*) */
+#include "sigv4.h"		/* sigv4_sha256_hex */
+#include "../ddb-stream/stream.h"	/* ddb-stream's lock (state_lock) */
+
+/* one segment of the parallel scan */
+struct seg {
+	char *pos;		/* ExclusiveStartKey as JSON, NULL: the start */
+	int done;		/* read to its end, every page acknowledged */
+	long pages, items;	/* acknowledged */
+	/* the batch handed on, not yet acknowledged (pending != 0) */
+	int pending;
+	long pcount;		/* its items */
+	size_t pbytes;		/* its size in DIR/batch.N */
+	char psha[SIGV4_SHA256_HEX];	/* its SHA-256 */
+	char *pnext;		/* LastEvaluatedKey after it, NULL: the end */
+};
+
+struct sstate {
+	struct state lock;	/* ddb-stream's: dir and lock */
+	const char *dir;
+	int exists;		/* a state file was there */
+	char *table, *arn;
+	char *created;		/* created_at: JSON text (number or string) */
+	long segments, page_size;	/* page_size 0: no Limit */
+	int consistent;
+	struct seg *seg;
+};
+
+int sstate_load(struct sstate *st);
+int sstate_save(struct sstate *st);
+void sstate_free(struct sstate *st);
+int put_file(const char *dir, const char *name, const char *p, size_t n);
+char *batch_path(const struct sstate *st, long seg);
+
+#endif

@@ -1,0 +1,284 @@
+#!/usr/bin/env bats
+# ddb-scan: DynamoDB Local -> ddb-scan -> (ddb-to-s3 -> the Swift S3 store),
+# compared with `aws dynamodb scan` of the same table; killed and resumed
+
+bats_require_minimum_version 1.5.0
+load lib/s3
+load lib/ddb
+
+NITEMS=2000
+C=1796156700	# --created-at of the runs compared
+
+# load TABLE: NITEMS items of every attribute type, 25 a BatchWriteItem,
+# signed by curl (the AWS CLI would take a minute for them)
+load_items() {
+	local i
+	awk -v n="$NITEMS" -v t="$1" 'BEGIN {
+		for (i = 1; i <= n; i++) {
+			if (i % 25 == 1) printf "{\"RequestItems\":{\"%s\":[", t
+			printf "%s{\"PutRequest\":{\"Item\":{\"id\":{\"S\":\"u%04d\"},\"v\":{\"N\":\"%d\"},\"s\":{\"S\":\"x, \\\"y\\\"\\n%d\"},\"n\":{\"N\":\"1234567890123456789012345678901234567%d\"},\"f\":{\"N\":\"-0.000%d\"},\"b\":{\"B\":\"AAEC\"},\"ss\":{\"SS\":[\"p\",\"q%d\"]},\"ns\":{\"NS\":[\"1.5\",\"-2E+3\"]},\"bs\":{\"BS\":[\"AAE=\",\"AgM=\"]},\"m\":{\"M\":{\"k\":{\"N\":\"0.000001\"},\"w\":{\"S\":\"\\u00e9\"}}},\"l\":{\"L\":[{\"S\":\"u\"},{\"NULL\":true},{\"BOOL\":false}]},\"z\":{\"NULL\":true},\"t\":{\"BOOL\":%s}}}}", \
+			    i % 25 == 1 ? "" : ",", i, i % 7, i, i % 10, i, i, i % 2 ? "true" : "false"
+			if (i % 25 == 0 || i == n) printf "]}}\n"
+		}
+	}' | while IFS= read -r body; do
+		curl -sf --max-time 30 --aws-sigv4 "aws:amz:us-east-1:dynamodb" \
+			--user "$DDB_ACCESS_KEY:ddblocal" \
+			-H 'Content-Type: application/x-amz-json-1.0' \
+			-H 'X-Amz-Target: DynamoDB_20120810.BatchWriteItem' \
+			--data-binary "$body" "$DDB_ENDPOINT/" | grep -q '"UnprocessedItems":{}' ||
+			return 1
+	done
+}
+
+setup_file() {
+	ddb_local_up
+	# ddb-scan signs for DynamoDB Local with this file's key id (it refuses
+	# the store's test:tester); s3-put keeps the environment's keys
+	export AWS_SHARED_CREDENTIALS_FILE="$BATS_FILE_TMPDIR/credentials"
+	printf '[ddb]\naws_access_key_id = %s\naws_secret_access_key = ddblocal\n' \
+		"$DDB_ACCESS_KEY" >"$AWS_SHARED_CREDENTIALS_FILE"
+	T=$(ddb_table scan)
+	export T
+	ddb_aws dynamodb create-table --table-name "$T" \
+		--attribute-definitions AttributeName=id,AttributeType=S \
+		AttributeName=v,AttributeType=N \
+		--key-schema AttributeName=id,KeyType=HASH AttributeName=v,KeyType=RANGE \
+		--billing-mode PAY_PER_REQUEST >/dev/null
+	load_items "$T"
+	# the expected CSV: the AWS CLI's scan of the table, as records, by jq
+	ddb_aws dynamodb scan --table-name "$T" --output json >"$BATS_FILE_TMPDIR/scan.json"
+	[ "$(jq '.Items | length' "$BATS_FILE_TMPDIR/scan.json")" -eq "$NITEMS" ]
+	jq -c --arg t "$T" --argjson c "$C" '.Items[] | {eventName: "INSERT",
+		tableName: $t, dynamodb: {ApproximateCreationDateTime: $c,
+		Keys: {id: .id, v: .v}, NewImage: ., StreamViewType: "NEW_IMAGE"}}' \
+		"$BATS_FILE_TMPDIR/scan.json" >"$BATS_FILE_TMPDIR/expected.ndjson"
+	ddb-flatten "$BATS_FILE_TMPDIR/expected.ndjson" | ddb-expand | csv-emit \
+		>"$BATS_FILE_TMPDIR/expected.csv"
+}
+
+setup() {
+	W=$BATS_TEST_TMPDIR
+	E=$BATS_FILE_TMPDIR
+}
+
+scan() {
+	ddb-scan -p ddb -u "$DDB_ENDPOINT" "$@"
+}
+
+@test "ddb-scan: --help exits 0 with the usage; bad options exit 2 with their message, touching nothing" {
+	run ddb-scan --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: ddb-scan "* ]]
+	[[ "$output" == *"  --segments N "* ]]
+	run ddb-scan --bogus
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"usage: ddb-scan"* ]]
+	run ddb-scan
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: no table given (-t)" ]
+	run ddb-scan -t ab
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: bad table name: ab (3 to 255 of A-Z a-z 0-9 _ - .)" ]
+	run ddb-scan -t abc --segments 0
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: bad --segments: 0" ]
+	run ddb-scan -t abc --segments 1000001
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: bad --segments: 1000001" ]
+	run ddb-scan -t abc --page-size 1x
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: bad --page-size: 1x" ]
+	run ddb-scan -t abc --rcu 0
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: bad --rcu: 0" ]
+	run ddb-scan -t abc -g -1
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: bad backoff: -1" ]
+	run ddb-scan -t abc --created-at yesterday
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: --created-at yesterday is not epoch seconds, milliseconds (13 digits), microseconds (16 digits) or ISO 8601 with Z or an offset" ]
+	run ddb-scan -t abc cat
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: a command needs a state directory (--state)" ]
+	run ddb-scan -t abc --state "$W/st"
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: --state needs a command: records on stdout are never committed" ]
+	[ ! -e "$W/st" ]
+}
+
+@test "ddb-scan: a missing table is exit 4 with DynamoDB's message" {
+	run scan -t "nosuch$RANDOM"
+	[ "$status" -eq 4 ]
+	[ "$output" = "ddb-scan: DescribeTable: HTTP 400 ResourceNotFoundException: Cannot do operations on a non-existent table" ]
+}
+
+@test "ddb-scan: every item as an INSERT record, through ddb-flatten|ddb-expand|csv-emit, gives the CSV of aws dynamodb scan byte for byte" {
+	run --separate-stderr scan -t "$T" --created-at "$C"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" =~ ^"ddb-scan: $T: $NITEMS items in 1 pages, "[0-9.]+" read capacity units, 2 requests"$ ]]
+	printf '%s\n' "$output" >"$W/out.ndjson"
+	ddb-flatten "$W/out.ndjson" | ddb-expand | csv-emit >"$W/got.csv"
+	cmp "$E/expected.csv" "$W/got.csv"
+	[ "$(wc -l <"$W/got.csv")" -eq $((NITEMS * 2 + 1)) ] # s holds a newline
+	# shaped as a stream record; the table ARN from DescribeTable
+	arn=$(ddb_aws dynamodb describe-table --table-name "$T" --query Table.TableArn --output text)
+	[ "$(jq -c '[.eventName, .eventSource, .tableName, .eventSourceARN,
+		.dynamodb.StreamViewType, (.dynamodb | has("SequenceNumber")),
+		(.dynamodb.Keys | keys)]' "$W/out.ndjson" | sort -u)" = \
+	  "[\"INSERT\",\"aws:dynamodb\",\"$T\",\"$arn\",\"NEW_IMAGE\",false,[\"id\",\"v\"]]" ]
+	# numbers exactly as DynamoDB holds them
+	[ "$(grep -c '"n":{"N":"1234567890123456789012345678901234567[0-9]"}' "$W/out.ndjson")" -eq "$NITEMS" ]
+}
+
+@test "ddb-scan --segments 3: the same items, each once, the same CSV rows" {
+	run --separate-stderr scan -t "$T" --created-at "$C" --segments 3 --page-size 300
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "ddb-scan: $T: $NITEMS items in "*" pages, "* ]]
+	printf '%s\n' "$output" >"$W/out.ndjson"
+	[ "$(jq -r .dynamodb.Keys.id.S "$W/out.ndjson" | sort | uniq | wc -l)" -eq "$NITEMS" ]
+	[ "$(wc -l <"$W/out.ndjson")" -eq "$NITEMS" ]
+	ddb-flatten "$W/out.ndjson" | ddb-expand | csv-emit | sort >"$W/got.csv"
+	sort "$E/expected.csv" | cmp - "$W/got.csv"
+}
+
+@test "ddb-scan: created_at is the scan's start unless --created-at names it (ISO 8601 kept as text)" {
+	local t0 t1 c
+	t0=$(date +%s)
+	c=$(scan -t "$T" --page-size 50 | head -1 | jq .dynamodb.ApproximateCreationDateTime)
+	t1=$(date +%s)
+	[ "$c" -ge "$t0" ] && [ "$c" -le "$t1" ]
+	scan -t "$T" --created-at 2026-12-01T23:00:00.5+05:30 >"$W/iso.ndjson"
+	[ "$(jq -r .dynamodb.ApproximateCreationDateTime "$W/iso.ndjson" | sort -u)" = \
+	  '2026-12-01T23:00:00.5+05:30' ]
+	[ "$(ddb-flatten "$W/iso.ndjson" | ddb-expand -U | csv-emit | grep -o ',20[^,]*$' | sort -u)" = \
+	  ,2026-12-01T17:30:00.5Z ]
+}
+
+@test "ddb-scan --consistent reads twice the capacity; --rcu holds the rate to it" {
+	local eventual strong t0 t1
+	run --separate-stderr scan -t "$T"
+	eventual=$(sed -n 's/.* pages, \([0-9.]*\) read capacity.*/\1/p' <<<"$stderr")
+	run --separate-stderr scan -t "$T" --consistent
+	[ "$status" -eq 0 ]
+	strong=$(sed -n 's/.* pages, \([0-9.]*\) read capacity.*/\1/p' <<<"$stderr")
+	[ -n "$eventual" ] && [ "$strong" = "$(awk -v e="$eventual" 'BEGIN { print e * 2 }')" ]
+	# 8 pages of about 3 units (25 in all) at 6 units a second: at least
+	# 3 s, the first second's worth free
+	t0=$(date +%s%N)
+	run --separate-stderr scan -v -t "$T" --page-size 250 --rcu 6
+	t1=$(date +%s%N)
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"ddb-scan: segment 0: --rcu 6: waiting "*" s"* ]]
+	used=$(sed -n 's/.* pages, \([0-9.]*\) read capacity.*/\1/p' <<<"$stderr")
+	awk -v u="$used" -v d=$(((t1 - t0) / 1000000)) 'BEGIN { exit !(u >= 12 && d >= (u - 6) / 6 * 1000) }'
+}
+
+@test "ddb-scan: 5xx answers are retried with backoff" {
+	fault_proxy_start "pass,500,503" "$DDB_ENDPOINT"
+	run --separate-stderr ddb-scan -p ddb -u "$FAULT_URL" -g 0.01 -v -t "$T" --page-size 1000
+	fault_proxy_stop
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq "$NITEMS" ]
+	[[ "$stderr" == *"ddb-scan: Scan: HTTP 500; retry 1/9 in "* ]]
+	[[ "$stderr" == *"ddb-scan: Scan: HTTP 503; retry 2/9 in "* ]]
+	[[ "$stderr" != *'x, "y"'* ]]
+}
+
+@test "ddb-scan: a failing consumer commits nothing, its status is the run's; the next run hands on the same page first, then the rest" {
+	run scan -t "$T" --page-size 700 --state "$W/st" sh -c 'cat >"$0"; exit 75' "$W/b1"
+	[ "$status" -eq 75 ]
+	[ "${lines[0]}" = "ddb-scan: batch: segment 0 page 1: 700 items" ]
+	[ "${lines[1]}" = "ddb-scan: sh: exit 75; batch not committed" ]
+	grep -q '^segment 0 open 0 0 -$' "$W/st/state"
+	grep -q '^batch 0 700 [0-9]* [0-9a-f]\{64\} {"[a-z]":{' "$W/st/state"
+	cmp "$W/b1" "$W/st/batch.0"
+	# other settings than the state's: refused, nothing touched
+	cp "$W/st/state" "$W/state.0"
+	run scan -t "$T" --page-size 50 --state "$W/st" cat
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "ddb-scan: $W/st holds a scan with another --page-size (table $T, --segments 1, --page-size 700, --created-at "*"); give its settings or another state directory" ]]
+	cmp "$W/st/state" "$W/state.0"
+	run scan -t "$T" --state "$W/st" sh -c 'cat >"$0.$DDB_SCAN_PAGE"' "$W/b"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ddb-scan: redelivered after an interrupted run: segment 0 page 1: 700 items" ]
+	[ "${lines[1]}" = "ddb-scan: batch: segment 0 page 2: 700 items" ]
+	[ "${lines[2]}" = "ddb-scan: batch: segment 0 page 3: 600 items" ]
+	cmp "$W/b1" "$W/b.1"
+	[ "$(cat "$W"/b.[123] | jq -r .dynamodb.Keys.id.S | sort -u | wc -l)" -eq "$NITEMS" ]
+	grep -q '^segment 0 done 3 2000 -$' "$W/st/state"
+	! grep -q '^batch' "$W/st/state"
+	[ ! -e "$W/st/batch.0" ]
+	# done: a run again hands on nothing
+	run scan -t "$T" --state "$W/st" sh -c 'cat >"$0"' "$W/again"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ ! -e "$W/again" ]
+	# a consumer killed by a signal is no success either
+	run scan -t "$T" --state "$W/st2" sh -c 'kill -9 $$'
+	[ "$status" -eq 70 ]
+	[ "${lines[1]}" = "ddb-scan: sh: killed by signal 9; batch not committed" ]
+	# a batch file that is not the one the state names: refused
+	printf 'x\n' >>"$W/st2/batch.0"
+	run scan -t "$T" --state "$W/st2" cat
+	[ "$status" -eq 3 ]
+	[ "${lines[0]}" = "ddb-scan: $W/st2/batch.0: not the batch $W/st2/state names (its size or SHA-256 differs)" ]
+}
+
+@test "ddb-scan: a second run while the first holds the lock does nothing and exits 0" {
+	mkdir -p "$W/st"
+	exec 8>"$W/st/lock"
+	flock 8
+	run ddb-scan --state "$W/st" -u http://127.0.0.1:9 -t nosuchtable cat
+	exec 8>&-
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ ! -e "$W/st/state" ]
+}
+
+# objects BUCKET DIR: every object of BUCKET into DIR, keys in DIR.keys
+objects() {
+	local k
+	s3_ls "$1" >"$2.keys"
+	mkdir -p "$2"
+	while read -r k; do
+		s3_get "$1" "$k" "$2/${k##*/}"
+	done <"$2.keys"
+}
+
+@test "ddb-scan | ddb-to-s3 --segments 2, SIGKILLed after an upload before its commit, then run again: the same objects as a run never killed, every item in exactly one" {
+	local b1 b2 f
+	[ -x "$BATS_TEST_DIRNAME/lib/kill-at" ] || skip "tests/lib/kill-at is not there"
+	b1=$(s3_bucket whole)
+	b2=$(s3_bucket crash)
+	s3_mb "$b1"
+	s3_mb "$b2"
+	run scan -t "$T" --segments 2 --page-size 250 --created-at "$C" --state "$W/st1" \
+		ddb-to-s3 -u "$S3_ENDPOINT" -b "$b1" -
+	[ "$status" -eq 0 ]
+	objects "$b1" "$W/whole"
+	[ "$(wc -l <"$W/whole.keys")" -ge 8 ]
+
+	mkdir -p "$W/shim" "$W/kill"
+	ln -sf "$BATS_TEST_DIRNAME/lib/kill-at" "$W/shim/ddb-to-s3"
+	PATH="$W/shim:$PATH" KILL_AT=ddb-to-s3:3:exit KILL_AT_DIR=$W/kill \
+		setsid -w sh -c 'KILL_AT_PGID=$$; export KILL_AT_PGID; exec "$@"' sh \
+		ddb-scan -p ddb -u "$DDB_ENDPOINT" -t "$T" --segments 2 --page-size 250 \
+		--created-at "$C" --state "$W/st2" ddb-to-s3 -u "$S3_ENDPOINT" -b "$b2" - \
+		</dev/null >"$W/crash.log" 2>&1 || :
+	grep -v missed "$W/kill/killed"
+	grep -q '^batch ' "$W/st2/state"
+	[ "$(s3_ls "$b2" | wc -l)" -ge 3 ]
+	[ "$(s3_ls "$b2" | wc -l)" -lt "$(wc -l <"$W/whole.keys")" ]
+	# the state keeps the first run's created_at: no --created-at needed
+	run scan -t "$T" --state "$W/st2" ddb-to-s3 -u "$S3_ENDPOINT" -b "$b2" -
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ddb-scan: redelivered after an interrupted run: segment "*" page "*": 250 items"* ]]
+	! grep -q '^batch' "$W/st2/state"
+	[ "$(grep -c '^segment [01] done [45] [0-9]* -$' "$W/st2/state")" -eq 2 ]
+	objects "$b2" "$W/crash"
+	cmp "$W/whole.keys" "$W/crash.keys"
+	for f in "$W"/whole/*; do cmp "$f" "$W/crash/${f##*/}"; done
+	# every item once: the rows of all objects are the scan's rows
+	for f in "$W"/crash/*; do tail -n +2 "$f"; done | sort >"$W/got.rows"
+	tail -n +2 "$E/expected.csv" | sort | cmp - "$W/got.rows"
+}
