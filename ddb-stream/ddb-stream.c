@@ -18,9 +18,9 @@
 #define BATCH_BYTES (6 << 20)
 #define OPEN_EMPTY 3		/* empty pages in a row: an open shard is
 				   caught up for this run */
-#define LIST_EVERY 60		/* follow mode: DescribeStream this often */
 
-enum { OPT_STATE = 256, OPT_LIMIT, OPT_FOLLOW, OPT_LATEST, OPT_GAP };
+enum { OPT_STATE = 256, OPT_LIMIT, OPT_FOLLOW, OPT_LATEST, OPT_GAP,
+    OPT_LIST_EVERY };
 
 static struct state st;
 static struct aj aj;
@@ -29,8 +29,9 @@ static char **cmd;		/* the consumer, or NULL: stdout */
 static int follow, latest, accept_gap;
 static long max_records;	/* 0: no bound */
 static long max_seconds;
+static long list_every = 60;	/* follow mode: DescribeStream this often */
 static int skipping;		/* --latest, first run: drop what is there */
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping;	/* the signal that stops us */
 static long delivered, batches;
 static struct ddb_buf batch;	/* the batch's records, NDJSON */
 static size_t *order, norder;	/* shard indexes in the batch, in order */
@@ -41,9 +42,10 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: ddb-stream [-v] [--state dir] [--limit n|ns]... "
 	    "[--follow] [--latest]\n"
-	    "                  [--accept-gap] [-u url] [-p profile] "
-	    "[-r region] [-a attempts]\n"
-	    "                  [-g secs] stream [command [arg ...]]\n");
+	    "                  [--accept-gap] [--list-every secs] [-u url] "
+	    "[-p profile]\n"
+	    "                  [-r region] [-a attempts] [-g secs] "
+	    "stream [command [arg ...]]\n");
 	if (status == 0)
 		fprintf(fp,
 		    "  stream                 a stream ARN, or a table name "
@@ -58,6 +60,8 @@ usage(FILE *fp, int status)
 		    "seconds (repeatable)\n"
 		    "  --follow               keep reading: a service, not a "
 		    "cron run\n"
+		    "  --list-every SECS      --follow: look for new shards "
+		    "this often (60)\n"
 		    "  --latest               a new state starts at the "
 		    "stream's end, not TRIM_HORIZON\n"
 		    "  --accept-gap           trimmed records: log the gap, "
@@ -76,8 +80,17 @@ usage(FILE *fp, int status)
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	stopping = sig;
+}
+
+/* seconds on a clock that never steps back: the run's bounds */
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static long
@@ -652,13 +665,13 @@ trim:
 static int
 run(void)
 {
-	time_t t0 = time(NULL), listed_at;
+	double t0 = now(), listed_at;
 	size_t i, rot = 0;
 	int rc;
 
 	if ((rc = list_shards()) != 0 || (rc = check_vanished()) != 0)
 		return rc;
-	listed_at = time(NULL);
+	listed_at = now();
 	order = xmalloc((st.nsh + 1) * sizeof *order);
 	if (st.npend > 0 && (rc = redeliver()) != 0)
 		return rc;
@@ -668,7 +681,12 @@ run(void)
 		int progress = 0, anyread = 0, ended = 0;
 		long room = BATCH_RECORDS;
 
-		if (stopping || (max_seconds && time(NULL) - t0 >= max_seconds))
+		if (stopping) {
+			fprintf(stderr, "ddb-stream: signal %d: stopped, "
+			    "nothing in flight\n", (int)stopping);
+			break;
+		}
+		if (max_seconds && now() - t0 >= max_seconds)
 			break;
 		if (max_records && delivered >= max_records)
 			break;
@@ -714,7 +732,7 @@ run(void)
 		if (ended) {
 			if ((rc = list_shards()) != 0)
 				return rc;
-			listed_at = time(NULL);
+			listed_at = now();
 			order = realloc(order, (st.nsh + 1) * sizeof *order);
 			if (order == NULL)
 				errx(DDB_EXIT_IO, "out of memory");
@@ -731,13 +749,19 @@ run(void)
 		if (!follow)
 			break;
 		sleep(1);
+		/* a caught-up shard gets one page a round, not OPEN_EMPTY:
+		 * GetRecords' 5 calls a second are the shard's, for all
+		 * its readers */
 		for (i = 0; i < st.nsh; i++)
-			st.sh[i].idle = st.sh[i].empty = 0;
-		if (time(NULL) - listed_at >= LIST_EVERY) {
+			if (st.sh[i].idle) {
+				st.sh[i].idle = 0;
+				st.sh[i].empty = OPEN_EMPTY - 1;
+			}
+		if (now() - listed_at >= list_every) {
 			if ((rc = list_shards()) != 0 ||
 			    (rc = check_vanished()) != 0)
 				return rc;
-			listed_at = time(NULL);
+			listed_at = now();
 			order = realloc(order, (st.nsh + 1) * sizeof *order);
 			if (order == NULL)
 				errx(DDB_EXIT_IO, "out of memory");
@@ -756,6 +780,7 @@ main(int argc, char *argv[])
 		{ "follow", no_argument, NULL, OPT_FOLLOW },
 		{ "latest", no_argument, NULL, OPT_LATEST },
 		{ "accept-gap", no_argument, NULL, OPT_GAP },
+		{ "list-every", required_argument, NULL, OPT_LIST_EVERY },
 		{ "endpoint-url", required_argument, NULL, 'u' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "region", required_argument, NULL, 'r' },
@@ -791,6 +816,10 @@ main(int argc, char *argv[])
 		case OPT_FOLLOW: follow = 1; break;
 		case OPT_LATEST: latest = 1; break;
 		case OPT_GAP: accept_gap = 1; break;
+		case OPT_LIST_EVERY:
+			list_every = num(optarg, 1, 86400, "list interval",
+			    NULL);
+			break;
 		case 'u': endpoint = optarg; break;
 		case 'p': profile = optarg; pflag = 1; break;
 		case 'r': region = optarg; break;

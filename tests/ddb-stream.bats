@@ -104,6 +104,9 @@ stream() {
 	run ddb-stream --limit 0 t
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-stream: bad limit: 0" ]]
+	run ddb-stream --follow --list-every 0 t
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "ddb-stream: bad list interval: 0" ]]
 }
 
 @test "ddb-to-s3 --state: stream mode refuses --dry-run, --spool and a missing stream" {
@@ -358,4 +361,242 @@ EOF
 	[[ "${lines[0]}" == "ddb-stream: DescribeTable: HTTP 400 InvalidSignatureException: "* ]]
 	[ "$(wc -l <"$STREAMS_DIR/log")" -eq 1 ]
 	streams_stop
+}
+
+A=shardId-00000000000000000001-aaaaaaaa
+B=shardId-00000000000000000002-bbbbbbbb
+C=shardId-00000000000000000003-cccccccc
+GONE=shardId-00000000000000000000-gone0000
+SARN=arn:aws:dynamodb:us-east-1:000000000000:table/student/stream/2026-12-01T00:00:00.000
+
+teardown() {
+	if [ -n "${FOLLOW_PID:-}" ]; then
+		kill "$FOLLOW_PID" 2>/dev/null || :
+	fi
+	streams_stop
+}
+
+# wait_for SECS CMD...: poll CMD until it succeeds, at most SECS seconds
+wait_for() {
+	local i=0 n=$(($1 * 10))
+	shift
+	until "$@" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -le "$n" ] || { echo "wait_for: gave up on: $*" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+# ids FILE: the records' keys, in order, as one word
+ids() {
+	jq -r .dynamodb.Keys.id.S "$1" | tr -d '\n'
+}
+
+# script FILE SHARDS-JSON: a one-stream stand-in script (a newer mtime
+# each time, so the running stand-in re-reads it)
+script() {
+	printf '{"streams": [{"table": "student", "shards": [%s]}]}\n' "$2" >"$1.new"
+	touch -d "@$(($(date +%s) + ${SCRIPT_N:=1}))" "$1.new"
+	SCRIPT_N=$((SCRIPT_N + 1))
+	mv "$1.new" "$1"
+}
+
+# follow ARGS...: ddb-stream --follow in the background (FOLLOW_PID),
+# appending each batch to $W/out; stderr to $W/err
+follow() {
+	ddb-stream --follow "$@" -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"; if [ -e "$0.slow" ]; then : >"$0.busy"; sleep 1; fi' \
+		"$W/out" 2>"$W/err" 3>&- &
+	FOLLOW_PID=$!
+}
+
+# stop_follow: SIGTERM to ddb-stream alone; its exit status in $rc
+stop_follow() {
+	rc=0
+	kill -TERM "$FOLLOW_PID"
+	wait "$FOLLOW_PID" || rc=$?
+	FOLLOW_PID=
+}
+
+@test "ddb-stream --follow: records appended later, a child at its parent's end (at once), a shard listed later (at the next --list-every); SIGTERM mid-batch: that batch committed, nothing in flight, exit 0; a caught-up shard is asked once a second" {
+	script "$W/f.json" "{\"id\": \"$A\", \"records\": [$(rec a)]}"
+	streams_start "$W/f.json"
+	follow
+	wait_for 10 grep -q '"a"' "$W/out"
+	# a record appended to the open shard
+	script "$W/f.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b)]}"
+	wait_for 10 grep -q '"b"' "$W/out"
+	# the shard closes and its child appears: read when the parent ends,
+	# not at the next listing (60 s away)
+	script "$W/f.json" "{\"id\": \"$A\", \"closed\": true, \"records\": [$(rec a), $(rec b)]},
+		{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec c)]}"
+	wait_for 10 grep -q '"c"' "$W/out"
+	grep -q "ddb-stream: shard $A read to its end (last seq 000000000000000000002)" "$W/err"
+	# SIGTERM while the consumer holds a batch: it finishes, is committed
+	: >"$W/out.slow"
+	script "$W/f.json" "{\"id\": \"$A\", \"closed\": true, \"records\": [$(rec a), $(rec b)]},
+		{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec c), $(rec d)]}"
+	wait_for 10 test -e "$W/out.busy"
+	stop_follow
+	[ "$rc" -eq 0 ]
+	[ "$(ids "$W/out")" = abcd ]
+	[ "$(tail -n 1 "$W/err")" = "ddb-stream: $SARN: 4 records in 4 batches, $(jq -s length "$STREAMS_DIR/log") requests" ]
+	[ "$(tail -n 2 "$W/err" | head -n 1)" = "ddb-stream: signal 15: stopped, nothing in flight" ]
+	grep -qx "shard $B 000000000000000000004 open" "$W/st/state"
+	! grep -q '^batch' "$W/st/state"
+	! jq -e 'select(.early == true)' "$STREAMS_DIR/log"
+	[ "$(jq -r 'select(.op == "DescribeStream") | .op' "$STREAMS_DIR/log" | wc -l)" -eq 2 ]
+
+	# a shard listed later, its parent long gone: found by the listing
+	# every --list-every seconds
+	rm "$W/out.slow" "$W/out.busy"
+	: >"$STREAMS_DIR/log"
+	follow --list-every 1
+	t0=$(date +%s.%N)
+	wait_for 10 grep -q '"GetRecords"' "$STREAMS_DIR/log"
+	script "$W/f.json" "{\"id\": \"$A\", \"closed\": true, \"records\": [$(rec a), $(rec b)]},
+		{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec c), $(rec d)]},
+		{\"id\": \"$C\", \"parent\": \"$GONE\", \"records\": [$(rec e)]}"
+	wait_for 10 grep -q '"e"' "$W/out"
+	sleep 3
+	stop_follow
+	t1=$(date +%s.%N)
+	[ "$rc" -eq 0 ]
+	[ "$(ids "$W/out")" = abcde ]
+	grep -qx "shard $C 000000000000000000005 open" "$W/st/state"
+	# idle: one GetRecords a second and shard, after the first three
+	# empty pages in a row (not three a second)
+	n=$(jq -r "select(.op == \"GetRecords\" and .shard == \"$B\") | .n" "$STREAMS_DIR/log" | wc -l)
+	max=$(awk -v a="$t0" -v b="$t1" 'BEGIN { d = b - a; print int(d) + (d > int(d)) + 3 }')
+	echo "GetRecords of $B: $n, at most $max"
+	[ "$n" -le "$max" ]
+}
+
+@test "ddb-stream: 3 MB of records in GetRecords pages of at most 1 MB: every record handed on once, in order, numbers exact; a batch is whole pages" {
+	local big=12345678901234567890123456789012345678
+	script "$W/big.json" "{\"id\": \"$A\", \"closed\": true, \"records\": [
+		{\"dynamodb\": {\"Keys\": {\"id\": {\"N\": \"$big\"}},
+		 \"NewImage\": {\"id\": {\"N\": \"$big\"}, \"f\": {\"N\": \"-1E-130\"},
+		  \"ns\": {\"NS\": [\"0.000001\", \"1.50\"]}}}}],
+		\"generate\": {\"count\": 1200, \"pad\": 2500}}"
+	streams_start "$W/big.json"
+	run --separate-stderr ddb-stream -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$W/out")" -eq 1201 ]
+	# pages: more than one, none over 1 MiB, 1201 records in all
+	jq -s -e '[.[] | select(.op == "GetRecords" and .records > 0)] |
+		length >= 3 and all(.bytes <= 1048576) and
+		(map(.records) | add) == 1201 and (map(.bytes) | add) > 3000000' \
+		"$STREAMS_DIR/log"
+	# every sequence number once, in order
+	diff <(jq -r .dynamodb.SequenceNumber "$W/out") <(seq -f '%021g' 1 1201)
+	diff <(jq -r '.dynamodb.Keys.id.N' "$W/out" | tail -n +2) <(seq 1 1200)
+	[ "$(tail -n +2 "$W/out" | jq -r '.dynamodb.NewImage.pad.S | length' | sort -u)" = 2500 ]
+	# numbers as their text, not as doubles
+	head -n 1 "$W/out" | grep -qF "{\"Keys\":{\"id\":{\"N\":\"$big\"}}"
+	head -n 1 "$W/out" | grep -qF '"f":{"N":"-1E-130"},"ns":{"NS":["0.000001","1.50"]}'
+	head -n 1 "$W/out" | grep -qF '"ApproximateCreationDateTime":1796083201.0,'
+	# one batch a page, each logged with its range
+	[ "$(grep -c '^ddb-stream: batch ' <<<"$stderr")" -eq \
+	  "$(jq -s '[.[] | select(.op == "GetRecords" and .records > 0)] | length' "$STREAMS_DIR/log")" ]
+	[[ "$stderr" == *"ddb-stream: shard $A read to its end (last seq 000000000000000001201)"* ]]
+	[[ "$stderr" == *"ddb-stream: $SARN: 1201 records in "*" batches, "* ]]
+	grep -qx "shard $A 000000000000000001201 done" "$W/st/state"
+}
+
+@test "ddb-stream: a shard gone from the stream before it was read to its end: exit 6, its message, the state kept; --accept-gap goes on, names the gap, forgets the shard; a finished shard gone is forgotten quietly" {
+	script "$W/g.json" "{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec b)]}"
+	streams_start "$W/g.json"
+	mkdir -p "$W/st"
+	printf 'ddb-stream-state 1\nstream %s\nshard %s %s done\nshard %s %s open\n' \
+		"$SARN" "$GONE" 000000000000000000001 "$A" 000000000000000000007 >"$W/st/state"
+	cp "$W/st/state" "$W/state.0"
+	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 6 ]
+	[ "$output" = "ddb-stream: GAP: shard $A is gone from the stream (trimmed) after seq 000000000000000000007: its later records are lost; --accept-gap accepts the gap" ]
+	[ ! -e "$W/out" ]
+	cmp "$W/st/state" "$W/state.0"
+	[ "$(jq -r .op "$STREAMS_DIR/log" | sort -u)" = "$(printf 'DescribeStream\nDescribeTable')" ]
+	run ddb-stream --accept-gap -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ddb-stream: GAP accepted: shard $A is gone from the stream after seq 000000000000000000007; its later records are lost" ]
+	[ "$(ids "$W/out")" = b ]
+	[ "$(grep '^shard' "$W/st/state")" = "shard $B 000000000000000000001 open" ]
+	# the gap is named once: the next run has nothing to say
+	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}
+
+@test "ddb-stream: --limit N stops at N records, the last batch cut to it; each next run goes on exactly after; the first run starts at TRIM_HORIZON" {
+	script "$W/n.json" "{\"id\": \"$A\", \"closed\": true, \"trimmed\": 1,
+		\"records\": [$(rec x), $(rec a), $(rec b), $(rec c), $(rec d), $(rec e)]}"
+	streams_start "$W/n.json"
+	for want in ab cd e; do
+		run ddb-stream --limit 2 -u "$STREAMS_URL" --state "$W/st" student \
+			sh -c 'cat >"$0"' "$W/out"
+		[ "$status" -eq 0 ]
+		[ "$(ids "$W/out")" = "$want" ]
+		! grep -q '^batch' "$W/st/state"
+	done
+	[ "${lines[0]}" = "ddb-stream: batch 1 records: $A 000000000000000000006..000000000000000000006 (1)" ]
+	[ "${lines[1]}" = "ddb-stream: shard $A read to its end (last seq 000000000000000000006)" ]
+	grep -qx "shard $A 000000000000000000006 done" "$W/st/state"
+	jq -r 'select(.op == "GetShardIterator") | "\(.type) \(.seq)"' "$STREAMS_DIR/log" >"$W/its"
+	[ "$(cat "$W/its")" = "$(printf 'TRIM_HORIZON null\nAFTER_SEQUENCE_NUMBER 000000000000000000003\nAFTER_SEQUENCE_NUMBER 000000000000000000005')" ]
+	[ "$(jq -r 'select(.op == "GetRecords") | .limit' "$STREAMS_DIR/log" | sort -u)" = 2 ]
+	# and nothing more
+	run ddb-stream --limit 2 -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >"$0"' "$W/out2"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ ! -e "$W/out2" ]
+}
+
+@test "ddb-stream: --limit Ns starts no batch after N seconds and the next run goes on exactly after; an iterator that expired while the consumer ran is replaced from the last position" {
+	script "$W/s.json" "{\"id\": \"$A\", \"pages\": [1, 2, 2],
+		\"records\": [$(rec a), $(rec b), $(rec c), $(rec d), $(rec e)]}"
+	streams_start "$W/s.json" -x 1
+	# each batch takes the consumer 1.2 s, more than an iterator lives
+	run ddb-stream --limit 2s -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'sleep 1.2; cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(ids "$W/out")" = abc ]
+	[ "$(grep -c '^ddb-stream: batch' <<<"$output")" -eq 2 ]
+	grep -qx "shard $A 000000000000000000003 open" "$W/st/state"
+	! grep -q '^batch' "$W/st/state"
+	[ "$(jq -r 'select(.op == "GetRecords") | .error // "ok"' "$STREAMS_DIR/log" | head -n 3 | tr '\n' ' ')" = \
+	  "ok ExpiredIteratorException ok " ]
+	[ "$(jq -r 'select(.op == "GetShardIterator") | "\(.type) \(.seq)"' "$STREAMS_DIR/log" | tail -n 1)" = \
+	  "AFTER_SEQUENCE_NUMBER 000000000000000000001" ]
+	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(ids "$W/out")" = abcde ]
+	grep -qx "shard $A 000000000000000000005 open" "$W/st/state"
+}
+
+@test "ddb-stream: a child only after its parent is finished, across runs; a shard that appears between runs is read by the next" {
+	script "$W/c.json" "{\"id\": \"$A\", \"closed\": true, \"records\": [$(rec a), $(rec b), $(rec c)]},
+		{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec d)]}"
+	streams_start "$W/c.json"
+	run ddb-stream --limit 2 -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(ids "$W/out")" = ab ]
+	[ "$(jq -r 'select(.op == "GetShardIterator") | .shard' "$STREAMS_DIR/log")" = "$A" ]
+	grep -qx "shard $A 000000000000000000002 open" "$W/st/state"
+	grep -qx "shard $B - open" "$W/st/state"
+	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(ids "$W/out")" = abcd ]
+	[ "${lines[0]}" = "ddb-stream: batch 1 records: $A 000000000000000000003..000000000000000000003 (1)" ]
+	[ "${lines[1]}" = "ddb-stream: shard $A read to its end (last seq 000000000000000000003)" ]
+	[ "${lines[2]}" = "ddb-stream: batch 1 records: $B 000000000000000000004..000000000000000000004 (1)" ]
+	! jq -e 'select(.early == true)' "$STREAMS_DIR/log"
+	script "$W/c.json" "{\"id\": \"$A\", \"closed\": true, \"records\": [$(rec a), $(rec b), $(rec c)]},
+		{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec d)]},
+		{\"id\": \"$C\", \"records\": [$(rec e)]}"
+	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(ids "$W/out")" = abcde ]
+	grep -qx "shard $C 000000000000000000005 open" "$W/st/state"
 }
