@@ -28,6 +28,8 @@ static char *export_table;
 static struct jv export_time;	/* JV_NULL: unknown */
 static struct ddb_json_stack kstack;	/* parses decoded kinesis.data */
 static int notime;		/* a full export's item, no export time: exit 2 */
+static FILE *refused;		/* --refused FD: a line per record not written */
+static long headn = -1;		/* --head N: records of an event taken, -1 all */
 
 /* -S: a table's file and what the summary line tells of it */
 struct table {
@@ -76,7 +78,8 @@ usage(FILE *fp, int status)
 	fprintf(fp, "usage: ddb-flatten [-sT] [-e event[,event...]] "
 	    "[-t table[,table...]] [-n table] [-S dir]\n"
 	    "                   [--manifest file] [--export-time time] "
-	    "[file ...]\n");
+	    "[--refused fd]\n"
+	    "                   [--head n] [file ...]\n");
 	if (status == DDB_EXIT_OK)
 		fprintf(fp,
 		    "  -e, --event NAME   keep only INSERT, MODIFY or REMOVE records\n"
@@ -91,6 +94,12 @@ usage(FILE *fp, int status)
 		    "                     its table and export time\n"
 		    "      --export-time TIME created_at of a full export's "
 		    "items\n"
+		    "      --refused FD   a line per record not written (bad, or "
+		    "past --head)\n"
+		    "                     on FD: its index in the event, TAB, its "
+		    "SequenceNumber or -\n"
+		    "      --head N       take only the first N records of each "
+		    "event\n"
 		    "  -h, --help         show this help\n"
 		    "  -V, --version      show the version\n");
 	ddb_usage_exit(fp, status);
@@ -650,6 +659,37 @@ is_record(const struct jv *v)
 }
 
 /*
+ * --refused: record IDX of its event (NULL: unparsed) is not written.  Its
+ * identifier as Lambda's batchItemFailures takes it: kinesis.sequenceNumber
+ * of a Kinesis record, else dynamodb.SequenceNumber; "-" when it has none
+ * that is valid (nothing unchecked reaches the line).
+ */
+static void
+refuse(long idx, const struct jv *rec)
+{
+	const struct jv *o = NULL, *k;
+
+	if (refused == NULL)
+		return;
+	if (rec != NULL && rec->type == JV_OBJECT) {
+		if ((k = jv_get(rec, "kinesis")) != NULL && k->type == JV_OBJECT &&
+		    (o = jv_get(k, "sequenceNumber")) != NULL &&
+		    !kinesis_seq_ok(o))
+			o = NULL;
+		if (o == NULL && (k = jv_get(rec, "dynamodb")) != NULL &&
+		    k->type == JV_OBJECT &&
+		    (o = jv_get(k, "SequenceNumber")) != NULL && !seq_ok(o))
+			o = NULL;
+	}
+	fprintf(refused, "%ld\t", idx);
+	if (o != NULL)
+		fwrite(o->u.s, 1, o->n, refused);
+	else
+		putc('-', refused);
+	putc('\n', refused);
+}
+
+/*
  * Check and convert one record in place.  1: keep it, 0: filtered out,
  * -1: bad (reported).
  */
@@ -1004,8 +1044,13 @@ flatten_value(struct ctx *c, struct jv *v)
 		}
 		for (i = 0; i < recs->n; i++) {
 			c->recno = (long)i;
+			if (headn >= 0 && (long)i >= headn) {
+				refuse((long)i, &recs->u.a[i]);
+				continue;
+			}
 			r = flatten_record(c, &recs->u.a[i]);
 			if (r < 0) {
+				refuse((long)i, &recs->u.a[i]);
 				rc = -1;
 				if (sflag)
 					break;
@@ -1060,14 +1105,18 @@ flatten_file(const char *path)
 				/* its lines take about what its text took */
 				ddb_buf_reserve(&lbuf, ddb_reader_size(r) + 4096);
 			}
-			if (n == -1)
+			if (headn >= 0 && ddb_reader_part(r) >= headn)
+				refuse(ddb_reader_part(r), n == -1 ? NULL : v);
+			else if (n == -1) {
+				refuse(ddb_reader_part(r), NULL);
 				evbad = 1;
-			else {
+			} else {
 				c.line = ddb_reader_line(r);
 				c.recno = ddb_reader_part(r);
-				if ((k = flatten_record(&c, v)) < 0)
+				if ((k = flatten_record(&c, v)) < 0) {
+					refuse(c.recno, v);
 					evbad = 1;
-				else if (k > 0 && !evbad)
+				} else if (k > 0 && !evbad)
 					add_line(v);
 			}
 			if (evbad)
@@ -1240,6 +1289,38 @@ add_events(char *arg)
 	}
 }
 
+/* S as a whole number 0..LONG_MAX in *n */
+static int
+whole(const char *s, long *n)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	*n = strtol(s, &end, 10);
+	return *end == '\0' && errno == 0;
+}
+
+/* --refused FD: an open file descriptor, written line by line */
+static FILE *
+open_fd(const char *s)
+{
+	long fd;
+	FILE *fp;
+
+	if (!whole(s, &fd) || fd > 1024 || fd <= 2) {
+		warnx("--refused: '%s' is not a file descriptor above 2", s);
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	if (fcntl((int)fd, F_GETFL) < 0 || (fp = fdopen((int)fd, "w")) == NULL) {
+		warnx("--refused: file descriptor %ld is not open for writing",
+		    fd);
+		usage(stderr, DDB_EXIT_USAGE);
+	}
+	return fp;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1251,6 +1332,8 @@ main(int argc, char *argv[])
 		{ "split",   required_argument, NULL, 'S' },
 		{ "manifest", required_argument, NULL, 256 },
 		{ "export-time", required_argument, NULL, 257 },
+		{ "refused", required_argument, NULL, 258 },
+		{ "head",    required_argument, NULL, 259 },
 		{ "stop",    no_argument,       NULL, 's' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
@@ -1287,6 +1370,16 @@ main(int argc, char *argv[])
 				usage(stderr, DDB_EXIT_USAGE);
 			}
 			break;
+		case 258:
+			refused = open_fd(optarg);
+			break;
+		case 259:
+			if (!whole(optarg, &headn)) {
+				warnx("--head: '%s' is not a whole number",
+				    optarg);
+				usage(stderr, DDB_EXIT_USAGE);
+			}
+			break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'V': ddb_print_version(); break;
 		default:  usage(stderr, DDB_EXIT_USAGE);
@@ -1308,6 +1401,8 @@ main(int argc, char *argv[])
 	}
 	if (Sflag != NULL)
 		split_finish();
+	if (refused != NULL && fclose(refused) != 0)
+		err(DDB_EXIT_IO, "--refused");
 	ddb_close_stdout();
 	free(out);
 	free(lbuf.p);

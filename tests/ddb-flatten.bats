@@ -680,3 +680,95 @@ xrefused() {
 	[ "$status" -eq 0 ]
 	diff -u <(cat "$X/export-full.out" "$X/export-full.out") <(printf '%s\n' "$output")
 }
+
+# rbatch BAD...: a 5-record event (SequenceNumbers ...9510 to ...9514) whose
+# records at the 0-based positions BAD have an unknown type descriptor
+rbatch() {
+	jq -c --argjson bad "[$(IFS=,; echo "$*")]" '.Records[0] as $r |
+	    {Records: [range(5) as $i | $r | .eventID = "e\($i)" |
+	    .dynamodb.SequenceNumber = "510000000009364995101\($i)" |
+	    if ($bad | index($i)) then .dynamodb.NewImage.age = {Q: "5"} else . end]}' \
+	    "$F/ddb-to-s3/bad-record.json" >"$BATS_TEST_TMPDIR/ev.json"
+}
+
+# refused_report ARGS...: ddb-flatten --refused 3 ARGS ev.json; $report
+# is what it wrote on fd 3, $output its stdout, $status its exit
+refused_report() {
+	run --separate-stderr sh -c 'ddb-flatten --refused 3 "$@" 3>"$0.report"' \
+	    "$BATS_TEST_TMPDIR/r" "$@" "$BATS_TEST_TMPDIR/ev.json"
+	report=$(cat "$BATS_TEST_TMPDIR/r.report")
+}
+
+@test "ddb-flatten: --refused FD names each refused record (index, SequenceNumber), at any position" {
+	rbatch 0 2 4
+	refused_report
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "$report" = "$(printf '0\t5100000000093649951010\n2\t5100000000093649951012\n4\t5100000000093649951014')" ]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[ "${stderr_lines[1]}" = "ddb-flatten: $BATS_TEST_TMPDIR/ev.json:1: eventID e2: NewImage.age: unknown type descriptor \"Q\"" ]
+	rbatch 3
+	refused_report
+	[ "$status" -eq 1 ]
+	[ "$report" = "$(printf '3\t5100000000093649951013')" ]
+	# -s stops at the first
+	rbatch 1 3
+	refused_report -s
+	[ "$status" -eq 1 ]
+	[ "$report" = "$(printf '1\t5100000000093649951011')" ]
+}
+
+@test "ddb-flatten: --refused FD: none refused writes nothing there; all refused lists all" {
+	rbatch
+	refused_report
+	[ "$status" -eq 0 ]
+	[ "$report" = "" ]
+	[ "${#lines[@]}" -eq 5 ]
+	diff -u <(ddb-flatten "$BATS_TEST_TMPDIR/ev.json") <(printf '%s\n' "$output")
+	rbatch 0 1 2 3 4
+	refused_report -S "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "$report" = "$(printf '%s\t510000000009364995101%s\n' 0 0 1 1 2 2 3 3 4 4 | head -c -1)" ]
+}
+
+@test "ddb-flatten: --refused FD: a record without a valid SequenceNumber is -, one that is no JSON object too" {
+	rbatch
+	jq -c '.Records[1].dynamodb.SequenceNumber = "5\t5" | .Records[3] = 7 |
+	    del(.Records[4].dynamodb.SequenceNumber) | .Records[4].dynamodb.NewImage.age = {Q: "5"}' \
+	    "$BATS_TEST_TMPDIR/ev.json" >"$BATS_TEST_TMPDIR/ev2.json"
+	mv "$BATS_TEST_TMPDIR/ev2.json" "$BATS_TEST_TMPDIR/ev.json"
+	refused_report
+	[ "$status" -eq 1 ]
+	[ "$report" = "$(printf '1\t-\n3\t-\n4\t-')" ]
+}
+
+@test "ddb-flatten: --head N takes the first N records of an event, the rest go to --refused" {
+	rbatch 3
+	refused_report --head 3
+	[ "$status" -eq 0 ]
+	[ "$report" = "$(printf '3\t5100000000093649951013\n4\t5100000000093649951014')" ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[2]}" == *'"eventID":"e2"'* ]]
+	# --head 0: nothing taken, every record listed
+	refused_report --head 0 -S "$BATS_TEST_TMPDIR"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	[ "$(printf '%s\n' "$report" | cut -f1 | tr '\n' ' ')" = "0 1 2 3 4 " ]
+	# a bad record before N still fails the run
+	refused_report --head 4
+	[ "$status" -eq 1 ]
+	[ "$report" = "$(printf '3\t5100000000093649951013\n4\t5100000000093649951014')" ]
+}
+
+@test "ddb-flatten: --refused and --head: a bad value is a usage error (exit 2), nothing read" {
+	run --separate-stderr ddb-flatten --refused 1 /nonexistent
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "ddb-flatten: --refused: '1' is not a file descriptor above 2" ]
+	run --separate-stderr ddb-flatten --refused 7 /nonexistent 7>&-
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "ddb-flatten: --refused: file descriptor 7 is not open for writing" ]
+	run --separate-stderr ddb-flatten --head -1 /nonexistent
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "ddb-flatten: --head: '-1' is not a whole number" ]
+}
