@@ -458,6 +458,27 @@ runtime() {
 	same "$SEED_KEY" "$F/seed-sample.csv"
 }
 
+@test "ddb-to-s3: --refused FILE lists the records ddb-flatten refuses; --head N writes the first N of them" {
+	run --separate-stderr ddb-to-s3 --refused "$T/r1" "$D/bad-record.json"
+	[ "$status" -eq 1 ]
+	[ "$(cat "$T/r1")" = "$(printf '2\t5100000000093649951003')" ]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	run --separate-stderr ddb-to-s3 --head 2 --refused "$T/r2" "$D/bad-record.json"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/r2")" = "$(printf '2\t5100000000093649951003\n3\t5100000000093649951004')" ]
+	[[ "$stderr" == "ddb-to-s3: student: 2 records, 2 rows, seq 5100000000093649951001..5100000000093649951002 -> s3://$B/$P/staging/student/student_20240710T164423Z_5100000000093649951001.csv" ]]
+	run s3_ls "$B" "$P/"
+	[ "${#lines[@]}" -eq 1 ]
+	# one batch only: not with --spool; --head takes a whole number
+	run --separate-stderr ddb-to-s3 --refused "$T/r3" -q "$T/spool"
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "ddb-to-s3: --refused and --head are for one batch, not --spool or --state" ]
+	[ ! -e "$T/spool" ] && [ ! -e "$T/r3" ]
+	run --separate-stderr ddb-to-s3 --head 2x "$D/bad-record.json"
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "ddb-to-s3: --head must be a whole number, not '2x'" ]
+}
+
 @test "ddb-to-s3: a SequenceNumber that would forge a summary line is bad data, no object (regression)" {
 	jq -c '.Records[0].dynamodb.SequenceNumber = "5\t5\t1\ndef\t1\t666"' "$F/seed-sample.json" >"$T/forged.json"
 	run --separate-stderr ddb-to-s3 "$T/forged.json"
