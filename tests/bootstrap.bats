@@ -171,25 +171,27 @@ check_escaping() {
 	[ "$(cat "$RT/posts")" = 'req-1.error 500' ]
 }
 
-@test "bootstrap: a failure that dry runs do not repeat blames no record (no partial batchItemFailures)" {
+@test "bootstrap: bad data for which ddb-flatten names no record blames no record (no partial batchItemFailures)" {
 	export DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES=true
 	LAMBDA_TASK_ROOT="$T/task"
 	mkdir -p "$LAMBDA_TASK_ROOT"
 	export LAMBDA_TASK_ROOT
-	# fails the whole event as bad data; dry runs and parts of it pass
+	# fails the whole event as bad data (as a later stage would), and
+	# writes an empty --refused report; a run with --head would pass
 	cat >"$LAMBDA_TASK_ROOT/ddb-to-s3" <<-'EOF'
 	#!/bin/sh
-	for f; do :; done
-	case " $* " in *" --dry-run "*) exit 0 ;; esac
-	case $f in */event.json) echo "ddb-to-s3: stand-in: bad data" >&2; exit 1 ;; esac
-	exit 0
+	case " $* " in *" --head "*) exit 0 ;; esac
+	[ "$1" = --refused ] && : >"$2"
+	echo "ddb-to-s3: stand-in: bad data" >&2
+	exit 1
 	EOF
 	chmod +x "$LAMBDA_TASK_ROOT/ddb-to-s3"
 	runtime "$D/bad-record.json"
 	all_valid
 	[ ! -e "$RT/req-1.response" ]
 	[ "$(cat "$RT/req-1.error-type")" = DataError ]
-	grep -qx 'bootstrap: req-1: no single bad record found (dry runs do not fail as bad data), invocation error' "$RT/log"
+	grep -qx 'bootstrap: req-1: no record named as bad (the bad data is not one ddb-flatten refuses), invocation error' "$RT/log"
+	[ "$(cat "$RT/posts")" = 'req-1.error 202' ]
 }
 
 @test "bootstrap: its own log lines hold no item data, on every path" {
@@ -284,4 +286,94 @@ once() {
 	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
 	once tblA 5100000000093649960000 5100000000093649960002
 	once tblB 5100000000093649960001 5100000000093649960003
+}
+
+# rbatch FILE BAD...: a 5-record event (SequenceNumbers ...9510 to ...9514,
+# ids 20 to 24) whose records at the 0-based positions BAD are bad data
+rbatch() {
+	local out=$1
+	shift
+	jq -c --argjson bad "[$(IFS=,; echo "$*")]" '.Records[0] as $r |
+	    {Records: [range(5) as $i | $r | .eventID = "e\($i)" |
+	    .dynamodb.SequenceNumber = "510000000009364995101\($i)" |
+	    .dynamodb.Keys.id.S = "2\($i)" | .dynamodb.NewImage.id.S = "2\($i)" |
+	    if ($bad | index($i)) then .dynamodb.NewImage.age = {Q: "5"} else . end]}' \
+	    "$D/bad-record.json" >"$out"
+}
+
+# failures FROM: the batchItemFailures of records FROM..4 of rbatch
+failures() {
+	local i sep=
+	printf '{"batchItemFailures":['
+	for i in $(seq "$1" 4); do
+		printf '%s{"itemIdentifier":"510000000009364995101%s"}' "$sep" "$i"
+		sep=,
+	done
+	printf ']}'
+}
+
+@test "bootstrap: bad records at several positions: what precedes the first is written, it and the rest reported" {
+	export DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES=true
+	rbatch "$T/b13.json" 1 3
+	rbatch "$T/b0.json" 0 2 4
+	rbatch "$T/b4.json" 4
+	rbatch "$T/all.json" 0 1 2 3 4
+	rbatch "$T/none.json"
+	runtime "$T/b13.json" "$T/b0.json" "$T/b4.json" "$T/all.json" "$T/none.json"
+	cat "$RT/log"
+	all_valid
+	[ "$(cat "$RT/req-1.response")" = "$(failures 1)" ]
+	[ "$(cat "$RT/req-2.response")" = "$(failures 0)" ]
+	[ "$(cat "$RT/req-3.response")" = "$(failures 4)" ]
+	[ "$(cat "$RT/req-4.response")" = "$(failures 0)" ]
+	[ "$(cat "$RT/req-5.response")" = '{"batchItemFailures":[]}' ]
+	[ "$(grep '^bootstrap: ' "$RT/log")" = "$(cat <<-'EOF'
+	bootstrap: req-1: record 2 (SequenceNumber 5100000000093649951011) is bad: 1 records written, the rest reported as batchItemFailures
+	bootstrap: req-2: record 1 (SequenceNumber 5100000000093649951010) is bad: 0 records written, the rest reported as batchItemFailures
+	bootstrap: req-3: record 5 (SequenceNumber 5100000000093649951014) is bad: 4 records written, the rest reported as batchItemFailures
+	bootstrap: req-4: record 1 (SequenceNumber 5100000000093649951010) is bad: 0 records written, the rest reported as batchItemFailures
+	bootstrap: req-5: ok
+	bootstrap: runtime API: next invocation: HTTP 410
+	EOF
+	)" ]
+	# req-1 wrote record 0; req-3 records 0 to 3, req-5 all five, each
+	# under the key of its first record: the same key, rewritten
+	run s3_ls "$B" "$P/"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == *_5100000000093649951010.csv ]]
+	s3_get "$B" "${lines[0]}" "$T/got"
+	[ "$(tail -n +2 "$T/got" | cut -d, -f1 | tr '\n' ' ')" = "20 21 22 23 24 " ]
+}
+
+# procs LOG: processes started (fork, clone without CLONE_THREAD) in the
+# strace -f log LOG
+procs() {
+	grep -E '(clone|clone3|fork|vfork)\(' "$1" | grep -vc CLONE_THREAD
+}
+
+@test "bootstrap: an invocation starts at most 8 processes (bootstrap, ddb-to-s3, the stages and s3-put)" {
+	command -v strace >/dev/null || skip "no strace"
+	export LAMBDA_TASK_ROOT="$T/task"
+	mkdir -p "$T/task"
+	for n in 1 2; do
+		RTN=$((RTN + 1))
+		RT="$T/rt$RTN"
+		mkdir -p "$RT"
+		events=("$F/seed-sample.json")
+		[ $n -eq 1 ] || events+=("$F/seed-sample.json")
+		"$LIB/lambda-runtime-standin" "$RT" "${events[@]}" >/dev/null 2>&1 3>&- &
+		echo $! >"$RT/pid"
+		for _ in $(seq 50); do
+			[ -f "$RT/address" ] && break
+			sleep 0.1
+		done
+		AWS_LAMBDA_RUNTIME_API=$(cat "$RT/address") timeout 120 \
+			strace -f -qq -e trace=execve,clone,clone3,fork,vfork \
+			-e signal=none -o "$T/st$n" bootstrap 2>"$RT/log" || :
+		grep -q "^bootstrap: req-$n: ok$" "$RT/log"
+	done
+	one=$(procs "$T/st1")
+	two=$(procs "$T/st2")
+	echo "processes: $one for one invocation, $two for two"
+	[ $((two - one)) -le 8 ]
 }

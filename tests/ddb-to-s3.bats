@@ -640,7 +640,7 @@ X="$F/sources"
 	        os.chmod(p, (i.external_attr >> 16) & 0o777)
 	EOF
 	[ -x "$T/task/bootstrap" ]
-	[ -x "$T/task/bin/ddb-to-s3" ] && [ -x "$T/task/bin/curl" ]
+	[ -x "$T/task/bin/ddb-to-s3" ] && [ -x "$T/task/bin/ddb-lambda" ]
 	standin "$F/seed-sample.json"
 	env -i PATH=/nonexistent LAMBDA_TASK_ROOT="$T/task" \
 		AWS_LAMBDA_RUNTIME_API="$(cat "$RT/address")" \

@@ -1,0 +1,695 @@
+/*
+ * ddb-lambda: the Lambda Runtime API loop of bootstrap, in C.  Each
+ * invocation runs ddb-to-s3 on the event and answers the API; the loop
+ * itself starts no process (the shell loop ran curl twice, sed, tr, rm,
+ * tail and cat per invocation, which cost more CPU than the batch).
+ * Its log lines start "bootstrap:", the name Lambda runs it under.
+ */
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ddb.h"
+
+#define PROG "bootstrap"
+#define BASE "/2018-06-01/runtime/"
+
+static char host[256], port[16];
+static char tmp[4096];
+static const char *what = "init";	/* the invocation, for POST messages */
+static int code;		/* HTTP status of the last request, 0: none */
+static char etype[65];		/* the API's errorType in its answer */
+
+static void
+logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+logf_(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	putc('\n', stderr);
+}
+
+static const char *
+path_of(char *buf, size_t size, const char *name)
+{
+	if ((size_t)snprintf(buf, size, "%s/%s", tmp, name) >= size)
+		errx(DDB_EXIT_IO, "%s: path too long", tmp);
+	return buf;
+}
+
+static int
+read_file(const char *path, struct ddb_buf *b)
+{
+	ssize_t n;
+	int fd;
+
+	b->n = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	for (;;) {
+		ddb_buf_reserve(b, 65536);
+		if ((n = read(fd, b->p + b->n, b->cap - b->n)) <= 0)
+			break;
+		b->n += (size_t)n;
+	}
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+static void
+write_file(const char *path, const char *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t w;
+
+	if (fd < 0)
+		err(DDB_EXIT_IO, "%s", path);
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			err(DDB_EXIT_IO, "%s", path);
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	if (close(fd) != 0)
+		err(DDB_EXIT_IO, "%s", path);
+}
+
+/*
+ * One HTTP/1.1 exchange with the Runtime API, a connection each (the API
+ * is on the loopback): METHOD BASE PATH, with BODY when not NULL and the
+ * extra header line HDR.  Sets code (0: no answer); the answer's headers
+ * in *hdrs, its body in *resp.  0 when an answer came.
+ */
+static int
+http(const char *method, const char *path, const char *hdr,
+    const struct ddb_buf *body, struct ddb_buf *hdrs, struct ddb_buf *resp)
+{
+	struct addrinfo hints = { 0 }, *ai, *a;
+	struct ddb_buf rq = { 0 }, in = { 0 };
+	char line[1024];
+	char *p, *end, *hend;
+	ssize_t n;
+	size_t off;
+	int fd = -1, len;
+
+	code = 0;
+	hdrs->n = resp->n = 0;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		return -1;
+	for (a = ai; a != NULL; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
+		    a->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	if (fd < 0)
+		return -1;
+	len = snprintf(line, sizeof line, "%s " BASE "%s HTTP/1.1\r\n"
+	    "Host: %s:%s\r\nUser-Agent: ddb-lambda\r\nConnection: close\r\n"
+	    "%s", method, path, host, port, hdr != NULL ? hdr : "");
+	ddb_buf_put(&rq, line, (size_t)len);
+	if (body != NULL) {
+		len = snprintf(line, sizeof line, "Content-Type: "
+		    "application/json\r\nContent-Length: %zu\r\n", body->n);
+		ddb_buf_put(&rq, line, (size_t)len);
+	}
+	ddb_buf_put(&rq, "\r\n", 2);
+	if (body != NULL)
+		ddb_buf_put(&rq, body->p, body->n);
+	for (off = 0; off < rq.n; off += (size_t)n)
+		if ((n = send(fd, rq.p + off, rq.n - off, MSG_NOSIGNAL)) < 0) {
+			if (errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			break;
+		}
+	free(rq.p);
+	for (;;) {
+		ddb_buf_reserve(&in, 65536);
+		if ((n = recv(fd, in.p + in.n, in.cap - in.n, 0)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		in.n += (size_t)n;
+	}
+	close(fd);
+	ddb_buf_putc(&in, '\0');
+	in.n--;
+	if (in.n < 12 || memcmp(in.p, "HTTP/1.", 7) != 0 ||
+	    (hend = strstr(in.p, "\r\n\r\n")) == NULL) {
+		free(in.p);
+		return -1;
+	}
+	code = atoi(in.p + 9);
+	ddb_buf_put(hdrs, in.p, (size_t)(hend + 2 - in.p));
+	ddb_buf_putc(hdrs, '\0');
+	hdrs->n--;
+	p = hend + 4;
+	end = in.p + in.n;
+	if (strcasestr(hdrs->p, "\r\ntransfer-encoding: chunked") != NULL) {
+		/* chunked: sizes in hex, each chunk then CRLF, 0 at the end */
+		while (p < end) {
+			unsigned long sz = strtoul(p, &hend, 16);
+			if (hend == p || (p = strstr(hend, "\r\n")) == NULL ||
+			    sz == 0 || sz > (size_t)(end - p - 2))
+				break;
+			ddb_buf_put(resp, p + 2, sz);
+			p += 2 + sz + 2;
+		}
+	} else
+		ddb_buf_put(resp, p, (size_t)(end - p));
+	free(in.p);
+	return 0;
+}
+
+/* the value of header NAME (lower case, with its colon) in hdrs, or "" */
+static void
+header(const struct ddb_buf *hdrs, const char *name, char *dst, size_t size)
+{
+	const char *p = hdrs->p, *e;
+	size_t k = strlen(name), n;
+
+	dst[0] = '\0';
+	while ((p = strstr(p, "\r\n")) != NULL) {
+		p += 2;
+		if (strncasecmp(p, name, k) != 0)
+			continue;
+		p += k;
+		p += strspn(p, " \t");
+		e = strstr(p, "\r\n");
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n < size) {
+			memcpy(dst, p, n);
+			dst[n] = '\0';
+		}
+		return;
+	}
+}
+
+/*
+ * POST file FILE to the API's PATH, with the error type TYPE when not
+ * NULL: only a 2xx is success; anything else is logged, with the status
+ * and the API's errorType, as what's failure
+ */
+static int
+post(const char *path, const struct ddb_buf *body, const char *type)
+{
+	struct ddb_buf hdrs = { 0 }, resp = { 0 };
+	char hdr[128];
+	const char *p, *q;
+	size_t n;
+	int r;
+
+	etype[0] = '\0';
+	if (type != NULL)
+		snprintf(hdr, sizeof hdr,
+		    "Lambda-Runtime-Function-Error-Type: %s\r\n", type);
+	r = http("POST", path, type != NULL ? hdr : NULL, body, &hdrs, &resp);
+	free(hdrs.p);
+	if (r == 0 && code >= 200 && code <= 299) {
+		free(resp.p);
+		return 0;
+	}
+	if (r != 0) {
+		code = 0;
+		logf_("%s: POST %s: no answer from the runtime API", what, path);
+		free(resp.p);
+		return -1;
+	}
+	/* the API's own error type, when it is one we can print safely */
+	ddb_buf_putc(&resp, '\0');
+	if ((p = strstr(resp.p, "\"errorType\"")) != NULL) {
+		p += 11;
+		p += strspn(p, " ");
+		if (*p == ':') {
+			p++;
+			p += strspn(p, " ");
+		} else
+			p = NULL;
+		if (p != NULL && *p == '"') {
+			p++;
+			q = p + strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789_.:-");
+			n = (size_t)(q - p);
+			if (*q == '"' && n >= 1 && n <= 64) {
+				memcpy(etype, p, n);
+				etype[n] = '\0';
+			}
+		}
+	}
+	free(resp.p);
+	logf_("%s: POST %s: HTTP %d%s%s%s, not accepted", what, path, code,
+	    etype[0] ? " (" : "", etype, etype[0] ? ")" : "");
+	return -1;
+}
+
+/*
+ * The last 20 lines of LOG as a JSON string in b: \ and " escaped, TAB as
+ * \t, line ends as \n, other control characters as \u00XX, valid UTF-8
+ * kept, each byte of invalid UTF-8 (and NUL) as \ufffd
+ */
+static void
+json_tail(struct ddb_buf *b, const struct ddb_buf *log)
+{
+	const unsigned char *s = (const unsigned char *)log->p;
+	size_t n = log->n, i, start = 0, j, len;
+	int lines = 0;
+	unsigned lo, hi;
+
+	/* the start of the 20th line from the end (tail -n 20) */
+	if (n > 0) {
+		for (i = n - (s[n - 1] == '\n'); i > 0; i--)
+			if (s[i - 1] == '\n' && ++lines == 20) {
+				start = i;
+				break;
+			}
+	}
+	if (n > 0 && s[n - 1] == '\n')
+		n--;
+	ddb_buf_putc(b, '"');
+	for (i = start; i < n; i++) {
+		unsigned c = s[i];
+		char u[8];
+
+		if (c == '\\' || c == '"') {
+			ddb_buf_putc(b, '\\');
+			ddb_buf_putc(b, (char)c);
+		} else if (c == '\n')
+			ddb_buf_put(b, "\\n", 2);
+		else if (c == '\t')
+			ddb_buf_put(b, "\\t", 2);
+		else if (c == 0)
+			ddb_buf_put(b, "\\ufffd", 6);
+		else if (c < 32 || c == 127) {
+			snprintf(u, sizeof u, "\\u%04x", c);
+			ddb_buf_put(b, u, 6);
+		} else if (c < 128)
+			ddb_buf_putc(b, (char)c);
+		else {
+			len = 0;
+			lo = 128;
+			hi = 191;
+			if (c >= 194 && c <= 223)
+				len = 2;
+			else if (c >= 224 && c <= 239) {
+				len = 3;
+				if (c == 224)
+					lo = 160;
+				else if (c == 237)
+					hi = 159;
+			} else if (c >= 240 && c <= 244) {
+				len = 4;
+				if (c == 240)
+					lo = 144;
+				else if (c == 244)
+					hi = 143;
+			}
+			for (j = 1; len > 0 && j < len; j++) {
+				if (i + j >= n || s[i + j] < lo || s[i + j] > hi)
+					len = 0;
+				lo = 128;
+				hi = 191;
+			}
+			if (len > 0) {
+				ddb_buf_put(b, (const char *)s + i, len);
+				i += len - 1;
+			} else
+				ddb_buf_put(b, "\\ufffd", 6);
+		}
+	}
+	ddb_buf_putc(b, '"');
+}
+
+/* POST an error of TYPE to PATH, its message the last lines of LOG */
+static int
+post_error(const char *path, const char *type, const struct ddb_buf *log)
+{
+	struct ddb_buf b = { 0 };
+	int r;
+
+	ddb_buf_put(&b, "{\"errorType\":\"", 14);
+	ddb_buf_put(&b, type, strlen(type));
+	ddb_buf_put(&b, "\",\"errorMessage\":", 17);
+	json_tail(&b, log);
+	ddb_buf_putc(&b, '}');
+	r = post(path, &b, type);
+	free(b.p);
+	return r;
+}
+
+/*
+ * ddb-to-s3 with the arguments ARGS (NULL-terminated), then -- EVENT; its
+ * messages on stderr (each line ended, so that ours start a line) and in
+ * *log.  Its status as a shell gives it (128 + N for signal N).
+ */
+static int
+batch(const char *const *args, const char *event, struct ddb_buf *log)
+{
+	char lpath[4200];
+	const char *argv[16];
+	int n = 0, st, fd;
+	pid_t pid;
+
+	argv[n++] = "ddb-to-s3";
+	while (*args != NULL && n < 13)
+		argv[n++] = *args++;
+	argv[n++] = "--";
+	argv[n++] = event;
+	argv[n] = NULL;
+	path_of(lpath, sizeof lpath, "log");
+	fflush(stderr);
+	if ((pid = fork()) < 0)
+		err(DDB_EXIT_IO, "fork");
+	if (pid == 0) {
+		fd = open(lpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		close(fd);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "%s: %s: %s\n", PROG, argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			err(DDB_EXIT_IO, "waitpid");
+	if (read_file(lpath, log) < 0)
+		log->n = 0;
+	fwrite(log->p, 1, log->n, stderr);
+	if (log->n > 0 && log->p[log->n - 1] != '\n')
+		putc('\n', stderr);
+	fflush(stderr);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static const char *
+error_type(int st)
+{
+	switch (st) {
+	case DDB_EXIT_DATA: return "DataError";
+	case DDB_EXIT_TEMPFAIL: return "UploadFailed";
+	case DDB_EXIT_REFUSED: return "S3Refused";
+	default: return "RuntimeError";
+	}
+}
+
+static char id[256];
+
+/*
+ * answer the invocation with RESP and log MSG; when the API does not
+ * accept it, report an invocation error instead, so that Lambda retries
+ * the batch (its objects are overwritten, never doubled)
+ */
+static int
+respond(const struct ddb_buf *resp, struct ddb_buf *log, const char *msg)
+{
+	char path[400], line[200];
+	int n;
+
+	snprintf(path, sizeof path, "invocation/%s/response", id);
+	if (post(path, resp, NULL) == 0) {
+		logf_("%s: %s", id, msg);
+		return 0;
+	}
+	if (log->n > 0 && log->p[log->n - 1] != '\n')
+		ddb_buf_putc(log, '\n');
+	n = snprintf(line, sizeof line, "the runtime API did not accept the "
+	    "response (HTTP %03d%s%s)\n", code, etype[0] ? " " : "", etype);
+	ddb_buf_put(log, line, (size_t)n);
+	logf_("%s: response not accepted, reporting an invocation error", id);
+	snprintf(path, sizeof path, "invocation/%s/error", id);
+	return post_error(path, "ResponseNotAccepted", log);
+}
+
+/*
+ * a --refused report: its lines INDEX TAB ID; the first index in *first
+ * (-1: no line) and its id in fid; the ids as batchItemFailures in *out
+ * when not NULL.  -1 when an id is not a SequenceNumber (digits).
+ */
+static int
+read_refused(const char *path, long *first, char *fid, size_t fidsize,
+    struct ddb_buf *out)
+{
+	struct ddb_buf b = { 0 };
+	char *p, *nl, *tab;
+	int rc = 0, k = 0;
+
+	*first = -1;
+	fid[0] = '\0';
+	if (read_file(path, &b) < 0) {
+		free(b.p);
+		return 0;
+	}
+	ddb_buf_putc(&b, '\0');
+	if (out != NULL)
+		ddb_buf_put(out, "{\"batchItemFailures\":[", 22);
+	for (p = b.p; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		if ((tab = strchr(p, '\t')) == NULL)
+			continue;
+		*tab++ = '\0';
+		if (*first < 0) {
+			*first = atol(p);
+			snprintf(fid, fidsize, "%s", tab);
+		}
+		if (tab[0] == '\0' || strspn(tab, "0123456789") != strlen(tab))
+			rc = -1;
+		if (out != NULL) {
+			if (k++ > 0)
+				ddb_buf_putc(out, ',');
+			ddb_buf_put(out, "{\"itemIdentifier\":\"", 19);
+			ddb_buf_put(out, tab, strlen(tab));
+			ddb_buf_put(out, "\"}", 2);
+		}
+	}
+	if (out != NULL)
+		ddb_buf_put(out, "]}", 2);
+	free(b.p);
+	return rc;
+}
+
+static void
+invoke(const char *event, int rbif)
+{
+	static const struct ddb_buf empty = { "{\"batchItemFailures\":[]}", 24, 0 };
+	struct ddb_buf log = { 0 }, log2 = { 0 }, out = { 0 };
+	char path[400], rpath[4200], rest[4200], kbuf[32], fid[160], msg[400];
+	const char *args[6] = { NULL };
+	const char *type;
+	long k, k2;
+	int st;
+
+	snprintf(path, sizeof path, "invocation/%s/error", id);
+	path_of(rpath, sizeof rpath, "refused");
+	path_of(rest, sizeof rest, "rest");
+	unlink(rpath);
+	unlink(rest);
+	if (rbif) {
+		args[0] = "--refused";
+		args[1] = rpath;
+	}
+	st = batch(args, event, &log);
+	if (st == 0) {
+		if (respond(&empty, &log, "ok") != 0)
+			logf_("%s: could not post the result", id);
+		goto out;
+	}
+	type = error_type(st);
+	/*
+	 * Only bad data can be a partial answer.  A failed upload (75, 4) or
+	 * any other failure is the whole batch's: Lambda retries all of it
+	 * (or its halves), and each table's key depends on its first record
+	 * only, so the retry overwrites.  A batchItemFailures list would make
+	 * Lambda retry from a record whose table may already be written: a
+	 * second object holding the same records.
+	 */
+	if (st != DDB_EXIT_DATA || !rbif) {
+		logf_("%s: %s (ddb-to-s3 exit %d), invocation error", id, type,
+		    st);
+		if (post_error(path, type, &log) != 0)
+			logf_("%s: could not post the result", id);
+		goto out;
+	}
+	/*
+	 * bad data, ReportBatchItemFailures: ddb-flatten named the records it
+	 * refused; write what precedes the first, report it and every record
+	 * after it
+	 */
+	read_refused(rpath, &k, fid, sizeof fid, NULL);
+	if (k < 0) {
+		logf_("%s: no record named as bad (the bad data is not one "
+		    "ddb-flatten refuses), invocation error", id);
+		goto error;
+	}
+	if (fid[0] == '-' || fid[0] == '\0') {
+		logf_("%s: a record has no SequenceNumber, invocation error", id);
+		goto error;
+	}
+	snprintf(kbuf, sizeof kbuf, "%ld", k);
+	args[0] = "--head";
+	args[1] = kbuf;
+	args[2] = "--refused";
+	args[3] = rest;
+	st = batch(args, event, &log2);
+	if (st != 0) {
+		logf_("%s: records before the first bad one: %s (ddb-to-s3 "
+		    "exit %d), invocation error", id, error_type(st), st);
+		ddb_buf_put(&log, log2.p, log2.n);
+		type = error_type(st);
+		if (post_error(path, type, &log) != 0)
+			logf_("%s: could not post the result", id);
+		goto out;
+	}
+	if (read_refused(rest, &k2, msg, sizeof msg, &out) != 0 || k2 != k) {
+		logf_("%s: a record has no SequenceNumber, invocation error", id);
+		goto error;
+	}
+	snprintf(msg, sizeof msg, "record %ld (SequenceNumber %s) is bad: %ld "
+	    "records written, the rest reported as batchItemFailures", k + 1,
+	    fid, k);
+	if (respond(&out, &log, msg) != 0)
+		logf_("%s: could not post the result", id);
+	goto out;
+error:
+	if (post_error(path, "DataError", &log) != 0)
+		logf_("%s: could not post the result", id);
+out:
+	free(log.p);
+	free(log2.p);
+	free(out.p);
+}
+
+static void
+cleanup(void)
+{
+	static const char *const names[] = { "event.json", "log", "refused",
+		"rest" };
+	char p[4200];
+	size_t i;
+
+	if (tmp[0] == '\0')
+		return;
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		unlink(path_of(p, sizeof p, names[i]));
+	rmdir(tmp);
+}
+
+static void
+on_signal(int sig)
+{
+	/* Lambda's shutdown: leave no files behind */
+	static const char *const names[] = { "event.json", "log", "refused",
+		"rest" };
+	char p[4200];
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		int n = snprintf(p, sizeof p, "%s/%s", tmp, names[i]);
+		if (n > 0 && (size_t)n < sizeof p)
+			unlink(p);
+	}
+	rmdir(tmp);
+	_exit(128 + sig);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ddb_buf hdrs = { 0 }, body = { 0 }, log = { 0 };
+	const char *api, *v, *colon;
+	char event[4200], trace[1024];
+	int rbif = 0;
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: ddb-lambda (run by bootstrap, with "
+		    "AWS_LAMBDA_RUNTIME_API set)\n");
+		return DDB_EXIT_USAGE;
+	}
+	if ((api = getenv("AWS_LAMBDA_RUNTIME_API")) == NULL || *api == '\0' ||
+	    (colon = strrchr(api, ':')) == NULL ||
+	    (size_t)(colon - api) >= sizeof host || strlen(colon + 1) >= sizeof port) {
+		logf_("AWS_LAMBDA_RUNTIME_API is not set to HOST:PORT");
+		return 1;
+	}
+	memcpy(host, api, (size_t)(colon - api));
+	host[colon - api] = '\0';
+	snprintf(port, sizeof port, "%s", colon + 1);
+	v = getenv("DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES");
+	if (v != NULL && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
+	    strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0))
+		rbif = 1;
+	snprintf(tmp, sizeof tmp, "%s/bootstrap.XXXXXX",
+	    getenv("TMPDIR") != NULL && *getenv("TMPDIR") ? getenv("TMPDIR") :
+	    "/tmp");
+	if (mkdtemp(tmp) == NULL)
+		err(DDB_EXIT_IO, "%s", tmp);
+	atexit(cleanup);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((v = getenv("DDB_TO_S3_BUCKET")) == NULL || *v == '\0') {
+		static const char m[] = "DDB_TO_S3_BUCKET is not set\n";
+		ddb_buf_put(&log, m, sizeof m - 1);
+		logf_("DDB_TO_S3_BUCKET is not set");
+		post_error("init/error", "InitError", &log);
+		return 1;
+	}
+	path_of(event, sizeof event, "event.json");
+	for (;;) {
+		if (http("GET", "invocation/next", NULL, NULL, &hdrs, &body) != 0) {
+			logf_("runtime API: next invocation failed");
+			return 1;
+		}
+		if (code != 200) {
+			logf_("runtime API: next invocation: HTTP %d", code);
+			return 1;
+		}
+		header(&hdrs, "lambda-runtime-aws-request-id:", id, sizeof id);
+		header(&hdrs, "lambda-runtime-trace-id:", trace, sizeof trace);
+		if (trace[0] != '\0')
+			setenv("_X_AMZN_TRACE_ID", trace, 1);
+		if (id[0] == '\0' || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(id)) {
+			logf_("runtime API: bad request id");
+			return 1;
+		}
+		what = id;
+		write_file(event, body.p, body.n);
+		invoke(event, rbif);
+		unlink(event);
+	}
+}
