@@ -5,7 +5,7 @@
  * tail and cat per invocation, which cost more CPU than the batch).
  * Its log lines start "bootstrap:", the name Lambda runs it under.
  */
-#include <ctype.h>
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +27,7 @@
 
 static char host[256], port[16];
 static char tmp[4096];
+static char work[4200];		/* ddb-to-s3 --work-dir: emptied after each run */
 static const char *what = "init";	/* the invocation, for POST messages */
 static int code;		/* HTTP status of the last request, 0: none */
 static char etype[65];		/* the API's errorType in its answer */
@@ -367,8 +368,29 @@ post_error(const char *path, const char *type, const struct ddb_buf *log)
 	return r;
 }
 
+/* remove the files ddb-to-s3 left in work (it makes no directories there) */
+static void
+empty_work(void)
+{
+	char p[4600];
+	struct dirent *e;
+	DIR *d;
+
+	if ((d = opendir(work)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(p, sizeof p, "%s/%s", work, e->d_name) <
+		    sizeof p)
+			unlink(p);
+	}
+	closedir(d);
+}
+
 /*
- * ddb-to-s3 with the arguments ARGS (NULL-terminated), then -- EVENT; its
+ * ddb-to-s3 with the arguments ARGS (NULL-terminated), then --work-dir,
+ * -- EVENT; its
  * messages on stderr (each line ended, so that ours start a line) and in
  * *log.  Its status as a shell gives it (128 + N for signal N).
  */
@@ -381,8 +403,10 @@ batch(const char *const *args, const char *event, struct ddb_buf *log)
 	pid_t pid;
 
 	argv[n++] = "ddb-to-s3";
-	while (*args != NULL && n < 13)
+	while (*args != NULL && n < 11)
 		argv[n++] = *args++;
+	argv[n++] = "--work-dir";
+	argv[n++] = work;
 	argv[n++] = "--";
 	argv[n++] = event;
 	argv[n] = NULL;
@@ -403,6 +427,7 @@ batch(const char *const *args, const char *event, struct ddb_buf *log)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			err(DDB_EXIT_IO, "waitpid");
+	empty_work();
 	if (read_file(lpath, log) < 0)
 		log->n = 0;
 	fwrite(log->p, 1, log->n, stderr);
@@ -601,6 +626,8 @@ cleanup(void)
 
 	if (tmp[0] == '\0')
 		return;
+	empty_work();
+	rmdir(work);
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		unlink(path_of(p, sizeof p, names[i]));
 	rmdir(tmp);
@@ -620,6 +647,7 @@ on_signal(int sig)
 		if (n > 0 && (size_t)n < sizeof p)
 			unlink(p);
 	}
+	rmdir(work);	/* when ddb-to-s3 left nothing there */
 	rmdir(tmp);
 	_exit(128 + sig);
 }
@@ -657,6 +685,9 @@ main(int argc, char *argv[])
 	if (mkdtemp(tmp) == NULL)
 		err(DDB_EXIT_IO, "%s", tmp);
 	atexit(cleanup);
+	snprintf(work, sizeof work, "%s/work", tmp);
+	if (mkdir(work, 0700) != 0)
+		err(DDB_EXIT_IO, "%s", work);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);

@@ -472,11 +472,24 @@ runtime() {
 	# one batch only: not with --spool; --head takes a whole number
 	run --separate-stderr ddb-to-s3 --refused "$T/r3" -q "$T/spool"
 	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "ddb-to-s3: --refused and --head are for one batch, not --spool or --state" ]
+	[ "${stderr_lines[0]}" = "ddb-to-s3: --refused, --head and --work-dir are for one batch, not --spool or --state" ]
 	[ ! -e "$T/spool" ] && [ ! -e "$T/r3" ]
 	run --separate-stderr ddb-to-s3 --head 2x "$D/bad-record.json"
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "ddb-to-s3: --head must be a whole number, not '2x'" ]
+	# --work-dir: the caller's empty directory holds the batch's files,
+	# left there; one that is not empty is a usage error
+	mkdir "$T/w"
+	run --separate-stderr ddb-to-s3 -D --work-dir "$T/w" "$D/bad-record.json"
+	[ "$status" -eq 1 ]
+	[ "$(cd "$T/w" && echo *)" = summary ]
+	run --separate-stderr ddb-to-s3 -D --work-dir "$T/w" "$F/seed-sample.json"
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "ddb-to-s3: --work-dir $T/w: not empty" ]
+	rm "$T/w/summary"
+	run --separate-stderr ddb-to-s3 -D --work-dir "$T/w" "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$(cd "$T/w" && echo *)" = "1.csv 1.ndjson 1.rows plan summary" ]
 }
 
 @test "ddb-to-s3: a SequenceNumber that would forge a summary line is bad data, no object (regression)" {
