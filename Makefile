@@ -100,7 +100,7 @@ check-sanitize:
 $(O)/bench/gen: $(O)/bench/gen.o $(O)/common/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs json-c)
 bench: $(O)/bin/ddb-flatten $(O)/bin/ddb-expand $(O)/bin/csv-emit $(O)/bin/ddb-esm \
-	$(O)/bench/gen
+	$(O)/bin/s3-put $(LAMBDA) $(O)/bench/gen
 	O=$(O) sh bench/run
 
 # libFuzzer + ASan + UBSan harnesses (tests/fuzz): fuzz runs each for
