@@ -150,6 +150,55 @@ void ddb_json_str(struct ddb_buf *b, const char *s, size_t n);
 void ddb_json_write(struct ddb_buf *b, const struct jv *v);
 void ddb_json_members(struct ddb_buf *b, const struct jv *v, int sep);
 
+/*
+ * Eight bytes at a time, for the scans of strings (GCC or Clang on a
+ * little-endian 64-bit machine; elsewhere the scans go byte by byte).  In
+ * each mask the first byte found is exact; a borrow can only mark bytes
+ * after it, so the lowest mark of an OR of masks is the first byte any of
+ * them finds.
+ */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__LP64__)
+#define DDB_SWAR 1
+#define DDB_B8(c) (0x0101010101010101ULL * (unsigned char)(c))
+static inline unsigned long long
+ddb_load8(const void *p)
+{
+	unsigned long long x;
+
+	memcpy(&x, p, 8);
+	return x;
+}
+/* the high bit of the bytes of x equal to c */
+static inline unsigned long long
+ddb_eq8(unsigned long long x, int c)
+{
+	unsigned long long y = x ^ DDB_B8(c);
+
+	return (y - DDB_B8(1)) & ~y & DDB_B8(0x80);
+}
+/* the high bit of the bytes of x below c (c at most 0x80) */
+static inline unsigned long long
+ddb_lt8(unsigned long long x, int c)
+{
+	return (x - DDB_B8(c)) & ~x & DDB_B8(0x80);
+}
+/* the high bit of every byte of x equal to c, exactly (no borrows) */
+static inline unsigned long long
+ddb_eq8x(unsigned long long x, int c)
+{
+	unsigned long long y = x ^ DDB_B8(c);
+
+	return ~(((y & DDB_B8(0x7f)) + DDB_B8(0x7f)) | y) & DDB_B8(0x80);
+}
+/* the index of the first byte marked in t (not 0) */
+static inline size_t
+ddb_first8(unsigned long long t)
+{
+	return (size_t)__builtin_ctzll(t) >> 3;
+}
+#endif
+
 /* reader.c: a stream of JSON values, read losslessly, one at a time */
 struct ddb_reader;
 #define DDB_READ_PYREPR 1	/* also accept Python repr (single quotes, True) */

@@ -51,6 +51,21 @@ ddb_arena_alloc(struct ddb_arena *a, size_t n)
 	return p;
 }
 
+/* ddb_arena_alloc, its common case inline */
+static inline void *
+arena_get(struct ddb_arena *a, size_t n)
+{
+	struct ddb_arena_blk *b = a->head;
+	void *p;
+
+	n = (n + 15) & ~(size_t)15;
+	if (n == 0 || b == NULL || b->size - b->used < n)
+		return ddb_arena_alloc(a, n);
+	p = (char *)b->data + b->used;
+	b->used += n;
+	return p;
+}
+
 /* forget everything allocated; keep the largest block for the next value */
 void
 ddb_arena_reset(struct ddb_arena *a)
@@ -162,8 +177,8 @@ skip_ws(struct parse *ps)
 {
 	const char *p = ps->p;
 
-	while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\t' ||
-	    *p == '\r'))
+	while (p < ps->end && (unsigned char)*p <= ' ' && (*p == ' ' ||
+	    *p == '\n' || *p == '\t' || *p == '\r'))
 		p++;
 	ps->p = p;
 }
@@ -269,6 +284,18 @@ parse_string(struct parse *ps, const char **out, size_t *outlen, int *nul)
 	*nul = 0;
 	/* find the end, checking UTF-8 and control characters */
 	for (;;) {
+#ifdef DDB_SWAR
+		while (end - p >= 8) {
+			unsigned long long x = ddb_load8(p), t;
+			t = ddb_eq8(x, '"') | ddb_eq8(x, '\\') | ddb_lt8(x, 0x20) |
+			    (x & DDB_B8(0x80));
+			if (t != 0) {
+				p += ddb_first8(t);
+				break;
+			}
+			p += 8;
+		}
+#endif
 		while (p < end && plain_byte[*p])
 			p++;
 		if (p >= end)
@@ -289,9 +316,15 @@ parse_string(struct parse *ps, const char **out, size_t *outlen, int *nul)
 		p += n;
 	}
 	n = (size_t)(p - start);
-	buf = ddb_arena_alloc(ps->a, n + 1);
+	buf = arena_get(ps->a, n + 1);
 	if (!esc) {
-		memcpy(buf, start, n);
+		/* arena_get gave whole 16s: short strings copy in one or two */
+		if ((size_t)(end - start) >= ((n + 15) & ~(size_t)15)) {
+			size_t i;
+			for (i = 0; i < n; i += 16)
+				memcpy(buf + i, start + i, 16);
+		} else
+			memcpy(buf, start, n);
 		buf[n] = '\0';
 		*out = buf;
 		*outlen = n;
@@ -366,7 +399,7 @@ parse_number(struct parse *ps, struct jv *v)
 			return fail(ps, DDB_JSON_NAN, q);
 		return fail(ps, DDB_JSON_CHAR, p);
 	}
-	t = ddb_arena_alloc(ps->a, n + 1);
+	t = arena_get(ps->a, n + 1);
 	memcpy(t, p, n);
 	t[n] = '\0';
 	v->type = JV_NUMBER;
@@ -413,7 +446,7 @@ has_dup(struct parse *ps, const struct jmem *m, size_t n)
 					return 1;
 		return 0;
 	} else {
-		const struct jmem **s = ddb_arena_alloc(ps->a, n * sizeof *s);
+		const struct jmem **s = arena_get(ps->a, n * sizeof *s);
 		for (i = 0; i < n; i++)
 			s[i] = &m[i];
 		qsort(s, n, sizeof *s, cmp_member);
@@ -484,7 +517,7 @@ parse_object(struct parse *ps, struct jv *v)
 		return fail(ps, DDB_JSON_DUP, open);
 	v->type = JV_OBJECT;
 	v->n = n;
-	v->u.m = ddb_arena_alloc(ps->a, n * sizeof *v->u.m);
+	v->u.m = arena_get(ps->a, n * sizeof *v->u.m);
 	memcpy(v->u.m, st->m + base, n * sizeof *v->u.m);
 	st->nm = base;
 	return 0;
@@ -529,7 +562,7 @@ parse_array(struct parse *ps, struct jv *v)
 	n = st->na - base;
 	v->type = JV_ARRAY;
 	v->n = n;
-	v->u.a = ddb_arena_alloc(ps->a, n * sizeof *v->u.a);
+	v->u.a = arena_get(ps->a, n * sizeof *v->u.a);
 	memcpy(v->u.a, st->a + base, n * sizeof *v->u.a);
 	st->na = base;
 	return 0;
@@ -700,7 +733,19 @@ ddb_json_str(struct ddb_buf *b, const char *s, size_t n)
 	ddb_buf_reserve(b, 2);
 	b->p[b->n++] = '"';
 	while (p < end) {
-		for (q = p; q < end && esc_of[*q] == 0; q++)
+		q = p;
+#ifdef DDB_SWAR
+		while (end - q >= 8) {
+			unsigned long long x = ddb_load8(q), t;
+			t = ddb_eq8(x, '"') | ddb_eq8(x, '\\') | ddb_lt8(x, 0x20);
+			if (t != 0) {
+				q += ddb_first8(t);
+				break;
+			}
+			q += 8;
+		}
+#endif
+		for (; q < end && esc_of[*q] == 0; q++)
 			;
 		ddb_buf_put(b, (const char *)p, (size_t)(q - p));
 		if (q == end)

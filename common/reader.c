@@ -157,6 +157,12 @@ plain(unsigned char c)
 	return c >= 0x20 && c != '"' && c != '\'' && c != '\\';
 }
 
+/* the bytes scan_value looks at inside a container, outside strings */
+static const unsigned char scan_stop[256] = {
+	['\0'] = 1, ['\n'] = 1, ['"'] = 1, ['\''] = 1, ['{'] = 1, ['['] = 1,
+	['}'] = 1, [']'] = 1, ['T'] = 1, ['F'] = 1, ['N'] = 1
+};
+
 /* -1 and a message: gzip input that cannot go on */
 static int
 gz_bad(struct ddb_reader *r, const char *what)
@@ -343,8 +349,28 @@ scan_value(struct ddb_reader *r, struct scan *sc)
 		start = r->inpos;
 		for (i = r->inpos; i < r->inend; i++) {
 			if (quote && !esc) {
+#ifdef DDB_SWAR
+				while (r->inend - i >= 8) {
+					unsigned long long x, t;
+					x = ddb_load8(r->in + i);
+					t = ddb_eq8(x, '"') | ddb_eq8(x, '\'') |
+					    ddb_eq8(x, '\\') | ddb_lt8(x, 0x20);
+					if (t != 0) {
+						i += ddb_first8(t);
+						break;
+					}
+					i += 8;
+				}
+#endif
 				while (i < r->inend &&
 				    plain((unsigned char)r->in[i]))
+					i++;
+				if (i == r->inend)
+					break;
+			} else if (!quote && !bare) {
+				/* inside a container, between strings */
+				while (i < r->inend &&
+				    !scan_stop[(unsigned char)r->in[i]])
 					i++;
 				if (i == r->inend)
 					break;

@@ -78,15 +78,30 @@ find_name(const char *s, int add)
 static size_t
 quoted_len(const char *s, size_t n)
 {
-	size_t i, q = 0;
-	int need = 0;
+	size_t i = 0, q = 0;
 
-	for (i = 0; i < n; i++)
-		if (special[(unsigned char)s[i]]) {
-			need = 1;
-			q += s[i] == '"';
-		}
-	return need ? n + q + 2 : n;
+#ifdef DDB_SWAR
+	/* most cells need no quotes: eight bytes at a time to the first */
+	for (; n - i >= 8; i += 8) {
+		unsigned long long x = ddb_load8(s + i);
+		if ((ddb_eq8(x, '"') | ddb_eq8(x, '\r') | ddb_eq8(x, '\n') |
+		    ddb_eq8(x, dflag)) != 0)
+			break;
+	}
+#endif
+	for (; i < n; i++)
+		if (special[(unsigned char)s[i]])
+			break;
+	if (i == n)
+		return n;
+#ifdef DDB_SWAR
+	for (; n - i >= 8; i += 8)
+		q += (size_t)__builtin_popcountll(ddb_eq8x(ddb_load8(s + i),
+		    '"'));
+#endif
+	for (; i < n; i++)
+		q += s[i] == '"';
+	return n + q + 2;
 }
 
 /* s as a cell of length qlen (from quoted_len) into dst */
@@ -104,9 +119,10 @@ quote_cell(char *dst, const char *s, size_t n, size_t qlen)
 		memcpy(dst + 1, s, n);
 	else
 		for (i = 0; i < n; i++) {
+			/* no branch on the byte: JSON cells are full of '"' */
 			dst[o++] = s[i];
-			if (s[i] == '"')
-				dst[o++] = '"';
+			dst[o] = '"';
+			o += s[i] == '"';
 		}
 	dst[qlen - 1] = '"';
 }
@@ -189,14 +205,19 @@ write_header(void)
 }
 
 /*
- * write the row in row.p, its cells put in header order (stdio's unlocked
- * calls: about 2.5% fewer instructions per run, measured with callgrind)
+ * write the row in row.p, its cells put in header order: the line is put
+ * together in outline.p and goes to stdio in one call (a call per cell was a
+ * fifth of csv-emit's instructions, measured with callgrind)
  */
+static struct ddb_buf outline;
+
 static void
 emit_row(void)
 {
 	struct cell c;
-	size_t pos = 0, k, id;
+	size_t pos = 0, k, id, len;
+	const char *s;
+	char *d;
 
 	curgen++;
 	while (pos < row.n) {
@@ -209,18 +230,27 @@ emit_row(void)
 		slotgen[c.col] = curgen;
 		pos += c.len;
 	}
+	/* at most the row's cells, the -N text for each column, delimiters */
+	ddb_buf_reserve(&outline, row.n + norder * (nullqlen + 1) + 1);
+	d = outline.p;
 	for (k = 0; k < norder; k++) {
-		if (k > 0)
-			putc_unlocked(dflag, stdout);
 		id = order[k];
-		if (slotgen[id] == curgen)
-			fwrite_unlocked(row.p + slotoff[id], 1, slotlen[id],
-			    stdout);
-		else
-			fwrite_unlocked(nullq, 1, nullqlen, stdout);
+		if (slotgen[id] == curgen) {
+			s = row.p + slotoff[id];
+			len = slotlen[id];
+		} else {
+			s = nullq;
+			len = nullqlen;
+		}
+		memcpy(d, s, len);
+		d += len;
+		*d++ = (char)dflag;
 	}
-	putc_unlocked('\n', stdout);
-	if (ferror_unlocked(stdout))
+	if (norder > 0)
+		d--;
+	*d++ = '\n';
+	if (fwrite_unlocked(outline.p, 1, (size_t)(d - outline.p), stdout) !=
+	    (size_t)(d - outline.p) || ferror_unlocked(stdout))
 		write_failed();
 }
 
