@@ -658,7 +658,7 @@ main(int argc, char *argv[])
 	struct ddb_buf hdrs = { 0 }, body = { 0 }, log = { 0 };
 	const char *api, *v, *colon;
 	char event[4200], trace[1024];
-	int rbif = 0;
+	int rbif = 0, rc = 1;
 
 	(void)argv;
 	if (argc > 1) {
@@ -697,17 +697,18 @@ main(int argc, char *argv[])
 		ddb_buf_put(&log, m, sizeof m - 1);
 		logf_("DDB_TO_S3_BUCKET is not set");
 		post_error("init/error", "InitError", &log);
+		free(log.p);
 		return 1;
 	}
 	path_of(event, sizeof event, "event.json");
 	for (;;) {
 		if (http("GET", "invocation/next", NULL, NULL, &hdrs, &body) != 0) {
 			logf_("runtime API: next invocation failed");
-			return 1;
+			break;
 		}
 		if (code != 200) {
 			logf_("runtime API: next invocation: HTTP %d", code);
-			return 1;
+			break;
 		}
 		header(&hdrs, "lambda-runtime-aws-request-id:", id, sizeof id);
 		header(&hdrs, "lambda-runtime-trace-id:", trace, sizeof trace);
@@ -716,11 +717,14 @@ main(int argc, char *argv[])
 		if (id[0] == '\0' || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(id)) {
 			logf_("runtime API: bad request id");
-			return 1;
+			break;
 		}
 		what = id;
 		write_file(event, body.p, body.n);
 		invoke(event, rbif);
 		unlink(event);
 	}
+	free(hdrs.p);
+	free(body.p);
+	return rc;
 }
