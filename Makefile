@@ -18,7 +18,8 @@ BIN = $(TOOLS:%=$(O)/bin/%)
 COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o \
 	$(O)/common/json.o
 # what any AWS client needs: signer, credentials, HTTP, the JSON 1.0 client
-AWS = $(O)/aws/sigv4.o $(O)/aws/creds.o $(O)/aws/http.o $(O)/aws/awsjson.o
+AWS = $(O)/aws/sigv4.o $(O)/aws/creds.o $(O)/aws/http.o $(O)/aws/awsjson.o \
+	$(O)/aws/profile.o $(O)/aws/sts.o $(O)/aws/sso.o $(O)/aws/process.o
 
 all: $(BIN)
 

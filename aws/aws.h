@@ -52,6 +52,9 @@ struct creds {
 	char *akid, *secret, *token;
 	const char *source;
 	time_t expires;		/* when they stop working; 0: never */
+	time_t obtained;	/* when the chain found them */
+	char *profile;		/* what creds_renew() walks again */
+	int explicit_profile;
 };
 
 /* http.c */
@@ -70,5 +73,7 @@ char *conf_get(const char *profile, const char *key, int *found);
 int creds_find(struct http *h, const char *profile, int explicit_profile,
     struct creds *c);
 void creds_free(struct creds *c);
+/* profile.c: renewed shortly before they expire (force: now) */
+int creds_renew(struct http *h, struct creds *c, int force);
 
 #endif

@@ -11,11 +11,6 @@
 #include "awsjson.h"
 #include "sigv4.h"
 
-/* container and instance credentials last hours and are renewed by their
- * service well before they end (IMDS: at least 5 minutes); reading the
- * chain again this often keeps a long run on valid ones */
-#define CREDS_REREAD 240
-
 static const char *const target_prefix[2] = {
 	"DynamoDBStreams_20120810", "DynamoDB_20120810"
 };
@@ -75,6 +70,17 @@ read_creds(struct aj *c)
 	creds_free(&c->creds);
 	c->creds = fresh;
 	c->creds_at = time(NULL);
+	return 0;
+}
+
+static int
+renew(struct aj *c, int force)
+{
+	int rc = creds_renew(&c->http, &c->creds, force);
+
+	if (rc != 0)
+		return rc == DDB_EXIT_TEMPFAIL ? DDB_EXIT_TEMPFAIL :
+		    rc == DDB_EXIT_IO ? DDB_EXIT_IO : DDB_EXIT_REFUSED;
 	return 0;
 }
 
@@ -318,9 +324,8 @@ aj_call(struct aj *c, int svc, const char *op, const char *body, size_t n,
 
 	snprintf(target, sizeof target, "%s.%s", target_prefix[svc], op);
 	for (attempt = 1; attempt <= c->http.max_attempts; attempt++) {
-		if (strcmp(c->creds.source, "environment") != 0 &&
-		    time(NULL) - c->creds_at >= CREDS_REREAD &&
-		    (rc = read_creds(c)) != 0)
+		/* credentials that expire: renewed shortly before */
+		if ((rc = renew(c, 0)) != 0)
 			goto fail_rc;
 		send_once(c, svc, target, body, n, &r);
 		kind = aj_classify(r.status, r.cc == CURLE_OK,
@@ -333,7 +338,7 @@ aj_call(struct aj *c, int svc, const char *op, const char *body, size_t n,
 			    *type ? " " : "", type, *msg ? ": " : "", msg);
 		if (kind == AJ_RENEW && !renewed) {
 			renewed = 1;
-			if ((rc = read_creds(c)) != 0)
+			if ((rc = renew(c, 1)) != 0)
 				goto fail_rc;
 			attempt--;
 			continue;

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "aws.h"
+#include "credsrc.h"
 
 static char *
 trim(char *s)
@@ -104,7 +105,10 @@ creds_free(struct creds *c)
 		memset(c->secret, 0, strlen(c->secret));
 	free(c->akid);
 	free(c->secret);
+	if (c->token)
+		memset(c->token, 0, strlen(c->token));
 	free(c->token);
+	free(c->profile);
 	memset(c, 0, sizeof *c);
 }
 
@@ -127,6 +131,10 @@ creds_from_json(const char *body, struct creds *c, const char *source)
 		if (json_object_object_get_ex(o, "Token", &v) &&
 		    json_object_is_type(v, json_type_string))
 			c->token = xstrdup(json_object_get_string(v));
+		if (ok && json_object_object_get_ex(o, "Expiration", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    (c->expires = creds_time(json_object_get_string(v))) < 0)
+			c->expires = 0;
 	}
 	json_object_put(o);
 	if (!ok) {
@@ -212,7 +220,7 @@ fetch(struct http *h, struct hreq *q, struct resp *r, const char *what)
 	    DDB_EXIT_TEMPFAIL;
 }
 
-static int
+int
 creds_container(struct http *h, struct creds *c)
 {
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
@@ -275,7 +283,7 @@ creds_container(struct http *h, struct creds *c)
 }
 
 /* IMDSv2: a session token first, then the role, then its credentials */
-static int
+int
 creds_imds(struct http *h, struct creds *c)
 {
 	const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
@@ -348,14 +356,14 @@ is_true(const char *s)
  * The chain: environment, profile (credentials, then config), container
  * endpoint, EC2 instance metadata.  0, or the exit status to leave with.
  */
-int
-creds_find(struct http *h, const char *profile, int explicit_profile,
+static int
+chain(struct http *h, const char *profile, int explicit_profile,
     struct creds *c)
 {
 	const char *id = getenv("AWS_ACCESS_KEY_ID");
 	const char *sec = getenv("AWS_SECRET_ACCESS_KEY");
 	const char *tok = getenv("AWS_SESSION_TOKEN");
-	int found = 0;
+	int found = 0, rc;
 
 	memset(c, 0, sizeof *c);
 	if (explicit_profile != 1 && id && *id && sec && *sec) {
@@ -366,14 +374,10 @@ creds_find(struct http *h, const char *profile, int explicit_profile,
 		c->source = "environment";
 		return 0;
 	}
-	c->akid = conf_get(profile, "aws_access_key_id", &found);
-	c->secret = conf_get(profile, "aws_secret_access_key", &found);
-	if (c->akid && c->secret) {
-		c->token = conf_get(profile, "aws_session_token", &found);
-		c->source = "profile";
-		return 0;
-	}
-	creds_free(c);
+	if ((rc = creds_profile(h, profile, explicit_profile, c)) !=
+	    CREDS_NONE)
+		return rc;
+	free(prof_get(profile, "region", CONF_BOTH, &found));
 	if (explicit_profile && !found) {
 		warnx("profile %s not found", profile);
 		return DDB_EXIT_REFUSED;
@@ -384,11 +388,31 @@ creds_find(struct http *h, const char *profile, int explicit_profile,
 	    *getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")))
 		return creds_container(h, c);
 	if (!is_true(getenv("AWS_EC2_METADATA_DISABLED"))) {
-		int rc = creds_imds(h, c);
+		rc = creds_imds(h, c);
 		if (rc == 0 || getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"))
 			return rc;
 	}
 	warnx("no credentials found (environment, profile "
 	    "%s, container, instance metadata)", profile);
 	return DDB_EXIT_REFUSED;
+}
+
+/*
+ * The chain of the AWS CLI v2: environment, the profile (role, web
+ * identity, SSO, credentials file, credential_process, config file),
+ * container endpoint, EC2 instance metadata.  0, or the exit status to
+ * leave with.
+ */
+int
+creds_find(struct http *h, const char *profile, int explicit_profile,
+    struct creds *c)
+{
+	int rc = chain(h, profile, explicit_profile, c);
+
+	if (rc == 0) {
+		c->profile = xstrdup(profile);
+		c->explicit_profile = explicit_profile;
+		c->obtained = time(NULL);
+	}
+	return rc;
 }

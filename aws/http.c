@@ -62,7 +62,7 @@ is_secret_header(const char *line)
 {
 	static const char *const names[] = {
 		"authorization:", "x-amz-security-token:",
-		"x-aws-ec2-metadata-token:", NULL
+		"x-aws-ec2-metadata-token:", "x-amz-sso_bearer_token:", NULL
 	};
 	size_t i;
 

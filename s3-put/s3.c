@@ -111,6 +111,16 @@ add_header(struct curl_slist **l, const char *fmt, ...)
 	*l = n;
 }
 
+static int
+expired_token(const struct resp *r)
+{
+	char *code = r->cc == CURLE_OK ? xml_value(r->body, "Code") : NULL;
+	int e = code && strcmp(code, "ExpiredToken") == 0;
+
+	free(code);
+	return e;
+}
+
 /*
  * A signed S3 call, retried on throttling, 5xx and network errors.
  * Returns 0, DDB_EXIT_REFUSED or DDB_EXIT_TEMPFAIL; r holds the last response.
@@ -121,7 +131,7 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 	struct sigv4_key k = { s->c->akid, s->c->secret, s->region, "s3" };
 	struct sigv4_header hs[64];
 	char date[17], *uri, *url;
-	int attempt, rc = DDB_EXIT_TEMPFAIL;
+	int attempt, rc = DDB_EXIT_TEMPFAIL, renew_failed = 0, forced = 0;
 	size_t i;
 
 	/* a bucket's own resource: "/bucket" path-style, "/" virtual */
@@ -139,6 +149,14 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 		int has_ct = 0;
 		char *auth;
 
+		/* credentials that expire: renewed shortly before */
+		if ((rc = creds_renew(s->h, s->c, 0)) != 0) {
+			renew_failed = 1;
+			break;
+		}
+		now = time(NULL);
+		k.access_key_id = s->c->akid;
+		k.secret_access_key = s->c->secret;
 		gmtime_r(&now, &tm);
 		strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
 		hs[n++] = (struct sigv4_header){ "host", s->host };
@@ -185,6 +203,17 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 		http_do(s->h, &hr, r);
 		curl_slist_free_all(l);
 		rc = classify(c, r);
+		if (rc == DDB_EXIT_REFUSED && !forced && s->c->expires != 0 &&
+		    expired_token(r)) {
+			/* renewed too late (a clock off): once more, renewed */
+			forced = 1;
+			if ((rc = creds_renew(s->h, s->c, 1)) != 0) {
+				renew_failed = 1;
+				break;
+			}
+			attempt--;
+			continue;
+		}
 		if (rc != DDB_EXIT_TEMPFAIL || attempt == s->h->max_attempts)
 			break;
 		{
@@ -193,7 +222,7 @@ s3_do(struct s3 *s, const struct s3_call *c, struct resp *r)
 			aws_backoff(s->h, attempt, s->h->verbose, c->what, why);
 		}
 	}
-	if (rc != DDB_EXIT_OK && !c->quiet)
+	if (rc != DDB_EXIT_OK && !c->quiet && !renew_failed)
 		s3_report(c, r, attempt > s->h->max_attempts ?
 		    s->h->max_attempts : attempt);
 	free(uri);

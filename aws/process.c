@@ -1,0 +1,200 @@
+/* process.c: credential_process, run as the AWS CLI runs it: split into
+ * words like a POSIX shell would (quotes, backslashes; no expansions), run
+ * without a shell, its standard output one JSON object (Version 1) */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "credsrc.h"
+
+#define PROC_OUT_MAX 65536
+
+extern char **environ;
+
+/* the words of s, NULL-terminated; NULL if a quote is not closed */
+static char **
+split(const char *s, size_t *count)
+{
+	size_t cap = 8, n = 0, len = strlen(s);
+	char **argv = xmalloc(cap * sizeof *argv), *w;
+	size_t wl;
+
+	w = xmalloc(len + 1);
+	while (*s) {
+		int any = 0;
+
+		while (*s == ' ' || *s == '\t' || *s == '\n')
+			s++;
+		if (*s == '\0')
+			break;
+		wl = 0;
+		while (*s && *s != ' ' && *s != '\t' && *s != '\n') {
+			any = 1;
+			if (*s == '\'') {
+				for (s++; *s && *s != '\''; s++)
+					w[wl++] = *s;
+				if (*s != '\'')
+					goto bad;
+				s++;
+			} else if (*s == '"') {
+				for (s++; *s && *s != '"'; s++) {
+					if (*s == '\\' && (s[1] == '"' ||
+					    s[1] == '\\' || s[1] == '$' ||
+					    s[1] == '`'))
+						s++;
+					w[wl++] = *s;
+				}
+				if (*s != '"')
+					goto bad;
+				s++;
+			} else if (*s == '\\' && s[1]) {
+				w[wl++] = s[1];
+				s += 2;
+			} else {
+				w[wl++] = *s++;
+			}
+		}
+		if (any) {
+			if (n + 2 > cap)
+				argv = realloc(argv, (cap *= 2) * sizeof *argv);
+			if (argv == NULL)
+				errx(DDB_EXIT_IO, "out of memory");
+			w[wl] = '\0';
+			argv[n++] = xstrdup(w);
+		}
+	}
+	free(w);
+	argv[n] = NULL;
+	*count = n;
+	return argv;
+bad:
+	while (n > 0)
+		free(argv[--n]);
+	free(argv);
+	free(w);
+	return NULL;
+}
+
+static char *
+jv_str(const struct jv *o, const char *key)
+{
+	const struct jv *v = jv_get(o, key);
+
+	return v && v->type == JV_STRING ? xstrdup(v->u.s) : NULL;
+}
+
+static int
+parse(const char *profile, const char *out, size_t len, struct creds *c)
+{
+	struct ddb_arena a = { 0 };
+	struct ddb_json_stack st = { 0 };
+	struct jv v, *ver;
+	size_t off;
+	char *id = NULL, *sec = NULL, *tok = NULL, *exp = NULL, what[300];
+	int rc = DDB_EXIT_REFUSED;
+
+	snprintf(what, sizeof what, "profile %s: credential_process", profile);
+	if (ddb_json_parse(&a, &st, out, len, 8, &v, &off) != 0 ||
+	    v.type != JV_OBJECT)
+		warnx("%s: its output is no JSON object", what);
+	else if ((ver = jv_get(&v, "Version")) == NULL ||
+	    ver->type != JV_NUMBER || ver->n != 1 || ver->u.s[0] != '1')
+		warnx("%s: its output's Version is not 1", what);
+	else {
+		id = jv_str(&v, "AccessKeyId");
+		sec = jv_str(&v, "SecretAccessKey");
+		tok = jv_str(&v, "SessionToken");
+		exp = jv_str(&v, "Expiration");
+		rc = creds_set(c, id, sec, tok, exp, what);
+		if (rc == 0)
+			c->source = "credential_process";
+	}
+	free(id);
+	if (sec)
+		memset(sec, 0, strlen(sec));
+	free(sec);
+	if (tok)
+		memset(tok, 0, strlen(tok));
+	free(tok);
+	free(exp);
+	ddb_json_stack_free(&st);
+	ddb_arena_free(&a);
+	return rc;
+}
+
+int
+creds_process(const char *profile, const char *cmd, struct creds *c)
+{
+	posix_spawn_file_actions_t fa;
+	char **argv, *out;
+	size_t n, len = 0, i;
+	int p[2], status = -1, rc, e;
+	ssize_t k;
+	pid_t pid;
+
+	if ((argv = split(cmd, &n)) == NULL || n == 0) {
+		warnx("profile %s: credential_process: %s", profile,
+		    argv ? "empty" : "a quote is not closed");
+		free(argv);
+		return DDB_EXIT_REFUSED;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1)
+		err(DDB_EXIT_IO, "pipe");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (e != 0) {
+		warnx("profile %s: credential_process: %s: %s", profile,
+		    argv[0], strerror(e));
+		close(p[0]);
+		for (i = 0; i < n; i++)
+			free(argv[i]);
+		free(argv);
+		return DDB_EXIT_REFUSED;
+	}
+	out = xmalloc(PROC_OUT_MAX + 1);
+	while (len <= PROC_OUT_MAX &&
+	    (k = read(p[0], out + len, PROC_OUT_MAX + 1 - len)) != 0) {
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += (size_t)k;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	out[len > PROC_OUT_MAX ? PROC_OUT_MAX : len] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (WIFEXITED(status))
+			warnx("profile %s: credential_process %s exited with "
+			    "status %d", profile, argv[0], WEXITSTATUS(status));
+		else
+			warnx("profile %s: credential_process %s was killed "
+			    "by signal %d", profile, argv[0],
+			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		rc = DDB_EXIT_REFUSED;
+	} else if (len > PROC_OUT_MAX) {
+		warnx("profile %s: credential_process %s wrote more than %d "
+		    "bytes", profile, argv[0], PROC_OUT_MAX);
+		rc = DDB_EXIT_REFUSED;
+	} else {
+		rc = parse(profile, out, len, c);
+	}
+	memset(out, 0, PROC_OUT_MAX + 1);
+	free(out);
+	for (i = 0; i < n; i++)
+		free(argv[i]);
+	free(argv);
+	return rc;
+}
