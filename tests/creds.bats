@@ -16,6 +16,20 @@ setup_file() {
 	B=$(s3_bucket creds)
 	s3_mb "$B"
 	export B
+	# one STS and one SSO stand-in with default settings for the file (a
+	# test that wants other settings starts its own): each takes seconds
+	# to start, botocore being large
+	local dir
+	dir=$(mktemp -d "$BATS_FILE_TMPDIR/sts.XXXXXX")
+	_s3_helper_start FILE_STS sts-standin "$dir" -t 900 "$dir"
+	dir=$(mktemp -d "$BATS_FILE_TMPDIR/sso.XXXXXX")
+	_s3_helper_start FILE_SSO sso-standin "$dir" -t 900 "$dir"
+	export FILE_STS_URL FILE_STS_DIR FILE_SSO_URL FILE_SSO_DIR
+}
+
+teardown_file() {
+	_s3_helper_stop "$FILE_STS_DIR"
+	_s3_helper_stop "$FILE_SSO_DIR"
 }
 
 setup() {
@@ -40,19 +54,36 @@ teardown() {
 	streams_stop
 }
 
-# sts_start [ARGS...]: the STS stand-in; AWS_ENDPOINT_URL_STS points at it
+# sts_start [ARGS...]: an STS stand-in of its own for the test (without
+# ARGS: the file's, its log and issued files emptied); sets STS_URL,
+# STS_DIR, and AWS_ENDPOINT_URL_STS points at it
 sts_start() {
 	local dir
-	dir=$(mktemp -d "$BATS_TEST_TMPDIR/sts.XXXXXX")
-	_s3_helper_start STS sts-standin "$dir" -t 120 "$@" "$dir"
+	if [ $# -eq 0 ]; then
+		STS_URL=$FILE_STS_URL STS_DIR=$BATS_TEST_TMPDIR/sts-shared
+		mkdir -p "$STS_DIR"
+		: >"$FILE_STS_DIR/log"
+		ln -s "$FILE_STS_DIR/log" "$FILE_STS_DIR/issued" "$STS_DIR/"
+	else
+		dir=$(mktemp -d "$BATS_TEST_TMPDIR/sts.XXXXXX")
+		_s3_helper_start STS sts-standin "$dir" -t 120 "$@" "$dir"
+	fi
 	export AWS_ENDPOINT_URL_STS=$STS_URL
 }
 
-# sso_start [ARGS...]: the SSO portal stand-in; AWS_ENDPOINT_URL_SSO too
+# sso_start [ARGS...]: the same for the SSO portal stand-in;
+# AWS_ENDPOINT_URL_SSO points at it
 sso_start() {
 	local dir
-	dir=$(mktemp -d "$BATS_TEST_TMPDIR/sso.XXXXXX")
-	_s3_helper_start SSO sso-standin "$dir" -t 120 "$@" "$dir"
+	if [ $# -eq 0 ]; then
+		SSO_URL=$FILE_SSO_URL SSO_DIR=$BATS_TEST_TMPDIR/sso-shared
+		mkdir -p "$SSO_DIR"
+		: >"$FILE_SSO_DIR/log"
+		ln -s "$FILE_SSO_DIR/log" "$FILE_SSO_DIR/issued" "$SSO_DIR/"
+	else
+		dir=$(mktemp -d "$BATS_TEST_TMPDIR/sso.XXXXXX")
+		_s3_helper_start SSO sso-standin "$dir" -t 120 "$@" "$dir"
+	fi
 	export AWS_ENDPOINT_URL_SSO=$SSO_URL
 }
 
@@ -141,7 +172,6 @@ tokens_valid() {
 	[[ $(sts_log -r .session) =~ ^ddb-to-s3-[0-9]{10}$ ]]
 	run -4 --separate-stderr s3-put -p ext-wrong "s3://$B/role/ext2.csv" <"$T/small.csv"
 	[ "$stderr" = "s3-put: profile ext-wrong: assume role arn:aws:iam::123456789012:role/external-partner: HTTP 403 AccessDenied: User is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/external-partner$NK" ]
-	back role/ext.csv "$T/small.csv"
 }
 
 @test "creds: a role chain: each role is assumed with the credentials of the one before" {
@@ -160,7 +190,6 @@ tokens_valid() {
 	first=$(jq -r .[2] <<<"${lines[0]}")
 	[ "$(jq -r '.[0]+" "+.[1]' <<<"${lines[0]}")" = "arn:aws:iam::123456789012:role/middle test:tester" ]
 	[ "$(jq -r '.[0]+" "+.[1]' <<<"${lines[1]}")" = "arn:aws:iam::123456789012:role/top $first" ]
-	back role/chain.csv "$T/small.csv"
 }
 
 @test "creds: a loop of source profiles, and a chain deeper than 8 roles, are refused before STS is asked" {
