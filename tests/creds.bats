@@ -379,6 +379,24 @@ tokens_valid() {
 	[ "$(wc -l <"$STS_DIR/log")" -eq 1 ]
 }
 
+@test "creds: the order: a profile's role_arn before the environment's web identity, which -p leaves out" {
+	sts_start
+	printf 'web-identity-token' >"$T/tok"
+	export AWS_WEB_IDENTITY_TOKEN_FILE=$T/tok AWS_ROLE_ARN=arn:aws:iam::123456789012:role/pod
+	config <<-'EOF'
+	[profile r1]
+	role_arn = arn:aws:iam::123456789012:role/reader
+	source_profile = base
+	EOF
+	AWS_PROFILE=r1 run -0 s3-put "s3://$B/order/a.csv" <"$T/small.csv"
+	[ "$(sts_log '[.action,.role]')" = '["AssumeRole","arn:aws:iam::123456789012:role/reader"]' ]
+	run -0 s3-put "s3://$B/order/b.csv" <"$T/small.csv"
+	[ "$(sts_log -r .action | tail -1)" = AssumeRoleWithWebIdentity ]
+	run -0 --separate-stderr s3-put -v -p base "s3://$B/order/c.csv" <"$T/small.csv"
+	[[ $stderr == *"credentials from profile;"* ]]
+	[ "$(wc -l <"$STS_DIR/log")" -eq 2 ]
+}
+
 # --- credential_process ---------------------------------------------------
 
 @test "creds: credential_process: words split like a shell, no shell; its JSON; its failures" {
