@@ -57,7 +57,8 @@ $(O)/bin/ddb-scan: $(O)/ddb-scan/ddb-scan.o $(O)/ddb-scan/state.o \
 	$(O)/ddb-stream/state.o $(AWS) $(COMMON)
 
 # unit test of the SigV4 signer, run by tests/s3-put.bats
-$(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/aws/sigv4.o
+$(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/aws/sigv4.o $(O)/common/json.o \
+	$(O)/common/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcrypto)
 
 $(BIN):

@@ -58,18 +58,62 @@ struct creds {
 };
 
 /* http.c */
-void *xmalloc(size_t n);
-char *xstrdup(const char *s);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void resp_free(struct resp *r);
 CURLcode http_do(struct http *h, const struct hreq *q, struct resp *r);
 /* full jitter before retry attempt (1, 2, ...); log: say so, and why */
 void aws_backoff(const struct http *h, int attempt, int log, const char *what,
     const char *why);
 char *xml_value(const char *xml, const char *tag);
+int aws_transport_permanent(CURLcode cc);
+struct curl_slist *aws_header(struct curl_slist *l, const char *name,
+    const char *value);
 
-/* creds.c */
+/*
+ * A call for aws_retry(): send() signs (with the time and credentials of
+ * now) and makes one attempt, 0 or a status that ends the call;
+ * classify() says what the answer means: AWS_AGAIN (temporary: wait and
+ * send again), AWS_RENEW (the credentials expired: renew() once, then
+ * send again), or any other value, which ends the call and is returned.
+ * classify() writes why for the log and the caller's message.
+ */
+enum { AWS_AGAIN = -1, AWS_RENEW = -2 };
+struct aws_call {
+	int (*send)(void *arg, struct resp *r);
+	int (*classify)(void *arg, const struct resp *r, char *why, size_t n);
+	int (*renew)(void *arg);	/* NULL: an AWS_RENEW ends the call */
+	void *arg;
+	const char *what;	/* names the call in the log */
+	int log;		/* say each retry and its wait */
+	int attempts;		/* out: attempts made */
+	char why[512];		/* out: the last answer, described */
+};
+/* the last classify() or send() value; AWS_AGAIN: out of attempts */
+int aws_retry(struct http *h, struct aws_call *c, struct resp *r);
+
+/* an endpoint URL taken apart (aws_url_parse) */
+struct aws_url {
+	char *scheme, *host;
+	char *port;		/* NULL: the scheme's */
+	char *path;		/* no trailing '/'; "" for none */
+};
+int aws_url_parse(const char *url, struct aws_url *e);
+void aws_url_free(struct aws_url *e);
+
+/*
+ * creds.c: settings and credentials, found where the AWS CLI finds them.
+ * A setting is the option, else its environment variables (empty is
+ * unset), else the profile's key in ~/.aws/credentials or ~/.aws/config.
+ */
 char *conf_get(const char *profile, const char *key, int *found);
+const char *aws_profile(const char *opt, int *how);	/* how: 1 opt,
+							   2 AWS_PROFILE, 0 */
+char *aws_setting(const char *opt, const char *env1, const char *env2,
+    const char *profile, const char *key);
+char *aws_region(const char *opt, const char *profile);	/* or us-east-1 */
+/* opt, service_env (AWS_ENDPOINT_URL_S3 ...), AWS_ENDPOINT_URL, the
+ * profile's endpoint_url; NULL: none set, the service's own */
+char *aws_endpoint(const char *opt, const char *service_env,
+    const char *profile);
 int creds_find(struct http *h, const char *profile, int explicit_profile,
     struct creds *c);
 void creds_free(struct creds *c);

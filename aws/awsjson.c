@@ -15,46 +15,21 @@ static const char *const target_prefix[2] = {
 	"DynamoDBStreams_20120810", "DynamoDB_20120810"
 };
 
+/* where service svc's calls go: endpoint URL ep's host and path */
 static int
 set_endpoint(struct aj *c, int svc, const char *ep)
 {
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
-	CURLU *u = curl_url();
-	int rc = 0;
-	size_t n;
+	struct aws_url u;
 
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, ep, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-		warnx("bad endpoint URL: %s", ep);
-		rc = DDB_EXIT_USAGE;
-		goto out;
-	}
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	curl_url_get(u, CURLUPART_PATH, &path, 0);
-	c->host[svc] = port ? xasprintf("%s:%s", host, port) : xstrdup(host);
-	c->path[svc] = xstrdup(path && *path ? path : "/");
-	n = strlen(c->path[svc]);
-	if (n > 1 && c->path[svc][n - 1] == '/')
-		c->path[svc][n - 1] = '\0';
-	c->url[svc] = xasprintf("%s://%s%s", scheme, c->host[svc],
+	if (aws_url_parse(ep, &u) != 0)
+		return DDB_EXIT_USAGE;
+	c->host[svc] = u.port ? xasprintf("%s:%s", u.host, u.port) :
+	    xstrdup(u.host);
+	c->path[svc] = xstrdup(u.path[0] ? u.path : "/");
+	c->url[svc] = xasprintf("%s://%s%s", u.scheme, c->host[svc],
 	    c->path[svc]);
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
+	aws_url_free(&u);
+	return 0;
 }
 
 static int
@@ -92,40 +67,19 @@ aj_open(struct aj *c, const char *endpoint, const char *profile,
 		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_DYNAMODB"
 	};
 	static const char *const names[2] = { "streams.dynamodb", "dynamodb" };
-	char *conf = NULL, *def;
-	const char *ep;
+	char *ep;
 	int svc, rc = 0;
 
 	c->profile = profile;
 	c->explicit_profile = explicit_profile;
-	if (region)
-		c->region = xstrdup(region);
-	else if (env("AWS_REGION"))
-		c->region = xstrdup(env("AWS_REGION"));
-	else if (env("AWS_DEFAULT_REGION"))
-		c->region = xstrdup(env("AWS_DEFAULT_REGION"));
-	else if ((c->region = conf_get(profile, "region", NULL)) == NULL)
-		c->region = xstrdup("us-east-1");
+	c->region = aws_region(region, profile);
 	for (svc = 0; svc < 2 && rc == 0; svc++) {
-		ep = endpoint;
-		if (ep == NULL)
-			ep = env(envs[svc]);
-		if (ep == NULL)
-			ep = env("AWS_ENDPOINT_URL");
-		if (ep == NULL && conf == NULL)
-			ep = conf = conf_get(profile, "endpoint_url", NULL);
-		else if (ep == NULL)
-			ep = conf;
-		if (ep)
-			rc = set_endpoint(c, svc, ep);
-		else {
-			def = xasprintf("https://%s.%s.amazonaws.com",
+		if ((ep = aws_endpoint(endpoint, envs[svc], profile)) == NULL)
+			ep = xasprintf("https://%s.%s.amazonaws.com",
 			    names[svc], c->region);
-			rc = set_endpoint(c, svc, def);
-			free(def);
-		}
+		rc = set_endpoint(c, svc, ep);
+		free(ep);
 	}
-	free(conf);
 	if (rc == 0)
 		rc = read_creds(c);
 	if (rc == 0 && c->verbose)
@@ -231,44 +185,21 @@ aj_classify(long status, int transport_ok, int transport_permanent,
 	return AJ_REFUSED;
 }
 
+/* one call as the retry loop sees it */
+struct aj_try {
+	struct aj *c;
+	int svc;
+	const char *target, *body;
+	size_t n;
+};
+
+/* one signed exchange, with credentials read again when they are due */
 static int
-transport_permanent(CURLcode cc)
+send_once(void *arg, struct resp *r)
 {
-	switch (cc) {
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_LOGIN_DENIED:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static struct curl_slist *
-add(struct curl_slist *l, const char *name, const char *value)
-{
-	char *s = xasprintf("%s: %s", name, value);
-	struct curl_slist *n = curl_slist_append(l, s);
-
-	memset(s, 0, strlen(s));
-	free(s);
-	if (n == NULL)
-		errx(DDB_EXIT_IO, "out of memory");
-	return n;
-}
-
-/* one signed exchange */
-static void
-send_once(struct aj *c, int svc, const char *target, const char *body,
-    size_t n, struct resp *r)
-{
-	struct sigv4_key k = { c->creds.akid, c->creds.secret, c->region,
-	    "dynamodb" };
+	const struct aj_try *t = arg;
+	struct aj *c = t->c;
+	struct sigv4_key k;
 	struct sigv4_header hs[6];
 	struct sigv4_request q;
 	struct curl_slist *l = NULL;
@@ -277,77 +208,90 @@ send_once(struct aj *c, int svc, const char *target, const char *body,
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t nh = 0, i;
+	int rc;
 
+	/* credentials that expire: renewed shortly before */
+	if ((rc = renew(c, 0)) != 0)
+		return rc;
+	now = time(NULL);
+	k = (struct sigv4_key){ c->creds.akid, c->creds.secret, c->region,
+	    "dynamodb" };
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
-	sigv4_sha256_hex(body, n, sha);
-	hs[nh++] = (struct sigv4_header){ "host", c->host[svc] };
+	sigv4_sha256_hex(t->body, t->n, sha);
+	hs[nh++] = (struct sigv4_header){ "host", c->host[t->svc] };
 	hs[nh++] = (struct sigv4_header){ "x-amz-date", date };
-	hs[nh++] = (struct sigv4_header){ "x-amz-target", target };
+	hs[nh++] = (struct sigv4_header){ "x-amz-target", t->target };
 	hs[nh++] = (struct sigv4_header){ "content-type",
 	    "application/x-amz-json-1.0" };
 	if (c->creds.token)
 		hs[nh++] = (struct sigv4_header){ "x-amz-security-token",
 		    c->creds.token };
 	q.method = "POST";
-	q.uri = c->path[svc];
+	q.uri = c->path[t->svc];
 	q.query = "";
 	q.headers = hs;
 	q.nheaders = nh;
 	q.payload_hash = sha;
 	auth = sigv4_authorization(&q, &k, date);
 	for (i = 0; i < nh; i++)
-		l = add(l, hs[i].name, hs[i].value);
-	l = add(l, "Authorization", auth);
-	l = curl_slist_append(l, "Expect:");
+		l = aws_header(l, hs[i].name, hs[i].value);
+	l = aws_header(l, "Authorization", auth);
+	l = aws_header(l, "Expect", NULL);
 	memset(auth, 0, strlen(auth));
 	free(auth);
 	hr.method = "POST";
-	hr.url = c->url[svc];
+	hr.url = c->url[t->svc];
 	hr.headers = l;
-	hr.body = body;
-	hr.len = n;
+	hr.body = t->body;
+	hr.len = t->n;
 	http_do(&c->http, &hr, r);
 	curl_slist_free_all(l);
 	c->calls++;
+	return 0;
+}
+
+/* aj_classify for the retry loop: AJ_TEMP and AJ_RENEW are its own */
+static int
+classify_once(void *arg, const struct resp *r, char *why, size_t n)
+{
+	char type[128], msg[256];
+	int kind;
+
+	(void)arg;
+	kind = aj_classify(r->status, r->cc == CURLE_OK,
+	    aws_transport_permanent(r->cc), r->body, r->len, type,
+	    sizeof type, msg, sizeof msg);
+	if (r->cc != CURLE_OK)
+		snprintf(why, n, "%s", r->err);
+	else
+		snprintf(why, n, "HTTP %ld%s%s%s%s", r->status,
+		    *type ? " " : "", type, *msg ? ": " : "", msg);
+	return kind == AJ_TEMP ? AWS_AGAIN : kind == AJ_RENEW ? AWS_RENEW :
+	    kind;
+}
+
+static int
+renew_cb(void *arg)
+{
+	return renew(((const struct aj_try *)arg)->c, 1);
 }
 
 int
 aj_call(struct aj *c, int svc, const char *op, const char *body, size_t n,
     struct ddb_arena *a, struct jv *out)
 {
-	char target[96], type[128], msg[256], why[512];
+	char target[96];
+	struct aj_try t = { c, svc, target, body, n };
+	struct aws_call ac = { send_once, classify_once, renew_cb, &t, op,
+	    c->verbose, 0, "" };
 	struct ddb_json_stack st = { 0 };
 	struct resp r = { 0 };
-	int attempt, kind = AJ_TEMP, renewed = 0, rc;
+	int kind, rc;
 	size_t off;
 
 	snprintf(target, sizeof target, "%s.%s", target_prefix[svc], op);
-	for (attempt = 1; attempt <= c->http.max_attempts; attempt++) {
-		/* credentials that expire: renewed shortly before */
-		if ((rc = renew(c, 0)) != 0)
-			goto fail_rc;
-		send_once(c, svc, target, body, n, &r);
-		kind = aj_classify(r.status, r.cc == CURLE_OK,
-		    transport_permanent(r.cc), r.body, r.len, type,
-		    sizeof type, msg, sizeof msg);
-		if (r.cc != CURLE_OK)
-			snprintf(why, sizeof why, "%s", r.err);
-		else
-			snprintf(why, sizeof why, "HTTP %ld%s%s%s%s", r.status,
-			    *type ? " " : "", type, *msg ? ": " : "", msg);
-		if (kind == AJ_RENEW && !renewed) {
-			renewed = 1;
-			if ((rc = renew(c, 1)) != 0)
-				goto fail_rc;
-			attempt--;
-			continue;
-		}
-		if (kind != AJ_TEMP || attempt == c->http.max_attempts)
-			break;
-		aws_backoff(&c->http, attempt, c->verbose, op, why);
-	}
-	switch (kind) {
+	switch ((kind = aws_retry(&c->http, &ac, &r))) {
 	case AJ_OK:
 		if ((rc = ddb_json_parse(a, &st, r.body, r.len, DDB_READ_DEPTH,
 		    out, &off)) != 0 || out->type != JV_OBJECT) {
@@ -363,20 +307,21 @@ aj_call(struct aj *c, int svc, const char *op, const char *body, size_t n,
 	case AJ_TRIMMED:
 		rc = kind;
 		break;
-	case AJ_TEMP:
-		warnx("%s: %s (after %d attempts)", op, why,
+	case AWS_AGAIN:
+		warnx("%s: %s (after %d attempts)", op, ac.why,
 		    c->http.max_attempts);
 		rc = DDB_EXIT_TEMPFAIL;
 		break;
-	default:
-		warnx("%s: %s", op, why);
+	case AJ_REFUSED:
+	case AWS_RENEW:		/* expired again, just after a renewal */
+		warnx("%s: %s", op, ac.why);
 		rc = DDB_EXIT_REFUSED;
+		break;
+	default:		/* credentials could not be read: said */
+		rc = kind;
 		break;
 	}
 	ddb_json_stack_free(&st);
-	resp_free(&r);
-	return rc;
-fail_rc:
 	resp_free(&r);
 	return rc;
 }

@@ -254,8 +254,8 @@ creds_container(struct http *h, struct creds *c)
 	if (tok) {
 		char *hdr;
 		if (has_crlf(tok)) {
-			warnx("container authorization "
-			    "token holds a line break");
+			warnx("container authorization token holds a line "
+			    "break");
 			free(tok);
 			free(url);
 			return DDB_EXIT_REFUSED;
@@ -415,4 +415,58 @@ creds_find(struct http *h, const char *profile, int explicit_profile,
 		c->obtained = time(NULL);
 	}
 	return rc;
+}
+
+static const char *
+env(const char *name)
+{
+	const char *v = name ? getenv(name) : NULL;
+
+	return v && *v ? v : NULL;
+}
+
+/* the profile: opt, else AWS_PROFILE, else default; *how 1, 2 or 0 */
+const char *
+aws_profile(const char *opt, int *how)
+{
+	if (opt) {
+		*how = 1;
+		return *opt ? opt : "default";
+	}
+	if (env("AWS_PROFILE")) {
+		*how = 2;
+		return env("AWS_PROFILE");
+	}
+	*how = 0;
+	return "default";
+}
+
+/* opt, else env1, else env2 (unset or empty: skipped), else the profile's */
+char *
+aws_setting(const char *opt, const char *env1, const char *env2,
+    const char *profile, const char *key)
+{
+	const char *v = opt;
+
+	if (v == NULL)
+		v = env(env1);
+	if (v == NULL)
+		v = env(env2);
+	return v ? xstrdup(v) : conf_get(profile, key, NULL);
+}
+
+char *
+aws_region(const char *opt, const char *profile)
+{
+	char *r = aws_setting(opt, "AWS_REGION", "AWS_DEFAULT_REGION", profile,
+	    "region");
+
+	return r ? r : xstrdup("us-east-1");
+}
+
+char *
+aws_endpoint(const char *opt, const char *service_env, const char *profile)
+{
+	return aws_setting(opt, service_env, "AWS_ENDPOINT_URL", profile,
+	    "endpoint_url");
 }

@@ -2,7 +2,6 @@
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,39 +11,6 @@
 #include <time.h>
 
 #include "aws.h"
-
-void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		ddb_nomem();
-	return p;
-}
-
-char *
-xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-
-	return memcpy(xmalloc(n), s, n);
-}
-
-char *
-xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		ddb_nomem();
-	return s;
-}
 
 void
 resp_free(struct resp *r)
@@ -320,3 +286,118 @@ aws_backoff(const struct http *h, int attempt, int log, const char *what,
 		;
 }
 
+
+/*
+ * The one retry loop of every AWS call: send, classify, and after a
+ * temporary failure wait (full jitter) and send again, at most
+ * h->max_attempts times; an expired credential is renewed once, free.
+ */
+int
+aws_retry(struct http *h, struct aws_call *c, struct resp *r)
+{
+	int v = AWS_AGAIN, renewed = 0;
+
+	c->why[0] = '\0';
+	for (c->attempts = 1; c->attempts <= h->max_attempts; c->attempts++) {
+		if ((v = c->send(c->arg, r)) != 0)
+			return v;
+		v = c->classify(c->arg, r, c->why, sizeof c->why);
+		if (v == AWS_RENEW && c->renew && !renewed) {
+			renewed = 1;
+			if ((v = c->renew(c->arg)) != 0)
+				return v;
+			c->attempts--;
+			continue;
+		}
+		if (v != AWS_AGAIN || c->attempts == h->max_attempts)
+			break;
+		aws_backoff(h, c->attempts, c->log, c->what, c->why);
+	}
+	return v;
+}
+
+/* a failed transfer that trying again will not mend (a URL, TLS trust) */
+int
+aws_transport_permanent(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_LOGIN_DENIED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * "name: value" appended to l, or "name:" for value NULL (no such header,
+ * not even curl's own); out of memory ends the program
+ */
+struct curl_slist *
+aws_header(struct curl_slist *l, const char *name, const char *value)
+{
+	char *s = value ? xasprintf("%s: %s", name, value) :
+	    xasprintf("%s:", name);
+	struct curl_slist *n = curl_slist_append(l, s);
+
+	memset(s, 0, strlen(s));	/* it may be a signature or a token */
+	free(s);
+	if (n == NULL)
+		ddb_nomem();
+	return n;
+}
+
+/*
+ * An endpoint URL, http or https: its scheme, host, port (NULL: the
+ * scheme's) and path without trailing slashes ("" for none).  0, or
+ * DDB_EXIT_USAGE after a message.
+ */
+int
+aws_url_parse(const char *url, struct aws_url *e)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+	CURLU *u = curl_url();
+	int rc = 0;
+	size_t n;
+
+	memset(e, 0, sizeof *e);
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+		warnx("bad endpoint URL: %s", url);
+		rc = DDB_EXIT_USAGE;
+	} else {
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
+		curl_url_get(u, CURLUPART_PATH, &path, 0);
+		e->scheme = xstrdup(scheme);
+		e->host = xstrdup(host);
+		e->port = port ? xstrdup(port) : NULL;
+		e->path = xstrdup(path ? path : "");
+		n = strlen(e->path);
+		while (n > 0 && e->path[n - 1] == '/')
+			e->path[--n] = '\0';
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+void
+aws_url_free(struct aws_url *e)
+{
+	free(e->scheme);
+	free(e->host);
+	free(e->port);
+	free(e->path);
+	memset(e, 0, sizeof *e);
+}

@@ -8,48 +8,31 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "ddb.h"
 #include "sigv4.h"
 
-/* a growable string; out of memory is fatal for a tool this small */
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void *
-xrealloc(void *p, size_t n)
+/* ddb_buf, kept NUL-terminated: its strings are C strings */
+static void
+buf_add(struct ddb_buf *b, const char *s, size_t n)
 {
-	if ((p = realloc(p, n ? n : 1)) == NULL) {
-		fputs("s3-put: out of memory\n", stderr);
-		exit(3);
-	}
-	return p;
+	ddb_buf_reserve(b, n + 1);
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
 }
 
 static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-buf_puts(struct buf *b, const char *s)
+buf_puts(struct ddb_buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));
 }
 
 static char *
-buf_take(struct buf *b)
+buf_take(struct ddb_buf *b)
 {
-	if (b->s == NULL)
+	if (b->p == NULL)
 		buf_add(b, "", 0);
-	return b->s;
+	return b->p;
 }
 
 void
@@ -86,7 +69,7 @@ char *
 sigv4_encode(const char *s, size_t n, int keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	struct buf b = { 0 };
+	struct ddb_buf b = { 0 };
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -129,8 +112,8 @@ cmp_kv(const void *a, const void *b)
 char *
 sigv4_canonical_query(const struct sigv4_param *p, size_t n)
 {
-	struct kv *kv = xrealloc(NULL, n * sizeof *kv);
-	struct buf b = { 0 };
+	struct kv *kv = ddb_reallocarray(NULL, n, sizeof *kv);
+	struct ddb_buf b = { 0 };
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -157,7 +140,7 @@ sigv4_canonical_query(const struct sigv4_param *p, size_t n)
 static void
 canon_header(const struct sigv4_header *h, struct kv *out, size_t i)
 {
-	struct buf n = { 0 }, v = { 0 };
+	struct ddb_buf n = { 0 }, v = { 0 };
 	const char *s;
 
 	for (s = h->name; *s; s++) {
@@ -195,8 +178,8 @@ cmp_name(const void *a, const void *b)
 char *
 sigv4_canonical_request(const struct sigv4_request *r, char **signed_headers)
 {
-	struct kv *h = xrealloc(NULL, r->nheaders * sizeof *h);
-	struct buf b = { 0 }, sh = { 0 };
+	struct kv *h = ddb_reallocarray(NULL, r->nheaders, sizeof *h);
+	struct ddb_buf b = { 0 }, sh = { 0 };
 	size_t i;
 
 	for (i = 0; i < r->nheaders; i++)
@@ -233,7 +216,7 @@ sigv4_canonical_request(const struct sigv4_request *r, char **signed_headers)
 		free(h[i].v);
 	}
 	free(h);
-	*signed_headers = sh.s;
+	*signed_headers = sh.p;
 	return buf_take(&b);
 }
 
@@ -253,7 +236,7 @@ sigv4_authorization(const struct sigv4_request *r, const struct sigv4_key *k,
 {
 	char date[9], creq_hash[SIGV4_SHA256_HEX], sig[SIGV4_SHA256_HEX];
 	unsigned char kd[32], kr[32], ks[32], kk[32], mac[32];
-	struct buf scope = { 0 }, sts = { 0 }, key = { 0 }, out = { 0 };
+	struct ddb_buf scope = { 0 }, sts = { 0 }, key = { 0 }, out = { 0 };
 	char *sh, *creq;
 
 	memcpy(date, amz_date, 8);
@@ -271,37 +254,37 @@ sigv4_authorization(const struct sigv4_request *r, const struct sigv4_key *k,
 	buf_puts(&sts, "AWS4-HMAC-SHA256\n");
 	buf_puts(&sts, amz_date);
 	buf_puts(&sts, "\n");
-	buf_puts(&sts, scope.s);
+	buf_puts(&sts, scope.p);
 	buf_puts(&sts, "\n");
 	buf_puts(&sts, creq_hash);
 
 	buf_puts(&key, "AWS4");
 	buf_puts(&key, k->secret_access_key);
-	hmac(key.s, key.len, date, kd);
+	hmac(key.p, key.n, date, kd);
 	hmac(kd, 32, k->region, kr);
 	hmac(kr, 32, k->service, ks);
 	hmac(ks, 32, "aws4_request", kk);
-	hmac(kk, 32, sts.s, mac);
+	hmac(kk, 32, sts.p, mac);
 	sigv4_hex(mac, 32, sig);
 
 	buf_puts(&out, "AWS4-HMAC-SHA256 Credential=");
 	buf_puts(&out, k->access_key_id);
 	buf_puts(&out, "/");
-	buf_puts(&out, scope.s);
+	buf_puts(&out, scope.p);
 	buf_puts(&out, ", SignedHeaders=");
 	buf_puts(&out, sh ? sh : "");
 	buf_puts(&out, ", Signature=");
 	buf_puts(&out, sig);
 
 	/* the derived keys are as good as the secret: wipe them */
-	OPENSSL_cleanse(key.s, key.len);
+	OPENSSL_cleanse(key.p, key.n);
 	OPENSSL_cleanse(kd, sizeof kd);
 	OPENSSL_cleanse(kr, sizeof kr);
 	OPENSSL_cleanse(ks, sizeof ks);
 	OPENSSL_cleanse(kk, sizeof kk);
-	free(key.s);
-	free(scope.s);
-	free(sts.s);
+	free(key.p);
+	free(scope.p);
+	free(sts.p);
 	free(sh);
 	free(creq);
 	return buf_take(&out);

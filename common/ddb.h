@@ -50,6 +50,10 @@ int ddb_table_name_ok(const char *s, size_t n);
 _Noreturn void ddb_nomem(void);
 void *ddb_reallocarray(void *p, size_t n, size_t size);
 char *ddb_strndup(const char *s, size_t n);
+void *xmalloc(size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ddb_sync_dir(const char *dir);
 int ddb_fwrite_all(FILE *fp, const char *s, size_t n);
 #define DDB_HUGE ((size_t)2 << 20)
 void ddb_hugepages(void *p, size_t n);

@@ -1,11 +1,13 @@
 /* util.c: diagnostics, checked output, allocation, syntax checks, times */
 #include <err.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "ddb.h"
 
@@ -164,6 +166,47 @@ ddb_strndup(const char *s, size_t n)
 	if (p == NULL)
 		ddb_nomem();
 	return p;
+}
+
+/* malloc, strdup and asprintf, or the program ends (exit 3) */
+void *
+xmalloc(size_t n)
+{
+	return ddb_reallocarray(NULL, n, 1);
+}
+
+char *
+xstrdup(const char *s)
+{
+	return ddb_strndup(s, strlen(s));
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		ddb_nomem();
+	return s;
+}
+
+/* fsync a directory, so the names just made in it survive a crash */
+int
+ddb_sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
 }
 
 /*

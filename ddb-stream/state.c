@@ -219,18 +219,6 @@ state_load(struct state *st)
 	return rc;
 }
 
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd == -1)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /*
  * Replace DIR/state with the positions in st and the pending batch p
  * (np ranges, 0 for none): one atomic step.
@@ -291,7 +279,7 @@ state_save(struct state *st, const struct pending *p, size_t np)
 		rc = DDB_EXIT_IO;
 		goto out;
 	}
-	if (fsync_dir(st->dir) == -1) {
+	if (ddb_sync_dir(st->dir) == -1) {
 		warn("%s", st->dir);
 		rc = DDB_EXIT_IO;
 	}

@@ -1,4 +1,5 @@
 /* body.c: reading the body, through gzip, into a kept copy or a spool file */
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,7 +41,7 @@ spawn_gzip(int fd, pid_t *pid)
 	int p[2];
 
 	if (pipe(p) == -1 || (*pid = fork()) == -1) {
-		fprintf(stderr, "s3-put: gzip: %s\n", strerror(errno));
+		warn("gzip");
 		return NULL;
 	}
 	if (*pid == 0) {
@@ -49,7 +50,7 @@ spawn_gzip(int fd, pid_t *pid)
 		close(p[0]);
 		close(p[1]);
 		execve("/bin/gzip", argv, envp);
-		fprintf(stderr, "s3-put: /bin/gzip: %s\n", strerror(errno));
+		warn("/bin/gzip");
 		_exit(127);
 	}
 	close(p[1]);
@@ -68,7 +69,7 @@ gzip_done(struct body *b)
 		;
 	b->gzip = 0;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "s3-put: gzip failed\n");
+		warnx("gzip failed");
 		return -1;
 	}
 	return 0;
@@ -81,15 +82,14 @@ body_read(struct body *b, char *buf, size_t n)
 	size_t got = fread(buf, 1, n, b->in);
 
 	if (ferror(b->in)) {
-		fprintf(stderr, "s3-put: %s: %s\n", b->name, strerror(errno));
+		warn("%s", b->name);
 		return -1;
 	}
 	if (got < n && gzip_done(b) == -1)
 		return -1;
 	if (got > 0 && b->teeing) {
 		if (write_all(b->keepfd, buf, got) == -1) {
-			fprintf(stderr, "s3-put: %s: %s\n", b->part,
-			    strerror(errno));
+			warn("%s", b->part);
 			return -1;
 		}
 		EVP_DigestUpdate(b->md, buf, got);
@@ -99,19 +99,6 @@ body_read(struct body *b, char *buf, size_t n)
 		b->teeing = 0;	/* the copy is whole */
 	b->size += (off_t)got;
 	return (ssize_t)got;
-}
-
-/* fsync a directory, so the names just made in it survive a crash */
-int
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd == -1)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 /*
@@ -124,15 +111,13 @@ open_keep(struct body *b, const char *dir)
 	char *path = xasprintf("%s/.s3-put.XXXXXX.part", dir);
 
 	if ((b->keepfd = mkostemps(path, 5, O_CLOEXEC)) == -1) {
-		fprintf(stderr, "s3-put: %s: %s\n", dir, strerror(errno));
+		warn("%s", dir);
 		free(path);
 		return -1;
 	}
 	if ((b->md = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(b->md, EVP_sha256(), NULL)) {
-		fprintf(stderr, "s3-put: out of memory\n");
-		exit(DDB_EXIT_IO);
-	}
+	    !EVP_DigestInit_ex(b->md, EVP_sha256(), NULL))
+		ddb_nomem();
 	b->keepdir = xstrdup(dir);
 	b->part = path;
 	b->teeing = 1;
@@ -149,7 +134,7 @@ write_atomic(const char *dir, const char *path, const char *s)
 	if (fd != -1 && write_all(fd, s, strlen(s)) == 0 && fsync(fd) == 0 &&
 	    close(fd) == 0) {
 		fd = -1;
-		if (rename(tmp, path) == 0 && sync_dir(dir) == 0)
+		if (rename(tmp, path) == 0 && ddb_sync_dir(dir) == 0)
 			rc = 0;
 	}
 	if (rc == -1) {
@@ -179,29 +164,27 @@ keep_body(struct body *b, char *buf, const char *uri)
 	int fd;
 
 	if (b->part == NULL) {
-		fprintf(stderr, "s3-put: the body was not kept "
-		    "(no --keep-dir)\n");
+		warnx("the body was not kept (no --keep-dir)");
 		return -1;
 	}
 	while (b->teeing && (n = body_read(b, buf, b->bufsize)) > 0)
 		;
 	if (b->teeing) {
-		fprintf(stderr, "s3-put: the body was not kept: it could not "
-		    "be read to its end\n");
+		warnx("the body was not kept: it could not be read to its end");
 		goto fail;
 	}
 	EVP_DigestFinal_ex(b->md, md, NULL);
 	sigv4_hex(md, 32, sha);
 	if (fsync(b->keepfd) == -1 || close(b->keepfd) == -1) {
 		b->keepfd = -1;
-		fprintf(stderr, "s3-put: %s: %s\n", b->part, strerror(errno));
+		warn("%s", b->part);
 		goto fail;
 	}
 	b->keepfd = -1;
 	final = xasprintf("%s/s3-put.XXXXXX", b->keepdir);
 	if ((fd = mkostemp(final, O_CLOEXEC)) == -1 || close(fd) == -1 ||
-	    rename(b->part, final) == -1 || sync_dir(b->keepdir) == -1) {
-		fprintf(stderr, "s3-put: %s: %s\n", final, strerror(errno));
+	    rename(b->part, final) == -1 || ddb_sync_dir(b->keepdir) == -1) {
+		warn("%s", final);
 		if (fd != -1)
 			unlink(final);
 		goto fail;
@@ -212,15 +195,15 @@ keep_body(struct body *b, char *buf, const char *uri)
 	text = xasprintf("%s\nsize %lld\nsha256 %s\n", uri,
 	    (long long)b->kept_size, sha);
 	if (write_atomic(b->keepdir, side, text) == -1) {
-		fprintf(stderr, "s3-put: %s: %s\n", side, strerror(errno));
-		fprintf(stderr, "s3-put: the body was not kept\n");
+		warn("%s", side);
+		warnx("the body was not kept");
 		unlink(final);
 		free(text);
 		free(side);
 		free(final);
 		return -1;
 	}
-	fprintf(stderr, "s3-put: body kept in %s (URI in %s)\n", final, side);
+	warnx("body kept in %s (URI in %s)", final, side);
 	free(text);
 	free(side);
 	free(final);
@@ -268,8 +251,7 @@ spool(struct body *b, int fd, char *buf, char sha[SIGV4_SHA256_HEX])
 	while ((n = body_read(b, buf, b->bufsize)) > 0) {
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		if (own && write_all(fd, buf, (size_t)n) == -1) {
-			fprintf(stderr, "s3-put: spool file: %s\n",
-			    strerror(errno));
+			warn("spool file");
 			n = -1;
 			break;
 		}
@@ -283,11 +265,11 @@ spool(struct body *b, int fd, char *buf, char sha[SIGV4_SHA256_HEX])
 		fclose(b->in);
 	b->in = NULL;
 	if (!own && (fd = dup(fd)) == -1) {
-		fprintf(stderr, "s3-put: spool file: %s\n", strerror(errno));
+		warn("spool file");
 		return -1;
 	}
 	if (lseek(fd, 0, SEEK_SET) == -1 || (b->in = fdopen(fd, "r")) == NULL) {
-		fprintf(stderr, "s3-put: spool file: %s\n", strerror(errno));
+		warn("spool file");
 		return -1;
 	}
 	b->size = 0;

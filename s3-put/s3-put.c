@@ -1,4 +1,5 @@
 /* s3-put: upload one body from standard input to one S3 object */
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -59,11 +60,9 @@ die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("s3-put: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarnx(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	usage(stderr, DDB_EXIT_USAGE);
 }
 
@@ -177,11 +176,8 @@ expand_key(const char *t, const char *sha, int *needs_sha)
 			v = sha ? sha : "";
 		} else if (strncmp(t, "{uuid}", 6) == 0) {
 			unsigned char b[16];
-			if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
-				fprintf(stderr, "s3-put: getrandom: %s\n",
-				    strerror(errno));
-				exit(DDB_EXIT_IO);
-			}
+			if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+				err(DDB_EXIT_IO, "getrandom");
 			b[6] = (b[6] & 0x0f) | 0x40;
 			b[8] = (b[8] & 0x3f) | 0x80;
 			snprintf(uuid, sizeof uuid, "%02x%02x%02x%02x-%02x%02x-"
@@ -192,8 +188,8 @@ expand_key(const char *t, const char *sha, int *needs_sha)
 			v = uuid;
 		}
 		if (v == NULL) {
-			fprintf(stderr, "s3-put: unknown key placeholder: "
-			    "%.*s\n", (int)(e - t + (*e == '}')), t);
+			warnx("unknown key placeholder: %.*s",
+			    (int)(e - t + (*e == '}')), t);
 			free(out);
 			return NULL;
 		}
@@ -243,18 +239,10 @@ object_headers(const char *key, char **h)
 static int
 resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 {
-	const char *ep = endpoint;
-	char *conf = NULL, *scheme = NULL, *host = NULL, *port = NULL;
-	char *path = NULL, *hostport;
-	int virt, rc = 0;
-	CURLU *u;
+	char *ep = aws_endpoint(endpoint, "AWS_ENDPOINT_URL_S3", profile);
+	struct aws_url u;
+	int virt;
 
-	if (ep == NULL && (ep = getenv("AWS_ENDPOINT_URL_S3")) && !*ep)
-		ep = NULL;
-	if (ep == NULL && (ep = getenv("AWS_ENDPOINT_URL")) && !*ep)
-		ep = NULL;
-	if (ep == NULL)
-		ep = conf = conf_get(profile, "endpoint_url", NULL);
 	if (ep == NULL) {
 		/*
 		 * AWS: virtual-hosted, unless the name is no DNS label
@@ -271,51 +259,18 @@ resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 		s->prefix = virt ? xstrdup("") : xasprintf("/%s", bucket);
 		return 0;
 	}
-	u = curl_url();
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, ep, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-		fprintf(stderr, "s3-put: bad endpoint URL: %s\n", ep);
-		rc = DDB_EXIT_USAGE;
-		goto out;
+	if (aws_url_parse(ep, &u) != 0) {
+		free(ep);
+		return DDB_EXIT_USAGE;
 	}
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	curl_url_get(u, CURLUPART_PATH, &path, 0);
-	if (path) {
-		size_t n = strlen(path);
-		while (n > 0 && path[n - 1] == '/')
-			path[--n] = '\0';
-	}
+	free(ep);
 	virt = addressing && strcmp(addressing, "virtual") == 0;
-	hostport = port ? xasprintf("%s%s%s:%s", virt ? bucket : "",
-	    virt ? "." : "", host, port) : xasprintf("%s%s%s",
-	    virt ? bucket : "", virt ? "." : "", host);
-	s->base = xasprintf("%s://%s", scheme, hostport);
-	s->host = hostport;
-	s->prefix = virt ? xstrdup(path ? path : "") :
-	    xasprintf("%s/%s", path ? path : "", bucket);
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	free(conf);
-	return rc;
-}
-
-static char *
-setting(const char *opt, const char *env1, const char *env2,
-    const char *profile, const char *key)
-{
-	const char *v = opt;
-
-	if (v == NULL && env1 && (v = getenv(env1)) && !*v)
-		v = NULL;
-	if (v == NULL && env2 && (v = getenv(env2)) && !*v)
-		v = NULL;
-	return v ? xstrdup(v) : conf_get(profile, key, NULL);
+	s->host = xasprintf("%s%s%s%s%s", virt ? bucket : "", virt ? "." : "",
+	    u.host, u.port ? ":" : "", u.port ? u.port : "");
+	s->base = xasprintf("%s://%s", u.scheme, s->host);
+	s->prefix = virt ? xstrdup(u.path) : xasprintf("%s/%s", u.path, bucket);
+	aws_url_free(&u);
+	return 0;
 }
 
 /* bucket of s3://bucket/key (allocated), *key the rest; NULL if not one */
@@ -348,13 +303,12 @@ key_ok(const char *key)
 	const char *p;
 
 	if (strlen(key) > 1024) {
-		fprintf(stderr, "s3-put: key longer than 1024 bytes\n");
+		warnx("key longer than 1024 bytes");
 		return 0;
 	}
 	for (p = key; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			fprintf(stderr, "s3-put: key holds a control "
-			    "character\n");
+			warnx("key holds a control character");
 			return 0;
 		}
 	return 1;
@@ -364,24 +318,21 @@ key_ok(const char *key)
 static int
 s3_open(struct s3 *s, struct http *h, struct creds *cr, const char *bucket)
 {
-	const char *profile = profile_opt ? profile_opt : getenv("AWS_PROFILE");
-	int rc;
+	int how, rc;
+	const char *profile = aws_profile(profile_opt, &how);
 
-	if (profile == NULL || *profile == '\0')
-		profile = "default";
-	s->region_buf = setting(region_opt, "AWS_REGION", "AWS_DEFAULT_REGION",
-	    profile, "region");
-	s->region = s->region_buf ? s->region_buf : "us-east-1";
-	s->ca = setting(ca_bundle, "AWS_CA_BUNDLE", NULL, profile, "ca_bundle");
+	s->region_buf = aws_region(region_opt, profile);
+	s->region = s->region_buf;
+	s->ca = aws_setting(ca_bundle, "AWS_CA_BUNDLE", NULL, profile,
+	    "ca_bundle");
 	h->ca_bundle = s->ca;
 	if ((rc = resolve_endpoint(s, bucket, profile)) != 0)
 		return rc;
-	if ((rc = creds_find(h, profile, profile_opt ? 1 :
-	    getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? 2 : 0, cr)))
+	if ((rc = creds_find(h, profile, how, cr)))
 		return rc;
 	if (verbose)
-		fprintf(stderr, "s3-put: credentials from %s; region %s; "
-		    "endpoint %s%s\n", cr->source, s->region, s->base,
+		warnx("credentials from %s; region %s; "
+		    "endpoint %s%s", cr->source, s->region, s->base,
 		    s->prefix);
 	s->h = h;
 	s->c = cr;
@@ -443,7 +394,7 @@ put_body(const char *bucket, const char *key, const char *uri,
 	if ((n = body_read(b, buf, (size_t)part_size)) < 0)
 		return DDB_EXIT_IO;
 	if (n == 0 && !empty_ok) {
-		fprintf(stderr, "s3-put: empty body: nothing uploaded to %s\n",
+		warnx("empty body: nothing uploaded to %s",
 		    uri);
 		return DDB_EXIT_OK;
 	}
@@ -453,8 +404,7 @@ put_body(const char *bucket, const char *key, const char *uri,
 			multi = ungetc(c, b->in) != EOF;
 		} else if (ferror(b->in) || gzip_done(b) == -1) {
 			if (ferror(b->in))
-				fprintf(stderr, "s3-put: %s: %s\n", b->name,
-				    strerror(errno));
+				warn("%s", b->name);
 			return DDB_EXIT_IO;
 		}
 	}
@@ -496,14 +446,83 @@ body_close(struct body *b)
 	b->in = NULL;
 }
 
+/*
+ * The body as it will be read: standard input or -f, through gzip with
+ * -z, teed into a kept copy with -k.  0 or an exit status.
+ */
+static int
+open_body(struct body *b, const char *keepdir)
+{
+	if (body_file && strcmp(body_file, "-") != 0) {
+		if ((b->in = fopen(body_file, "rb")) == NULL) {
+			warn("%s", body_file);
+			return DDB_EXIT_IO;
+		}
+		b->name = body_file;
+	}
+	if (gzip_body) {
+		FILE *z = spawn_gzip(fileno(b->in), &b->gzip);
+
+		if (z == NULL)
+			return DDB_EXIT_IO;
+		if (b->in != stdin)
+			fclose(b->in);
+		b->in = z;
+	}
+	if (keepdir && open_keep(b, keepdir) == -1)
+		return DDB_EXIT_IO;
+	return 0;
+}
+
+/*
+ * {sha256} needs the whole body first: spool it to disk (into the kept
+ * copy, if there is one) and read it from there.  0 or an exit status.
+ */
+static int
+spool_body(struct body *b, char *buf, char sha[SIGV4_SHA256_HEX])
+{
+	int fd = b->keepfd;
+
+	if (fd < 0) {
+		char tmpl[PATH_MAX];
+		const char *td = getenv("TMPDIR");
+
+		snprintf(tmpl, sizeof tmpl, "%s/s3-put.XXXXXX",
+		    td && *td ? td : "/tmp");
+		if ((fd = mkstemp(tmpl)) == -1) {
+			warn("%s", tmpl);
+			return DDB_EXIT_IO;
+		}
+		unlink(tmpl);
+	}
+	return spool(b, fd, buf, sha) == -1 ? DDB_EXIT_IO : 0;
+}
+
+/*
+ * After a failed upload with -k: keep the whole body for -R.  After a
+ * usage or I/O error there is no whole body to keep; a body that should
+ * be kept and cannot be is a local I/O error.
+ */
+static int
+keep_failed(struct body *b, char *buf, const char *uri, int rc)
+{
+	int keeping = b->part != NULL;
+
+	if (rc == DDB_EXIT_USAGE || rc == DDB_EXIT_IO)
+		return rc;
+	if (keep_body(b, buf, uri) == -1 && keeping)
+		return DDB_EXIT_IO;
+	return rc;
+}
+
 /* standard input (or -f) to target, kept on failure with -k */
 static int
 run(const char *target, struct http *h, char *buf)
 {
 	struct body b = BODY_INIT(stdin, "<stdin>", (size_t)part_size);
 	const char *kt, *keepdir = keep_dir;
-	char *bucket, *key, *uri = NULL, sha[SIGV4_SHA256_HEX] = "";
-	int needs_sha, rc = 0;
+	char *bucket, *key, *uri, sha[SIGV4_SHA256_HEX] = "";
+	int needs_sha, rc;
 
 	if ((bucket = split_uri(target, &kt)) == NULL)
 		die_usage("not an s3://bucket/key URI: %s", target);
@@ -511,73 +530,25 @@ run(const char *target, struct http *h, char *buf)
 	if ((key = expand_key(kt, NULL, &needs_sha)) == NULL)
 		usage(stderr, DDB_EXIT_USAGE);
 	free(key);
-	key = NULL;
 	if (keepdir == NULL && (keepdir = getenv("S3PUT_KEEP_DIR")) && !*keepdir)
 		keepdir = NULL;
-	if (body_file && strcmp(body_file, "-") != 0) {
-		if ((b.in = fopen(body_file, "rb")) == NULL) {
-			fprintf(stderr, "s3-put: %s: %s\n", body_file,
-			    strerror(errno));
-			rc = DDB_EXIT_IO;
-			goto out;
+	rc = open_body(&b, keepdir);
+	if (rc == 0 && needs_sha)
+		rc = spool_body(&b, buf, sha);
+	if (rc == 0) {
+		if ((key = expand_key(kt, sha, &needs_sha)) == NULL ||
+		    !key_ok(key)) {
+			rc = DDB_EXIT_USAGE;
+		} else {
+			uri = xasprintf("s3://%s/%s", bucket, key);
+			rc = put_body(bucket, key, uri, &b, h, buf, allow_empty);
+			if (rc != 0)
+				rc = keep_failed(&b, buf, uri, rc);
+			free(uri);
 		}
-		b.name = body_file;
+		free(key);
 	}
-	if (gzip_body) {
-		FILE *z = spawn_gzip(fileno(b.in), &b.gzip);
-		if (z == NULL) {
-			rc = DDB_EXIT_IO;
-			goto out;
-		}
-		if (b.in != stdin)
-			fclose(b.in);
-		b.in = z;
-	}
-	if (keepdir && open_keep(&b, keepdir) == -1) {
-		rc = DDB_EXIT_IO;
-		goto out;
-	}
-	/* {sha256} needs the whole body first: spool it to disk */
-	if (needs_sha) {
-		int fd = b.keepfd;
-		if (fd < 0) {
-			char tmpl[PATH_MAX];
-			const char *td = getenv("TMPDIR");
-			snprintf(tmpl, sizeof tmpl, "%s/s3-put.XXXXXX",
-			    td && *td ? td : "/tmp");
-			if ((fd = mkstemp(tmpl)) == -1) {
-				fprintf(stderr, "s3-put: %s: %s\n", tmpl,
-				    strerror(errno));
-				rc = DDB_EXIT_IO;
-				goto out;
-			}
-			unlink(tmpl);
-		}
-		if (spool(&b, fd, buf, sha) == -1) {
-			rc = DDB_EXIT_IO;
-			goto out;
-		}
-	}
-	if ((key = expand_key(kt, sha, &needs_sha)) == NULL ||
-	    !key_ok(key)) {
-		rc = DDB_EXIT_USAGE;
-		goto out;
-	}
-	uri = xasprintf("s3://%s/%s", bucket, key);
-	rc = put_body(bucket, key, uri, &b, h, buf, allow_empty);
-	/*
-	 * After a usage or I/O error there is no whole body to keep; a body
-	 * that should be kept and cannot be is a local I/O error.
-	 */
-	if (rc != 0 && rc != DDB_EXIT_USAGE && rc != DDB_EXIT_IO) {
-		int keeping = b.part != NULL;
-		if (keep_body(&b, buf, uri) == -1 && keeping)
-			rc = DDB_EXIT_IO;
-	}
-out:
 	body_close(&b);
-	free(uri);
-	free(key);
 	free(bucket);
 	return rc;
 }
@@ -592,12 +563,12 @@ read_sidecar(const char *path, char **uri, long long *size, char sha[65])
 	int ok = 0;
 
 	if (fp == NULL) {
-		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		warn("%s", path);
 		return DDB_EXIT_IO;
 	}
 	n = fread(text, 1, sizeof text - 1, fp);
 	if (ferror(fp)) {
-		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		warn("%s", path);
 		fclose(fp);
 		return DDB_EXIT_IO;
 	}
@@ -623,8 +594,8 @@ read_sidecar(const char *path, char **uri, long long *size, char sha[65])
 		}
 	}
 	if (!ok) {
-		fprintf(stderr, "s3-put: %s: not a sidecar of a kept body "
-		    "(s3://bucket/key, size N, sha256 HEX)\n", path);
+		warnx("%s: not a sidecar of a kept body "
+		    "(s3://bucket/key, size N, sha256 HEX)", path);
 		return DDB_EXIT_DATA;
 	}
 	return 0;
@@ -643,14 +614,14 @@ verify_kept(FILE *fp, const char *path, long long size, const char *sha,
 
 	errno = 0;
 	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "s3-put: %s: %s\n", path, errno ? strerror(errno)
+		warnx("%s: %s", path, errno ? strerror(errno)
 		    : "not a regular file");
 		EVP_MD_CTX_free(ctx);
 		return DDB_EXIT_IO;
 	}
 	if ((long long)st.st_size != size) {
-		fprintf(stderr, "s3-put: %s: %lld bytes, its sidecar says "
-		    "%lld: not uploaded\n", path, (long long)st.st_size, size);
+		warnx("%s: %lld bytes, its sidecar says %lld: not uploaded",
+		    path, (long long)st.st_size, size);
 		EVP_MD_CTX_free(ctx);
 		return DDB_EXIT_DATA;
 	}
@@ -660,15 +631,66 @@ verify_kept(FILE *fp, const char *path, long long size, const char *sha,
 	EVP_DigestFinal_ex(ctx, md, NULL);
 	EVP_MD_CTX_free(ctx);
 	if (ferror(fp) || fseeko(fp, 0, SEEK_SET) == -1) {
-		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
+		warn("%s", path);
 		return DDB_EXIT_IO;
 	}
 	sigv4_hex(md, 32, got);
 	if (strcmp(got, sha) != 0) {
-		fprintf(stderr, "s3-put: %s: SHA-256 differs from its "
-		    "sidecar's: not uploaded\n", path);
+		warnx("%s: SHA-256 differs from its sidecar's: not uploaded",
+		    path);
 		return DDB_EXIT_DATA;
 	}
+	return 0;
+}
+
+/*
+ * The kept body path (its sidecar side) opened in b and checked against
+ * the sidecar, whose URI is *uri (bucket *bucket, key *key).  0 or an
+ * exit status.
+ */
+static int
+open_kept(const char *side, const char *path, struct body *b, char **uri,
+    char **bucket, const char **key, char *buf)
+{
+	char sha[SIGV4_SHA256_HEX];
+	long long size;
+	int rc;
+
+	if ((rc = read_sidecar(side, uri, &size, sha)) != 0)
+		return rc;
+	if ((*bucket = split_uri(*uri, key)) == NULL || !key_ok(*key)) {
+		warnx("%s: not an s3://bucket/key URI", side);
+		return DDB_EXIT_DATA;
+	}
+	if ((b->in = fopen(path, "rb")) == NULL) {
+		warn("%s", path);
+		return DDB_EXIT_IO;
+	}
+	b->name = path;
+	return verify_kept(b->in, path, size, sha, buf);
+}
+
+/* an uploaded kept body: the sidecar goes first, then the body */
+static int
+remove_kept(const char *side, const char *path)
+{
+	char *dir, *slash;
+
+	/* a body without its sidecar is never uploaded */
+	if (unlink(side) == -1 || unlink(path) == -1) {
+		int e = errno;
+		const char *f = access(side, F_OK) == 0 ? side : path;
+
+		errno = e;
+		warn("%s", f);
+		return DDB_EXIT_IO;
+	}
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	(void)ddb_sync_dir(slash ? (*dir ? dir : "/") : ".");
+	free(dir);
 	return 0;
 }
 
@@ -680,51 +702,19 @@ static int
 retry_kept(const char *side, struct http *h, char *buf)
 {
 	struct body b = BODY_INIT(NULL, NULL, (size_t)part_size);
-	char *path, *uri = NULL, *bucket = NULL, *dir, *slash, sha[65];
+	char *path, *uri = NULL, *bucket = NULL;
 	const char *key;
-	long long size;
 	size_t n = strlen(side);
 	int rc;
 
 	if (n <= 4 || strcmp(side + n - 4, ".uri") != 0)
 		die_usage("-R wants the .uri sidecar of a kept body: %s", side);
 	path = xasprintf("%.*s", (int)(n - 4), side);
-	if ((rc = read_sidecar(side, &uri, &size, sha)) != 0)
-		goto out;
-	if ((bucket = split_uri(uri, &key)) == NULL || !key_ok(key)) {
-		fprintf(stderr, "s3-put: %s: not an s3://bucket/key URI\n",
-		    side);
-		rc = DDB_EXIT_DATA;
-		goto out;
-	}
-	if ((b.in = fopen(path, "rb")) == NULL) {
-		fprintf(stderr, "s3-put: %s: %s\n", path, strerror(errno));
-		rc = DDB_EXIT_IO;
-		goto out;
-	}
-	b.name = path;
-	if ((rc = verify_kept(b.in, path, size, sha, buf)) != 0)
-		goto out;
-	rc = put_body(bucket, key, uri, &b, h, buf, 1);
-	if (rc != 0) {
-		fprintf(stderr, "s3-put: kept body left in %s (URI in %s)\n",
-		    path, side);
-		goto out;
-	}
-	/* the sidecar first: a body without one is never uploaded */
-	if (unlink(side) == -1 || unlink(path) == -1) {
-		fprintf(stderr, "s3-put: %s: %s\n", access(side, F_OK) == 0 ?
-		    side : path, strerror(errno));
-		rc = DDB_EXIT_IO;
-		goto out;
-	}
-	dir = xstrdup(path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	(void)sync_dir(slash ? (*dir ? dir : "/") : ".");
-	free(dir);
-out:
+	rc = open_kept(side, path, &b, &uri, &bucket, &key, buf);
+	if (rc == 0 && (rc = put_body(bucket, key, uri, &b, h, buf, 1)) != 0)
+		warnx("kept body left in %s (URI in %s)", path, side);
+	else if (rc == 0)
+		rc = remove_kept(side, path);
 	body_close(&b);
 	free(bucket);
 	free(uri);
@@ -876,7 +866,7 @@ main(int argc, char *argv[])
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (h.curl = curl_easy_init()) == NULL) {
-		fputs("s3-put: cannot initialise libcurl\n", stderr);
+		warnx("cannot initialise libcurl");
 		return DDB_EXIT_IO;
 	}
 	buf = xmalloc((size_t)part_size);

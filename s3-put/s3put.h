@@ -72,7 +72,6 @@ ssize_t body_read(struct body *b, char *buf, size_t n);
 int open_keep(struct body *b, const char *dir);
 int keep_body(struct body *b, char *buf, const char *uri);
 void keep_discard(struct body *b);
-int sync_dir(const char *dir);
 int spool(struct body *b, int fd, char *buf, char sha[65]);
 
 /* upload.c */

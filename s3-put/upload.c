@@ -1,4 +1,5 @@
 /* upload.c: one PUT, or a multipart upload aborted if it fails */
+#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +22,6 @@ digests(const char *p, size_t n, char sha[SIGV4_SHA256_HEX],
 	sigv4_sha256_hex(p, n, sha);
 	EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
 	sigv4_base64(md, 16, md5);
-}
-
-/* test hook: flip a byte after hashing, so S3 must see a bad digest */
-static void
-corrupt(char *p, size_t n)
-{
-	const char *e = getenv("S3PUT_TEST_CORRUPT_BODY");
-
-	if (e && strcmp(e, "1") == 0 && n > 0)
-		p[n / 2] ^= 1;
 }
 
 static char *
@@ -56,7 +47,6 @@ put_single(struct s3 *s, const char *ekey, const char *what, char *buf,
 	int rc;
 
 	digests(buf, n, sha, md5);
-	corrupt(buf, n);
 	c.method = "PUT";
 	c.key = ekey;
 	c.query = "";
@@ -68,7 +58,6 @@ put_single(struct s3 *s, const char *ekey, const char *what, char *buf,
 	c.md5 = md5;
 	c.what = what;
 	rc = s3_do(s, &c, &r);
-	corrupt(buf, n);
 	if (rc == 0) {
 		res->etag = strip_quotes(r.etag);
 		res->version_id = r.version_id ? xstrdup(r.version_id) : NULL;
@@ -93,7 +82,7 @@ abort_upload(struct s3 *s, const char *ekey, const char *id, const char *what)
 	c.sha256 = sha;
 	c.what = what;
 	if (s3_do(s, &c, &r) == 0 && s->h->verbose)
-		fprintf(stderr, "s3-put: multipart upload %s aborted\n", id);
+		warnx("multipart upload %s aborted", id);
 	resp_free(&r);
 	free(enc);
 	free(q);
@@ -152,8 +141,8 @@ abort_orphans(struct s3 *s, const char *key, const char *ekey,
 		if (s3_do(s, &c, &r) != 0) {
 			char why[512];
 			s3_describe(&r, why, sizeof why);
-			fprintf(stderr, "s3-put: %s: cannot list unfinished "
-			    "uploads (%s); one a killed run left may stay\n",
+			warnx("%s: cannot list unfinished "
+			    "uploads (%s); one a killed run left may stay",
 			    uri, why);
 			resp_free(&r);
 			free(q);
@@ -170,9 +159,9 @@ abort_orphans(struct s3 *s, const char *key, const char *ekey,
 			if (k && id && strcmp(k, key) == 0) {
 				char *what = xasprintf("DELETE %s (abort an "
 				    "unfinished multipart upload)", uri);
-				fprintf(stderr, "s3-put: %s: aborting an "
+				warnx("%s: aborting an "
 				    "unfinished multipart upload of an earlier "
-				    "run (%s)\n", uri, id);
+				    "run (%s)", uri, id);
 				abort_upload(s, ekey, id, what);
 				free(what);
 			}
@@ -209,15 +198,15 @@ etag_ok(const char *what, const char *etag)
 	size_t n = strlen(etag), i;
 
 	if (n > MAX_ETAG) {
-		fprintf(stderr, "s3-put: %s: an ETag of %zu bytes (more than "
-		    "%d): not an S3 answer\n", what, n, MAX_ETAG);
+		warnx("%s: an ETag of %zu bytes (more than "
+		    "%d): not an S3 answer", what, n, MAX_ETAG);
 		return 0;
 	}
 	for (i = 0; i < n; i++)
 		if ((unsigned char)etag[i] < 0x20 ||
 		    (unsigned char)etag[i] >= 0x7f) {
-			fprintf(stderr, "s3-put: %s: an ETag with a control "
-			    "or non-ASCII byte: not an S3 answer\n", what);
+			warnx("%s: an ETag with a control "
+			    "or non-ASCII byte: not an S3 answer", what);
 			return 0;
 		}
 	return 1;
@@ -261,7 +250,7 @@ put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
 	c.what = what;
 	rc = s3_do(s, &c, &r);
 	if (rc == 0 && (id = xml_value(r.body, "UploadId")) == NULL) {
-		fprintf(stderr, "s3-put: %s: no UploadId in the answer\n", what);
+		warnx("%s: no UploadId in the answer", what);
 		rc = DDB_EXIT_TEMPFAIL;
 	}
 	free(what);
@@ -275,8 +264,8 @@ put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
 		ssize_t got;
 
 		if (nparts == MAX_PARTS) {
-			fprintf(stderr, "s3-put: %s: more than %d parts; "
-			    "use a larger --part-size\n", uri, MAX_PARTS);
+			warnx("%s: more than %d parts; "
+			    "use a larger --part-size", uri, MAX_PARTS);
 			rc = DDB_EXIT_REFUSED;
 			break;
 		}
@@ -292,12 +281,10 @@ put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
 		c.sha256 = sha;
 		c.md5 = md5;
 		c.what = what;
-		corrupt(buf, n);
-		rc = s3_do(s, &c, &r);
-		corrupt(buf, n);
-		/* a protocol error: maybe a proxy's, try again later */
+			rc = s3_do(s, &c, &r);
+			/* a protocol error: maybe a proxy's, try again later */
 		if (rc == 0 && r.etag == NULL) {
-			fprintf(stderr, "s3-put: %s: no ETag\n", what);
+			warnx("%s: no ETag", what);
 			rc = DDB_EXIT_TEMPFAIL;
 		} else if (rc == 0 && !etag_ok(what, r.etag)) {
 			rc = DDB_EXIT_TEMPFAIL;

@@ -499,7 +499,8 @@ sigv4_test() {
 
 @test "s3-put: a body corrupted after hashing is rejected (BadDigest, 4), kept intact" {
 	printf 'a,b\n1,2\n' >"$T/b"
-	S3PUT_TEST_CORRUPT_BODY=1 run --separate-stderr s3-put -k "$KEEP" \
+	fault_proxy_start flip
+	run --separate-stderr s3-put -k "$KEEP" -u "$FAULT_URL" \
 		"s3://$B/refuse/corrupt.csv" <"$T/b"
 	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"HTTP 400 BadDigest"* ]]
@@ -510,8 +511,10 @@ sigv4_test() {
 
 @test "s3-put: a corrupted part fails the multipart upload, which is aborted" {
 	head -c 12000000 /dev/urandom >"$T/big"
-	S3PUT_TEST_CORRUPT_BODY=1 run --separate-stderr s3-put -P 5M \
-		-k "$KEEP" "s3://$B/refuse/corrupt.bin" <"$T/big"
+	# list unfinished uploads, create one, then part 1 corrupted
+	fault_proxy_start pass,pass,flip
+	run --separate-stderr s3-put -P 5M -k "$KEEP" -u "$FAULT_URL" \
+		"s3://$B/refuse/corrupt.bin" <"$T/big"
 	[ "$status" -eq 4 ]
 	[[ "$stderr" == *"(part 1): HTTP 400 BadDigest"* ]]
 	kept "$T/big" "s3://$B/refuse/corrupt.bin"
