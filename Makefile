@@ -11,7 +11,7 @@ VERSION = 0.1.0
 
 override CPPFLAGS += -D_GNU_SOURCE -DDDB_VERSION='"$(VERSION)"' -Icommon -Iaws
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP \
-	$(shell $(PKG_CONFIG) --cflags json-c libcurl zlib)
+	$(shell $(PKG_CONFIG) --cflags libcurl zlib)
 
 TOOLS = ddb-flatten ddb-expand csv-emit s3-put ddb-esm ddb-stream ddb-scan
 BIN = $(TOOLS:%=$(O)/bin/%)
@@ -66,10 +66,10 @@ $(BIN):
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 # common/reader.c reads gzip input (DynamoDB's exports) with zlib
 $(BIN): LDLIBS += $(shell $(PKG_CONFIG) --libs zlib)
-$(O)/bin/s3-put: LDLIBS += $(shell $(PKG_CONFIG) --libs json-c libcurl libcrypto)
-$(O)/bin/ddb-stream: LDLIBS += $(shell $(PKG_CONFIG) --libs json-c libcurl libcrypto)
-$(O)/bin/ddb-scan: LDLIBS += $(shell $(PKG_CONFIG) --libs json-c libcurl libcrypto) \
-	-lpthread -lm
+# no tool links json-c: it clamps integers beyond 64 bits (README)
+$(O)/bin/s3-put $(O)/bin/ddb-stream $(O)/bin/ddb-scan: LDLIBS += \
+	$(shell $(PKG_CONFIG) --libs libcurl libcrypto)
+$(O)/bin/ddb-scan: LDLIBS += -lpthread -lm
 $(O)/bin/ddb-flatten: LDLIBS += $(shell $(PKG_CONFIG) --libs libcrypto)
 
 $(O)/%.o: %.c
@@ -100,7 +100,7 @@ check-sanitize:
 # make bench: the tools against jq, jq + Miller and a pandas handler
 # (bench/run, BENCH_* settings there); never part of check
 $(O)/bench/gen: $(O)/bench/gen.o $(O)/common/util.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs json-c)
+	$(CC) $(LDFLAGS) -o $@ $^
 bench: $(O)/bin/ddb-flatten $(O)/bin/ddb-expand $(O)/bin/csv-emit $(O)/bin/ddb-esm \
 	$(O)/bin/s3-put $(LAMBDA) $(O)/bench/gen
 	O=$(O) sh bench/run

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "aws.h"
 #include "credsrc.h"
 
@@ -112,35 +110,49 @@ creds_free(struct creds *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* the AccessKeyId/SecretAccessKey/Token JSON both metadata services send */
-static int
-creds_from_json(const char *body, struct creds *c, const char *source)
+/* a JSON string's bytes, allocated; NULL if v is none or holds a NUL */
+static char *
+jv_strdup(const struct jv *v)
 {
-	json_object *o = json_tokener_parse(body ? body : ""), *v;
-	int ok = 0;
+	if (v == NULL || v->type != JV_STRING || memchr(v->u.s, '\0', v->n))
+		return NULL;
+	return ddb_strndup(v->u.s, v->n);
+}
 
-	if (o && json_object_is_type(o, json_type_object) &&
-	    json_object_object_get_ex(o, "AccessKeyId", &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		c->akid = xstrdup(json_object_get_string(v));
-		if (json_object_object_get_ex(o, "SecretAccessKey", &v) &&
-		    json_object_is_type(v, json_type_string)) {
-			c->secret = xstrdup(json_object_get_string(v));
-			ok = 1;
+/*
+ * The AccessKeyId/SecretAccessKey/Token JSON both metadata services send,
+ * parsed by the suite's own strict parser (common/json.c)
+ */
+static int
+creds_from_json(const struct resp *r, struct creds *c, const char *source)
+{
+	struct ddb_arena a = { 0 };
+	struct ddb_json_stack st = { 0 };
+	struct jv v;
+	size_t off = 0;
+	int e = DDB_JSON_EOF;
+	char *x;
+
+	if (r->body && (e = ddb_json_parse(&a, &st, r->body, r->len, 8, &v,
+	    &off)) == 0 && v.type == JV_OBJECT) {
+		c->akid = jv_strdup(jv_get(&v, "AccessKeyId"));
+		c->secret = jv_strdup(jv_get(&v, "SecretAccessKey"));
+		c->token = jv_strdup(jv_get(&v, "Token"));
+		if ((x = jv_strdup(jv_get(&v, "Expiration"))) != NULL) {
+			if ((c->expires = creds_time(x)) < 0)
+				c->expires = 0;
+			free(x);
 		}
-		if (json_object_object_get_ex(o, "Token", &v) &&
-		    json_object_is_type(v, json_type_string))
-			c->token = xstrdup(json_object_get_string(v));
-		if (ok && json_object_object_get_ex(o, "Expiration", &v) &&
-		    json_object_is_type(v, json_type_string) &&
-		    (c->expires = creds_time(json_object_get_string(v))) < 0)
-			c->expires = 0;
 	}
-	json_object_put(o);
-	if (!ok) {
+	ddb_arena_free(&a);
+	ddb_json_stack_free(&st);
+	if (e != 0)
+		warnx("%s: %s at byte %zu of the answer", source,
+		    ddb_json_strerror(e), off);
+	if (c->akid == NULL || c->secret == NULL) {
 		creds_free(c);
-		warnx("%s: no credentials in the answer",
-		    source);
+		if (e == 0)
+			warnx("%s: no credentials in the answer", source);
 		return DDB_EXIT_REFUSED;
 	}
 	c->source = source;
@@ -275,7 +287,7 @@ creds_container(struct http *h, struct creds *c)
 	q.max_time = 5;
 	rc = fetch(h, &q, &r, "container credentials");
 	if (rc == 0)
-		rc = creds_from_json(r.body, c, "container credentials");
+		rc = creds_from_json(&r, c, "container credentials");
 	curl_slist_free_all(l);
 	resp_free(&r);
 	free(url);
@@ -338,7 +350,7 @@ creds_imds(struct http *h, struct creds *c)
 		rc = fetch(h, &q, &r, "EC2 instance metadata");
 		free(url);
 		if (rc == 0)
-			rc = creds_from_json(r.body, c, "EC2 instance metadata");
+			rc = creds_from_json(&r, c, "EC2 instance metadata");
 	}
 	curl_slist_free_all(l);
 	resp_free(&r);

@@ -75,6 +75,16 @@ s3_report(const struct s3_call *c, const struct resp *r, int attempts)
 		warnx("%s: %s", c->what, why);
 }
 
+static int
+expired_token(const struct resp *r)
+{
+	char *code = r->cc == CURLE_OK ? xml_value(r->body, "Code") : NULL;
+	int e = code && strcmp(code, "ExpiredToken") == 0;
+
+	free(code);
+	return e;
+}
+
 /* one call as the retry loop sees it */
 struct s3_try {
 	struct s3 *s;
@@ -176,16 +186,6 @@ s3_renew(void *arg)
 
 	t->renew_failed = rc != 0;
 	return rc;
-}
-
-static int
-expired_token(const struct resp *r)
-{
-	char *code = r->cc == CURLE_OK ? xml_value(r->body, "Code") : NULL;
-	int e = code && strcmp(code, "ExpiredToken") == 0;
-
-	free(code);
-	return e;
 }
 
 /*

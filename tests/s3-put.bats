@@ -390,6 +390,28 @@ sigv4_test() {
 	same cred/container.txt <(echo container)
 }
 
+# creds_answer BODY: s3-put with container credentials that answer BODY
+creds_answer() {
+	imds_stop
+	imds_start -a '' -j "$1"
+	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		AWS_CONTAINER_CREDENTIALS_FULL_URI="$IMDS_URL/v2/credentials/test" \
+		s3-put "s3://$B/cred/badjson.txt" <<<"x"
+}
+
+@test "s3-put: a credentials answer that is not JSON, or holds no keys, is refused (4) and says why" {
+	creds_answer '{"AccessKeyId": "AKID", "SecretAccessKey": "s3cr3t",'
+	[ "$status" -eq 4 ]
+	[ "${stderr%%$'\n'*}" = "s3-put: container credentials: invalid JSON: unexpected end of data at byte 52 of the answer" ]
+	# json-c would take the last of two keys; the suite's parser refuses
+	creds_answer '{"AccessKeyId": "A", "AccessKeyId": "B", "SecretAccessKey": "s"}'
+	[ "$status" -eq 4 ]
+	[[ "${stderr%%$'\n'*}" == "s3-put: container credentials: an object has a duplicate key at byte "*" of the answer" ]]
+	creds_answer '{"AccessKeyId": "AKID"}'
+	[ "$status" -eq 4 ]
+	[ "${stderr%%$'\n'*}" = "s3-put: container credentials: no credentials in the answer" ]
+}
+
 @test "s3-put: the container authorization token can come from a file" {
 	imds_start -a 'tok-file-456'
 	printf 'tok-file-456\n' >"$T/token"
