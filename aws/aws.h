@@ -14,7 +14,9 @@
 
 #include "ddb.h"
 
-#define AWS_RESP_MAX (1 << 20)	/* response bodies kept, at most */
+#define AWS_RESP_MAX (64 << 20)	/* response bodies kept, at most: GetRecords
+				   and Scan send up to 1 MB of items, which
+				   typed JSON makes a few MB of answer */
 #define AWS_LOW_SPEED 1024L	/* bytes/s: slower for stall_timeout is a stall */
 
 struct http {

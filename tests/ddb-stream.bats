@@ -505,6 +505,21 @@ stop_follow() {
 	grep -qx "shard $A 000000000000000001201 done" "$W/st/state"
 }
 
+@test "ddb-stream: a GetRecords answer of several MB (AWS counts 1 MB of item data, the typed JSON answer is larger) is read whole" {
+	# one page of 700 records of ~2.5 KB: an answer of about 1.9 MB
+	printf '{"maxPageBytes": 4000000, "streams": [{"table": "student", "shards": [%s]}]}\n' \
+		"{\"id\": \"$A\", \"closed\": true, \"generate\": {\"count\": 700, \"pad\": 2500}}" \
+		>"$W/huge.json"
+	streams_start "$W/huge.json"
+	run --separate-stderr ddb-stream -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	jq -s -e '[.[] | select(.op == "GetRecords" and .records > 0)] |
+		length == 1 and .[0].records == 700 and .[0].bytes > 1800000' "$STREAMS_DIR/log"
+	diff <(jq -r .dynamodb.SequenceNumber "$W/out") <(seq -f '%021g' 1 700)
+	grep -qx "shard $A 000000000000000000700 done" "$W/st/state"
+}
+
 @test "ddb-stream: a shard gone from the stream before it was read to its end: exit 6, its message, the state kept; --accept-gap goes on, names the gap, forgets the shard; a finished shard gone is forgotten quietly" {
 	script "$W/g.json" "{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec b)]}"
 	streams_start "$W/g.json"
