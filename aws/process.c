@@ -144,6 +144,18 @@ creds_process(const char *profile, const char *cmd, struct creds *c)
 		free(argv);
 		return DDB_EXIT_REFUSED;
 	}
+	/*
+	 * A path that cannot run is said as such here: posix_spawnp reports
+	 * it only where the C library spawns by vfork (under valgrind the
+	 * child just exits 127)
+	 */
+	if (strchr(argv[0], '/') != NULL && access(argv[0], X_OK) == -1) {
+		warn("profile %s: credential_process: %s", profile, argv[0]);
+		for (i = 0; i < n; i++)
+			free(argv[i]);
+		free(argv);
+		return DDB_EXIT_REFUSED;
+	}
 	if (pipe2(p, O_CLOEXEC) == -1)
 		err(DDB_EXIT_IO, "pipe");
 	posix_spawn_file_actions_init(&fa);
