@@ -5,7 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* TOOL (the real binary) and LOG (a valgrind --log-file) come from cc -D */
+/* TOOL (the real binary), LOG (a valgrind --log-file) and SUPP (its
+   suppressions, tests/valgrind.supp) come from cc -D */
 
 /* the name of the process that started us */
 static void
@@ -36,7 +37,8 @@ main(int argc, char *argv[])
 		"valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
 		"--show-leak-kinds=definite,indirect,possible",
 		"--errors-for-leak-kinds=definite,indirect,possible",
-		"--read-inline-info=no", "--log-file=" LOG, TOOL
+		"--read-inline-info=no", "--suppressions=" SUPP,
+		"--log-file=" LOG, TOOL
 	};
 	const size_t nopts = sizeof opts / sizeof opts[0];
 	const char *tmp = getenv("TMPDIR");
