@@ -601,7 +601,8 @@ unwrap_export(struct ctx *c, struct jv *rec)
 	    strcmp(w->u.m[0].k, "N") == 0)
 		w = &w->u.m[0].v;
 	if (w == NULL || (w->type != JV_STRING && w->type != JV_NUMBER) ||
-	    w->n != 16 || strspn(w->u.s, "0123456789") != 16) {
+	    w->n != 16 || strspn(w->u.s, "0123456789") != 16 ||
+	    w->u.s[0] == '0') {	/* it is written as a JSON number */
 		bad(c, NULL, "Metadata.WriteTimestampMicros is not 16 digits "
 		    "of epoch microseconds");
 		return -1;

@@ -648,6 +648,9 @@ xrefused() {
 @test "ddb-flatten: export: a bad incremental line is bad data" {
 	xrefused 1 "ddb-flatten: <stdin>:1: Metadata.WriteTimestampMicros is not 16 digits of epoch microseconds" \
 	    <<<'{"Metadata":{"WriteTimestampMicros":{"N":"1720630000"}},"Keys":{"id":{"S":"4"}}}'
+	# a leading zero would make it no JSON number (fuzz finding)
+	xrefused 1 "ddb-flatten: <stdin>:1: Metadata.WriteTimestampMicros is not 16 digits of epoch microseconds" \
+	    <<<'{"Metadata":{"WriteTimestampMicros":{"N":"0860315000000001"}},"Keys":{"id":{"S":"3"}}}'
 	xrefused 1 "ddb-flatten: <stdin>:1: export line has an unknown member \"Extra\"" \
 	    <<<'{"Metadata":{"WriteTimestampMicros":{"N":"1720630000000001"}},"Keys":{"id":{"S":"4"}},"Extra":1}'
 	xrefused 1 "ddb-flatten: <stdin>:1: export line has no Keys, NewImage or OldImage" \
