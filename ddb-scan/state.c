@@ -178,18 +178,6 @@ sstate_load(struct sstate *st)
 	return rc;
 }
 
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd == -1)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /*
  * DIR/NAME replaced by p[0..n) in one atomic step.  The temp file's name
  * starts ".state.": ddb-stream's state_lock removes those a killed run
@@ -229,7 +217,7 @@ put_file(const char *dir, const char *name, const char *p, size_t n)
 		rc = DDB_EXIT_IO;
 		goto out;
 	}
-	if (fsync_dir(dir) == -1) {
+	if (ddb_sync_dir(dir) == -1) {
 		warn("%s", dir);
 		rc = DDB_EXIT_IO;
 	}
