@@ -19,11 +19,8 @@ setup_file() {
 	# one STS and one SSO stand-in with default settings for the file (a
 	# test that wants other settings starts its own): each takes seconds
 	# to start, botocore being large
-	local dir
-	dir=$(mktemp -d "$BATS_FILE_TMPDIR/sts.XXXXXX")
-	_s3_helper_start FILE_STS sts-standin "$dir" -t 900 "$dir"
-	dir=$(mktemp -d "$BATS_FILE_TMPDIR/sso.XXXXXX")
-	_s3_helper_start FILE_SSO sso-standin "$dir" -t 900 "$dir"
+	standin_new FILE_STS sts "$BATS_FILE_TMPDIR" 900
+	standin_new FILE_SSO sso "$BATS_FILE_TMPDIR" 900
 	export FILE_STS_URL FILE_STS_DIR FILE_SSO_URL FILE_SSO_DIR
 }
 
@@ -54,36 +51,47 @@ teardown() {
 	streams_stop
 }
 
-# sts_start [ARGS...]: an STS stand-in of its own for the test (without
-# ARGS: the file's, its log and issued files emptied); sets STS_URL,
-# STS_DIR, and AWS_ENDPOINT_URL_STS points at it
-sts_start() {
-	local dir
+# standin_new PREFIX KIND BASE LIFE [ARGS...]: start tests/lib/KIND-standin
+# (sts or sso) with ARGS in a new directory under BASE, to live LIFE
+# seconds; sets PREFIX_URL and PREFIX_DIR
+standin_new() {
+	local prefix=$1 kind=$2 base=$3 life=$4 dir
+	shift 4
+	dir=$(mktemp -d "$base/$kind.XXXXXX")
+	_s3_helper_start "$prefix" "$kind-standin" "$dir" -t "$life" "$@" "$dir"
+}
+
+# standin_test PREFIX KIND [ARGS...]: a KIND stand-in of its own for the
+# test (without ARGS: the file's, FILE_PREFIX_*, its log emptied and its
+# log and issued files linked into a directory of the test's); sets
+# PREFIX_URL and PREFIX_DIR
+standin_test() {
+	local prefix=$1 kind=$2 shared=$BATS_TEST_TMPDIR/$2-shared
+	shift 2
 	if [ $# -eq 0 ]; then
-		STS_URL=$FILE_STS_URL STS_DIR=$BATS_TEST_TMPDIR/sts-shared
-		mkdir -p "$STS_DIR"
-		: >"$FILE_STS_DIR/log"
-		ln -s "$FILE_STS_DIR/log" "$FILE_STS_DIR/issued" "$STS_DIR/"
+		local -n file_url=FILE_${prefix}_URL file_dir=FILE_${prefix}_DIR
+		printf -v "${prefix}_URL" '%s' "$file_url"
+		printf -v "${prefix}_DIR" '%s' "$shared"
+		mkdir -p "$shared"
+		: >"$file_dir/log"
+		ln -s "$file_dir/log" "$file_dir/issued" "$shared/"
 	else
-		dir=$(mktemp -d "$BATS_TEST_TMPDIR/sts.XXXXXX")
-		_s3_helper_start STS sts-standin "$dir" -t 120 "$@" "$dir"
+		standin_new "$prefix" "$kind" "$BATS_TEST_TMPDIR" 120 "$@"
 	fi
+}
+
+# sts_start [ARGS...]: an STS stand-in of its own for the test (without
+# ARGS: the file's, its log emptied); sets STS_URL, STS_DIR, and
+# AWS_ENDPOINT_URL_STS points at it
+sts_start() {
+	standin_test STS sts "$@"
 	export AWS_ENDPOINT_URL_STS=$STS_URL
 }
 
 # sso_start [ARGS...]: the same for the SSO portal stand-in;
 # AWS_ENDPOINT_URL_SSO points at it
 sso_start() {
-	local dir
-	if [ $# -eq 0 ]; then
-		SSO_URL=$FILE_SSO_URL SSO_DIR=$BATS_TEST_TMPDIR/sso-shared
-		mkdir -p "$SSO_DIR"
-		: >"$FILE_SSO_DIR/log"
-		ln -s "$FILE_SSO_DIR/log" "$FILE_SSO_DIR/issued" "$SSO_DIR/"
-	else
-		dir=$(mktemp -d "$BATS_TEST_TMPDIR/sso.XXXXXX")
-		_s3_helper_start SSO sso-standin "$dir" -t 120 "$@" "$dir"
-	fi
+	standin_test SSO sso "$@"
 	export AWS_ENDPOINT_URL_SSO=$SSO_URL
 }
 
@@ -94,6 +102,22 @@ sts_log() {
 
 config() {
 	cat >>"$AWS_CONFIG_FILE"
+}
+
+# role NAME ROLE [LINE...]: add the profile NAME, which takes the role ROLE
+# of account 123456789012, each LINE in it (source_profile = base, ...)
+role() {
+	printf '[profile %s]\nrole_arn = arn:aws:iam::123456789012:role/%s\n' "$1" "$2" | config
+	[ $# -le 2 ] || printf '%s\n' "${@:3}" | config
+}
+
+# put_says STATUS MESSAGE ARGS...: s3-put ARGS, small.csv on its stdin,
+# exits STATUS, and its stderr is MESSAGE exactly
+put_says() {
+	local want=$1 msg=$2
+	shift 2
+	run "-$want" --separate-stderr s3-put "$@" <"$T/small.csv"
+	[ "$stderr" = "$msg" ]
 }
 
 # back KEY FILE: the object reads back (with the suite's key) as FILE
@@ -133,12 +157,7 @@ tokens_valid() {
 
 @test "creds: role_arn + source_profile: AssumeRole (SigV4 checked by botocore), then the store takes the role's credentials" {
 	sts_start
-	config <<-'EOF'
-	[profile r1]
-	role_arn = arn:aws:iam::123456789012:role/reader
-	source_profile = base
-	role_session_name = nightly-load
-	EOF
+	role r1 reader 'source_profile = base' 'role_session_name = nightly-load'
 	fault_proxy_start pass
 	run -0 --separate-stderr s3-put -v -p r1 -u "$FAULT_URL" "s3://$B/role/a.csv" <"$T/small.csv"
 	[[ $stderr == *"s3-put: credentials from assumed role; region us-east-1; endpoint $FAULT_URL/$B"* ]]
@@ -156,34 +175,18 @@ tokens_valid() {
 
 @test "creds: external_id, duration_seconds and the default session name go to STS" {
 	sts_start
-	config <<-'EOF'
-	[profile ext]
-	role_arn = arn:aws:iam::123456789012:role/external-partner
-	source_profile = base
-	external_id = ext-ok
-	duration_seconds = 1800
-	[profile ext-wrong]
-	role_arn = arn:aws:iam::123456789012:role/external-partner
-	source_profile = base
-	external_id = nope
-	EOF
+	role ext external-partner 'source_profile = base' 'external_id = ext-ok' 'duration_seconds = 1800'
+	role ext-wrong external-partner 'source_profile = base' 'external_id = nope'
 	run -0 s3-put -p ext "s3://$B/role/ext.csv" <"$T/small.csv"
 	[ "$(sts_log '[.external,.duration]')" = '["ext-ok",1800]' ]
 	[[ $(sts_log -r .session) =~ ^ddb-to-s3-[0-9]{10}$ ]]
-	run -4 --separate-stderr s3-put -p ext-wrong "s3://$B/role/ext2.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile ext-wrong: assume role arn:aws:iam::123456789012:role/external-partner: HTTP 403 AccessDenied: User is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/external-partner$NK" ]
+	put_says 4 "s3-put: profile ext-wrong: assume role arn:aws:iam::123456789012:role/external-partner: HTTP 403 AccessDenied: User is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/external-partner$NK" -p ext-wrong "s3://$B/role/ext2.csv"
 }
 
 @test "creds: a role chain: each role is assumed with the credentials of the one before" {
 	sts_start
-	config <<-'EOF'
-	[profile top]
-	role_arn = arn:aws:iam::123456789012:role/top
-	source_profile = middle
-	[profile middle]
-	role_arn = arn:aws:iam::123456789012:role/middle
-	source_profile = base
-	EOF
+	role top top 'source_profile = middle'
+	role middle middle 'source_profile = base'
 	run -0 s3-put -p top "s3://$B/role/chain.csv" <"$T/small.csv"
 	run -0 sts_log '[.role,.caller,.issued]'
 	[ "${#lines[@]}" -eq 2 ]
@@ -194,28 +197,17 @@ tokens_valid() {
 
 @test "creds: a loop of source profiles, and a chain deeper than 8 roles, are refused before STS is asked" {
 	sts_start
-	config <<-'EOF'
-	[profile la]
-	role_arn = arn:aws:iam::123456789012:role/a
-	source_profile = lb
-	[profile lb]
-	role_arn = arn:aws:iam::123456789012:role/b
-	source_profile = la
-	[profile self]
-	role_arn = arn:aws:iam::123456789012:role/self
-	source_profile = self
-	EOF
-	run -4 --separate-stderr s3-put -p la "s3://$B/role/loop.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile lb: source_profile la makes a loop$NK" ]
-	run -4 --separate-stderr s3-put -p self "s3://$B/role/loop.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile self: source_profile self makes a loop$NK" ]
+	role la a 'source_profile = lb'
+	role lb b 'source_profile = la'
+	role self self 'source_profile = self'
+	put_says 4 "s3-put: profile lb: source_profile la makes a loop$NK" -p la "s3://$B/role/loop.csv"
+	put_says 4 "s3-put: profile self: source_profile self makes a loop$NK" -p self "s3://$B/role/loop.csv"
 	for i in 1 2 3 4 5 6 7 8 9; do
 		printf '[profile d%d]\nrole_arn = arn:aws:iam::123456789012:role/d%d\nsource_profile = d%d\n' \
 			"$i" "$i" $((i + 1))
 	done | config
 	printf '[profile d10]\nrole_arn = arn:aws:iam::123456789012:role/d10\nsource_profile = base\n' | config
-	run -4 --separate-stderr s3-put -p d1 "s3://$B/role/deep.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile d9: more than 8 roles in a chain$NK" ]
+	put_says 4 "s3-put: profile d9: more than 8 roles in a chain$NK" -p d1 "s3://$B/role/deep.csv"
 	[ ! -s "$STS_DIR/log" ]
 	# 8 deep is fine
 	printf '[profile e8]\nrole_arn = arn:aws:iam::123456789012:role/e8\nsource_profile = d3\n' | config
@@ -230,79 +222,44 @@ tokens_valid() {
 	aws_access_key_id = test:tester
 	aws_secret_access_key = testing
 	EOF
-	config <<-'EOF'
-	[profile own]
-	role_arn = arn:aws:iam::123456789012:role/own
-	source_profile = own
-	EOF
+	role own own 'source_profile = own'
 	run -0 s3-put -p own "s3://$B/role/own.csv" <"$T/small.csv"
 	[ "$(sts_log '[.role,.caller]')" = '["arn:aws:iam::123456789012:role/own","test:tester"]' ]
 }
 
 @test "creds: refusals of a role profile name the profile and the reason, in one line" {
 	sts_start
+	role mfa x 'source_profile = base' 'mfa_serial = arn:aws:iam::123456789012:mfa/me'
+	role both x 'source_profile = base' 'credential_source = Environment'
+	role neither x
+	role gone x 'source_profile = nosuch'
 	config <<-'EOF'
-	[profile mfa]
-	role_arn = arn:aws:iam::123456789012:role/x
-	source_profile = base
-	mfa_serial = arn:aws:iam::123456789012:mfa/me
-	[profile both]
-	role_arn = arn:aws:iam::123456789012:role/x
-	source_profile = base
-	credential_source = Environment
-	[profile neither]
-	role_arn = arn:aws:iam::123456789012:role/x
-	[profile gone]
-	role_arn = arn:aws:iam::123456789012:role/x
-	source_profile = nosuch
 	[profile empty]
 	region = us-east-1
-	[profile nokeys]
-	role_arn = arn:aws:iam::123456789012:role/x
-	source_profile = empty
-	[profile dur]
-	role_arn = arn:aws:iam::123456789012:role/x
-	source_profile = base
-	duration_seconds = 60
-	[profile badsrc]
-	role_arn = arn:aws:iam::123456789012:role/x
-	credential_source = Laptop
-	[profile denied]
-	role_arn = arn:aws:iam::123456789012:role/denied-writer
-	source_profile = base
 	EOF
-	run -4 --separate-stderr s3-put -p mfa "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile mfa: mfa_serial is set, and no one is here to type an MFA code: use a role without MFA, or export the keys of aws sts get-session-token$NK" ]
-	run -4 --separate-stderr s3-put -p both "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile both: both source_profile and credential_source are set$NK" ]
-	run -4 --separate-stderr s3-put -p neither "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile neither: role_arn needs source_profile or credential_source$NK" ]
-	run -4 --separate-stderr s3-put -p gone "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile gone: source_profile nosuch does not exist$NK" ]
-	run -4 --separate-stderr s3-put -p nokeys "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile nokeys: source_profile empty has no credentials$NK" ]
-	run -4 --separate-stderr s3-put -p dur "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile dur: duration_seconds is not 900 to 43200$NK" ]
-	run -4 --separate-stderr s3-put -p badsrc "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile badsrc: credential_source Laptop is none of Environment, Ec2InstanceMetadata, EcsContainer$NK" ]
+	role nokeys x 'source_profile = empty'
+	role dur x 'source_profile = base' 'duration_seconds = 60'
+	role badsrc x 'credential_source = Laptop'
+	role denied denied-writer 'source_profile = base'
+	put_says 4 "s3-put: profile mfa: mfa_serial is set, and no one is here to type an MFA code: use a role without MFA, or export the keys of aws sts get-session-token$NK" -p mfa "s3://$B/x"
+	put_says 4 "s3-put: profile both: both source_profile and credential_source are set$NK" -p both "s3://$B/x"
+	put_says 4 "s3-put: profile neither: role_arn needs source_profile or credential_source$NK" -p neither "s3://$B/x"
+	put_says 4 "s3-put: profile gone: source_profile nosuch does not exist$NK" -p gone "s3://$B/x"
+	put_says 4 "s3-put: profile nokeys: source_profile empty has no credentials$NK" -p nokeys "s3://$B/x"
+	put_says 4 "s3-put: profile dur: duration_seconds is not 900 to 43200$NK" -p dur "s3://$B/x"
+	put_says 4 "s3-put: profile badsrc: credential_source Laptop is none of Environment, Ec2InstanceMetadata, EcsContainer$NK" -p badsrc "s3://$B/x"
 	[ ! -s "$STS_DIR/log" ]
-	run -4 --separate-stderr s3-put -p denied "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile denied: assume role arn:aws:iam::123456789012:role/denied-writer: HTTP 403 AccessDenied: User is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/denied-writer$NK" ]
+	put_says 4 "s3-put: profile denied: assume role arn:aws:iam::123456789012:role/denied-writer: HTTP 403 AccessDenied: User is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/denied-writer$NK" -p denied "s3://$B/x"
 }
 
 @test "creds: STS throttling and 5xx are retried; when they last, exit 75" {
 	sts_start -e 'Throttling,InternalFailure'
-	config <<-'EOF'
-	[profile r1]
-	role_arn = arn:aws:iam::123456789012:role/reader
-	source_profile = base
-	EOF
+	role r1 reader 'source_profile = base'
 	run -0 s3-put -g 0.01 -p r1 "s3://$B/role/retry.csv" <"$T/small.csv"
 	[ "$(sts_log -r .status | tr '\n' ' ')" = "400 500 200 " ]
 	_s3_helper_stop "$STS_DIR"
 	sts_start -e 'ServiceUnavailable*9'
-	run -75 --separate-stderr s3-put -a 3 -g 0.01 -p r1 "s3://$B/role/retry.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile r1: assume role arn:aws:iam::123456789012:role/reader: HTTP 503 ServiceUnavailable: injected by the test (after 3 attempts)$NK" ]
+	put_says 75 "s3-put: profile r1: assume role arn:aws:iam::123456789012:role/reader: HTTP 503 ServiceUnavailable: injected by the test (after 3 attempts)$NK" -a 3 -g 0.01 -p r1 "s3://$B/role/retry.csv"
 	[ "$(wc -l <"$STS_DIR/log")" -eq 3 ]
 }
 
@@ -310,22 +267,13 @@ tokens_valid() {
 	# the container's and the instance's session token is one STS knows
 	echo 'imds-tok 0 4102444800' >"$T/known"
 	sts_start -i "$T/known"
-	config <<-'EOF'
-	[profile fromenv]
-	role_arn = arn:aws:iam::123456789012:role/env
-	credential_source = Environment
-	[profile fromecs]
-	role_arn = arn:aws:iam::123456789012:role/ecs
-	credential_source = EcsContainer
-	[profile fromec2]
-	role_arn = arn:aws:iam::123456789012:role/ec2
-	credential_source = Ec2InstanceMetadata
-	EOF
+	role fromenv env 'credential_source = Environment'
+	role fromecs ecs 'credential_source = EcsContainer'
+	role fromec2 ec2 'credential_source = Ec2InstanceMetadata'
 	# -p: the environment's keys are not the chain's, only the source's
 	AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing \
 		run -0 s3-put -p fromenv "s3://$B/role/env.csv" <"$T/small.csv"
-	run -4 --separate-stderr s3-put -p fromenv "s3://$B/role/env.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile fromenv: credential_source Environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set$NK" ]
+	put_says 4 "s3-put: profile fromenv: credential_source Environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set$NK" -p fromenv "s3://$B/role/env.csv"
 	imds_start -T imds-tok
 	AWS_CONTAINER_CREDENTIALS_FULL_URI=$IMDS_URL/v2/credentials/x \
 		run -0 s3-put -p fromecs "s3://$B/role/ecs.csv" <"$T/small.csv"
@@ -352,14 +300,11 @@ tokens_valid() {
 	run -0 tokens_valid "$STS_DIR"
 	back wi/a.csv "$T/small.csv"
 	printf 'forged\n' >"$T/wi-token"
-	run -4 --separate-stderr s3-put "s3://$B/wi/b.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: web identity role arn:aws:iam::123456789012:role/pod (AWS_ROLE_ARN): HTTP 400 InvalidIdentityToken: The web identity token that was passed could not be validated by AWS.$NK" ]
+	put_says 4 "s3-put: web identity role arn:aws:iam::123456789012:role/pod (AWS_ROLE_ARN): HTTP 400 InvalidIdentityToken: The web identity token that was passed could not be validated by AWS.$NK" "s3://$B/wi/b.csv"
 	rm "$T/wi-token"
-	run -3 --separate-stderr s3-put "s3://$B/wi/b.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: web identity role arn:aws:iam::123456789012:role/pod (AWS_ROLE_ARN): $T/wi-token: No such file or directory" ]
+	put_says 3 "s3-put: web identity role arn:aws:iam::123456789012:role/pod (AWS_ROLE_ARN): $T/wi-token: No such file or directory" "s3://$B/wi/b.csv"
 	unset AWS_ROLE_ARN
-	run -4 --separate-stderr s3-put "s3://$B/wi/b.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: web identity: AWS_WEB_IDENTITY_TOKEN_FILE is set but no role: set AWS_ROLE_ARN or role_arn in profile default$NK" ]
+	put_says 4 "s3-put: web identity: AWS_WEB_IDENTITY_TOKEN_FILE is set but no role: set AWS_ROLE_ARN or role_arn in profile default$NK" "s3://$B/wi/b.csv"
 }
 
 @test "creds: web_identity_token_file in a profile; the environment's keys come first" {
@@ -383,11 +328,7 @@ tokens_valid() {
 	sts_start
 	printf 'web-identity-token' >"$T/tok"
 	export AWS_WEB_IDENTITY_TOKEN_FILE=$T/tok AWS_ROLE_ARN=arn:aws:iam::123456789012:role/pod
-	config <<-'EOF'
-	[profile r1]
-	role_arn = arn:aws:iam::123456789012:role/reader
-	source_profile = base
-	EOF
+	role r1 reader 'source_profile = base'
 	AWS_PROFILE=r1 run -0 s3-put "s3://$B/order/a.csv" <"$T/small.csv"
 	[ "$(sts_log '[.action,.role]')" = '["AssumeRole","arn:aws:iam::123456789012:role/reader"]' ]
 	run -0 s3-put "s3://$B/order/b.csv" <"$T/small.csv"
@@ -424,19 +365,13 @@ tokens_valid() {
 	[[ $stderr == *"credentials from credential_process;"* ]]
 	grep -qi '^x-amz-security-token: proc-tok' "$FAULT_DIR/heads"
 	back proc/a.csv "$T/small.csv"
-	run -4 --separate-stderr s3-put -p p-v2 "s3://$B/proc/b.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile p-v2: credential_process: its output's Version is not 1$NK" ]
-	run -4 --separate-stderr s3-put -p p-nokey "s3://$B/proc/b.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile p-nokey: credential_process: no credentials in the answer$NK" ]
-	run -4 --separate-stderr s3-put -p p-junk "s3://$B/proc/b.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile p-junk: credential_process: its output is no JSON object$NK" ]
-	run -4 --separate-stderr s3-put -p p-bad "s3://$B/proc/b.csv" <"$T/small.csv"
-	[ "$stderr" = "helper: bad argument: three
-s3-put: profile p-bad: credential_process $T/bin dir/helper exited with status 9$NK" ]
-	run -4 --separate-stderr s3-put -p p-quote "s3://$B/proc/b.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile p-quote: credential_process: a quote is not closed$NK" ]
-	run -4 --separate-stderr s3-put -p p-none "s3://$B/proc/b.csv" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile p-none: credential_process: /nonexistent/helper: No such file or directory$NK" ]
+	put_says 4 "s3-put: profile p-v2: credential_process: its output's Version is not 1$NK" -p p-v2 "s3://$B/proc/b.csv"
+	put_says 4 "s3-put: profile p-nokey: credential_process: no credentials in the answer$NK" -p p-nokey "s3://$B/proc/b.csv"
+	put_says 4 "s3-put: profile p-junk: credential_process: its output is no JSON object$NK" -p p-junk "s3://$B/proc/b.csv"
+	put_says 4 "helper: bad argument: three
+s3-put: profile p-bad: credential_process $T/bin dir/helper exited with status 9$NK" -p p-bad "s3://$B/proc/b.csv"
+	put_says 4 "s3-put: profile p-quote: credential_process: a quote is not closed$NK" -p p-quote "s3://$B/proc/b.csv"
+	put_says 4 "s3-put: profile p-none: credential_process: /nonexistent/helper: No such file or directory$NK" -p p-none "s3://$B/proc/b.csv"
 }
 
 # --- SSO ------------------------------------------------------------------
@@ -450,8 +385,15 @@ sso_cache() {
 		"$2" "$3" >"$f"
 }
 
-@test "creds: sso_session profile: the cached token (sha1 of the session name), GetRoleCredentials unsigned, the store takes the role's credentials" {
-	sso_start -a sso-bearer-1
+# in_an_hour: the time an hour from now, as sso_cache wants it
+in_an_hour() {
+	date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ
+}
+
+# sso_dev [LINE...]: add the profile dev (the role DataLoader of account
+# 123456789012 through the sso-session my-sso) and that session, each LINE
+# in the session
+sso_dev() {
 	config <<-'EOF'
 	[profile dev]
 	sso_session = my-sso
@@ -460,9 +402,14 @@ sso_cache() {
 	[sso-session my-sso]
 	sso_start_url = https://my-org.awsapps.com/start
 	sso_region = eu-west-1
-	sso_registration_scopes = sso:account:access
 	EOF
-	sso_cache my-sso sso-bearer-1 "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+	[ $# -eq 0 ] || printf '%s\n' "$@" | config
+}
+
+@test "creds: sso_session profile: the cached token (sha1 of the session name), GetRoleCredentials unsigned, the store takes the role's credentials" {
+	sso_start -a sso-bearer-1
+	sso_dev 'sso_registration_scopes = sso:account:access'
+	sso_cache my-sso sso-bearer-1 "$(in_an_hour)"
 	fault_proxy_start pass
 	run -0 --separate-stderr s3-put -v -p dev -u "$FAULT_URL" "s3://$B/sso/a.csv" <"$T/small.csv"
 	[[ $stderr == *"s3-put: > GET $SSO_URL/federation/credentials?account_id=123456789012&role_name=DataLoader"* ]]
@@ -491,11 +438,8 @@ sso_cache() {
 
 @test "creds: SSO refusals say to run aws sso login --profile NAME" {
 	sso_start
+	sso_dev
 	config <<-'EOF'
-	[profile dev]
-	sso_session = my-sso
-	sso_account_id = 123456789012
-	sso_role_name = DataLoader
 	[profile denied]
 	sso_session = my-sso
 	sso_account_id = 123456789012
@@ -507,43 +451,25 @@ sso_cache() {
 	sso_session = other
 	sso_account_id = 123456789012
 	sso_role_name = DataLoader
-	[sso-session my-sso]
-	sso_start_url = https://my-org.awsapps.com/start
-	sso_region = eu-west-1
 	EOF
 	f=$HOME/.aws/sso/cache/$(printf my-sso | sha1sum | cut -d' ' -f1).json
-	run -4 --separate-stderr s3-put -p dev "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile dev: SSO: no token cached ($f: No such file or directory): run aws sso login --profile dev$NK" ]
+	put_says 4 "s3-put: profile dev: SSO: no token cached ($f: No such file or directory): run aws sso login --profile dev$NK" -p dev "s3://$B/x"
 	sso_cache my-sso sso-access-token 2020-01-01T00:00:00Z
-	run -4 --separate-stderr s3-put -p dev "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile dev: SSO: the token expired at 2020-01-01T00:00:00Z: run aws sso login --profile dev$NK" ]
-	sso_cache my-sso revoked-token "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
-	run -4 --separate-stderr s3-put -p dev "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile dev: SSO portal: HTTP 401: the token is not valid: run aws sso login --profile dev$NK" ]
-	sso_cache my-sso sso-access-token "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
-	run -4 --separate-stderr s3-put -p denied "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile denied: SSO portal: HTTP 403 for account 123456789012, role denied-role$NK" ]
-	run -4 --separate-stderr s3-put -p half "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile half: SSO: missing sso_account_id$NK" ]
-	run -4 --separate-stderr s3-put -p nosess "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile nosess: sso_session other: no [sso-session other] in the config file$NK" ]
+	put_says 4 "s3-put: profile dev: SSO: the token expired at 2020-01-01T00:00:00Z: run aws sso login --profile dev$NK" -p dev "s3://$B/x"
+	sso_cache my-sso revoked-token "$(in_an_hour)"
+	put_says 4 "s3-put: profile dev: SSO portal: HTTP 401: the token is not valid: run aws sso login --profile dev$NK" -p dev "s3://$B/x"
+	sso_cache my-sso sso-access-token "$(in_an_hour)"
+	put_says 4 "s3-put: profile denied: SSO portal: HTTP 403 for account 123456789012, role denied-role$NK" -p denied "s3://$B/x"
+	put_says 4 "s3-put: profile half: SSO: missing sso_account_id$NK" -p half "s3://$B/x"
+	put_says 4 "s3-put: profile nosess: sso_session other: no [sso-session other] in the config file$NK" -p nosess "s3://$B/x"
 	echo '{"accessToken": "x"}' >"$f"
-	run -4 --separate-stderr s3-put -p dev "s3://$B/x" <"$T/small.csv"
-	[ "$stderr" = "s3-put: profile dev: SSO: $f holds no token and expiry: run aws sso login --profile dev$NK" ]
+	put_says 4 "s3-put: profile dev: SSO: $f holds no token and expiry: run aws sso login --profile dev$NK" -p dev "s3://$B/x"
 }
 
 @test "creds: the SSO portal's 429 and 5xx are retried" {
 	sso_start -e '429,500'
-	config <<-'EOF'
-	[profile dev]
-	sso_session = my-sso
-	sso_account_id = 123456789012
-	sso_role_name = DataLoader
-	[sso-session my-sso]
-	sso_start_url = https://my-org.awsapps.com/start
-	sso_region = eu-west-1
-	EOF
-	sso_cache my-sso sso-access-token "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+	sso_dev
+	sso_cache my-sso sso-access-token "$(in_an_hour)"
 	run -0 s3-put -p dev "s3://$B/sso/retry.csv" <"$T/small.csv"
 	[ "$(jq -r .status "$SSO_DIR/log" | tr '\n' ' ')" = "429 500 200 " ]
 }
@@ -555,15 +481,9 @@ sso_cache() {
 	[profile prod]
 	role_arn = arn:aws:iam::210987654321:role/loader
 	source_profile = dev
-	[profile dev]
-	sso_session = my-sso
-	sso_account_id = 123456789012
-	sso_role_name = DataLoader
-	[sso-session my-sso]
-	sso_start_url = https://my-org.awsapps.com/start
-	sso_region = eu-west-1
 	EOF
-	sso_cache my-sso sso-access-token "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+	sso_dev
+	sso_cache my-sso sso-access-token "$(in_an_hour)"
 	run -0 s3-put -p prod "s3://$B/sso/prod.csv" <"$T/small.csv"
 	sso_tok=$(jq -r .issued "$SSO_DIR/log")
 	[ "$(sts_log -r .caller)" = "$sso_tok" ]
@@ -572,12 +492,7 @@ sso_cache() {
 # --- the default endpoint -------------------------------------------------
 
 @test "creds: STS's default endpoint is the region's (sts.REGION.amazonaws.com)" {
-	config <<-'EOF'
-	[profile r1]
-	role_arn = arn:aws:iam::123456789012:role/reader
-	source_profile = base
-	region = eu-central-1
-	EOF
+	role r1 reader 'source_profile = base' 'region = eu-central-1'
 	unset AWS_DEFAULT_REGION
 	run ! --separate-stderr timeout 60 s3-put -v -a 1 -p r1 "s3://$B/x" <"$T/small.csv"
 	[[ $stderr == *"s3-put: > POST https://sts.eu-central-1.amazonaws.com/"* ]]
@@ -589,11 +504,7 @@ sso_cache() {
 	# role credentials live 4 s and are renewed at half that; the proxy
 	# stalls every other request for 2 s, so the upload outlives several
 	sts_start -x 4
-	config <<-'EOF'
-	[profile r1]
-	role_arn = arn:aws:iam::123456789012:role/reader
-	source_profile = base
-	EOF
+	role r1 reader 'source_profile = base'
 	head -c $((5 * 1024 * 1024 * 4 + 1000)) /dev/urandom >"$T/big"
 	fault_proxy_start 'pass*2,stall:2,pass,stall:2,pass,stall:2,pass,stall:2'
 	SECONDS=0
@@ -612,11 +523,7 @@ sso_cache() {
 	# credentials live 2 s; the stand-in answers every GetRecords after 1 s
 	# and takes only tokens STS issued, unexpired
 	sts_start -x 2
-	config <<-'EOF'
-	[profile r1]
-	role_arn = arn:aws:iam::123456789012:role/reader
-	source_profile = base
-	EOF
+	role r1 reader 'source_profile = base'
 	recs=$(for i in 1 2 3 4 5 6 7 8; do printf '%s{"dynamodb":{"Keys":{"id":{"S":"k%d"}},"NewImage":{"id":{"S":"k%d"}}}}' "${i#1}" "$i" "$i"; done | sed 's/}}}}\([0-9]\)/}}}},/g')
 	cat >"$T/s.json" <<-EOF
 	{"streams": [{"table": "student", "shards": [
