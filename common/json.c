@@ -459,23 +459,69 @@ has_dup(struct parse *ps, const struct jmem *m, size_t n)
 
 static int parse_value(struct parse *ps, struct jv *v);
 
+/*
+ * At a container's opening bracket: past it and the white space after it;
+ * 1 if its closing bracket follows at once (an empty container, read)
+ */
+static inline int
+container_empty(struct parse *ps, char close)
+{
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == close) {
+		ps->p++;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * After an item of a container: 1 past a comma and the white space after
+ * it (another item follows), 0 past the closing bracket, -1 failed
+ */
+static inline int
+next_item(struct parse *ps, char close)
+{
+	skip_ws(ps);
+	if (ps->p >= ps->end)
+		return fail(ps, DDB_JSON_EOF, ps->p);
+	if (*ps->p == ',') {
+		ps->p++;
+		skip_ws(ps);
+		return 1;
+	}
+	if (*ps->p == close) {
+		ps->p++;
+		return 0;
+	}
+	return fail(ps, DDB_JSON_CHAR, ps->p);
+}
+
+/* the n items a container read into scratch space, copied to the arena */
+static inline void *
+keep_items(struct parse *ps, const void *items, size_t n, size_t size)
+{
+	void *p = arena_get(ps->a, n * size);
+
+	memcpy(p, items, n * size);
+	return p;
+}
+
 static int
 parse_object(struct parse *ps, struct jv *v)
 {
 	struct ddb_json_stack *st = ps->st;
 	size_t base = st->nm, n;
 	const char *open = ps->p;
+	int more;
 
-	ps->p++;
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == '}') {
-		ps->p++;
-		v->type = JV_OBJECT;
+	v->type = JV_OBJECT;
+	if (container_empty(ps, '}')) {
 		v->n = 0;
 		v->u.m = NULL;
 		return 0;
 	}
-	for (;;) {
+	do {
 		struct jmem m;
 		int nul;
 		if (ps->p >= ps->end)
@@ -499,26 +545,14 @@ parse_object(struct parse *ps, struct jv *v)
 			scratch_grow((void **)&st->m, &st->capm, st->nm + 1,
 			    sizeof *st->m);
 		st->m[st->nm++] = m;
-		skip_ws(ps);
-		if (ps->p >= ps->end)
-			return fail(ps, DDB_JSON_EOF, ps->p);
-		if (*ps->p == ',') {
-			ps->p++;
-			skip_ws(ps);
-			continue;
-		}
-		if (*ps->p == '}')
-			break;
-		return fail(ps, DDB_JSON_CHAR, ps->p);
-	}
-	ps->p++;
+	} while ((more = next_item(ps, '}')) > 0);
+	if (more < 0)
+		return -1;
 	n = st->nm - base;
 	if (has_dup(ps, st->m + base, n))
 		return fail(ps, DDB_JSON_DUP, open);
-	v->type = JV_OBJECT;
 	v->n = n;
-	v->u.m = arena_get(ps->a, n * sizeof *v->u.m);
-	memcpy(v->u.m, st->m + base, n * sizeof *v->u.m);
+	v->u.m = keep_items(ps, st->m + base, n, sizeof *v->u.m);
 	st->nm = base;
 	return 0;
 }
@@ -528,17 +562,15 @@ parse_array(struct parse *ps, struct jv *v)
 {
 	struct ddb_json_stack *st = ps->st;
 	size_t base = st->na, n;
+	int more;
 
-	ps->p++;
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == ']') {
-		ps->p++;
-		v->type = JV_ARRAY;
+	v->type = JV_ARRAY;
+	if (container_empty(ps, ']')) {
 		v->n = 0;
 		v->u.a = NULL;
 		return 0;
 	}
-	for (;;) {
+	do {
 		struct jv e;
 		if (parse_value(ps, &e) < 0)
 			return -1;
@@ -546,24 +578,12 @@ parse_array(struct parse *ps, struct jv *v)
 			scratch_grow((void **)&st->a, &st->capa, st->na + 1,
 			    sizeof *st->a);
 		st->a[st->na++] = e;
-		skip_ws(ps);
-		if (ps->p >= ps->end)
-			return fail(ps, DDB_JSON_EOF, ps->p);
-		if (*ps->p == ',') {
-			ps->p++;
-			skip_ws(ps);
-			continue;
-		}
-		if (*ps->p == ']')
-			break;
-		return fail(ps, DDB_JSON_CHAR, ps->p);
-	}
-	ps->p++;
+	} while ((more = next_item(ps, ']')) > 0);
+	if (more < 0)
+		return -1;
 	n = st->na - base;
-	v->type = JV_ARRAY;
 	v->n = n;
-	v->u.a = arena_get(ps->a, n * sizeof *v->u.a);
-	memcpy(v->u.a, st->a + base, n * sizeof *v->u.a);
+	v->u.a = keep_items(ps, st->a + base, n, sizeof *v->u.a);
 	st->na = base;
 	return 0;
 }
@@ -612,6 +632,20 @@ parse_value(struct parse *ps, struct jv *v)
 	}
 }
 
+/* a parse of s[0..n) into arena a, nested maxdepth levels at most */
+static void
+parse_start(struct parse *ps, struct ddb_arena *a, struct ddb_json_stack *st,
+    const char *s, size_t n, int maxdepth)
+{
+	memset(ps, 0, sizeof *ps);
+	ps->p = s;
+	ps->end = s + n;
+	ps->a = a;
+	ps->st = st;
+	ps->maxdepth = maxdepth;
+	st->nm = st->na = 0;
+}
+
 /*
  * Parse s[0..n) as one JSON value into v, its parts in arena a.  0, or an
  * error (DDB_JSON_*) with *erroff where it was found.
@@ -622,13 +656,7 @@ ddb_json_parse(struct ddb_arena *a, struct ddb_json_stack *st,
 {
 	struct parse ps;
 
-	memset(&ps, 0, sizeof ps);
-	ps.p = s;
-	ps.end = s + n;
-	ps.a = a;
-	ps.st = st;
-	ps.maxdepth = maxdepth;
-	st->nm = st->na = 0;
+	parse_start(&ps, a, st, s, n, maxdepth);
 	skip_ws(&ps);
 	if (parse_value(&ps, v) == 0) {
 		skip_ws(&ps);
@@ -653,13 +681,7 @@ ddb_json_parse_prefix(struct ddb_arena *a, struct ddb_json_stack *st,
 {
 	struct parse ps;
 
-	memset(&ps, 0, sizeof ps);
-	ps.p = s;
-	ps.end = s + n;
-	ps.a = a;
-	ps.st = st;
-	ps.maxdepth = maxdepth;
-	st->nm = st->na = 0;
+	parse_start(&ps, a, st, s, n, maxdepth);
 	if (parse_value(&ps, v) < 0)
 		return ps.err;
 	*used = (size_t)(ps.p - s);
