@@ -115,16 +115,37 @@ plain_text(const struct jv *v)
 	return v->n > 0;
 }
 
+/*
+ * *out: m's member key (in: where m is, "" at the top) if it is of type
+ * type, NULL if it is absent or null; -1 if it is of another type (said:
+ * not what)
+ */
 static int
-get_string(const struct jv *m, const char *key, const char **out)
+get_member(const struct jv *m, const char *in, const char *key, int type,
+    const char *what, const struct jv **out)
 {
 	const struct jv *v = jv_get(m, key);
 
 	*out = NULL;
 	if (v == NULL || v->type == JV_NULL)
 		return 0;
-	if (v->type != JV_STRING)
-		return bad("%s is %s, not a string", key, jv_type_name(v));
+	if (v->type != type)
+		return bad("%s%s%s is %s, not %s", in, *in ? "." : "", key,
+		    jv_type_name(v), what);
+	*out = v;
+	return 0;
+}
+
+static int
+get_string(const struct jv *m, const char *key, const char **out)
+{
+	const struct jv *v;
+
+	*out = NULL;
+	if (get_member(m, "", key, JV_STRING, "a string", &v) < 0)
+		return -1;
+	if (v == NULL)
+		return 0;
 	if (!plain_text(v))
 		return bad("%s holds characters an ARN or name never has", key);
 	*out = v->u.s;
@@ -154,13 +175,12 @@ get_int(const struct jv *m, const char *key, long lo, long hi, long *out)
 static int
 get_bool(const struct jv *m, const char *key, int *out)
 {
-	const struct jv *v = jv_get(m, key);
+	const struct jv *v;
 
-	if (v == NULL || v->type == JV_NULL)
-		return 0;
-	if (v->type != JV_BOOL)
-		return bad("%s is %s, not true or false", key, jv_type_name(v));
-	*out = (int)v->n;
+	if (get_member(m, "", key, JV_BOOL, "true or false", &v) < 0)
+		return -1;
+	if (v != NULL)
+		*out = (int)v->n;
 	return 0;
 }
 
@@ -203,50 +223,35 @@ read_mapping(const struct jv *m, struct esm *e)
 	if (e->age >= 0 && e->age < 60)
 		return bad("MaximumRecordAgeInSeconds %ld is out of range (-1, "
 		    "or 60 to 604800)", e->age);
-	if ((v = jv_get(m, "DestinationConfig")) != NULL && v->type != JV_NULL) {
-		if (v->type != JV_OBJECT)
-			return bad("DestinationConfig is %s, not an object",
-			    jv_type_name(v));
-		if ((f = jv_get(v, "OnFailure")) != NULL && f->type != JV_NULL) {
-			if (f->type != JV_OBJECT)
-				return bad("DestinationConfig.OnFailure is %s, "
-				    "not an object", jv_type_name(f));
-			if (get_string(f, "Destination", &e->dest) < 0)
-				return -1;
-		}
+	if (get_member(m, "", "DestinationConfig", JV_OBJECT, "an object",
+	    &v) < 0 || get_member(v, "DestinationConfig", "OnFailure",
+	    JV_OBJECT, "an object", &f) < 0 ||
+	    (f != NULL && get_string(f, "Destination", &e->dest) < 0))
+		return -1;
+	if (get_member(m, "", "FunctionResponseTypes", JV_ARRAY, "an array",
+	    &v) < 0)
+		return -1;
+	for (i = 0; v != NULL && i < v->n; i++) {
+		if (v->u.a[i].type != JV_STRING)
+			return bad("FunctionResponseTypes[%zu] is %s, not "
+			    "a string", i, jv_type_name(&v->u.a[i]));
+		if (jv_streq(&v->u.a[i], "ReportBatchItemFailures"))
+			e->report = 1;
 	}
-	if ((v = jv_get(m, "FunctionResponseTypes")) != NULL &&
-	    v->type != JV_NULL) {
-		if (v->type != JV_ARRAY)
-			return bad("FunctionResponseTypes is %s, not an array",
-			    jv_type_name(v));
-		for (i = 0; i < v->n; i++) {
-			if (v->u.a[i].type != JV_STRING)
-				return bad("FunctionResponseTypes[%zu] is %s, not "
-				    "a string", i, jv_type_name(&v->u.a[i]));
-			if (jv_streq(&v->u.a[i], "ReportBatchItemFailures"))
-				e->report = 1;
+	if (get_member(m, "", "FilterCriteria", JV_OBJECT, "an object",
+	    &v) < 0 || get_member(v, "FilterCriteria", "Filters", JV_ARRAY,
+	    "an array", &f) < 0)
+		return -1;
+	if (f != NULL) {
+		for (i = 0; i < f->n; i++) {
+			const struct jv *p = jv_get(&f->u.a[i], "Pattern");
+			if (f->u.a[i].type != JV_OBJECT || p == NULL ||
+			    p->type != JV_STRING)
+				return bad("FilterCriteria.Filters[%zu] has no "
+				    "Pattern string", i);
 		}
-	}
-	if ((v = jv_get(m, "FilterCriteria")) != NULL && v->type != JV_NULL) {
-		if (v->type != JV_OBJECT)
-			return bad("FilterCriteria is %s, not an object",
-			    jv_type_name(v));
-		if ((f = jv_get(v, "Filters")) != NULL && f->type != JV_NULL) {
-			if (f->type != JV_ARRAY)
-				return bad("FilterCriteria.Filters is %s, not an "
-				    "array", jv_type_name(f));
-			for (i = 0; i < f->n; i++) {
-				const struct jv *p = jv_get(&f->u.a[i],
-				    "Pattern");
-				if (f->u.a[i].type != JV_OBJECT || p == NULL ||
-				    p->type != JV_STRING)
-					return bad("FilterCriteria.Filters[%zu] "
-					    "has no Pattern string", i);
-			}
-			e->filters = f;
-			e->nfilters = (int)f->n;
-		}
+		e->filters = f;
+		e->nfilters = (int)f->n;
 	}
 	return 0;
 }
