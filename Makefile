@@ -20,6 +20,8 @@ COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o \
 # what any AWS client needs: signer, credentials, HTTP, the JSON 1.0 client
 AWS = $(O)/aws/sigv4.o $(O)/aws/creds.o $(O)/aws/http.o $(O)/aws/awsjson.o \
 	$(O)/aws/profile.o $(O)/aws/sts.o $(O)/aws/sso.o $(O)/aws/process.o
+# what a tool with a state directory and a consumer needs (ddb-stream, ddb-scan)
+STATEDIR = $(O)/common/statedir.o
 
 all: $(BIN)
 
@@ -51,10 +53,9 @@ $(O)/ddb-esm/ddb-esm.o: $(O)/ddb-esm/prices.h
 $(O)/ddb-esm/ddb-esm.o: override CPPFLAGS += -I$(O)/ddb-esm
 $(O)/bin/ddb-esm: LDLIBS += -lm
 $(O)/bin/ddb-stream: $(O)/ddb-stream/ddb-stream.o $(O)/ddb-stream/state.o \
-	$(AWS) $(COMMON)
-# ddb-scan: the same JSON 1.0 client, and ddb-stream's lock
+	$(STATEDIR) $(AWS) $(COMMON)
 $(O)/bin/ddb-scan: $(O)/ddb-scan/ddb-scan.o $(O)/ddb-scan/state.o \
-	$(O)/ddb-stream/state.o $(AWS) $(COMMON)
+	$(STATEDIR) $(AWS) $(COMMON)
 
 # unit test of the SigV4 signer, run by tests/s3-put.bats
 $(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/aws/sigv4.o $(O)/common/json.o \

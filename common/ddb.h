@@ -119,6 +119,7 @@ const char *ddb_json_strerror(int e);
 void ddb_json_stack_free(struct ddb_json_stack *st);
 
 struct jv *jv_get(const struct jv *o, const char *key);
+const char *jv_get_str(const struct jv *o, const char *key);
 int jv_streq(const struct jv *v, const char *s);
 const char *jv_type_name(const struct jv *v);
 void jv_set_string(struct ddb_arena *a, struct jv *v, const char *s,
@@ -153,6 +154,7 @@ ddb_buf_putc(struct ddb_buf *b, char c)
 void ddb_json_str(struct ddb_buf *b, const char *s, size_t n);
 void ddb_json_write(struct ddb_buf *b, const struct jv *v);
 void ddb_json_members(struct ddb_buf *b, const struct jv *v, int sep);
+void ddb_json_key(struct ddb_buf *b, const char *key);
 
 /*
  * Eight bytes at a time, for the scans of strings (GCC or Clang on a

@@ -115,6 +115,15 @@ jv_get(const struct jv *o, const char *key)
 	return NULL;
 }
 
+/* o's member key if it is a string: its text; else NULL (o may be NULL) */
+const char *
+jv_get_str(const struct jv *o, const char *key)
+{
+	const struct jv *v = jv_get(o, key);
+
+	return v != NULL && v->type == JV_STRING ? v->u.s : NULL;
+}
+
 int
 jv_streq(const struct jv *v, const char *s)
 {
@@ -840,4 +849,17 @@ ddb_json_members(struct ddb_buf *b, const struct jv *v, int sep)
 		ddb_buf_putc(b, ':');
 		ddb_json_write(b, &v->u.m[i].v);
 	}
+}
+
+/*
+ * "key": into the object b holds so far (its "{" and members), after a
+ * comma unless it is the first member
+ */
+void
+ddb_json_key(struct ddb_buf *b, const char *key)
+{
+	if (b->n > 1)
+		ddb_buf_putc(b, ',');
+	ddb_json_str(b, key, strlen(key));
+	ddb_buf_putc(b, ':');
 }

@@ -6,12 +6,10 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,8 +23,6 @@ enum {
 	OPT_STATE = 256, OPT_SEGMENTS, OPT_PAGE, OPT_RCU, OPT_CONSISTENT,
 	OPT_CREATED
 };
-
-extern char **environ;
 
 struct worker {
 	struct aj aj;
@@ -134,29 +130,15 @@ fnum(const char *s, double lo, double hi, const char *what)
 static void
 put_member(struct ddb_buf *b, const char *k, const char *v)
 {
-	if (b->n > 1)
-		ddb_buf_putc(b, ',');
-	ddb_json_str(b, k, strlen(k));
-	ddb_buf_putc(b, ':');
+	ddb_json_key(b, k);
 	ddb_json_str(b, v, strlen(v));
 }
 
 static void
 put_raw(struct ddb_buf *b, const char *k, const char *json)
 {
-	if (b->n > 1)
-		ddb_buf_putc(b, ',');
-	ddb_json_str(b, k, strlen(k));
-	ddb_buf_putc(b, ':');
+	ddb_json_key(b, k);
 	ddb_buf_put(b, json, strlen(json));
-}
-
-static const char *
-str(const struct jv *o, const char *k)
-{
-	struct jv *v = o ? jv_get(o, k) : NULL;
-
-	return v && v->type == JV_STRING ? v->u.s : NULL;
 }
 
 static int
@@ -191,7 +173,7 @@ describe(struct aj *c, char **arnp)
 		goto out;
 	t = jv_get(&v, "Table");
 	ks = t ? jv_get(t, "KeySchema") : NULL;
-	if ((s = str(t, "TableArn")) == NULL || ks == NULL ||
+	if ((s = jv_get_str(t, "TableArn")) == NULL || ks == NULL ||
 	    ks->type != JV_ARRAY || ks->n < 1 || ks->n > MAX_KEYS) {
 		warnx("DescribeTable: no TableArn or KeySchema in the answer");
 		rc = DDB_EXIT_TEMPFAIL;
@@ -199,7 +181,7 @@ describe(struct aj *c, char **arnp)
 	}
 	*arnp = xstrdup(s);
 	for (i = 0; i < ks->n; i++) {
-		if ((s = str(&ks->u.a[i], "AttributeName")) == NULL) {
+		if ((s = jv_get_str(&ks->u.a[i], "AttributeName")) == NULL) {
 			warnx("DescribeTable: a KeySchema element without "
 			    "AttributeName");
 			rc = DDB_EXIT_TEMPFAIL;
@@ -401,34 +383,12 @@ scan_page(struct worker *w, long seg, const char *pos, struct ddb_buf *out,
 	return rc;
 }
 
-/* the environment of a consumer: ours and where its page is from */
-static char **
-consumer_env(long seg, long page)
-{
-	size_t n = 0, i, k = 0;
-	char **e;
-
-	while (environ[n])
-		n++;
-	e = xmalloc((n + 4) * sizeof *e);
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "DDB_SCAN_", 9) != 0)
-			e[k++] = environ[i];
-	e[k++] = xasprintf("DDB_SCAN_TABLE=%s", table);
-	e[k++] = xasprintf("DDB_SCAN_SEGMENT=%ld", seg);
-	e[k++] = xasprintf("DDB_SCAN_PAGE=%ld", page);
-	e[k] = NULL;
-	return e;
-}
-
 /* the consumer, the batch file on its stdin; its status as the suite's */
 static int
 run_consumer(long seg, long page)
 {
-	char *path = batch_path(&st, seg), **env;
-	posix_spawn_file_actions_t fa;
-	int fd, status, e;
-	pid_t pid;
+	char *path = batch_path(&st, seg), *add[4], **env;
+	int fd, rc, i;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		warn("%s", path);
@@ -436,51 +396,20 @@ run_consumer(long seg, long page)
 		return DDB_EXIT_IO;
 	}
 	free(path);
-	env = consumer_env(seg, page);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fd, 0);
+	/* ours, and where its page is from */
+	add[0] = xasprintf("DDB_SCAN_TABLE=%s", table);
+	add[1] = xasprintf("DDB_SCAN_SEGMENT=%ld", seg);
+	add[2] = xasprintf("DDB_SCAN_PAGE=%ld", page);
+	add[3] = NULL;
+	env = ddb_consumer_env("DDB_SCAN_", add);
 	pthread_mutex_lock(&mu_out);
 	fflush(stdout);
 	pthread_mutex_unlock(&mu_out);
-	e = posix_spawnp(&pid, cmd[0], &fa, NULL, cmd, env);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fd);
-	{
-		size_t n = 0;
-
-		while (env[n])
-			n++;
-		free(env[n - 1]);
-		free(env[n - 2]);
-		free(env[n - 3]);
-		free(env);
-	}
-	if (e != 0) {
-		warnx("%s: %s; batch not committed", cmd[0], strerror(e));
-		return DDB_EXIT_SOFTWARE;
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			warn("waitpid");
-			return DDB_EXIT_SOFTWARE;
-		}
-	if (WIFSIGNALED(status)) {
-		warnx("%s: killed by signal %d; batch not committed", cmd[0],
-		    WTERMSIG(status));
-		return DDB_EXIT_SOFTWARE;
-	}
-	switch (WEXITSTATUS(status)) {
-	case 0:
-		return 0;
-	case 1: case 2: case 3: case 4: case 5: case 6: case 75:
-		warnx("%s: exit %d; batch not committed", cmd[0],
-		    WEXITSTATUS(status));
-		return WEXITSTATUS(status);
-	default:
-		warnx("%s: failed with exit %d; batch not committed", cmd[0],
-		    WEXITSTATUS(status));
-		return DDB_EXIT_SOFTWARE;
-	}
+	rc = ddb_consume(cmd, fd, env);
+	free(env);
+	for (i = 0; i < 3; i++)
+		free(add[i]);
+	return rc;
 }
 
 /* the batch of segment seg acknowledged: its position moves past it */
@@ -586,7 +515,7 @@ deliver(long seg, struct ddb_buf *out, long count, char *next)
 		return rc;
 	}
 	name = xasprintf("batch.%ld", seg);
-	rc = put_file(st.dir, name, out->p, out->n);
+	rc = ddb_put_file(st.dir, name, out->p, out->n);
 	free(name);
 	if (rc != 0) {
 		free(next);
@@ -602,8 +531,8 @@ deliver(long seg, struct ddb_buf *out, long count, char *next)
 	pthread_mutex_unlock(&mu);
 	if (rc != 0)
 		return rc;
-	fprintf(stderr, "ddb-scan: batch: segment %ld page %ld: %ld items\n",
-	    seg, s->pages + 1, count);
+	warnx("batch: segment %ld page %ld: %ld items", seg, s->pages + 1,
+	    count);
 	if ((rc = run_consumer(seg, s->pages + 1)) != 0)
 		return rc;
 	return commit(seg);
@@ -623,9 +552,8 @@ scan_segment(struct worker *w, long seg)
 	if (s && s->pending) {
 		if ((rc = check_batch(seg)) != 0)
 			return rc;
-		fprintf(stderr, "ddb-scan: redelivered after an interrupted "
-		    "run: segment %ld page %ld: %ld items\n", seg,
-		    s->pages + 1, s->pcount);
+		warnx("redelivered after an interrupted run: segment %ld page "
+		    "%ld: %ld items", seg, s->pages + 1, s->pcount);
 		if ((rc = run_consumer(seg, s->pages + 1)) != 0 ||
 		    (rc = commit(seg)) != 0)
 			return rc;
@@ -852,7 +780,7 @@ main(int argc, char *argv[])
 
 	if (statedir) {
 		st.dir = statedir;
-		if ((rc = state_lock(&st.lock, statedir)) == -1) {
+		if ((rc = ddb_dir_lock(statedir, &st.lockfd)) == -1) {
 			if (verbose)
 				warnx("%s: another run holds the lock; "
 				    "nothing done", statedir);
@@ -932,9 +860,8 @@ out:
 		calls += w[i].aj.calls;
 	calls += main_aj.calls;
 	if (items > 0 || verbose)
-		fprintf(stderr, "ddb-scan: %s: %ld items in %ld pages, %g read "
-		    "capacity units, %ld requests\n", table, items, pages,
-		    consumed, calls);
+		warnx("%s: %ld items in %ld pages, %g read capacity units, %ld "
+		    "requests", table, items, pages, consumed, calls);
 	for (i = 0; i < nw; i++) {
 		curl_easy_cleanup(w[i].aj.http.curl);
 		aj_close(&w[i].aj);

@@ -7,7 +7,7 @@
 #include "ddb.h"
 #include "awsjson.h"		/* the JSON 1.0 client (aj_*) */
 #include "sigv4.h"		/* sigv4_sha256_hex */
-#include "../ddb-stream/stream.h"	/* ddb-stream's lock (state_lock) */
+#include "statedir.h"		/* the lock, ddb_put_file, the consumer */
 
 /* one segment of the parallel scan */
 struct seg {
@@ -23,8 +23,8 @@ struct seg {
 };
 
 struct sstate {
-	struct state lock;	/* ddb-stream's: dir and lock */
 	const char *dir;
+	int lockfd;		/* DIR/lock, held (ddb_dir_lock) */
 	int exists;		/* a state file was there */
 	char *table, *arn;
 	char *created;		/* created_at: JSON text (number or string) */
@@ -36,7 +36,6 @@ struct sstate {
 int sstate_load(struct sstate *st);
 int sstate_save(struct sstate *st);
 void sstate_free(struct sstate *st);
-int put_file(const char *dir, const char *name, const char *p, size_t n);
 char *batch_path(const struct sstate *st, long seg);
 
 #endif

@@ -23,16 +23,15 @@
  * KEY and NEXT are ExclusiveStartKey and LastEvaluatedKey as JSON on one
  * line (the rest of the line: they may hold spaces).  A batch line is the
  * batch handed on, not yet acknowledged: its records are DIR/batch.I,
- * BYTES long, that SHA-256.  Every file is replaced as a whole (temp
- * file, fsync, rename, fsync of DIR).
+ * BYTES long, that SHA-256.  Every file is replaced as a whole
+ * (ddb_put_file: temp file, fsync, rename, fsync of DIR).
  */
 #define STATE_MAGIC "ddb-scan-state 1"
 
 static int
 bad(const struct sstate *st, long line, const char *what)
 {
-	warnx("%s/state:%ld: %s", st->dir, line, what);
-	return DDB_EXIT_IO;
+	return ddb_state_bad(st->dir, line, what);
 }
 
 static int
@@ -84,12 +83,18 @@ fields(char *s, char **f, int n, char **rest)
 	return n;
 }
 
+/* one line of DIR/state after the first; NULL: the end */
 static int
-line_of(struct sstate *st, char *l, long ln)
+line_of(void *arg, char *l, long ln)
 {
+	struct sstate *st = arg;
 	char *f[6], *rest;
 	long v, i;
 
+	if (l == NULL)
+		return st->table == NULL || st->arn == NULL || st->seg == NULL ||
+		    st->created == NULL ? bad(st, ln, "no table, arn, segments "
+		    "or created-at line") : 0;
 	if (strncmp(l, "table ", 6) == 0 && st->table == NULL &&
 	    ddb_table_name_ok(l + 6, strlen(l + 6)))
 		st->table = xstrdup(l + 6);
@@ -139,92 +144,8 @@ line_of(struct sstate *st, char *l, long ln)
 int
 sstate_load(struct sstate *st)
 {
-	char *p = xasprintf("%s/state", st->dir), *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	long ln = 0;
-	FILE *fp;
-	int rc = 0;
-
-	if ((fp = fopen(p, "r")) == NULL) {
-		free(p);
-		if (errno == ENOENT)
-			return 0;
-		warn("%s/state", st->dir);
-		return DDB_EXIT_IO;
-	}
-	free(p);
-	st->exists = 1;
-	while (rc == 0 && (len = getline(&line, &cap, fp)) != -1) {
-		ln++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else
-			rc = bad(st, ln, "cut off (no newline)");
-		if (rc == 0 && ln == 1 && strcmp(line, STATE_MAGIC) != 0)
-			rc = bad(st, ln, "not a ddb-scan state file");
-		else if (rc == 0 && ln > 1)
-			rc = line_of(st, line, ln);
-	}
-	if (rc == 0 && ferror(fp)) {
-		warn("%s/state", st->dir);
-		rc = DDB_EXIT_IO;
-	}
-	if (rc == 0 && (st->table == NULL || st->arn == NULL ||
-	    st->seg == NULL || st->created == NULL))
-		rc = bad(st, ln, "no table, arn, segments or created-at line");
-	free(line);
-	fclose(fp);
-	return rc;
-}
-
-/*
- * DIR/NAME replaced by p[0..n) in one atomic step.  The temp file's name
- * starts ".state.": ddb-stream's state_lock removes those a killed run
- * left.
- */
-int
-put_file(const char *dir, const char *name, const char *p, size_t n)
-{
-	char *tmp = xasprintf("%s/.state.%s.XXXXXX", dir, name);
-	char *dst = xasprintf("%s/%s", dir, name);
-	size_t off;
-	int fd, rc = 0;
-
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		warn("%s", tmp);
-		rc = DDB_EXIT_IO;
-		goto out;
-	}
-	for (off = 0; off < n;) {
-		ssize_t w = write(fd, p + off, n - off);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off != n || fsync(fd) == -1) {
-		warn("%s", tmp);
-		close(fd);
-		unlink(tmp);
-		rc = DDB_EXIT_IO;
-		goto out;
-	}
-	if (close(fd) == -1 || rename(tmp, dst) == -1) {
-		warn("%s", dst);
-		unlink(tmp);
-		rc = DDB_EXIT_IO;
-		goto out;
-	}
-	if (ddb_sync_dir(dir) == -1) {
-		warn("%s", dir);
-		rc = DDB_EXIT_IO;
-	}
-out:
-	free(tmp);
-	free(dst);
-	return rc;
+	return ddb_state_read(st->dir, STATE_MAGIC, "ddb-scan", line_of, st,
+	    &st->exists);
 }
 
 char *
@@ -267,7 +188,7 @@ sstate_save(struct sstate *st)
 		ddb_buf_put(&b, l, strlen(l));
 		free(l);
 	}
-	rc = put_file(st->dir, "state", b.p, b.n);
+	rc = ddb_put_file(st->dir, "state", b.p, b.n);
 	free(b.p);
 	return rc;
 }
@@ -285,8 +206,7 @@ sstate_free(struct sstate *st)
 	free(st->table);
 	free(st->arn);
 	free(st->created);
-	free(st->lock.dir);
-	if (st->lock.dir && st->lock.lockfd >= 0)
-		close(st->lock.lockfd);
+	if (st->dir && st->lockfd >= 0)
+		close(st->lockfd);
 	memset(st, 0, sizeof *st);
 }

@@ -4,10 +4,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,27 +119,38 @@ num(const char *s, long lo, long hi, const char *what, int *secs)
 static void
 put_member(struct ddb_buf *b, const char *k, const char *v)
 {
-	if (b->n > 1)
-		ddb_buf_putc(b, ',');
-	ddb_json_str(b, k, strlen(k));
-	ddb_buf_putc(b, ':');
+	ddb_json_key(b, k);
 	ddb_json_str(b, v, strlen(v));
 }
 
+/*
+ * op, its body the "name": "text" members given in pairs up to a NULL name
+ * (a NULL text leaves its member out), then Limit if limit > 0
+ */
 static int
-call(int svc, const char *op, struct ddb_buf *b, struct ddb_arena *a,
-    struct jv *out)
+call(int svc, const char *op, long limit, struct ddb_arena *a,
+    struct jv *out, ...)
 {
-	ddb_buf_putc(b, '}');
-	return aj_call(&aj, svc, op, b->p, b->n, a, out);
-}
+	struct ddb_buf b = { 0 };
+	const char *k, *v;
+	char lim[32];
+	va_list ap;
+	int rc;
 
-static const char *
-str(const struct jv *o, const char *k)
-{
-	struct jv *v = o ? jv_get(o, k) : NULL;
-
-	return v && v->type == JV_STRING ? v->u.s : NULL;
+	ddb_buf_putc(&b, '{');
+	va_start(ap, out);
+	while ((k = va_arg(ap, const char *)) != NULL)
+		if ((v = va_arg(ap, const char *)) != NULL)
+			put_member(&b, k, v);
+	va_end(ap);
+	if (limit > 0) {
+		snprintf(lim, sizeof lim, ",\"Limit\":%ld", limit);
+		ddb_buf_put(&b, lim, strlen(lim));
+	}
+	ddb_buf_putc(&b, '}');
+	rc = aj_call(&aj, svc, op, b.p, b.n, a, out);
+	free(b.p);
+	return rc;
 }
 
 /* a table's latest stream ARN */
@@ -147,16 +158,15 @@ static int
 resolve(const char *name, char **out)
 {
 	struct ddb_arena a = { 0 };
-	struct ddb_buf b = { 0 };
 	struct jv v;
 	const char *s;
 	int rc;
 
-	ddb_buf_putc(&b, '{');
-	put_member(&b, "TableName", name);
-	rc = call(AJ_DYNAMODB, "DescribeTable", &b, &a, &v);
+	rc = call(AJ_DYNAMODB, "DescribeTable", 0, &a, &v, "TableName", name,
+	    (char *)NULL);
 	if (rc == AJ_OK) {
-		if ((s = str(jv_get(&v, "Table"), "LatestStreamArn")) == NULL) {
+		s = jv_get_str(jv_get(&v, "Table"), "LatestStreamArn");
+		if (s == NULL) {
 			warnx("table %s has no stream", name);
 			rc = DDB_EXIT_REFUSED;
 		} else {
@@ -165,7 +175,6 @@ resolve(const char *name, char **out)
 	} else if (rc >= AJ_TEMP) {
 		rc = DDB_EXIT_REFUSED;
 	}
-	free(b.p);
 	ddb_arena_free(&a);
 	return rc;
 }
@@ -182,16 +191,11 @@ list_shards(void)
 	for (i = 0; i < st.nsh; i++)
 		st.sh[i].listed = 0;
 	do {
-		struct ddb_buf b = { 0 };
 		struct jv v, *sd, *shards;
 		const char *last;
 
-		ddb_buf_putc(&b, '{');
-		put_member(&b, "StreamArn", arn);
-		if (start)
-			put_member(&b, "ExclusiveStartShardId", start);
-		rc = call(AJ_STREAMS, "DescribeStream", &b, &a, &v);
-		free(b.p);
+		rc = call(AJ_STREAMS, "DescribeStream", 0, &a, &v, "StreamArn",
+		    arn, "ExclusiveStartShardId", start, (char *)NULL);
 		free(start);
 		start = NULL;
 		if (rc != AJ_OK) {
@@ -207,8 +211,9 @@ list_shards(void)
 			break;
 		}
 		for (k = 0; k < shards->n; k++) {
-			const char *id = str(&shards->u.a[k], "ShardId");
-			const char *par = str(&shards->u.a[k], "ParentShardId");
+			const struct jv *sj = &shards->u.a[k];
+			const char *id = jv_get_str(sj, "ShardId");
+			const char *par = jv_get_str(sj, "ParentShardId");
 			struct shard *sh;
 
 			if (id == NULL || strchr(id, ' ') || !*id)
@@ -217,12 +222,11 @@ list_shards(void)
 			sh->listed = 1;
 			if (par && sh->parent == NULL)
 				sh->parent = xstrdup(par);
-			sh->closed = str(jv_get(&shards->u.a[k],
-			    "SequenceNumberRange"), "EndingSequenceNumber") !=
-			    NULL;
+			sh->closed = jv_get_str(jv_get(sj, "SequenceNumberRange"),
+			    "EndingSequenceNumber") != NULL;
 			n++;
 		}
-		if ((last = str(sd, "LastEvaluatedShardId")) != NULL)
+		if ((last = jv_get_str(sd, "LastEvaluatedShardId")) != NULL)
 			start = xstrdup(last);
 		ddb_arena_reset(&a);
 	} while (start);
@@ -280,21 +284,15 @@ static int
 get_iterator(struct shard *sh, const char *type, const char *seq)
 {
 	struct ddb_arena a = { 0 };
-	struct ddb_buf b = { 0 };
 	struct jv v;
 	const char *it;
 	int rc;
 
-	ddb_buf_putc(&b, '{');
-	put_member(&b, "StreamArn", arn);
-	put_member(&b, "ShardId", sh->id);
-	put_member(&b, "ShardIteratorType", type);
-	if (seq)
-		put_member(&b, "SequenceNumber", seq);
-	rc = call(AJ_STREAMS, "GetShardIterator", &b, &a, &v);
-	free(b.p);
+	rc = call(AJ_STREAMS, "GetShardIterator", 0, &a, &v, "StreamArn", arn,
+	    "ShardId", sh->id, "ShardIteratorType", type, "SequenceNumber", seq,
+	    (char *)NULL);
 	if (rc == AJ_OK) {
-		if ((it = str(&v, "ShardIterator")) == NULL) {
+		if ((it = jv_get_str(&v, "ShardIterator")) == NULL) {
 			warnx("GetShardIterator: shard %s: no ShardIterator",
 			    sh->id);
 			rc = DDB_EXIT_TEMPFAIL;
@@ -343,7 +341,7 @@ trimmed(struct shard *sh)
 static int
 add_record(struct shard *sh, const struct jv *r)
 {
-	const char *seq = str(jv_get(r, "dynamodb"), "SequenceNumber");
+	const char *seq = jv_get_str(jv_get(r, "dynamodb"), "SequenceNumber");
 
 	if (r->type != JV_OBJECT || r->n == 0 || seq == NULL ||
 	    !seq_ok(seq, strlen(seq))) {
@@ -382,22 +380,15 @@ read_page(struct shard *sh, long limit, const char *upto, long *got,
 	struct ddb_arena a = { 0 };
 	struct jv v, *recs;
 	const char *next;
-	char lim[24];
 	size_t i;
 	int rc, tries = 0;
 
 	*got = 0;
 	for (;;) {
-		struct ddb_buf b = { 0 };
-
 		if (sh->iter == NULL && (rc = fresh_iterator(sh)) != 0)
 			goto trim_or_fail;
-		ddb_buf_putc(&b, '{');
-		put_member(&b, "ShardIterator", sh->iter);
-		snprintf(lim, sizeof lim, ",\"Limit\":%ld", limit);
-		ddb_buf_put(&b, lim, strlen(lim));
-		rc = call(AJ_STREAMS, "GetRecords", &b, &a, &v);
-		free(b.p);
+		rc = call(AJ_STREAMS, "GetRecords", limit, &a, &v,
+		    "ShardIterator", sh->iter, (char *)NULL);
 		if (rc == AJ_EXPIRED_ITERATOR && ++tries < 5) {
 			if (aj.verbose)
 				warnx("shard %s: iterator expired; a fresh one "
@@ -429,7 +420,7 @@ trim_or_fail:
 	if (recs && recs->type != JV_ARRAY)
 		recs = NULL;
 	for (i = 0; recs && i < recs->n; i++) {
-		const char *seq = str(jv_get(&recs->u.a[i], "dynamodb"),
+		const char *seq = jv_get_str(jv_get(&recs->u.a[i], "dynamodb"),
 		    "SequenceNumber");
 		if (upto && seq && seq_cmp(seq, upto) > 0) {
 			*past = 1;
@@ -445,7 +436,7 @@ trim_or_fail:
 			break;
 		}
 	}
-	next = str(&v, "NextShardIterator");
+	next = jv_get_str(&v, "NextShardIterator");
 	free(sh->iter);
 	sh->iter = NULL;
 	if (*past)
@@ -461,18 +452,23 @@ trim_or_fail:
 static void
 log_batch(const char *what)
 {
+	struct ddb_buf b = { 0 };
 	size_t i;
 	long n = 0;
+	char *l;
 
 	for (i = 0; i < norder; i++)
 		n += st.sh[order[i]].bcount;
-	fprintf(stderr, "ddb-stream: %s %ld records:", what, n);
 	for (i = 0; i < norder; i++) {
 		struct shard *sh = &st.sh[order[i]];
-		fprintf(stderr, " %s %s..%s (%ld)", sh->id, sh->bfirst,
+		l = xasprintf(" %s %s..%s (%ld)", sh->id, sh->bfirst,
 		    sh->blast, sh->bcount);
+		ddb_buf_put(&b, l, strlen(l));
+		free(l);
 	}
-	fputc('\n', stderr);
+	ddb_buf_putc(&b, '\0');
+	warnx("%s %ld records:%s", what, n, b.p);
+	free(b.p);
 }
 
 /* the consumer with the batch on its stdin; its status as the suite's */
@@ -482,11 +478,8 @@ run_consumer(void)
 	char tmpl[] = "/tmp/ddb-stream.XXXXXX";
 	const char *td = getenv("TMPDIR");
 	char *path = td && *td ? xasprintf("%s/ddb-stream.XXXXXX", td) :
-	    xstrdup(tmpl);
-	char count[24];
-	int fd, status;
-	size_t off;
-	pid_t pid;
+	    xstrdup(tmpl), *add[2], **env;
+	int fd, rc;
 
 	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
 		warn("%s", path);
@@ -494,58 +487,22 @@ run_consumer(void)
 		return DDB_EXIT_IO;
 	}
 	unlink(path);
-	for (off = 0; off < batch.n;) {
-		ssize_t w = write(fd, batch.p + off, batch.n - off);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			warn("%s", path);
-			close(fd);
-			free(path);
-			return DDB_EXIT_IO;
-		}
-		off += (size_t)w;
+	if (ddb_write_all(fd, batch.p, batch.n) == -1) {
+		warn("%s", path);
+		close(fd);
+		free(path);
+		return DDB_EXIT_IO;
 	}
 	free(path);
 	lseek(fd, 0, SEEK_SET);
 	fflush(NULL);
-	snprintf(count, sizeof count, "%ld", (long)batch.n);
-	if ((pid = fork()) == -1) {
-		warn("fork");
-		close(fd);
-		return DDB_EXIT_IO;
-	}
-	if (pid == 0) {
-		if (dup2(fd, 0) == -1)
-			_exit(126);
-		setenv("DDB_STREAM_ARN", arn, 1);
-		execvp(cmd[0], cmd);
-		warn("%s", cmd[0]);
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	close(fd);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			warn("waitpid");
-			return DDB_EXIT_SOFTWARE;
-		}
-	if (WIFSIGNALED(status)) {
-		warnx("%s: killed by signal %d; batch not committed", cmd[0],
-		    WTERMSIG(status));
-		return DDB_EXIT_SOFTWARE;
-	}
-	switch (WEXITSTATUS(status)) {
-	case 0:
-		return 0;
-	case 1: case 2: case 3: case 4: case 5: case 6: case 75:
-		warnx("%s: exit %d; batch not committed", cmd[0],
-		    WEXITSTATUS(status));
-		return WEXITSTATUS(status);
-	default:
-		warnx("%s: failed with exit %d; batch not committed", cmd[0],
-		    WEXITSTATUS(status));
-		return DDB_EXIT_SOFTWARE;
-	}
+	add[0] = xasprintf("DDB_STREAM_ARN=%s", arn);
+	add[1] = NULL;
+	env = ddb_consumer_env("DDB_STREAM_ARN=", add);
+	rc = ddb_consume(cmd, fd, env);
+	free(env);
+	free(add[0]);
+	return rc;
 }
 
 /*
@@ -597,8 +554,8 @@ deliver(const char *what)
 		if (sh->ended && !sh->done) {
 			sh->done = 1;
 			sh->known = 1;
-			fprintf(stderr, "ddb-stream: shard %s read to its end "
-			    "(last seq %s)\n", sh->id, sh->seq ? sh->seq : "-");
+			warnx("shard %s read to its end (last seq %s)", sh->id,
+			    sh->seq ? sh->seq : "-");
 		} else if (sh->listed && !sh->known && st.dir) {
 			sh->known = 1;
 		}
@@ -682,8 +639,8 @@ run(void)
 		long room = BATCH_RECORDS;
 
 		if (stopping) {
-			fprintf(stderr, "ddb-stream: signal %d: stopped, "
-			    "nothing in flight\n", (int)stopping);
+			warnx("signal %d: stopped, nothing in flight",
+			    (int)stopping);
 			break;
 		}
 		if (max_seconds && now() - t0 >= max_seconds)
@@ -743,8 +700,8 @@ run(void)
 		/* every readable shard is caught up */
 		if (skipping) {
 			skipping = 0;
-			fprintf(stderr, "ddb-stream: caught up; new records "
-			    "are handed on from here\n");
+			warnx("caught up; new records are handed on from "
+			    "here");
 		}
 		if (!follow)
 			break;
@@ -864,7 +821,8 @@ main(int argc, char *argv[])
 	sigaction(SIGHUP, &sa, NULL);
 
 	if (statedir) {
-		if ((rc = state_lock(&st, statedir)) == -1) {
+		st.dir = xstrdup(statedir);
+		if ((rc = ddb_dir_lock(statedir, &st.lockfd)) == -1) {
 			if (aj.verbose)
 				warnx("%s: another run holds the lock; "
 				    "nothing done", statedir);
@@ -896,9 +854,8 @@ main(int argc, char *argv[])
 		rc = run();
 	}
 	if (delivered > 0 || aj.verbose)
-		fprintf(stderr, "ddb-stream: %s: %ld records in %ld batches, "
-		    "%ld requests\n", arn ? arn : argv[0], delivered, batches,
-		    aj.calls);
+		warnx("%s: %ld records in %ld batches, %ld requests",
+		    arn ? arn : argv[0], delivered, batches, aj.calls);
 	curl_easy_cleanup(aj.http.curl);
 	curl_global_cleanup();
 	aj_close(&aj);

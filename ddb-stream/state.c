@@ -1,14 +1,8 @@
-/* state.c: ddb-stream's state directory: a lock, the positions, the batch */
-#include <dirent.h>
+/* state.c: ddb-stream's state file: the positions, the batch in flight */
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "stream.h"
 
@@ -18,8 +12,8 @@
  *   stream ARN
  *   shard ID SEQ|- open|done
  *   batch ID FIRST LAST COUNT     the batch handed on, not yet acknowledged
- * It is replaced as a whole (temp file, fsync, rename, fsync of DIR), so a
- * crash leaves the old state or the new one, never a mix.
+ * It is replaced as a whole (ddb_put_file: temp file, fsync, rename, fsync
+ * of DIR), so a crash leaves the old state or the new one, never a mix.
  */
 #define STATE_MAGIC "ddb-stream-state 1"
 
@@ -68,51 +62,6 @@ id_ok(const char *s)
 	return 1;
 }
 
-/* temp states of runs that died while writing one: never read, removed */
-static void
-sweep(const char *dir)
-{
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, ".state.", 7) == 0 &&
-		    unlinkat(dirfd(d), e->d_name, 0) == 0)
-			warnx("%s/%s: removed, a state a killed run left "
-			    "half written", dir, e->d_name);
-	closedir(d);
-}
-
-int
-state_lock(struct state *st, const char *dir)
-{
-	char *p;
-
-	st->dir = xstrdup(dir);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		warn("%s", dir);
-		return DDB_EXIT_IO;
-	}
-	p = xasprintf("%s/lock", dir);
-	st->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lockfd == -1) {
-		warn("%s", p);
-		free(p);
-		return DDB_EXIT_IO;
-	}
-	free(p);
-	if (flock(st->lockfd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno == EWOULDBLOCK)
-			return -1;	/* another run holds it */
-		warn("%s/lock", dir);
-		return DDB_EXIT_IO;
-	}
-	sweep(dir);
-	return 0;
-}
-
 struct shard *
 state_shard(struct state *st, const char *id, int add)
 {
@@ -137,86 +86,59 @@ state_shard(struct state *st, const char *id, int add)
 static int
 bad(const struct state *st, long line, const char *what)
 {
-	warnx("%s/state:%ld: %s", st->dir, line, what);
-	return DDB_EXIT_IO;
+	return ddb_state_bad(st->dir, line, what);
+}
+
+/* one line of DIR/state after the first; NULL: the end */
+static int
+state_line(void *arg, char *line, long ln)
+{
+	struct state *st = arg;
+	char *f[6], *s = line, *save = NULL;
+	int nf = 0;
+
+	if (line == NULL)
+		return ln == 0 || st->arn == NULL ? bad(st, ln,
+		    "no stream line") : 0;
+	while (nf < 6 && (f[nf] = strtok_r(s, " ", &save)) != NULL) {
+		s = NULL;
+		nf++;
+	}
+	if (nf == 2 && strcmp(f[0], "stream") == 0) {
+		free(st->arn);
+		st->arn = xstrdup(f[1]);
+	} else if (nf == 4 && strcmp(f[0], "shard") == 0 &&
+	    id_ok(f[1]) && (strcmp(f[2], "-") == 0 ||
+	    seq_ok(f[2], strlen(f[2]))) && (strcmp(f[3], "open") == 0 ||
+	    strcmp(f[3], "done") == 0)) {
+		struct shard *sh = state_shard(st, f[1], 1);
+		sh->seq = strcmp(f[2], "-") ? xstrdup(f[2]) : NULL;
+		sh->done = strcmp(f[3], "done") == 0;
+		sh->known = 1;
+	} else if (nf == 5 && strcmp(f[0], "batch") == 0 &&
+	    id_ok(f[1]) && seq_ok(f[2], strlen(f[2])) &&
+	    seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0) {
+		struct pending *pd;
+		st->pend = realloc(st->pend,
+		    (st->npend + 1) * sizeof *st->pend);
+		if (st->pend == NULL)
+			errx(DDB_EXIT_IO, "out of memory");
+		pd = &st->pend[st->npend++];
+		pd->id = xstrdup(f[1]);
+		pd->first = xstrdup(f[2]);
+		pd->last = xstrdup(f[3]);
+		pd->count = atol(f[4]);
+	} else {
+		return bad(st, ln, "not a state line");
+	}
+	return 0;
 }
 
 int
 state_load(struct state *st)
 {
-	char *p = xasprintf("%s/state", st->dir), *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	long ln = 0;
-	FILE *fp;
-	int rc = 0;
-
-	if ((fp = fopen(p, "r")) == NULL) {
-		free(p);
-		if (errno == ENOENT)
-			return 0;
-		warn("%s/state", st->dir);
-		return DDB_EXIT_IO;
-	}
-	free(p);
-	st->exists = 1;
-	while (rc == 0 && (len = getline(&line, &cap, fp)) != -1) {
-		char *f[6], *s = line, *save = NULL;
-		int nf = 0;
-
-		ln++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else {
-			rc = bad(st, ln, "cut off (no newline)");
-			break;
-		}
-		if (ln == 1) {
-			if (strcmp(line, STATE_MAGIC) != 0)
-				rc = bad(st, ln, "not a ddb-stream state file");
-			continue;
-		}
-		while (nf < 6 && (f[nf] = strtok_r(s, " ", &save)) != NULL) {
-			s = NULL;
-			nf++;
-		}
-		if (nf == 2 && strcmp(f[0], "stream") == 0) {
-			free(st->arn);
-			st->arn = xstrdup(f[1]);
-		} else if (nf == 4 && strcmp(f[0], "shard") == 0 &&
-		    id_ok(f[1]) && (strcmp(f[2], "-") == 0 ||
-		    seq_ok(f[2], strlen(f[2]))) && (strcmp(f[3], "open") == 0 ||
-		    strcmp(f[3], "done") == 0)) {
-			struct shard *sh = state_shard(st, f[1], 1);
-			sh->seq = strcmp(f[2], "-") ? xstrdup(f[2]) : NULL;
-			sh->done = strcmp(f[3], "done") == 0;
-			sh->known = 1;
-		} else if (nf == 5 && strcmp(f[0], "batch") == 0 &&
-		    id_ok(f[1]) && seq_ok(f[2], strlen(f[2])) &&
-		    seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0) {
-			struct pending *pd;
-			st->pend = realloc(st->pend,
-			    (st->npend + 1) * sizeof *st->pend);
-			if (st->pend == NULL)
-				errx(DDB_EXIT_IO, "out of memory");
-			pd = &st->pend[st->npend++];
-			pd->id = xstrdup(f[1]);
-			pd->first = xstrdup(f[2]);
-			pd->last = xstrdup(f[3]);
-			pd->count = atol(f[4]);
-		} else {
-			rc = bad(st, ln, "not a state line");
-		}
-	}
-	if (rc == 0 && ferror(fp)) {
-		warn("%s/state", st->dir);
-		rc = DDB_EXIT_IO;
-	}
-	if (rc == 0 && (ln == 0 || st->arn == NULL))
-		rc = bad(st, ln, "no stream line");
-	free(line);
-	fclose(fp);
-	return rc;
+	return ddb_state_read(st->dir, STATE_MAGIC, "ddb-stream", state_line,
+	    st, &st->exists);
 }
 
 /*
@@ -226,11 +148,9 @@ state_load(struct state *st)
 int
 state_save(struct state *st, const struct pending *p, size_t np)
 {
-	char *tmp = xasprintf("%s/.state.XXXXXX", st->dir);
-	char *dst = xasprintf("%s/state", st->dir);
 	struct ddb_buf b = { 0 };
-	size_t i, off;
-	int fd, rc = 0;
+	size_t i;
+	int rc;
 
 	ddb_buf_put(&b, STATE_MAGIC "\n", strlen(STATE_MAGIC) + 1);
 	ddb_buf_put(&b, "stream ", 7);
@@ -253,39 +173,7 @@ state_save(struct state *st, const struct pending *p, size_t np)
 		ddb_buf_put(&b, l, strlen(l));
 		free(l);
 	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		warn("%s", tmp);
-		rc = DDB_EXIT_IO;
-		goto out;
-	}
-	for (off = 0; off < b.n;) {
-		ssize_t w = write(fd, b.p + off, b.n - off);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off != b.n || fsync(fd) == -1) {
-		warn("%s", tmp);
-		close(fd);
-		unlink(tmp);
-		rc = DDB_EXIT_IO;
-		goto out;
-	}
-	if (close(fd) == -1 || rename(tmp, dst) == -1) {
-		warn("%s", dst);
-		unlink(tmp);
-		rc = DDB_EXIT_IO;
-		goto out;
-	}
-	if (ddb_sync_dir(st->dir) == -1) {
-		warn("%s", st->dir);
-		rc = DDB_EXIT_IO;
-	}
-out:
+	rc = ddb_put_file(st->dir, "state", b.p, b.n);
 	free(b.p);
-	free(tmp);
-	free(dst);
 	return rc;
 }

@@ -7,8 +7,10 @@
 
 #include "ddb.h"
 #include "awsjson.h"
+#include "statedir.h"
 
-/* state.c: the state directory (lock, positions, the pending batch) */
+/* state.c: the state file (positions, the pending batch); the directory
+ * and its lock are statedir.c's */
 struct shard {
 	char *id, *parent;
 	char *seq;		/* last acknowledged sequence number, or NULL */
@@ -41,7 +43,6 @@ struct state {
 	size_t npend;
 };
 
-int state_lock(struct state *st, const char *dir);
 int state_load(struct state *st);
 int state_save(struct state *st, const struct pending *p, size_t np);
 struct shard *state_shard(struct state *st, const char *id, int add);

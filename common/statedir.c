@@ -1,0 +1,228 @@
+/* statedir.c: a state directory and a batch's consumer (ddb-stream, ddb-scan) */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ddb.h"
+#include "statedir.h"
+
+extern char **environ;
+
+/* temp files of runs that died while writing one: never read, removed */
+static void
+sweep(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, ".state.", 7) == 0 &&
+		    unlinkat(dirfd(d), e->d_name, 0) == 0)
+			warnx("%s/%s: removed, a state a killed run left "
+			    "half written", dir, e->d_name);
+	closedir(d);
+}
+
+int
+ddb_dir_lock(const char *dir, int *fd)
+{
+	char *p;
+
+	*fd = -1;
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		warn("%s", dir);
+		return DDB_EXIT_IO;
+	}
+	p = xasprintf("%s/lock", dir);
+	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd == -1) {
+		warn("%s", p);
+		free(p);
+		return DDB_EXIT_IO;
+	}
+	free(p);
+	if (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			return -1;	/* another run holds it */
+		warn("%s/lock", dir);
+		return DDB_EXIT_IO;
+	}
+	sweep(dir);
+	return 0;
+}
+
+int
+ddb_write_all(int fd, const char *p, size_t n)
+{
+	size_t off;
+
+	for (off = 0; off < n;) {
+		ssize_t w = write(fd, p + off, n - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * The temp file's name starts ".state.": ddb_dir_lock removes those a
+ * killed run left.
+ */
+int
+ddb_put_file(const char *dir, const char *name, const char *p, size_t n)
+{
+	char *tmp = xasprintf("%s/.state.%s.XXXXXX", dir, name);
+	char *dst = xasprintf("%s/%s", dir, name);
+	int fd, rc = 0;
+
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		warn("%s", tmp);
+		rc = DDB_EXIT_IO;
+		goto out;
+	}
+	if (ddb_write_all(fd, p, n) == -1 || fsync(fd) == -1) {
+		warn("%s", tmp);
+		close(fd);
+		unlink(tmp);
+		rc = DDB_EXIT_IO;
+		goto out;
+	}
+	if (close(fd) == -1 || rename(tmp, dst) == -1) {
+		warn("%s", dst);
+		unlink(tmp);
+		rc = DDB_EXIT_IO;
+		goto out;
+	}
+	if (ddb_sync_dir(dir) == -1) {
+		warn("%s", dir);
+		rc = DDB_EXIT_IO;
+	}
+out:
+	free(tmp);
+	free(dst);
+	return rc;
+}
+
+int
+ddb_state_bad(const char *dir, long line, const char *what)
+{
+	warnx("%s/state:%ld: %s", dir, line, what);
+	return DDB_EXIT_IO;
+}
+
+int
+ddb_state_read(const char *dir, const char *magic, const char *kind,
+    int (*line)(void *arg, char *text, long number), void *arg, int *exists)
+{
+	char *p = xasprintf("%s/state", dir), *l = NULL, what[64];
+	size_t cap = 0;
+	ssize_t len;
+	long ln = 0;
+	FILE *fp;
+	int rc = 0;
+
+	if ((fp = fopen(p, "r")) == NULL) {
+		free(p);
+		if (errno == ENOENT)
+			return 0;
+		warn("%s/state", dir);
+		return DDB_EXIT_IO;
+	}
+	free(p);
+	*exists = 1;
+	while (rc == 0 && (len = getline(&l, &cap, fp)) != -1) {
+		ln++;
+		if (len > 0 && l[len - 1] == '\n')
+			l[--len] = '\0';
+		else
+			rc = ddb_state_bad(dir, ln, "cut off (no newline)");
+		if (rc == 0 && ln == 1 && strcmp(l, magic) != 0) {
+			snprintf(what, sizeof what, "not a %s state file", kind);
+			rc = ddb_state_bad(dir, ln, what);
+		} else if (rc == 0 && ln > 1)
+			rc = line(arg, l, ln);
+	}
+	if (rc == 0 && ferror(fp)) {
+		warn("%s/state", dir);
+		rc = DDB_EXIT_IO;
+	}
+	if (rc == 0)
+		rc = line(arg, NULL, ln);
+	free(l);
+	fclose(fp);
+	return rc;
+}
+
+char **
+ddb_consumer_env(const char *drop, char *const *add)
+{
+	size_t n = 0, m = 0, i, k = 0, dl = strlen(drop);
+	char **e;
+
+	while (environ[n])
+		n++;
+	while (add[m])
+		m++;
+	e = xmalloc((n + m + 1) * sizeof *e);
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], drop, dl) != 0)
+			e[k++] = environ[i];
+	for (i = 0; i < m; i++)
+		e[k++] = add[i];
+	e[k] = NULL;
+	return e;
+}
+
+int
+ddb_consume(char *const *cmd, int fd, char *const *env)
+{
+	posix_spawn_file_actions_t fa;
+	int status, e;
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, 0);
+	e = posix_spawnp(&pid, cmd[0], &fa, NULL, cmd, env);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fd);
+	if (e != 0) {
+		warnx("%s: %s; batch not committed", cmd[0], strerror(e));
+		return DDB_EXIT_SOFTWARE;
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			warn("waitpid");
+			return DDB_EXIT_SOFTWARE;
+		}
+	if (WIFSIGNALED(status)) {
+		warnx("%s: killed by signal %d; batch not committed", cmd[0],
+		    WTERMSIG(status));
+		return DDB_EXIT_SOFTWARE;
+	}
+	switch (WEXITSTATUS(status)) {
+	case 0:
+		return 0;
+	case 1: case 2: case 3: case 4: case 5: case 6: case 75:
+		warnx("%s: exit %d; batch not committed", cmd[0],
+		    WEXITSTATUS(status));
+		return WEXITSTATUS(status);
+	default:
+		warnx("%s: failed with exit %d; batch not committed", cmd[0],
+		    WEXITSTATUS(status));
+		return DDB_EXIT_SOFTWARE;
+	}
+}
