@@ -209,6 +209,7 @@ ddb_first8(unsigned long long t)
 struct ddb_reader;
 #define DDB_READ_PYREPR 1	/* also accept Python repr (single quotes, True) */
 #define DDB_READ_SPLIT 2	/* {"Records":[...]}: one record at a time */
+#define DDB_READ_SPEC 4		/* with SPLIT: a file's event unscanned (below) */
 struct ddb_reader *ddb_reader_open(const char *path, int depth, int flags);
 /* *out lives until the next call; ddb_reader_arena() allocates beside it */
 int ddb_reader_next(struct ddb_reader *r, struct jv **out);
@@ -218,6 +219,9 @@ long ddb_reader_line(const struct ddb_reader *r);
 /* DDB_READ_SPLIT: index of the record in its event (-1: a whole value) */
 long ddb_reader_part(const struct ddb_reader *r);
 int ddb_reader_part_last(const struct ddb_reader *r);
+/* DDB_READ_SPEC: the record's event is not yet known sound; read it again */
+int ddb_reader_unchecked(const struct ddb_reader *r);
+void ddb_reader_recheck(struct ddb_reader *r);
 size_t ddb_reader_size(const struct ddb_reader *r);
 int ddb_reader_ioerror(const struct ddb_reader *r);
 int ddb_reader_close(struct ddb_reader *r);

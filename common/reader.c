@@ -1,8 +1,10 @@
 /* reader.c: split a byte stream into JSON values and parse each losslessly */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <zlib.h>
@@ -14,11 +16,29 @@ struct ddb_reader {
 	int own;
 	const char *name;
 	int depth, flags;
-	char in[65536];
+	char *in;		/* inbuf, or the file's mapping */
+	char inbuf[65536];
 	size_t inpos, inend;
 	int eof;
 	long line;		/* line of in[inpos] */
 	struct ddb_buf val;	/* raw text of the value being read, NUL after */
+	const char *vp;		/* the value's text: val.p, or in the mapping */
+	size_t vn;
+	/* a regular file is read through a mapping from its first event on */
+	int mapok;		/* a regular file that can be mapped */
+	size_t maplen, mapfree;	/* its size; pages below mapfree given back */
+	/*
+	 * DDB_READ_SPEC: a mapped event's records parsed where they lie, one
+	 * by one, without a scan of the whole event first.  While all of it
+	 * is sound JSON of the usual shape, what comes out is what the scan
+	 * and split would give; at the first doubt, it is read again from its
+	 * start the usual way (nothing of it has been said yet).
+	 */
+	int specev;		/* the event being read is read so */
+	int speclast;		/* the record returned is its last */
+	int nospec;		/* the event at in[inpos] is read the usual way */
+	size_t evstart, specpos;	/* the event's offset; the next record's */
+	long evline;		/* the event's line */
 	long vline;		/* line the value starts on */
 	struct ddb_arena arena;	/* the value returned, and what tools add */
 	struct ddb_json_stack st;
@@ -71,7 +91,12 @@ ddb_reader_open(const char *path, int depth, int flags)
 	 * once (ddb_buf's power-of-two growth made a 15 MB event cost 1367
 	 * page faults instead of 617)
 	 */
+	r->in = r->inbuf;
 	if (fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0 && (flags & DDB_READ_SPLIT) &&
+	    (unsigned long long)st.st_size <= SIZE_MAX / 2)
+		r->mapok = 1;
+	else if (fstat(fileno(r->fp), &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size > 0) {
 		r->val.cap = st.st_size < (1 << 26) ? (size_t)st.st_size + 1 :
 		    (size_t)1 << 26;
@@ -96,6 +121,8 @@ ddb_reader_close(struct ddb_reader *r)
 		rc = fclose(r->fp);
 	if (r->gz == 2)
 		inflateEnd(&r->z);
+	if (r->in != r->inbuf)
+		munmap(r->in, r->maplen);
 	free(r->raw);
 	ddb_arena_free(&r->arena);
 	ddb_json_stack_free(&r->st);
@@ -134,13 +161,40 @@ ddb_reader_part(const struct ddb_reader *r)
 size_t
 ddb_reader_size(const struct ddb_reader *r)
 {
-	return r->val.n;
+	return r->vn;
 }
 
 int
 ddb_reader_part_last(const struct ddb_reader *r)
 {
-	return r->part >= 0 && (size_t)r->part + 1 == r->nparts;
+	return r->part >= 0 && (r->speclast ||
+	    (size_t)r->part + 1 == r->nparts);
+}
+
+/* DDB_READ_SPEC: nonzero if the event of the record returned is not yet
+   known to be sound */
+int
+ddb_reader_unchecked(const struct ddb_reader *r)
+{
+	return r->specev;
+}
+
+/*
+ * DDB_READ_SPEC: the event of the record returned is to be read again from
+ * its start the usual way (its records again from part 0, or the event
+ * refused whole).  The caller forgets what it did with the event's records
+ * so far, and has said nothing of them.
+ */
+void
+ddb_reader_recheck(struct ddb_reader *r)
+{
+	if (!r->specev)
+		return;
+	r->specev = r->speclast = 0;
+	r->nospec = 1;
+	r->inpos = r->evstart;
+	r->line = r->evline;
+	r->part = -1;
 }
 
 /* after -2 from ddb_reader_next: nonzero if reading failed (exit 3, not 1) */
@@ -209,9 +263,9 @@ gz_fill(struct ddb_reader *r)
 			r->zend = 0;
 		}
 		r->z.next_out = (unsigned char *)r->in;
-		r->z.avail_out = sizeof r->in;
+		r->z.avail_out = sizeof r->inbuf;
 		zr = inflate(&r->z, Z_NO_FLUSH);
-		r->inend = sizeof r->in - r->z.avail_out;
+		r->inend = sizeof r->inbuf - r->z.avail_out;
 		if (zr == Z_STREAM_END)
 			r->zend = 1;
 		else if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT)
@@ -232,7 +286,7 @@ gz_detect(struct ddb_reader *r)
 	if (r->inend < 2 || (unsigned char)r->in[0] != 0x1f ||
 	    (unsigned char)r->in[1] != 0x8b)
 		return 1;
-	r->rawcap = sizeof r->in;
+	r->rawcap = sizeof r->inbuf;
 	if ((r->raw = malloc(r->rawcap)) == NULL)
 		return gz_bad(r, "out of memory");
 	memcpy(r->raw, r->in, r->inend);
@@ -248,18 +302,33 @@ gz_detect(struct ddb_reader *r)
 	return gz_fill(r);
 }
 
+/* the mapping's next window: the bytes a scan may look at without a fault */
+#define DDB_MAP_WINDOW ((size_t)4 << 20)
+
 /* 1: more input in r->in; 0: end of input; -1: read error or bad gzip */
 static int
 fill(struct ddb_reader *r)
 {
 	if (r->inpos < r->inend)
 		return 1;
+	if (r->in != r->inbuf) {
+		size_t from = r->inend & ~(size_t)4095;
+		if (r->inend == r->maplen)
+			return 0;
+		r->inend = r->maplen - r->inend > DDB_MAP_WINDOW ?
+		    r->inend + DDB_MAP_WINDOW : r->maplen;
+#ifdef MADV_POPULATE_READ
+		(void)madvise(r->in + from, r->inend - from,
+		    MADV_POPULATE_READ);
+#endif
+		return 1;
+	}
 	if (r->eof)
 		return 0;
 	if (r->gz == 2)
 		return gz_fill(r);
 	r->inpos = 0;
-	r->inend = fread(r->in, 1, sizeof r->in, r->fp);
+	r->inend = fread(r->in, 1, sizeof r->inbuf, r->fp);
 	if (r->inend == 0) {
 		r->eof = 1;
 		if (ferror(r->fp)) {
@@ -272,7 +341,8 @@ fill(struct ddb_reader *r)
 	if (r->gz == 0) {
 		/* a short first read of a pipe could split the magic */
 		if (r->inend == 1 && !feof(r->fp)) {
-			size_t m = fread(r->in + 1, 1, sizeof r->in - 1, r->fp);
+			size_t m = fread(r->in + 1, 1, sizeof r->inbuf - 1,
+			    r->fp);
 			r->inend += m;
 		}
 		return gz_detect(r);
@@ -280,12 +350,75 @@ fill(struct ddb_reader *r)
 	return 1;
 }
 
+static size_t skip_ws(const char *s, size_t n, size_t i);
+
+/* s[0..n) starts {"Records" (a stream of records is never mapped) */
+static int
+is_event(const char *s, size_t n)
+{
+	size_t i = skip_ws(s, n, 1);
+
+	return n - i >= 9 && memcmp(s + i, "\"Records\"", 9) == 0;
+}
+
+/*
+ * From here on, read a regular file through a mapping of it (no copy of an
+ * event into val, no fresh pages for it): r->in[r->inpos] stays the same
+ * byte.  Nothing changes if the file cannot be mapped.
+ */
+static void
+map_file(struct ddb_reader *r)
+{
+	struct stat st;
+	off_t pos;
+	void *p;
+
+	r->mapok = 0;
+	if (r->gz != 1 || fstat(fileno(r->fp), &st) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (pos = ftello(r->fp)) < 0 || pos > st.st_size ||
+	    (size_t)pos < r->inend - r->inpos)
+		return;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE, fileno(r->fp), 0);
+	if (p == MAP_FAILED)
+		return;
+	r->in = p;
+	r->maplen = (size_t)st.st_size;
+	r->inpos = r->inend = (size_t)pos - (r->inend - r->inpos);
+	r->mapfree = r->inpos & ~(size_t)4095;
+	r->eof = 1;
+	(void)fill(r);
+}
+
+/* a mapped file's pages before the value that starts at r->in[r->inpos] */
+static void
+map_release(struct ddb_reader *r)
+{
+	size_t to = r->inpos & ~(size_t)4095;
+
+	if (r->in != r->inbuf && to - r->mapfree >= DDB_MAP_WINDOW) {
+		(void)madvise(r->in + r->mapfree, to - r->mapfree,
+		    MADV_DONTNEED);
+		r->mapfree = to;
+	}
+}
+
 static void
 append(struct ddb_reader *r, const char *p, size_t n)
 {
+	if (r->in != r->inbuf) {
+		/* the mapping holds the value whole, where it lies */
+		if (r->vn == 0)
+			r->vp = p;
+		r->vn += n;
+		return;
+	}
 	ddb_buf_reserve(&r->val, n + 1);
 	ddb_buf_put(&r->val, p, n);
 	r->val.p[r->val.n] = '\0';
+	r->vp = r->val.p;
+	r->vn = r->val.n;
 }
 
 static long
@@ -294,17 +427,151 @@ line_at(const struct ddb_reader *r, size_t off)
 	long line = r->vline;
 	size_t i;
 
-	for (i = 0; i < off && i < r->val.n; i++)
-		if (r->val.p[i] == '\n')
+	for (i = 0; i < off && i < r->vn; i++)
+		if (r->vp[i] == '\n')
 			line++;
 	return line;
+}
+
+/* past blanks at r->in[r->inpos], counting lines; 0 at the buffer's end */
+static int
+skip_blank(struct ddb_reader *r)
+{
+	int c;
+
+	while (r->inpos < r->inend) {
+		c = (unsigned char)r->in[r->inpos];
+		if (c == '\n')
+			r->line++;
+		else if (c != ' ' && c != '\t' && c != '\r')
+			return 1;
+		r->inpos++;
+	}
+	return 0;
+}
+
+static size_t skip_ws(const char *s, size_t n, size_t i);
+
+/*
+ * DDB_READ_SPEC: the mapped value at in[inpos] starts {"Records":[{ ...: 1
+ * and its first record is at specpos.  Anything else is read as always.
+ */
+static int
+spec_begin(struct ddb_reader *r)
+{
+	const char *s = r->in;
+	size_t n = r->maplen, i;
+
+	if (!(r->flags & DDB_READ_SPEC) || r->in == r->inbuf || r->depth < 3)
+		return 0;
+	i = skip_ws(s, n, r->inpos + 1);
+	if (n - i < 9 || memcmp(s + i, "\"Records\"", 9) != 0)
+		return 0;
+	i = skip_ws(s, n, i + 9);
+	if (i >= n || s[i] != ':')
+		return 0;
+	i = skip_ws(s, n, i + 1);
+	if (i >= n || s[i] != '[')
+		return 0;
+	i = skip_ws(s, n, i + 1);
+	if (i >= n || s[i] != '{')
+		return 0;
+	r->evstart = r->inpos;
+	r->evline = r->line;
+	r->specpos = i;
+	r->vn = n - r->inpos;	/* at most */
+	r->specev = 1;
+	r->speclast = 0;
+	r->nparts = r->nextpart = 0;
+	return 1;
+}
+
+/* the newlines in s[0..n) */
+static long
+newlines(const char *s, size_t n)
+{
+	const char *q, *end = s + n;
+	long k = 0;
+
+	for (q = s; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		k++;
+	return k;
+}
+
+/*
+ * DDB_READ_SPEC: the next record of the event, parsed where it lies.  1 and
+ * *out; 0 if the event is to be read again the usual way (ddb_reader_recheck
+ * done): a record that is no sound JSON object, nesting that the event's
+ * own two levels make too deep, or anything but white space, commas and
+ * the closing ]} between and after them.
+ */
+static int
+spec_next(struct ddb_reader *r, struct jv **out)
+{
+	const char *s = r->in;
+	size_t n = r->maplen, i = r->specpos, used, j;
+	long nl;
+
+	/* the bytes ahead are mapped in; those well behind are given back */
+	if (r->inend < n && i + DDB_MAP_WINDOW / 2 > r->inend) {
+		size_t from = r->inend & ~(size_t)4095;
+		r->inend = n - i > DDB_MAP_WINDOW ? i + DDB_MAP_WINDOW : n;
+#ifdef MADV_POPULATE_READ
+		(void)madvise(r->in + from, r->inend - from,
+		    MADV_POPULATE_READ);
+#endif
+	}
+	if ((i & ~(size_t)4095) - r->mapfree >= DDB_MAP_WINDOW) {
+		(void)madvise(r->in + r->mapfree, (i & ~(size_t)4095) -
+		    r->mapfree, MADV_DONTNEED);
+		r->mapfree = i & ~(size_t)4095;
+	}
+	if (i >= n || s[i] != '{')
+		goto again;
+	ddb_arena_reset(&r->arena);
+	if (ddb_json_parse_prefix(&r->arena, &r->st, s + i, n - i,
+	    r->depth - 2, &r->v, &used) != 0)
+		goto again;
+	j = i + used;
+	nl = newlines(s + i, used);
+	for (; j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' ||
+	    s[j] == '\r'); j++)
+		nl += s[j] == '\n';
+	if (j < n && s[j] == ',') {
+		for (j++; j < n && (s[j] == ' ' || s[j] == '\t' ||
+		    s[j] == '\n' || s[j] == '\r'); j++)
+			nl += s[j] == '\n';
+		r->specpos = j;
+	} else if (j < n && s[j] == ']') {
+		for (j++; j < n && (s[j] == ' ' || s[j] == '\t' ||
+		    s[j] == '\n' || s[j] == '\r'); j++)
+			nl += s[j] == '\n';
+		if (j >= n || s[j] != '}')
+			goto again;
+		r->specpos = j + 1;
+		r->speclast = 1;
+	} else
+		goto again;
+	r->line += nl;
+	r->part = r->part < 0 ? 0 : r->part + 1;
+	if (r->speclast) {
+		r->inpos = r->specpos;
+		if (r->inend < r->inpos)	/* a record longer than a window */
+			r->inend = r->inpos;
+	}
+	*out = &r->v;
+	return 1;
+again:
+	ddb_reader_recheck(r);
+	return 0;
 }
 
 /*
  * Read the next value's raw text into r->val: a container up to its
  * closing bracket, a string, or a bare token.  Strings may use either
  * quote, for Python repr.  Returns 1, 0 at the end, -1 bad data (reported;
- * the stream goes on after it), -2 an error the stream cannot go on after.
+ * the stream goes on after it), -2 an error the stream cannot go on after,
+ * 2 an event to read with spec_next.
  */
 static int
 scan_value(struct ddb_reader *r, struct scan *sc)
@@ -317,6 +584,8 @@ scan_value(struct ddb_reader *r, struct scan *sc)
 
 	memset(sc, 0, sizeof *sc);
 	r->val.n = 0;
+	r->vp = "";
+	r->vn = 0;
 	for (;;) {
 		size_t i, start;
 
@@ -325,15 +594,7 @@ scan_value(struct ddb_reader *r, struct scan *sc)
 		if (f == 0)
 			break;
 		if (!started) {
-			while (r->inpos < r->inend) {
-				c = (unsigned char)r->in[r->inpos];
-				if (c == '\n')
-					r->line++;
-				else if (c != ' ' && c != '\t' && c != '\r')
-					break;
-				r->inpos++;
-			}
-			if (r->inpos == r->inend)
+			if (!skip_blank(r))
 				continue;
 			/* a UTF-8 byte order mark at the start of a file */
 			if (r->line == 1 && r->inend - r->inpos >= 3 &&
@@ -344,6 +605,13 @@ scan_value(struct ddb_reader *r, struct scan *sc)
 			started = 1;
 			r->vline = r->line;
 			c = (unsigned char)r->in[r->inpos];
+			if (c == '{' && r->mapok && is_event(r->in + r->inpos,
+			    r->inend - r->inpos))
+				map_file(r);
+			if (c == '{' && r->nospec)
+				r->nospec = 0;
+			else if (c == '{' && spec_begin(r))
+				return 2;
 			bare = !(c == '{' || c == '[' || c == '"' || c == '\'');
 		}
 		start = r->inpos;
@@ -409,7 +677,7 @@ scan_value(struct ddb_reader *r, struct scan *sc)
 					r->line--;
 				if (i > start)
 					goto done;
-				if (i == r->inpos && r->val.n == 0) {
+				if (i == r->inpos && r->vn == 0) {
 					/* a lone structural character */
 					i++;
 					goto done;
@@ -491,20 +759,12 @@ fast_value(struct ddb_reader *r, struct jv **out)
 {
 	const char *s, *q;
 	size_t i, n, m, used;
-	int c, e, retried = 0;
+	int e, retried = 0;
 
 	if (r->gz != 1)
 		return 0;
 	for (;;) {
-		while (r->inpos < r->inend) {
-			c = (unsigned char)r->in[r->inpos];
-			if (c == '\n')
-				r->line++;
-			else if (c != ' ' && c != '\t' && c != '\r')
-				break;
-			r->inpos++;
-		}
-		if (r->inpos == r->inend)
+		if (!skip_blank(r))
 			return 0;
 		s = r->in + r->inpos;
 		n = r->inend - r->inpos;
@@ -520,13 +780,14 @@ fast_value(struct ddb_reader *r, struct jv **out)
 		    &r->v, &used);
 		if (e == 0)
 			break;
-		if (e != DDB_JSON_EOF || retried || r->eof || r->inpos == 0)
+		if (e != DDB_JSON_EOF || retried || r->eof || r->inpos == 0 ||
+		    r->in != r->inbuf)
 			return 0;
 		/* what is left to the front, more read after it */
 		memmove(r->in, s, n);
 		r->inpos = 0;
 		r->inend = n;
-		m = fread(r->in + n, 1, sizeof r->in - n, r->fp);
+		m = fread(r->in + n, 1, sizeof r->inbuf - n, r->fp);
 		if (m == 0)
 			return 0;
 		r->inend += m;
@@ -537,6 +798,7 @@ fast_value(struct ddb_reader *r, struct jv **out)
 		r->line++;
 	r->inpos += used;
 	r->val.n = 0;
+	r->vn = 0;
 	*out = &r->v;
 	return 1;
 }
@@ -749,6 +1011,12 @@ ddb_reader_next(struct ddb_reader *r, struct jv **out)
 	int rc;
 
 	*out = NULL;
+	if (r->specev) {
+		if (!r->speclast && spec_next(r, out))
+			return 1;
+		/* the event's end, or it is read again the usual way */
+		r->specev = r->speclast = 0;
+	}
 	if (r->nextpart < r->nparts)
 		return next_part(r, out);
 	free(r->evconv);
@@ -757,16 +1025,22 @@ again:
 	r->part = -1;
 	r->nparts = r->nextpart = 0;
 	conv = NULL;
+	map_release(r);
 	if (fast_value(r, out))
 		return 1;
 	if ((rc = scan_value(r, &sc)) <= 0)
 		return rc;
-	text = r->val.p;
-	tlen = r->val.n;
+	if (rc == 2) {
+		if (spec_next(r, out))
+			return 1;
+		goto again;
+	}
+	text = (char *)r->vp;
+	tlen = r->vn;
 	if (sc.py && (r->flags & DDB_READ_PYREPR)) {
 		size_t errpos = 0;
 		const char *msg = "invalid value";
-		if (ddb_pyrepr_to_json(r->val.p, r->val.n, &conv, &tlen, &errpos,
+		if (ddb_pyrepr_to_json(r->vp, r->vn, &conv, &tlen, &errpos,
 		    &msg) < 0) {
 			ddb_errat(r->name, line_at(r, errpos), "%s", msg);
 			return -1;
