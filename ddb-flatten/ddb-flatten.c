@@ -30,6 +30,9 @@ static struct ddb_json_stack kstack;	/* parses decoded kinesis.data */
 static int notime;		/* a full export's item, no export time: exit 2 */
 static FILE *refused;		/* --refused FD: a line per record not written */
 static long headn = -1;		/* --head N: records of an event taken, -1 all */
+/* the record's event is not yet known sound: a bad record is said only once
+   the event is read again (ddb_reader_recheck) */
+static int unchecked;
 
 /* -S: a table's file and what the summary line tells of it */
 struct table {
@@ -146,11 +149,13 @@ bad(const struct ctx *c, const struct jv *quote, const char *fmt, ...)
 {
 	char *msg = NULL;
 	size_t len = 0, i;
-	FILE *fp = open_memstream(&msg, &len);
+	FILE *fp;
 	va_list ap;
 	int k;
 
-	if (fp == NULL)
+	if (unchecked)
+		return;		/* said when the event is read again */
+	if ((fp = open_memstream(&msg, &len)) == NULL)
 		ddb_nomem();
 	if (c->eventid != NULL) {
 		fputs("eventID ", fp);
@@ -579,6 +584,8 @@ unwrap_export(struct ctx *c, struct jv *rec)
 			return -1;
 		}
 		if (export_time.type == JV_NULL) {
+			if (unchecked)
+				return -1;
 			ddb_errat(c->name, c->line, "a full export's item needs "
 			    "the export time as created_at: give --manifest "
 			    "(manifest-summary.json) or --export-time");
@@ -1085,7 +1092,8 @@ flatten_file(const char *path)
 
 	/* an event's records come one at a time: no tree of a whole event */
 	if ((r = ddb_reader_open(path, DDB_READ_DEPTH,
-	    DDB_READ_PYREPR | DDB_READ_SPLIT)) == NULL) {
+	    DDB_READ_PYREPR | DDB_READ_SPLIT |
+	    (headn < 0 ? DDB_READ_SPEC : 0))) == NULL) {
 		warn("%s", path);
 		return DDB_EXIT_IO;
 	}
@@ -1114,7 +1122,16 @@ flatten_file(const char *path)
 			} else {
 				c.line = ddb_reader_line(r);
 				c.recno = ddb_reader_part(r);
-				if ((k = flatten_record(&c, v)) < 0) {
+				unchecked = ddb_reader_unchecked(r);
+				k = flatten_record(&c, v);
+				if (k < 0 && unchecked) {
+					/* from part 0 again, or refused whole */
+					unchecked = 0;
+					ddb_reader_recheck(r);
+					continue;
+				}
+				unchecked = 0;
+				if (k < 0) {
 					refuse(c.recno, v);
 					evbad = 1;
 				} else if (k > 0 && !evbad)
