@@ -1,25 +1,21 @@
 #!/usr/bin/env bats
 # csv-emit: rows (wire format 2) to RFC 4180 CSV
 bats_require_minimum_version 1.5.0
+load lib/tool
 
 F="$BATS_TEST_DIRNAME/fixtures/csv-emit"
 
 # emit_like OUT STATUS ERR ARGS...: run csv-emit ARGS in $F; its stdout must
 # be the file OUT byte for byte ("-": empty), its stderr the text ERR
 emit_like() {
-	local out=$1 want=$2 errtext=$3 st=0 t=$BATS_TEST_TMPDIR
+	local out=$1 want=$2 errtext=$3 t=$BATS_TEST_TMPDIR
 	shift 3
 	cd "$F"
 	if [ "$out" != - ]; then
 		cat "$out" > "$t/exp"
 		out=$t/exp
 	fi
-	csv-emit "$@" > "$t/out" 2> "$t/err" || st=$?
-	if [ "$st" -ne "$want" ]; then
-		cat "$t/err"
-		echo "status $st, want $want"
-		return 1
-	fi
+	tool_run csv-emit "$want" "$@"
 	if [ "$out" = - ]; then
 		cmp /dev/null "$t/out"
 	else
@@ -229,12 +225,8 @@ csv-emit: not-object.ndjson:6: a row must be a JSON object, not a boolean' \
 
 @test "csv-emit: a full disk is exit 3 with a message" {
 	cd "$F"
-	run --separate-stderr sh -c 'csv-emit seed-rows.ndjson > /dev/full'
-	[ "$status" -eq 3 ]
-	[ "$stderr" = "csv-emit: stdout: No space left on device" ]
-	run --separate-stderr sh -c 'csv-emit -c id -x drop seed-rows.ndjson > /dev/full' 
-	[ "$status" -eq 3 ]
-	[ "$stderr" = "csv-emit: stdout: No space left on device" ]
+	full_disk csv-emit seed-rows.ndjson
+	full_disk csv-emit -c id -x drop seed-rows.ndjson
 }
 
 @test "csv-emit: a big input to /dev/full stops with exit 3" {

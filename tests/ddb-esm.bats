@@ -1,31 +1,14 @@
 #!/usr/bin/env bats
 # ddb-esm: an event source mapping's findings, their fixes, and its bill
 bats_require_minimum_version 1.5.0
+load lib/tool
 
 F="$BATS_TEST_DIRNAME/fixtures/ddb-esm"
 
 # esm_like OUT ERR STATUS ARGS...: run ddb-esm ARGS in $F; its stdout must be
 # the file OUT byte for byte, its stderr the file ERR ("-": empty)
 esm_like() {
-	local out=$1 errf=$2 want=$3 st=0 t=$BATS_TEST_TMPDIR
-	shift 3
-	cd "$F"
-	ddb-esm "$@" > "$t/out" 2> "$t/err" || st=$?
-	if [ "$st" -ne "$want" ]; then
-		cat "$t/err"
-		echo "status $st, want $want"
-		return 1
-	fi
-	if [ "$out" = - ]; then
-		diff -u /dev/null "$t/out"
-	else
-		diff -u "$out" "$t/out"
-	fi
-	if [ "$errf" = - ]; then
-		diff -u /dev/null "$t/err"
-	else
-		diff -u "$errf" "$t/err"
-	fi
+	tool_like ddb-esm "$@"
 }
 
 @test "ddb-esm: the seed's mapping: every finding with its fix, exit 0" {
@@ -50,9 +33,7 @@ esm_like() {
 	run --separate-stderr ddb-esm < seed.json
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(cat seed.exp)" ]
-	run --separate-stderr ddb-esm < bad-type.json
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-esm: <stdin>:1: d71dc3f9-c83d-4019-9852-1dc9cfe67a6b: BatchSize is a string, not an integer" ]
+	tool_says ddb-esm 1 "ddb-esm: <stdin>:1: d71dc3f9-c83d-4019-9852-1dc9cfe67a6b: BatchSize is a string, not an integer" < bad-type.json
 }
 
 @test "ddb-esm: invalid JSON: its line, exit 1, nothing on stdout" {
@@ -72,14 +53,9 @@ esm_like() {
 
 @test "ddb-esm: a value out of Lambda's range is refused; a list names the mapping" {
 	printf '{"EventSourceMappings":[{"UUID":"d71dc3f9-c83d-4019-9852-1dc9cfe67a6b","ParallelizationFactor":11}]}\n' > "$BATS_TEST_TMPDIR/pf.json"
-	run --separate-stderr ddb-esm "$BATS_TEST_TMPDIR/pf.json"
-	[ "$status" -eq 1 ]
-	[ "$output" = "" ]
-	[ "$stderr" = "ddb-esm: $BATS_TEST_TMPDIR/pf.json:1: d71dc3f9-c83d-4019-9852-1dc9cfe67a6b: ParallelizationFactor 11 is out of range (1 to 10)" ]
+	tool_refuses ddb-esm "ddb-esm: $BATS_TEST_TMPDIR/pf.json:1: d71dc3f9-c83d-4019-9852-1dc9cfe67a6b: ParallelizationFactor 11 is out of range (1 to 10)" "$BATS_TEST_TMPDIR/pf.json"
 	printf '{"EventSourceMappings":[{"BatchSize":10}]}\n' > "$BATS_TEST_TMPDIR/nouuid.json"
-	run --separate-stderr ddb-esm "$BATS_TEST_TMPDIR/nouuid.json"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-esm: $BATS_TEST_TMPDIR/nouuid.json:1: EventSourceMappings[0]: not an event source mapping: no UUID" ]
+	tool_says ddb-esm 1 "ddb-esm: $BATS_TEST_TMPDIR/nouuid.json:1: EventSourceMappings[0]: not an event source mapping: no UUID" "$BATS_TEST_TMPDIR/nouuid.json"
 }
 
 @test "ddb-esm: the seed's bill at 10 records/s of 1,500 bytes" {

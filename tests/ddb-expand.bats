@@ -1,31 +1,14 @@
 #!/usr/bin/env bats
 # ddb-expand: flattened records (wire format 1) to rows (wire format 2)
 bats_require_minimum_version 1.5.0
+load lib/tool
 
 F="$BATS_TEST_DIRNAME/fixtures/ddb-expand"
 
-# expand_like OUT ERR STATUS ARGS...: run ddb-expand ARGS in $F; its stdout
-# must be the file OUT byte for byte, its stderr the file ERR ("-": empty)
+# expand_like OUT ERR STATUS ARGS...: run ddb-expand ARGS in $F; its stdout must be
+# the file OUT byte for byte, its stderr the file ERR ("-": empty)
 expand_like() {
-	local out=$1 errf=$2 want=$3 st=0 t=$BATS_TEST_TMPDIR
-	shift 3
-	cd "$F"
-	ddb-expand "$@" > "$t/out" 2> "$t/err" || st=$?
-	if [ "$st" -ne "$want" ]; then
-		cat "$t/err"
-		echo "status $st, want $want"
-		return 1
-	fi
-	if [ "$out" = - ]; then
-		diff -u /dev/null "$t/out"
-	else
-		diff -u "$out" "$t/out"
-	fi
-	if [ "$errf" = - ]; then
-		diff -u /dev/null "$t/err"
-	else
-		diff -u "$errf" "$t/err"
-	fi
+	tool_like ddb-expand "$@"
 }
 
 @test "ddb-expand: seed sample MODIFY gives REMOVE then INSERT" {
@@ -156,10 +139,7 @@ expand_like() {
 }
 
 @test "ddb-expand: a Lambda event instead of a record gets a hint" {
-	run --separate-stderr ddb-expand "$BATS_TEST_DIRNAME/fixtures/seed-sample.json"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "ddb-expand: $BATS_TEST_DIRNAME/fixtures/seed-sample.json:1: missing eventName (an event, not a record: run ddb-flatten first)" ]
+	tool_refuses ddb-expand "ddb-expand: $BATS_TEST_DIRNAME/fixtures/seed-sample.json:1: missing eventName (an event, not a record: run ddb-flatten first)" "$BATS_TEST_DIRNAME/fixtures/seed-sample.json"
 }
 
 @test "ddb-expand: truncated input is an error after the rows before it" {
@@ -242,16 +222,12 @@ expand_like() {
 }
 
 @test "ddb-expand: a read error is status 3" {
-	run --separate-stderr ddb-expand "$F"
-	[ "$status" -eq 3 ]
-	[ "$stderr" = "ddb-expand: $F:1: read error: Is a directory" ]
+	tool_says ddb-expand 3 "ddb-expand: $F:1: read error: Is a directory" "$F"
 }
 
 @test "ddb-expand: a write error (full disk) is status 3" {
 	[ -w /dev/full ] || skip "no /dev/full"
-	run --separate-stderr sh -c 'ddb-expand "$1" > /dev/full' sh "$F/seed.ndjson"
-	[ "$status" -eq 3 ]
-	[ "$stderr" = "ddb-expand: stdout: No space left on device" ]
+	full_disk ddb-expand "$F/seed.ndjson"
 }
 
 @test "ddb-expand: ddb-flatten's output of the seed sample gives the same rows" {

@@ -2,26 +2,39 @@
 # ddb-flatten: stream records in, one unmarshalled record per line out
 
 bats_require_minimum_version 1.5.0
+load lib/tool
 
 F="$BATS_TEST_DIRNAME/fixtures"
 D="$F/ddb-flatten"
+
+# says STATUS MESSAGE ARGS...: ddb-flatten ARGS exits STATUS, and its
+# stderr is MESSAGE exactly
+says() {
+	tool_says ddb-flatten "$@"
+}
 
 # ddb-flatten FILE (from the fixture folder) gives GOLDEN on stdout, exit 0
 golden() {
 	local in=$1 exp=$2
 	shift 2
-	run --separate-stderr ddb-flatten "$@" "$D/$in"
-	[ "$status" -eq 0 ]
-	[ "$stderr" = "" ]
+	says 0 "" "$@" "$D/$in"
 	diff -u "$D/$exp" <(printf '%s\n' "$output")
 }
 
 # a bad input file: exit 1, nothing on stdout, exactly this message
 refused() {
-	local in=$1 msg=$2
+	tool_refuses ddb-flatten "ddb-flatten: $D/$1:$2" "$D/$1"
+}
+
+# cut_short FILE START MESSAGE: a fixture FILE with one good value and then
+# a bad one: exit 1, the good value's line (starting with START) on stdout,
+# exactly this message
+cut_short() {
+	local in=$1 start=$2 msg=$3
 	run --separate-stderr ddb-flatten "$D/$in"
 	[ "$status" -eq 1 ]
-	[ "$output" = "" ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "$start"* ]]
 	[ "$stderr" = "ddb-flatten: $D/$in:$msg" ]
 }
 
@@ -141,18 +154,11 @@ refused() {
 }
 
 @test "ddb-flatten: truncated input, values before it still written" {
-	run --separate-stderr ddb-flatten "$D/truncated.json"
-	[ "$status" -eq 1 ]
-	[ "${#lines[@]}" -eq 1 ]
-	[[ "$output" == '{"eventID":"ok1",'* ]]
-	[ "$stderr" = "ddb-flatten: $D/truncated.json:5: input ends inside the value that starts on line 2" ]
+	cut_short truncated.json '{"eventID":"ok1",' "5: input ends inside the value that starts on line 2"
 }
 
 @test "ddb-flatten: values that are not an event or a record" {
-	run --separate-stderr ddb-flatten "$D/not-event.json"
-	[ "$status" -eq 1 ]
-	[ "$output" = "" ]
-	[ "$stderr" = "ddb-flatten: $D/not-event.json:1: not a stream event or record (an object without Records, eventName, dynamodb, kinesis, Data, Item or Metadata)
+	refused not-event.json "1: not a stream event or record (an object without Records, eventName, dynamodb, kinesis, Data, Item or Metadata)
 ddb-flatten: $D/not-event.json:2: not a stream event or record (an array)
 ddb-flatten: $D/not-event.json:3: not a stream event or record (a string)
 ddb-flatten: $D/not-event.json:4: Records is an object, not an array
@@ -160,9 +166,7 @@ ddb-flatten: $D/not-event.json:5: Records[0]: record is a number, not an object"
 }
 
 @test "ddb-flatten: a record without dynamodb" {
-	run --separate-stderr ddb-flatten <<<'{"eventID":"x1","eventName":"INSERT"}'
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-flatten: <stdin>:1: eventID x1: record has no dynamodb object" ]
+	says 1 "ddb-flatten: <stdin>:1: eventID x1: record has no dynamodb object" <<<'{"eventID":"x1","eventName":"INSERT"}'
 }
 
 @test "ddb-flatten: unknown eventName" {
@@ -175,29 +179,19 @@ ddb-flatten: $D/not-event.json:5: Records[0]: record is a number, not an object"
 
 @test "ddb-flatten: a typed value with two keys, or none" {
 	refused two-keys.json '1: eventID tk1: NewImage.price: typed value has 2 keys, not 1: "S", "N"'
-	run --separate-stderr ddb-flatten <<<'{"eventName":"INSERT","dynamodb":{"Keys":{"a":{}}}}'
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-flatten: <stdin>:1: Keys.a: typed value has 0 keys, not 1" ]
+	says 1 "ddb-flatten: <stdin>:1: Keys.a: typed value has 0 keys, not 1" <<<'{"eventName":"INSERT","dynamodb":{"Keys":{"a":{}}}}'
 }
 
 @test "ddb-flatten: a typed value that is not an object" {
-	run --separate-stderr ddb-flatten <<<'{"eventName":"REMOVE","dynamodb":{"OldImage":{"a":"plain"}}}'
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-flatten: <stdin>:1: OldImage.a: typed value is a string, not an object" ]
+	says 1 "ddb-flatten: <stdin>:1: OldImage.a: typed value is a string, not an object" <<<'{"eventName":"REMOVE","dynamodb":{"OldImage":{"a":"plain"}}}'
 }
 
 @test "ddb-flatten: an image that is not an object" {
-	run --separate-stderr ddb-flatten <<<'{"eventName":"INSERT","dynamodb":{"NewImage":[]}}'
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-flatten: <stdin>:1: NewImage: item is an array, not an object" ]
+	says 1 "ddb-flatten: <stdin>:1: NewImage: item is an array, not an object" <<<'{"eventName":"INSERT","dynamodb":{"NewImage":[]}}'
 }
 
 @test "ddb-flatten: N not a number, on the line of its value" {
-	run --separate-stderr ddb-flatten "$D/bad-n.json"
-	[ "$status" -eq 1 ]
-	[ "${#lines[@]}" -eq 1 ]
-	[[ "$output" == '{"eventID":"ok2",'* ]]
-	[ "$stderr" = "ddb-flatten: $D/bad-n.json:2: eventID bn1: NewImage.price: N value is not a number" ]
+	cut_short bad-n.json '{"eventID":"ok2",' "2: eventID bn1: NewImage.price: N value is not a number"
 }
 
 @test "ddb-flatten: SS, NS, BS that are not arrays" {
@@ -211,9 +205,7 @@ ddb-flatten: $D/not-event.json:5: Records[0]: record is a number, not an object"
 }
 
 @test "ddb-flatten: a set element that is not a string" {
-	run --separate-stderr ddb-flatten <<<'{"eventName":"INSERT","dynamodb":{"Keys":{"s":{"SS":["a",1]}}}}'
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-flatten: <stdin>:1: Keys.s[1]: SS element is a number, not a string" ]
+	says 1 "ddb-flatten: <stdin>:1: Keys.s[1]: SS element is a number, not a string" <<<'{"eventName":"INSERT","dynamodb":{"Keys":{"s":{"SS":["a",1]}}}}'
 }
 
 @test "ddb-flatten: NULL that is not true" {
@@ -225,19 +217,15 @@ ddb-flatten: $D/not-event.json:5: Records[0]: record is a number, not an object"
 }
 
 @test "ddb-flatten: S, M and L of the wrong JSON type" {
-	run --separate-stderr ddb-flatten <<<'{"eventName":"INSERT","dynamodb":{"Keys":{"s":{"S":1}}}}
+	says 1 "ddb-flatten: <stdin>:1: Keys.s: S value is a number, not a string
+ddb-flatten: <stdin>:2: Keys.m: M value is an array, not an object
+ddb-flatten: <stdin>:3: Keys.l: L value is an object, not an array" <<<'{"eventName":"INSERT","dynamodb":{"Keys":{"s":{"S":1}}}}
 {"eventName":"INSERT","dynamodb":{"Keys":{"m":{"M":[]}}}}
 {"eventName":"INSERT","dynamodb":{"Keys":{"l":{"L":{}}}}}'
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-flatten: <stdin>:1: Keys.s: S value is a number, not a string
-ddb-flatten: <stdin>:2: Keys.m: M value is an array, not an object
-ddb-flatten: <stdin>:3: Keys.l: L value is an object, not an array" ]
 }
 
 @test "ddb-flatten: an ARN that is not a DynamoDB stream's" {
-	run --separate-stderr ddb-flatten <<<'{"eventID":"a1","eventName":"INSERT","dynamodb":{},"eventSourceARN":"arn:aws:sqs:us-east-1:1:q"}'
-	[ "$status" -eq 1 ]
-	[ "$stderr" = 'ddb-flatten: <stdin>:1: eventID a1: eventSourceARN is not a DynamoDB stream ARN: "arn:aws:sqs:us-east-1:1:q"' ]
+	says 1 'ddb-flatten: <stdin>:1: eventID a1: eventSourceARN is not a DynamoDB stream ARN: "arn:aws:sqs:us-east-1:1:q"' <<<'{"eventID":"a1","eventName":"INSERT","dynamodb":{},"eventSourceARN":"arn:aws:sqs:us-east-1:1:q"}'
 }
 
 @test "ddb-flatten: a bad record drops its whole event, not the others" {
@@ -269,9 +257,7 @@ ddb-flatten: <stdin>:3: Keys.l: L value is an object, not an array" ]
 
 @test "ddb-flatten: a write error is exit 3" {
 	[ -w /dev/full ] || skip "no /dev/full"
-	run --separate-stderr sh -c 'ddb-flatten "$1" >/dev/full' sh "$F/seed-sample.json"
-	[ "$status" -eq 3 ]
-	[ "$stderr" = "ddb-flatten: stdout: No space left on device" ]
+	full_disk ddb-flatten "$F/seed-sample.json"
 }
 
 @test "ddb-flatten: --help and -h go to stdout, exit 0" {
@@ -316,9 +302,7 @@ ddb-flatten: <stdin>:3: Keys.l: L value is an object, not an array" ]
 @test "ddb-flatten: -S writes one file per table and a summary line each" {
 	local dir="$BATS_TEST_TMPDIR/split"
 	mkdir "$dir"
-	run --separate-stderr ddb-flatten -S "$dir" "$D/records.ndjson"
-	[ "$status" -eq 0 ]
-	[ "$stderr" = "" ]
+	says 0 "" -S "$dir" "$D/records.ndjson"
 	diff -u "$D/split-summary.out" <(printf '%s\n' "$output")
 	diff -u "$D/table-users.out" "$dir/1.ndjson"
 	diff -u <(ddb-flatten -t orders "$D/records.ndjson") "$dir/2.ndjson"
@@ -354,9 +338,7 @@ check_hashes() {
 @test "ddb-flatten: -S FIRST_TIME in UTC from seconds, Kinesis ms and µs, ISO 8601 with offsets" {
 	local dir="$BATS_TEST_TMPDIR/split"
 	mkdir "$dir"
-	run --separate-stderr ddb-flatten -S "$dir" "$D/split-times.ndjson"
-	[ "$status" -eq 0 ]
-	[ "$stderr" = "" ]
+	says 0 "" -S "$dir" "$D/split-times.ndjson"
 	diff -u "$D/split-times.out" <(printf '%s\n' "$output")
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/sum"
 	check_hashes "$dir" "$BATS_TEST_TMPDIR/sum"
@@ -405,9 +387,7 @@ time_record() {
 		name=$(printf "%${n}s" "" | tr ' ' 'T')
 		printf '{"eventID":"e%s","eventName":"INSERT","tableName":"%s","dynamodb":{"Keys":{"id":{"S":"a"}}}}\n' "$n" "$name"
 	done >"$BATS_TEST_TMPDIR/long.ndjson"
-	run --separate-stderr ddb-flatten -S "$dir" "$BATS_TEST_TMPDIR/long.ndjson"
-	[ "$status" -eq 0 ]
-	[ "$stderr" = "" ]
+	says 0 "" -S "$dir" "$BATS_TEST_TMPDIR/long.ndjson"
 	[ "$(cut -f 1 <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
 	[ "$(cut -f 2 <<<"$output" | awk '{ print length }' | tr '\n' ' ')" = "249 250 255 " ]
 	[ "$(ls "$dir" | tr '\n' ' ')" = "1.ndjson 2.ndjson 3.ndjson " ]
@@ -415,9 +395,7 @@ time_record() {
 	check_hashes "$dir" "$BATS_TEST_TMPDIR/sum"
 	# 256 is one too many
 	name=$(printf "%256s" "" | tr ' ' 'T')
-	run --separate-stderr ddb-flatten -S "$dir" <<<"{\"eventName\":\"INSERT\",\"tableName\":\"$name\",\"dynamodb\":{}}"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-flatten: <stdin>:1: tableName is not a DynamoDB table name" ]
+	says 1 "ddb-flatten: <stdin>:1: tableName is not a DynamoDB table name" -S "$dir" <<<"{\"eventName\":\"INSERT\",\"tableName\":\"$name\",\"dynamodb\":{}}"
 }
 
 @test "ddb-flatten: a SequenceNumber that is not 21 to 40 digits is bad data, with or without -S" {
@@ -427,10 +405,7 @@ time_record() {
 	    '"12345678901234567890123456789012345678901"' \
 	    '"1234567890123456789a1"' 123456789012345678901 '"a/b"'; do
 		for opt in -S ''; do
-			run --separate-stderr ddb-flatten ${opt:+-S "$dir"} <<<"{\"eventID\":\"q1\",\"eventName\":\"INSERT\",\"tableName\":\"forged\",\"dynamodb\":{\"SequenceNumber\":$seq,\"Keys\":{\"id\":{\"S\":\"a\"}}}}"
-			[ "$status" -eq 1 ]
-			[ "$output" = "" ]
-			[ "$stderr" = "ddb-flatten: <stdin>:1: eventID q1: dynamodb.SequenceNumber is not 21 to 40 decimal digits" ]
+			tool_refuses ddb-flatten "ddb-flatten: <stdin>:1: eventID q1: dynamodb.SequenceNumber is not 21 to 40 decimal digits" ${opt:+-S "$dir"} <<<"{\"eventID\":\"q1\",\"eventName\":\"INSERT\",\"tableName\":\"forged\",\"dynamodb\":{\"SequenceNumber\":$seq,\"Keys\":{\"id\":{\"S\":\"a\"}}}}"
 		done
 	done
 	[ "$(ls "$dir" | wc -l)" -eq 0 ]
@@ -453,9 +428,7 @@ time_record() {
 @test "ddb-flatten: -S refuses a tableName that is no DynamoDB table name" {
 	local dir="$BATS_TEST_TMPDIR/split"
 	mkdir "$dir"
-	run --separate-stderr ddb-flatten -S "$dir" "$D/split-badname.json"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-flatten: $D/split-badname.json:1: tableName is not a DynamoDB table name" ]
+	says 1 "ddb-flatten: $D/split-badname.json:1: tableName is not a DynamoDB table name" -S "$dir" "$D/split-badname.json"
 	[ "$(ls "$dir" | wc -l)" -eq 0 ]
 }
 
@@ -466,9 +439,7 @@ time_record() {
 }
 
 @test "ddb-flatten: -S into a directory that does not exist is exit 3" {
-	run --separate-stderr ddb-flatten -S "$BATS_TEST_TMPDIR/nope" "$D/records.ndjson"
-	[ "$status" -eq 3 ]
-	[ "$stderr" = "ddb-flatten: $BATS_TEST_TMPDIR/nope/1.ndjson: No such file or directory" ]
+	says 3 "ddb-flatten: $BATS_TEST_TMPDIR/nope/1.ndjson: No such file or directory" -S "$BATS_TEST_TMPDIR/nope" "$D/records.ndjson"
 }
 
 # --- other sources: Kinesis Data Streams for DynamoDB, DynamoDB exports ---
@@ -480,10 +451,18 @@ X="$F/sources"
 xgolden() {
 	local exp=$1
 	shift
-	run --separate-stderr ddb-flatten "$@"
-	[ "$status" -eq 0 ]
-	[ "$stderr" = "" ]
+	says 0 "" "$@"
 	diff -u "$X/$exp" <(printf '%s\n' "$output")
+}
+
+# summary_is LINE ARGS...: ddb-flatten -S "$dir" ARGS exits 0, and its
+# summary is LINE (a printf format)
+summary_is() {
+	local line=$1
+	shift
+	run --separate-stderr ddb-flatten -S "$dir" "$@"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf "$line")" ]
 }
 
 # xrefused STATUS MESSAGE ARGS...: nothing on stdout, exactly this message
@@ -516,13 +495,9 @@ xrefused() {
 @test "ddb-flatten: Kinesis: -S takes FIRST_SEQ, LAST_SEQ and FIRST_ID from kinesis.sequenceNumber; without it, h and the hash" {
 	local dir="$BATS_TEST_TMPDIR/split"
 	mkdir "$dir"
-	run --separate-stderr ddb-flatten -S "$dir" "$X/kinesis-lambda.json"
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf '1\tstudent\t3\t49590338271490256608559692538361571095921575989136588891\t49590338271490256608559692538361571095921575989136588893\t20240710T164423Z\t49590338271490256608559692538361571095921575989136588891\t16b2b1a4775de62d')" ]
+	summary_is '1\tstudent\t3\t49590338271490256608559692538361571095921575989136588891\t49590338271490256608559692538361571095921575989136588893\t20240710T164423Z\t49590338271490256608559692538361571095921575989136588891\t16b2b1a4775de62d' "$X/kinesis-lambda.json"
 	diff -u "$X/kinesis-lambda.out" "$dir/1.ndjson"
-	run --separate-stderr ddb-flatten -S "$dir" "$X/kinesis-records.ndjson"
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf '1\tstudent\t3\t-\t-\t20240710T164423Z\th8db841e58bb90c49\tab7e7ad231045cac')" ]
+	summary_is '1\tstudent\t3\t-\t-\t20240710T164423Z\th8db841e58bb90c49\tab7e7ad231045cac' "$X/kinesis-records.ndjson"
 }
 
 @test "ddb-flatten: Kinesis: data that is not base64 is bad data naming the record, never the value" {
@@ -530,9 +505,7 @@ xrefused() {
 	[[ "$stderr" != *yJ* ]]
 	# whitespace, a missing '=', bits past the end: all refused
 	for d in 'e30 =' 'e30' 'e31=' 'e3=0'; do
-		run --separate-stderr ddb-flatten <<<"{\"Records\":[{\"eventID\":\"k1\",\"kinesis\":{\"data\":\"$d\"}}]}"
-		[ "$status" -eq 1 ]
-		[ "$stderr" = "ddb-flatten: <stdin>:1: eventID k1: kinesis.data is not valid base64" ]
+		says 1 "ddb-flatten: <stdin>:1: eventID k1: kinesis.data is not valid base64" <<<"{\"Records\":[{\"eventID\":\"k1\",\"kinesis\":{\"data\":\"$d\"}}]}"
 	done
 }
 
@@ -566,9 +539,7 @@ xrefused() {
 @test "ddb-flatten: Kinesis: -S of get-records output takes FIRST_SEQ, LAST_SEQ and FIRST_ID from SequenceNumber" {
 	local dir="$BATS_TEST_TMPDIR/split"
 	mkdir "$dir"
-	run --separate-stderr ddb-flatten -S "$dir" "$X/kinesis-get-records.json"
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf '1\tstudent\t3\t49590338271490256608559692538361571095921575989136588891\t49590338271490256608559692538361571095921575989136588893\t20240710T164423Z\t49590338271490256608559692538361571095921575989136588891\t7539ede67b429458')" ]
+	summary_is '1\tstudent\t3\t49590338271490256608559692538361571095921575989136588891\t49590338271490256608559692538361571095921575989136588893\t20240710T164423Z\t49590338271490256608559692538361571095921575989136588891\t7539ede67b429458' "$X/kinesis-get-records.json"
 	diff -u "$X/kinesis-get-records.out" "$dir/1.ndjson"
 }
 
@@ -629,9 +600,7 @@ xrefused() {
 @test "ddb-flatten: export: -S summary of exports: FIRST_TIME from the export time, FIRST_ID h and the hash" {
 	local dir="$BATS_TEST_TMPDIR/split"
 	mkdir "$dir"
-	run --separate-stderr ddb-flatten -S "$dir" --manifest "$X/manifest-summary.json" "$X/export-full.json.gz"
-	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf '1\tstudent\t2\t-\t-\t20240710T164423Z\thd913fbf92d04641d\td2e6efdd11560dc6')" ]
+	summary_is '1\tstudent\t2\t-\t-\t20240710T164423Z\thd913fbf92d04641d\td2e6efdd11560dc6' --manifest "$X/manifest-summary.json" "$X/export-full.json.gz"
 	run --separate-stderr ddb-flatten -S "$dir" --manifest "$X/manifest-incremental.json" "$X/export-incr-new-and-old.json.gz"
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | cut -f 1-6)" = "$(printf '1\tstudent\t3\t-\t-\t20240710T164640Z')" ]

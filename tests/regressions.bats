@@ -3,6 +3,7 @@
 # Every tool must refuse with one clear line and a status, never crash,
 # never alter a value; outputs are compared byte for byte.
 bats_require_minimum_version 1.5.0
+load lib/tool
 
 F="$BATS_TEST_DIRNAME/fixtures/regressions"
 
@@ -21,18 +22,10 @@ setup() {
 }
 
 @test "regressions: invalid UTF-8 is refused by every stage with its place" {
-	run --separate-stderr ddb-flatten "$F/bad-utf8.json"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "ddb-flatten: $F/bad-utf8.json:1: invalid JSON: invalid utf-8 string" ]
+	tool_refuses ddb-flatten "ddb-flatten: $F/bad-utf8.json:1: invalid JSON: invalid utf-8 string" "$F/bad-utf8.json"
 	printf '{"a":"\377"}\n' >"$T/row.ndjson"
-	run --separate-stderr ddb-expand "$T/row.ndjson"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-expand: $T/row.ndjson:1: invalid JSON: invalid utf-8 string" ]
-	run --separate-stderr csv-emit "$T/row.ndjson"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "csv-emit: $T/row.ndjson:1: invalid JSON: invalid utf-8 string" ]
+	tool_says ddb-expand 1 "ddb-expand: $T/row.ndjson:1: invalid JSON: invalid utf-8 string" "$T/row.ndjson"
+	tool_refuses csv-emit "csv-emit: $T/row.ndjson:1: invalid JSON: invalid utf-8 string" "$T/row.ndjson"
 }
 
 @test "regressions: text that is no Unicode is refused, never replaced" {
@@ -40,15 +33,12 @@ setup() {
 	# a lone surrogate escape (high, then low), a high one with a bad partner
 	printf '{"a":"\300\257"}\n{"a":"\355\240\200"}\n{"a":"\364\220\200\200"}\n' >"$T/u.ndjson"
 	printf '{"a":"\\ud800"}\n{"a":"\\udc00x"}\n{"a":"\\ud800\\u0041"}\n' >>"$T/u.ndjson"
-	run --separate-stderr csv-emit "$T/u.ndjson"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "csv-emit: $T/u.ndjson:1: invalid JSON: invalid utf-8 string
+	tool_refuses csv-emit "csv-emit: $T/u.ndjson:1: invalid JSON: invalid utf-8 string
 csv-emit: $T/u.ndjson:2: invalid JSON: invalid utf-8 string
 csv-emit: $T/u.ndjson:3: invalid JSON: invalid utf-8 string
 csv-emit: $T/u.ndjson:4: invalid JSON: invalid string sequence
 csv-emit: $T/u.ndjson:5: invalid JSON: invalid string sequence
-csv-emit: $T/u.ndjson:6: invalid JSON: invalid string sequence" ]
+csv-emit: $T/u.ndjson:6: invalid JSON: invalid string sequence" "$T/u.ndjson"
 	# a surrogate pair is one character; escapes come out as UTF-8
 	printf '{"a":"\\ud83d\\ude00 \\u00e9\\/\\t"}\n' >"$T/ok.ndjson"
 	run --separate-stderr csv-emit "$T/ok.ndjson"
@@ -58,34 +48,23 @@ csv-emit: $T/u.ndjson:6: invalid JSON: invalid string sequence" ]
 
 @test "regressions: NaN, Infinity and numbers outside JSON's grammar are refused" {
 	printf '{"a":NaN}\n{"a":-Infinity}\n{"a":01}\n{"a":1.}\n{"a":.5}\n{"a":1e}\n{"a":+1}\n' >"$T/n.ndjson"
-	run --separate-stderr csv-emit "$T/n.ndjson"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "csv-emit: $T/n.ndjson:1: NaN and Infinity are not JSON
+	tool_refuses csv-emit "csv-emit: $T/n.ndjson:1: NaN and Infinity are not JSON
 csv-emit: $T/n.ndjson:2: NaN and Infinity are not JSON
 csv-emit: $T/n.ndjson:3: invalid JSON: unexpected character
 csv-emit: $T/n.ndjson:4: invalid JSON: unexpected character
 csv-emit: $T/n.ndjson:5: invalid JSON: unexpected character
 csv-emit: $T/n.ndjson:6: invalid JSON: unexpected character
-csv-emit: $T/n.ndjson:7: invalid JSON: unexpected character" ]
+csv-emit: $T/n.ndjson:7: invalid JSON: unexpected character" "$T/n.ndjson"
 }
 
 @test "regressions: a duplicate attribute is refused, not merged" {
-	run --separate-stderr ddb-flatten "$F/dup-attr.json"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "ddb-flatten: $F/dup-attr.json:1: an object has a duplicate key" ]
+	tool_refuses ddb-flatten "ddb-flatten: $F/dup-attr.json:1: an object has a duplicate key" "$F/dup-attr.json"
 	printf '{"id":"1","id":"2","EventType":"INSERT"}\n' >"$T/dup.ndjson"
-	run --separate-stderr csv-emit "$T/dup.ndjson"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "csv-emit: $T/dup.ndjson:1: an object has a duplicate key" ]
+	tool_refuses csv-emit "csv-emit: $T/dup.ndjson:1: an object has a duplicate key" "$T/dup.ndjson"
 	# a wide row (its keys are sorted to be compared), the twin last
 	{ printf '{'; for i in $(seq 0 39); do printf '"a%d":1,' "$i"; done
 	  printf '"a7":2}\n'; } >"$T/wide.ndjson"
-	run --separate-stderr csv-emit "$T/wide.ndjson"
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "csv-emit: $T/wide.ndjson:1: an object has a duplicate key" ]
+	tool_says csv-emit 1 "csv-emit: $T/wide.ndjson:1: an object has a duplicate key" "$T/wide.ndjson"
 }
 
 @test "regressions: input ending mid-value keeps what came before and says where" {
@@ -94,10 +73,7 @@ csv-emit: $T/n.ndjson:7: invalid JSON: unexpected character" ]
 	[ "$output" = "$(head -n 1 "$F/truncated.json" | ddb-flatten)" ]
 	[ "$stderr" = "ddb-flatten: $F/truncated.json:3: input ends inside the value that starts on line 2" ]
 	printf '{"id":"1","EventType":"INSERT"}\n{"id":"2","Event' >"$T/cut.ndjson"
-	run --separate-stderr csv-emit "$T/cut.ndjson"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "csv-emit: $T/cut.ndjson:2: input ends inside the value that starts on line 2" ]
+	tool_refuses csv-emit "csv-emit: $T/cut.ndjson:2: input ends inside the value that starts on line 2" "$T/cut.ndjson"
 }
 
 @test "regressions: a 100,000-deep array is refused by every stage, no crash" {
@@ -153,10 +129,7 @@ csv-emit: $T/n.ndjson:7: invalid JSON: unexpected character" ]
 
 @test "regressions: a NUL byte in the input stream is refused with its line" {
 	printf '{"eventName":"INSERT",\n"dynamodb":{"NewImage":{"a":{"S":"x\0y"}}}}\n' >"$T/nulbyte.json"
-	run --separate-stderr ddb-flatten "$T/nulbyte.json"
-	[ "$status" -eq 1 ]
-	[ -z "$output" ]
-	[ "$stderr" = "ddb-flatten: $T/nulbyte.json:2: NUL byte in input" ]
+	tool_refuses ddb-flatten "ddb-flatten: $T/nulbyte.json:2: NUL byte in input" "$T/nulbyte.json"
 }
 
 @test "regressions: s3-put expands a key of many {sha256} and {uuid} whole (fuzz: heap overflow)" {
@@ -206,22 +179,15 @@ csv-emit: $T/n.ndjson:7: invalid JSON: unexpected character" ]
 		for opt in --help -h --version; do
 			run --separate-stderr "$tool" "$opt"
 			[ "$status" -eq 0 ]
-			run --separate-stderr sh -c '"$1" "$2" >/dev/full' sh "$tool" "$opt"
-			[ "$status" -eq 3 ]
-			[ "$stderr" = "$tool: stdout: No space left on device" ]
+			full_disk "$tool" "$opt"
 		done
 	done
 }
 
 @test "regressions: issue 9 item 15: an ARN that names no valid table says so, not bad tableName" {
 	mkdir "$T/split"
-	run --separate-stderr ddb-flatten -S "$T/split" <<<'{"eventID":"a1","eventName":"INSERT","dynamodb":{},"eventSourceARN":"arn:aws:dynamodb:r:1:table/../stream/x"}'
-	[ "$status" -eq 1 ]
-	[ "$output" = "" ]
-	[ "$stderr" = "ddb-flatten: <stdin>:1: eventID a1: eventSourceARN names no valid DynamoDB table (3 to 255 of A-Z a-z 0-9 _ - .)" ]
+	tool_refuses ddb-flatten "ddb-flatten: <stdin>:1: eventID a1: eventSourceARN names no valid DynamoDB table (3 to 255 of A-Z a-z 0-9 _ - .)" -S "$T/split" <<<'{"eventID":"a1","eventName":"INSERT","dynamodb":{},"eventSourceARN":"arn:aws:dynamodb:r:1:table/../stream/x"}'
 	[ "$(ls "$T/split" | wc -l)" -eq 0 ]
 	# a tableName of its own is still named as such
-	run --separate-stderr ddb-flatten -S "$T/split" <<<'{"eventID":"a2","eventName":"INSERT","tableName":"..","dynamodb":{},"eventSourceARN":"arn:aws:dynamodb:r:1:table/good/stream/x"}'
-	[ "$status" -eq 1 ]
-	[ "$stderr" = "ddb-flatten: <stdin>:1: eventID a2: tableName is not a DynamoDB table name" ]
+	tool_says ddb-flatten 1 "ddb-flatten: <stdin>:1: eventID a2: tableName is not a DynamoDB table name" -S "$T/split" <<<'{"eventID":"a2","eventName":"INSERT","tableName":"..","dynamodb":{},"eventSourceARN":"arn:aws:dynamodb:r:1:table/good/stream/x"}'
 }
