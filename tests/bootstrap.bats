@@ -5,11 +5,11 @@
 
 bats_require_minimum_version 1.5.0
 load lib/s3
+load lib/lambda
 
 F="$BATS_TEST_DIRNAME/fixtures"
 D="$F/ddb-to-s3"
 BF="$F/bootstrap"
-LIB="$BATS_TEST_DIRNAME/lib"
 
 setup_file() {
 	B=$(s3_bucket boot)
@@ -43,20 +43,9 @@ teardown() {
 # (its options -r, -e) serving the events; the stand-in's files and
 # bootstrap's stderr (log) in $RT, a new $T/rtN each time
 runtime() {
-	local opts=()
-	while [[ "$1" == -[re] ]]; do
-		opts+=("$1" "$2")
-		shift 2
-	done
 	RTN=$((RTN + 1))
 	RT="$T/rt$RTN"
-	mkdir -p "$RT"
-	"$LIB/lambda-runtime-standin" "${opts[@]}" "$RT" "$@" >/dev/null 2>&1 3>&- &
-	echo $! >"$RT/pid"
-	for _ in $(seq 50); do
-		[ -f "$RT/address" ] && break
-		sleep 0.1
-	done
+	runtime_standin "$RT" "$@"
 	AWS_LAMBDA_RUNTIME_API=$(cat "$RT/address") timeout 120 bootstrap \
 		2>"$RT/log" || :
 }
@@ -127,13 +116,7 @@ check_escaping() {
 
 @test "lambda-runtime-standin: records a body that is no JSON, no UTF-8, NaN, or no error object" {
 	RT="$T/rt1"
-	mkdir -p "$RT"
-	"$LIB/lambda-runtime-standin" "$RT" "$F/seed-sample.json" >/dev/null 2>&1 3>&- &
-	echo $! >"$RT/pid"
-	for _ in $(seq 50); do
-		[ -f "$RT/address" ] && break
-		sleep 0.1
-	done
+	runtime_standin "$RT" "$F/seed-sample.json"
 	u="http://$(cat "$RT/address")/2018-06-01/runtime"
 	curl -sS -o /dev/null "$u/invocation/next"
 	printf '{"errorType":"X","errorMessage":"a\\z"}' >"$T/1"
@@ -241,29 +224,39 @@ once() {
 	diff -u "$T/exp" "$T/got"
 }
 
-@test "bootstrap: Lambda's bisect of A0,B1,A2,B3 after tblB's upload failed leaves each record in exactly one object" {
-	export DDB_TO_S3_LINEAGE=SequenceNumber DDB_TO_S3_MAX_ATTEMPTS=1
-	jq -c '{Records: .Records[0:2]}' "$BF/bisect.json" >"$T/half1.json"
-	jq -c '{Records: .Records[2:4]}' "$BF/bisect.json" >"$T/half2.json"
-	tblb_fails
-	# 1: the whole batch; tblA is written, tblB's PUT gets 503
+# upload_fails: bootstrap on bisect.json through the fault proxy of
+# tblb_fails: every body it posts is valid JSON, req-1 is an UploadFailed
+# error and has no response
+upload_fails() {
 	DDB_TO_S3_ENDPOINT_URL=$FAULT_URL
 	runtime "$BF/bisect.json"
 	cat "$RT/log"
 	all_valid
 	[ ! -e "$RT/req-1.response" ]
 	[ "$(cat "$RT/req-1.error-type")" = UploadFailed ]
+}
+
+# all_taken EVENT: bootstrap on EVENT answers req-1 with no record failed
+all_taken() {
+	runtime "$1"
+	cat "$RT/log"
+	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+}
+
+@test "bootstrap: Lambda's bisect of A0,B1,A2,B3 after tblB's upload failed leaves each record in exactly one object" {
+	export DDB_TO_S3_LINEAGE=SequenceNumber DDB_TO_S3_MAX_ATTEMPTS=1
+	jq -c '{Records: .Records[0:2]}' "$BF/bisect.json" >"$T/half1.json"
+	jq -c '{Records: .Records[2:4]}' "$BF/bisect.json" >"$T/half2.json"
+	tblb_fails
+	# 1: the whole batch; tblA is written, tblB's PUT gets 503
+	upload_fails
 	grep -q '^[0-9]* pass PUT /[^ ]*/tblA/' "$FAULT_DIR/log"
 	grep -q '^[0-9]* 503:SlowDown PUT /[^ ]*/tblB/' "$FAULT_DIR/log"
 	[ "$(s3_ls "$B" "$P/staging/tblB/")" = "" ]
 	# 2, 3: BisectBatchOnFunctionError: the halves, the store healthy
 	DDB_TO_S3_ENDPOINT_URL=$S3_ENDPOINT
-	runtime "$T/half1.json"
-	cat "$RT/log"
-	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
-	runtime "$T/half2.json"
-	cat "$RT/log"
-	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+	all_taken "$T/half1.json"
+	all_taken "$T/half2.json"
 	once tblA 5100000000093649960000 5100000000093649960002
 	once tblB 5100000000093649960001 5100000000093649960003
 }
@@ -272,18 +265,11 @@ once() {
 	export DDB_TO_S3_LINEAGE=SequenceNumber DDB_TO_S3_MAX_ATTEMPTS=1
 	export DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES=true
 	tblb_fails
-	DDB_TO_S3_ENDPOINT_URL=$FAULT_URL
-	runtime "$BF/bisect.json"
-	cat "$RT/log"
-	all_valid
-	[ ! -e "$RT/req-1.response" ]
-	[ "$(cat "$RT/req-1.error-type")" = UploadFailed ]
+	upload_fails
 	grep -qx 'bootstrap: req-1: UploadFailed (ddb-to-s3 exit 75), invocation error' "$RT/log"
 	# Lambda retries the whole batch (a function error is not a partial answer)
 	DDB_TO_S3_ENDPOINT_URL=$S3_ENDPOINT
-	runtime "$BF/bisect.json"
-	cat "$RT/log"
-	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
+	all_taken "$BF/bisect.json"
 	once tblA 5100000000093649960000 5100000000093649960002
 	once tblB 5100000000093649960001 5100000000093649960003
 }
@@ -361,15 +347,9 @@ procs() {
 	for n in 1 2; do
 		RTN=$((RTN + 1))
 		RT="$T/rt$RTN"
-		mkdir -p "$RT"
 		events=("$F/seed-sample.json")
 		[ $n -eq 1 ] || events+=("$F/seed-sample.json")
-		"$LIB/lambda-runtime-standin" "$RT" "${events[@]}" >/dev/null 2>&1 3>&- &
-		echo $! >"$RT/pid"
-		for _ in $(seq 50); do
-			[ -f "$RT/address" ] && break
-			sleep 0.1
-		done
+		runtime_standin "$RT" "${events[@]}"
 		AWS_LAMBDA_RUNTIME_API=$(cat "$RT/address") timeout 120 \
 			strace -f -qq -e trace=execve,clone,clone3,fork,vfork \
 			-e signal=none -o "$T/st$n" bootstrap 2>"$RT/log" || :

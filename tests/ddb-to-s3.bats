@@ -4,10 +4,10 @@
 
 bats_require_minimum_version 1.5.0
 load lib/s3
+load lib/lambda
 
 F="$BATS_TEST_DIRNAME/fixtures"
 D="$F/ddb-to-s3"
-LIB="$BATS_TEST_DIRNAME/lib"
 
 # one bucket for the file (the AWS CLI is slow to start); each test writes
 # below its own prefix $P
@@ -47,17 +47,32 @@ same() {
 	diff -u "$2" "$T/got"
 }
 
+# spool_in [FILE NAME]...: a spool, $S ($T/spool), whose incoming/ holds
+# each FILE as NAME
+spool_in() {
+	S="$T/spool"
+	mkdir -p "$S/incoming"
+	while [ $# -gt 0 ]; do
+		cp "$1" "$S/incoming/$2"
+		shift 2
+	done
+}
+
+# install_in DIR: ddb-to-s3 copied into DIR, the tools beside it as links
+install_in() {
+	local t
+	mkdir -p "$1"
+	for t in ddb-flatten ddb-expand csv-emit s3-put; do
+		ln -s "$(command -v "$t")" "$1/$t"
+	done
+	cp "$(command -v ddb-to-s3)" "$1/"
+}
+
 # standin EVENT...: the Runtime API stand-in serving the events, its
 # answers in $RT/req-N.*, its address in $RT/address
 standin() {
 	RT="$T/rt"
-	mkdir -p "$RT"
-	"$LIB/lambda-runtime-standin" "$RT" "$@" >/dev/null 2>&1 3>&- &
-	echo $! >"$RT/pid"
-	for _ in $(seq 50); do
-		[ -f "$RT/address" ] && break
-		sleep 0.1
-	done
+	runtime_standin "$RT" "$@"
 }
 
 # runtime EVENT...: run bootstrap against the stand-in serving the events
@@ -231,11 +246,7 @@ runtime() {
 }
 
 @test "ddb-to-s3: spool: good files to done/, bad ones to failed/, one line per file" {
-	S="$T/spool"
-	mkdir -p "$S/incoming"
-	cp "$F/seed-sample.json" "$S/incoming/1-seed.json"
-	cp "$D/bad-record.json" "$S/incoming/2-bad.json"
-	cp "$D/two-tables.json" "$S/incoming/3-two.json"
+	spool_in "$F/seed-sample.json" 1-seed.json "$D/bad-record.json" 2-bad.json "$D/two-tables.json" 3-two.json
 	run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 1 ]
 	[ "$(ls "$S/incoming")" = "" ]
@@ -252,10 +263,7 @@ runtime() {
 }
 
 @test "ddb-to-s3: spool: a dry run says what it would do and moves nothing" {
-	S="$T/spool"
-	mkdir -p "$S/incoming"
-	cp "$F/seed-sample.json" "$S/incoming/1-seed.json"
-	cp "$D/bad-record.json" "$S/incoming/2-bad.json"
+	spool_in "$F/seed-sample.json" 1-seed.json "$D/bad-record.json" 2-bad.json
 	run --separate-stderr ddb-to-s3 -D -q "$S"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == "ddb-to-s3: 1-seed.json: would be done: student 1 records -> s3://$B/$P/staging/student/student_20240710T164423Z_"*".csv"$'\n'"ddb-to-s3: 2-bad.json: would fail (exit 1)"$'\n'*"eventID bad-3"* ]]
@@ -265,20 +273,14 @@ runtime() {
 }
 
 @test "ddb-to-s3: installed beside the tools, it finds them with cron's PATH" {
-	mkdir -p "$T/bin"
-	for t in ddb-flatten ddb-expand csv-emit s3-put; do
-		ln -s "$(command -v "$t")" "$T/bin/$t"
-	done
-	cp "$(command -v ddb-to-s3)" "$T/bin/"
+	install_in "$T/bin"
 	run --separate-stderr env PATH=/usr/bin:/bin "$T/bin/ddb-to-s3" -o "$T/out" -F staging "$F/seed-sample.json"
 	[ "$status" -eq 0 ]
 	diff -u "$F/seed-sample.csv" "$T"/out/staging/student/student_20240710T164423Z_*.csv
 }
 
 @test "ddb-to-s3: spool: a run that finds the lock taken does nothing" {
-	S="$T/spool"
-	mkdir -p "$S/incoming"
-	cp "$F/seed-sample.json" "$S/incoming/a.json"
+	spool_in "$F/seed-sample.json" a.json
 	: >"$S/.lock"
 	flock "$S/.lock" sh -c 'ddb-to-s3 -q "$1"; echo "inner=$?"' sh "$S" >"$T/inner" 2>&1
 	[ "$(cat "$T/inner")" = "inner=0" ]
@@ -290,10 +292,7 @@ runtime() {
 }
 
 @test "ddb-to-s3: spool: store down leaves the files in incoming/, the next run uploads each once" {
-	S="$T/spool"
-	mkdir -p "$S/incoming"
-	cp "$F/seed-sample.json" "$S/incoming/a.json"
-	cp "$D/two-tables.json" "$S/incoming/b.json"
+	spool_in "$F/seed-sample.json" a.json "$D/two-tables.json" b.json
 	port=$(closed_port)
 	run --separate-stderr ddb-to-s3 -u "http://127.0.0.1:$port" -a 1 -q "$S"
 	[ "$status" -eq 75 ]
@@ -314,9 +313,7 @@ runtime() {
 }
 
 @test "ddb-to-s3: spool: a name already in failed/ or done/ is never replaced (regression: overwritten batch)" {
-	S="$T/spool"
-	mkdir -p "$S/incoming"
-	cp "$D/bad-record.json" "$S/incoming/batch.json"
+	spool_in "$D/bad-record.json" batch.json
 	run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"ddb-to-s3: batch.json: bad data, moved to failed/batch.json"* ]]
@@ -339,9 +336,8 @@ runtime() {
 }
 
 @test "ddb-to-s3: spool: a file a killed run linked into done/ but did not unlink is not filed twice" {
-	S="$T/spool"
-	mkdir -p "$S/incoming" "$S/done"
-	cp "$F/seed-sample.json" "$S/incoming/a.json"
+	spool_in "$F/seed-sample.json" a.json
+	mkdir -p "$S/done"
 	ln "$S/incoming/a.json" "$S/done/a.json"
 	run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 0 ]
@@ -351,11 +347,7 @@ runtime() {
 }
 
 @test "ddb-to-s3: a stage that is killed, crashes or is missing is a failure with its reason, never refused or success (regression)" {
-	mkdir -p "$T/bin"
-	for t in ddb-flatten ddb-expand csv-emit s3-put; do
-		ln -s "$(command -v "$t")" "$T/bin/$t"
-	done
-	cp "$(command -v ddb-to-s3)" "$T/bin/"
+	install_in "$T/bin"
 	printf '#!/bin/sh\nkill -KILL $$\n' >"$T/kill9"
 	printf '#!/bin/sh\nkill -SEGV $$\n' >"$T/segv"
 	chmod +x "$T/kill9" "$T/segv"
@@ -387,9 +379,7 @@ runtime() {
 }
 
 @test "ddb-to-s3: a configuration mistake is a usage error that touches no file (regression)" {
-	S="$T/spool"
-	mkdir -p "$S/incoming"
-	cp "$F/seed-sample.json" "$S/incoming/a.json"
+	spool_in "$F/seed-sample.json" a.json
 	DDB_TO_S3_MAX_ATTEMPTS=five run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ddb-to-s3: max attempts (-a, DDB_TO_S3_MAX_ATTEMPTS) must be a whole number above 0, not 'five'"* ]]
@@ -436,9 +426,7 @@ runtime() {
 
 
 @test "ddb-to-s3: spool: the lock dies with the run, though a stage it started lives on (regression)" {
-	S="$T/spool"
-	mkdir -p "$S/incoming"
-	cp "$F/seed-sample.json" "$S/incoming/a.json"
+	spool_in "$F/seed-sample.json" a.json
 	fault_proxy_start 'stall:30*'
 	setsid ddb-to-s3 -u "$FAULT_URL" -a 1 -q "$S" >/dev/null 2>&1 &
 	job=$!
@@ -550,9 +538,7 @@ X="$F/sources"
 }
 
 @test "ddb-to-s3: a bad --manifest or --export-time is a usage error that touches nothing, in every mode" {
-	S="$T/spool"
-	mkdir -p "$S/incoming"
-	cp "$X/export-full.json.gz" "$S/incoming/a.json.gz"
+	spool_in "$X/export-full.json.gz" a.json.gz
 	run --separate-stderr ddb-to-s3 -q "$S" --manifest "$X/manifest-files.json"
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "ddb-flatten: $X/manifest-files.json:1: --manifest: not a DynamoDB export's manifest-summary.json (no exportArn and tableArn)" ]
