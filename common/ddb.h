@@ -155,6 +155,17 @@ void ddb_json_str(struct ddb_buf *b, const char *s, size_t n);
 void ddb_json_write(struct ddb_buf *b, const struct jv *v);
 void ddb_json_members(struct ddb_buf *b, const struct jv *v, int sep);
 void ddb_json_key(struct ddb_buf *b, const char *key);
+/* the length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0 */
+size_t ddb_utf8_len(const unsigned char *p, const unsigned char *end);
+
+/*
+ * canon.c: the length of the value at s[0..n) if it is a JSON value in the
+ * form ddb_json_write() writes (and one the parser takes at nesting depth
+ * within maxdepth), else 0.  canon_str: the same for a string, quotes
+ * included; *esc: it holds an escape.
+ */
+size_t ddb_json_canon_len(const char *s, size_t n, int depth, int maxdepth);
+size_t ddb_json_canon_str(const char *s, size_t n, int *esc);
 
 /*
  * Eight bytes at a time, for the scans of strings (GCC or Clang on a
@@ -225,6 +236,14 @@ void ddb_reader_recheck(struct ddb_reader *r);
 size_t ddb_reader_size(const struct ddb_reader *r);
 int ddb_reader_ioerror(const struct ddb_reader *r);
 int ddb_reader_close(struct ddb_reader *r);
+/*
+ * A tool's own reading of the values the input buffer holds whole (plain
+ * input, an object or array at the start of s[0..n)): fn returns the length
+ * of the value it took, or 0 to leave it to the parser.  ddb_reader_next()
+ * then returns 2, with *out NULL, for a value fn took.
+ */
+void ddb_reader_take(struct ddb_reader *r,
+    size_t (*fn)(void *ctx, const char *s, size_t n), void *ctx);
 
 /* pyrepr.c */
 int ddb_pyrepr_to_json(const char *in, size_t n, char **out, size_t *outlen,

@@ -205,9 +205,8 @@ static const unsigned char plain_byte[256] = {
 #undef R8
 };
 
-/* the length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0 */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *end)
+size_t
+ddb_utf8_len(const unsigned char *p, const unsigned char *end)
 {
 	unsigned c = p[0];
 	size_t n, i;
@@ -320,7 +319,7 @@ parse_string(struct parse *ps, const char **out, size_t *outlen, int *nul)
 		}
 		if (*p < 0x20)
 			return fail(ps, DDB_JSON_CONTROL, (const char *)p);
-		if ((n = utf8_len(p, end)) == 0)
+		if ((n = ddb_utf8_len(p, end)) == 0)
 			return fail(ps, DDB_JSON_UTF8, (const char *)p);
 		p += n;
 	}

@@ -56,6 +56,9 @@ struct ddb_reader {
 	int zend;		/* the member being read has ended */
 	unsigned char *raw;
 	size_t rawcap;
+	/* ddb_reader_take */
+	size_t (*take)(void *, const char *, size_t);
+	void *takectx;
 };
 
 /* what a scan learned about a value's text */
@@ -143,6 +146,14 @@ const char *
 ddb_reader_name(const struct ddb_reader *r)
 {
 	return r->name;
+}
+
+void
+ddb_reader_take(struct ddb_reader *r,
+    size_t (*fn)(void *ctx, const char *s, size_t n), void *ctx)
+{
+	r->take = fn;
+	r->takectx = ctx;
 }
 
 long
@@ -746,7 +757,8 @@ done:
 /*
  * The common case: a JSON object or array that r->in holds whole (or does
  * once what is left of the buffer moves to its front), parsed where it
- * lies, without scan_value's pass and copy.  1 and *out; 0 for anything
+ * lies, without scan_value's pass and copy (or given to r->take first:
+ * 2 if it took the value).  1 and *out; 0 for anything
  * else (gzip, bare values, an event to split, a value longer than the
  * buffer, bad data), which scan_value and parse_text then read as always.
  * A value that parses here scans to the same end, is not Python repr (T,
@@ -759,7 +771,7 @@ fast_value(struct ddb_reader *r, struct jv **out)
 {
 	const char *s, *q;
 	size_t i, n, m, used;
-	int e, retried = 0;
+	int e, retried = 0, took = 0;
 
 	if (r->gz != 1)
 		return 0;
@@ -774,6 +786,13 @@ fast_value(struct ddb_reader *r, struct jv **out)
 			i = skip_ws(s, n, 1);
 			if (n - i < 9 || memcmp(s + i, "\"Records\"", 9) == 0)
 				return 0;
+		}
+		if (r->take != NULL) {
+			r->vline = r->line;
+			if ((used = r->take(r->takectx, s, n)) > 0) {
+				took = 1;
+				break;
+			}
 		}
 		ddb_arena_reset(&r->arena);
 		e = ddb_json_parse_prefix(&r->arena, &r->st, s, n, r->depth,
@@ -799,6 +818,8 @@ fast_value(struct ddb_reader *r, struct jv **out)
 	r->inpos += used;
 	r->val.n = 0;
 	r->vn = 0;
+	if (took)
+		return 2;
 	*out = &r->v;
 	return 1;
 }
@@ -1026,8 +1047,8 @@ again:
 	r->nparts = r->nextpart = 0;
 	conv = NULL;
 	map_release(r);
-	if (fast_value(r, out))
-		return 1;
+	if ((rc = fast_value(r, out)) != 0)
+		return rc;
 	if ((rc = scan_value(r, &sc)) <= 0)
 		return rc;
 	if (rc == 2) {

@@ -78,10 +78,30 @@ find_name(const char *s, int add)
 static size_t
 quoted_len(const char *s, size_t n)
 {
-	size_t i = 0, q = 0;
+	size_t i, q = 0;
+
+	for (i = 0; i < n && !special[(unsigned char)s[i]]; i++)
+		;
+	if (i == n)
+		return n;
+	for (; i < n; i++)
+		q += s[i] == '"';
+	return n + q + 2;
+}
+
+/*
+ * s as a cell into dst, which has room for 2 * n + 10 bytes (some bytes
+ * past the cell are written too); the cell's length.  One pass: to the
+ * first byte that needs quotes, then eight bytes at a time to each '"'.
+ */
+static size_t
+quote_to(char *dst, const char *s, size_t n)
+{
+	size_t i = 0;
+	char *d;
 
 #ifdef DDB_SWAR
-	/* most cells need no quotes: eight bytes at a time to the first */
+	/* most cells need no quotes */
 	for (; n - i >= 8; i += 8) {
 		unsigned long long x = ddb_load8(s + i);
 		if ((ddb_eq8(x, '"') | ddb_eq8(x, '\r') | ddb_eq8(x, '\n') |
@@ -92,53 +112,52 @@ quoted_len(const char *s, size_t n)
 	for (; i < n; i++)
 		if (special[(unsigned char)s[i]])
 			break;
-	if (i == n)
-		return n;
-#ifdef DDB_SWAR
-	for (; n - i >= 8; i += 8)
-		q += (size_t)__builtin_popcountll(ddb_eq8x(ddb_load8(s + i),
-		    '"'));
-#endif
-	for (; i < n; i++)
-		q += s[i] == '"';
-	return n + q + 2;
-}
-
-/* s as a cell of length qlen (from quoted_len) into dst */
-static void
-quote_cell(char *dst, const char *s, size_t n, size_t qlen)
-{
-	size_t i, o = 1;
-
-	if (qlen == n) {
+	if (i == n) {
 		memcpy(dst, s, n);
-		return;
+		return n;
 	}
 	dst[0] = '"';
-	if (qlen == n + 2)
-		memcpy(dst + 1, s, n);
-	else
-		for (i = 0; i < n; i++) {
-			/* no branch on the byte: JSON cells are full of '"' */
-			dst[o++] = s[i];
-			dst[o] = '"';
-			o += s[i] == '"';
+	memcpy(dst + 1, s, i);
+	d = dst + 1 + i;
+#ifdef DDB_SWAR
+	while (n - i >= 8) {
+		unsigned long long m = ddb_eq8x(ddb_load8(s + i), '"');
+		memcpy(d, s + i, 8);
+		if (m == 0) {
+			d += 8;
+			i += 8;
+		} else {
+			/* up to the '"', then the '"' once more */
+			size_t k = ddb_first8(m) + 1;
+			d += k;
+			*d++ = '"';
+			i += k;
 		}
-	dst[qlen - 1] = '"';
+	}
+#endif
+	for (; i < n; i++) {
+		/* no branch on the byte: JSON cells are full of '"' */
+		*d++ = s[i];
+		*d = '"';
+		d += s[i] == '"';
+	}
+	*d++ = '"';
+	return (size_t)(d - dst);
 }
 
 static int
 add_cell(const char *name, long line, size_t col, const char *s, size_t n)
 {
 	struct cell c;
-	size_t len = quoted_len(s, n);
+	size_t len;
 
-	if (len > UINT32_MAX) {
+	/* a cell that could pass 4 GB: its length first */
+	if (n > (UINT32_MAX - 10) / 2 && quoted_len(s, n) > UINT32_MAX) {
 		ddb_errat(name, line, "a cell longer than 4 GB");
 		return -1;
 	}
-	ddb_buf_reserve(&row, sizeof c + len);
-	quote_cell(row.p + row.n + sizeof c, s, n, len);
+	ddb_buf_reserve(&row, sizeof c + 2 * n + 10);
+	len = quote_to(row.p + row.n + sizeof c, s, n);
 	c.col = (uint32_t)col;
 	c.len = (uint32_t)len;
 	memcpy(row.p + row.n, &c, sizeof c);
@@ -179,7 +198,7 @@ static void
 write_header(void)
 {
 	const char *p;
-	size_t k;
+	size_t k, n;
 
 	if (Hflag)
 		return;
@@ -187,17 +206,10 @@ write_header(void)
 		if (k > 0)
 			putc(dflag, stdout);
 		p = nm.name[order[k]];
-		if (quoted_len(p, strlen(p)) == strlen(p))
-			fputs(p, stdout);
-		else {
-			putc('"', stdout);
-			for (; *p != '\0'; p++) {
-				if (*p == '"')
-					putc('"', stdout);
-				putc(*p, stdout);
-			}
-			putc('"', stdout);
-		}
+		n = strlen(p);
+		tmp.n = 0;
+		ddb_buf_reserve(&tmp, 2 * n + 10);
+		fwrite(tmp.p, 1, quote_to(tmp.p, p, n), stdout);
 	}
 	putc('\n', stdout);
 	if (ferror(stdout))
@@ -276,6 +288,18 @@ show_name(const char *s)
 
 static size_t *pred, npred, predcap;	/* the ids of the last row's keys */
 
+/* the pred[] slot i, made room for */
+static void
+pred_room(size_t i)
+{
+	if (i >= predcap) {
+		predcap = predcap ? predcap * 2 : 64;
+		pred = ddb_reallocarray(pred, predcap, sizeof *pred);
+	}
+	while (npred <= i)
+		pred[npred++] = 0;
+}
+
 static unsigned long nfailed, nfailtold;	/* -x fail: rows refused, and named */
 
 /* render one row object into row.p; -1 bad (reported) */
@@ -297,12 +321,7 @@ render_row(const char *name, long line, const struct jv *o)
 			id = (long)pred[i];
 		else {
 			id = find_name(k, 1);
-			if (i >= predcap) {
-				predcap = predcap ? predcap * 2 : 64;
-				pred = ddb_reallocarray(pred, predcap, sizeof *pred);
-			}
-			while (npred <= i)
-				pred[npred++] = 0;
+			pred_room(i);
 			pred[i] = (size_t)id;
 		}
 		i++;
@@ -364,19 +383,10 @@ spool_replay(void)
 	fclose(spool);
 }
 
+/* the row rendered in row.p: written, or spooled */
 static void
-do_row(const char *name, long line, const struct jv *o)
+put_row(const char *name, long line)
 {
-	if (o->type != JV_OBJECT) {
-		ddb_errat(name, line, "a row must be a JSON object, not %s",
-		    jv_type_name(o));
-		bad = 1;
-		return;
-	}
-	if (render_row(name, line, o) < 0) {
-		bad = 1;
-		return;
-	}
 	if (cflag != NULL) {
 		if (nrows++ == 0)
 			write_header();
@@ -392,6 +402,154 @@ do_row(const char *name, long line, const struct jv *o)
 	}
 }
 
+static void
+do_row(const char *name, long line, const struct jv *o)
+{
+	if (o->type != JV_OBJECT) {
+		ddb_errat(name, line, "a row must be a JSON object, not %s",
+		    jv_type_name(o));
+		bad = 1;
+		return;
+	}
+	if (render_row(name, line, o) < 0) {
+		bad = 1;
+		return;
+	}
+	put_row(name, line);
+}
+
+/*
+ * The fast path, for rows as ddb-expand writes them (compact JSON with the
+ * writer's escapes, keys already known as columns): the row is rendered
+ * from its text, with no tree built and no map or list written again (they
+ * are copied; ddb_json_canon_len checks them as the parser would).  Any
+ * other row, and any row with something wrong in it, is left to the parser
+ * (0), so its cells and messages are what they always were.
+ */
+static unsigned long *rowseen, rowgen;	/* names given a cell in this row */
+static size_t *after;		/* id + 1 of the key last seen after id - 1 */
+static size_t nrowseen;
+
+/* 1 if name id is k[0..klen) */
+static int
+name_is(size_t id, const char *k, size_t klen)
+{
+	return strncmp(nm.name[id], k, klen) == 0 && nm.name[id][klen] == '\0';
+}
+
+static size_t
+take_row(void *ctx, const char *s, size_t n)
+{
+	struct ddb_reader *r = ctx;
+	const char *name = ddb_reader_name(r), *p = s + 1, *end = s + n, *k;
+	size_t len, klen, j, prev = 0;
+	long line = ddb_reader_line(r), id;
+	int esc;
+
+	if (*s != '{')
+		return 0;
+	if (nrowseen < nm.n) {
+		rowseen = ddb_reallocarray(rowseen, nm.n, sizeof *rowseen);
+		memset(rowseen + nrowseen, 0,
+		    (nm.n - nrowseen) * sizeof *rowseen);
+		after = ddb_reallocarray(after, nm.n + 1, sizeof *after);
+		memset(after + nrowseen + (nrowseen > 0), 0,
+		    (nm.n + (nrowseen == 0) - nrowseen) * sizeof *after);
+		nrowseen = nm.n;
+	}
+	rowgen++;
+	row.n = 0;
+	if (p < end && *p == '}')
+		goto done;
+	for (;;) {
+		if (p >= end || *p != '"' ||
+		    (klen = ddb_json_canon_str(p, (size_t)(end - p), &esc)) == 0 ||
+		    esc)
+			return 0;
+		k = p + 1;
+		klen -= 2;
+		p += klen + 2;
+		/* a key mostly follows the key it followed last time */
+		if (after[prev] > 0 && name_is(after[prev] - 1, k, klen))
+			id = (long)after[prev] - 1;
+		else {
+			tmp.n = 0;
+			ddb_buf_put(&tmp, k, klen);
+			ddb_buf_putc(&tmp, '\0');
+			if ((id = find_name(tmp.p, 0)) < 0)
+				return 0;	/* a new name: render_row adds it */
+			after[prev] = (size_t)id + 1;
+		}
+		prev = (size_t)id + 1;
+		if (rowseen[id] == rowgen)
+			return 0;		/* a duplicate key */
+		rowseen[id] = rowgen;
+		if (cflag != NULL && ((size_t)id >= nfixed ||
+		    (xflag == X_GATHER && (size_t)id == gid)))
+			return 0;		/* for --extra */
+		if (p >= end || *p++ != ':' || p >= end)
+			return 0;
+		switch (*p) {
+		case '"':
+			if ((len = ddb_json_canon_str(p, (size_t)(end - p),
+			    &esc)) == 0)
+				return 0;
+			if (!esc) {
+				if (add_cell(name, line, (size_t)id, p + 1,
+				    len - 2) < 0)
+					return 0;
+				break;
+			}
+			/* the writer's escapes, undone */
+			tmp.n = 0;
+			for (j = 1; j < len - 1; j++) {
+				char c = p[j];
+				if (c == '\\') {
+					switch (p[++j]) {
+					case 'b': c = '\b'; break;
+					case 'f': c = '\f'; break;
+					case 'n': c = '\n'; break;
+					case 'r': c = '\r'; break;
+					case 't': c = '\t'; break;
+					case 'u':
+						c = (char)((p[j + 3] - '0') * 16 +
+						    (p[j + 4] <= '9' ? p[j + 4] - '0' :
+						    p[j + 4] - 'a' + 10));
+						j += 4;
+						break;
+					default: c = p[j]; break;
+					}
+				}
+				ddb_buf_putc(&tmp, c);
+			}
+			if (add_cell(name, line, (size_t)id, tmp.p, tmp.n) < 0)
+				return 0;
+			break;
+		case 'n':
+			if (end - p < 4 || memcmp(p, "null", 4) != 0)
+				return 0;
+			len = 4;	/* written like a missing cell */
+			break;
+		default:
+			/* maps and lists copied; numbers, true and false too */
+			if ((len = ddb_json_canon_len(p, (size_t)(end - p), 1,
+			    DDB_READ_DEPTH)) == 0 ||
+			    add_cell(name, line, (size_t)id, p, len) < 0)
+				return 0;
+		}
+		p += len;
+		if (p >= end)
+			return 0;
+		if (*p == '}')
+			break;
+		if (*p++ != ',')
+			return 0;
+	}
+done:
+	put_row(name, line);
+	return (size_t)(p + 1 - s);
+}
+
 /* 0, or the status to stop with at once */
 static int
 read_file(const char *path)
@@ -404,10 +562,13 @@ read_file(const char *path)
 		ddb_errat(path, 0, "%s", strerror(errno));
 		return DDB_EXIT_IO;
 	}
+	ddb_reader_take(r, take_row, r);
 	for (;;) {
 		rc = ddb_reader_next(r, &o);
 		if (rc == 0)
 			break;
+		if (rc == 2)
+			continue;	/* take_row's */
 		if (rc == -1) {
 			bad = 1;
 			continue;
@@ -550,9 +711,8 @@ main(int argc, char *argv[])
 
 	special['"'] = special['\r'] = special['\n'] = 1;
 	special[dflag] = 1;
-	nullqlen = quoted_len(Nflag, strlen(Nflag));
-	nullq = ddb_reallocarray(NULL, nullqlen + 1, 1);
-	quote_cell(nullq, Nflag, strlen(Nflag), nullqlen);
+	nullq = ddb_reallocarray(NULL, 2 * strlen(Nflag) + 10, 1);
+	nullqlen = quote_to(nullq, Nflag, strlen(Nflag));
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
 	if (cflag != NULL) {

@@ -328,3 +328,35 @@ csv-emit: not-object.ndjson:6: a row must be a JSON object, not a boolean' \
 	run -0 sh -c 'yes "{\"a\":1}" | head -n 100000 | csv-emit -c a | head -n 1'
 	[ "$output" = "a,EventType,created_at" ]
 }
+
+@test "csv-emit: rows as ddb-expand writes them and the same rows spelled otherwise give one CSV" {
+	# after the first row (which names the columns), the first file is
+	# copied cell by cell (the fast path), the second
+	# (white space, \/, \u00e9, \u001F, \u000a) goes through the parser
+	emit_like spellings.csv 0 "" spellings.ndjson
+	emit_like spellings.csv 0 "" spellings-other.ndjson
+	emit_like spellings.csv 0 "" -c id,m,s,l,o,n spellings.ndjson
+}
+
+@test "csv-emit: a duplicate key inside a map cell, at any depth, is refused" {
+	emit_like - 1 "csv-emit: dup-nested.ndjson:2: an object has a duplicate key
+csv-emit: dup-nested.ndjson:3: an object has a duplicate key" dup-nested.ndjson
+}
+
+@test "csv-emit: a row nested 80 levels deep is a row, 81 is refused" {
+	local t=$BATS_TEST_TMPDIR
+	# the first row names the column: the second may take the fast path
+	awk -v d=79 'BEGIN { print "{\"a\":0}"; printf "{\"a\":"; for (i = 0; i < d; i++) printf "[";
+		for (i = 0; i < d; i++) printf "]"; print "}" }' >"$t/d80.ndjson"
+	awk -v d=80 'BEGIN { print "{\"a\":0}"; printf "{\"a\":"; for (i = 0; i < d; i++) printf "[";
+		for (i = 0; i < d; i++) printf "]"; print "}" }' >"$t/d81.ndjson"
+	run --separate-stderr csv-emit "$t/d80.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = "a,EventType,created_at
+0,,
+$(printf '[%.0s' $(seq 79); printf ']%.0s' $(seq 79)),," ]
+	run --separate-stderr csv-emit "$t/d81.ndjson"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "csv-emit: $t/d81.ndjson:2: nesting deeper than 80 levels" ]
+}
