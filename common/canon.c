@@ -29,26 +29,11 @@ canon_str(const char *s, size_t n, int *esc)
 	int c;
 
 	for (;;) {
-#ifdef DDB_SWAR
-		while (end - p >= 8) {
-			unsigned long long x = ddb_load8(p), t;
-			t = ddb_eq8(x, '"') | ddb_eq8(x, '\\') | ddb_lt8(x, 0x20) |
-			    (x & DDB_B8(0x80));
-			if (t != 0) {
-				p += ddb_first8(t);
-				goto special;	/* the first one found is exact */
-			}
-			p += 8;
-		}
-#endif
-		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
-		    *p != '\\')
+		p = ddb_skip_plain8(p, end);
+		while (p < end && ddb_json_plain[*p])
 			p++;
 		if (p >= end)
 			return 0;
-#ifdef DDB_SWAR
-special:
-#endif
 		if (*p == '"')
 			return (size_t)(p + 1 - (const unsigned char *)s);
 		if (*p < 0x20)

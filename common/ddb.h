@@ -155,6 +155,8 @@ void ddb_json_str(struct ddb_buf *b, const char *s, size_t n);
 void ddb_json_write(struct ddb_buf *b, const struct jv *v);
 void ddb_json_members(struct ddb_buf *b, const struct jv *v, int sep);
 void ddb_json_key(struct ddb_buf *b, const char *key);
+/* bytes a string holds as they are: not '"', '\\', control or non-ASCII */
+extern const unsigned char ddb_json_plain[256];
 /* the length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0 */
 size_t ddb_utf8_len(const unsigned char *p, const unsigned char *end);
 
@@ -215,6 +217,29 @@ ddb_first8(unsigned long long t)
 	return (size_t)__builtin_ctzll(t) >> 3;
 }
 #endif
+
+/*
+ * p moved on eight bytes at a time over a string's plain bytes: to the
+ * first '"', '\\', control or non-ASCII byte, or to where fewer than eight
+ * bytes are left (byte by byte from there is the caller's)
+ */
+static inline const unsigned char *
+ddb_skip_plain8(const unsigned char *p, const unsigned char *end)
+{
+#ifdef DDB_SWAR
+	while (end - p >= 8) {
+		unsigned long long x = ddb_load8(p), t;
+		t = ddb_eq8(x, '"') | ddb_eq8(x, '\\') | ddb_lt8(x, 0x20) |
+		    (x & DDB_B8(0x80));
+		if (t != 0)
+			return p + ddb_first8(t);
+		p += 8;
+	}
+#else
+	(void)end;
+#endif
+	return p;
+}
 
 /* reader.c: a stream of JSON values, read losslessly, one at a time */
 struct ddb_reader;

@@ -192,8 +192,7 @@ skip_ws(struct parse *ps)
 	ps->p = p;
 }
 
-/* bytes a string holds as they are: not '"', '\\', control or non-ASCII */
-static const unsigned char plain_byte[256] = {
+const unsigned char ddb_json_plain[256] = {
 #define R8(x) x, x, x, x, x, x, x, x
 #define R32(x) R8(x), R8(x), R8(x), R8(x)
 	R32(0),					/* 0x00: controls */
@@ -292,19 +291,8 @@ parse_string(struct parse *ps, const char **out, size_t *outlen, int *nul)
 	*nul = 0;
 	/* find the end, checking UTF-8 and control characters */
 	for (;;) {
-#ifdef DDB_SWAR
-		while (end - p >= 8) {
-			unsigned long long x = ddb_load8(p), t;
-			t = ddb_eq8(x, '"') | ddb_eq8(x, '\\') | ddb_lt8(x, 0x20) |
-			    (x & DDB_B8(0x80));
-			if (t != 0) {
-				p += ddb_first8(t);
-				break;
-			}
-			p += 8;
-		}
-#endif
-		while (p < end && plain_byte[*p])
+		p = ddb_skip_plain8(p, end);
+		while (p < end && ddb_json_plain[*p])
 			p++;
 		if (p >= end)
 			return fail(ps, DDB_JSON_EOF, (const char *)p);
