@@ -1,5 +1,4 @@
 /* creds.c: settings and credentials, found where the AWS CLI finds them */
-#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,93 +7,6 @@
 
 #include "aws.h"
 #include "credsrc.h"
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-/*
- * key's value in [section] of an INI file like ~/.aws/config.
- * Indented lines belong to a nested block (s3 = ...) and are skipped.
- * *found is set if the section exists.
- */
-static char *
-ini_get(const char *path, const char *section, const char *key, int *found)
-{
-	char line[4096], *val = NULL;
-	int in = 0;
-	FILE *fp;
-
-	if (path == NULL || (fp = fopen(path, "r")) == NULL)
-		return NULL;
-	while (fgets(line, sizeof line, fp)) {
-		char *s = trim(line), *eq;
-
-		if (*s == '\0' || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[') {
-			char *e = strchr(s, ']');
-			if (e) {
-				*e = '\0';
-				in = strcmp(trim(s + 1), section) == 0;
-				if (in && found)
-					*found = 1;
-			}
-			continue;
-		}
-		if (!in || isspace((unsigned char)line[0]))
-			continue;
-		if ((eq = strchr(s, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		if (strcmp(trim(s), key) == 0) {
-			free(val);
-			val = xstrdup(trim(eq + 1));
-		}
-	}
-	fclose(fp);
-	return val;
-}
-
-static char *
-home_file(const char *env, const char *rel)
-{
-	const char *p = getenv(env), *home;
-
-	if (p && *p)
-		return xstrdup(p);
-	if ((home = getenv("HOME")) == NULL)
-		return NULL;
-	return xasprintf("%s/%s", home, rel);
-}
-
-/* a setting of the profile: the credentials file first, then config */
-char *
-conf_get(const char *profile, const char *key, int *found)
-{
-	char *cred = home_file("AWS_SHARED_CREDENTIALS_FILE",
-	    ".aws/credentials");
-	char *conf = home_file("AWS_CONFIG_FILE", ".aws/config");
-	char *sect = strcmp(profile, "default") == 0 ? xstrdup("default") :
-	    xasprintf("profile %s", profile);
-	char *v = ini_get(cred, profile, key, found);
-
-	if (v == NULL)
-		v = ini_get(conf, sect, key, found);
-	free(cred);
-	free(conf);
-	free(sect);
-	return v;
-}
 
 void
 creds_free(struct creds *c)
@@ -209,7 +121,7 @@ read_token_file(const char *path)
 	n = fread(buf, 1, sizeof buf - 1, fp);
 	fclose(fp);
 	buf[n] = '\0';
-	return xstrdup(trim(buf));
+	return xstrdup(trim_space(buf));
 }
 
 /* a metadata call, tried twice; 0, or an exit status */
@@ -322,12 +234,12 @@ creds_imds(struct http *h, struct creds *c)
 	rc = fetch(h, &q, &r, "EC2 instance metadata");
 	curl_slist_free_all(l);
 	free(url);
-	if (rc != 0 || r.body == NULL || has_crlf(trim(r.body))) {
+	if (rc != 0 || r.body == NULL || has_crlf(trim_space(r.body))) {
 		resp_free(&r);
 		free(base);
 		return rc ? rc : DDB_EXIT_REFUSED;
 	}
-	hdr = xasprintf("X-aws-ec2-metadata-token: %s", trim(r.body));
+	hdr = xasprintf("X-aws-ec2-metadata-token: %s", trim_space(r.body));
 	l = curl_slist_append(NULL, hdr);
 	memset(hdr, 0, strlen(hdr));
 	free(hdr);
@@ -343,7 +255,7 @@ creds_imds(struct http *h, struct creds *c)
 		role = xstrdup(r.body);
 		role[strcspn(role, "\r\n")] = '\0';
 		url = xasprintf("%s/latest/meta-data/iam/security-credentials/%s",
-		    base, trim(role));
+		    base, trim_space(role));
 		free(role);
 		q.url = url;
 		q.secret_body = 1;

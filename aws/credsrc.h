@@ -17,6 +17,7 @@
 enum { CONF_CREDENTIALS = 1, CONF_CONFIG = 2, CONF_BOTH = 3 };
 char *prof_get(const char *profile, const char *key, int files, int *found);
 char *conf_section_get(const char *section, const char *key, int *found);
+char *trim_space(char *s);
 int creds_profile(struct http *h, const char *profile, int explicit_profile,
     struct creds *c);
 char *creds_region(const char *profile);

@@ -10,8 +10,9 @@
 
 #include "credsrc.h"
 
-static char *
-trim(char *s)
+/* s without the white space around it (in place) */
+char *
+trim_space(char *s)
 {
 	char *e;
 
@@ -38,7 +39,7 @@ ini_get(const char *path, const char *section, const char *key, int *found)
 	if (path == NULL || (fp = fopen(path, "r")) == NULL)
 		return NULL;
 	while (fgets(line, sizeof line, fp)) {
-		char *s = trim(line), *eq;
+		char *s = trim_space(line), *eq;
 
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
@@ -46,7 +47,7 @@ ini_get(const char *path, const char *section, const char *key, int *found)
 			char *e = strchr(s, ']');
 			if (e) {
 				*e = '\0';
-				in = strcmp(trim(s + 1), section) == 0;
+				in = strcmp(trim_space(s + 1), section) == 0;
 				if (in && found)
 					*found = 1;
 			}
@@ -57,9 +58,9 @@ ini_get(const char *path, const char *section, const char *key, int *found)
 		if ((eq = strchr(s, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		if (strcmp(trim(s), key) == 0) {
+		if (strcmp(trim_space(s), key) == 0) {
 			free(val);
-			val = xstrdup(trim(eq + 1));
+			val = xstrdup(trim_space(eq + 1));
 		}
 	}
 	fclose(fp);
@@ -79,9 +80,9 @@ home_file(const char *env, const char *rel)
 }
 
 /* a setting of the profile in the credentials file, the config file or
- * both (the credentials file first); NULL if unset or empty */
-char *
-prof_get(const char *profile, const char *key, int files, int *found)
+ * both (the credentials file first); NULL if unset, "" if empty */
+static char *
+prof_value(const char *profile, const char *key, int files, int *found)
 {
 	char *v = NULL, *path, *sect;
 
@@ -99,11 +100,27 @@ prof_get(const char *profile, const char *key, int files, int *found)
 		free(sect);
 		free(path);
 	}
+	return v;
+}
+
+/* the same; NULL if unset or empty */
+char *
+prof_get(const char *profile, const char *key, int files, int *found)
+{
+	char *v = prof_value(profile, key, files, found);
+
 	if (v && *v == '\0') {
 		free(v);
 		v = NULL;
 	}
 	return v;
+}
+
+/* a setting of the profile: the credentials file first, then config */
+char *
+conf_get(const char *profile, const char *key, int *found)
+{
+	return prof_value(profile, key, CONF_BOTH, found);
 }
 
 /* a key of another section of the config file: [sso-session NAME] */
