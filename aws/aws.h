@@ -66,6 +66,8 @@ CURLcode http_do(struct http *h, const struct hreq *q, struct resp *r);
 void aws_backoff(const struct http *h, int attempt, int log, const char *what,
     const char *why);
 char *xml_value(const char *xml, const char *tag);
+/* r's transfer error or XML <Code>: <Message>, as "HTTP 403 Code: ..." */
+void aws_xml_describe(const struct resp *r, char *out, size_t n);
 int aws_transport_permanent(CURLcode cc);
 struct curl_slist *aws_header(struct curl_slist *l, const char *name,
     const char *value);
@@ -100,6 +102,12 @@ struct aws_url {
 };
 int aws_url_parse(const char *url, struct aws_url *e);
 void aws_url_free(struct aws_url *e);
+/* the same, for a POST API: "host[:port]", path ("/" for none) and URL */
+struct aws_ep {
+	char *url, *host, *path;
+};
+int aws_ep_parse(const char *what, const char *url, struct aws_ep *ep);
+void aws_ep_free(struct aws_ep *ep);
 
 /*
  * creds.c: settings and credentials, found where the AWS CLI finds them.

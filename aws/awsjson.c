@@ -15,23 +15,6 @@ static const char *const target_prefix[2] = {
 	"DynamoDBStreams_20120810", "DynamoDB_20120810"
 };
 
-/* where service svc's calls go: endpoint URL ep's host and path */
-static int
-set_endpoint(struct aj *c, int svc, const char *ep)
-{
-	struct aws_url u;
-
-	if (aws_url_parse(ep, &u) != 0)
-		return DDB_EXIT_USAGE;
-	c->host[svc] = u.port ? xasprintf("%s:%s", u.host, u.port) :
-	    xstrdup(u.host);
-	c->path[svc] = xstrdup(u.path[0] ? u.path : "/");
-	c->url[svc] = xasprintf("%s://%s%s", u.scheme, c->host[svc],
-	    c->path[svc]);
-	aws_url_free(&u);
-	return 0;
-}
-
 static int
 read_creds(struct aj *c)
 {
@@ -77,14 +60,14 @@ aj_open(struct aj *c, const char *endpoint, const char *profile,
 		if ((ep = aws_endpoint(endpoint, envs[svc], profile)) == NULL)
 			ep = xasprintf("https://%s.%s.amazonaws.com",
 			    names[svc], c->region);
-		rc = set_endpoint(c, svc, ep);
+		rc = aws_ep_parse(NULL, ep, &c->ep[svc]);
 		free(ep);
 	}
 	if (rc == 0)
 		rc = read_creds(c);
 	if (rc == 0 && c->verbose)
 		warnx("credentials from %s; region %s; streams endpoint %s",
-		    c->creds.source, c->region, c->url[AJ_STREAMS]);
+		    c->creds.source, c->region, c->ep[AJ_STREAMS].url);
 	return rc;
 }
 
@@ -95,11 +78,8 @@ aj_close(struct aj *c)
 
 	creds_free(&c->creds);
 	free(c->region);
-	for (i = 0; i < 2; i++) {
-		free(c->url[i]);
-		free(c->host[i]);
-		free(c->path[i]);
-	}
+	for (i = 0; i < 2; i++)
+		aws_ep_free(&c->ep[i]);
 }
 
 static void
@@ -219,7 +199,7 @@ send_once(void *arg, struct resp *r)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
 	sigv4_sha256_hex(t->body, t->n, sha);
-	hs[nh++] = (struct sigv4_header){ "host", c->host[t->svc] };
+	hs[nh++] = (struct sigv4_header){ "host", c->ep[t->svc].host };
 	hs[nh++] = (struct sigv4_header){ "x-amz-date", date };
 	hs[nh++] = (struct sigv4_header){ "x-amz-target", t->target };
 	hs[nh++] = (struct sigv4_header){ "content-type",
@@ -228,7 +208,7 @@ send_once(void *arg, struct resp *r)
 		hs[nh++] = (struct sigv4_header){ "x-amz-security-token",
 		    c->creds.token };
 	q.method = "POST";
-	q.uri = c->path[t->svc];
+	q.uri = c->ep[t->svc].path;
 	q.query = "";
 	q.headers = hs;
 	q.nheaders = nh;
@@ -241,7 +221,7 @@ send_once(void *arg, struct resp *r)
 	memset(auth, 0, strlen(auth));
 	free(auth);
 	hr.method = "POST";
-	hr.url = c->url[t->svc];
+	hr.url = c->ep[t->svc].url;
 	hr.headers = l;
 	hr.body = t->body;
 	hr.len = t->n;

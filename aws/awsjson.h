@@ -31,7 +31,7 @@ struct aj {
 	const char *profile;
 	int explicit_profile;	/* 1 option, 2 AWS_PROFILE, 0 none */
 	char *region;
-	char *url[2], *host[2], *path[2];	/* per AJ_STREAMS, AJ_DYNAMODB */
+	struct aws_ep ep[2];	/* per AJ_STREAMS, AJ_DYNAMODB */
 	int verbose;
 	long calls;		/* requests sent, for the log */
 };

@@ -12,13 +12,21 @@
 
 #include "aws.h"
 
+/* the headers kept from a response, forgotten */
+static void
+resp_headers_free(struct resp *r)
+{
+	free(r->etag);
+	free(r->version_id);
+	free(r->request_id);
+	r->etag = r->version_id = r->request_id = NULL;
+}
+
 void
 resp_free(struct resp *r)
 {
 	free(r->body);
-	free(r->etag);
-	free(r->version_id);
-	free(r->request_id);
+	resp_headers_free(r);
 	memset(r, 0, sizeof *r);
 }
 
@@ -134,10 +142,7 @@ header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		log_header('<', p, n);
 	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the last */
-		free(r->etag);
-		free(r->version_id);
-		free(r->request_id);
-		r->etag = r->version_id = r->request_id = NULL;
+		resp_headers_free(r);
 	} else if ((v = header_value(p, n, "ETag")) != NULL) {
 		free(r->etag);
 		r->etag = v;
@@ -260,6 +265,27 @@ xml_value(const char *xml, const char *tag)
 	return v;
 }
 
+/*
+ * What went wrong, for a message: the transfer's error, or "HTTP 403
+ * AccessDenied: ..." from the <Code> and <Message> of an XML error
+ */
+void
+aws_xml_describe(const struct resp *r, char *out, size_t n)
+{
+	char *code, *msg;
+
+	if (r->cc != CURLE_OK) {
+		snprintf(out, n, "%s", r->err);
+		return;
+	}
+	code = xml_value(r->body, "Code");
+	msg = xml_value(r->body, "Message");
+	snprintf(out, n, "HTTP %ld%s%s%s%s", r->status, code ? " " : "",
+	    code ? code : "", msg ? ": " : "", msg ? msg : "");
+	free(code);
+	free(msg);
+}
+
 /* full jitter: a random wait in [0, min(cap, base * 2^(attempt-1))) */
 void
 aws_backoff(const struct http *h, int attempt, int log, const char *what,
@@ -353,13 +379,9 @@ aws_header(struct curl_slist *l, const char *name, const char *value)
 	return n;
 }
 
-/*
- * An endpoint URL, http or https: its scheme, host, port (NULL: the
- * scheme's) and path without trailing slashes ("" for none).  0, or
- * DDB_EXIT_USAGE after a message.
- */
-int
-aws_url_parse(const char *url, struct aws_url *e)
+/* url taken apart into e; -1 if it is no http or https URL */
+static int
+url_split(const char *url, struct aws_url *e)
 {
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
 	CURLU *u = curl_url();
@@ -371,8 +393,7 @@ aws_url_parse(const char *url, struct aws_url *e)
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-		warnx("bad endpoint URL: %s", url);
-		rc = DDB_EXIT_USAGE;
+		rc = -1;
 	} else {
 		curl_url_get(u, CURLUPART_PORT, &port, 0);
 		curl_url_get(u, CURLUPART_PATH, &path, 0);
@@ -390,6 +411,54 @@ aws_url_parse(const char *url, struct aws_url *e)
 	curl_free(path);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+/*
+ * An endpoint URL, http or https: its scheme, host, port (NULL: the
+ * scheme's) and path without trailing slashes ("" for none).  0, or
+ * DDB_EXIT_USAGE after a message.
+ */
+int
+aws_url_parse(const char *url, struct aws_url *e)
+{
+	if (url_split(url, e) != 0) {
+		warnx("bad endpoint URL: %s", url);
+		return DDB_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Where a POST API's calls go: the Host header (host[:port]), the path
+ * ("/" for none) and the URL made of them.  0, or DDB_EXIT_USAGE after a
+ * message, which what (if not NULL) begins.
+ */
+int
+aws_ep_parse(const char *what, const char *url, struct aws_ep *ep)
+{
+	struct aws_url u;
+
+	memset(ep, 0, sizeof *ep);
+	if (url_split(url, &u) != 0) {
+		warnx("%s%sbad endpoint URL: %s", what ? what : "",
+		    what ? ": " : "", url);
+		return DDB_EXIT_USAGE;
+	}
+	ep->host = u.port ? xasprintf("%s:%s", u.host, u.port) :
+	    xstrdup(u.host);
+	ep->path = xstrdup(u.path[0] ? u.path : "/");
+	ep->url = xasprintf("%s://%s%s", u.scheme, ep->host, ep->path);
+	aws_url_free(&u);
+	return 0;
+}
+
+void
+aws_ep_free(struct aws_ep *ep)
+{
+	free(ep->url);
+	free(ep->host);
+	free(ep->path);
+	memset(ep, 0, sizeof *ep);
 }
 
 void

@@ -20,51 +20,19 @@ env(const char *name)
 	return v && *v ? v : NULL;
 }
 
-struct ep {
-	char *url, *host, *path;
-};
-
-static void
-ep_free(struct ep *e)
-{
-	free(e->url);
-	free(e->host);
-	free(e->path);
-}
-
 /* AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, or the regional endpoint */
 static int
-sts_endpoint(const char *region, struct ep *e)
+sts_endpoint(const char *region, struct aws_ep *e)
 {
 	const char *v = env("AWS_ENDPOINT_URL_STS");
-	char *def = NULL, *scheme = NULL, *host = NULL, *port = NULL;
-	char *path = NULL;
-	CURLU *u = curl_url();
-	int rc = 0;
+	char *def = NULL;
+	int rc;
 
 	if (v == NULL)
 		v = env("AWS_ENDPOINT_URL");
 	if (v == NULL)
 		v = def = xasprintf("https://sts.%s.amazonaws.com", region);
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, v, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-		warnx("STS: bad endpoint URL: %s", v);
-		rc = DDB_EXIT_REFUSED;
-	} else {
-		curl_url_get(u, CURLUPART_PORT, &port, 0);
-		curl_url_get(u, CURLUPART_PATH, &path, 0);
-		e->host = port ? xasprintf("%s:%s", host, port) :
-		    xstrdup(host);
-		e->path = xstrdup(path && *path ? path : "/");
-		e->url = xasprintf("%s://%s%s", scheme, e->host, e->path);
-	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
+	rc = aws_ep_parse("STS", v, e);
 	free(def);
 	return rc;
 }
@@ -79,24 +47,6 @@ form_add(char **body, const char *key, const char *val)
 	memset(*body, 0, strlen(*body));
 	free(*body);
 	*body = n;
-}
-
-/* what went wrong, for a message: "HTTP 403 AccessDenied: ..." */
-static void
-describe(const struct resp *r, char *out, size_t n)
-{
-	char *code, *msg;
-
-	if (r->cc != CURLE_OK) {
-		snprintf(out, n, "%s", r->err);
-		return;
-	}
-	code = xml_value(r->body, "Code");
-	msg = xml_value(r->body, "Message");
-	snprintf(out, n, "HTTP %ld%s%s%s%s", r->status, code ? " " : "",
-	    code ? code : "", msg ? ": " : "", msg ? msg : "");
-	free(code);
-	free(msg);
 }
 
 static int
@@ -156,7 +106,7 @@ sts_call(struct http *h, const char *region, const struct creds *src,
 {
 	struct sigv4_key k = { NULL, NULL, region, "sts" };
 	struct resp r = { 0 };
-	struct ep e = { 0 };
+	struct aws_ep e = { 0 };
 	char why[512], tag[64];
 	int attempt, rc = DDB_EXIT_TEMPFAIL;
 
@@ -258,7 +208,7 @@ sts_call(struct http *h, const char *region, const struct creds *src,
 		if (r.body)
 			memset(r.body, 0, r.len);
 	} else {
-		describe(&r, why, sizeof why);
+		aws_xml_describe(&r, why, sizeof why);
 		if (attempt > 1)
 			warnx("%s: %s (after %d attempts)", what, why,
 			    attempt > h->max_attempts ? h->max_attempts :
@@ -267,7 +217,7 @@ sts_call(struct http *h, const char *region, const struct creds *src,
 			warnx("%s: %s", what, why);
 	}
 	resp_free(&r);
-	ep_free(&e);
+	aws_ep_free(&e);
 	return rc;
 }
 

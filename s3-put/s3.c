@@ -47,28 +47,11 @@ classify(const struct s3_call *c, const struct resp *r)
 }
 
 void
-s3_describe(const struct resp *r, char *out, size_t n)
-{
-	char *code, *msg;
-
-	if (r->cc != CURLE_OK) {
-		snprintf(out, n, "%s", r->err);
-		return;
-	}
-	code = xml_value(r->body, "Code");
-	msg = xml_value(r->body, "Message");
-	snprintf(out, n, "HTTP %ld%s%s%s%s", r->status, code ? " " : "",
-	    code ? code : "", msg ? ": " : "", msg ? msg : "");
-	free(code);
-	free(msg);
-}
-
-void
 s3_report(const struct s3_call *c, const struct resp *r, int attempts)
 {
 	char why[512];
 
-	s3_describe(r, why, sizeof why);
+	aws_xml_describe(r, why, sizeof why);
 	if (attempts > 1)
 		warnx("%s: %s (after %d attempts)", c->what, why, attempts);
 	else
@@ -174,7 +157,7 @@ s3_classify(void *arg, const struct resp *r, char *why, size_t n)
 	if (v == DDB_EXIT_REFUSED && t->s->c->expires != 0 && expired_token(r))
 		v = AWS_RENEW;
 	if (v != DDB_EXIT_OK)
-		s3_describe(r, why, n);
+		aws_xml_describe(r, why, n);
 	return v;
 }
 

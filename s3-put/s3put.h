@@ -63,7 +63,6 @@ struct result {
 /* s3.c: signed S3 calls, retried; S3's XML errors */
 int s3_do(struct s3 *s, const struct s3_call *c, struct resp *r);
 void s3_report(const struct s3_call *c, const struct resp *r, int attempts);
-void s3_describe(const struct resp *r, char *out, size_t n);
 
 /* body.c */
 FILE *spawn_gzip(int fd, pid_t *pid);

@@ -140,7 +140,7 @@ abort_orphans(struct s3 *s, const char *key, const char *ekey,
 		c.what = "GET ?uploads";
 		if (s3_do(s, &c, &r) != 0) {
 			char why[512];
-			s3_describe(&r, why, sizeof why);
+			aws_xml_describe(&r, why, sizeof why);
 			warnx("%s: cannot list unfinished "
 			    "uploads (%s); one a killed run left may stay",
 			    uri, why);
