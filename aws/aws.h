@@ -108,6 +108,12 @@ struct aws_ep {
 };
 int aws_ep_parse(const char *what, const char *url, struct aws_ep *ep);
 void aws_ep_free(struct aws_ep *ep);
+/* a POST's headers, signed with c for now (c NULL: not signed) */
+struct sigv4_header;
+struct curl_slist *aws_post_headers(const struct aws_ep *ep,
+    const struct creds *c, const char *region, const char *service,
+    const struct sigv4_header *extra, size_t nextra, const void *body,
+    size_t len);
 
 /*
  * creds.c: settings and credentials, found where the AWS CLI finds them.

@@ -179,47 +179,19 @@ send_once(void *arg, struct resp *r)
 {
 	const struct aj_try *t = arg;
 	struct aj *c = t->c;
-	struct sigv4_key k;
-	struct sigv4_header hs[6];
-	struct sigv4_request q;
-	struct curl_slist *l = NULL;
+	struct sigv4_header hs[2] = {
+		{ "x-amz-target", t->target },
+		{ "content-type", "application/x-amz-json-1.0" }
+	};
+	struct curl_slist *l;
 	struct hreq hr = { 0 };
-	char date[17], sha[SIGV4_SHA256_HEX], *auth;
-	time_t now = time(NULL);
-	struct tm tm;
-	size_t nh = 0, i;
 	int rc;
 
 	/* credentials that expire: renewed shortly before */
 	if ((rc = renew(c, 0)) != 0)
 		return rc;
-	now = time(NULL);
-	k = (struct sigv4_key){ c->creds.akid, c->creds.secret, c->region,
-	    "dynamodb" };
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
-	sigv4_sha256_hex(t->body, t->n, sha);
-	hs[nh++] = (struct sigv4_header){ "host", c->ep[t->svc].host };
-	hs[nh++] = (struct sigv4_header){ "x-amz-date", date };
-	hs[nh++] = (struct sigv4_header){ "x-amz-target", t->target };
-	hs[nh++] = (struct sigv4_header){ "content-type",
-	    "application/x-amz-json-1.0" };
-	if (c->creds.token)
-		hs[nh++] = (struct sigv4_header){ "x-amz-security-token",
-		    c->creds.token };
-	q.method = "POST";
-	q.uri = c->ep[t->svc].path;
-	q.query = "";
-	q.headers = hs;
-	q.nheaders = nh;
-	q.payload_hash = sha;
-	auth = sigv4_authorization(&q, &k, date);
-	for (i = 0; i < nh; i++)
-		l = aws_header(l, hs[i].name, hs[i].value);
-	l = aws_header(l, "Authorization", auth);
-	l = aws_header(l, "Expect", NULL);
-	memset(auth, 0, strlen(auth));
-	free(auth);
+	l = aws_post_headers(&c->ep[t->svc], &c->creds, c->region, "dynamodb",
+	    hs, 2, t->body, t->n);
 	hr.method = "POST";
 	hr.url = c->ep[t->svc].url;
 	hr.headers = l;

@@ -22,15 +22,6 @@ creds_free(struct creds *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* a JSON string's bytes, allocated; NULL if v is none or holds a NUL */
-static char *
-jv_strdup(const struct jv *v)
-{
-	if (v == NULL || v->type != JV_STRING || memchr(v->u.s, '\0', v->n))
-		return NULL;
-	return ddb_strndup(v->u.s, v->n);
-}
-
 /*
  * The AccessKeyId/SecretAccessKey/Token JSON both metadata services send,
  * parsed by the suite's own strict parser (common/json.c)
@@ -47,10 +38,10 @@ creds_from_json(const struct resp *r, struct creds *c, const char *source)
 
 	if (r->body && (e = ddb_json_parse(&a, &st, r->body, r->len, 8, &v,
 	    &off)) == 0 && v.type == JV_OBJECT) {
-		c->akid = jv_strdup(jv_get(&v, "AccessKeyId"));
-		c->secret = jv_strdup(jv_get(&v, "SecretAccessKey"));
-		c->token = jv_strdup(jv_get(&v, "Token"));
-		if ((x = jv_strdup(jv_get(&v, "Expiration"))) != NULL) {
+		c->akid = creds_jv_str(&v, "AccessKeyId");
+		c->secret = creds_jv_str(&v, "SecretAccessKey");
+		c->token = creds_jv_str(&v, "Token");
+		if ((x = creds_jv_str(&v, "Expiration")) != NULL) {
 			if ((c->expires = creds_time(x)) < 0)
 				c->expires = 0;
 			free(x);
@@ -126,7 +117,7 @@ read_token_file(const char *path)
 
 /* a metadata call, tried twice; 0, or an exit status */
 static int
-fetch(struct http *h, struct hreq *q, struct resp *r, const char *what)
+fetch(struct http *h, const struct hreq *q, struct resp *r, const char *what)
 {
 	int i;
 
@@ -144,6 +135,20 @@ fetch(struct http *h, struct hreq *q, struct resp *r, const char *what)
 	    DDB_EXIT_TEMPFAIL;
 }
 
+/* a metadata call whose answer is credentials: 0, or an exit status */
+static int
+fetch_creds(struct http *h, const struct hreq *q, struct creds *c,
+    const char *what)
+{
+	struct resp r = { 0 };
+	int rc = fetch(h, q, &r, what);
+
+	if (rc == 0)
+		rc = creds_from_json(&r, c, what);
+	resp_free(&r);
+	return rc;
+}
+
 int
 creds_container(struct http *h, struct creds *c)
 {
@@ -152,8 +157,7 @@ creds_container(struct http *h, struct creds *c)
 	const char *tokfile = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	const char *tokenv = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	struct curl_slist *l = NULL;
-	struct resp r = { 0 };
-	struct hreq q = { 0 };
+	struct hreq q;
 	char *url, *tok = NULL;
 	int rc;
 
@@ -176,7 +180,6 @@ creds_container(struct http *h, struct creds *c)
 		tok = xstrdup(tokenv);
 	}
 	if (tok) {
-		char *hdr;
 		if (has_crlf(tok)) {
 			warnx("container authorization token holds a line "
 			    "break");
@@ -184,24 +187,13 @@ creds_container(struct http *h, struct creds *c)
 			free(url);
 			return DDB_EXIT_REFUSED;
 		}
-		hdr = xasprintf("Authorization: %s", tok);
-		l = curl_slist_append(l, hdr);
-		memset(hdr, 0, strlen(hdr));
-		free(hdr);
-		memset(tok, 0, strlen(tok));
-		free(tok);
+		l = aws_header(l, "Authorization", tok);
+		wipe_free(tok);
 	}
-	q.method = "GET";
-	q.url = url;
-	q.headers = l;
-	q.secret_body = 1;
-	q.connect_timeout = 2;
-	q.max_time = 5;
-	rc = fetch(h, &q, &r, "container credentials");
-	if (rc == 0)
-		rc = creds_from_json(&r, c, "container credentials");
+	q = (struct hreq){ .method = "GET", .url = url, .headers = l,
+	    .secret_body = 1, .connect_timeout = 2, .max_time = 5 };
+	rc = fetch_creds(h, &q, c, "container credentials");
 	curl_slist_free_all(l);
-	resp_free(&r);
 	free(url);
 	return rc;
 }
@@ -214,7 +206,7 @@ creds_imds(struct http *h, struct creds *c)
 	struct curl_slist *l = NULL;
 	struct resp r = { 0 };
 	struct hreq q = { 0 };
-	char *base, *url, *hdr, *role;
+	char *base, *url, *role;
 	size_t n;
 	int rc;
 
@@ -239,10 +231,7 @@ creds_imds(struct http *h, struct creds *c)
 		free(base);
 		return rc ? rc : DDB_EXIT_REFUSED;
 	}
-	hdr = xasprintf("X-aws-ec2-metadata-token: %s", trim_space(r.body));
-	l = curl_slist_append(NULL, hdr);
-	memset(hdr, 0, strlen(hdr));
-	free(hdr);
+	l = aws_header(NULL, "X-aws-ec2-metadata-token", trim_space(r.body));
 
 	url = xasprintf("%s/latest/meta-data/iam/security-credentials/", base);
 	q.method = "GET";
@@ -259,10 +248,8 @@ creds_imds(struct http *h, struct creds *c)
 		free(role);
 		q.url = url;
 		q.secret_body = 1;
-		rc = fetch(h, &q, &r, "EC2 instance metadata");
+		rc = fetch_creds(h, &q, c, "EC2 instance metadata");
 		free(url);
-		if (rc == 0)
-			rc = creds_from_json(&r, c, "EC2 instance metadata");
 	}
 	curl_slist_free_all(l);
 	resp_free(&r);

@@ -24,6 +24,10 @@ char *creds_region(const char *profile);
 time_t creds_time(const char *s);
 int creds_set(struct creds *c, const char *akid, const char *secret,
     const char *token, const char *expiration, const char *source);
+int creds_take(struct creds *c, char *akid, char *secret, char *token,
+    char *expiration, const char *source);
+char *creds_jv_str(const struct jv *o, const char *key);
+void wipe_free(char *s);
 
 /* creds.c */
 int creds_container(struct http *h, struct creds *c);

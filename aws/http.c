@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "aws.h"
+#include "sigv4.h"
 
 /* the headers kept from a response, forgotten */
 static void
@@ -340,6 +341,54 @@ aws_retry(struct http *h, struct aws_call *c, struct resp *r)
 		aws_backoff(h, c->attempts, c->log, c->what, c->why);
 	}
 	return v;
+}
+
+/*
+ * The headers of a POST of body to ep, signed for now with c (NULL: not
+ * signed): host, x-amz-date, the caller's extra ones, c's session token,
+ * Authorization, and no Expect.
+ */
+struct curl_slist *
+aws_post_headers(const struct aws_ep *ep, const struct creds *c,
+    const char *region, const char *service,
+    const struct sigv4_header *extra, size_t nextra, const void *body,
+    size_t len)
+{
+	struct sigv4_key k = { c ? c->akid : NULL, c ? c->secret : NULL,
+	    region, service };
+	struct sigv4_header hs[8];
+	struct sigv4_request q;
+	struct curl_slist *l = NULL;
+	char date[17], sha[SIGV4_SHA256_HEX], *auth;
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t n = 0, i;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+	sigv4_sha256_hex(body, len, sha);
+	hs[n++] = (struct sigv4_header){ "host", ep->host };
+	hs[n++] = (struct sigv4_header){ "x-amz-date", date };
+	for (i = 0; i < nextra && n < 7; i++)
+		hs[n++] = extra[i];
+	if (c && c->token)
+		hs[n++] = (struct sigv4_header){ "x-amz-security-token",
+		    c->token };
+	for (i = 0; i < n; i++)
+		l = aws_header(l, hs[i].name, hs[i].value);
+	if (c) {
+		q.method = "POST";
+		q.uri = ep->path;
+		q.query = "";
+		q.headers = hs;
+		q.nheaders = n;
+		q.payload_hash = sha;
+		auth = sigv4_authorization(&q, &k, date);
+		l = aws_header(l, "Authorization", auth);
+		memset(auth, 0, strlen(auth));
+		free(auth);
+	}
+	return aws_header(l, "Expect", NULL);
 }
 
 /* a failed transfer that trying again will not mend (a URL, TLS trust) */

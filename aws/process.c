@@ -81,14 +81,6 @@ bad:
 	return NULL;
 }
 
-static char *
-jv_str(const struct jv *o, const char *key)
-{
-	const struct jv *v = jv_get(o, key);
-
-	return v && v->type == JV_STRING ? xstrdup(v->u.s) : NULL;
-}
-
 static int
 parse(const char *profile, const char *out, size_t len, struct creds *c)
 {
@@ -96,7 +88,7 @@ parse(const char *profile, const char *out, size_t len, struct creds *c)
 	struct ddb_json_stack st = { 0 };
 	struct jv v, *ver;
 	size_t off;
-	char *id = NULL, *sec = NULL, *tok = NULL, *exp = NULL, what[300];
+	char what[300];
 	int rc = DDB_EXIT_REFUSED;
 
 	snprintf(what, sizeof what, "profile %s: credential_process", profile);
@@ -107,22 +99,13 @@ parse(const char *profile, const char *out, size_t len, struct creds *c)
 	    ver->type != JV_NUMBER || ver->n != 1 || ver->u.s[0] != '1')
 		warnx("%s: its output's Version is not 1", what);
 	else {
-		id = jv_str(&v, "AccessKeyId");
-		sec = jv_str(&v, "SecretAccessKey");
-		tok = jv_str(&v, "SessionToken");
-		exp = jv_str(&v, "Expiration");
-		rc = creds_set(c, id, sec, tok, exp, what);
+		rc = creds_take(c, creds_jv_str(&v, "AccessKeyId"),
+		    creds_jv_str(&v, "SecretAccessKey"),
+		    creds_jv_str(&v, "SessionToken"),
+		    creds_jv_str(&v, "Expiration"), what);
 		if (rc == 0)
 			c->source = "credential_process";
 	}
-	free(id);
-	if (sec)
-		memset(sec, 0, strlen(sec));
-	free(sec);
-	if (tok)
-		memset(tok, 0, strlen(tok));
-	free(tok);
-	free(exp);
 	ddb_json_stack_free(&st);
 	ddb_arena_free(&a);
 	return rc;

@@ -217,6 +217,40 @@ creds_set(struct creds *c, const char *akid, const char *secret,
 	return 0;
 }
 
+/* s freed, its bytes wiped first (a secret) */
+void
+wipe_free(char *s)
+{
+	if (s)
+		memset(s, 0, strlen(s));
+	free(s);
+}
+
+/* creds_set on strings of the caller's, which it frees (secrets wiped) */
+int
+creds_take(struct creds *c, char *akid, char *secret, char *token,
+    char *expiration, const char *source)
+{
+	int rc = creds_set(c, akid, secret, token, expiration, source);
+
+	free(akid);
+	wipe_free(secret);
+	wipe_free(token);
+	free(expiration);
+	return rc;
+}
+
+/* a JSON object's string member, allocated; NULL if none or holds a NUL */
+char *
+creds_jv_str(const struct jv *o, const char *key)
+{
+	const struct jv *v = o ? jv_get(o, key) : NULL;
+
+	if (v == NULL || v->type != JV_STRING || memchr(v->u.s, '\0', v->n))
+		return NULL;
+	return ddb_strndup(v->u.s, v->n);
+}
+
 static int
 bad(const char *profile, const char *what)
 {

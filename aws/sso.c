@@ -59,22 +59,6 @@ read_small(const char *path, size_t *len)
 	return buf;
 }
 
-static char *
-jv_str(const struct jv *o, const char *key)
-{
-	const struct jv *v = jv_get(o, key);
-
-	return v && v->type == JV_STRING ? xstrdup(v->u.s) : NULL;
-}
-
-static void
-wipe_free(char *s)
-{
-	if (s)
-		memset(s, 0, strlen(s));
-	free(s);
-}
-
 /* the portal's answer: {"roleCredentials": {...}} */
 static int
 role_creds(const char *body, size_t len, const char *profile,
@@ -84,7 +68,6 @@ role_creds(const char *body, size_t len, const char *profile,
 	struct ddb_json_stack st = { 0 };
 	struct jv v, *rc_, *exp;
 	size_t off;
-	char *id = NULL, *sec = NULL, *tok = NULL;
 	int rc = DDB_EXIT_REFUSED;
 	char what[512];
 
@@ -93,11 +76,10 @@ role_creds(const char *body, size_t len, const char *profile,
 	    &off) == 0 && v.type == JV_OBJECT &&
 	    (rc_ = jv_get(&v, "roleCredentials")) != NULL &&
 	    rc_->type == JV_OBJECT) {
-		id = jv_str(rc_, "accessKeyId");
-		sec = jv_str(rc_, "secretAccessKey");
-		tok = jv_str(rc_, "sessionToken");
 		exp = jv_get(rc_, "expiration");
-		rc = creds_set(c, id, sec, tok, NULL, "SSO");
+		rc = creds_take(c, creds_jv_str(rc_, "accessKeyId"),
+		    creds_jv_str(rc_, "secretAccessKey"),
+		    creds_jv_str(rc_, "sessionToken"), NULL, "SSO");
 		if (rc == 0 && exp && exp->type == JV_NUMBER) {
 			struct ddb_time t;
 			if (ddb_time_parse(exp->u.s, exp->n, 1, &t) == 0)
@@ -111,9 +93,6 @@ role_creds(const char *body, size_t len, const char *profile,
 	} else {
 		warnx("%s: the answer is no roleCredentials object", what);
 	}
-	free(id);
-	wipe_free(sec);
-	wipe_free(tok);
 	ddb_json_stack_free(&st);
 	ddb_arena_free(&a);
 	return rc;
@@ -138,8 +117,9 @@ sso_token(const char *profile, const char *key)
 		return NULL;
 	}
 	if (ddb_json_parse(&a, &st, buf, len, 8, &v, &off) != 0 ||
-	    v.type != JV_OBJECT || (tok = jv_str(&v, "accessToken")) == NULL ||
-	    (exp = jv_str(&v, "expiresAt")) == NULL ||
+	    v.type != JV_OBJECT ||
+	    (tok = creds_jv_str(&v, "accessToken")) == NULL ||
+	    (exp = creds_jv_str(&v, "expiresAt")) == NULL ||
 	    (when = creds_time(exp)) <= 0) {
 		warnx("profile %s: SSO: %s holds no token and expiry: run aws "
 		    "sso login --profile %s", profile, path, profile);
@@ -160,6 +140,35 @@ sso_token(const char *profile, const char *key)
 	return tok;
 }
 
+/* one GET as the retry loop sees it */
+struct sso_try {
+	struct http *h;
+	const struct hreq *q;
+};
+
+static int
+sso_send(void *arg, struct resp *r)
+{
+	const struct sso_try *t = arg;
+
+	http_do(t->h, t->q, r);
+	return 0;
+}
+
+/* 429, 5xx but 501 and network errors are temporary; any other no 200 */
+static int
+sso_classify(void *arg, const struct resp *r, char *why, size_t n)
+{
+	(void)arg;
+	snprintf(why, n, "%s", r->cc != CURLE_OK ? r->err : "");
+	if (r->cc == CURLE_OK && r->status == 200)
+		return 0;
+	if (r->cc == CURLE_OK && r->status != 429 && (r->status < 500 ||
+	    r->status == 501))
+		return DDB_EXIT_REFUSED;
+	return AWS_AGAIN;
+}
+
 /*
  * GET /federation/credentials?account_id=A&role_name=R with the token in
  * x-amz-sso_bearer_token (the call is not signed: botocore's model says
@@ -171,11 +180,14 @@ get_role_credentials(struct http *h, const char *profile, const char *region,
     struct creds *c)
 {
 	const char *ep = env("AWS_ENDPOINT_URL_SSO");
-	char *base, *url, *acc, *rn, *hdr;
+	char *base, *url, *acc, *rn;
 	struct curl_slist *l = NULL;
 	struct resp r = { 0 };
 	struct hreq q = { 0 };
-	int attempt, rc = DDB_EXIT_TEMPFAIL;
+	struct sso_try t = { h, &q };
+	struct aws_call ac = { sso_send, sso_classify, NULL, &t, "SSO portal",
+	    0, 0, "" };
+	int rc;
 	size_t n;
 
 	if (ep == NULL)
@@ -198,30 +210,19 @@ get_role_credentials(struct http *h, const char *profile, const char *region,
 		free(url);
 		return DDB_EXIT_REFUSED;
 	}
-	hdr = xasprintf("x-amz-sso_bearer_token: %s", token);
-	l = curl_slist_append(l, hdr);
-	wipe_free(hdr);
-	q.method = "GET";
-	q.url = url;
-	q.headers = l;
-	q.secret_body = 1;
-	q.connect_timeout = 5;
-	q.max_time = 30;
-	for (attempt = 1; attempt <= h->max_attempts; attempt++) {
-		http_do(h, &q, &r);
-		if (r.cc == CURLE_OK && r.status == 200) {
-			rc = role_creds(r.body, r.len, profile, c);
-			break;
-		}
-		if (r.cc == CURLE_OK && r.status != 429 && (r.status < 500 ||
-		    r.status == 501)) {
-			rc = DDB_EXIT_REFUSED;
-			break;
-		}
-		if (attempt < h->max_attempts) {
-			struct timespec ts = { 0, 200000000L * attempt };
-			nanosleep(&ts, NULL);
-		}
+	l = aws_header(l, "x-amz-sso_bearer_token", token);
+	q = (struct hreq){ .method = "GET", .url = url, .headers = l,
+	    .secret_body = 1, .connect_timeout = 5, .max_time = 30 };
+	switch (aws_retry(h, &ac, &r)) {
+	case 0:
+		rc = role_creds(r.body, r.len, profile, c);
+		break;
+	case AWS_AGAIN:
+		rc = DDB_EXIT_TEMPFAIL;
+		break;
+	default:
+		rc = DDB_EXIT_REFUSED;
+		break;
 	}
 	if (rc != 0 && !(r.cc == CURLE_OK && r.status == 200)) {
 		if (r.cc != CURLE_OK)

@@ -49,49 +49,87 @@ form_add(char **body, const char *key, const char *val)
 	*body = n;
 }
 
+/* what an STS answer means: 0, AWS_AGAIN (temporary) or DDB_EXIT_REFUSED */
 static int
-temporary(const struct resp *r)
+classify(const struct resp *r)
 {
 	char *code;
 	int t;
 
-	switch (r->cc) {
-	case CURLE_OK:
-		break;
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
+	if (r->cc != CURLE_OK)
+		return aws_transport_permanent(r->cc) ? DDB_EXIT_REFUSED :
+		    AWS_AGAIN;
+	if (r->status == 200)
 		return 0;
-	default:
-		return 1;
-	}
 	if ((r->status >= 500 && r->status != 501) || r->status == 429)
-		return 1;
+		return AWS_AGAIN;
 	code = xml_value(r->body, "Code");
 	t = code && (strcmp(code, "Throttling") == 0 ||
 	    strcmp(code, "IDPCommunicationError") == 0);
 	free(code);
-	return t;
+	return t ? AWS_AGAIN : DDB_EXIT_REFUSED;
 }
 
-static void
-pause_before(const struct http *h, int attempt)
-{
-	double d = h->backoff > 0 ? h->backoff : 0.1;
-	struct timespec ts;
-	int i;
+/* one STS call as the retry loop sees it */
+struct sts_try {
+	struct http *h;
+	const struct aws_ep *e;
+	const char *region, *body;
+	const struct creds *src;
+};
 
-	for (i = 1; i < attempt && d < 20; i++)
-		d *= 2;
-	if (d > 20)
-		d = 20;
-	d *= (double)(rand() % 1000 + 1) / 1000.0;
-	ts.tv_sec = (time_t)d;
-	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
+/* sign for now (unless src is NULL) and send once */
+static int
+sts_send(void *arg, struct resp *r)
+{
+	const struct sts_try *t = arg;
+	static const struct sigv4_header ct = { "content-type",
+	    "application/x-www-form-urlencoded; charset=utf-8" };
+	struct hreq hr = { 0 };
+	struct curl_slist *l;
+
+	l = aws_post_headers(t->e, t->src, t->region, "sts", &ct, 1, t->body,
+	    strlen(t->body));
+	hr.method = "POST";
+	hr.url = t->e->url;
+	hr.headers = l;
+	hr.body = t->body;
+	hr.len = strlen(t->body);
+	hr.secret_body = 1;
+	hr.connect_timeout = 5;
+	hr.max_time = 30;
+	http_do(t->h, &hr, r);
+	curl_slist_free_all(l);
+	return 0;
+}
+
+static int
+sts_classify(void *arg, const struct resp *r, char *why, size_t n)
+{
+	(void)arg;
+	aws_xml_describe(r, why, n);
+	return classify(r);
+}
+
+/* the credentials in STS's <ActionResult>; 0, or an exit status */
+static int
+sts_result(const struct resp *r, const char *action, const char *what,
+    const char *source, struct creds *out)
+{
+	char tag[64], *exp;
+
+	snprintf(tag, sizeof tag, "<%sResult>", action);
+	if (r->body == NULL || strstr(r->body, tag) == NULL) {
+		warnx("%s: STS's answer has no %s", what, tag);
+		return DDB_EXIT_REFUSED;
+	}
+	if ((exp = xml_value(r->body, "Expiration")) == NULL) {
+		warnx("%s: STS's answer has no Expiration", what);
+		return DDB_EXIT_REFUSED;
+	}
+	return creds_take(out, xml_value(r->body, "AccessKeyId"),
+	    xml_value(r->body, "SecretAccessKey"),
+	    xml_value(r->body, "SessionToken"), exp, source);
 }
 
 /*
@@ -104,117 +142,27 @@ sts_call(struct http *h, const char *region, const struct creds *src,
     const char *body, const char *action, const char *what,
     const char *source, struct creds *out)
 {
-	struct sigv4_key k = { NULL, NULL, region, "sts" };
-	struct resp r = { 0 };
 	struct aws_ep e = { 0 };
-	char why[512], tag[64];
-	int attempt, rc = DDB_EXIT_TEMPFAIL;
+	struct sts_try t = { h, &e, region, body, src };
+	struct aws_call ac = { sts_send, sts_classify, NULL, &t, what, 0, 0,
+	    "" };
+	struct resp r = { 0 };
+	int rc;
 
 	if (sts_endpoint(region, &e) != 0)
 		return DDB_EXIT_REFUSED;
-	for (attempt = 1; attempt <= h->max_attempts; attempt++) {
-		struct sigv4_header hs[5];
-		struct sigv4_request q;
-		struct curl_slist *l = NULL;
-		struct hreq hr = { 0 };
-		char date[17], sha[SIGV4_SHA256_HEX], *line;
-		time_t now = time(NULL);
-		struct tm tm;
-		size_t n = 0, i;
-
-		gmtime_r(&now, &tm);
-		strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
-		sigv4_sha256_hex(body, strlen(body), sha);
-		hs[n++] = (struct sigv4_header){ "host", e.host };
-		hs[n++] = (struct sigv4_header){ "x-amz-date", date };
-		hs[n++] = (struct sigv4_header){ "content-type",
-		    "application/x-www-form-urlencoded; charset=utf-8" };
-		if (src && src->token)
-			hs[n++] = (struct sigv4_header){
-			    "x-amz-security-token", src->token };
-		for (i = 0; i < n; i++) {
-			line = xasprintf("%s: %s", hs[i].name, hs[i].value);
-			l = curl_slist_append(l, line);
-			memset(line, 0, strlen(line));
-			free(line);
-		}
-		if (src) {
-			char *auth;
-
-			k.access_key_id = src->akid;
-			k.secret_access_key = src->secret;
-			q.method = "POST";
-			q.uri = e.path;
-			q.query = "";
-			q.headers = hs;
-			q.nheaders = n;
-			q.payload_hash = sha;
-			auth = sigv4_authorization(&q, &k, date);
-			line = xasprintf("Authorization: %s", auth);
-			l = curl_slist_append(l, line);
-			memset(line, 0, strlen(line));
-			free(line);
-			memset(auth, 0, strlen(auth));
-			free(auth);
-		}
-		l = curl_slist_append(l, "Expect:");
-		hr.method = "POST";
-		hr.url = e.url;
-		hr.headers = l;
-		hr.body = body;
-		hr.len = strlen(body);
-		hr.secret_body = 1;
-		hr.connect_timeout = 5;
-		hr.max_time = 30;
-		http_do(h, &hr, &r);
-		curl_slist_free_all(l);
-		if (r.cc == CURLE_OK && r.status == 200) {
-			rc = 0;
-			break;
-		}
-		rc = temporary(&r) ? DDB_EXIT_TEMPFAIL : DDB_EXIT_REFUSED;
-		if (rc == DDB_EXIT_REFUSED || attempt == h->max_attempts)
-			break;
-		pause_before(h, attempt);
-	}
+	rc = aws_retry(h, &ac, &r);
 	if (rc == 0) {
-		char *id, *sec, *tok, *exp;
-
-		snprintf(tag, sizeof tag, "<%sResult>", action);
-		if (r.body == NULL || strstr(r.body, tag) == NULL) {
-			warnx("%s: STS's answer has no %s", what, tag);
-			rc = DDB_EXIT_REFUSED;
-		} else {
-			id = xml_value(r.body, "AccessKeyId");
-			sec = xml_value(r.body, "SecretAccessKey");
-			tok = xml_value(r.body, "SessionToken");
-			exp = xml_value(r.body, "Expiration");
-			if (exp == NULL) {
-				warnx("%s: STS's answer has no Expiration",
-				    what);
-				rc = DDB_EXIT_REFUSED;
-			} else {
-				rc = creds_set(out, id, sec, tok, exp, source);
-			}
-			free(id);
-			if (sec)
-				memset(sec, 0, strlen(sec));
-			free(sec);
-			if (tok)
-				memset(tok, 0, strlen(tok));
-			free(tok);
-			free(exp);
-		}
+		rc = sts_result(&r, action, what, source, out);
 		if (r.body)
 			memset(r.body, 0, r.len);
 	} else {
-		aws_xml_describe(&r, why, sizeof why);
-		if (attempt > 1)
-			warnx("%s: %s (after %d attempts)", what, why,
-			    attempt > h->max_attempts ? h->max_attempts :
-			    attempt);
+		if (ac.attempts > 1)
+			warnx("%s: %s (after %d attempts)", what, ac.why,
+			    ac.attempts);
 		else
-			warnx("%s: %s", what, why);
+			warnx("%s: %s", what, ac.why);
+		rc = rc == AWS_AGAIN ? DDB_EXIT_TEMPFAIL : DDB_EXIT_REFUSED;
 	}
 	resp_free(&r);
 	aws_ep_free(&e);
