@@ -119,6 +119,17 @@ blank(const char *s)
 	return s[strspn(s, " \t")] == '\0';
 }
 
+/* an option whose value becomes a header: neither blank nor unsafe */
+static const char *
+header_arg(const char *v, const char *opt, const char *what)
+{
+	if (blank(v))
+		die_usage("%s is empty", opt);
+	if (!header_safe(v))
+		die_usage("bad %s: %s", what, v);
+	return v;
+}
+
 /* key=value: a token for a key, printable ASCII for the value */
 static int
 meta_ok(const char *s)
@@ -788,22 +799,16 @@ main(int argc, char *argv[])
 				die_usage("bad backoff: %s", optarg);
 			break;
 		case 'G':
-			if (blank(optarg))
-				die_usage("--sse-kms-key-id is empty");
-			if (!header_safe(optarg))
-				die_usage("bad KMS key id: %s", optarg);
-			kms_key = optarg;
+			kms_key = header_arg(optarg, "--sse-kms-key-id",
+			    "KMS key id");
 			break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'I': insecure = 1; break;
 		case 'j': json_out = 1; break;
 		case 'k': keep_dir = optarg; break;
 		case 'L':
-			if (blank(optarg))
-				die_usage("--storage-class is empty");
-			if (!header_safe(optarg))
-				die_usage("bad storage class: %s", optarg);
-			storage_class = optarg;
+			storage_class = header_arg(optarg, "--storage-class",
+			    "storage class");
 			break;
 		case 'm':
 			if (nmeta == MAX_META)
@@ -838,11 +843,8 @@ main(int argc, char *argv[])
 			sse = optarg;
 			break;
 		case 'y':
-			if (blank(optarg))
-				die_usage("--content-type is empty");
-			if (!header_safe(optarg))
-				die_usage("bad content type: %s", optarg);
-			content_type = optarg;
+			content_type = header_arg(optarg, "--content-type",
+			    "content type");
 			break;
 		case 'Y': allow_empty = 1; break;
 		case 'z': gzip_body = 1; break;

@@ -24,6 +24,24 @@ digests(const char *p, size_t n, char sha[SIGV4_SHA256_HEX],
 	sigv4_base64(md, 16, md5);
 }
 
+/*
+ * A call of method on ekey?query; body NULL: none.  sha and md5 receive
+ * the body's digests (md5 only if there is a body), which c points to.
+ */
+static struct s3_call
+call_for(const char *method, const char *ekey, const char *query,
+    const char *body, size_t len, char sha[SIGV4_SHA256_HEX],
+    char md5[SIGV4_MD5_B64], const char *what)
+{
+	if (body)
+		digests(body, len, sha, md5);
+	else
+		sigv4_sha256_hex("", 0, sha);
+	return (struct s3_call){ .method = method, .key = ekey,
+	    .query = query, .body = body, .len = len, .sha256 = sha,
+	    .md5 = body ? md5 : NULL, .what = what };
+}
+
 static char *
 strip_quotes(const char *s)
 {
@@ -42,21 +60,12 @@ put_single(struct s3 *s, const char *ekey, const char *what, char *buf,
     size_t n, char **h, size_t nh, struct result *res)
 {
 	char sha[SIGV4_SHA256_HEX], md5[SIGV4_MD5_B64];
-	struct s3_call c = { 0 };
+	struct s3_call c = call_for("PUT", ekey, "", buf, n, sha, md5, what);
 	struct resp r = { 0 };
 	int rc;
 
-	digests(buf, n, sha, md5);
-	c.method = "PUT";
-	c.key = ekey;
-	c.query = "";
 	c.headers = (const char *const *)h;
 	c.nheaders = nh;
-	c.body = buf;
-	c.len = n;
-	c.sha256 = sha;
-	c.md5 = md5;
-	c.what = what;
 	rc = s3_do(s, &c, &r);
 	if (rc == 0) {
 		res->etag = strip_quotes(r.etag);
@@ -72,15 +81,10 @@ abort_upload(struct s3 *s, const char *ekey, const char *id, const char *what)
 	char *enc = sigv4_encode(id, strlen(id), 0);
 	char *q = xasprintf("uploadId=%s", enc);
 	char sha[SIGV4_SHA256_HEX];
-	struct s3_call c = { 0 };
+	struct s3_call c = call_for("DELETE", ekey, q, NULL, 0, sha, NULL,
+	    what);
 	struct resp r = { 0 };
 
-	sigv4_sha256_hex("", 0, sha);
-	c.method = "DELETE";
-	c.key = ekey;
-	c.query = q;
-	c.sha256 = sha;
-	c.what = what;
 	if (s3_do(s, &c, &r) == 0 && s->h->verbose)
 		warnx("multipart upload %s aborted", id);
 	resp_free(&r);
@@ -120,10 +124,9 @@ abort_orphans(struct s3 *s, const char *key, const char *ekey,
 	char sha[SIGV4_SHA256_HEX], *prefix, *kmark = NULL, *umark = NULL;
 	int page, done = 0;
 
-	sigv4_sha256_hex("", 0, sha);
 	prefix = sigv4_encode(key, strlen(key), 0);
 	for (page = 0; page < 20 && !done; page++) {
-		struct s3_call c = { 0 };
+		struct s3_call c;
 		struct resp r = { 0 };
 		const char *p, *blk;
 		char *q, *next_k, *next_u, *trunc;
@@ -132,12 +135,8 @@ abort_orphans(struct s3 *s, const char *key, const char *ekey,
 		q = kmark ? xasprintf("key-marker=%s&prefix=%s&"
 		    "upload-id-marker=%s&uploads=", kmark, prefix, umark) :
 		    xasprintf("prefix=%s&uploads=", prefix);
-		c.method = "GET";
-		c.key = "";
-		c.query = q;
-		c.sha256 = sha;
+		c = call_for("GET", "", q, NULL, 0, sha, NULL, "GET ?uploads");
 		c.quiet = 1;
-		c.what = "GET ?uploads";
 		if (s3_do(s, &c, &r) != 0) {
 			char why[512];
 			aws_xml_describe(&r, why, sizeof why);
@@ -233,21 +232,16 @@ put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
 	char sha[SIGV4_SHA256_HEX], md5[SIGV4_MD5_B64], *id = NULL;
 	char *what = xasprintf("POST %s (create multipart upload)", uri);
 	char *etags[MAX_PARTS];
-	struct s3_call c = { 0 };
+	struct s3_call c;
 	struct resp r = { 0 };
 	size_t i, xlen = 0;
 	int nparts = 0, rc;
 	char *xml, *enc = NULL;
 
 	abort_orphans(s, key, ekey, uri);
-	sigv4_sha256_hex("", 0, sha);
-	c.method = "POST";
-	c.key = ekey;
-	c.query = "uploads=";
+	c = call_for("POST", ekey, "uploads=", NULL, 0, sha, NULL, what);
 	c.headers = (const char *const *)h;
 	c.nheaders = nh;
-	c.sha256 = sha;
-	c.what = what;
 	rc = s3_do(s, &c, &r);
 	if (rc == 0 && (id = xml_value(r.body, "UploadId")) == NULL) {
 		warnx("%s: no UploadId in the answer", what);
@@ -269,20 +263,11 @@ put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
 			rc = DDB_EXIT_REFUSED;
 			break;
 		}
-		digests(buf, n, sha, md5);
 		q = xasprintf("partNumber=%d&uploadId=%s", nparts + 1, enc);
 		what = xasprintf("PUT %s (part %d)", uri, nparts + 1);
-		c = (struct s3_call){ 0 };
-		c.method = "PUT";
-		c.key = ekey;
-		c.query = q;
-		c.body = buf;
-		c.len = n;
-		c.sha256 = sha;
-		c.md5 = md5;
-		c.what = what;
-			rc = s3_do(s, &c, &r);
-			/* a protocol error: maybe a proxy's, try again later */
+		c = call_for("PUT", ekey, q, buf, n, sha, md5, what);
+		rc = s3_do(s, &c, &r);
+		/* a protocol error: maybe a proxy's, try again later */
 		if (rc == 0 && r.etag == NULL) {
 			warnx("%s: no ETag", what);
 			rc = DDB_EXIT_TEMPFAIL;
@@ -318,18 +303,10 @@ put_multipart(struct s3 *s, struct body *b, const char *key, const char *ekey,
 		ddb_buf_put(&x, "</CompleteMultipartUpload>", 26);
 		xml = x.p;
 		xlen = x.n;
-		digests(xml, xlen, sha, md5);
 		what = xasprintf("POST %s (complete multipart upload)", uri);
-		c = (struct s3_call){ 0 };
-		c.method = "POST";
-		c.key = ekey;
-		c.query = xasprintf("uploadId=%s", enc);
-		c.body = xml;
-		c.len = xlen;
-		c.sha256 = sha;
-		c.md5 = md5;
+		c = call_for("POST", ekey, xasprintf("uploadId=%s", enc), xml,
+		    xlen, sha, md5, what);
 		c.xml_error_in_200 = 1;
-		c.what = what;
 		rc = s3_do(s, &c, &r);
 		if (rc == 0) {
 			char *et = xml_value(r.body, "ETag");
