@@ -34,6 +34,12 @@ main(void)
 	char *path = NULL, *body = NULL;
 	struct sigv4_header h[MAXH];
 	struct sigv4_param q[MAXH];
+	/* the directives that set one value */
+	const struct { const char *word; char **slot; } sets[] = {
+		{ "key ", &key }, { "secret ", &secret }, { "region ", &region },
+		{ "service ", &service }, { "date ", &date },
+		{ "method ", &method }, { "path ", &path }, { "body ", &body }
+	};
 	size_t nh = 0, nq = 0, i;
 	int fails = 0;
 
@@ -45,22 +51,10 @@ main(void)
 			continue;
 		arg = strchr(line, ' ');
 		arg = arg ? arg + 1 : line + strlen(line);
-		if (strncmp(line, "key ", 4) == 0)
-			slot = &key;
-		else if (strncmp(line, "secret ", 7) == 0)
-			slot = &secret;
-		else if (strncmp(line, "region ", 7) == 0)
-			slot = &region;
-		else if (strncmp(line, "service ", 8) == 0)
-			slot = &service;
-		else if (strncmp(line, "date ", 5) == 0)
-			slot = &date;
-		else if (strncmp(line, "method ", 7) == 0)
-			slot = &method;
-		else if (strncmp(line, "path ", 5) == 0)
-			slot = &path;
-		else if (strncmp(line, "body ", 5) == 0)
-			slot = &body;
+		for (i = 0; i < sizeof sets / sizeof sets[0] && !slot; i++)
+			if (strncmp(line, sets[i].word,
+			    strlen(sets[i].word)) == 0)
+				slot = sets[i].slot;
 		if (slot) {
 			free(*slot);
 			*slot = dup(arg);
