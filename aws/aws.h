@@ -60,6 +60,7 @@ struct creds {
 };
 
 /* http.c */
+void aws_http_defaults(struct http *h, long max_time, int max_attempts);
 void resp_free(struct resp *r);
 CURLcode http_do(struct http *h, const struct hreq *q, struct resp *r);
 /* full jitter before retry attempt (1, 2, ...); log: say so, and why */

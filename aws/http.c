@@ -315,6 +315,21 @@ aws_backoff(const struct http *h, int attempt, int log, const char *what,
 
 
 /*
+ * A client's settings before its options: 10 s to connect, a transfer
+ * idle for 60 s is a stall, max_time for a request, max_attempts tries,
+ * the first retry after up to 0.25 s
+ */
+void
+aws_http_defaults(struct http *h, long max_time, int max_attempts)
+{
+	h->connect_timeout = 10;
+	h->stall_timeout = 60;
+	h->max_time = max_time;
+	h->max_attempts = max_attempts;
+	h->backoff = 0.25;
+}
+
+/*
  * The one retry loop of every AWS call: send, classify, and after a
  * temporary failure wait (full jitter) and send again, at most
  * h->max_attempts times; an expired credential is renewed once, free.

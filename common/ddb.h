@@ -47,6 +47,8 @@ size_t ddb_json_number_len(const char *s, size_t n);
 int ddb_is_json_number(const char *s, size_t n);
 size_t ddb_table_name_span(const char *s, size_t n);
 int ddb_table_name_ok(const char *s, size_t n);
+int ddb_long_arg(const char *s, long lo, long hi, long *v);
+int ddb_double_arg(const char *s, double lo, double hi, double *v);
 _Noreturn void ddb_nomem(void);
 void *ddb_reallocarray(void *p, size_t n, size_t size);
 char *ddb_strndup(const char *s, size_t n);

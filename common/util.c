@@ -1,5 +1,6 @@
 /* util.c: diagnostics, checked output, allocation, syntax checks, times */
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -137,6 +138,28 @@ int
 ddb_table_name_ok(const char *s, size_t n)
 {
 	return n >= 3 && n <= 255 && ddb_table_name_span(s, n) == n;
+}
+
+/* an option's value: a whole decimal number in lo..hi; 0, or -1 */
+int
+ddb_long_arg(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return errno || end == s || *end || *v < lo || *v > hi ? -1 : 0;
+}
+
+/* an option's value: a number in lo..hi (not NaN); 0, or -1 */
+int
+ddb_double_arg(const char *s, double lo, double hi, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	return errno || end == s || *end || !(*v >= lo && *v <= hi) ? -1 : 0;
 }
 
 /* out of memory: the one way every tool ends on it */

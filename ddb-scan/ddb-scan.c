@@ -100,12 +100,9 @@ on_signal(int sig)
 static long
 num(const char *s, long lo, long hi, const char *what)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi) {
+	if (ddb_long_arg(s, lo, hi, &v) != 0) {
 		warnx("bad %s: %s", what, s);
 		usage(stderr, DDB_EXIT_USAGE);
 	}
@@ -115,12 +112,9 @@ num(const char *s, long lo, long hi, const char *what)
 static double
 fnum(const char *s, double lo, double hi, const char *what)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+	if (ddb_double_arg(s, lo, hi, &v) != 0) {
 		warnx("bad %s: %s", what, s);
 		usage(stderr, DDB_EXIT_USAGE);
 	}
@@ -703,11 +697,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	long nw = 0, i;
 
-	main_aj.http.connect_timeout = 10;
-	main_aj.http.stall_timeout = 60;
-	main_aj.http.max_time = 120;
-	main_aj.http.max_attempts = 10;
-	main_aj.http.backoff = 0.25;
+	aws_http_defaults(&main_aj.http, 120, 10);
 	while ((c = getopt_long(argc, argv, "+t:u:p:r:a:g:vhV", longopts,
 	    NULL)) != -1)
 		switch (c) {

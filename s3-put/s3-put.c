@@ -69,12 +69,9 @@ die_usage(const char *fmt, ...)
 static long
 num_arg(const char *s, long min, long max, const char *what)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
+	if (ddb_long_arg(s, min, max, &v) != 0)
 		die_usage("bad %s", what);
 	return v;
 }
@@ -767,16 +764,12 @@ main(int argc, char *argv[])
 	};
 	struct http h = { 0 };
 	const char *e, *retry = NULL;
-	char *buf, *end;
+	char *buf;
 	int c, rc;
 
-	h.connect_timeout = 10;
-	h.stall_timeout = 60;
-	h.max_time = S3_MAX_TIME;
-	h.max_attempts = 5;
+	aws_http_defaults(&h, S3_MAX_TIME, 5);
 	if ((e = getenv("AWS_MAX_ATTEMPTS")) && *e)
 		h.max_attempts = (int)num_arg(e, 1, 100, "AWS_MAX_ATTEMPTS");
-	h.backoff = 0.25;
 	while ((c = getopt_long(argc, argv,
 	    "a:A:B:f:g:G:hIjk:L:m:M:O:p:P:r:R:u:vVW:X:y:Yz", longopts,
 	    NULL)) != -1)
@@ -792,10 +785,7 @@ main(int argc, char *argv[])
 		case 'B': ca_bundle = optarg; break;
 		case 'f': body_file = optarg; break;
 		case 'g':
-			errno = 0;
-			h.backoff = strtod(optarg, &end);
-			if (errno || end == optarg || *end || h.backoff < 0 ||
-			    h.backoff > 60)
+			if (ddb_double_arg(optarg, 0, 60, &h.backoff) != 0)
 				die_usage("bad backoff: %s", optarg);
 			break;
 		case 'G':
