@@ -26,6 +26,18 @@ dup(const char *s)
 	return p;
 }
 
+/* "ok WHAT" if got is want, else "FAIL WHAT" and what it got; 1 if not */
+static int
+check(const char *kind, const char *what, const char *got, const char *want)
+{
+	if (strcmp(got, want) == 0) {
+		printf("ok %s%s\n", kind, what);
+		return 0;
+	}
+	printf("FAIL %s%s\n got: %s\n", kind, what, got);
+	return 1;
+}
+
 int
 main(void)
 {
@@ -90,12 +102,7 @@ main(void)
 				return 2;
 			*want++ = '\0';
 			got = sigv4_encode(arg, strlen(arg), 1);
-			if (strcmp(got, want) == 0) {
-				printf("ok encode %s\n", want);
-			} else {
-				printf("FAIL encode %s\n got: %s\n", want, got);
-				fails++;
-			}
+			fails += check("encode ", want, got, want);
 			free(got);
 		} else if (strncmp(line, "expect ", 7) == 0) {
 			struct sigv4_key k = { key, secret, region, service };
@@ -116,12 +123,7 @@ main(void)
 			r.nheaders = nh;
 			r.payload_hash = hash;
 			auth = sigv4_authorization(&r, &k, date);
-			if (strcmp(auth, arg) == 0) {
-				printf("ok %s\n", name);
-			} else {
-				printf("FAIL %s\n got: %s\n", name, auth);
-				fails++;
-			}
+			fails += check("", name, auth, arg);
 			free(auth);
 			free(uri);
 			free(qs);
