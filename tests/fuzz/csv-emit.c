@@ -36,6 +36,12 @@ reset(void)
 	free(slotgen);
 	free(nullq);
 	free(pred);
+	free(rowseen);
+	free(after);
+	rowseen = NULL;
+	after = NULL;
+	nrowseen = 0;
+	rowgen = 0;
 	order = NULL;
 	slotoff = slotlen = NULL;
 	slotgen = NULL;
