@@ -217,34 +217,33 @@ write_header(void)
 }
 
 /*
- * write the row in row.p, its cells put in header order: the line is put
- * together in outline.p and goes to stdio in one call (a call per cell was a
- * fifth of csv-emit's instructions, measured with callgrind)
+ * the row in row.p as a CSV line, its cells put in header order, appended
+ * to out in one piece (a stdio call per cell was a fifth of csv-emit's
+ * instructions, measured with callgrind); where in out the cell of the
+ * event type column, the last but one, begins
  */
-static struct ddb_buf outline;
-
-static void
-emit_row(void)
+static size_t
+line_to(struct ddb_buf *out)
 {
 	struct cell c;
-	size_t pos = 0, k, id, len;
+	size_t pos = 0, k, id, len, head = 0;
 	const char *s;
-	char *d;
+	char *d, *start;
 
 	curgen++;
 	while (pos < row.n) {
 		memcpy(&c, row.p + pos, sizeof c);
 		pos += sizeof c;
 		if (c.col >= nslots || c.len > row.n - pos)
-			errx(DDB_EXIT_IO, "temporary file is corrupt");
+			errx(DDB_EXIT_IO, "internal error: a cell of no column");
 		slotoff[c.col] = pos;
 		slotlen[c.col] = c.len;
 		slotgen[c.col] = curgen;
 		pos += c.len;
 	}
 	/* at most the row's cells, the -N text for each column, delimiters */
-	ddb_buf_reserve(&outline, row.n + norder * (nullqlen + 1) + 1);
-	d = outline.p;
+	ddb_buf_reserve(out, row.n + norder * (nullqlen + 1) + 1);
+	d = start = out->p + out->n;
 	for (k = 0; k < norder; k++) {
 		id = order[k];
 		if (slotgen[id] == curgen) {
@@ -254,6 +253,8 @@ emit_row(void)
 			s = nullq;
 			len = nullqlen;
 		}
+		if (k + 2 == norder)
+			head = out->n + (size_t)(d - start);
 		memcpy(d, s, len);
 		d += len;
 		*d++ = (char)dflag;
@@ -261,19 +262,32 @@ emit_row(void)
 	if (norder > 0)
 		d--;
 	*d++ = '\n';
-	if (fwrite_unlocked(outline.p, 1, (size_t)(d - outline.p), stdout) !=
-	    (size_t)(d - outline.p) || ferror_unlocked(stdout))
+	out->n += (size_t)(d - start);
+	return head;
+}
+
+/* the row in row.p, to stdout */
+static struct ddb_buf outline;
+
+static void
+emit_row(void)
+{
+	outline.n = 0;
+	line_to(&outline);
+	if (fwrite_unlocked(outline.p, 1, outline.n, stdout) != outline.n ||
+	    ferror_unlocked(stdout))
 		write_failed();
 }
 
+/* slots for every name; those of new names are free */
 static void
 alloc_slots(void)
 {
+	slotoff = ddb_reallocarray(slotoff, nm.n, sizeof *slotoff);
+	slotlen = ddb_reallocarray(slotlen, nm.n, sizeof *slotlen);
+	slotgen = ddb_reallocarray(slotgen, nm.n, sizeof *slotgen);
+	memset(slotgen + nslots, 0, (nm.n - nslots) * sizeof *slotgen);
 	nslots = nm.n;
-	slotoff = ddb_reallocarray(NULL, nm.n, sizeof *slotoff);
-	slotlen = ddb_reallocarray(NULL, nm.n, sizeof *slotlen);
-	slotgen = ddb_reallocarray(NULL, nm.n, sizeof *slotgen);
-	memset(slotgen, 0, nm.n * sizeof *slotgen);
 }
 
 /* print name as a JSON string, so any byte in it is readable */
@@ -361,40 +375,105 @@ render_row(const char *name, long line, const struct jv *o)
 }
 
 /*
- * Without -c the header needs every row first: rows wait, rendered, in a
- * private temporary file, so memory holds only the column names.
+ * Without -c the header needs every row first: rows wait, as CSV lines with
+ * the columns seen so far, in a private temporary file, so memory holds only
+ * the column names.  The columns are in first-seen order with the event
+ * type and created-at last, so a column first seen later is a run of empty
+ * cells before a line's last two.
  */
-static FILE *spool;
+static struct spool spool;
+static struct run {
+	unsigned long row;	/* the first line spooled with */
+	size_t n;		/* this many names */
+	uint64_t off;		/* at this offset */
+} *runs;
+static size_t nruns, runcap;
 
 static unsigned long nrows;	/* rows written or spooled */
 static int bad;			/* a row was bad: exit 1, and no spool output */
 
+/* the header order without -c: first seen, then ids 0 and 1 */
+static void
+spool_order(void)
+{
+	size_t k;
+
+	if (norder == nm.n)
+		return;
+	order = ddb_reallocarray(order, nm.n, sizeof *order);
+	for (k = 2; k < nm.n; k++)
+		order[k - 2] = k;
+	order[nm.n - 2] = 0;
+	order[nm.n - 1] = 1;
+	norder = nm.n;
+	alloc_slots();
+	if (nruns == runcap) {
+		runcap = runcap ? 2 * runcap : 16;
+		runs = ddb_reallocarray(runs, runcap, sizeof *runs);
+	}
+	runs[nruns].row = nrows;
+	runs[nruns].n = nm.n;
+	runs[nruns].off = spool_tell(&spool);
+	nruns++;
+}
+
 static void
 spool_replay(void)
 {
+	const struct run *r = runs;
 	unsigned long k;
+	size_t head, more, j;
+	int out = fileno(stdout);
 
-	spool_rewind(spool);
+	spool_rewind(&spool);
 	for (k = 0; k < nrows; k++) {
-		if (spool_get(spool, &row) == 0)
+		/* the lines after the last new column are what is written */
+		if (out >= 0 && k == runs[nruns - 1].row)
+			break;
+		while (r + 1 < runs + nruns && r[1].row <= k)
+			r++;
+		if (spool_get(&spool, &outline, &head) == 0)
 			errx(DDB_EXIT_IO, "temporary file: short read");
-		emit_row();
+		more = nm.n - r->n;
+		if (fwrite_unlocked(outline.p, 1, more > 0 ? head : outline.n,
+		    stdout) != (more > 0 ? head : outline.n))
+			write_failed();
+		if (more > 0) {
+			for (j = 0; j < more; j++) {
+				fwrite_unlocked(nullq, 1, nullqlen, stdout);
+				putc_unlocked(dflag, stdout);
+			}
+			fwrite_unlocked(outline.p + head, 1, outline.n - head,
+			    stdout);
+		}
+		if (ferror_unlocked(stdout))
+			write_failed();
 	}
-	fclose(spool);
+	if (k < nrows) {
+		if (fflush(stdout) != 0)
+			write_failed();
+		spool_copy(&spool, runs[nruns - 1].off, out, write_failed);
+	}
+	spool_close(&spool);
 }
 
 /* the row rendered in row.p: written, or spooled */
 static void
 put_row(const char *name, long line)
 {
+	size_t start, head;
+
 	if (cflag != NULL) {
 		if (nrows++ == 0)
 			write_header();
 		emit_row();
 	} else if (!bad) {
-		if (spool == NULL)
-			spool = spool_open();
-		if (spool_put(spool, &row) < 0) {
+		if (spool.ix == NULL)
+			spool_open(&spool);
+		spool_order();
+		start = spool.buf.n;
+		head = line_to(&spool.buf);
+		if (spool_add(&spool, start, head) < 0) {
 			ddb_errat(name, line, "a row longer than 4 GB");
 			bad = 1;
 		} else
@@ -734,16 +813,11 @@ main(int argc, char *argv[])
 		status = read_file(*argv);
 
 	if (cflag == NULL && status == 0 && !bad && nrows > 0) {
-		norder = nm.n;
-		order = ddb_reallocarray(NULL, norder, sizeof *order);
-		for (k = 2; k < norder; k++)
-			order[k - 2] = k;
-		order[norder - 2] = 0;
-		order[norder - 1] = 1;
-		alloc_slots();
+		spool_order();
 		write_header();
 		spool_replay();
 	}
+	spool_close(&spool);
 	ddb_close_stdout();
 	if (xflag == X_DROP)
 		report_drops();

@@ -16,8 +16,18 @@ struct names {
 long names_find(struct names *nm, const char *s, int add);
 void names_free(struct names *nm);
 
-/* spool.c: rows that wait for the header, in a private temporary file */
-FILE *spool_open(void);
-int spool_put(FILE *fp, const struct ddb_buf *row);
-void spool_rewind(FILE *fp);
-int spool_get(FILE *fp, struct ddb_buf *row);
+/* spool.c: rows that wait for the header, as CSV lines in temporary files */
+struct spool {
+	int fd;			/* the lines */
+	FILE *ix;		/* each line's length and later cells' place */
+	FILE *in;		/* the lines, read back */
+	struct ddb_buf buf;	/* lines to append: spool_add, then written */
+	uint64_t off;		/* bytes written to fd */
+};
+void spool_open(struct spool *sp);
+int spool_add(struct spool *sp, size_t start, size_t head);
+uint64_t spool_tell(const struct spool *sp);
+void spool_rewind(struct spool *sp);
+int spool_get(struct spool *sp, struct ddb_buf *line, size_t *head);
+void spool_copy(struct spool *sp, uint64_t from, int out, void (*fail)(void));
+void spool_close(struct spool *sp);

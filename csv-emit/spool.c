@@ -1,20 +1,32 @@
 /*
- * spool.c: csv-emit's rows while the header waits for all of them: a
- * private temporary file (unlinked at once), each row as its length and
- * its rendered bytes.  Failing I/O on it ends the program (exit 3).
+ * spool.c: csv-emit's rows while the header waits for all of them.  Each
+ * row waits as the CSV line it is if no column comes after it, in a private
+ * temporary file (unlinked at once); a second one holds each line's length
+ * and where in it the cells of later columns go.  Lines spooled after the
+ * last new column are the output as they are: they go from the file to
+ * stdout by sendfile(2) where the system can, without passing through this
+ * process.  Failing I/O on either file ends the program (exit 3).
  */
+#include <sys/sendfile.h>
+
 #include <err.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "csv-emit.h"
 
-FILE *
-spool_open(void)
+enum { CHUNK = 1 << 18 };	/* lines written to the file at a time */
+
+struct ix {
+	uint32_t len, head;
+};
+
+static int
+temp_fd(void)
 {
 	const char *dir = getenv("TMPDIR");
 	char *path;
-	FILE *fp;
 	int fd;
 
 	if (dir == NULL || *dir == '\0')
@@ -25,52 +37,172 @@ spool_open(void)
 		err(DDB_EXIT_IO, "temporary file in %s", dir);
 	unlink(path);
 	free(path);
-	if ((fp = fdopen(fd, "w+b")) == NULL)
-		err(DDB_EXIT_IO, "temporary file");
-	setvbuf(fp, NULL, _IOFBF, 1 << 16);
-	return fp;
+	return fd;
 }
 
-/* 0, or -1 if the row is too long to spool (4 GB) */
-int
-spool_put(FILE *fp, const struct ddb_buf *row)
+static _Noreturn void
+spool_failed(void)
 {
-	uint32_t n = (uint32_t)row->n;
+	err(DDB_EXIT_IO, "temporary file");
+}
 
-	if (row->n > UINT32_MAX)
+void
+spool_open(struct spool *sp)
+{
+	sp->fd = temp_fd();
+	if ((sp->ix = fdopen(temp_fd(), "w+b")) == NULL)
+		spool_failed();
+	setvbuf(sp->ix, NULL, _IOFBF, 1 << 16);
+	sp->buf.n = 0;
+	sp->off = 0;
+	sp->in = NULL;
+}
+
+/* write out the lines in buf */
+static void
+spool_flush(struct spool *sp)
+{
+	size_t done = 0;
+	ssize_t w;
+
+	while (done < sp->buf.n) {
+		w = write(sp->fd, sp->buf.p + done, sp->buf.n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			spool_failed();
+		done += (size_t)w;
+	}
+	sp->off += sp->buf.n;
+	sp->buf.n = 0;
+}
+
+/*
+ * the line from buf.p + start to the end of buf, whose later cells go at
+ * head: 0, or -1 if the line is too long to spool (4 GB; it is taken back)
+ */
+int
+spool_add(struct spool *sp, size_t start, size_t head)
+{
+	struct ix e;
+
+	if (sp->buf.n - start > UINT32_MAX) {
+		sp->buf.n = start;
 		return -1;
-	if (fwrite_unlocked(&n, sizeof n, 1, fp) != 1 ||
-	    fwrite_unlocked(row->p, 1, row->n, fp) != row->n)
-		err(DDB_EXIT_IO, "temporary file");
+	}
+	e.len = (uint32_t)(sp->buf.n - start);
+	e.head = (uint32_t)(head - start);
+	if (fwrite_unlocked(&e, sizeof e, 1, sp->ix) != 1)
+		spool_failed();
+	if (sp->buf.n >= CHUNK)
+		spool_flush(sp);
 	return 0;
 }
 
-/* from writing to reading the rows from the first */
-void
-spool_rewind(FILE *fp)
+/* the offset in the file of the next line */
+uint64_t
+spool_tell(const struct spool *sp)
 {
-	if (fflush(fp) != 0 || fseek(fp, 0, SEEK_SET) != 0)
-		err(DDB_EXIT_IO, "temporary file");
+	return sp->off + sp->buf.n;
 }
 
-/* the next row into row: 1, or 0 at the end */
-int
-spool_get(FILE *fp, struct ddb_buf *row)
+/* from writing to reading the lines from the first */
+void
+spool_rewind(struct spool *sp)
 {
-	uint32_t n;
+	int fd;
 
-	row->n = 0;
-	if (fread_unlocked(&n, sizeof n, 1, fp) != 1) {
-		if (ferror(fp))
-			err(DDB_EXIT_IO, "temporary file");
+	spool_flush(sp);
+	if (fflush(sp->ix) != 0 || fseek(sp->ix, 0, SEEK_SET) != 0)
+		spool_failed();
+	if ((fd = dup(sp->fd)) < 0 || lseek(fd, 0, SEEK_SET) != 0 ||
+	    (sp->in = fdopen(fd, "rb")) == NULL)
+		spool_failed();
+	setvbuf(sp->in, NULL, _IOFBF, 1 << 16);
+}
+
+/* the next line into line, its later cells' place into *head: 1, or 0 */
+int
+spool_get(struct spool *sp, struct ddb_buf *line, size_t *head)
+{
+	struct ix e;
+
+	line->n = 0;
+	if (fread_unlocked(&e, sizeof e, 1, sp->ix) != 1) {
+		if (ferror(sp->ix))
+			spool_failed();
 		return 0;
 	}
-	ddb_buf_reserve(row, n);
-	if (fread_unlocked(row->p, 1, n, fp) != n) {
-		if (ferror(fp))
-			err(DDB_EXIT_IO, "temporary file");
+	if (e.head > e.len)
+		errx(DDB_EXIT_IO, "temporary file is corrupt");
+	ddb_buf_reserve(line, e.len);
+	if (fread_unlocked(line->p, 1, e.len, sp->in) != e.len) {
+		if (ferror(sp->in))
+			spool_failed();
 		errx(DDB_EXIT_IO, "temporary file: short read");
 	}
-	row->n = n;
+	line->n = e.len;
+	*head = e.head;
 	return 1;
+}
+
+/*
+ * the lines from offset from to the end, to the file descriptor out as they
+ * are; write errors on out end the program with what fail says
+ */
+void
+spool_copy(struct spool *sp, uint64_t from, int out, void (*fail)(void))
+{
+	off_t off = (off_t)from;
+	char *b = NULL;
+	ssize_t n, w, k;
+
+	while ((uint64_t)off < sp->off) {
+		n = sendfile(out, sp->fd, &off, sp->off - (uint64_t)off >
+		    (1 << 30) ? (1 << 30) : (size_t)(sp->off - (uint64_t)off));
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errx(DDB_EXIT_IO, "temporary file: short read");
+		if (errno != EINVAL && errno != ENOSYS)
+			fail();
+		break;		/* no sendfile to out: read and write */
+	}
+	while ((uint64_t)off < sp->off) {
+		if (b == NULL && (b = malloc(CHUNK)) == NULL)
+			ddb_nomem();
+		n = pread(sp->fd, b, sp->off - (uint64_t)off > CHUNK ? CHUNK :
+		    (size_t)(sp->off - (uint64_t)off), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errx(DDB_EXIT_IO, "temporary file: short read");
+		if (n < 0)
+			spool_failed();
+		for (k = 0; k < n; k += w)
+			if ((w = write(out, b + k, (size_t)(n - k))) < 0) {
+				if (errno != EINTR)
+					fail();
+				w = 0;
+			}
+		off += n;
+	}
+	free(b);
+}
+
+void
+spool_close(struct spool *sp)
+{
+	if (sp->ix == NULL)
+		return;
+	fclose(sp->ix);
+	if (sp->in != NULL)
+		fclose(sp->in);
+	close(sp->fd);
+	free(sp->buf.p);
+	sp->ix = sp->in = NULL;
+	sp->buf.p = NULL;
+	sp->buf.n = sp->buf.cap = 0;
 }

@@ -324,6 +324,49 @@ csv-emit: not-object.ndjson:6: a row must be a JSON object, not a boolean' \
 	[ "${stderr_lines[0]}" = 'csv-emit: --delimiter: one byte other than ", CR and LF, or \t: ab' ]
 }
 
+# late_rows DIR [NULL]: rows.ndjson, 10,000 rows of ~120 bytes whose column
+# "late" is first seen at row 7,001 (past the first 256 KB the spool writes
+# at a time), and want.csv, the CSV they make with NULL for the -N text,
+# written here by awk
+late_rows() {
+	awk -v d="$1" -v n="${2-}" 'BEGIN {
+		print "id,pad,late,EventType,created_at" > (d "/want.csv")
+		for (i = 0; i < 10000; i++) {
+			l = i == 7000 ? ",\"late\":\"x\"" : ""
+			printf "{\"id\":\"%d\",\"pad\":\"%090d\"%s}\n", i, i, l > (d "/rows.ndjson")
+			printf "%d,%090d,%s,%s,%s\n", i, i, (i == 7000 ? "x" : n), n, n > (d "/want.csv")
+		}
+	}'
+}
+
+@test "csv-emit: spooled rows reach a file, a file opened to append and a pipe alike" {
+	# a file is written from the spool by sendfile, an O_APPEND file by
+	# read and write (sendfile refuses it), a pipe by sendfile again
+	local t=$BATS_TEST_TMPDIR
+	late_rows "$t"
+	csv-emit "$t/rows.ndjson" > "$t/file.csv"
+	cmp "$t/want.csv" "$t/file.csv"
+	echo before > "$t/append.csv"
+	csv-emit "$t/rows.ndjson" >> "$t/append.csv"
+	cmp <(echo before; cat "$t/want.csv") "$t/append.csv"
+	csv-emit < "$t/rows.ndjson" | cat > "$t/pipe.csv"
+	cmp "$t/want.csv" "$t/pipe.csv"
+	# with -N, the late column's earlier cells are the -N text too
+	late_rows "$t" NA
+	csv-emit -N NA "$t/rows.ndjson" > "$t/na.csv"
+	cmp "$t/want.csv" "$t/na.csv"
+}
+
+@test "csv-emit: a pipe closed while spooled rows are copied to it is exit 3 with SIGPIPE ignored" {
+	late_rows "$BATS_TEST_TMPDIR"
+	run --separate-stderr bash -c 'trap "" PIPE; csv-emit "$1" | head -c 1 > /dev/null' \
+		bash "$BATS_TEST_TMPDIR/rows.ndjson"
+	[ "$stderr" = "csv-emit: stdout: Broken pipe" ]
+	run bash -c 'trap "" PIPE; csv-emit "$1" 2>/dev/null | head -c 1 > /dev/null; echo "${PIPESTATUS[0]}"' \
+		bash "$BATS_TEST_TMPDIR/rows.ndjson"
+	[ "$output" = 3 ]
+}
+
 @test "csv-emit: SIGPIPE left alone: a closed pipe just stops it" {
 	run -0 sh -c 'yes "{\"a\":1}" | head -n 100000 | csv-emit -c a | head -n 1'
 	[ "$output" = "a,EventType,created_at" ]

@@ -47,7 +47,10 @@ reset(void)
 	slotgen = NULL;
 	nullq = NULL;
 	pred = NULL;
-	spool = NULL;
+	spool_close(&spool);
+	free(runs);
+	runs = NULL;
+	nruns = runcap = 0;
 	nrows = nfailed = nfailtold = 0;
 	bad = 0;
 	optind = 0;
@@ -133,8 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stdout = saveout;
 	stdin = savein;
 	fclose(in);
-	if (spool != NULL && !(cflag == NULL && rc == 0 && !bad && nrows > 0))
-		fclose(spool);
+	spool_close(&spool);
 	delim = dflag;
 	if (rc == 0)
 		check_csv(buf, len, delim);
