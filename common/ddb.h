@@ -41,6 +41,7 @@ enum {
 void ddb_errat(const char *name, long line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void ddb_close_stdout(void);
+void ddb_stdout_pipe(void);
 _Noreturn void ddb_print_version(void);
 _Noreturn void ddb_usage_exit(FILE *fp, int status);
 size_t ddb_json_number_len(const char *s, size_t n);

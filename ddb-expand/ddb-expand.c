@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ddb.h"
 
@@ -405,6 +406,9 @@ main(int argc, char *argv[])
 	argv += optind;
 	check_columns();
 
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	ddb_stdout_pipe();
 	if (argc == 0)
 		status = expand_file(NULL, &stop);
 	for (i = 0; i < argc && !stop; i++)

@@ -1409,6 +1409,7 @@ main(int argc, char *argv[])
 
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	ddb_stdout_pipe();
 	if (argc == 0)
 		rc = flatten_file(NULL);
 	for (i = 0; i < argc; i++) {
