@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* the suite's one version: the Makefile's VERSION, as -DDDB_VERSION */
 #ifndef DDB_VERSION
@@ -229,6 +232,19 @@ ddb_first8(unsigned long long t)
 static inline const unsigned char *
 ddb_skip_plain8(const unsigned char *p, const unsigned char *end)
 {
+#ifdef __SSE2__
+	/* sixteen at a time: a signed byte below 0x20 is control or not ASCII */
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
+		if (m != 0)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
 #ifdef DDB_SWAR
 	while (end - p >= 8) {
 		unsigned long long x = ddb_load8(p), t;

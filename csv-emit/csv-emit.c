@@ -165,6 +165,34 @@ add_cell(const char *name, long line, size_t col, const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * a cell of text that has no '"', CR or LF (a string without escapes, a
+ * number, true or false): quoted only if it holds the delimiter; -1 if it
+ * could pass 4 GB (the parser's path says so)
+ */
+static int
+add_plain(size_t col, const char *s, size_t n)
+{
+	struct cell c;
+	int q;
+
+	if (n > UINT32_MAX - 2)
+		return -1;
+	q = n > 0 && memchr(s, dflag, n) != NULL;
+	ddb_buf_reserve(&row, sizeof c + n + 2);
+	c.col = (uint32_t)col;
+	c.len = (uint32_t)(n + 2 * q);
+	memcpy(row.p + row.n, &c, sizeof c);
+	row.n += sizeof c;
+	if (q)
+		row.p[row.n++] = '"';
+	memcpy(row.p + row.n, s, n);
+	row.n += n;
+	if (q)
+		row.p[row.n++] = '"';
+	return 0;
+}
+
 /* a value's cell text: strings as they are, everything else as JSON */
 static struct ddb_buf tmp;	/* JSON text of a cell or a name */
 
@@ -513,7 +541,7 @@ static size_t nrowseen;
 static int
 name_is(size_t id, const char *k, size_t klen)
 {
-	return strncmp(nm.name[id], k, klen) == 0 && nm.name[id][klen] == '\0';
+	return nm.len[id] == klen && memcmp(nm.name[id], k, klen) == 0;
 }
 
 static size_t
@@ -574,8 +602,8 @@ take_row(void *ctx, const char *s, size_t n)
 			    &esc)) == 0)
 				return 0;
 			if (!esc) {
-				if (add_cell(name, line, (size_t)id, p + 1,
-				    len - 2) < 0)
+				/* no '"', CR or LF: they would be escaped */
+				if (add_plain((size_t)id, p + 1, len - 2) < 0)
 					return 0;
 				break;
 			}
@@ -613,7 +641,9 @@ take_row(void *ctx, const char *s, size_t n)
 			/* maps and lists copied; numbers, true and false too */
 			if ((len = ddb_json_canon_len(p, (size_t)(end - p), 1,
 			    DDB_READ_DEPTH)) == 0 ||
-			    add_cell(name, line, (size_t)id, p, len) < 0)
+			    (*p == '{' || *p == '[' ?
+			    add_cell(name, line, (size_t)id, p, len) :
+			    add_plain((size_t)id, p, len)) < 0)
 				return 0;
 		}
 		p += len;

@@ -7,6 +7,7 @@
 /* names.c: every name seen, with an id in first-seen order */
 struct names {
 	char **name;
+	size_t *len;		/* strlen of each name */
 	uint32_t *hash;
 	unsigned long *count;	/* for the caller: cells of each name */
 	size_t n, cap;

@@ -32,6 +32,7 @@ names_find(struct names *nm, const char *s, int add)
 	if (nm->n == nm->cap) {
 		nm->cap = nm->cap ? nm->cap * 2 : 64;
 		nm->name = ddb_reallocarray(nm->name, nm->cap, sizeof *nm->name);
+		nm->len = ddb_reallocarray(nm->len, nm->cap, sizeof *nm->len);
 		nm->hash = ddb_reallocarray(nm->hash, nm->cap, sizeof *nm->hash);
 		nm->count = ddb_reallocarray(nm->count, nm->cap,
 		    sizeof *nm->count);
@@ -49,6 +50,7 @@ names_find(struct names *nm, const char *s, int add)
 	}
 	id = nm->n++;
 	nm->name[id] = ddb_strndup(s, n);
+	nm->len[id] = n;
 	nm->hash[id] = h;
 	nm->count[id] = 0;
 	for (i = h & nm->mask; nm->tab[i] != 0; i = (i + 1) & nm->mask)
@@ -65,6 +67,7 @@ names_free(struct names *nm)
 	for (i = 0; i < nm->n; i++)
 		free(nm->name[i]);
 	free(nm->name);
+	free(nm->len);
 	free(nm->hash);
 	free(nm->count);
 	free(nm->tab);

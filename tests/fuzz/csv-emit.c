@@ -25,6 +25,7 @@ reset(void)
 	for (i = 0; i < nm.n; i++)
 		free(nm.name[i]);
 	free(nm.name);
+	free(nm.len);
 	free(nm.hash);
 	free(nm.count);
 	free(nm.tab);
