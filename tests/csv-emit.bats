@@ -381,6 +381,14 @@ late_rows() {
 	emit_like spellings.csv 0 "" -c id,m,s,l,o,n spellings.ndjson
 }
 
+@test "csv-emit: strings, numbers and true/false copied from the row are quoted when they hold the delimiter" {
+	# rows 2 and 3 take the fast path (their keys are known)
+	emit_like delim-plain-semicolon.csv 0 "" -d ';' delim-plain.ndjson
+	emit_like delim-plain-point.csv 0 "" -d . delim-plain.ndjson
+	emit_like delim-plain-u.csv 0 "" -d u delim-plain.ndjson
+	emit_like delim-plain-point.csv 0 "" -d . -c s,n,b delim-plain.ndjson
+}
+
 @test "csv-emit: a duplicate key inside a map cell, at any depth, is refused" {
 	emit_like - 1 "csv-emit: dup-nested.ndjson:2: an object has a duplicate key
 csv-emit: dup-nested.ndjson:3: an object has a duplicate key" dup-nested.ndjson
