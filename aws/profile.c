@@ -520,7 +520,8 @@ creds_profile(struct http *h, const char *profile, int explicit_profile,
  * Credentials that expire are renewed CREDS_RENEW_MARGIN seconds before
  * they do (at half their lifetime if that is shorter), by walking the
  * chain again; force renews now (the service said ExpiredToken).  While
- * the old ones are still valid, a failed renewal is no failure.
+ * the old ones are still valid, a failed renewal is no failure: valid when
+ * it has failed, not when it began (STS's retries can outlast them).
  */
 int
 creds_renew(struct http *h, struct creds *c, int force)
@@ -541,7 +542,7 @@ creds_renew(struct http *h, struct creds *c, int force)
 	rc = creds_find(h, profile, c->explicit_profile, &fresh);
 	free(profile);
 	if (rc != 0) {
-		if (!force && now < c->expires)
+		if (!force && time(NULL) < c->expires)
 			return 0;
 		return rc;
 	}

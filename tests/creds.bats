@@ -519,6 +519,31 @@ sso_dev() {
 	back renew/big "$T/big"
 }
 
+@test "creds: a renewal that fails after the credentials expired ends the upload; nothing is signed with them (they were judged valid at its start)" {
+	# credentials live 4 s and are renewed at half that; STS stops
+	# answering once s3-put has them (SIGSTOP), so the renewal when part 1
+	# is sent again, after a 2.5 s stall, is still timing out (3 times 1 s)
+	# when they expire. The abort that follows tries once more.
+	sts_start -x 4
+	role r1 reader 'source_profile = base'
+	head -c $((5 * 1024 * 1024 * 2 + 1000)) /dev/urandom >"$T/big"
+	fault_proxy_start 'pass*2,stall:2.5'
+	pid=$(cat "$STS_DIR/pid")
+	( for i in $(seq 1000); do
+		[ "$(cat "$FAULT_DIR/count")" -eq 0 ] || { kill -STOP "$pid"; break; }
+		sleep 0.02
+	  done ) 3>&- &
+	run --separate-stderr s3-put -W 1 -a 3 -g 0.01 -P 5M -p r1 -u "$FAULT_URL" "s3://$B/renew/fail" <"$T/big"
+	wait
+	kill -CONT "$pid"
+	[ "$status" -eq 75 ]
+	m='s3-put: profile r1: assume role arn:aws:iam::123456789012:role/reader: Operation too slow. Less than 1024 bytes/sec transferred the last 1 seconds (after 3 attempts)'
+	[ "$stderr" = "$m"$'\n'"$m$NK" ]
+	# without the fix part 1 went again, signed with the expired token
+	run -0 tokens_valid "$STS_DIR"
+	[ "${output% *}" = 1 ]
+}
+
 @test "creds: ddb-stream renews role credentials before they expire: no request is refused as expired" {
 	# credentials live 2 s; the stand-in answers every GetRecords after 1 s
 	# and takes only tokens STS issued, unexpired
