@@ -42,7 +42,7 @@ renew(struct aj *c, int force)
 	return 0;
 }
 
-int
+static int
 aj_open(struct aj *c, const char *endpoint, const char *profile,
     int explicit_profile, const char *region)
 {
@@ -72,10 +72,56 @@ aj_open(struct aj *c, const char *endpoint, const char *profile,
 }
 
 void
+aj_opts_init(struct aj_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	aws_http_defaults(&o->http, 120, 10);
+}
+
+int
+aj_opt(struct aj_opts *o, int c, const char *arg)
+{
+	long v;
+
+	switch (c) {
+	case 'u': o->endpoint = arg; return 0;
+	case 'p': o->profile = arg; return 0;
+	case 'r': o->region = arg; return 0;
+	case 'a':
+		if (ddb_long_opt(arg, 1, 100, "max attempts", &v) != 0)
+			return -1;
+		o->http.max_attempts = (int)v;
+		return 0;
+	case 'g':
+		return ddb_double_opt(arg, 0, 60, "backoff", &o->http.backoff);
+	case 'v': o->verbose = 1; return 0;	/* never http.verbose: bodies hold items */
+	}
+	return -1;
+}
+
+int
+aj_start(struct aj *c, const struct aj_opts *o, int verbose)
+{
+	const char *profile;
+	int how;
+
+	c->http = o->http;
+	c->verbose = verbose;
+	if ((c->http.curl = curl_easy_init()) == NULL) {
+		warnx("cannot initialise libcurl");
+		return DDB_EXIT_IO;
+	}
+	profile = aws_profile(o->profile, &how);
+	return aj_open(c, o->endpoint, profile, how, o->region);
+}
+
+void
 aj_close(struct aj *c)
 {
 	int i;
 
+	curl_easy_cleanup(c->http.curl);
+	c->http.curl = NULL;
 	creds_free(&c->creds);
 	free(c->region);
 	for (i = 0; i < 2; i++)

@@ -36,8 +36,32 @@ struct aj {
 	long calls;		/* requests sent, for the log */
 };
 
-int aj_open(struct aj *c, const char *endpoint, const char *profile,
-    int explicit_profile, const char *region);
+/*
+ * The options every JSON 1.0 client takes, with the same letters and
+ * words: AJ_OPTS in its getopt string, AJ_LONGOPTS in its table
+ * (<getopt.h>), and aj_opt() for each of their letters
+ */
+#define AJ_OPTS "u:p:r:a:g:v"
+#define AJ_LONGOPTS \
+	{ "endpoint-url", required_argument, NULL, 'u' }, \
+	{ "profile", required_argument, NULL, 'p' }, \
+	{ "region", required_argument, NULL, 'r' }, \
+	{ "max-attempts", required_argument, NULL, 'a' }, \
+	{ "backoff", required_argument, NULL, 'g' }, \
+	{ "verbose", no_argument, NULL, 'v' }
+struct aj_opts {
+	struct http http;	/* the settings of every client (-a, -g) */
+	const char *endpoint, *profile, *region;	/* NULL: not given */
+	int verbose;		/* -v: the tool's log, never http.verbose */
+};
+void aj_opts_init(struct aj_opts *o);
+/* option c with arg into o: 0, or -1 (not one of AJ_OPTS, or a bad value:
+ * said), for the tool's usage() */
+int aj_opt(struct aj_opts *o, int c, const char *arg);
+/* a client by o: its own libcurl handle, settings, credentials; verbose:
+ * say where it goes and retries.  0 or a DDB_EXIT_* status (said) */
+int aj_start(struct aj *c, const struct aj_opts *o, int verbose);
+/* what aj_start() took, the libcurl handle too */
 void aj_close(struct aj *c);
 int aj_classify(long status, int transport_ok, int transport_permanent,
     const char *body, size_t len, char *type, size_t typesz, char *msg,

@@ -53,6 +53,10 @@ size_t ddb_table_name_span(const char *s, size_t n);
 int ddb_table_name_ok(const char *s, size_t n);
 int ddb_long_arg(const char *s, long lo, long hi, long *v);
 int ddb_double_arg(const char *s, double lo, double hi, double *v);
+int ddb_long_opt(const char *s, long lo, long hi, const char *what, long *v);
+int ddb_double_opt(const char *s, double lo, double hi, const char *what,
+    double *v);
+double ddb_now(void);
 _Noreturn void ddb_nomem(void);
 void *ddb_reallocarray(void *p, size_t n, size_t size);
 char *ddb_strndup(const char *s, size_t n);

@@ -3,6 +3,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ sweep(const char *dir)
 }
 
 int
-ddb_dir_lock(const char *dir, int *fd)
+ddb_dir_lock(const char *dir, int *fd, int verbose)
 {
 	char *p;
 
@@ -53,13 +54,37 @@ ddb_dir_lock(const char *dir, int *fd)
 	}
 	free(p);
 	if (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno == EWOULDBLOCK)
-			return -1;	/* another run holds it */
+		if (errno == EWOULDBLOCK) {
+			if (verbose)
+				warnx("%s: another run holds the lock; "
+				    "nothing done", dir);
+			return -1;
+		}
 		warn("%s/lock", dir);
 		return DDB_EXIT_IO;
 	}
 	sweep(dir);
 	return 0;
+}
+
+volatile sig_atomic_t ddb_stop;
+
+static void
+on_stop(int sig)
+{
+	ddb_stop = sig;
+}
+
+void
+ddb_catch_stop(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 int

@@ -6,16 +6,24 @@
 #ifndef STATEDIR_H
 #define STATEDIR_H
 
+#include <signal.h>
 #include <stddef.h>
 
 /*
  * DIR (made if missing) locked through DIR/lock, held in *fd until exit:
- * 0, -1 if another run holds it, or DDB_EXIT_IO (said).  Temp files of a
- * killed run (DIR/.state.*) are removed.
+ * 0, -1 if another run holds it (said if verbose: nothing is wrong, the
+ * run just does nothing), or DDB_EXIT_IO (said).  Temp files of a killed
+ * run (DIR/.state.*) are removed.
  */
-int ddb_dir_lock(const char *dir, int *fd);
+int ddb_dir_lock(const char *dir, int *fd, int verbose);
 /* DIR/NAME replaced by p[0..n) in one atomic step: 0 or DDB_EXIT_IO (said) */
 int ddb_put_file(const char *dir, const char *name, const char *p, size_t n);
+/*
+ * SIGTERM, SIGINT and SIGHUP ask a run to stop where it can: the handler
+ * ddb_catch_stop() sets leaves the signal's number in ddb_stop (0: none)
+ */
+extern volatile sig_atomic_t ddb_stop;
+void ddb_catch_stop(void);
 /* all of p[0..n) to fd: 0, or -1 with errno */
 int ddb_write_all(int fd, const char *p, size_t n);
 

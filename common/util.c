@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ddb.h"
@@ -175,6 +176,39 @@ ddb_double_arg(const char *s, double lo, double hi, double *v)
 	errno = 0;
 	*v = strtod(s, &end);
 	return errno || end == s || *end || !(*v >= lo && *v <= hi) ? -1 : 0;
+}
+
+/*
+ * The same, saying "bad WHAT: S" when s is not one, for the caller's
+ * usage() to follow: 0, or -1
+ */
+int
+ddb_long_opt(const char *s, long lo, long hi, const char *what, long *v)
+{
+	if (ddb_long_arg(s, lo, hi, v) == 0)
+		return 0;
+	warnx("bad %s: %s", what, s);
+	return -1;
+}
+
+int
+ddb_double_opt(const char *s, double lo, double hi, const char *what,
+    double *v)
+{
+	if (ddb_double_arg(s, lo, hi, v) == 0)
+		return 0;
+	warnx("bad %s: %s", what, s);
+	return -1;
+}
+
+/* seconds on a clock that never steps back: a run's bounds and rates */
+double
+ddb_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* out of memory: the one way every tool ends on it */

@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +37,9 @@ static int nkeys;
 static const char *created;	/* JSON text of ApproximateCreationDateTime */
 static char *created_given;	/* --created-at's */
 static long segments = 1, page_size;
-static int consistent, verbose;
+static int consistent, verbose;	/* verbose: -v */
 static double rcu;		/* read capacity units a second, 0: no bound */
 
-static volatile sig_atomic_t stopping;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;	/* all below */
 static long next_seg;		/* the next segment a worker takes */
 static int failed;		/* the first failure's status */
@@ -88,37 +86,6 @@ usage(FILE *fp, int status)
 		    "  -v, --verbose          log every page, wait and retry\n"
 		    "  -h, --help, -V, --version\n");
 	exit(status);
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-static long
-num(const char *s, long lo, long hi, const char *what)
-{
-	long v;
-
-	if (ddb_long_arg(s, lo, hi, &v) != 0) {
-		warnx("bad %s: %s", what, s);
-		usage(stderr, DDB_EXIT_USAGE);
-	}
-	return v;
-}
-
-static double
-fnum(const char *s, double lo, double hi, const char *what)
-{
-	double v;
-
-	if (ddb_double_arg(s, lo, hi, &v) != 0) {
-		warnx("bad %s: %s", what, s);
-		usage(stderr, DDB_EXIT_USAGE);
-	}
-	return v;
 }
 
 static void
@@ -188,15 +155,6 @@ out:
 	return rc;
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 nap(double d)
 {
@@ -204,7 +162,7 @@ nap(double d)
 
 	ts.tv_sec = (time_t)d;
 	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !stopping)
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !ddb_stop)
 		;
 }
 
@@ -224,14 +182,14 @@ rate_take(double guess, long seg)
 		return;
 	for (;;) {
 		pthread_mutex_lock(&mu);
-		t = now();
+		t = ddb_now();
 		tokens += (t - (double)filled.tv_sec -
 		    (double)filled.tv_nsec / 1e9) * rcu;
 		if (tokens > rcu)
 			tokens = rcu;
 		filled.tv_sec = (time_t)t;
 		filled.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
-		if (tokens > 0 || stopping) {
+		if (tokens > 0 || ddb_stop) {
 			tokens -= guess;
 			pthread_mutex_unlock(&mu);
 			return;
@@ -556,7 +514,7 @@ scan_segment(struct worker *w, long seg)
 		pthread_mutex_lock(&mu);
 		if (s)
 			pos = s->done ? NULL : s->pos ? xstrdup(s->pos) : NULL;
-		if (stopping || failed || (s && s->done)) {
+		if (ddb_stop || failed || (s && s->done)) {
 			pthread_mutex_unlock(&mu);
 			break;
 		}
@@ -590,7 +548,7 @@ work(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&mu);
-		seg = next_seg < segments && !failed && !stopping ?
+		seg = next_seg < segments && !failed && !ddb_stop ?
 		    next_seg++ : -1;
 		pthread_mutex_unlock(&mu);
 		if (seg < 0)
@@ -654,17 +612,6 @@ same_scan(int seg_given, int page_given, int cons_given,
 	return 0;
 }
 
-static int
-setup_aj(struct aj *c, const struct aj *proto, const char *endpoint,
-    const char *profile, int explicit_profile, const char *region, int vb)
-{
-	c->http = proto->http;
-	c->verbose = vb;
-	if ((c->http.curl = curl_easy_init()) == NULL)
-		errx(DDB_EXIT_IO, "cannot initialise libcurl");
-	return aj_open(c, endpoint, profile, explicit_profile, region);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -677,65 +624,55 @@ main(int argc, char *argv[])
 		{ "rcu", required_argument, NULL, OPT_RCU },
 		{ "consistent", no_argument, NULL, OPT_CONSISTENT },
 		{ "created-at", required_argument, NULL, OPT_CREATED },
-		{ "endpoint-url", required_argument, NULL, 'u' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "region", required_argument, NULL, 'r' },
-		{ "max-attempts", required_argument, NULL, 'a' },
-		{ "backoff", required_argument, NULL, 'g' },
-		{ "verbose", no_argument, NULL, 'v' },
+		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *statedir = NULL, *endpoint = NULL, *profile = NULL;
-	const char *region = NULL;
+	const char *statedir = NULL;
 	char *tarn = NULL, *now_s = NULL;
-	int c, rc, pflag = 0, explicit, seg_given = 0, page_given = 0;
-	int cons_given = 0;
+	int c, rc, seg_given = 0, page_given = 0, cons_given = 0;
 	struct worker *w = NULL;
 	struct aj main_aj = { 0 };
-	struct sigaction sa;
+	struct aj_opts ao;
 	long nw = 0, i;
 
-	aws_http_defaults(&main_aj.http, 120, 10);
-	while ((c = getopt_long(argc, argv, "+t:u:p:r:a:g:vhV", longopts,
+	aj_opts_init(&ao);
+	while ((c = getopt_long(argc, argv, "+t:" AJ_OPTS "hV", longopts,
 	    NULL)) != -1)
 		switch (c) {
 		case 't': table = optarg; break;
 		case OPT_STATE: statedir = optarg; break;
 		case OPT_SEGMENTS:
-			segments = num(optarg, 1, 1000000, "--segments");
+			if (ddb_long_opt(optarg, 1, 1000000, "--segments",
+			    &segments) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
 			seg_given = 1;
 			break;
 		case OPT_PAGE:
-			page_size = num(optarg, 1, 1000000000L, "--page-size");
+			if (ddb_long_opt(optarg, 1, 1000000000L, "--page-size",
+			    &page_size) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
 			page_given = 1;
 			break;
 		case OPT_RCU:
-			rcu = fnum(optarg, 0.5, 1e9, "--rcu");
+			if (ddb_double_opt(optarg, 0.5, 1e9, "--rcu", &rcu) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
 			break;
 		case OPT_CONSISTENT: consistent = cons_given = 1; break;
 		case OPT_CREATED:
 			free(created_given);
 			created_given = created_json(optarg);
 			break;
-		case 'u': endpoint = optarg; break;
-		case 'p': profile = optarg; pflag = 1; break;
-		case 'r': region = optarg; break;
-		case 'a':
-			main_aj.http.max_attempts = (int)num(optarg, 1, 100,
-			    "max attempts");
-			break;
-		case 'g':
-			main_aj.http.backoff = fnum(optarg, 0, 60, "backoff");
-			break;
-		case 'v': verbose = 1; break;	/* never http.verbose: bodies hold items */
 		case 'h': usage(stdout, 0);
-		case 'V': ddb_print_version(); /* FALLTHROUGH */
-		default: usage(stderr, DDB_EXIT_USAGE);
+		case 'V': ddb_print_version();
+		default:
+			if (aj_opt(&ao, c, optarg) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;
 	argv += optind;
+	verbose = ao.verbose;
 	if (table == NULL) {
 		warnx("no table given (-t)");
 		usage(stderr, DDB_EXIT_USAGE);
@@ -756,24 +693,10 @@ main(int argc, char *argv[])
 		    "committed");
 		usage(stderr, DDB_EXIT_USAGE);
 	}
-	if (!pflag)
-		profile = getenv("AWS_PROFILE");
-	explicit = pflag ? 1 : profile && *profile ? 2 : 0;
-	if (profile == NULL || *profile == '\0')
-		profile = "default";
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
+	ddb_catch_stop();
 	if (statedir) {
 		st.dir = statedir;
-		if ((rc = ddb_dir_lock(statedir, &st.lockfd)) == -1) {
-			if (verbose)
-				warnx("%s: another run holds the lock; "
-				    "nothing done", statedir);
+		if ((rc = ddb_dir_lock(statedir, &st.lockfd, verbose)) == -1) {
 			rc = 0;
 			goto done;
 		}
@@ -785,8 +708,7 @@ main(int argc, char *argv[])
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(DDB_EXIT_IO, "cannot initialise libcurl");
-	rc = setup_aj(&main_aj, &main_aj, endpoint, profile, explicit, region,
-	    verbose);
+	rc = aj_start(&main_aj, &ao, verbose);
 	if (rc == 0)
 		rc = describe(&main_aj, &tarn);
 	if (rc != 0)
@@ -819,8 +741,7 @@ main(int argc, char *argv[])
 	clock_gettime(CLOCK_MONOTONIC, &filled);
 	tokens = rcu;
 	for (i = 0; i < nw && rc == 0; i++)
-		rc = setup_aj(&w[i].aj, &main_aj, endpoint, profile, explicit,
-		    region, 0);
+		rc = aj_start(&w[i].aj, &ao, 0);
 	if (rc != 0) {
 		nw = i;
 		goto out;
@@ -833,7 +754,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < nw; i++)
 		pthread_join(w[i].tid, NULL);
 	rc = failed;
-	if (rc == 0 && stopping && st.dir) {
+	if (rc == 0 && ddb_stop && st.dir) {
 		for (i = 0; i < segments && st.seg[i].done; i++)
 			;
 		if (i < segments) {
@@ -841,7 +762,7 @@ main(int argc, char *argv[])
 			    "%s goes on", st.dir);
 			rc = DDB_EXIT_TEMPFAIL;
 		}
-	} else if (rc == 0 && stopping) {
+	} else if (rc == 0 && ddb_stop) {
 		warnx("stopped by a signal before the end of the scan");
 		rc = DDB_EXIT_TEMPFAIL;
 	}
@@ -852,11 +773,8 @@ out:
 	if (items > 0 || verbose)
 		warnx("%s: %ld items in %ld pages, %g read capacity units, %ld "
 		    "requests", table, items, pages, consumed, calls);
-	for (i = 0; i < nw; i++) {
-		curl_easy_cleanup(w[i].aj.http.curl);
+	for (i = 0; i < nw; i++)
 		aj_close(&w[i].aj);
-	}
-	curl_easy_cleanup(main_aj.http.curl);
 	aj_close(&main_aj);
 	curl_global_cleanup();
 	free(w);

@@ -1,14 +1,11 @@
 /* ddb-stream: read a DynamoDB stream, hand each batch to a command, checkpoint */
 #include <err.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "stream.h"
@@ -31,7 +28,6 @@ static long max_records;	/* 0: no bound */
 static long max_seconds;
 static long list_every = 60;	/* follow mode: DescribeStream this often */
 static int skipping;		/* --latest, first run: drop what is there */
-static volatile sig_atomic_t stopping;	/* the signal that stops us */
 static long delivered, batches;
 static struct ddb_buf batch;	/* the batch's records, NDJSON */
 static size_t *order, norder;	/* shard indexes in the batch, in order */
@@ -77,42 +73,24 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
+/* --limit: N records, or Ns seconds */
 static void
-on_signal(int sig)
+limit_arg(const char *s)
 {
-	stopping = sig;
-}
-
-/* seconds on a clock that never steps back: the run's bounds */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long
-num(const char *s, long lo, long hi, const char *what, int *secs)
-{
-	char *end;
+	size_t n = strlen(s);
+	int secs = n > 1 && s[n - 1] == 's';
+	char *t = ddb_strndup(s, n - (size_t)secs);
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (secs) {
-		*secs = 0;
-		if (end != s && *end == 's' && end[1] == '\0') {
-			*secs = 1;
-			end++;
-		}
-	}
-	if (errno || end == s || *end || v < lo || v > hi) {
-		warnx("bad %s: %s", what, s);
+	if (ddb_long_arg(t, 1, 1000000000L, &v) != 0) {
+		warnx("bad limit: %s", s);
 		usage(stderr, DDB_EXIT_USAGE);
 	}
-	return v;
+	free(t);
+	if (secs)
+		max_seconds = v;
+	else
+		max_records = v;
 }
 
 /* "name": "text" members of a request body */
@@ -622,13 +600,13 @@ trim:
 static int
 run(void)
 {
-	double t0 = now(), listed_at;
+	double t0 = ddb_now(), listed_at;
 	size_t i, rot = 0;
 	int rc;
 
 	if ((rc = list_shards()) != 0 || (rc = check_vanished()) != 0)
 		return rc;
-	listed_at = now();
+	listed_at = ddb_now();
 	order = xmalloc((st.nsh + 1) * sizeof *order);
 	if (st.npend > 0 && (rc = redeliver()) != 0)
 		return rc;
@@ -638,12 +616,12 @@ run(void)
 		int progress = 0, anyread = 0, ended = 0;
 		long room = BATCH_RECORDS;
 
-		if (stopping) {
+		if (ddb_stop) {
 			warnx("signal %d: stopped, nothing in flight",
-			    (int)stopping);
+			    (int)ddb_stop);
 			break;
 		}
-		if (max_seconds && now() - t0 >= max_seconds)
+		if (max_seconds && ddb_now() - t0 >= max_seconds)
 			break;
 		if (max_records && delivered >= max_records)
 			break;
@@ -689,7 +667,7 @@ run(void)
 		if (ended) {
 			if ((rc = list_shards()) != 0)
 				return rc;
-			listed_at = now();
+			listed_at = ddb_now();
 			order = realloc(order, (st.nsh + 1) * sizeof *order);
 			if (order == NULL)
 				errx(DDB_EXIT_IO, "out of memory");
@@ -714,11 +692,11 @@ run(void)
 				st.sh[i].idle = 0;
 				st.sh[i].empty = OPEN_EMPTY - 1;
 			}
-		if (now() - listed_at >= list_every) {
+		if (ddb_now() - listed_at >= list_every) {
 			if ((rc = list_shards()) != 0 ||
 			    (rc = check_vanished()) != 0)
 				return rc;
-			listed_at = now();
+			listed_at = ddb_now();
 			order = realloc(order, (st.nsh + 1) * sizeof *order);
 			if (order == NULL)
 				errx(DDB_EXIT_IO, "out of memory");
@@ -738,65 +716,35 @@ main(int argc, char *argv[])
 		{ "latest", no_argument, NULL, OPT_LATEST },
 		{ "accept-gap", no_argument, NULL, OPT_GAP },
 		{ "list-every", required_argument, NULL, OPT_LIST_EVERY },
-		{ "endpoint-url", required_argument, NULL, 'u' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "region", required_argument, NULL, 'r' },
-		{ "max-attempts", required_argument, NULL, 'a' },
-		{ "backoff", required_argument, NULL, 'g' },
-		{ "verbose", no_argument, NULL, 'v' },
+		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *statedir = NULL, *endpoint = NULL, *profile, *region = NULL;
-	char *resolved = NULL, *end;
-	struct sigaction sa;
-	int c, rc, secs, pflag = 0;
-	long v;
+	const char *statedir = NULL;
+	char *resolved = NULL;
+	struct aj_opts ao;
+	int c, rc;
 
-	aj.http.connect_timeout = 10;
-	aj.http.stall_timeout = 60;
-	aj.http.max_time = 120;
-	aj.http.max_attempts = 10;
-	aj.http.backoff = 0.25;
-	while ((c = getopt_long(argc, argv, "+u:p:r:a:g:vhV", longopts,
+	aj_opts_init(&ao);
+	while ((c = getopt_long(argc, argv, "+" AJ_OPTS "hV", longopts,
 	    NULL)) != -1)
 		switch (c) {
 		case OPT_STATE: statedir = optarg; break;
-		case OPT_LIMIT:
-			v = num(optarg, 1, 1000000000L, "limit", &secs);
-			if (secs)
-				max_seconds = v;
-			else
-				max_records = v;
-			break;
+		case OPT_LIMIT: limit_arg(optarg); break;
 		case OPT_FOLLOW: follow = 1; break;
 		case OPT_LATEST: latest = 1; break;
 		case OPT_GAP: accept_gap = 1; break;
 		case OPT_LIST_EVERY:
-			list_every = num(optarg, 1, 86400, "list interval",
-			    NULL);
-			break;
-		case 'u': endpoint = optarg; break;
-		case 'p': profile = optarg; pflag = 1; break;
-		case 'r': region = optarg; break;
-		case 'a':
-			aj.http.max_attempts = (int)num(optarg, 1, 100,
-			    "max attempts", NULL);
-			break;
-		case 'g':
-			errno = 0;
-			aj.http.backoff = strtod(optarg, &end);
-			if (errno || end == optarg || *end ||
-			    aj.http.backoff < 0 || aj.http.backoff > 60) {
-				warnx("bad backoff: %s", optarg);
+			if (ddb_long_opt(optarg, 1, 86400, "list interval",
+			    &list_every) != 0)
 				usage(stderr, DDB_EXIT_USAGE);
-			}
 			break;
-		case 'v': aj.verbose = 1; break;	/* never http.verbose: bodies hold items */
 		case 'h': usage(stdout, 0);
-		case 'V': ddb_print_version(); /* FALLTHROUGH */
-		default: usage(stderr, DDB_EXIT_USAGE);
+		case 'V': ddb_print_version();
+		default:
+			if (aj_opt(&ao, c, optarg) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;
 	argv += optind;
@@ -810,33 +758,18 @@ main(int argc, char *argv[])
 		warnx("a command needs a state directory (--state)");
 		usage(stderr, DDB_EXIT_USAGE);
 	}
-	profile = pflag ? profile : getenv("AWS_PROFILE");
-	if (profile == NULL || *profile == '\0')
-		profile = "default";
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
+	ddb_catch_stop();
 	if (statedir) {
 		st.dir = xstrdup(statedir);
-		if ((rc = ddb_dir_lock(statedir, &st.lockfd)) == -1) {
-			if (aj.verbose)
-				warnx("%s: another run holds the lock; "
-				    "nothing done", statedir);
+		if ((rc = ddb_dir_lock(statedir, &st.lockfd, ao.verbose)) == -1)
 			return 0;
-		}
 		if (rc != 0 || (rc = state_load(&st)) != 0)
 			return rc;
 	}
 	skipping = latest && !st.exists;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (aj.http.curl = curl_easy_init()) == NULL)
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(DDB_EXIT_IO, "cannot initialise libcurl");
-	rc = aj_open(&aj, endpoint, profile, pflag ? 1 :
-	    getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? 2 : 0, region);
+	rc = aj_start(&aj, &ao, ao.verbose);
 	if (rc == 0) {
 		if (strncmp(argv[0], "arn:", 4) == 0)
 			arn = argv[0];
@@ -856,9 +789,8 @@ main(int argc, char *argv[])
 	if (delivered > 0 || aj.verbose)
 		warnx("%s: %ld records in %ld batches, %ld requests",
 		    arn ? arn : argv[0], delivered, batches, aj.calls);
-	curl_easy_cleanup(aj.http.curl);
-	curl_global_cleanup();
 	aj_close(&aj);
+	curl_global_cleanup();
 	free(resolved);
 	if (rc == 0)
 		ddb_close_stdout();
