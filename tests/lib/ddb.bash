@@ -12,6 +12,8 @@
 # refuses others, so the suite's S3 key id test:tester cannot be used here).
 
 DDB_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# the stand-in starts and stops as s3.bash's helper servers do
+. "$DDB_LIB/s3.bash"
 
 # _ddb_suite_pid: the pid of bats' suite process, so DynamoDB Local can
 # stop by itself once a killed run is gone (empty if not found)
@@ -64,21 +66,16 @@ ddb_table() {
 # STREAMS_URL and STREAMS_DIR (its log: $STREAMS_DIR/log). Lifetime:
 # $STREAMS_LIFE seconds (default 120).
 streams_start() {
-	local dir url script=$1
+	local dir script=$1
 	shift
 	dir=$(mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/streams.XXXXXX") || return
-	url=$("$DDB_LIB/streams-standin" -t "${STREAMS_LIFE:-120}" "$@" "$script" "$dir") || return
-	[ -n "${S3_STORE_DIR:-}" ] && cat "$dir/pid" >>"$S3_STORE_DIR/helpers.pids"
-	STREAMS_URL=$url STREAMS_DIR=$dir
+	_s3_helper_start STREAMS streams-standin "$dir" -t "${STREAMS_LIFE:-120}" \
+		"$@" "$script" "$dir"
 }
 
 # streams_stop: stop the stand-in streams_start started
 streams_stop() {
-	local pid
-	[ -f "${STREAMS_DIR:-/nonexistent}/pid" ] || return 0
-	pid=$(cat "$STREAMS_DIR/pid")
-	kill "$pid" 2>/dev/null || :
-	rm -f "$STREAMS_DIR/pid"
+	_s3_helper_stop "${STREAMS_DIR:-/nonexistent}"
 }
 
 # streams_call KEYID:SECRET TARGET JSON: one request to the stand-in, signed
