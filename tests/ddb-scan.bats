@@ -5,6 +5,7 @@
 bats_require_minimum_version 1.5.0
 load lib/s3
 load lib/ddb
+load lib/tool
 
 NITEMS=2000
 C=1796156700	# --created-at of the runs compared
@@ -66,13 +67,7 @@ scan() {
 }
 
 @test "ddb-scan: --help exits 0 with the usage; bad options exit 2 with their message, touching nothing" {
-	run ddb-scan --help
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: ddb-scan "* ]]
-	[[ "$output" == *"  --segments N "* ]]
-	run ddb-scan --bogus
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"usage: ddb-scan"* ]]
+	help_and_bad_option ddb-scan "  --segments N "
 	run ddb-scan
 	[ "$status" -eq 2 ]
 	[ "${lines[0]}" = "ddb-scan: no table given (-t)" ]

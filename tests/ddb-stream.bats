@@ -5,6 +5,7 @@
 bats_require_minimum_version 1.5.0
 load lib/s3
 load lib/ddb
+load lib/tool
 
 setup_file() {
 	ddb_local_up
@@ -85,13 +86,7 @@ stream() {
 }
 
 @test "ddb-stream: --help exits 0 with the usage; a bad option exits 2" {
-	run ddb-stream --help
-	[ "$status" -eq 0 ]
-	[[ "$output" == "usage: ddb-stream "* ]]
-	[[ "$output" == *"  --state DIR "* ]]
-	run ddb-stream --bogus
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"usage: ddb-stream"* ]]
+	help_and_bad_option ddb-stream "  --state DIR "
 }
 
 @test "ddb-stream: a command without a state directory is a usage error" {
@@ -269,6 +264,21 @@ rec() {
 	printf '{"dynamodb":{"Keys":{"id":{"S":"%s"}},"NewImage":{"id":{"S":"%s"}}}}' "$1" "$1"
 }
 
+# run_standin [OPTIONS...]: run ddb-stream OPTIONS on the stand-in's table
+# student, the state in $W/st, each batch appended to $W/out
+run_standin() {
+	run ddb-stream "$@" -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"' "$W/out"
+}
+
+# gap_refused: the run refused a gap (6), handed nothing on and left the
+# state as it was ($W/state.0)
+gap_refused() {
+	[ "$status" -eq 6 ]
+	[ ! -e "$W/out" ]
+	cmp "$W/st/state" "$W/state.0"
+}
+
 @test "ddb-stream: three shard generations over paged DescribeStream, listed children first: parents read to their end first, closed shards past empty pages, throttling, 5xx and an expired iterator retried; every record once, in order" {
 	cat >"$W/tree.json" <<EOF
 {"describeLimit": 1,
@@ -318,12 +328,10 @@ EOF
 		arn:aws:dynamodb:us-east-1:000000000000:table/student/stream/2026-12-01T00:00:00.000 \
 		shardId-00000000000000000001-aaaaaaaa 000000000000000000001 >"$W/st/state"
 	cp "$W/st/state" "$W/state.0"
-	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
-	[ "$status" -eq 6 ]
+	run_standin
+	gap_refused
 	[ "${lines[0]}" = "ddb-stream: GAP: shard shardId-00000000000000000001-aaaaaaaa: the records after seq 000000000000000000001 are gone from the stream (TrimmedDataAccessException, older than it keeps); nothing skipped; --accept-gap accepts the gap" ]
-	[ ! -e "$W/out" ]
-	cmp "$W/st/state" "$W/state.0"
-	run ddb-stream --accept-gap -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run_standin --accept-gap
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "ddb-stream: GAP accepted: shard shardId-00000000000000000001-aaaaaaaa: records after seq 000000000000000000001 are lost; going on from TRIM_HORIZON" ]
 	[ "$(jq -r .dynamodb.Keys.id.S "$W/out")" = c ]
@@ -336,7 +344,7 @@ EOF
    {"id": "shardId-00000000000000000001-aaaaaaaa", "records": [$(rec a), $(rec b)]}]}]}
 EOF
 	streams_start "$W/l.json"
-	run ddb-stream --latest -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run_standin --latest
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"skipped (start at latest) 2 records: shardId-00000000000000000001-aaaaaaaa 000000000000000000001..000000000000000000002 (2)"* ]]
 	[ ! -e "$W/out" ]
@@ -345,7 +353,7 @@ EOF
    {"id": "shardId-00000000000000000001-aaaaaaaa", "records": [$(rec a), $(rec b), $(rec c)]}]}]}
 EOF
 	touch -d '+2 seconds' "$W/l.json"
-	run ddb-stream --latest -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run_standin --latest
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .dynamodb.Keys.id.S "$W/out")" = c ]
 	streams_stop
@@ -527,19 +535,17 @@ stop_follow() {
 	printf 'ddb-stream-state 1\nstream %s\nshard %s %s done\nshard %s %s open\n' \
 		"$SARN" "$GONE" 000000000000000000001 "$A" 000000000000000000007 >"$W/st/state"
 	cp "$W/st/state" "$W/state.0"
-	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
-	[ "$status" -eq 6 ]
+	run_standin
+	gap_refused
 	[ "$output" = "ddb-stream: GAP: shard $A is gone from the stream (trimmed) after seq 000000000000000000007: its later records are lost; --accept-gap accepts the gap" ]
-	[ ! -e "$W/out" ]
-	cmp "$W/st/state" "$W/state.0"
 	[ "$(jq -r .op "$STREAMS_DIR/log" | sort -u)" = "$(printf 'DescribeStream\nDescribeTable')" ]
-	run ddb-stream --accept-gap -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run_standin --accept-gap
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "ddb-stream: GAP accepted: shard $A is gone from the stream after seq 000000000000000000007; its later records are lost" ]
 	[ "$(ids "$W/out")" = b ]
 	[ "$(grep '^shard' "$W/st/state")" = "shard $B 000000000000000000001 open" ]
 	# the gap is named once: the next run has nothing to say
-	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run_standin
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 }
@@ -585,7 +591,7 @@ stop_follow() {
 		"$STREAMS_DIR/log" >/dev/null
 	[ "$(jq -r 'select(.op == "GetShardIterator") | "\(.type) \(.seq)"' "$STREAMS_DIR/log" | tail -n 1)" = \
 	  "AFTER_SEQUENCE_NUMBER 000000000000000000001" ]
-	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run_standin
 	[ "$status" -eq 0 ]
 	[ "$(ids "$W/out")" = abcde ]
 	grep -qx "shard $A 000000000000000000005 open" "$W/st/state"
@@ -595,13 +601,13 @@ stop_follow() {
 	script "$W/c.json" "{\"id\": \"$A\", \"closed\": true, \"records\": [$(rec a), $(rec b), $(rec c)]},
 		{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec d)]}"
 	streams_start "$W/c.json"
-	run ddb-stream --limit 2 -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run_standin --limit 2
 	[ "$status" -eq 0 ]
 	[ "$(ids "$W/out")" = ab ]
 	[ "$(jq -r 'select(.op == "GetShardIterator") | .shard' "$STREAMS_DIR/log")" = "$A" ]
 	grep -qx "shard $A 000000000000000000002 open" "$W/st/state"
 	grep -qx "shard $B - open" "$W/st/state"
-	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run_standin
 	[ "$status" -eq 0 ]
 	[ "$(ids "$W/out")" = abcd ]
 	[ "${lines[0]}" = "ddb-stream: batch 1 records: $A 000000000000000000003..000000000000000000003 (1)" ]
@@ -611,7 +617,7 @@ stop_follow() {
 	script "$W/c.json" "{\"id\": \"$A\", \"closed\": true, \"records\": [$(rec a), $(rec b), $(rec c)]},
 		{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec d)]},
 		{\"id\": \"$C\", \"records\": [$(rec e)]}"
-	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	run_standin
 	[ "$status" -eq 0 ]
 	[ "$(ids "$W/out")" = abcde ]
 	grep -qx "shard $C 000000000000000000005 open" "$W/st/state"

@@ -1,6 +1,6 @@
 # tool.bash: helpers for the bats files of the tools that read files and
-# write stdout (ddb-flatten, ddb-expand, csv-emit, ddb-esm, s3-put...).
-# Load with `load lib/tool`.
+# write stdout (ddb-flatten, ddb-expand, csv-emit, ddb-esm, s3-put...), and
+# the command-line checks every tool's file makes. Load with `load lib/tool`.
 
 # tool_run TOOL STATUS ARGS...: in $F, run TOOL ARGS with its stdout in
 # $BATS_TEST_TMPDIR/out and its stderr in $BATS_TEST_TMPDIR/err; it must
@@ -57,4 +57,17 @@ tool_refuses() {
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	[ "$stderr" = "$msg" ]
+}
+
+# help_and_bad_option TOOL TEXT: TOOL --help exits 0, its output the usage
+# ("usage: TOOL ...") holding TEXT; TOOL --bogus exits 2 with the usage
+help_and_bad_option() {
+	local tool=$1 text=$2
+	run "$tool" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: $tool "* ]]
+	[[ "$output" == *"$text"* ]]
+	run "$tool" --bogus
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"usage: $tool"* ]]
 }
