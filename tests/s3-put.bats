@@ -52,6 +52,18 @@ kept_body() {
 	printf '%s/%s\n' "$KEEP" "$(ls "$KEEP" | grep -v '\.uri$')"
 }
 
+# put_unreachable BODY URI [ARGS...]: s3-put ARGS of the file BODY to URI
+# with the store out of reach, one attempt, -k $KEEP: temporary (75), the
+# body kept, its path in $KEPT
+put_unreachable() {
+	local body=$1 uri=$2
+	shift 2
+	run --separate-stderr s3-put -a 1 "$@" -k "$KEEP" -u http://127.0.0.1:9 \
+		"$uri" <"$body"
+	[ "$status" -eq 75 ]
+	KEPT=$(kept_body)
+}
+
 sigv4_test() {
 	"$(dirname "$(command -v s3-put)")/../tests/sigv4-test" "$@"
 }
@@ -574,13 +586,9 @@ creds_answer() {
 
 @test "s3-put: -R uploads a kept multipart body byte for byte and removes it" {
 	head -c 12000000 /dev/urandom >"$T/big"
-	run --separate-stderr s3-put -a 1 -P 5M -k "$KEEP" -u http://127.0.0.1:9 \
-		"s3://$B/keep/mp.bin" <"$T/big"
-	[ "$status" -eq 75 ]
+	put_unreachable "$T/big" "s3://$B/keep/mp.bin" -P 5M
 	kept "$T/big" "s3://$B/keep/mp.bin"
-	local f
-	f=$(kept_body)
-	run --separate-stderr s3-put -j -P 5M -R "$f.uri"
+	run --separate-stderr s3-put -j -P 5M -R "$KEPT.uri"
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.key == "keep/mp.bin" and .size == 12000000 and (.etag | endswith("-3"))'
 	same keep/mp.bin "$T/big"
@@ -589,20 +597,17 @@ creds_answer() {
 
 @test "s3-put: -R of a kept body that changed is refused (1), nothing uploaded, both left" {
 	printf 'a,b\n1,2\n' >"$T/b"
-	run s3-put -a 1 -k "$KEEP" -u http://127.0.0.1:9 "s3://$B/keep/t.csv" <"$T/b"
-	[ "$status" -eq 75 ]
-	local f
-	f=$(kept_body)
-	cp "$f.uri" "$T/side"
-	printf 'a,b\n1,3\n' >"$f"
-	run --separate-stderr s3-put -R "$f.uri"
+	put_unreachable "$T/b" "s3://$B/keep/t.csv"
+	cp "$KEPT.uri" "$T/side"
+	printf 'a,b\n1,3\n' >"$KEPT"
+	run --separate-stderr s3-put -R "$KEPT.uri"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "s3-put: $f: SHA-256 differs from its sidecar's: not uploaded" ]
-	printf 'a,b\n1,2' >"$f"
-	run --separate-stderr s3-put -R "$f.uri"
+	[ "$stderr" = "s3-put: $KEPT: SHA-256 differs from its sidecar's: not uploaded" ]
+	printf 'a,b\n1,2' >"$KEPT"
+	run --separate-stderr s3-put -R "$KEPT.uri"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "s3-put: $f: 7 bytes, its sidecar says 8: not uploaded" ]
-	cmp "$T/side" "$f.uri"
+	[ "$stderr" = "s3-put: $KEPT: 7 bytes, its sidecar says 8: not uploaded" ]
+	cmp "$T/side" "$KEPT.uri"
 	printf 'x\n' >"$T/x.uri"
 	run --separate-stderr s3-put -R "$T/x.uri"
 	[ "$status" -eq 1 ]
@@ -612,13 +617,10 @@ creds_answer() {
 
 @test "s3-put: -R that fails again leaves both and says so (75)" {
 	printf 'again\n' >"$T/b"
-	run s3-put -a 1 -k "$KEEP" -u http://127.0.0.1:9 "s3://$B/keep/again.txt" <"$T/b"
+	put_unreachable "$T/b" "s3://$B/keep/again.txt"
+	run --separate-stderr s3-put -a 1 -u http://127.0.0.1:9 -R "$KEPT.uri"
 	[ "$status" -eq 75 ]
-	local f
-	f=$(kept_body)
-	run --separate-stderr s3-put -a 1 -u http://127.0.0.1:9 -R "$f.uri"
-	[ "$status" -eq 75 ]
-	[[ "$stderr" == *"s3-put: kept body left in $f (URI in $f.uri)" ]]
+	[[ "$stderr" == *"s3-put: kept body left in $KEPT (URI in $KEPT.uri)" ]]
 	[[ "$stderr" != *"not kept"* ]]
 	kept "$T/b" "s3://$B/keep/again.txt"
 }
@@ -637,8 +639,7 @@ creds_answer() {
 
 @test "s3-put: a {sha256} key's kept body is whole and verified too" {
 	printf 'sha body\n' >"$T/b"
-	run s3-put -a 1 -k "$KEEP" -u http://127.0.0.1:9 "s3://$B/keep/{sha256}.csv" <"$T/b"
-	[ "$status" -eq 75 ]
+	put_unreachable "$T/b" "s3://$B/keep/{sha256}.csv"
 	kept "$T/b" "s3://$B/keep/$(sha256sum <"$T/b" | cut -c1-64).csv"
 }
 
