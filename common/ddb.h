@@ -228,22 +228,37 @@ ddb_first8(unsigned long long t)
 }
 #endif
 
+#ifdef __SSE2__
 /*
- * p moved on eight bytes at a time over a string's plain bytes: to the
- * first '"', '\\', control or non-ASCII byte, or to where fewer than eight
- * bytes are left (byte by byte from there is the caller's)
+ * the bytes of p[0..16) that are '"', '\\' or below 0x20 as bits, the
+ * first byte lowest; with high, also those from 0x80 up (a signed byte
+ * below 0x20 is either)
+ */
+static inline unsigned
+ddb_mark16(const unsigned char *p, int high)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i t = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+	    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+
+	t = _mm_or_si128(t, high ? _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)) :
+	    _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)),
+	    _mm_set1_epi8(0x1f)));
+	return (unsigned)_mm_movemask_epi8(t);
+}
+#endif
+
+/*
+ * p moved on sixteen or eight bytes at a time over a string's plain bytes:
+ * to the first '"', '\\', control or non-ASCII byte, or to where fewer than
+ * eight bytes are left (byte by byte from there is the caller's)
  */
 static inline const unsigned char *
 ddb_skip_plain8(const unsigned char *p, const unsigned char *end)
 {
 #ifdef __SSE2__
-	/* sixteen at a time: a signed byte below 0x20 is control or not ASCII */
 	while (end - p >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-		    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
+		unsigned m = ddb_mark16(p, 1);
 		if (m != 0)
 			return p + __builtin_ctz(m);
 		p += 16;

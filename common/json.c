@@ -753,14 +753,9 @@ ddb_json_str(struct ddb_buf *b, const char *s, size_t n)
 	while (p < end) {
 		q = p;
 #ifdef __SSE2__
-		/* sixteen at a time: '"', '\\', and bytes up to 0x1f unsigned */
+		/* sixteen at a time; bytes from 0x80 up are as they are */
 		while (end - q >= 16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
-			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-			    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-			    _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)),
-			    _mm_set1_epi8(0x1f))));
+			unsigned m = ddb_mark16(q, 0);
 			if (m != 0) {
 				q += __builtin_ctz(m);
 				goto found;
