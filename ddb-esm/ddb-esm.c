@@ -27,7 +27,16 @@ static double rate = 10;	/* -w: records written a second */
 static int wflag;		/* -w given: print the bill */
 static long recsize = 1500;	/* -Z: bytes of a stream record */
 static long memory = 128;	/* --memory: MB of the function */
-static double cpu_batch_ms = 250, cpu_record_us = 84;	/* -J */
+static long shards = 1;		/* --shards: the stream's open shards */
+/*
+ * -J's default: the line through BENCHMARKS.md's "A Lambda invocation,
+ * whole" rows (bootstrap, CPU of every process of a warm invocation: 64.0 ms
+ * for 100 records, 101.5 ms for 1,000), measured on the date below
+ */
+#define CPU_BATCH_MS 60
+#define CPU_RECORD_US 42
+#define CPU_DATE "2026-12-02"
+static double cpu_batch_ms = CPU_BATCH_MS, cpu_record_us = CPU_RECORD_US;
 static int qflag;		/* -Q: exit 5 on findings */
 
 /* the settings that matter here, as read from one mapping */
@@ -51,7 +60,7 @@ static _Noreturn void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: ddb-esm [-Q] [-w records/s] [-Z bytes] [--memory MB] "
-	    "[-J ms,us] [file ...]\n");
+	    "[-J ms,us]\n               [--shards N] [file ...]\n");
 	if (fp == stdout)
 		fprintf(fp,
 		    "  -w, --rate N          records written a second (default "
@@ -62,10 +71,14 @@ usage(FILE *fp, int status)
 		    "      --memory MB       the function's memory (default 128)\n"
 		    "  -J, --cpu MS,US       CPU per invocation (ms) and per record "
 		    "(us)\n"
-		    "                        (default 250,84, an estimate)\n"
+		    "                        (default %d,%d, measured %s)\n"
+		    "      --shards N        the stream's open shards, each "
+		    "read on its own\n"
+		    "                        (default 1)\n"
 		    "  -Q, --check           exit 5 if a mapping has findings\n"
 		    "  -h, --help            this help\n"
-		    "  -V, --version         print the version\n");
+		    "  -V, --version         print the version\n", CPU_BATCH_MS,
+		    CPU_RECORD_US, CPU_DATE);
 	if (fp == stdout)
 		ddb_close_stdout();
 	exit(status);
@@ -336,11 +349,14 @@ commas(double x, char *buf, size_t size)
 	return buf;
 }
 
-/* records in a batch at the write rate r (the whole stream: one shard) */
+/*
+ * records in a batch at the write rate r, spread evenly over the stream's
+ * shards (each shard's batches fill from its own share)
+ */
 static double
 batch_records(long size, long window, long pf, double r)
 {
-	double b = r / pf * (window > 0 ? window : POLL_S);
+	double b = r / shards / pf * (window > 0 ? window : POLL_S);
 
 	if (b > size)
 		b = size;
@@ -417,9 +433,12 @@ print_bill(const struct esm *e)
 	printf("  %-24s%16.4f%16.4f\n", "per million records $", c.total * per,
 	    r.total * per);
 	para("Duration is an estimate: %g ms of CPU an invocation and %g us a "
-	    "record (-J), at %ld/1769 of a vCPU, billed by the ms. One shard, "
-	    "one S3 object a batch; retries not counted.", cpu_batch_ms,
-	    cpu_record_us, memory);
+	    "record (-J%s), at %ld/1769 of a vCPU, billed by the ms. %ld "
+	    "shard%s (--shards)%s; one S3 object a batch; retries not "
+	    "counted.", cpu_batch_ms, cpu_record_us, cpu_batch_ms ==
+	    CPU_BATCH_MS && cpu_record_us == CPU_RECORD_US ? "; measured "
+	    CPU_DATE ", BENCHMARKS.md" : "", memory, shards, shards == 1 ? "" :
+	    "s", shards == 1 ? "" : ", the writes spread evenly over them");
 }
 
 /* --- the findings -------------------------------------------------------- */
@@ -566,10 +585,10 @@ static int
 check(const struct esm *e)
 {
 	static char table[256];	/* cur_table, until the next mapping */
-	char region[256], account[256], dlq[1024];
+	char region[256], account[256], dlq[1024], queue[128], mkqueue[512];
 	char n1[32], n2[32], n3[32];
-	const char *fn = e->function != NULL ? e->function : "FUNCTION";
-	int arn_ok;
+	int arn_ok, ninfo = 0;
+	size_t i, n;
 
 	nfound = nfix = 0;
 	fixes.n = 0;
@@ -585,10 +604,28 @@ check(const struct esm *e)
 		    e->uuid, e->source);
 		return -1;
 	}
-	if (arn_ok)
-		snprintf(dlq, sizeof dlq, "arn:aws:sqs:%s:%s:%s-ddb-to-s3-failed",
-		    region, account, table);
-	else
+	/*
+	 * the on-failure queue: named after the table (SQS allows letters,
+	 * digits, - and _ in at most 80 characters; a table name may also
+	 * hold '.', and be longer); its ARN is what create-queue in the
+	 * stream's region and account makes, so the command that creates it
+	 * is printed before any that names it. Without the stream's ARN the
+	 * placeholders are no ARN Lambda would take.
+	 */
+	mkqueue[0] = '\0';
+	if (arn_ok) {
+		n = strlen(table) > 63 ? 63 : strlen(table);
+		for (i = 0; i < n; i++)
+			queue[i] = strchr("-_", table[i]) != NULL ||
+			    (table[i] >= '0' && table[i] <= '9') ||
+			    ((table[i] | 0x20) >= 'a' && (table[i] | 0x20) <=
+			    'z') ? table[i] : '-';
+		snprintf(queue + n, sizeof queue - n, "-ddb-to-s3-failed");
+		snprintf(dlq, sizeof dlq, "arn:aws:sqs:%s:%s:%s", region,
+		    account, queue);
+		snprintf(mkqueue, sizeof mkqueue, "  aws sqs create-queue "
+		    "--region %s --queue-name %s\n", region, queue);
+	} else
 		snprintf(dlq, sizeof dlq, "arn:aws:sqs:REGION:ACCOUNT:QUEUE");
 
 	if (e->state != NULL && strcmp(e->state, "Disabled") == 0) {
@@ -639,8 +676,12 @@ check(const struct esm *e)
 		    "batch, nothing tells where it was. With an SQS queue (or SNS "
 		    "topic) the batch's shard and sequence numbers are kept, so "
 		    "it can be read again with get-records within 24 hours and "
-		    "fed to ddb-to-s3 -n TABLE. Create the queue, give the "
-		    "function's role sqs:SendMessage on it, then:");
+		    "fed to ddb-to-s3 -n TABLE. %s, give the function's role "
+		    "sqs:SendMessage on it, then:", mkqueue[0] != '\0' ?
+		    "Create the queue (the first command; its ARN is the one "
+		    "in the second)" : "Create an SQS queue, put its ARN in "
+		    "place of the placeholder below");
+		fputs(mkqueue, stdout);
 		{
 			struct ddb_buf opt = { NULL, 0, 0 };
 			const char *pre = "--destination-config "
@@ -665,32 +706,8 @@ check(const struct esm *e)
 		    "the function");
 		fix(e, "--function-response-types ReportBatchItemFailures");
 	}
-	if (e->start != NULL && strcmp(e->start, "LATEST") == 0) {
-		heading(e);
-		para("StartingPosition %s: a new mapping starts at the stream's "
-		    "end, so every change made before it was created is never "
-		    "seen; that happens again each time the mapping is "
-		    "recreated. The position cannot be changed by "
-		    "update-event-source-mapping: delete the mapping and create "
-		    "another at TRIM_HORIZON. The new one reads the stream from "
-		    "its oldest record (up to 24 hours back), so records the old "
-		    "one already stored are stored again in new objects "
-		    "(ddb-to-s3 -l SequenceNumber lets a consumer drop the "
-		    "repeats):", e->start);
-		printf("  aws lambda delete-event-source-mapping --uuid %s\n",
-		    e->uuid);
-		printf("  aws lambda create-event-source-mapping "
-		    "--function-name %s --event-source-arn %s "
-		    "--starting-position TRIM_HORIZON --batch-size %d "
-		    "--maximum-batching-window-in-seconds %d "
-		    "--parallelization-factor 1 --function-response-types "
-		    "ReportBatchItemFailures --bisect-batch-on-function-error "
-		    "--maximum-retry-attempts %d --maximum-record-age-in-seconds "
-		    "-1 --destination-config "
-		    "'{\"OnFailure\":{\"Destination\":\"%s\"}}'\n", fn,
-		    e->source != NULL ? e->source : "STREAM_ARN", REC_BATCH,
-		    REC_WINDOW, REC_RETRIES, e->dest != NULL ? e->dest : dlq);
-	}
+	if (e->start != NULL && strcmp(e->start, "LATEST") == 0)
+		ninfo = 1;	/* said last: it is no finding */
 	if (e->pf > 1) {
 		heading(e);
 		para("ParallelizationFactor %ld: %ld batches of one shard run at "
@@ -744,9 +761,29 @@ check(const struct esm *e)
 		check_filters(e);
 	if (nfix > 1) {
 		putchar('\n');
-		printf("All the updates above in one command:\n");
+		if (e->dest == NULL && mkqueue[0] != '\0') {
+			printf("All the updates above in one command, the queue "
+			    "first:\n");
+			fputs(mkqueue, stdout);
+		} else
+			printf("All the updates above in one command:\n");
 		printf("  aws lambda update-event-source-mapping --uuid %s%s\n",
 		    e->uuid, fixes.p);
+	}
+	if (ninfo) {
+		int k = nfound;
+
+		heading(e);
+		nfound = k;
+		para("Note: StartingPosition %s matters only when a mapping is "
+		    "created: this one reads on from where it is, whatever "
+		    "the position says, and nothing needs changing. Recreating "
+		    "it to change the position would store up to 24 hours of "
+		    "records again, so do not; if you ever create a mapping "
+		    "for this stream anew, give it --starting-position "
+		    "TRIM_HORIZON so that it sees the changes made before it "
+		    "(ddb-to-s3 -l SequenceNumber lets a consumer drop any "
+		    "repeats).", e->start);
 	}
 	return nfound;
 }
@@ -838,6 +875,7 @@ main(int argc, char *argv[])
 		{ "record-size", required_argument, NULL, 'Z' },
 		{ "memory", required_argument, NULL, 1 },	/* no letter is free */
 		{ "cpu", required_argument, NULL, 'J' },
+		{ "shards", required_argument, NULL, 2 },
 		{ "check", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -863,6 +901,12 @@ main(int argc, char *argv[])
 			memory = (long)number_arg("--memory", optarg, 128, 10240);
 			if (memory != atof(optarg))
 				usage_error("--memory: \"%s\" is not a whole number",
+				    optarg);
+			break;
+		case 2:
+			shards = (long)number_arg("--shards", optarg, 1, 100000);
+			if (shards != atof(optarg))
+				usage_error("--shards: \"%s\" is not a whole number",
 				    optarg);
 			break;
 		case 'J':

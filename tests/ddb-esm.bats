@@ -85,3 +85,72 @@ esm_like() {
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == 'ddb-esm: -J: "250" is not MS,US'* ]]
 }
+
+# queue_first FILE: every line of FILE that names an SQS queue's ARN comes
+# after a create-queue command for that queue (or names no real one)
+queue_first() {
+	awk '/aws sqs create-queue/ { for (i = 1; i < NF; i++) if ($i == "--queue-name") made[$(i + 1)] = 1 }
+	    /arn:aws:sqs:/ { s = $0; sub(/.*arn:aws:sqs:[^:]*:[^:]*:/, "", s); sub(/[^A-Za-z0-9_-].*/, "", s)
+		if (!(s in made)) { print "line " NR ": queue " s " named before it is created"; bad = 1 } }
+	    END { exit bad }' "$1"
+}
+
+@test "ddb-esm: the on-failure queue's create-queue comes before every command that names it" {
+	run ddb-esm "$F/seed.json"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	queue_first "$BATS_TEST_TMPDIR/out"
+	[ "$(grep -c '^  aws sqs create-queue --region us-east-1 --queue-name student-ddb-to-s3-failed$' "$BATS_TEST_TMPDIR/out")" -eq 2 ]
+	grep -qx 'All the updates above in one command, the queue first:' "$BATS_TEST_TMPDIR/out"
+	# no command to delete or recreate the mapping
+	! grep -e delete-event-source-mapping -e create-event-source-mapping "$BATS_TEST_TMPDIR/out"
+}
+
+@test "ddb-esm: a table name SQS does not allow in a queue name: '.' becomes '-', at most 80 characters" {
+	long=$(printf 'x%.0s' $(seq 200))
+	sed "s|table/student/|table/my.students_2024$long/|" "$F/seed.json" >"$BATS_TEST_TMPDIR/t.json"
+	run ddb-esm "$BATS_TEST_TMPDIR/t.json"
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
+	queue_first "$BATS_TEST_TMPDIR/out"
+	q=$(awk '/create-queue/ { print $NF; exit }' "$BATS_TEST_TMPDIR/out")
+	[ "${#q}" -le 80 ]
+	[[ "$q" =~ ^my-students_2024x+-ddb-to-s3-failed$ ]]
+}
+
+@test "ddb-esm: without the stream's ARN the queue is a placeholder no one can take for an ARN, and no create-queue" {
+	grep -v EventSourceArn "$F/seed.json" >"$BATS_TEST_TMPDIR/noarn.json"
+	run ddb-esm "$BATS_TEST_TMPDIR/noarn.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"Destination":"arn:aws:sqs:REGION:ACCOUNT:QUEUE"'* ]]
+	[[ "$output" != *create-queue* ]]
+	[[ "$(echo "$output" | tr '\n' ' ')" == *"put its ARN in place of the placeholder below"* ]]
+}
+
+@test "ddb-esm: StartingPosition LATEST of an existing mapping is a note, not a finding: exit 0 under -Q" {
+	esm_like recommended-latest.exp - 0 -Q recommended-latest.json
+	grep -q '^Note: StartingPosition LATEST matters only when a mapping is created' "$F/recommended-latest.exp"
+}
+
+@test "ddb-esm: --shards spreads the rate over the shards: smaller batches, more objects" {
+	esm_like recommended-shards-bill.exp - 0 -w 10 --shards 4 recommended.json
+	grep -q '^  records a batch  *150  *150$' "$F/recommended-shards-bill.exp"
+}
+
+@test "ddb-esm: -J's default is the measured figure, with its date, in --help and the bill" {
+	run ddb-esm --help
+	[[ "$output" == *"(default 60,42, measured 2026-12-02)"* ]]
+	grep -q 'measured 2026-12-02, BENCHMARKS.md' "$F/seed-bill.exp"
+	# an explicit -J is said to be the user's, with no date
+	run ddb-esm -w 10 -J 250,84 "$F/recommended.json"
+	[[ "$output" == *"(-J), at 128/1769"* ]]
+}
+
+@test "ddb-esm: --shards must be a whole number from 1 to 100000" {
+	for v in 0 1.5 x 100001; do
+		run --separate-stderr ddb-esm --shards "$v" "$F/seed.json"
+		[ "$status" -eq 2 ]
+		[ "$output" = "" ]
+		[[ "$stderr" == "ddb-esm: --shards: \"$v\" is not "* ]]
+	done
+}
