@@ -147,6 +147,10 @@ resolve(const char *name, char **out)
 		if (s == NULL) {
 			warnx("table %s has no stream", name);
 			rc = DDB_EXIT_REFUSED;
+		} else if (!stream_arn_ok(s)) {
+			warnx("DescribeTable: table %s: its LatestStreamArn is "
+			    "not a stream ARN: refused", name);
+			rc = DDB_EXIT_TEMPFAIL;
 		} else {
 			*out = xstrdup(s);
 		}
@@ -194,8 +198,18 @@ list_shards(void)
 			const char *par = jv_get_str(sj, "ParentShardId");
 			struct shard *sh;
 
-			if (id == NULL || strchr(id, ' ') || !*id)
+			if (id == NULL)
 				continue;
+			if (!shard_id_ok(id) || (par && !shard_id_ok(par))) {
+				if (!shard_id_ok(id))
+					par = id;
+				warnx("DescribeStream: a ShardId (%zu bytes) "
+				    "that is not 28 to 65 printable ASCII "
+				    "characters without a space: refused",
+				    strlen(par));
+				rc = DDB_EXIT_TEMPFAIL;
+				goto out;
+			}
 			sh = state_shard(&st, id, 1);
 			sh->listed = 1;
 			if (par && sh->parent == NULL)
@@ -208,6 +222,8 @@ list_shards(void)
 			start = xstrdup(last);
 		ddb_arena_reset(&a);
 	} while (start);
+out:
+	free(start);
 	ddb_arena_free(&a);
 	if (rc == 0 && aj.verbose)
 		warnx("%s: %zu shards", arn, n);
@@ -758,6 +774,12 @@ main(int argc, char *argv[])
 		warnx("a command needs a state directory (--state)");
 		usage(stderr, DDB_EXIT_USAGE);
 	}
+	if (strncmp(argv[0], "arn:", 4) == 0 && !stream_arn_ok(argv[0])) {
+		warnx("not a stream ARN (arn:PARTITION:dynamodb:REGION:ACCOUNT:"
+		    "table/NAME/stream/LABEL, 37 to 1024 printable characters "
+		    "without a space): %s", argv[0]);
+		usage(stderr, DDB_EXIT_USAGE);
+	}
 	ddb_catch_stop();
 	if (statedir) {
 		st.dir = xstrdup(statedir);
@@ -772,7 +794,7 @@ main(int argc, char *argv[])
 	rc = aj_start(&aj, &ao, ao.verbose);
 	if (rc == 0) {
 		if (strncmp(argv[0], "arn:", 4) == 0)
-			arn = argv[0];
+			arn = argv[0];	/* checked before the lock */
 		else if ((rc = resolve(argv[0], &resolved)) == 0)
 			arn = resolved;
 	}

@@ -50,16 +50,49 @@ seq_cmp(const char *a, const char *b)
 	return c < 0 ? -1 : c > 0;
 }
 
-/* a shard id as it may stand in the file: printable, no space */
+/* n bytes of s, each printable ASCII other than a space */
 static int
-id_ok(const char *s)
+graph_ok(const char *s, size_t n)
 {
-	if (*s == '\0' || strlen(s) > 256)
-		return 0;
-	for (; *s; s++)
-		if (*s <= ' ' || *s > '~')
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
 			return 0;
 	return 1;
+}
+
+/*
+ * ShardId: 28 to 65 characters (the Streams API reference gives no
+ * pattern); printable ASCII without a space is what the state file's
+ * space-separated lines can hold
+ */
+int
+shard_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 28 && n <= 65 && graph_ok(s, n);
+}
+
+/*
+ * StreamArn: 37 to 1024 characters (the Streams API reference), shaped
+ * arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL;
+ * printable ASCII without a space, as for a ShardId
+ */
+int
+stream_arn_ok(const char *s)
+{
+	size_t n = strlen(s);
+	const char *t;
+	int colons = 0;
+
+	if (n < 37 || n > 1024 || !graph_ok(s, n) || strncmp(s, "arn:", 4))
+		return 0;
+	for (t = s; *t && colons < 5; t++)
+		colons += *t == ':';
+	return colons == 5 && strstr(s, ":dynamodb:") != NULL &&
+	    strncmp(t, "table/", 6) == 0 && strstr(t, "/stream/") != NULL;
 }
 
 struct shard *
@@ -104,11 +137,11 @@ state_line(void *arg, char *line, long ln)
 		s = NULL;
 		nf++;
 	}
-	if (nf == 2 && strcmp(f[0], "stream") == 0) {
+	if (nf == 2 && strcmp(f[0], "stream") == 0 && stream_arn_ok(f[1])) {
 		free(st->arn);
 		st->arn = xstrdup(f[1]);
 	} else if (nf == 4 && strcmp(f[0], "shard") == 0 &&
-	    id_ok(f[1]) && (strcmp(f[2], "-") == 0 ||
+	    shard_id_ok(f[1]) && (strcmp(f[2], "-") == 0 ||
 	    seq_ok(f[2], strlen(f[2]))) && (strcmp(f[3], "open") == 0 ||
 	    strcmp(f[3], "done") == 0)) {
 		struct shard *sh = state_shard(st, f[1], 1);
@@ -116,7 +149,7 @@ state_line(void *arg, char *line, long ln)
 		sh->done = strcmp(f[3], "done") == 0;
 		sh->known = 1;
 	} else if (nf == 5 && strcmp(f[0], "batch") == 0 &&
-	    id_ok(f[1]) && seq_ok(f[2], strlen(f[2])) &&
+	    shard_id_ok(f[1]) && seq_ok(f[2], strlen(f[2])) &&
 	    seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0) {
 		struct pending *pd;
 		st->pend = realloc(st->pend,
@@ -152,6 +185,18 @@ state_save(struct state *st, const struct pending *p, size_t np)
 	size_t i;
 	int rc;
 
+	/* what the loader would refuse is never written (the service's
+	 * answers and the command line are checked before they get here) */
+	if (!stream_arn_ok(st->arn)) {
+		warnx("%s/state: not saved: the stream ARN is not one", st->dir);
+		return DDB_EXIT_SOFTWARE;
+	}
+	for (i = 0; i < st->nsh; i++)
+		if (st->sh[i].known && !shard_id_ok(st->sh[i].id)) {
+			warnx("%s/state: not saved: a ShardId is not one",
+			    st->dir);
+			return DDB_EXIT_SOFTWARE;
+		}
 	ddb_buf_put(&b, STATE_MAGIC "\n", strlen(STATE_MAGIC) + 1);
 	ddb_buf_put(&b, "stream ", 7);
 	ddb_buf_put(&b, st->arn, strlen(st->arn));

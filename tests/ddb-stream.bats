@@ -622,3 +622,57 @@ stop_follow() {
 	[ "$(ids "$W/out")" = abcde ]
 	grep -qx "shard $C 000000000000000000005 open" "$W/st/state"
 }
+
+# bad_shard ID: the stand-in's one shard named ID; the run refuses it as a
+# broken answer (75), hands nothing on and writes no state
+bad_shard() {
+	jq -n --arg id "$1" --argjson r "$(rec a)" \
+		'{streams: [{table: "student", shards: [{id: $id, records: [$r]}]}]}' \
+		>"$W/bad.json"
+	streams_start "$W/bad.json"
+	run_standin
+	streams_stop
+	[ "$status" -eq 75 ]
+	[ "${lines[0]}" = "ddb-stream: DescribeStream: a ShardId ($(printf %s "$1" | wc -c) bytes) that is not 28 to 65 printable ASCII characters without a space: refused" ]
+	[ ! -e "$W/out" ]
+	[ ! -e "$W/st/state" ]
+}
+
+@test "ddb-stream: a ShardId with a tab, a newline, a non-ASCII byte, a space or more than 65 characters never reaches the state (exit 75); the next run does not refuse its state" {
+	bad_shard "$(printf 'shardId-00000000000000000001\taaaaaaaa')"
+	bad_shard "$(printf 'shardId-00000000000000000001\naaaaaaaa')"
+	bad_shard "shardId-00000000000000000001-aaaaaaaé"
+	bad_shard "shardId-00000000000000000001 aaaaaaaa"
+	bad_shard "shardId-00000000000000000001-$(printf 'a%.0s' $(seq 37))"
+	bad_shard "shardId-0001"
+	# 65 characters are the documented limit: read and saved, read back
+	local id="shardId-00000000000000000001-$(printf 'a%.0s' $(seq 36))"
+	jq -n --arg id "$id" --argjson r "$(rec a)" \
+		'{streams: [{table: "student", shards: [{id: $id, records: [$r]}]}]}' \
+		>"$W/ok.json"
+	streams_start "$W/ok.json"
+	run_standin
+	[ "$status" -eq 0 ]
+	grep -q "^shard $id 000000000000000000001 open\$" "$W/st/state"
+	run_standin
+	[ "$status" -eq 0 ]
+	streams_stop
+}
+
+@test "ddb-stream: a stream ARN with a space, from DescribeTable (exit 75) or the command line (exit 2), never reaches the state" {
+	jq -n --argjson r "$(rec a)" '{streams: [{table: "student",
+		arn: "arn:aws:dynamodb:us-east-1:000000000000:table/student/stream/2026-12-01 00:00",
+		shards: [{id: "shardId-00000000000000000001-aaaaaaaa", records: [$r]}]}]}' \
+		>"$W/arn.json"
+	streams_start "$W/arn.json"
+	run_standin
+	[ "$status" -eq 75 ]
+	[ "${lines[0]}" = "ddb-stream: DescribeTable: table student: its LatestStreamArn is not a stream ARN: refused" ]
+	[ ! -e "$W/st/state" ]
+	run ddb-stream -u "$STREAMS_URL" --state "$W/st" \
+		"arn:aws:dynamodb:us-east-1:000000000000:table/student/stream/2026-12-01 00:00" cat
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-stream: not a stream ARN (arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL, 37 to 1024 printable characters without a space): arn:aws:dynamodb:us-east-1:000000000000:table/student/stream/2026-12-01 00:00" ]
+	[ ! -e "$W/st/state" ]
+	streams_stop
+}
