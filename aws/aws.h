@@ -127,10 +127,11 @@ const char *aws_profile(const char *opt, int *how);	/* how: 1 opt,
 char *aws_setting(const char *opt, const char *env1, const char *env2,
     const char *profile, const char *key);
 char *aws_region(const char *opt, const char *profile);	/* or us-east-1 */
-/* opt, service_env (AWS_ENDPOINT_URL_S3 ...), AWS_ENDPOINT_URL, the
- * profile's endpoint_url; NULL: none set, the service's own */
-char *aws_endpoint(const char *opt, const char *service_env,
-    const char *profile);
+/* where service ("s3", "dynamodb", "dynamodb_streams", "sts", "sso": the
+ * AWS CLI's service identifiers) is reached: opt, AWS_ENDPOINT_URL_<SERVICE>,
+ * AWS_ENDPOINT_URL, the profile's [services] block, its endpoint_url;
+ * NULL: none set (or ignore_configured_endpoint_urls), the service's own */
+char *aws_endpoint(const char *opt, const char *service, const char *profile);
 int creds_find(struct http *h, const char *profile, int explicit_profile,
     struct creds *c);
 void creds_free(struct creds *c);

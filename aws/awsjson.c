@@ -46,9 +46,7 @@ static int
 aj_open(struct aj *c, const char *endpoint, const char *profile,
     int explicit_profile, const char *region)
 {
-	static const char *const envs[2] = {
-		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_DYNAMODB"
-	};
+	static const char *const ids[2] = { "dynamodb_streams", "dynamodb" };
 	static const char *const names[2] = { "streams.dynamodb", "dynamodb" };
 	char *ep;
 	int svc, rc = 0;
@@ -57,7 +55,7 @@ aj_open(struct aj *c, const char *endpoint, const char *profile,
 	c->explicit_profile = explicit_profile;
 	c->region = aws_region(region, profile);
 	for (svc = 0; svc < 2 && rc == 0; svc++) {
-		if ((ep = aws_endpoint(endpoint, envs[svc], profile)) == NULL)
+		if ((ep = aws_endpoint(endpoint, ids[svc], profile)) == NULL)
 			ep = xasprintf("https://%s.%s.amazonaws.com",
 			    names[svc], c->region);
 		rc = aws_ep_parse(NULL, ep, &c->ep[svc]);

@@ -1,9 +1,11 @@
 /* creds.c: settings and credentials, found where the AWS CLI finds them */
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aws.h"
 #include "credsrc.h"
@@ -375,9 +377,43 @@ aws_region(const char *opt, const char *profile)
 	return r ? r : xstrdup("us-east-1");
 }
 
+/*
+ * The AWS CLI's order (its configured endpoint URLs): the option, then
+ * AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the service's block of
+ * the profile's [services NAME] section, the profile's endpoint_url;
+ * all but the option skipped if AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or
+ * else the profile's ignore_configured_endpoint_urls) is true.
+ */
 char *
-aws_endpoint(const char *opt, const char *service_env, const char *profile)
+aws_endpoint(const char *opt, const char *service, const char *profile)
 {
-	return aws_setting(opt, service_env, "AWS_ENDPOINT_URL", profile,
-	    "endpoint_url");
+	char var[64], *v, *svcs;
+	const char *e;
+	size_t i;
+
+	if (opt)
+		return xstrdup(opt);
+	if ((e = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) != NULL) {
+		if (is_true(e))
+			return NULL;
+	} else if ((v = conf_get(profile, "ignore_configured_endpoint_urls",
+	    NULL)) != NULL) {
+		int ignore = is_true(trim_space(v));
+
+		free(v);
+		if (ignore)
+			return NULL;
+	}
+	snprintf(var, sizeof var, "AWS_ENDPOINT_URL_%s", service);
+	for (i = sizeof "AWS_ENDPOINT_URL_" - 1; var[i]; i++)
+		var[i] = (char)toupper((unsigned char)var[i]);
+	if ((e = env(var)) != NULL || (e = env("AWS_ENDPOINT_URL")) != NULL)
+		return xstrdup(e);
+	if ((svcs = prof_get(profile, "services", CONF_CONFIG, NULL)) != NULL) {
+		v = conf_service_get(svcs, service, "endpoint_url");
+		free(svcs);
+		if (v)
+			return v;
+	}
+	return prof_get(profile, "endpoint_url", CONF_BOTH, NULL);
 }

@@ -17,6 +17,8 @@
 enum { CONF_CREDENTIALS = 1, CONF_CONFIG = 2, CONF_BOTH = 3 };
 char *prof_get(const char *profile, const char *key, int files, int *found);
 char *conf_section_get(const char *section, const char *key, int *found);
+char *conf_service_get(const char *services, const char *service,
+    const char *key);
 char *trim_space(char *s);
 int creds_profile(struct http *h, const char *profile, int explicit_profile,
     struct creds *c);
@@ -36,6 +38,7 @@ int creds_imds(struct http *h, struct creds *c);
 /* sts.c: AssumeRole (signed with src) and AssumeRoleWithWebIdentity */
 struct sts_role {
 	const char *profile;	/* for messages: the profile, or NULL (env) */
+	const char *ep_profile;	/* whose endpoint settings reach STS */
 	const char *arn, *session, *external_id;
 	long duration;		/* 0: STS's default */
 };
@@ -45,7 +48,8 @@ int sts_web_identity(struct http *h, const char *region,
     const char *token_file, const struct sts_role *r, struct creds *out);
 
 /* sso.c: IAM Identity Center (SSO) */
-int creds_sso(struct http *h, const char *profile, struct creds *c);
+int creds_sso(struct http *h, const char *profile, const char *ep_profile,
+    struct creds *c);
 
 /* process.c: credential_process */
 int creds_process(const char *profile, const char *cmd, struct creds *c);

@@ -67,6 +67,53 @@ ini_get(const char *path, const char *section, const char *key, int *found)
 	return val;
 }
 
+/*
+ * key's value in the block sub of [section]: the AWS CLI's nested form,
+ * a key with no value followed by indented lines, as in
+ *	[services local]
+ *	dynamodb =
+ *	  endpoint_url = http://127.0.0.1:8000
+ */
+static char *
+ini_sub_get(const char *path, const char *section, const char *sub,
+    const char *key)
+{
+	char line[4096], *val = NULL;
+	int in = 0, block = 0;
+	FILE *fp;
+
+	if (path == NULL || (fp = fopen(path, "r")) == NULL)
+		return NULL;
+	while (fgets(line, sizeof line, fp)) {
+		int indented = isspace((unsigned char)line[0]);
+		char *s = trim_space(line), *eq;
+
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *e = strchr(s, ']');
+			if (e) {
+				*e = '\0';
+				in = strcmp(trim_space(s + 1), section) == 0;
+				block = 0;
+			}
+			continue;
+		}
+		if (!in || (eq = strchr(s, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		if (!indented) {
+			block = strcmp(trim_space(s), sub) == 0 &&
+			    *trim_space(eq + 1) == '\0';
+		} else if (block && strcmp(trim_space(s), key) == 0) {
+			free(val);
+			val = xstrdup(trim_space(eq + 1));
+		}
+	}
+	fclose(fp);
+	return val;
+}
+
 static char *
 home_file(const char *env, const char *rel)
 {
@@ -130,6 +177,23 @@ conf_section_get(const char *section, const char *key, int *found)
 	char *path = home_file("AWS_CONFIG_FILE", ".aws/config");
 	char *v = ini_get(path, section, key, found);
 
+	free(path);
+	if (v && *v == '\0') {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/* key of service's block in [services NAME]; NULL if unset or empty */
+char *
+conf_service_get(const char *services, const char *service, const char *key)
+{
+	char *path = home_file("AWS_CONFIG_FILE", ".aws/config");
+	char *sect = xasprintf("services %s", services);
+	char *v = ini_sub_get(path, sect, service, key);
+
+	free(sect);
 	free(path);
 	if (v && *v == '\0') {
 		free(v);
@@ -288,6 +352,7 @@ static_keys(const char *profile, int file, struct creds *c)
 struct walk {
 	struct http *h;
 	char *region;
+	const char *top;	/* the profile asked for: its endpoints */
 	const char *visited[CREDS_MAX_CHAIN + 2];
 	int n;
 };
@@ -327,6 +392,7 @@ providers(struct walk *w, const char *profile, int use_env, struct creds *c)
 			rc = DDB_EXIT_REFUSED;
 		} else {
 			r.profile = from_env ? NULL : profile;
+			r.ep_profile = w->top;
 			r.arn = arn;
 			r.session = sess;
 			rc = sts_web_identity(w->h, w->region, file, &r, c);
@@ -336,7 +402,7 @@ providers(struct walk *w, const char *profile, int use_env, struct creds *c)
 		free(sess);
 		return rc;
 	}
-	if ((rc = creds_sso(w->h, profile, c)) != CREDS_NONE)
+	if ((rc = creds_sso(w->h, profile, w->top, c)) != CREDS_NONE)
 		return rc;
 	if ((rc = static_keys(profile, CONF_CREDENTIALS, c)) != CREDS_NONE)
 		return rc;
@@ -421,6 +487,7 @@ assume(struct walk *w, const char *profile, struct creds *c)
 	sess = prof_get(profile, "role_session_name", CONF_BOTH, NULL);
 	dur = prof_get(profile, "duration_seconds", CONF_BOTH, NULL);
 	r.profile = profile;
+	r.ep_profile = w->top;
 	r.arn = arn;
 	r.session = sess;
 	r.external_id = ext;
@@ -507,6 +574,7 @@ creds_profile(struct http *h, const char *profile, int explicit_profile,
 
 	w.h = h;
 	w.region = creds_region(profile);
+	w.top = profile;
 	w.visited[w.n++] = profile;
 	if (has_role(profile))
 		rc = assume(&w, profile, c);

@@ -14,14 +14,6 @@
 
 #define SSO_CACHE_MAX 65536
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 /* ~/.aws/sso/cache/<sha1 hex of the session name or start URL>.json */
 static char *
 cache_path(const char *key)
@@ -175,12 +167,12 @@ sso_classify(void *arg, const struct resp *r, char *why, size_t n)
  * authtype none); retried on 429, 5xx and network errors.
  */
 static int
-get_role_credentials(struct http *h, const char *profile, const char *region,
+get_role_credentials(struct http *h, const char *profile,
+    const char *ep_profile, const char *region,
     const char *account, const char *role, const char *token,
     struct creds *c)
 {
-	const char *ep = env("AWS_ENDPOINT_URL_SSO");
-	char *base, *url, *acc, *rn;
+	char *base = aws_endpoint(NULL, "sso", ep_profile), *url, *acc, *rn;
 	struct curl_slist *l = NULL;
 	struct resp r = { 0 };
 	struct hreq q = { 0 };
@@ -190,10 +182,9 @@ get_role_credentials(struct http *h, const char *profile, const char *region,
 	int rc;
 	size_t n;
 
-	if (ep == NULL)
-		ep = env("AWS_ENDPOINT_URL");
-	base = ep ? xstrdup(ep) :
-	    xasprintf("https://portal.sso.%s.amazonaws.com", region);
+	if (base == NULL)
+		base = xasprintf("https://portal.sso.%s.amazonaws.com",
+		    region);
 	n = strlen(base);
 	while (n > 0 && base[n - 1] == '/')
 		base[--n] = '\0';
@@ -249,7 +240,8 @@ get_role_credentials(struct http *h, const char *profile, const char *region,
  * legacy form, sso_start_url and sso_region of its own.
  */
 int
-creds_sso(struct http *h, const char *profile, struct creds *c)
+creds_sso(struct http *h, const char *profile, const char *ep_profile,
+    struct creds *c)
 {
 	char *acct = prof_get(profile, "sso_account_id", CONF_CONFIG, NULL);
 	char *role = prof_get(profile, "sso_role_name", CONF_CONFIG, NULL);
@@ -288,7 +280,7 @@ creds_sso(struct http *h, const char *profile, struct creds *c)
 	}
 	if ((tok = sso_token(profile, sess ? sess : url)) == NULL)
 		goto out;
-	rc = get_role_credentials(h, profile, region, acct, role, tok, c);
+	rc = get_role_credentials(h, profile, ep_profile, region, acct, role, tok, c);
 	wipe_free(tok);
 out:
 	free(acct);

@@ -12,28 +12,17 @@
 
 #define STS_TOKEN_MAX 65536	/* a web identity token, at most */
 
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
-/* AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, or the regional endpoint */
+/* the configured endpoint of "sts" (aws_endpoint), or the regional one */
 static int
-sts_endpoint(const char *region, struct aws_ep *e)
+sts_endpoint(const char *profile, const char *region, struct aws_ep *e)
 {
-	const char *v = env("AWS_ENDPOINT_URL_STS");
-	char *def = NULL;
+	char *v = aws_endpoint(NULL, "sts", profile);
 	int rc;
 
 	if (v == NULL)
-		v = env("AWS_ENDPOINT_URL");
-	if (v == NULL)
-		v = def = xasprintf("https://sts.%s.amazonaws.com", region);
+		v = xasprintf("https://sts.%s.amazonaws.com", region);
 	rc = aws_ep_parse("STS", v, e);
-	free(def);
+	free(v);
 	return rc;
 }
 
@@ -138,7 +127,8 @@ sts_result(const struct resp *r, const char *action, const char *what,
  * a one-line message naming what: "profile P: assume role ARN".
  */
 static int
-sts_call(struct http *h, const char *region, const struct creds *src,
+sts_call(struct http *h, const char *region, const char *ep_profile,
+    const struct creds *src,
     const char *body, const char *action, const char *what,
     const char *source, struct creds *out)
 {
@@ -149,7 +139,7 @@ sts_call(struct http *h, const char *region, const struct creds *src,
 	struct resp r = { 0 };
 	int rc;
 
-	if (sts_endpoint(region, &e) != 0)
+	if (sts_endpoint(ep_profile, region, &e) != 0)
 		return DDB_EXIT_REFUSED;
 	rc = aws_retry(h, &ac, &r);
 	if (rc == 0) {
@@ -194,7 +184,7 @@ sts_assume_role(struct http *h, const char *region, const struct creds *src,
 	if (r->external_id)
 		form_add(&body, "ExternalId", r->external_id);
 	what = xasprintf("profile %s: assume role %s", r->profile, r->arn);
-	rc = sts_call(h, region, src, body, "AssumeRole", what,
+	rc = sts_call(h, region, r->ep_profile, src, body, "AssumeRole", what,
 	    "assumed role", out);
 	free(what);
 	free(sess);
@@ -260,7 +250,8 @@ sts_web_identity(struct http *h, const char *region, const char *token_file,
 	form_add(&body, "WebIdentityToken", tok);
 	memset(tok, 0, strlen(tok));
 	free(tok);
-	rc = sts_call(h, region, NULL, body, "AssumeRoleWithWebIdentity", what,
+	rc = sts_call(h, region, r->ep_profile, NULL, body,
+	    "AssumeRoleWithWebIdentity", what,
 	    "web identity", out);
 	memset(body, 0, strlen(body));
 	free(body);

@@ -247,7 +247,7 @@ object_headers(const char *key, char **h)
 static int
 resolve_endpoint(struct s3 *s, const char *bucket, const char *profile)
 {
-	char *ep = aws_endpoint(endpoint, "AWS_ENDPOINT_URL_S3", profile);
+	char *ep = aws_endpoint(endpoint, "s3", profile);
 	struct aws_url u;
 	int virt;
 
