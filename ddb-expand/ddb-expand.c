@@ -11,9 +11,9 @@
 #include "ddb.h"
 
 /* the record fields -l can add as columns */
-enum { LIN_EVENTID, LIN_SEQ, LIN_TABLE, NFIELD };
+enum { LIN_EVENTID, LIN_SEQ, LIN_TABLE, LIN_USER, NFIELD };
 static const char *const field_name[NFIELD] = {
-	"eventID", "SequenceNumber", "tableName"
+	"eventID", "SequenceNumber", "tableName", "userIdentity"
 };
 
 static int iflag;		/* -i: MODIFY gives INSERT before REMOVE */
@@ -27,6 +27,7 @@ static int nlin;
 
 static struct jv ev_insert = { JV_STRING, 6, { "INSERT" } };
 static struct jv ev_remove = { JV_STRING, 6, { "REMOVE" } };
+static struct jv jnull = { JV_NULL, 0, { NULL } };
 static struct ddb_buf row;	/* the row being written, see write_row() */
 static struct ddb_buf tmp;	/* JSON text for messages */
 
@@ -52,7 +53,8 @@ usage(FILE *fp, int status)
 		    "  -U, --utc-created-at      created_at as ISO 8601 UTC text "
 		    "from any form\n"
 		    "  -l, --lineage LIST        add columns for eventID, "
-		    "SequenceNumber, tableName\n"
+		    "SequenceNumber, tableName,\n"
+		    "                            userIdentity\n"
 		    "                            (field=column renames one)\n"
 		    "  -s, --stop                stop at the first bad record\n"
 		    "  -h, --help                this help\n"
@@ -273,12 +275,29 @@ expand(const struct jv *rec)
 		const struct jv *from = lfield[k] == LIN_SEQ ? ddb : rec;
 		const char *pre = lfield[k] == LIN_SEQ ? "dynamodb." : "";
 
+		if (lfield[k] == LIN_USER) {
+			/* only DynamoDB's own deletes (TTL) carry one */
+			lval[k] = jv_get(jv_get(rec, "userIdentity"),
+			    "principalId");
+			if (lval[k] == NULL || lval[k]->type != JV_STRING)
+				lval[k] = &jnull;
+			continue;
+		}
 		lval[k] = jv_get(from, f);
 		/* Kinesis records have none: their Kinesis sequence number */
 		if (lval[k] == NULL && lfield[k] == LIN_SEQ &&
 		    (lval[k] = jv_get(jv_get(rec, "kinesis"),
 		    "sequenceNumber")) != NULL)
 			pre = "kinesis.", f = "sequenceNumber";
+		/*
+		 * a snapshot's record (ddb-scan, an export) is no change and
+		 * has no eventID and no sequence: null, a backfill row
+		 */
+		if (lval[k] == NULL && lfield[k] == LIN_SEQ &&
+		    jv_get(rec, "eventID") == NULL) {
+			lval[k] = &jnull;
+			continue;
+		}
 		if (lval[k] == NULL && lfield[k] == LIN_SEQ)
 			return bad("missing dynamodb.SequenceNumber (asked for "
 			    "by -l; no kinesis.sequenceNumber either)");
@@ -306,7 +325,7 @@ parse_lineage(char *list)
 				break;
 		if (f == NFIELD)
 			usage_error("-l: unknown field \"%s\" (eventID, "
-			    "SequenceNumber, tableName)", item);
+			    "SequenceNumber, tableName, userIdentity)", item);
 		for (k = 0; k < nlin; k++)
 			if (lfield[k] == f)
 				usage_error("-l: %s given twice", item);

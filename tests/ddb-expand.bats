@@ -192,10 +192,10 @@ expand_keeps() {
 	run --separate-stderr ddb-expand -l eventId "$F/seed.ndjson"
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
-	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: unknown field "eventId" (eventID, SequenceNumber, tableName)' ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: unknown field "eventId" (eventID, SequenceNumber, tableName, userIdentity)' ]
 	run --separate-stderr ddb-expand -l eventID,,tableName "$F/seed.ndjson"
 	[ "$status" -eq 2 ]
-	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: unknown field "" (eventID, SequenceNumber, tableName)' ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: unknown field "" (eventID, SequenceNumber, tableName, userIdentity)' ]
 	run --separate-stderr ddb-expand -l eventID,eventID=e2 "$F/seed.ndjson"
 	[ "$status" -eq 2 ]
 	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: eventID given twice' ]
@@ -310,14 +310,23 @@ X="$BATS_TEST_DIRNAME/fixtures/sources"
 49590338271490256608559692538361571095921575989136588893" ]
 }
 
-@test "ddb-expand: -l SequenceNumber of a record that has none says so (export, bare Kinesis record)" {
+@test "ddb-expand: -l SequenceNumber of a change record that has none says so (bare Kinesis record)" {
 	run --separate-stderr ddb-expand -l SequenceNumber "$X/kinesis-records.out"
 	[ "$status" -eq 1 ]
 	[ "$output" = "" ]
 	[ "${stderr%%$'\n'*}" = "ddb-expand: $X/kinesis-records.out:1: eventID 4b2f6a1e-9c1d-4d7a-9b7e-1f0c2d3e4a01: missing dynamodb.SequenceNumber (asked for by -l; no kinesis.sequenceNumber either)" ]
-	run --separate-stderr ddb-expand -l SequenceNumber "$X/export-full.out"
-	[ "$status" -eq 1 ]
-	[ "${stderr%%$'\n'*}" = "ddb-expand: $X/export-full.out:1: missing dynamodb.SequenceNumber (asked for by -l; no kinesis.sequenceNumber either)" ]
+}
+
+@test "ddb-expand: -l SequenceNumber of a snapshot's record (no eventID: an export, ddb-scan) is null, a backfill row" {
+	run --separate-stderr sh -c 'ddb-expand -l SequenceNumber < "$1" | jq -c "[.SequenceNumber, .EventType]" | sort -u' sh "$X/export-full.out"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = '[null,"INSERT"]' ]
+}
+
+@test "ddb-expand: -l userIdentity marks DynamoDB's own (TTL) deletes with its principal, null elsewhere" {
+	expand_like ttl-mark.exp - 0 -l SequenceNumber,userIdentity ttl-mark.ndjson
+	expand_like ttl-mark-renamed.exp - 0 -l userIdentity=expired_by ttl-mark.ndjson
 }
 
 @test "ddb-expand: created_at of the other sources: kept exactly, and -U ISO 8601 UTC" {
