@@ -556,7 +556,8 @@ deliver(const char *what)
 	}
 	norder = 0;
 	batch.n = 0;
-	if (st.dir && (cmd || skipping))
+	/* without a command the state is only read, --latest or not */
+	if (st.dir && cmd)
 		rc = state_save(&st, NULL, 0);
 	return rc;
 }

@@ -676,3 +676,23 @@ bad_shard() {
 	[ ! -e "$W/st/state" ]
 	streams_stop
 }
+
+@test "ddb-stream --latest with a state directory and no command writes no positions: the state is only read" {
+	cat >"$W/l.json" <<EOF2
+{"streams": [{"table": "student", "shards": [
+   {"id": "shardId-00000000000000000001-aaaaaaaa", "records": [$(rec a), $(rec b)]}]}]}
+EOF2
+	streams_start "$W/l.json"
+	run --separate-stderr ddb-stream --latest -u "$STREAMS_URL" --state "$W/st" student
+	[ "$status" -eq 0 ]
+	[ ! -e "$W/st/state" ]
+	# the next run with a command starts where a new state starts
+	run_standin
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .dynamodb.Keys.id.S "$W/out" | tr '\n' ' ')" = "a b " ]
+	cp "$W/st/state" "$W/state.1"
+	run --separate-stderr ddb-stream --latest -u "$STREAMS_URL" --state "$W/st" student
+	[ "$status" -eq 0 ]
+	cmp "$W/st/state" "$W/state.1"
+	streams_stop
+}
