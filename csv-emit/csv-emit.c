@@ -1,22 +1,28 @@
 /* csv-emit.c: write rows (flat JSON objects, one per line) as RFC 4180 CSV */
 #include <errno.h>
 #include <err.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "csv-emit.h"
 
-enum { X_FAIL, X_DROP, X_GATHER };
+enum { X_UNSET, X_FAIL, X_DROP, X_GATHER };
 
 static int dflag = ',';			/* -d: the delimiter byte */
 static const char *Nflag = "";		/* -N: text for null and missing */
 static int Hflag;			/* -H: no header line */
 static const char *cflag;		/* -c: fixed column list */
-static int xflag = X_FAIL;		/* -x: what to do with other attributes */
-static const char *gname;		/* -x gather=NAME */
+static int xflag = X_UNSET;		/* -x: what to do with other attributes */
+static const char *gname = "extra";	/* -x gather=NAME */
+static const char *lflag;		/* -l: lineage columns, with -c */
+static const char *tflag;		/* -t: the table's column list */
+static const char *oflag;		/* -o: the list, as written, to here */
 static const char *Eflag = "EventType";	/* -E */
 static const char *Cflag = "created_at";	/* -C */
 
@@ -32,6 +38,16 @@ static size_t nfixed;		/* -c: ids below this are columns */
 static size_t gid;		/* -x gather: the id of its column */
 static size_t *order;		/* ids in header order */
 static size_t norder;
+
+/*
+ * -t: the table's list is ids 0 .. nlist - 1, in its order, and the
+ * header begins with it; a name first seen here goes after it, in
+ * first-seen order ("tail" order: the event type and created-at columns
+ * are listed already, or come as new names).  The list's other members,
+ * as JSON text, go back out unchanged with -o.
+ */
+static size_t nlist;
+static struct ddb_buf others;
 
 /* one row, rendered: cells as [struct cell][quoted bytes], in row order */
 struct cell {
@@ -50,13 +66,19 @@ static size_t nullqlen;
 static _Noreturn void
 usage(FILE *fp, int status)
 {
-	fputs("usage: csv-emit [-H] [-d C] [-N TEXT] [-E NAME] [-C NAME]\n"
-	    "                [-c LIST [-x fail|drop|gather=NAME]] [file ...]\n",
+	fputs("usage: csv-emit [-H] [-d C] [-N TEXT] [-E NAME] [-C NAME] [-t FILE] [-o FILE]\n"
+	    "                [-c LIST [-x fail|drop|gather=NAME] [-l LIST]] [file ...]\n",
 	    fp);
 	if (fp == stdout)
-		fputs("  -c, --columns LIST          fixed columns, comma-separated; streams\n"
-		    "  -x, --extra ACTION          other attributes with -c: fail, drop,\n"
-		    "                              gather=NAME (one JSON object column)\n"
+		fputs("  -t, --table-columns FILE    the table's column list: the header begins\n"
+		    "                              with it, new columns appended\n"
+		    "  -o, --columns-out FILE      write the header's list there, as -t reads it\n"
+		    "  -c, --columns LIST          fixed columns, comma-separated; streams\n"
+		    "  -x, --extra ACTION          other attributes with -c: gather=NAME\n"
+		    "                              (one JSON object column; default\n"
+		    "                              gather=extra), drop, fail\n"
+		    "  -l, --lineage-columns LIST  with -c: ddb-expand's lineage columns,\n"
+		    "                              put before the event type column\n"
 		    "  -d, --delimiter C           one byte, or \\t for TAB (default ,)\n"
 		    "  -N, --null TEXT             cell text for null and missing values\n"
 		    "  -H, --no-header             leave out the header line\n"
@@ -247,8 +269,9 @@ write_header(void)
 /*
  * the row in row.p as a CSV line, its cells put in header order, appended
  * to out in one piece (a stdio call per cell was a fifth of csv-emit's
- * instructions, measured with callgrind); where in out the cell of the
- * event type column, the last but one, begins
+ * instructions, measured with callgrind); where in out the cells of later
+ * columns go: where the cell of the event type column, the last but one,
+ * begins, or in tail order (-t) the line's end
  */
 static size_t
 line_to(struct ddb_buf *out)
@@ -289,6 +312,8 @@ line_to(struct ddb_buf *out)
 	}
 	if (norder > 0)
 		d--;
+	if (nlist > 0)
+		head = out->n + (size_t)(d - start);	/* tail order */
 	*d++ = '\n';
 	out->n += (size_t)(d - start);
 	return head;
@@ -420,7 +445,7 @@ static size_t nruns, runcap;
 static unsigned long nrows;	/* rows written or spooled */
 static int bad;			/* a row was bad: exit 1, and no spool output */
 
-/* the header order without -c: first seen, then ids 0 and 1 */
+/* the header order without -c: first seen, then ids 0 and 1; or tail order */
 static void
 spool_order(void)
 {
@@ -429,10 +454,15 @@ spool_order(void)
 	if (norder == nm.n)
 		return;
 	order = ddb_reallocarray(order, nm.n, sizeof *order);
-	for (k = 2; k < nm.n; k++)
-		order[k - 2] = k;
-	order[nm.n - 2] = 0;
-	order[nm.n - 1] = 1;
+	if (nlist > 0)
+		for (k = 0; k < nm.n; k++)
+			order[k] = k;
+	else {
+		for (k = 2; k < nm.n; k++)
+			order[k - 2] = k;
+		order[nm.n - 2] = 0;
+		order[nm.n - 1] = 1;
+	}
 	norder = nm.n;
 	alloc_slots();
 	if (nruns == runcap) {
@@ -468,8 +498,11 @@ spool_replay(void)
 			write_failed();
 		if (more > 0) {
 			for (j = 0; j < more; j++) {
+				if (nlist > 0)
+					putc_unlocked(dflag, stdout);
 				fwrite_unlocked(nullq, 1, nullqlen, stdout);
-				putc_unlocked(dflag, stdout);
+				if (nlist == 0)
+					putc_unlocked(dflag, stdout);
 			}
 			fwrite_unlocked(outline.p + head, 1, outline.n - head,
 			    stdout);
@@ -700,34 +733,176 @@ bad_usage(const char *msg, const char *arg)
 	usage(stderr, DDB_EXIT_USAGE);
 }
 
-/* -c LIST: ids in list order, then the gather column, EventType, created_at */
+/*
+ * -c LIST: after the table's list (-t), the names of LIST, the gather
+ * column, the lineage columns (-l), EventType and created_at, each unless
+ * listed already; with no list, exactly these in this order.  The names of
+ * LIST and -l are checked among themselves, not against the table's list,
+ * which may hold any of them from an earlier run.
+ */
 static void
 set_columns(void)
 {
+	struct names given = { 0 };
+	const char *lists[2] = { cflag, lflag };
 	char *list, *p, *q;
+	size_t k, nc = 0;
+	int i;
 
-	list = ddb_strndup(cflag, strlen(cflag));
-	for (p = list;; p = q + 1) {
-		if ((q = strchr(p, ',')) != NULL)
-			*q = '\0';
-		if (*p == '\0')
-			bad_usage("--columns: an empty column name in ", cflag);
-		if (find_name(p, 0) >= 0)
-			bad_usage("--columns: a column listed twice: ", p);
-		find_name(p, 1);
-		if (q == NULL)
-			break;
+	for (i = 0; i < 2; i++) {
+		if (lists[i] == NULL)
+			continue;
+		list = ddb_strndup(lists[i], strlen(lists[i]));
+		for (p = list;; p = q + 1) {
+			if ((q = strchr(p, ',')) != NULL)
+				*q = '\0';
+			if (*p == '\0')
+				bad_usage(i == 0 ? "--columns: an empty column "
+				    "name in " : "--lineage-columns: an empty "
+				    "column name in ", lists[i]);
+			if (i == 1 && names_find(&given, p, 0) >= 0 &&
+			    (size_t)names_find(&given, p, 0) < nc)
+				;	/* a declared column: it stays there */
+			else if (names_find(&given, p, 0) >= 0 ||
+			    (i == 1 && (strcmp(p, Eflag) == 0 ||
+			    strcmp(p, Cflag) == 0)))
+				bad_usage(i == 0 ? "--columns: a column listed "
+				    "twice: " : "--lineage-columns: a column "
+				    "named twice: ", p);
+			else
+				names_find(&given, p, 1);
+			if (q == NULL)
+				break;
+		}
+		free(list);
+		if (i == 0)
+			nc = given.n;
 	}
-	if (xflag == X_GATHER) {
-		if (find_name(gname, 0) >= 0 || strcmp(gname, Eflag) == 0 ||
-		    strcmp(gname, Cflag) == 0)
-			bad_usage("--extra: the gather column is already a "
-			    "column: ", gname);
+	if (xflag == X_GATHER && (names_find(&given, gname, 0) >= 0 ||
+	    strcmp(gname, Eflag) == 0 || strcmp(gname, Cflag) == 0))
+		bad_usage("--extra: the gather column is already a column: ",
+		    gname);
+	/* given's ids: the names of -c, then those of -l */
+	for (k = 0; k < given.n; k++) {
+		if (k == nc && xflag == X_GATHER)
+			gid = (size_t)find_name(gname, 1);
+		find_name(given.name[k], 1);
+	}
+	if (given.n == nc && xflag == X_GATHER)
 		gid = (size_t)find_name(gname, 1);
-	}
 	find_name(Eflag, 1);
 	find_name(Cflag, 1);
-	free(list);
+	names_free(&given);
+}
+
+/* -t FILE: its list as ids 0 .. nlist - 1; a bad list ends the run */
+static void
+load_table(const char *path)
+{
+	struct ddb_reader *r = ddb_reader_open(path, DDB_READ_DEPTH, 0);
+	const struct jv *cols = NULL;
+	struct jv *o;
+	size_t j;
+	int rc;
+
+	if (r == NULL)
+		err(DDB_EXIT_IO, "%s", path);
+	rc = ddb_reader_next(r, &o);
+	if (rc == 1 && o->type == JV_OBJECT)
+		cols = jv_get(o, "columns");
+	if (rc == 1 && (cols == NULL || cols->type != JV_ARRAY)) {
+		ddb_errat(path, ddb_reader_line(r), "not a column list "
+		    "({\"columns\":[...]})");
+		rc = -1;
+	}
+	for (j = 0; rc == 1 && j < cols->n; j++) {
+		const struct jv *c = &cols->u.a[j];
+		if (c->type != JV_STRING || c->n == 0 ||
+		    memchr(c->u.s, '\0', c->n) != NULL) {
+			ddb_errat(path, ddb_reader_line(r), "column %zu is not "
+			    "a name", j + 1);
+			rc = -1;
+		} else if (find_name(c->u.s, 0) >= 0) {
+			ddb_errat(path, ddb_reader_line(r), "column %s listed "
+			    "twice", show_name(c->u.s));
+			rc = -1;
+		} else
+			find_name(c->u.s, 1);
+	}
+	for (j = 0; rc == 1 && j < o->n; j++) {
+		if (strcmp(o->u.m[j].k, "columns") == 0)
+			continue;
+		ddb_buf_putc(&others, ',');
+		ddb_json_str(&others, o->u.m[j].k, o->u.m[j].klen);
+		ddb_buf_putc(&others, ':');
+		ddb_json_write(&others, &o->u.m[j].v);
+	}
+	if (rc == 0)
+		ddb_errat(path, 0, "empty: not a column list");
+	if (rc == 1 && ddb_reader_next(r, &o) != 0) {
+		ddb_errat(path, ddb_reader_line(r), "more than one value");
+		rc = -1;
+	}
+	if (rc != 1) {
+		rc = ddb_reader_ioerror(r) ? DDB_EXIT_IO : DDB_EXIT_DATA;
+		ddb_reader_close(r);
+		exit(rc);
+	}
+	ddb_reader_close(r);
+	nlist = nm.n;
+}
+
+/*
+ * -o FILE: the header's names as a column list, with the other members of
+ * -t's; written whole (a temporary file beside it, then renamed), so a
+ * reader sees the old list or the new one.  0, or -1 after a message.
+ */
+static int
+write_columns(const char *path, const size_t *ids, size_t n)
+{
+	struct ddb_buf b = { NULL, 0, 0 };
+	char *tmpname, *slash;
+	size_t k;
+	int fd, rc = 0;
+
+	ddb_buf_put(&b, "{\"columns\":[", 12);
+	for (k = 0; k < n; k++) {
+		if (k > 0)
+			ddb_buf_putc(&b, ',');
+		ddb_json_str(&b, nm.name[ids[k]], nm.len[ids[k]]);
+	}
+	ddb_buf_putc(&b, ']');
+	ddb_buf_put(&b, others.p, others.n);
+	ddb_buf_put(&b, "}\n", 2);
+	slash = strrchr(path, '/');
+	tmpname = xasprintf("%.*s.csv-emit.XXXXXX", slash ? (int)(slash - path
+	    + 1) : 0, path);
+	if ((fd = mkstemp(tmpname)) < 0) {
+		warn("%s", tmpname);
+		free(tmpname);
+		free(b.p);
+		return -1;
+	}
+	for (k = 0; k < b.n; ) {
+		ssize_t w = write(fd, b.p + k, b.n - k);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		k += (size_t)w;
+	}
+	if (k < b.n || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0 || close(fd) != 0 || rename(tmpname, path) != 0) {
+		warn("%s", path);
+		unlink(tmpname);
+		rc = -1;
+	}
+	free(tmpname);
+	free(b.p);
+	return rc;
 }
 
 static void
@@ -758,6 +933,9 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "columns", required_argument, NULL, 'c' },
+		{ "columns-out", required_argument, NULL, 'o' },
+		{ "lineage-columns", required_argument, NULL, 'l' },
+		{ "table-columns", required_argument, NULL, 't' },
 		{ "created-at-column", required_argument, NULL, 'C' },
 		{ "delimiter", required_argument, NULL, 'd' },
 		{ "event-type-column", required_argument, NULL, 'E' },
@@ -772,7 +950,7 @@ main(int argc, char *argv[])
 	size_t k;
 	int c, status = 0;
 
-	while ((c = getopt_long(argc, argv, "c:C:d:E:hHN:Vx:", longopts,
+	while ((c = getopt_long(argc, argv, "c:C:d:E:hHl:N:o:t:Vx:", longopts,
 	    NULL)) != -1)
 		switch (c) {
 		case 'c': cflag = optarg; break;
@@ -789,7 +967,10 @@ main(int argc, char *argv[])
 		case 'E': Eflag = optarg; break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'H': Hflag = 1; break;
+		case 'l': lflag = optarg; break;
 		case 'N': Nflag = optarg; break;
+		case 'o': oflag = optarg; break;
+		case 't': tflag = optarg; break;
 		case 'V': ddb_print_version(); break;
 		case 'x':
 			xarg = optarg;
@@ -811,6 +992,11 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (xarg != NULL && cflag == NULL)
 		bad_usage("--extra needs --columns", "");
+	if (lflag != NULL && cflag == NULL)
+		bad_usage("--lineage-columns needs --columns (without it the "
+		    "rows place them)", "");
+	if (xflag == X_UNSET)
+		xflag = cflag != NULL ? X_GATHER : X_FAIL;
 	if (*Eflag == '\0' || *Cflag == '\0')
 		bad_usage("--event-type-column and --created-at-column "
 		    "need a name", "");
@@ -824,6 +1010,8 @@ main(int argc, char *argv[])
 	nullqlen = quote_to(nullq, Nflag, strlen(Nflag));
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
+	if (tflag != NULL)
+		load_table(tflag);
 	if (cflag != NULL) {
 		set_columns();
 		nfixed = norder = nm.n;
@@ -831,7 +1019,7 @@ main(int argc, char *argv[])
 		for (k = 0; k < norder; k++)
 			order[k] = k;
 		alloc_slots();
-	} else {
+	} else if (nlist == 0) {
 		/* ids 0 and 1, written last */
 		find_name(Eflag, 1);
 		find_name(Cflag, 1);
@@ -849,6 +1037,19 @@ main(int argc, char *argv[])
 	}
 	spool_close(&spool);
 	ddb_close_stdout();
+	/* no rows: the list as it was (it grows only with rows written) */
+	if (oflag != NULL && status == 0 && !bad) {
+		size_t *ids = order, n = norder;
+		if (nrows == 0) {
+			ids = ddb_reallocarray(NULL, nlist + 1, sizeof *ids);
+			for (n = 0; n < nlist; n++)
+				ids[n] = n;
+		}
+		if (write_columns(oflag, ids, n) < 0)
+			status = DDB_EXIT_IO;
+		if (ids != order)
+			free(ids);
+	}
 	if (xflag == X_DROP)
 		report_drops();
 	if (nfailed > nfailtold)

@@ -120,24 +120,24 @@ emit_like() {
 	cd "$F"
 	run -0 csv-emit --no-header seed-rows.ndjson
 	[ "$output" = "$(tail -n 2 ../seed-sample.csv)" ]
-	run -0 csv-emit -H -c fname,number,lname,id seed-rows.ndjson
+	run -0 csv-emit -H -c fname,number,lname,id -x fail seed-rows.ndjson
 	[ "$output" = "$(tail -n 2 ../seed-sample.csv)" ]
 }
 
 @test "csv-emit: --columns gives the seed's CSV too" {
-	emit_like ../seed-sample.csv 0 "" --columns fname,number,lname,id seed-rows.ndjson
-	emit_like ../seed-sample.csv 0 "" -c fname,number,lname,id,EventType,created_at seed-rows.ndjson
+	emit_like ../seed-sample.csv 0 "" --columns fname,number,lname,id -x fail seed-rows.ndjson
+	emit_like ../seed-sample.csv 0 "" -c fname,number,lname,id,EventType,created_at -x drop seed-rows.ndjson
 }
 
 @test "csv-emit: --columns keeps the list's order, adds EventType last when not named" {
-	emit_like <(head -n 3 "$F/columns-order.csv") 0 "" -c created_at,name,id \
+	emit_like <(head -n 3 "$F/columns-order.csv") 0 "" -c created_at,name,id -x fail \
 		<(head -n 1 "$F/extra.ndjson") <(sed -n 2p "$F/extra.ndjson" | jq -c 'del(.color)')
 	emit_like columns-order.csv 0 'csv-emit: dropped cells of attributes not in --columns: "color" 2, "size" 1, "tags" 1' \
 		-c created_at,name,id -x drop extra.ndjson
 }
 
 @test "csv-emit: --columns: a missing listed column is an empty cell" {
-	emit_like union.csv 0 "" -c id,name,email,zip union.ndjson
+	emit_like union.csv 0 "" -c id,name,email,zip -x fail union.ndjson
 }
 
 @test "csv-emit: --extra drop drops and counts per attribute on stderr" {
@@ -154,12 +154,16 @@ emit_like() {
 	emit_like gather-clash.csv 0 "" -c id -x gather=rest gather-clash.ndjson
 }
 
-@test "csv-emit: --extra fail (default) names each attribute and its line; good rows written" {
+@test "csv-emit: --columns without --extra gathers the others into column extra: a new attribute never stops a stream" {
+	emit_like <(sed '1s/rest/extra/' "$F/columns-gather.csv") 0 "" -c id,name extra.ndjson
+}
+
+@test "csv-emit: --extra fail names each attribute and its line; good rows written" {
 	emit_like <(head -n 2 "$F/columns-drop.csv") 1 \
 		'csv-emit: extra.ndjson:2: attribute "color" is not in --columns (see --extra)
 csv-emit: extra.ndjson:3: attribute "size" is not in --columns (see --extra)
 csv-emit: extra.ndjson:3: attribute "tags" is not in --columns (see --extra)' \
-		-c id,name extra.ndjson
+		-c id,name -x fail extra.ndjson
 	emit_like unknown-col.csv 1 \
 		'csv-emit: unknown-col.ndjson:3: attribute "x\"y" is not in --columns (see --extra)' \
 		-c id --extra fail unknown-col.ndjson
@@ -169,13 +173,13 @@ csv-emit: extra.ndjson:3: attribute "tags" is not in --columns (see --extra)' \
 	emit_like <(printf 'id,EventType,created_at\n3,,\n') 1 \
 		'csv-emit: same-unknown.ndjson:1: attribute "x" is not in --columns (see --extra)
 csv-emit: 2 more rows refused for attributes not in --columns' \
-		-c id same-unknown.ndjson
+		-c id -x fail same-unknown.ndjson
 }
 
 @test "csv-emit: -E and -C name the added columns" {
 	emit_like renamed.csv 0 "" -E op -C ts renamed.ndjson
 	emit_like renamed.csv 0 "" --event-type-column op --created-at-column ts renamed.ndjson
-	emit_like renamed.csv 0 "" -E op -C ts -c id,EventType renamed.ndjson
+	emit_like renamed.csv 0 "" -E op -C ts -c id,EventType -x fail renamed.ndjson
 }
 
 @test "csv-emit: invalid JSON: exit 1, message with line, no output at all" {
@@ -199,7 +203,7 @@ csv-emit: not-object.ndjson:3: a row must be a JSON object, not a string
 csv-emit: not-object.ndjson:4: a row must be a JSON object, not a number
 csv-emit: not-object.ndjson:5: invalid JSON: no value
 csv-emit: not-object.ndjson:6: a row must be a JSON object, not a boolean' \
-		-c id not-object.ndjson
+		-c id -x drop not-object.ndjson
 }
 
 @test "csv-emit: truncated input: exit 1, no output" {
@@ -368,7 +372,7 @@ late_rows() {
 }
 
 @test "csv-emit: SIGPIPE left alone: a closed pipe just stops it" {
-	run -0 sh -c 'yes "{\"a\":1}" | head -n 100000 | csv-emit -c a | head -n 1'
+	run -0 sh -c 'yes "{\"a\":1}" | head -n 100000 | csv-emit -c a -x fail | head -n 1'
 	[ "$output" = "a,EventType,created_at" ]
 }
 
@@ -378,7 +382,7 @@ late_rows() {
 	# (white space, \/, \u00e9, \u001F, \u000a) goes through the parser
 	emit_like spellings.csv 0 "" spellings.ndjson
 	emit_like spellings.csv 0 "" spellings-other.ndjson
-	emit_like spellings.csv 0 "" -c id,m,s,l,o,n spellings.ndjson
+	emit_like spellings.csv 0 "" -c id,m,s,l,o,n -x fail spellings.ndjson
 }
 
 @test "csv-emit: strings, numbers and true/false copied from the row are quoted when they hold the delimiter" {
@@ -386,7 +390,7 @@ late_rows() {
 	emit_like delim-plain-semicolon.csv 0 "" -d ';' delim-plain.ndjson
 	emit_like delim-plain-point.csv 0 "" -d . delim-plain.ndjson
 	emit_like delim-plain-u.csv 0 "" -d u delim-plain.ndjson
-	emit_like delim-plain-point.csv 0 "" -d . -c s,n,b delim-plain.ndjson
+	emit_like delim-plain-point.csv 0 "" -d . -c s,n,b -x fail delim-plain.ndjson
 }
 
 @test "csv-emit: a duplicate key inside a map cell, at any depth, is refused" {
@@ -410,4 +414,87 @@ $(printf '[%.0s' $(seq 79); printf ']%.0s' $(seq 79)),," ]
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	[ "$stderr" = "csv-emit: $t/d81.ndjson:2: nesting deeper than 80 levels" ]
+}
+
+@test "csv-emit: --table-columns: the header is the table's list, new columns appended at its end, empty cells where a row lacks one" {
+	t=$BATS_TEST_TMPDIR
+	emit_like table-tail.csv 0 "" -t table-list.columns -o "$t/out.columns" union.ndjson
+	# the list written back keeps the members it does not know
+	cmp "$F/table-tail.columns" "$t/out.columns"
+	emit_like table-tail.csv 0 "" --table-columns table-list.columns \
+		--columns-out "$t/out2.columns" union.ndjson
+	cmp "$F/table-tail.columns" "$t/out2.columns"
+	# the list it wrote, read again: the same header, no column added
+	emit_like table-tail.csv 0 "" -t "$t/out.columns" -o "$t/again.columns" union.ndjson
+	cmp "$F/table-tail.columns" "$t/again.columns"
+}
+
+@test "csv-emit: --table-columns: a list that is empty gives the header of a new table (EventType and created_at last)" {
+	t=$BATS_TEST_TMPDIR
+	emit_like union.csv 0 "" -t table-empty.columns -o "$t/out.columns" union.ndjson
+	cmp "$F/union.columns" "$t/out.columns"
+	emit_like union.csv 0 "" -o "$t/out2.columns" union.ndjson
+	cmp "$F/union.columns" "$t/out2.columns"
+}
+
+@test "csv-emit: --table-columns: an earlier object's header is a prefix of every later one" {
+	t=$BATS_TEST_TMPDIR
+	printf '{"columns":[]}\n' >"$t/l"
+	cd "$F"
+	for n in 1 2 3; do
+		sed -n "${n}p" union.ndjson >"$t/rows"
+		csv-emit -t "$t/l" -o "$t/l.new" "$t/rows" >"$t/$n.csv"
+		mv "$t/l.new" "$t/l"
+	done
+	[ "$(head -n 1 "$t/1.csv")" = id,name,EventType,created_at ]
+	[ "$(head -n 1 "$t/2.csv")" = id,name,EventType,created_at,email ]
+	[ "$(head -n 1 "$t/3.csv")" = id,name,EventType,created_at,email,zip ]
+	[ "$(cat "$t/l")" = '{"columns":["id","name","EventType","created_at","email","zip"]}' ]
+}
+
+@test "csv-emit: --table-columns with --columns: the list, then the declared columns it lacks, gather, lineage columns (-l), EventType, created_at" {
+	t=$BATS_TEST_TMPDIR
+	emit_like table-declared.csv 0 "" -t table-list.columns -c id,zip,seq -l seq,src \
+		-x gather=rest -o "$t/out.columns" union.ndjson
+	cmp "$F/table-declared.columns" "$t/out.columns"
+	# no list: the declared columns, gather, lineage, EventType, created_at
+	emit_like <(printf 'id,extra,seq,EventType,created_at\n1,"{""name"":""a""}",,INSERT,1\n') 0 "" \
+		-c id -l seq <(head -n 1 "$F/union.ndjson")
+}
+
+@test "csv-emit: no rows: the list goes out as it came; bad rows: no list written" {
+	t=$BATS_TEST_TMPDIR
+	emit_like - 0 "" -t table-list.columns -o "$t/out.columns" empty.ndjson
+	cmp "$F/table-list.columns" "$t/out.columns"
+	emit_like - 1 'csv-emit: bad-json.ndjson:2: invalid JSON: unexpected character' \
+		-t table-list.columns -o "$t/bad.columns" bad-json.ndjson
+	[ ! -e "$t/bad.columns" ]
+	[ -z "$(ls "$t" | grep -v '^out.columns$' | grep -v '^exp$\|^out$\|^err$')" ]
+}
+
+@test "csv-emit: a bad --table-columns file: exit 1 (or 3 unreadable) with its name, no output" {
+	t=$BATS_TEST_TMPDIR
+	for c in '[]' '{"columns":"id"}' '{"cols":[]}' '{"columns":["id",1]}' \
+		'{"columns":["id",""]}' '{"columns":["id","id"]}' '{"columns":[]} {}' ''; do
+		printf '%s\n' "$c" >"$t/l"
+		run --separate-stderr csv-emit -t "$t/l" "$F/union.ndjson"
+		[ "$status" -eq 1 ]
+		[ -z "$output" ]
+		[[ "$stderr" == "csv-emit: $t/l:"* ]]
+	done
+	printf '{"columns":["id","id"]}\n' >"$t/l"
+	run --separate-stderr csv-emit -t "$t/l" "$F/union.ndjson"
+	[ "$stderr" = "csv-emit: $t/l:1: column \"id\" listed twice" ]
+	run --separate-stderr csv-emit -t "$t/none" "$F/union.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "csv-emit: $t/none: No such file or directory" ]
+}
+
+@test "csv-emit: --lineage-columns needs --columns, names each column once: usage errors" {
+	for bad in "-l seq" "-c a -l seq,seq" "-c a -l EventType" "-c a -l ,x" "-c a -l seq -x gather=seq"; do
+		run --separate-stderr csv-emit $bad /dev/null
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == "csv-emit: "*"
+usage: csv-emit "* ]]
+	done
 }
