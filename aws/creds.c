@@ -117,9 +117,11 @@ read_token_file(const char *path)
 	return xstrdup(trim_space(buf));
 }
 
-/* a metadata call, tried twice; 0, or an exit status */
+/* a metadata call, tried twice; 0, or an exit status after saying why
+ * (into why, if not NULL, else as a warning) */
 static int
-fetch(struct http *h, const struct hreq *q, struct resp *r, const char *what)
+fetch(struct http *h, const struct hreq *q, struct resp *r, const char *what,
+    char *why, size_t n)
 {
 	int i;
 
@@ -129,7 +131,12 @@ fetch(struct http *h, const struct hreq *q, struct resp *r, const char *what)
 		if (r->cc == CURLE_OK && r->status >= 400 && r->status < 500)
 			break;
 	}
-	if (r->cc != CURLE_OK)
+	if (why && r->cc != CURLE_OK)
+		snprintf(why, n, "%s %s: %s", q->method, q->url, r->err);
+	else if (why)
+		snprintf(why, n, "%s %s: HTTP %ld", q->method, q->url,
+		    r->status);
+	else if (r->cc != CURLE_OK)
 		warnx("%s: %s", what, r->err);
 	else
 		warnx("%s: HTTP %ld", what, r->status);
@@ -143,7 +150,7 @@ fetch_creds(struct http *h, const struct hreq *q, struct creds *c,
     const char *what)
 {
 	struct resp r = { 0 };
-	int rc = fetch(h, q, &r, what);
+	int rc = fetch(h, q, &r, what, NULL, 0);
 
 	if (rc == 0)
 		rc = creds_from_json(&r, c, what);
@@ -200,22 +207,23 @@ creds_container(struct http *h, struct creds *c)
 	return rc;
 }
 
-/* IMDSv2: a session token first, then the role, then its credentials */
+/* IMDSv2: a session token first, then the role, then its credentials;
+ * why: as fetch()'s */
 int
-creds_imds(struct http *h, struct creds *c)
+creds_imds(struct http *h, struct creds *c, char *why, size_t n)
 {
 	const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	struct curl_slist *l = NULL;
 	struct resp r = { 0 };
 	struct hreq q = { 0 };
 	char *base, *url, *role;
-	size_t n;
+	size_t len;
 	int rc;
 
 	base = xstrdup(ep && *ep ? ep : "http://169.254.169.254");
-	n = strlen(base);
-	while (n > 0 && base[n - 1] == '/')
-		base[--n] = '\0';
+	len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		base[--len] = '\0';
 	q.secret_body = 1;
 	q.connect_timeout = 1;
 	q.max_time = 2;
@@ -225,7 +233,7 @@ creds_imds(struct http *h, struct creds *c)
 	q.method = "PUT";
 	q.url = url;
 	q.headers = l;
-	rc = fetch(h, &q, &r, "EC2 instance metadata");
+	rc = fetch(h, &q, &r, "EC2 instance metadata", why, n);
 	curl_slist_free_all(l);
 	free(url);
 	if (rc != 0 || r.body == NULL || has_crlf(trim_space(r.body))) {
@@ -240,7 +248,7 @@ creds_imds(struct http *h, struct creds *c)
 	q.url = url;
 	q.headers = l;
 	q.secret_body = 0;
-	rc = fetch(h, &q, &r, "EC2 instance metadata");
+	rc = fetch(h, &q, &r, "EC2 instance metadata", why, n);
 	free(url);
 	if (rc == 0 && r.body) {
 		role = xstrdup(r.body);
@@ -276,7 +284,8 @@ chain(struct http *h, const char *profile, int explicit_profile,
 	const char *id = getenv("AWS_ACCESS_KEY_ID");
 	const char *sec = getenv("AWS_SECRET_ACCESS_KEY");
 	const char *tok = getenv("AWS_SESSION_TOKEN");
-	int found = 0, rc;
+	int found = 0, rc = DDB_EXIT_REFUSED;
+	char why[CURL_ERROR_SIZE + 512] = "", *cf, *kf;
 
 	memset(c, 0, sizeof *c);
 	if (explicit_profile != 1 && id && *id && sec && *sec) {
@@ -300,14 +309,27 @@ chain(struct http *h, const char *profile, int explicit_profile,
 	    (getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") &&
 	    *getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")))
 		return creds_container(h, c);
-	if (!is_true(getenv("AWS_EC2_METADATA_DISABLED"))) {
-		rc = creds_imds(h, c);
-		if (rc == 0 || getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"))
-			return rc;
-	}
-	warnx("no credentials found (environment, profile "
-	    "%s, container, instance metadata)", profile);
-	return DDB_EXIT_REFUSED;
+	if (is_true(getenv("AWS_EC2_METADATA_DISABLED")))
+		snprintf(why, sizeof why, "AWS_EC2_METADATA_DISABLED");
+	else if ((rc = creds_imds(h, c, why, sizeof why)) == 0)
+		return 0;
+	else if (why[0] == '\0')
+		return rc;	/* an answer that holds no credentials: said */
+	/* as the AWS CLI: none found, and where they were looked for */
+	kf = creds_file(CONF_CREDENTIALS);
+	cf = creds_file(CONF_CONFIG);
+	warnx("no credentials found: looked in %sprofile %s (%s, %s), "
+	    "container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
+	    "and _FULL_URI unset), EC2 instance metadata (%s)",
+	    explicit_profile == 1 ? "" : "the environment (AWS_ACCESS_KEY_ID "
+	    "and AWS_SECRET_ACCESS_KEY), ", profile, kf ? kf : "no HOME",
+	    cf ? cf : "no HOME", why);
+	free(kf);
+	free(cf);
+	/* a metadata endpoint of the user's that fails for now: try later */
+	return rc == DDB_EXIT_TEMPFAIL &&
+	    getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT") ? DDB_EXIT_TEMPFAIL :
+	    DDB_EXIT_REFUSED;
 }
 
 /*

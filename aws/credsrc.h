@@ -20,6 +20,7 @@ char *conf_section_get(const char *section, const char *key, int *found);
 char *conf_service_get(const char *services, const char *service,
     const char *key);
 char *trim_space(char *s);
+char *creds_file(int which);
 int creds_profile(struct http *h, const char *profile, int explicit_profile,
     struct creds *c);
 char *creds_region(const char *profile);
@@ -33,7 +34,8 @@ void wipe_free(char *s);
 
 /* creds.c */
 int creds_container(struct http *h, struct creds *c);
-int creds_imds(struct http *h, struct creds *c);
+/* why: where a failed call is described (not said), or NULL */
+int creds_imds(struct http *h, struct creds *c, char *why, size_t n);
 
 /* sts.c: AssumeRole (signed with src) and AssumeRoleWithWebIdentity */
 struct sts_role {

@@ -126,6 +126,15 @@ home_file(const char *env, const char *rel)
 	return xasprintf("%s/%s", home, rel);
 }
 
+/* the path of the shared credentials or config file; NULL: no HOME */
+char *
+creds_file(int which)
+{
+	return which == CONF_CREDENTIALS ? home_file(
+	    "AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials") :
+	    home_file("AWS_CONFIG_FILE", ".aws/config");
+}
+
 /* a setting of the profile in the credentials file, the config file or
  * both (the credentials file first); NULL if unset, "" if empty */
 static char *
@@ -449,7 +458,7 @@ from_source(struct walk *w, const char *profile, const char *src,
 		return 0;
 	}
 	if (strcmp(src, "Ec2InstanceMetadata") == 0)
-		rc = creds_imds(w->h, c);
+		rc = creds_imds(w->h, c, NULL, 0);
 	else if (strcmp(src, "EcsContainer") == 0) {
 		if (!env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
 		    !env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))

@@ -496,6 +496,23 @@ creds_answer() {
 	[[ "$stderr" == "s3-put: no credentials found"* ]]
 }
 
+@test "s3-put: no credentials, and a 403 on the metadata address: where they were looked for (4)" {
+	imds_start -e 403
+	run --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		-u AWS_EC2_METADATA_DISABLED AWS_EC2_METADATA_SERVICE_ENDPOINT="$IMDS_URL" \
+		AWS_SHARED_CREDENTIALS_FILE="$T/nocreds" AWS_CONFIG_FILE="$T/noconfig" \
+		s3-put "s3://$B/cred/none.txt" <<<"x"
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "s3-put: no credentials found: looked in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), profile default ($T/nocreds, $T/noconfig), container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI unset), EC2 instance metadata (PUT $IMDS_URL/latest/api/token: HTTP 403)"$'\n'"s3-put: the body was not kept (no --keep-dir)" ]
+	# with -p, the environment is not looked in
+	printf '[default]\nregion = us-east-1\n' >"$T/config"
+	run --separate-stderr env -u AWS_EC2_METADATA_DISABLED \
+		AWS_SHARED_CREDENTIALS_FILE="$T/nocreds" AWS_CONFIG_FILE="$T/config" \
+		AWS_EC2_METADATA_SERVICE_ENDPOINT="$IMDS_URL" s3-put -p default "s3://$B/cred/none.txt" <<<"x"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == "s3-put: no credentials found: looked in profile default ($T/nocreds, "* ]]
+}
+
 @test "s3-put: --verbose shows requests but never the secret" {
 	run --separate-stderr s3-put -v "s3://$B/verbose/v.txt" <<<"v"
 	[ "$status" -eq 0 ]
