@@ -4,18 +4,42 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "credsrc.h"
 
 #define PROC_OUT_MAX 65536
+#define PROC_TIMEOUT 60		/* seconds, unless
+				   DDB_CREDENTIAL_PROCESS_TIMEOUT says */
 
 extern char **environ;
+
+/*
+ * How long credential_process may take to answer and exit: a hung one
+ * would hang the tool, and a cron run would keep its state's lock for ever
+ */
+static double
+proc_timeout(void)
+{
+	const char *v = getenv("DDB_CREDENTIAL_PROCESS_TIMEOUT");
+	double t;
+
+	if (v == NULL || *v == '\0')
+		return PROC_TIMEOUT;
+	if (ddb_double_arg(v, 0.1, 86400, &t) == 0)
+		return t;
+	warnx("bad DDB_CREDENTIAL_PROCESS_TIMEOUT: %s (%d s used)", v,
+	    PROC_TIMEOUT);
+	return PROC_TIMEOUT;
+}
 
 /* the words of s, NULL-terminated; NULL if a quote is not closed */
 static char **
@@ -115,11 +139,13 @@ int
 creds_process(const char *profile, const char *cmd, struct creds *c)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
 	char **argv, *out;
 	size_t n, len = 0, i;
 	int p[2], status = -1, rc, e;
+	double end, left, limit;
 	ssize_t k;
-	pid_t pid;
+	pid_t pid, w;
 
 	if ((argv = split(cmd, &n)) == NULL || n == 0) {
 		warnx("profile %s: credential_process: %s", profile,
@@ -144,7 +170,12 @@ creds_process(const char *profile, const char *cmd, struct creds *c)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	/* its own process group, so that a timeout ends what it started */
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&sa, 0);
+	e = posix_spawnp(&pid, argv[0], &fa, &sa, argv, environ);
+	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
 	if (e != 0) {
@@ -157,18 +188,34 @@ creds_process(const char *profile, const char *cmd, struct creds *c)
 		return DDB_EXIT_REFUSED;
 	}
 	out = xmalloc(PROC_OUT_MAX + 1);
-	while (len <= PROC_OUT_MAX &&
-	    (k = read(p[0], out + len, PROC_OUT_MAX + 1 - len)) != 0) {
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
+	limit = proc_timeout();
+	end = ddb_now() + limit;
+	while (len <= PROC_OUT_MAX && (left = end - ddb_now()) > 0) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+
+		if (poll(&pf, 1, (int)(left * 1000) + 1) <= 0)
+			continue;	/* EINTR, or the time is up */
+		k = read(p[0], out + len, PROC_OUT_MAX + 1 - len);
+		if (k == 0 || (k < 0 && errno != EINTR))
 			break;
-		}
-		len += (size_t)k;
+		if (k > 0)
+			len += (size_t)k;
 	}
 	close(p[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
+	/* its output ended: it has what is left of the time to exit */
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 && ddb_now() < end) {
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	if (w == 0) {
+		kill(-pid, SIGKILL);	/* it, and what it started */
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		warnx("profile %s: credential_process %s gave no answer in "
+		    "%g s: killed", profile, argv[0], limit);
+		rc = DDB_EXIT_TEMPFAIL;
+		goto out;
+	}
 	out[len > PROC_OUT_MAX ? PROC_OUT_MAX : len] = '\0';
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFEXITED(status))
@@ -186,6 +233,7 @@ creds_process(const char *profile, const char *cmd, struct creds *c)
 	} else {
 		rc = parse(profile, out, len, c);
 	}
+out:
 	memset(out, 0, PROC_OUT_MAX + 1);
 	free(out);
 	for (i = 0; i < n; i++)

@@ -377,6 +377,32 @@ s3-put: profile p-bad: credential_process $T/bin dir/helper exited with status 9
 	put_says 4 "s3-put: profile p-none: credential_process: /nonexistent/helper: No such file or directory$NK" -p p-none "s3://$B/proc/b.csv"
 }
 
+@test "creds: a credential_process that hangs (or leaves a child holding its output) is killed with what it started after DDB_CREDENTIAL_PROCESS_TIMEOUT: exit 75, said" {
+	cat >"$T/hang" <<-'EOF'
+	#!/bin/sh
+	# a child that keeps stdout open, its pid in $1, then a hang
+	sleep 300 & echo $! >"$1"
+	exec sleep 300
+	EOF
+	chmod +x "$T/hang"
+	printf '[profile p-hang]\ncredential_process = %s %s\n' "$T/hang" "$T/child" | config
+	SECONDS=0
+	DDB_CREDENTIAL_PROCESS_TIMEOUT=1.5 put_says 75 "s3-put: profile p-hang: credential_process $T/hang gave no answer in 1.5 s: killed$NK" \
+		-p p-hang -u http://127.0.0.1:9 "s3://$B/proc/c.csv"
+	[ "$SECONDS" -lt 10 ]
+	! kill -0 "$(cat "$T/child")" 2>/dev/null
+	# the answer given, the process does not exit: the same
+	cat >"$T/linger" <<-'EOF'
+	#!/bin/sh
+	printf '{"Version": 1, "AccessKeyId": "test:tester", "SecretAccessKey": "testing"}\n'
+	exec sleep 300 >/dev/null
+	EOF
+	chmod +x "$T/linger"
+	printf '[profile p-linger]\ncredential_process = %s\n' "$T/linger" | config
+	DDB_CREDENTIAL_PROCESS_TIMEOUT=1 put_says 75 "s3-put: profile p-linger: credential_process $T/linger gave no answer in 1 s: killed$NK" \
+		-p p-linger -u http://127.0.0.1:9 "s3://$B/proc/c.csv"
+}
+
 # --- SSO ------------------------------------------------------------------
 
 # sso_cache KEY TOKEN EXPIRES: the file `aws sso login` writes
