@@ -28,6 +28,9 @@ enum {
 	DDB_EXIT_FINDINGS = 5,	/* a check found something to fix (ddb-esm -Q) */
 	DDB_EXIT_GAP = 6,	/* records the position needs are gone from the
 				   stream (trimmed): loss, never skipped silently */
+	DDB_EXIT_STALE = 7,	/* the state's lock is held by a run that has
+				   shown no sign of life for DDB_LOCK_STALE
+				   seconds: hung; nothing done */
 	DDB_EXIT_SOFTWARE = 70,	/* a stage was killed, crashed or is missing */
 	DDB_EXIT_TEMPFAIL = 75	/* temporary (EX_TEMPFAIL): run again later */
 };
@@ -37,6 +40,13 @@ enum {
  * in typed form each level costs two JSON levels, and a Lambda event wraps
  * the item in four more.
  */
+/*
+ * A run holding a state directory's lock refreshes the lock file's mtime
+ * at least every round and around each batch's command; a lock left this
+ * long without (an hour: far past a batch's retries) is a hung run's
+ */
+#define DDB_LOCK_STALE 3600
+
 #define DDB_MAX_DEPTH 32
 #define DDB_READ_DEPTH 80
 

@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ddb.h"
@@ -35,10 +36,54 @@ sweep(const char *dir)
 	closedir(d);
 }
 
+static int lock_fd = -1;	/* the lock this run holds, for ddb_dir_alive */
+
+void
+ddb_dir_alive(void)
+{
+	if (lock_fd != -1)
+		futimens(lock_fd, NULL);
+}
+
+/*
+ * The lock is held: by a live run (-1, said if verbose), or by one whose
+ * last sign of life (the lock file's mtime) is older than DDB_LOCK_STALE
+ * (DDB_EXIT_STALE, said loudly: a hung run would otherwise stop the
+ * pipeline with every later run exiting 0)
+ */
+static int
+held(const char *dir, int fd, int verbose)
+{
+	char pid[24];
+	struct stat sb;
+	ssize_t n;
+	double age;
+	size_t i;
+
+	if (fstat(fd, &sb) == -1 || (age = difftime(time(NULL),
+	    sb.st_mtim.tv_sec)) <= DDB_LOCK_STALE) {
+		if (verbose)
+			warnx("%s: another run holds the lock; nothing done",
+			    dir);
+		return -1;
+	}
+	n = pread(fd, pid, sizeof pid - 1, 0);
+	for (i = 0; n > 0 && i < (size_t)n && pid[i] >= '0' && pid[i] <= '9';
+	    i++)
+		;
+	pid[i] = '\0';
+	warnx("%s: STALE LOCK: the run holding it (pid %s) has shown no sign "
+	    "of life for %.0f s (more than %d): hung? nothing done; stop that "
+	    "run and the next one goes on", dir, i ? pid : "?", age,
+	    DDB_LOCK_STALE);
+	return DDB_EXIT_STALE;
+}
+
 int
 ddb_dir_lock(const char *dir, int *fd, int verbose)
 {
-	char *p;
+	char *p, pid[24];
+	int n;
 
 	*fd = -1;
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
@@ -54,15 +99,19 @@ ddb_dir_lock(const char *dir, int *fd, int verbose)
 	}
 	free(p);
 	if (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno == EWOULDBLOCK) {
-			if (verbose)
-				warnx("%s: another run holds the lock; "
-				    "nothing done", dir);
-			return -1;
-		}
+		if (errno == EWOULDBLOCK)
+			return held(dir, *fd, verbose);
 		warn("%s/lock", dir);
 		return DDB_EXIT_IO;
 	}
+	/* the holder's pid, for the message of a stale lock */
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(*fd, 0) == -1 || pwrite(*fd, pid, (size_t)n, 0) != n) {
+		warn("%s/lock", dir);
+		return DDB_EXIT_IO;
+	}
+	lock_fd = *fd;
+	ddb_dir_alive();
 	sweep(dir);
 	return 0;
 }
@@ -219,6 +268,7 @@ ddb_consume(char *const *cmd, int fd, char *const *env)
 	int status, e;
 	pid_t pid;
 
+	ddb_dir_alive();
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fd, 0);
 	e = posix_spawnp(&pid, cmd[0], &fa, NULL, cmd, env);
@@ -233,6 +283,7 @@ ddb_consume(char *const *cmd, int fd, char *const *env)
 			warn("waitpid");
 			return DDB_EXIT_SOFTWARE;
 		}
+	ddb_dir_alive();
 	if (WIFSIGNALED(status)) {
 		warnx("%s: killed by signal %d; batch not committed", cmd[0],
 		    WTERMSIG(status));
@@ -241,7 +292,7 @@ ddb_consume(char *const *cmd, int fd, char *const *env)
 	switch (WEXITSTATUS(status)) {
 	case 0:
 		return 0;
-	case 1: case 2: case 3: case 4: case 5: case 6: case 75:
+	case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 75:
 		warnx("%s: exit %d; batch not committed", cmd[0],
 		    WEXITSTATUS(status));
 		return WEXITSTATUS(status);

@@ -12,10 +12,14 @@
 /*
  * DIR (made if missing) locked through DIR/lock, held in *fd until exit:
  * 0, -1 if another run holds it (said if verbose: nothing is wrong, the
- * run just does nothing), or DDB_EXIT_IO (said).  Temp files of a killed
- * run (DIR/.state.*) are removed.
+ * run just does nothing), DDB_EXIT_STALE if that run has shown no sign of
+ * life for DDB_LOCK_STALE seconds (said), or DDB_EXIT_IO (said).  Temp
+ * files of a killed run (DIR/.state.*) are removed.  The lock file holds
+ * the holder's pid; its mtime is the holder's last sign of life.
  */
 int ddb_dir_lock(const char *dir, int *fd, int verbose);
+/* a sign of life of the run holding the lock (none held: nothing) */
+void ddb_dir_alive(void);
 /* DIR/NAME replaced by p[0..n) in one atomic step: 0 or DDB_EXIT_IO (said) */
 int ddb_put_file(const char *dir, const char *name, const char *p, size_t n);
 /*
@@ -49,7 +53,7 @@ char **ddb_consumer_env(const char *drop, char *const *add);
  * Run cmd with fd (closed here) on its standard input and env, and wait:
  * 0 if it exits 0 (it took the batch); else said ("batch not committed")
  * and the suite's status: its own exit status where it is one of the
- * suite's (1 to 6, 75), DDB_EXIT_SOFTWARE for a signal or another status.
+ * suite's (1 to 7, 75), DDB_EXIT_SOFTWARE for a signal or another status.
  */
 int ddb_consume(char *const *cmd, int fd, char *const *env);
 

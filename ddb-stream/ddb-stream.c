@@ -633,6 +633,7 @@ run(void)
 		int progress = 0, anyread = 0, ended = 0;
 		long room = BATCH_RECORDS;
 
+		ddb_dir_alive();
 		if (ddb_stop) {
 			warnx("signal %d: stopped, nothing in flight",
 			    (int)ddb_stop);

@@ -696,3 +696,24 @@ EOF2
 	cmp "$W/st/state" "$W/state.1"
 	streams_stop
 }
+
+@test "ddb-stream: a lock held by a run with no sign of life for over an hour (hung) is said loudly, exit 7, nothing done; a fresh one is not" {
+	mkdir -p "$W/st"
+	exec 8>"$W/st/lock"
+	flock 8
+	printf '4242\n' >&8
+	touch -d '-3599 seconds' "$W/st/lock"
+	run ddb-stream --state "$W/st" -u http://127.0.0.1:9 nosuchtable cat
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	touch -d '-2 hours' "$W/st/lock"
+	run ddb-stream --state "$W/st" -u http://127.0.0.1:9 nosuchtable cat
+	exec 8>&-
+	[ "$status" -eq 7 ]
+	[[ "$output" =~ ^"ddb-stream: $W/st: STALE LOCK: the run holding it (pid 4242) has shown no sign of life for "72[0-9][0-9]" s (more than 3600): hung? nothing done; stop that run and the next one goes on"$ ]]
+	[ ! -e "$W/st/state" ]
+	# a run that takes the lock leaves its pid there and a fresh mtime
+	run ddb-stream --state "$W/st" -u http://127.0.0.1:9 nosuchtable cat
+	[ "$(cat "$W/st/lock")" -gt 1 ]
+	[ $(( $(date +%s) - $(stat -c %Y "$W/st/lock") )) -lt 60 ]
+}
