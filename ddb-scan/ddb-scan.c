@@ -84,7 +84,8 @@ usage(FILE *fp, int status)
 		    "  -g, --backoff SECS     first retry waits up to this, "
 		    "doubling (0.25)\n"
 		    "  -v, --verbose          log every page, wait and retry\n"
-		    "  -h, --help, -V, --version\n");
+		    "  -h, --help             this text\n"
+		    "  -V, --version          print the version\n");
 	exit(status);
 }
 

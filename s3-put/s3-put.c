@@ -45,8 +45,44 @@ usage(FILE *fp, int status)
 	    "              [-r region] [-u endpoint-url] [-W secs] "
 	    "[-X AES256|aws:kms]\n"
 	    "              [-y content-type] s3://bucket/key\n"
-	    "       s3-put [options] -R keep-dir/s3-put.XXXXXX.uri\n"
-	    "key placeholders: {timestamp} {date} {uuid} {sha256}\n", fp);
+	    "       s3-put [options] -R keep-dir/s3-put.XXXXXX.uri\n", fp);
+	if (status == 0)
+		fputs(
+		    "  s3://bucket/key             where the body goes; the key may hold\n"
+		    "                              {timestamp} {date} (the upload's, UTC)\n"
+		    "                              {uuid} {sha256} (the body's, as stored)\n"
+		    "  -f, --file FILE             the body from FILE, not standard input\n"
+		    "  -z, --gzip                  compress the body (gzip -n), same key,\n"
+		    "                              Content-Encoding: gzip\n"
+		    "  -y, --content-type TYPE     (default text/csv for .csv keys, else\n"
+		    "                              application/octet-stream)\n"
+		    "  -m, --metadata KEY=VALUE    x-amz-meta-KEY (repeatable, up to 32)\n"
+		    "  -L, --storage-class NAME    e.g. STANDARD_IA\n"
+		    "  -X, --sse AES256|aws:kms    server-side encryption\n"
+		    "  -G, --sse-kms-key-id ID     the KMS key of -X aws:kms\n"
+		    "  -Y, --allow-empty           store an empty body (else: nothing, exit 0)\n"
+		    "  -j, --json                  print {bucket,key,size,etag} as JSON,\n"
+		    "                              not the URI\n"
+		    "  -k, --keep-dir DIR          keep the body there if the upload fails\n"
+		    "  -R, --retry-kept SIDECAR    upload a kept body to its sidecar's URI\n"
+		    "  -P, --part-size SIZE        bytes per part, 5M to 5G (8M); a larger\n"
+		    "                              body goes by multipart upload\n"
+		    "  -u, --endpoint-url URL      S3 endpoint (S3-compatible stores)\n"
+		    "  -A, --addressing STYLE      path or virtual (bucket in the host)\n"
+		    "  -p, --profile NAME          AWS profile\n"
+		    "  -r, --region NAME           AWS region\n"
+		    "  -a, --max-attempts N        tries per request (AWS_MAX_ATTEMPTS, 5)\n"
+		    "  -g, --backoff SECS          first retry waits up to this, doubling\n"
+		    "                              (0.25)\n"
+		    "  -M, --max-time SECS         deadline of one request (600; 0: none)\n"
+		    "  -O, --connect-timeout SECS  give up connecting after this (10)\n"
+		    "  -W, --timeout SECS          a request moving < 1 KB/s this long\n"
+		    "                              is retried (60)\n"
+		    "  -B, --ca-bundle FILE        verify TLS against these CAs\n"
+		    "  -I, --no-verify-ssl         do not verify TLS (a test store only)\n"
+		    "  -v, --verbose               log requests (credentials redacted)\n"
+		    "  -h, --help                  this text\n"
+		    "  -V, --version               print the version\n", fp);
 	if (fp == stdout)
 		ddb_close_stdout();	/* --help >/dev/full is an error */
 	exit(status);
