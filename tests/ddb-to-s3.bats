@@ -657,3 +657,53 @@ X="$F/sources"
 	[[ "$key" =~ $SEED_KEY_RE ]]
 	same "$key" "$F/seed-sample.csv"
 }
+
+@test "ddb-to-s3: -b s3://BUCKET/PREFIX is the bucket and {prefix}; a bad bucket name is refused before any stage" {
+	run --separate-stderr ddb-to-s3 -b "s3://$B/$P/raw/" "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$(s3_ls "$B" "$P/")" = "$P/raw/student/student_20240710T164423Z_5100000000093649950825.csv" ]
+	run --separate-stderr ddb-to-s3 -D --bucket="s3://$B" "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *" -> s3://$B/$P/staging/student/student_"*".csv (dry run)" ]]
+	# refused, every one before any stage: the spool is not touched
+	spool_in "$F/seed-sample.json" a.json
+	for b in "s3://$B/x" Lake ab a_b lake/raw -lake lake. la..ke 192.168.1.1 xn--lake lake-s3alias s3:///raw "$(printf 'a\tb')" "$(printf '%064d' 0)"; do
+		if [ "$b" = "s3://$B/x" ]; then
+			run --separate-stderr ddb-to-s3 -b "$b" -F y -q "$S"
+			[ "$stderr" = "ddb-to-s3: the prefix is given twice: in the bucket's s3:// URI and by -F"$'\n'"${stderr#*$'\n'}" ]
+		else
+			run --separate-stderr ddb-to-s3 -b "$b" -q "$S"
+			[[ "${stderr%%$'\n'*}" == "ddb-to-s3: bucket"*": "* ]]
+		fi
+		echo "$b: $status"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *$'\n'"usage: ddb-to-s3 "* ]]
+	done
+	run --separate-stderr ddb-to-s3 -b Lake_1 -q "$S"
+	[ "${stderr%%$'\n'*}" = "ddb-to-s3: bucket 'Lake_1': not a valid S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens, a letter or digit at each end)" ]
+	run --separate-stderr ddb-to-s3 -b lake/raw -q "$S"
+	[ "${stderr%%$'\n'*}" = "ddb-to-s3: bucket 'lake/raw': a name or s3://bucket/prefix, not a path" ]
+	[ "$(ls "$S/incoming")" = a.json ]
+	[ -z "$(ls "$S/done" "$S/failed" 2>/dev/null)" ]
+	[ "$(s3_ls "$B" "$P/")" = "$P/raw/student/student_20240710T164423Z_5100000000093649950825.csv" ]
+}
+
+@test "ddb-to-s3: -U: Lambda's, the Streams API's and a scan's created_at in one ISO 8601 UTC form" {
+	sed 's/1720629863\.0/1796648160.000/; s/5100000000093649950825/5100000000093649950826/' "$F/seed-sample.json" >"$T/api.json"
+	sed 's/1720629863\.0/1796648446/; s/5100000000093649950825/5100000000093649950827/' "$F/seed-sample.json" >"$T/scan.json"
+	run --separate-stderr ddb-to-s3 -o "$T/plain" -F s "$F/seed-sample.json" "$T/api.json" "$T/scan.json"
+	[ "$status" -eq 0 ]
+	diff -u <(printf '%s\n' 1720629863.0 1720629863.0 1796648160.000 1796648160.000 1796648446 1796648446) \
+		<(tail -n +2 "$T"/plain/s/student/*.csv | awk -F, '{ print $6 }')
+	for opt in -U --utc-created-at; do
+		run --separate-stderr ddb-to-s3 -o "$T/u$opt" -F s "$opt" "$F/seed-sample.json" "$T/api.json" "$T/scan.json"
+		[ "$status" -eq 0 ]
+		diff -u <(printf '%s\n' 2024-07-10T16:44:23Z 2024-07-10T16:44:23Z 2026-12-07T12:56:00Z 2026-12-07T12:56:00Z 2026-12-07T13:00:46Z 2026-12-07T13:00:46Z) \
+			<(tail -n +2 "$T/u$opt"/s/student/*.csv | awk -F, '{ print $6 }')
+	done
+	DDB_TO_S3_UTC_CREATED_AT=1 run --separate-stderr ddb-to-s3 -o "$T/env" -F s "$T/scan.json"
+	[ "$(tail -n 1 "$T"/env/s/student/*.csv)" = "Gaurav,334433223,Kandel,2,INSERT,2026-12-07T13:00:46Z" ]
+	run --separate-stderr ddb-to-s3 -D --utc-created-at=yes "$T/scan.json"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: option --utc-created-at takes no argument"$'\n'"usage: "* ]]
+}
