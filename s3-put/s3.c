@@ -9,6 +9,8 @@
 #include "s3put.h"
 #include "sigv4.h"
 
+#define COMPLETE_RESULT "CompleteMultipartUploadResult"
+
 /* what an answer means: 0, AWS_AGAIN (temporary) or DDB_EXIT_REFUSED */
 static int
 classify(const struct s3_call *c, const struct resp *r)
@@ -20,9 +22,18 @@ classify(const struct s3_call *c, const struct resp *r)
 		return aws_transport_permanent(r->cc) ? DDB_EXIT_REFUSED :
 		    AWS_AGAIN;
 	if (r->status >= 200 && r->status < 300) {
-		if (!c->xml_error_in_200 || r->body == NULL ||
-		    strstr(r->body, "<Error>") == NULL)
+		if (!c->xml_error_in_200)
 			return DDB_EXIT_OK;
+		/*
+		 * S3 answers 200 at once and completes the upload while it
+		 * sends whitespace: only the result in the body says it did.
+		 * Without one (an empty body, a connection closed after the
+		 * whitespace) the upload may not be complete: Complete again
+		 * (it is idempotent)
+		 */
+		if (r->body == NULL || strstr(r->body, "<Error>") == NULL)
+			return r->body && strstr(r->body,
+			    "<" COMPLETE_RESULT) ? DDB_EXIT_OK : AWS_AGAIN;
 		code = xml_value(r->body, "Code");
 		rc = code && (strcmp(code, "InternalError") == 0 ||
 		    strcmp(code, "SlowDown") == 0 ||
@@ -46,12 +57,25 @@ classify(const struct s3_call *c, const struct resp *r)
 	return rc;
 }
 
+/* why an answer failed: a 200 without the result it must hold, or S3's */
+static void
+describe(const struct s3_call *c, const struct resp *r, char *why, size_t n)
+{
+	if (c->xml_error_in_200 && r->cc == CURLE_OK && r->status >= 200 &&
+	    r->status < 300 && (r->body == NULL ||
+	    strstr(r->body, "<Error>") == NULL))
+		snprintf(why, n, "HTTP %ld without a %s in the body", r->status,
+		    COMPLETE_RESULT);
+	else
+		aws_xml_describe(r, why, n);
+}
+
 void
 s3_report(const struct s3_call *c, const struct resp *r, int attempts)
 {
 	char why[512];
 
-	aws_xml_describe(r, why, sizeof why);
+	describe(c, r, why, sizeof why);
 	if (attempts > 1)
 		warnx("%s: %s (after %d attempts)", c->what, why, attempts);
 	else
@@ -157,7 +181,7 @@ s3_classify(void *arg, const struct resp *r, char *why, size_t n)
 	if (v == DDB_EXIT_REFUSED && t->s->c->expires != 0 && expired_token(r))
 		v = AWS_RENEW;
 	if (v != DDB_EXIT_OK)
-		aws_xml_describe(r, why, n);
+		describe(t->c, r, why, n);
 	return v;
 }
 

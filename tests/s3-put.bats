@@ -744,6 +744,44 @@ creds_answer() {
 	[ -z "$output" ]
 }
 
+# complete_faults: the requests of a 2-part upload before its Complete:
+# the listing of unfinished uploads, Create, two parts
+complete_faults() {
+	fault_proxy_start "pass*4,$1"
+	head -c 6000000 /dev/urandom >"$T/big"
+}
+
+@test "s3-put: a CompleteMultipartUpload answer 200 without a CompleteMultipartUploadResult (empty, whitespace then closed) is Completed again; the store's idempotent Complete then confirms it" {
+	complete_faults 'empty200,blank200,pass'
+	run --separate-stderr s3-put -j -v -P 5M -g 0.05 -u "$FAULT_URL" "s3://$B/fault/c200.bin" <"$T/big"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"s3-put: POST s3://$B/fault/c200.bin (complete multipart upload): HTTP 200 without a CompleteMultipartUploadResult in the body; retry 1/4 in "* ]]
+	[[ "$stderr" == *"s3-put: POST s3://$B/fault/c200.bin (complete multipart upload): HTTP 200 without a CompleteMultipartUploadResult in the body; retry 2/4 in "* ]]
+	echo "$output" | jq -e '.etag | endswith("-2")'
+	[ "$(grep -c ' POST .*?uploadId=' "$FAULT_DIR/log")" -eq 3 ]
+	same fault/c200.bin "$T/big"
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
+@test "s3-put: a CompleteMultipartUpload that never gives its result, or an Error after the 200, is a temporary failure (75), the body kept, the upload aborted" {
+	complete_faults 'blank200*'
+	run --separate-stderr s3-put -a 3 -g 0.05 -P 5M -k "$KEEP" -u "$FAULT_URL" "s3://$B/fault/c200b.bin" <"$T/big"
+	[ "$status" -eq 75 ]
+	[ "${stderr_lines[0]}" = "s3-put: POST s3://$B/fault/c200b.bin (complete multipart upload): HTTP 200 without a CompleteMultipartUploadResult in the body (after 3 attempts)" ]
+	[[ "${stderr_lines[1]}" == "s3-put: body kept in $KEEP/"* ]]
+	kept "$T/big" "s3://$B/fault/c200b.bin"
+	fault_proxy_stop
+	rm -f "$KEEP"/*
+	complete_faults 'error200*2'
+	run --separate-stderr s3-put -a 2 -g 0.05 -P 5M -u "$FAULT_URL" "s3://$B/fault/c200e.bin" <"$T/big"
+	[ "$status" -eq 75 ]
+	[ "${stderr_lines[0]}" = "s3-put: POST s3://$B/fault/c200e.bin (complete multipart upload): HTTP 200 InternalError: injected after a 200 (after 2 attempts)" ]
+	[ -z "$(s3_ls "$B" fault/c200e.bin)" ]
+	run s3_uploads "$B"
+	[ -z "$output" ]
+}
+
 @test "s3-put: faults on a multipart upload's parts are retried" {
 	fault_proxy_start 'pass,pass,500,reset,pass,503,pass'
 	head -c 16000000 /dev/urandom >"$T/big"
