@@ -118,10 +118,14 @@ fuzz-ci: $(O)/bench/gen
 valgrind: all $(O)/tests/sigv4-test
 	O=$(O) BATS="$(BATS)" sh tests/valgrind $(TESTS)
 
-# a deployment package for Lambda's provided.al2023 (x86_64), bootstrap at
-# its root; fails if any file in it needs a glibc newer than 2.34
-lambda-zip: all
-	sh scripts/lambda-zip $(O)/ddb-to-s3-lambda.zip $(O)/bin
+# a deployment package for Lambda's provided.al2023 on ARCH (x86_64, or
+# arm64 cross-compiled), bootstrap at its root, its tools built in
+# $(O)/lambda-ARCH with every library but glibc linked in; fails if any
+# file in it needs a glibc newer than 2.34 (scripts/deps cross first)
+ARCH ?= x86_64
+lambda-zip:
+	sh scripts/lambda-zip $(ARCH) $(O)/ddb-to-s3-lambda-$(ARCH).zip \
+		$(O)/lambda-$(ARCH)
 .PHONY: lambda-zip
 
 install: all
