@@ -706,4 +706,28 @@ X="$F/sources"
 	run --separate-stderr ddb-to-s3 -D --utc-created-at=yes "$T/scan.json"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ddb-to-s3: option --utc-created-at takes no argument"$'\n'"usage: "* ]]
+@test "ddb-to-s3: -r/--region (DDB_TO_S3_REGION) is the region of s3-put and of the stream, as every tool's -r" {
+	mkdir -p "$T/bin"
+	# the stages as they are, each logging its arguments first
+	for s in s3-put ddb-stream; do
+		printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s/%s.args"\n[ %s = ddb-stream ] && exit 0\nexec "%s" "$@"\n' \
+			"$T" "$s" "$s" "$(command -v "$s")" >"$T/bin/$s"
+		chmod +x "$T/bin/$s"
+	done
+	PATH="$T/bin:$PATH" run --separate-stderr ddb-to-s3 -r us-east-1 "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	grep -q -- '--region us-east-1 ' "$T/s3-put.args"
+	# the store signs for us-east-1: another region is refused (4)
+	PATH="$T/bin:$PATH" DDB_TO_S3_REGION=eu-west-1 run --separate-stderr ddb-to-s3 "$F/seed-sample.json"
+	[ "$status" -eq 4 ]
+	PATH="$T/bin:$PATH" run --separate-stderr ddb-to-s3 --region=eu-west-1 "$F/seed-sample.json"
+	[ "$status" -eq 4 ]
+	[ "$(grep -c -- '--region eu-west-1 ' "$T/s3-put.args")" -eq 2 ]
+	# stream mode: the stream's region is -r, or its own
+	PATH="$T/bin:$PATH" run --separate-stderr ddb-to-s3 -r eu-west-2 --state "$T/st" student
+	[ "$status" -eq 0 ]
+	PATH="$T/bin:$PATH" DDB_TO_S3_STREAM_REGION=ap-south-1 run --separate-stderr ddb-to-s3 -r eu-west-2 --state "$T/st" student
+	[ "$status" -eq 0 ]
+	[[ "$(sed -n 1p "$T/ddb-stream.args")" == *"-r eu-west-2 "* ]]
+	[[ "$(sed -n 2p "$T/ddb-stream.args")" == *"-r ap-south-1 "* ]]
 }
