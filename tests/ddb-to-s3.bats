@@ -706,6 +706,8 @@ X="$F/sources"
 	run --separate-stderr ddb-to-s3 -D --utc-created-at=yes "$T/scan.json"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ddb-to-s3: option --utc-created-at takes no argument"$'\n'"usage: "* ]]
+}
+
 @test "ddb-to-s3: -r/--region (DDB_TO_S3_REGION) is the region of s3-put and of the stream, as every tool's -r" {
 	mkdir -p "$T/bin"
 	# the stages as they are, each logging its arguments first
