@@ -13,7 +13,7 @@ override CPPFLAGS += -D_GNU_SOURCE -DDDB_VERSION='"$(VERSION)"' -Icommon -Iaws
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP \
 	$(shell $(PKG_CONFIG) --cflags libcurl zlib)
 
-TOOLS = ddb-flatten ddb-expand csv-emit s3-put ddb-esm ddb-stream ddb-scan
+TOOLS = ddb-flatten ddb-expand csv-emit parquet-emit s3-put ddb-esm ddb-stream ddb-scan
 BIN = $(TOOLS:%=$(O)/bin/%)
 COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o \
 	$(O)/common/json.o $(O)/common/canon.o
@@ -29,6 +29,11 @@ $(O)/bin/ddb-flatten: $(O)/ddb-flatten/ddb-flatten.o $(COMMON)
 $(O)/bin/ddb-expand: $(O)/ddb-expand/ddb-expand.o $(COMMON)
 $(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(O)/csv-emit/names.o \
 	$(O)/csv-emit/spool.o $(COMMON)
+# csv-emit's code compiled in (parquet-emit.c includes csv-emit.c)
+$(O)/bin/parquet-emit: $(O)/parquet-emit/parquet-emit.o \
+	$(O)/parquet-emit/parquet.o $(O)/csv-emit/names.o $(O)/csv-emit/spool.o \
+	$(COMMON)
+$(O)/bin/parquet-emit: LDLIBS += $(shell $(PKG_CONFIG) --libs libzstd snappy) -lm
 $(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/s3.o $(O)/s3-put/body.o \
 	$(O)/s3-put/upload.o $(AWS) $(COMMON)
 $(O)/bin/ddb-esm: $(O)/ddb-esm/ddb-esm.o $(COMMON)

@@ -1,0 +1,855 @@
+/*
+ * parquet.c: a Parquet file from rows of values, in bounded memory.  The
+ * file is "PAR1", row groups, the footer (FileMetaData in Thrift's compact
+ * protocol), its length and "PAR1".  Each row group holds a chunk per
+ * column: an optional dictionary page, then version 1 data pages (the
+ * version every reader takes), each with the definition levels of its
+ * rows (RLE/bit-packed hybrid, width 1: 0 null, 1 a value) and its values,
+ * PLAIN or as dictionary indices.  A chunk starts with a dictionary and
+ * falls back to PLAIN for the rest of the chunk once the dictionary would
+ * pass its bound.  A row group waits in memory, compressed page by page,
+ * until its values pass the row group bound; the footer keeps only each
+ * chunk's metadata, already serialised.
+ */
+#include <err.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <snappy-c.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "parquet.h"
+
+/* Parquet's Thrift enums, as the format defines them */
+enum { T_BOOLEAN = 0, T_DOUBLE = 5, T_BYTE_ARRAY = 6 };
+enum { E_PLAIN = 0, E_PLAIN_DICTIONARY = 2, E_RLE = 3 };
+enum { P_DATA = 0, P_DICTIONARY = 2 };
+enum { OPTIONAL = 1 };
+enum { CT_UTF8 = 0 };
+
+/* Thrift compact protocol types */
+enum {
+	C_TRUE = 1, C_FALSE = 2, C_I16 = 4, C_I32 = 5, C_I64 = 6,
+	C_BINARY = 8, C_LIST = 9, C_STRUCT = 12
+};
+
+enum { PAGE_ROWS = 20000 };	/* rows in a data page at most */
+enum { STAT_MAX = 256 };	/* min and max longer than this are left out */
+
+struct column {
+	char *name;
+	enum pq_type type;
+	/* the page being filled */
+	uint32_t *defs;		/* 1 a value, 0 null, one per row */
+	size_t ndefs, capdefs;
+	struct ddb_buf vals;	/* PLAIN values (BOOLEAN: one byte each) */
+	uint32_t *idx;		/* dictionary indices */
+	size_t nidx, capidx;
+	size_t pagebytes;	/* value bytes in the page */
+	int pagedict;		/* its values are indices */
+	/* the chunk being filled */
+	int dictmode;		/* values go to the dictionary */
+	struct ddb_buf dict;	/* the dictionary, PLAIN */
+	uint32_t *doff;		/* each entry's offset in dict */
+	size_t ndict, capd;
+	uint32_t *htab;		/* entry + 1, 0 empty; mask + 1 slots */
+	size_t hmask;
+	struct ddb_buf chunk;	/* data pages, headers and bodies */
+	uint64_t rawsize;	/* the chunk's pages uncompressed, headers in */
+	uint64_t nvalues, nnulls;
+	int used_plain, used_dict;
+	struct ddb_buf min, max;	/* PLAIN bytes (BYTE_ARRAY: no length) */
+	int hasstat;
+};
+
+struct pq_writer {
+	FILE *out;
+	struct pq_settings set;
+	uint64_t off;		/* bytes written to out */
+	struct column *col;
+	size_t ncol, capcol;
+	uint64_t rows;		/* rows in the file so far */
+	uint64_t rgrows;	/* rows in the row group */
+	size_t rgbytes;		/* value bytes in the row group */
+	struct ddb_buf rgs;	/* the footer's RowGroup structs so far */
+	size_t nrg;
+	struct ddb_buf body, comp, head;	/* a page, compressed, header */
+	ZSTD_CCtx *zc;
+	z_stream z;
+	int zinit;
+};
+
+/* Thrift's compact protocol, written into a buffer */
+struct tw {
+	struct ddb_buf *b;
+	int last[16];		/* the last field id of each open struct */
+	int depth;
+};
+
+static void
+tw_varint(struct ddb_buf *b, uint64_t v)
+{
+	ddb_buf_reserve(b, 10);
+	while (v >= 0x80) {
+		b->p[b->n++] = (char)(v | 0x80);
+		v >>= 7;
+	}
+	b->p[b->n++] = (char)v;
+}
+
+static uint64_t
+zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static void
+tw_field(struct tw *t, int id, int type)
+{
+	int delta = id - t->last[t->depth];
+
+	if (delta > 0 && delta <= 15)
+		ddb_buf_putc(t->b, (char)(delta << 4 | type));
+	else {
+		ddb_buf_putc(t->b, (char)type);
+		tw_varint(t->b, zigzag(id));
+	}
+	t->last[t->depth] = id;
+}
+
+static void
+tw_i32(struct tw *t, int id, int32_t v)
+{
+	tw_field(t, id, C_I32);
+	tw_varint(t->b, zigzag(v));
+}
+
+static void
+tw_i64(struct tw *t, int id, int64_t v)
+{
+	tw_field(t, id, C_I64);
+	tw_varint(t->b, zigzag(v));
+}
+
+static void
+tw_bin(struct tw *t, int id, const char *s, size_t n)
+{
+	tw_field(t, id, C_BINARY);
+	tw_varint(t->b, n);
+	ddb_buf_put(t->b, s, n);
+}
+
+static void
+tw_begin(struct tw *t, int id)
+{
+	if (id > 0)
+		tw_field(t, id, C_STRUCT);
+	t->last[++t->depth] = 0;
+}
+
+static void
+tw_end(struct tw *t)
+{
+	ddb_buf_putc(t->b, 0);
+	t->depth--;
+}
+
+static void
+tw_list(struct tw *t, int id, int type, size_t n)
+{
+	tw_field(t, id, C_LIST);
+	if (n < 15)
+		ddb_buf_putc(t->b, (char)(n << 4 | type));
+	else {
+		ddb_buf_putc(t->b, (char)(0xf0 | type));
+		tw_varint(t->b, n);
+	}
+}
+
+/* an empty struct as field id of the open struct (a union's member) */
+static void
+tw_empty(struct tw *t, int id)
+{
+	tw_begin(t, id);
+	tw_end(t);
+}
+
+static void
+put32le(char *p, uint32_t v)
+{
+	p[0] = (char)v;
+	p[1] = (char)(v >> 8);
+	p[2] = (char)(v >> 16);
+	p[3] = (char)(v >> 24);
+}
+
+/*
+ * v[0..n) in the RLE/bit-packed hybrid at width bits: runs of eight or
+ * more equal values as RLE runs, the rest bit-packed eight at a time (the
+ * last group padded with zeros, which the count of values leaves unread)
+ */
+static void
+rle_hybrid(struct ddb_buf *b, const uint32_t *v, size_t n, int width)
+{
+	size_t i = 0, j, r, g, k;
+	int bytes = (width + 7) / 8, nb;
+	uint64_t acc;
+
+	while (i < n) {
+		for (r = 1; i + r < n && v[i + r] == v[i]; r++)
+			;
+		if (r >= 8) {
+			tw_varint(b, (uint64_t)r << 1);
+			for (k = 0; k < (size_t)bytes; k++)
+				ddb_buf_putc(b, (char)(v[i] >> (8 * k)));
+			i += r;
+			continue;
+		}
+		/* groups of eight up to a run of eight, at most 63 groups */
+		for (j = i, g = 0; j < n && g < 63;) {
+			j += 8;
+			g++;
+			for (r = 1; j + r < n && r < 8 && v[j + r] == v[j]; r++)
+				;
+			if (j < n && r >= 8)
+				break;
+		}
+		tw_varint(b, (uint64_t)g << 1 | 1);
+		ddb_buf_reserve(b, g * (size_t)width + 8);
+		acc = 0;
+		nb = 0;
+		for (k = i; k < i + g * 8; k++) {
+			acc |= (uint64_t)(k < n ? v[k] : 0) << nb;
+			nb += width;
+			while (nb >= 8) {
+				b->p[b->n++] = (char)acc;
+				acc >>= 8;
+				nb -= 8;
+			}
+		}
+		i += g * 8;
+	}
+}
+
+static int
+bit_width(size_t max)
+{
+	int w = 0;
+
+	while (max > 0) {
+		w++;
+		max >>= 1;
+	}
+	return w;
+}
+
+/* w->body compressed into w->comp (or left where it is, uncompressed) */
+static const struct ddb_buf *
+compress_page(struct pq_writer *w)
+{
+	struct ddb_buf *in = &w->body, *o = &w->comp;
+	size_t bound, r;
+
+	o->n = 0;
+	switch (w->set.codec) {
+	case PQ_NONE:
+		return in;
+	case PQ_ZSTD:
+		bound = ZSTD_compressBound(in->n);
+		ddb_buf_reserve(o, bound);
+		if (w->zc == NULL && (w->zc = ZSTD_createCCtx()) == NULL)
+			ddb_nomem();
+		r = ZSTD_compressCCtx(w->zc, o->p, bound, in->p, in->n,
+		    w->set.level != 0 ? w->set.level : ZSTD_CLEVEL_DEFAULT);
+		if (ZSTD_isError(r))
+			errx(DDB_EXIT_SOFTWARE, "zstd: %s", ZSTD_getErrorName(r));
+		o->n = r;
+		return o;
+	case PQ_SNAPPY:
+		bound = snappy_max_compressed_length(in->n);
+		ddb_buf_reserve(o, bound);
+		r = bound;
+		if (snappy_compress(in->p, in->n, o->p, &r) != SNAPPY_OK)
+			errx(DDB_EXIT_SOFTWARE, "snappy: compression failed");
+		o->n = r;
+		return o;
+	case PQ_GZIP:
+		if (!w->zinit) {
+			if (deflateInit2(&w->z, w->set.level != 0 ? w->set.level :
+			    Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+			    Z_DEFAULT_STRATEGY) != Z_OK)
+				errx(DDB_EXIT_SOFTWARE, "zlib: deflateInit2 failed");
+			w->zinit = 1;
+		} else if (deflateReset(&w->z) != Z_OK)
+			errx(DDB_EXIT_SOFTWARE, "zlib: deflateReset failed");
+		bound = deflateBound(&w->z, in->n);
+		ddb_buf_reserve(o, bound);
+		w->z.next_in = (unsigned char *)in->p;
+		w->z.avail_in = (uInt)in->n;
+		w->z.next_out = (unsigned char *)o->p;
+		w->z.avail_out = (uInt)bound;
+		if (deflate(&w->z, Z_FINISH) != Z_STREAM_END)
+			errx(DDB_EXIT_SOFTWARE, "zlib: deflate failed");
+		o->n = bound - w->z.avail_out;
+		return o;
+	}
+	errx(DDB_EXIT_SOFTWARE, "internal error: codec %d", (int)w->set.codec);
+}
+
+/*
+ * the page in w->body as a page of type ptype, header and compressed body,
+ * appended to out; hdr writes the page type's own header into the struct
+ */
+static void
+put_page(struct pq_writer *w, struct column *c, struct ddb_buf *out,
+    int ptype, int nvals, int enc)
+{
+	const struct ddb_buf *z;
+	struct tw t = { &w->head, { 0 }, 0 };
+
+	if (w->body.n > INT32_MAX)
+		errx(DDB_EXIT_SOFTWARE, "internal error: a page over 2 GB");
+	z = compress_page(w);
+	if (z->n > INT32_MAX)
+		errx(DDB_EXIT_SOFTWARE, "internal error: a page over 2 GB");
+	w->head.n = 0;
+	tw_i32(&t, 1, ptype);
+	tw_i32(&t, 2, (int32_t)w->body.n);
+	tw_i32(&t, 3, (int32_t)z->n);
+	if (ptype == P_DATA) {
+		tw_begin(&t, 5);
+		tw_i32(&t, 1, nvals);
+		tw_i32(&t, 2, enc);
+		tw_i32(&t, 3, E_RLE);
+		tw_i32(&t, 4, E_RLE);
+		tw_end(&t);
+	} else {
+		tw_begin(&t, 7);
+		tw_i32(&t, 1, nvals);
+		tw_i32(&t, 2, enc);
+		tw_end(&t);
+	}
+	ddb_buf_putc(&w->head, 0);
+	ddb_buf_put(out, w->head.p, w->head.n);
+	ddb_buf_put(out, z->p, z->n);
+	c->rawsize += w->head.n + w->body.n;
+}
+
+/* the column's page so far, as a data page into its chunk */
+static void
+flush_page(struct pq_writer *w, struct column *c)
+{
+	struct ddb_buf *b = &w->body;
+	size_t start, k;
+	int width, enc = E_PLAIN;
+	unsigned char byte;
+
+	if (c->ndefs == 0)
+		return;
+	b->n = 0;
+	ddb_buf_reserve(b, 4);
+	b->n = 4;
+	rle_hybrid(b, c->defs, c->ndefs, 1);
+	put32le(b->p, (uint32_t)(b->n - 4));
+	if (c->pagedict && c->nidx > 0) {
+		enc = E_PLAIN_DICTIONARY;
+		width = bit_width(c->ndict - 1);
+		if (width == 0)
+			width = 1;
+		ddb_buf_putc(b, (char)width);
+		rle_hybrid(b, c->idx, c->nidx, width);
+		c->used_dict = 1;
+	} else if (c->type == PQ_BOOLEAN) {
+		start = b->n;
+		ddb_buf_reserve(b, c->vals.n / 8 + 1);
+		for (k = 0, byte = 0; k < c->vals.n; k++) {
+			byte |= (unsigned char)(c->vals.p[k] << (k % 8));
+			if (k % 8 == 7) {
+				b->p[b->n++] = (char)byte;
+				byte = 0;
+			}
+		}
+		if (k % 8 != 0)
+			b->p[b->n++] = (char)byte;
+		(void)start;
+		c->used_plain = 1;
+	} else {
+		ddb_buf_put(b, c->vals.p, c->vals.n);
+		c->used_plain = 1;
+	}
+	put_page(w, c, &c->chunk, P_DATA, (int)c->ndefs, enc);
+	c->nvalues += c->ndefs;
+	c->ndefs = c->nidx = c->vals.n = c->pagebytes = 0;
+	c->pagedict = c->dictmode;
+}
+
+/* unsigned bytes, shorter first: the order of BYTE_ARRAY statistics */
+static int
+cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
+{
+	int r = memcmp(a, b, an < bn ? an : bn);
+
+	return r != 0 ? r : (an > bn) - (an < bn);
+}
+
+static void
+set_buf(struct ddb_buf *b, const char *s, size_t n)
+{
+	b->n = 0;
+	ddb_buf_put(b, s, n);
+}
+
+static void
+stat_value(struct column *c, const char *s, size_t n)
+{
+	double a, m;
+
+	if (!c->hasstat) {
+		set_buf(&c->min, s, n);
+		set_buf(&c->max, s, n);
+		c->hasstat = 1;
+		return;
+	}
+	switch (c->type) {
+	case PQ_STRING:
+		if (cmp_bytes(s, n, c->min.p, c->min.n) < 0)
+			set_buf(&c->min, s, n);
+		else if (cmp_bytes(s, n, c->max.p, c->max.n) > 0)
+			set_buf(&c->max, s, n);
+		break;
+	case PQ_BOOLEAN:
+		if (*s < *c->min.p)
+			set_buf(&c->min, s, n);
+		if (*s > *c->max.p)
+			set_buf(&c->max, s, n);
+		break;
+	case PQ_DOUBLE:
+		memcpy(&a, s, 8);
+		memcpy(&m, c->min.p, 8);
+		if (a < m)
+			set_buf(&c->min, s, n);
+		memcpy(&m, c->max.p, 8);
+		if (a > m)
+			set_buf(&c->max, s, n);
+		break;
+	}
+}
+
+/* room for one more row in the column's page */
+static void
+add_def(struct column *c, uint32_t d)
+{
+	if (c->ndefs == c->capdefs) {
+		c->capdefs = c->capdefs ? 2 * c->capdefs : 256;
+		c->defs = ddb_reallocarray(c->defs, c->capdefs, sizeof *c->defs);
+	}
+	c->defs[c->ndefs++] = d;
+}
+
+static uint32_t
+hash_bytes(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static void
+dict_clear(struct column *c)
+{
+	c->dict.n = 0;
+	c->ndict = 0;
+	if (c->htab != NULL)
+		memset(c->htab, 0, (c->hmask + 1) * sizeof *c->htab);
+}
+
+/* twice the slots, every entry hashed again */
+static void
+dict_grow(struct column *c)
+{
+	size_t k, i;
+	uint32_t len;
+
+	free(c->htab);
+	c->hmask = c->hmask ? 2 * c->hmask + 1 : 1023;
+	c->htab = ddb_reallocarray(NULL, c->hmask + 1, sizeof *c->htab);
+	memset(c->htab, 0, (c->hmask + 1) * sizeof *c->htab);
+	for (k = 0; k < c->ndict; k++) {
+		memcpy(&len, c->dict.p + c->doff[k], 4);
+		for (i = hash_bytes(c->dict.p + c->doff[k] + 4, len) & c->hmask;
+		    c->htab[i] != 0; i = (i + 1) & c->hmask)
+			;
+		c->htab[i] = (uint32_t)k + 1;
+	}
+}
+
+/*
+ * the dictionary index of s, added if new; -1 when adding it would take
+ * the dictionary past its bound
+ */
+static long
+dict_index(struct pq_writer *w, struct column *c, const char *s, size_t n)
+{
+	uint32_t h = hash_bytes(s, n), len;
+	size_t i;
+
+	if (c->htab == NULL || 2 * (c->ndict + 1) > c->hmask + 1)
+		dict_grow(c);
+	for (i = h & c->hmask; c->htab[i] != 0; i = (i + 1) & c->hmask) {
+		size_t k = c->htab[i] - 1;
+		memcpy(&len, c->dict.p + c->doff[k], 4);
+		if (len == n && memcmp(c->dict.p + c->doff[k] + 4, s, n) == 0)
+			return (long)k;
+	}
+	if (c->dict.n + 4 + n > w->set.dictionary)
+		return -1;
+	if (c->ndict == c->capd) {
+		c->capd = c->capd ? 2 * c->capd : 256;
+		c->doff = ddb_reallocarray(c->doff, c->capd, sizeof *c->doff);
+	}
+	c->doff[c->ndict] = (uint32_t)c->dict.n;
+	ddb_buf_reserve(&c->dict, 4 + n);
+	put32le(c->dict.p + c->dict.n, (uint32_t)n);
+	memcpy(c->dict.p + c->dict.n + 4, s, n);
+	c->dict.n += 4 + n;
+	c->htab[i] = (uint32_t)c->ndict + 1;
+	return (long)c->ndict++;
+}
+
+struct pq_writer *
+pq_open(FILE *out, const struct pq_settings *set)
+{
+	struct pq_writer *w = xmalloc(sizeof *w);
+
+	memset(w, 0, sizeof *w);
+	w->out = out;
+	w->set = *set;
+	return w;
+}
+
+void
+pq_column(struct pq_writer *w, const char *name, enum pq_type type)
+{
+	struct column *c;
+
+	if (w->ncol == w->capcol) {
+		w->capcol = w->capcol ? 2 * w->capcol : 16;
+		w->col = ddb_reallocarray(w->col, w->capcol, sizeof *w->col);
+	}
+	c = &w->col[w->ncol++];
+	memset(c, 0, sizeof *c);
+	c->name = xstrdup(name);
+	c->type = type;
+	c->dictmode = c->pagedict = type == PQ_STRING && w->set.dictionary > 0;
+}
+
+/* a value's PLAIN bytes (a BYTE_ARRAY's without its length) to column */
+static void
+add_value(struct pq_writer *w, struct column *c, const char *s, size_t n)
+{
+	long k = -1;
+
+	if (c->ndefs >= PAGE_ROWS ||
+	    (c->ndefs > 0 && c->pagebytes + n > w->set.page))
+		flush_page(w, c);
+	stat_value(c, s, n);
+	if (c->dictmode && (k = dict_index(w, c, s, n)) < 0) {
+		/* the rest of the chunk PLAIN */
+		flush_page(w, c);
+		c->dictmode = c->pagedict = 0;
+	}
+	add_def(c, 1);
+	if (k >= 0) {
+		if (c->nidx == c->capidx) {
+			c->capidx = c->capidx ? 2 * c->capidx : 256;
+			c->idx = ddb_reallocarray(c->idx, c->capidx,
+			    sizeof *c->idx);
+		}
+		c->idx[c->nidx++] = (uint32_t)k;
+	} else if (c->type == PQ_STRING) {
+		ddb_buf_reserve(&c->vals, 4 + n);
+		put32le(c->vals.p + c->vals.n, (uint32_t)n);
+		memcpy(c->vals.p + c->vals.n + 4, s, n);
+		c->vals.n += 4 + n;
+	} else
+		ddb_buf_put(&c->vals, s, n);
+	c->pagebytes += n + (c->type == PQ_STRING ? 4 : 0);
+	w->rgbytes += n + 4;
+}
+
+int
+pq_string(struct pq_writer *w, size_t col, const char *s, size_t n)
+{
+	add_value(w, &w->col[col], s, n);
+	return 0;
+}
+
+int
+pq_boolean(struct pq_writer *w, size_t col, int v)
+{
+	char b = v != 0;
+
+	add_value(w, &w->col[col], &b, 1);
+	return 0;
+}
+
+int
+pq_double(struct pq_writer *w, size_t col, double v)
+{
+	char b[8];
+
+	memcpy(b, &v, 8);
+	add_value(w, &w->col[col], b, 8);
+	return 0;
+}
+
+/* the bytes of b to the file */
+static int
+put_out(struct pq_writer *w, const char *p, size_t n)
+{
+	if (n > 0 && fwrite_unlocked(p, 1, n, w->out) != n)
+		return -1;
+	w->off += n;
+	return 0;
+}
+
+/* the statistics of a chunk: null count, and min and max if short */
+static void
+put_stats(struct tw *t, const struct column *c)
+{
+	const char *mn = c->min.p, *mx = c->max.p;
+	char zero[8];
+	double d;
+
+	tw_begin(t, 12);
+	tw_i64(t, 3, (int64_t)c->nnulls);
+	if (c->hasstat && c->min.n <= STAT_MAX && c->max.n <= STAT_MAX) {
+		if (c->type == PQ_DOUBLE) {
+			/* a zero is -0.0 as the min and +0.0 as the max */
+			memcpy(&d, mx, 8);
+			if (d == 0) {
+				d = 0.0;
+				memcpy(zero, &d, 8);
+				mx = zero;
+			}
+		}
+		tw_bin(t, 5, mx, c->max.n);
+		if (c->type == PQ_DOUBLE) {
+			memcpy(&d, mn, 8);
+			if (d == 0) {
+				d = -0.0;
+				memcpy(zero, &d, 8);
+				mn = zero;
+			}
+		}
+		tw_bin(t, 6, mn, c->min.n);
+	}
+	tw_end(t);
+}
+
+static int
+phys_type(enum pq_type t)
+{
+	return t == PQ_STRING ? T_BYTE_ARRAY : t == PQ_BOOLEAN ? T_BOOLEAN :
+	    T_DOUBLE;
+}
+
+/* the row group so far to the file, its RowGroup struct to the footer */
+static int
+flush_rowgroup(struct pq_writer *w)
+{
+	struct tw t = { &w->rgs, { 0 }, 0 };
+	uint64_t start = w->off, total = 0, dictoff, dataoff, compressed;
+	size_t k, nenc;
+	struct column *c;
+	struct ddb_buf dpage = { NULL, 0, 0 };
+
+	if (w->rgrows == 0)
+		return 0;
+	if (w->off == 0 && put_out(w, "PAR1", 4) < 0)
+		return -1;
+	start = w->off;
+	tw_begin(&t, 0);
+	tw_list(&t, 1, C_STRUCT, w->ncol);
+	for (k = 0; k < w->ncol; k++) {
+		c = &w->col[k];
+		flush_page(w, c);
+		dictoff = dataoff = w->off;
+		dpage.n = 0;
+		if (c->used_dict) {
+			w->body.n = 0;
+			ddb_buf_put(&w->body, c->dict.p, c->dict.n);
+			put_page(w, c, &dpage, P_DICTIONARY, (int)c->ndict,
+			    E_PLAIN_DICTIONARY);
+			dataoff += dpage.n;
+		}
+		compressed = dpage.n + c->chunk.n;
+		if (put_out(w, dpage.p, dpage.n) < 0 ||
+		    put_out(w, c->chunk.p, c->chunk.n) < 0) {
+			free(dpage.p);
+			return -1;
+		}
+		total += c->rawsize;
+
+		/* ColumnChunk */
+		t.last[++t.depth] = 0;
+		tw_i64(&t, 2, (int64_t)dictoff);
+		tw_begin(&t, 3);
+		tw_i32(&t, 1, phys_type(c->type));
+		nenc = 1 + (size_t)c->used_plain + (size_t)c->used_dict;
+		tw_list(&t, 2, C_I32, nenc);
+		tw_varint(t.b, zigzag(E_RLE));
+		if (c->used_plain)
+			tw_varint(t.b, zigzag(E_PLAIN));
+		if (c->used_dict)
+			tw_varint(t.b, zigzag(E_PLAIN_DICTIONARY));
+		tw_list(&t, 3, C_BINARY, 1);
+		tw_varint(t.b, strlen(c->name));
+		ddb_buf_put(t.b, c->name, strlen(c->name));
+		tw_i32(&t, 4, (int32_t)w->set.codec);
+		tw_i64(&t, 5, (int64_t)c->nvalues);
+		tw_i64(&t, 6, (int64_t)c->rawsize);
+		tw_i64(&t, 7, (int64_t)compressed);
+		tw_i64(&t, 9, (int64_t)dataoff);
+		if (c->used_dict)
+			tw_i64(&t, 11, (int64_t)dictoff);
+		put_stats(&t, c);
+		tw_end(&t);	/* ColumnMetaData */
+		tw_end(&t);	/* ColumnChunk */
+
+		/* the next chunk starts afresh */
+		c->chunk.n = 0;
+		c->rawsize = c->nvalues = c->nnulls = 0;
+		c->used_plain = c->used_dict = c->hasstat = 0;
+		dict_clear(c);
+		c->dictmode = c->pagedict = c->type == PQ_STRING &&
+		    w->set.dictionary > 0;
+	}
+	free(dpage.p);
+	tw_i64(&t, 2, (int64_t)total);
+	tw_i64(&t, 3, (int64_t)w->rgrows);
+	tw_i64(&t, 5, (int64_t)start);
+	tw_i64(&t, 6, (int64_t)(w->off - start));
+	tw_field(&t, 7, C_I16);
+	tw_varint(t.b, zigzag((int64_t)w->nrg));
+	tw_end(&t);
+	w->nrg++;
+	w->rgrows = 0;
+	w->rgbytes = 0;
+	return 0;
+}
+
+int
+pq_end_row(struct pq_writer *w)
+{
+	size_t k;
+	struct column *c;
+
+	for (k = 0; k < w->ncol; k++) {
+		c = &w->col[k];
+		if (c->nvalues + c->ndefs == w->rgrows) {
+			if (c->ndefs >= PAGE_ROWS)
+				flush_page(w, c);
+			add_def(c, 0);
+			c->nnulls++;
+			w->rgbytes++;
+		}
+	}
+	w->rows++;
+	w->rgrows++;
+	if (w->rgbytes >= w->set.rowgroup)
+		return flush_rowgroup(w);
+	return 0;
+}
+
+void
+pq_free(struct pq_writer *w)
+{
+	size_t k;
+	struct column *c;
+
+	if (w == NULL)
+		return;
+	for (k = 0; k < w->ncol; k++) {
+		c = &w->col[k];
+		free(c->name);
+		free(c->defs);
+		free(c->vals.p);
+		free(c->idx);
+		free(c->dict.p);
+		free(c->doff);
+		free(c->htab);
+		free(c->chunk.p);
+		free(c->min.p);
+		free(c->max.p);
+	}
+	free(w->col);
+	free(w->rgs.p);
+	free(w->body.p);
+	free(w->comp.p);
+	free(w->head.p);
+	ZSTD_freeCCtx(w->zc);
+	if (w->zinit)
+		deflateEnd(&w->z);
+	free(w);
+}
+
+int
+pq_close(struct pq_writer *w)
+{
+	struct ddb_buf f = { NULL, 0, 0 };
+	struct tw t = { &f, { 0 }, 0 };
+	size_t k;
+	char len[4];
+	int rc;
+
+	if (flush_rowgroup(w) < 0) {
+		pq_free(w);
+		return -1;
+	}
+	tw_begin(&t, 0);
+	tw_i32(&t, 1, 1);
+	tw_list(&t, 2, C_STRUCT, w->ncol + 1);
+	tw_begin(&t, 0);
+	tw_bin(&t, 4, "schema", 6);
+	tw_i32(&t, 5, (int32_t)w->ncol);
+	tw_end(&t);
+	for (k = 0; k < w->ncol; k++) {
+		const struct column *c = &w->col[k];
+		tw_begin(&t, 0);
+		tw_i32(&t, 1, phys_type(c->type));
+		tw_i32(&t, 3, OPTIONAL);
+		tw_bin(&t, 4, c->name, strlen(c->name));
+		if (c->type == PQ_STRING) {
+			tw_i32(&t, 6, CT_UTF8);
+			tw_begin(&t, 10);	/* LogicalType: STRING */
+			tw_empty(&t, 1);
+			tw_end(&t);
+		}
+		tw_end(&t);
+	}
+	tw_i64(&t, 3, (int64_t)w->rows);
+	tw_list(&t, 4, C_STRUCT, w->nrg);
+	ddb_buf_put(&f, w->rgs.p, w->rgs.n);
+	t.last[t.depth] = 4;
+	tw_bin(&t, 6, "parquet-emit version " DDB_VERSION " (build ddb-to-s3)",
+	    strlen("parquet-emit version " DDB_VERSION " (build ddb-to-s3)"));
+	tw_list(&t, 7, C_STRUCT, w->ncol);
+	for (k = 0; k < w->ncol; k++) {
+		/* ColumnOrder: TYPE_ORDER */
+		t.last[++t.depth] = 0;
+		tw_empty(&t, 1);
+		tw_end(&t);
+	}
+	tw_end(&t);
+	put32le(len, (uint32_t)f.n);
+	rc = put_out(w, f.p, f.n) < 0 || put_out(w, len, 4) < 0 ||
+	    put_out(w, "PAR1", 4) < 0 ? -1 : 0;
+	free(f.p);
+	pq_free(w);
+	return rc;
+}
