@@ -33,7 +33,8 @@ $(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(O)/csv-emit/names.o \
 $(O)/bin/parquet-emit: $(O)/parquet-emit/parquet-emit.o \
 	$(O)/parquet-emit/parquet.o $(O)/csv-emit/names.o $(O)/csv-emit/spool.o \
 	$(COMMON)
-$(O)/bin/parquet-emit: LDLIBS += $(shell $(PKG_CONFIG) --libs libzstd snappy) -lm
+# libsnappy (C++, libstdc++) is opened only for -z snappy: not linked
+$(O)/bin/parquet-emit: LDLIBS += $(shell $(PKG_CONFIG) --libs libzstd) -lm
 $(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/s3.o $(O)/s3-put/body.o \
 	$(O)/s3-put/upload.o $(AWS) $(COMMON)
 $(O)/bin/ddb-esm: $(O)/ddb-esm/ddb-esm.o $(COMMON)

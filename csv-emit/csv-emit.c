@@ -726,11 +726,16 @@ read_file(const char *path)
 	return 0;
 }
 
+/* a tool that compiles this file in (parquet-emit) shows its own usage */
+#ifndef CSV_EMIT_USAGE
+#define CSV_EMIT_USAGE usage
+#endif
+
 static _Noreturn void
 bad_usage(const char *msg, const char *arg)
 {
 	warnx("%s%s", msg, arg);
-	usage(stderr, DDB_EXIT_USAGE);
+	CSV_EMIT_USAGE(stderr, DDB_EXIT_USAGE);
 }
 
 /*

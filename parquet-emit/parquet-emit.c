@@ -11,7 +11,12 @@
  * it), so the rows wait in a private temporary file, as csv-emit's rows
  * wait for the header, and are written from there row group by row group.
  */
+#include <stdio.h>
+
+static _Noreturn void pq_usage(FILE *fp, int status);
+
 #define main csv_emit_main
+#define CSV_EMIT_USAGE pq_usage
 #include "../csv-emit/csv-emit.c"
 #undef main
 
@@ -25,7 +30,7 @@ enum { K_STRING = 1, K_NUMBER = 2, K_BOOL = 4, K_JSON = 8 };
 static struct pq_settings pset = {
 	PQ_ZSTD, 0, 64 << 20, 1 << 20, 1 << 20
 };
-static int doubles;		/* -m double: all-number columns as DOUBLE */
+static int doubles;		/* --numbers double: all-number columns */
 
 static struct spool rows;	/* the rows, as cells: see spool_row */
 static unsigned long nkept;	/* rows spooled */
@@ -36,8 +41,9 @@ static size_t nkinds;
 static _Noreturn void
 pq_usage(FILE *fp, int status)
 {
-	fputs("usage: parquet-emit [-z CODEC[:LEVEL]] [-R BYTES] [-I BYTES] "
-	    "[-m text|double]\n"
+	fputs("usage: parquet-emit [--compression CODEC[:LEVEL]] "
+	    "[--row-group-size BYTES]\n"
+	    "                    [--dictionary-size BYTES] [--numbers text|double]\n"
 	    "                    [-E NAME] [-C NAME] [-c LIST "
 	    "[-x fail|drop|gather=NAME]] [file ...]\n", fp);
 	if (fp == stdout)
@@ -46,13 +52,14 @@ pq_usage(FILE *fp, int status)
 		    "                              gather=NAME (one JSON object column)\n"
 		    "  -E, --event-type-column NAME  (default EventType)\n"
 		    "  -C, --created-at-column NAME  (default created_at)\n"
-		    "  -z, --compression CODEC     zstd (default), snappy, gzip or none;\n"
+		    "      --compression CODEC     zstd (default), snappy, gzip or none;\n"
 		    "                              zstd:LEVEL, gzip:LEVEL\n"
-		    "  -R, --row-group-size BYTES  values in a row group (default 64 MiB)\n"
-		    "  -I, --dictionary-size BYTES a column chunk's dictionary at most\n"
-		    "                              (default 1 MiB; 0: no dictionaries)\n"
-		    "  -m, --numbers text|double   numbers as their exact text (default),\n"
+		    "      --row-group-size BYTES  values in a row group (default 64M)\n"
+		    "      --dictionary-size BYTES a column chunk's dictionary at most\n"
+		    "                              (default 1M; 0: no dictionaries)\n"
+		    "      --numbers text|double   numbers as their exact text (default),\n"
 		    "                              or all-number columns as DOUBLE\n"
+		    "  (the suite's option letters are all taken: these have none)\n"
 		    "  -h, --help                  this text\n"
 		    "  -V, --version               print the version\n", fp);
 	ddb_usage_exit(fp, status);
@@ -401,22 +408,35 @@ codec_arg(const char *s)
 		pq_bad_usage("--compression: zstd[:1-19], snappy, gzip[:1-9] "
 		    "or none, not ", s);
 	pset.codec = codecs[k].codec;
+	if (pset.codec == PQ_SNAPPY && pq_snappy_load() < 0)
+		pq_bad_usage("--compression snappy needs libsnappy.so.1 "
+		    "(Debian: libsnappy1v5)", "");
 	pset.level = (int)level;
 }
 
+/* long options only: every letter of the suite means something already */
+enum {
+	OPT_COMPRESSION = 256, OPT_DICTIONARY, OPT_NUMBERS, OPT_ROWGROUP
+};
+
+/* the fuzz harness compiles this file in under another name */
+#ifndef PARQUET_EMIT_MAIN
+#define PARQUET_EMIT_MAIN main
+#endif
+
 int
-main(int argc, char *argv[])
+PARQUET_EMIT_MAIN(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "columns", required_argument, NULL, 'c' },
-		{ "compression", required_argument, NULL, 'z' },
+		{ "compression", required_argument, NULL, OPT_COMPRESSION },
 		{ "created-at-column", required_argument, NULL, 'C' },
-		{ "dictionary-size", required_argument, NULL, 'I' },
+		{ "dictionary-size", required_argument, NULL, OPT_DICTIONARY },
 		{ "event-type-column", required_argument, NULL, 'E' },
 		{ "extra", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "numbers", required_argument, NULL, 'm' },
-		{ "row-group-size", required_argument, NULL, 'R' },
+		{ "numbers", required_argument, NULL, OPT_NUMBERS },
+		{ "row-group-size", required_argument, NULL, OPT_ROWGROUP },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -424,16 +444,16 @@ main(int argc, char *argv[])
 	size_t k;
 	int c, status = 0;
 
-	while ((c = getopt_long(argc, argv, "c:C:E:hI:m:R:Vx:z:", longopts,
+	while ((c = getopt_long(argc, argv, "c:C:E:hVx:", longopts,
 	    NULL)) != -1)
 		switch (c) {
 		case 'c': cflag = optarg; break;
 		case 'C': Cflag = optarg; break;
 		case 'E': Eflag = optarg; break;
 		case 'h': pq_usage(stdout, DDB_EXIT_OK);
-		case 'I': pset.dictionary = size_arg("--dictionary-size",
+		case OPT_DICTIONARY: pset.dictionary = size_arg("--dictionary-size",
 		    optarg, 0); break;
-		case 'm':
+		case OPT_NUMBERS:
 			if (strcmp(optarg, "text") == 0)
 				doubles = 0;
 			else if (strcmp(optarg, "double") == 0)
@@ -442,7 +462,7 @@ main(int argc, char *argv[])
 				pq_bad_usage("--numbers: text or double, not ",
 				    optarg);
 			break;
-		case 'R': pset.rowgroup = size_arg("--row-group-size", optarg,
+		case OPT_ROWGROUP: pset.rowgroup = size_arg("--row-group-size", optarg,
 		    1); break;
 		case 'V': ddb_print_version(); break;
 		case 'x':
@@ -459,7 +479,7 @@ main(int argc, char *argv[])
 				pq_bad_usage("--extra: fail, drop or gather=NAME, "
 				    "not ", optarg);
 			break;
-		case 'z': codec_arg(optarg); break;
+		case OPT_COMPRESSION: codec_arg(optarg); break;
 		default: pq_usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;

@@ -11,6 +11,7 @@
  * until its values pass the row group bound; the footer keeps only each
  * chunk's metadata, already serialised.
  */
+#include <dlfcn.h>
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -233,6 +234,35 @@ rle_hybrid(struct ddb_buf *b, const uint32_t *v, size_t n, int width)
 	}
 }
 
+/*
+ * libsnappy is C++: linking it would make every run load libstdc++ (which
+ * on Debian 12 needs a newer glibc than Lambda's), so it is opened only
+ * when Snappy is asked for
+ */
+static snappy_status (*snappy_fn)(const char *, size_t, char *, size_t *);
+static size_t (*snappy_bound_fn)(size_t);
+
+int
+pq_snappy_load(void)
+{
+	void *h;
+
+	if (snappy_fn != NULL)
+		return 0;
+	if ((h = dlopen("libsnappy.so.1", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		warnx("snappy: %s", dlerror());
+		return -1;
+	}
+	*(void **)&snappy_fn = dlsym(h, "snappy_compress");
+	*(void **)&snappy_bound_fn = dlsym(h, "snappy_max_compressed_length");
+	if (snappy_fn == NULL || snappy_bound_fn == NULL) {
+		warnx("snappy: libsnappy.so.1 has no snappy_compress");
+		snappy_fn = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 bit_width(size_t max)
 {
@@ -268,10 +298,12 @@ compress_page(struct pq_writer *w)
 		o->n = r;
 		return o;
 	case PQ_SNAPPY:
-		bound = snappy_max_compressed_length(in->n);
+		if (snappy_fn == NULL && pq_snappy_load() < 0)
+			exit(DDB_EXIT_SOFTWARE);
+		bound = snappy_bound_fn(in->n);
 		ddb_buf_reserve(o, bound);
 		r = bound;
-		if (snappy_compress(in->p, in->n, o->p, &r) != SNAPPY_OK)
+		if (snappy_fn(in->p, in->n, o->p, &r) != SNAPPY_OK)
 			errx(DDB_EXIT_SOFTWARE, "snappy: compression failed");
 		o->n = r;
 		return o;
@@ -389,7 +421,7 @@ flush_page(struct pq_writer *w, struct column *c)
 static int
 cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
 {
-	int r = memcmp(a, b, an < bn ? an : bn);
+	int r = an > 0 && bn > 0 ? memcmp(a, b, an < bn ? an : bn) : 0;
 
 	return r != 0 ? r : (an > bn) - (an < bn);
 }

@@ -41,3 +41,5 @@ int pq_end_row(struct pq_writer *w);
 /* the last row group and the footer; the writer is freed either way */
 int pq_close(struct pq_writer *w);
 void pq_free(struct pq_writer *w);
+/* libsnappy, opened: 0, or -1 (said on stderr) where it is not installed */
+int pq_snappy_load(void);

@@ -13,6 +13,7 @@
 ./opt/ddb/bin/ddb-scan
 ./opt/ddb/bin/ddb-stream
 ./opt/ddb/bin/ddb-to-s3
+./opt/ddb/bin/parquet-emit
 ./opt/ddb/bin/s3-put
 ./opt/ddb/share/man/man1/csv-emit.1
 ./opt/ddb/share/man/man1/ddb-esm.1
@@ -21,6 +22,7 @@
 ./opt/ddb/share/man/man1/ddb-scan.1
 ./opt/ddb/share/man/man1/ddb-stream.1
 ./opt/ddb/share/man/man1/ddb-to-s3.1
+./opt/ddb/share/man/man1/parquet-emit.1
 ./opt/ddb/share/man/man1/s3-put.1
 ./opt/ddb/share/man/man7/ddb-to-s3.7" ]
 	[ -x "$d/opt/ddb/bin/ddb-flatten" ]

@@ -1,0 +1,273 @@
+#!/usr/bin/env bats
+# parquet-emit: rows (wire format 2) to one Parquet file, read back by two
+# readers nobody here wrote (DuckDB, hyparquet) and compared with csv-emit
+bats_require_minimum_version 1.5.0
+load lib/tool
+
+F="$BATS_TEST_DIRNAME/fixtures/csv-emit"
+LIB="$BATS_TEST_DIRNAME/lib"
+
+# duck_csv FILE.parquet: the file as DuckDB reads it, written as CSV by
+# DuckDB with \N for null (its CSV quotes like csv-emit's otherwise)
+duck_csv() {
+	local out=$BATS_TEST_TMPDIR/duck.csv p=${1//\'/\'\'}
+	"$LIB/duckdb" "COPY (SELECT * FROM read_parquet('$p')) TO '$out' (FORMAT csv, HEADER true, NULLSTR '\\N')" \
+		"SELECT 1" > /dev/null
+	cat "$out"
+}
+
+# pq_same "CSV-EMIT ARGS" "PARQUET-EMIT ARGS" FILE...: parquet-emit with
+# both sets of arguments writes a file that DuckDB and hyparquet read as
+# exactly the CSV csv-emit writes with the first set and -N '\N' (every
+# cell, column by column, by name, null told from an empty string)
+pq_same() {
+	local cargs=$1 pargs=$2 t=$BATS_TEST_TMPDIR
+	shift 2
+	# shellcheck disable=SC2086
+	csv-emit -N '\N' $cargs "$@" > "$t/want.csv"
+	# shellcheck disable=SC2086
+	parquet-emit $cargs $pargs "$@" > "$t/out.parquet"
+	[ "$(head -c 4 "$t/out.parquet")" = PAR1 ]
+	[ "$(tail -c 4 "$t/out.parquet")" = PAR1 ]
+	"$LIB/hyparquet" "$t/out.parquet" '\N' > "$t/hyp.csv"
+	diff -u "$t/want.csv" "$t/hyp.csv"
+	duck_csv "$t/out.parquet" > "$t/duck.csv"
+	diff -u "$t/want.csv" "$t/duck.csv"
+}
+
+# meta FILE.parquet JQ: hyparquet's reading of the footer, through jq -c
+meta() {
+	"$LIB/hyparquet" -m "$1" | jq -c "$2"
+}
+
+@test "parquet-emit: the seed's rows: both readers give csv-emit's cells" {
+	cd "$F"
+	pq_same "" "" seed-rows.ndjson
+}
+
+@test "parquet-emit: csv-emit's fixtures: both readers give csv-emit's cells, by name" {
+	cd "$F"
+	local f
+	for f in union special-first quoting nested numbers bool-null nul \
+	    spellings spellings-other delim-plain gather-clash; do
+		echo "$f"
+		pq_same "" "" "$f.ndjson"
+	done
+	pq_same "-E op -C ts" "" renamed.ndjson
+	pq_same "-c id,name -x drop" "" extra.ndjson
+	pq_same "-c id,name -x gather=rest" "" extra.ndjson
+	pq_same "-c created_at,name,id -x drop" "" extra.ndjson
+	pq_same "-c id -x gather=rest" "" gather-clash.ndjson
+	pq_same "-c id,m,s,l,o,n" "" spellings.ndjson
+}
+
+@test "parquet-emit: odd column names (empty, quotes, commas, LF) are the names" {
+	cd "$F"
+	local t=$BATS_TEST_TMPDIR
+	parquet-emit odd-keys.ndjson > "$t/o.parquet"
+	csv-emit -N '\N' odd-keys.ndjson > "$t/want.csv"
+	"$LIB/hyparquet" "$t/o.parquet" '\N' | diff -u "$t/want.csv" -
+	# DuckDB names an empty column name C2 itself: its rows only
+	duck_csv "$t/o.parquet" | tail -n +3 | diff -u <(tail -n +3 "$t/want.csv") -
+}
+
+@test "parquet-emit: types: S, N, maps and lists as STRING text, true/false as BOOLEAN, mixed as text" {
+	local t=$BATS_TEST_TMPDIR
+	printf '%s\n' '{"s":"x","n":12345678901234567890123456789012345678,"b":true,"m":{"a":[1,"/"]},"mix":true,"e":"","z":null,"EventType":"INSERT","created_at":1720629863.0}' \
+		'{"s":"","n":-1E-130,"b":false,"m":[],"mix":"no","e":null,"EventType":"REMOVE","created_at":"2024-07-10T16:44:23Z"}' \
+		> "$t/rows.ndjson"
+	parquet-emit "$t/rows.ndjson" > "$t/t.parquet"
+	[ "$(meta "$t/t.parquet" '[.columns[] | "\(.name):\(.type):\(.logical)"]')" = \
+		'["s:BYTE_ARRAY:STRING","n:BYTE_ARRAY:STRING","b:BOOLEAN:null","m:BYTE_ARRAY:STRING","mix:BYTE_ARRAY:STRING","e:BYTE_ARRAY:STRING","z:BYTE_ARRAY:STRING","EventType:BYTE_ARRAY:STRING","created_at:BYTE_ARRAY:STRING"]' ]
+	run -0 "$LIB/duckdb" "SELECT typeof(b) AS tb, b, n, m, mix, e IS NULL AS enull, e = '' AS eempty, z FROM read_parquet('$t/t.parquet')"
+	[ "$output" = 'tb,b,n,m,mix,enull,eempty,z
+BOOLEAN,true,12345678901234567890123456789012345678,"{""a"":[1,""/""]}",true,false,true,
+BOOLEAN,false,-1E-130,[],no,true,,' ]
+	pq_same "" "" "$t/rows.ndjson"
+}
+
+@test "parquet-emit: 20,000 random rows, every compression: both readers give csv-emit's cells" {
+	local t=$BATS_TEST_TMPDIR z
+	"$LIB/random-rows" 20000 7 > "$t/rows.ndjson"
+	for z in zstd snappy gzip none zstd:19 gzip:1; do
+		echo "$z"
+		pq_same "" "--compression $z" "$t/rows.ndjson"
+		[ "$(meta "$t/out.parquet" '[.row_groups[].columns[].codec] | unique')" = \
+			"$(jq -cn --arg z "${z%:*}" '[if $z == "none" then "UNCOMPRESSED" else ($z | ascii_upcase) end]')" ]
+	done
+}
+
+@test "parquet-emit: several row groups, a dictionary that overflows to PLAIN, a column null in whole row groups, one first seen in the last row" {
+	local t=$BATS_TEST_TMPDIR
+	"$LIB/random-rows" 20000 3 > "$t/rows.ndjson"
+	pq_same "" "--row-group-size 256K --dictionary-size 4K" "$t/rows.ndjson"
+	local m="$t/out.parquet"
+	# several row groups, each of every column, rows adding up
+	[ "$(meta "$m" '.row_groups | length')" -gt 5 ]
+	[ "$(meta "$m" '[.row_groups[].rows] | add')" -eq 20000 ]
+	# a chunk whose dictionary overflowed: dictionary indices, then PLAIN
+	[ "$(meta "$m" '[.row_groups[].columns[] | select(.encodings == ["RLE","PLAIN","PLAIN_DICTIONARY"])] | length')" -gt 0 ]
+	# "late" (first seen in the last row): null in every row of every row
+	# group but the last, where it holds one value
+	[ "$(meta "$m" '(.columns | map(.name) | index("late")) as $i | [.row_groups[] | .rows - .columns[$i].nulls] | .[:-1] | unique')" = "[0]" ]
+	[ "$(meta "$m" '(.columns | map(.name) | index("late")) as $i | .row_groups[-1].columns[$i] | [.nulls, .min, .max]')" = \
+		"[$(($(meta "$m" '.row_groups[-1].rows') - 1)),\"last\",\"last\"]" ]
+	# "gone" is null in every row: a STRING column of nulls, no min or max
+	[ "$(meta "$m" '(.columns | map(.name) | index("gone")) as $i | [.row_groups[] | (.rows == .columns[$i].nulls) and .columns[$i].min == null] | unique')" = "[true]" ]
+	# and with no dictionaries at all
+	pq_same "" "--dictionary-size 0 --row-group-size 1M" "$t/rows.ndjson"
+	[ "$(meta "$t/out.parquet" '[.row_groups[].columns[].encodings[]] | unique')" = '["PLAIN","RLE"]' ]
+}
+
+@test "parquet-emit: statistics: min, max and null count per column chunk are its rows' (DuckDB)" {
+	local t=$BATS_TEST_TMPDIR c f
+	"$LIB/random-rows" 3000 5 > "$t/rows.ndjson"
+	parquet-emit --row-group-size 64K "$t/rows.ndjson" > "$t/s.parquet"
+	[ "$(meta "$t/s.parquet" '.row_groups | length')" -gt 3 ]
+	f="'$t/s.parquet'"
+	for c in id k3 k6 s_mix b_only late; do
+		run -0 "$LIB/duckdb" "WITH rg AS (SELECT DISTINCT row_group_id, row_group_num_rows AS n FROM parquet_metadata($f)),
+		b AS (SELECT row_group_id, n, coalesce(sum(n) OVER (ORDER BY row_group_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS first FROM rg),
+		v AS (SELECT * FROM read_parquet($f, file_row_number = true)),
+		want AS (SELECT b.row_group_id, min($c)::VARCHAR AS mn, max($c)::VARCHAR AS mx, count(*) - count($c) AS nulls
+			FROM b JOIN v ON v.file_row_number >= b.first AND v.file_row_number < b.first + b.n GROUP BY ALL)
+		SELECT count(*) AS chunks, count(*) FILTER (WHERE p.stats_min_value IS DISTINCT FROM want.mn OR p.stats_max_value IS DISTINCT FROM want.mx OR p.stats_null_count <> want.nulls) AS wrong
+		FROM parquet_metadata($f) p JOIN want USING (row_group_id) WHERE p.path_in_schema = '$c'"
+		echo "$c: $output"
+		[ "$output" = "chunks,wrong
+$(meta "$t/s.parquet" '.row_groups | length'),0" ]
+	done
+}
+
+@test "parquet-emit: --numbers double: exact numbers as DOUBLE, one a DOUBLE cannot hold is refused" {
+	local t=$BATS_TEST_TMPDIR
+	printf '%s\n' '{"p":0.1,"q":1E+125,"r":"x","EventType":"INSERT","created_at":1720629863.0}' \
+		'{"p":-2.5,"q":-0,"r":3,"EventType":"INSERT","created_at":1720629864.5}' > "$t/ok.ndjson"
+	parquet-emit --numbers double "$t/ok.ndjson" > "$t/d.parquet"
+	[ "$(meta "$t/d.parquet" '[.columns[] | .type]')" = \
+		'["DOUBLE","DOUBLE","BYTE_ARRAY","BYTE_ARRAY","DOUBLE"]' ]
+	run -0 "$LIB/duckdb" "SELECT p, q, r, created_at FROM read_parquet('$t/d.parquet')"
+	[ "$output" = 'p,q,r,created_at
+0.1,1e+125,x,1720629863.0
+-2.5,-0.0,3,1720629864.5' ]
+	printf '%s\n' '{"p":1}' '{"p":12345678901234567890123456789012345678}' > "$t/big.ndjson"
+	run --separate-stderr parquet-emit --numbers double "$t/big.ndjson"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "parquet-emit: $t/big.ndjson:2: a number in column \"p\" that a DOUBLE cannot hold exactly (see --numbers)" ]
+}
+
+@test "parquet-emit: bad input: csv-emit's messages and exit statuses, no output" {
+	cd "$F"
+	local f t=$BATS_TEST_TMPDIR
+	for f in bad-json not-object truncated dup-key dup-nested nul-key nan ctrl raw-nul; do
+		echo "$f"
+		run --separate-stderr csv-emit "$f.ndjson"
+		local cst=$status cerr=${stderr//csv-emit:/X:}
+		run --separate-stderr parquet-emit "$f.ndjson"
+		[ "$status" -eq "$cst" ]
+		[ "$status" -eq 1 ]
+		[ -z "$output" ]
+		[ "${stderr//parquet-emit:/X:}" = "$cerr" ]
+	done
+}
+
+@test "parquet-emit: bad input with --columns: a whole file of the good rows, exit 1, as csv-emit" {
+	cd "$F"
+	local t=$BATS_TEST_TMPDIR
+	run --separate-stderr parquet-emit -c id not-object.ndjson
+	[ "$status" -eq 1 ]
+	parquet-emit -c id not-object.ndjson > "$t/g.parquet" 2> /dev/null || true
+	"$LIB/hyparquet" "$t/g.parquet" | diff -u <(printf 'id,EventType,created_at\n1,,\n7,,\n') -
+	run --separate-stderr parquet-emit -c id,name extra.ndjson
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'parquet-emit: extra.ndjson:2: attribute "color" is not in --columns (see --extra)
+parquet-emit: extra.ndjson:3: attribute "size" is not in --columns (see --extra)
+parquet-emit: extra.ndjson:3: attribute "tags" is not in --columns (see --extra)' ]
+	run --separate-stderr parquet-emit -c id,name -x drop extra.ndjson
+	[ "$status" -eq 0 ]
+	[ "$stderr" = 'parquet-emit: dropped cells of attributes not in --columns: "color" 2, "size" 1, "tags" 1' ]
+}
+
+@test "parquet-emit: no rows in, no output at all, exit 0" {
+	cd "$F"
+	run -0 --separate-stderr parquet-emit empty.ndjson
+	[ -z "$output" ] && [ -z "$stderr" ]
+	run -0 --separate-stderr parquet-emit -c a,b blank.ndjson
+	[ -z "$output" ] && [ -z "$stderr" ]
+}
+
+@test "parquet-emit: a full disk is exit 3 with a message, small and big files alike" {
+	cd "$F"
+	full_disk parquet-emit seed-rows.ndjson
+	full_disk parquet-emit -c id -x drop seed-rows.ndjson
+	"$LIB/random-rows" 5000 > "$BATS_TEST_TMPDIR/rows.ndjson"
+	full_disk parquet-emit --compression none --row-group-size 64K "$BATS_TEST_TMPDIR/rows.ndjson"
+}
+
+@test "parquet-emit: a file cut short anywhere is refused by both readers (the footer is last)" {
+	local t=$BATS_TEST_TMPDIR n cut
+	"$LIB/random-rows" 2000 > "$t/rows.ndjson"
+	parquet-emit --row-group-size 32K "$t/rows.ndjson" > "$t/whole.parquet"
+	n=$(wc -c < "$t/whole.parquet")
+	for cut in 4 1000 $((n / 2)) $((n - 9)) $((n - 1)); do
+		head -c "$cut" "$t/whole.parquet" > "$t/cut.parquet"
+		run "$LIB/hyparquet" "$t/cut.parquet"
+		[ "$status" -eq 1 ]
+		run "$LIB/duckdb" "SELECT count(*) FROM read_parquet('$t/cut.parquet')"
+		[ "$status" -eq 1 ]
+	done
+}
+
+@test "parquet-emit: a temporary file that cannot be made is exit 3, no output" {
+	cd "$F"
+	TMPDIR=$BATS_TEST_TMPDIR/none run --separate-stderr parquet-emit seed-rows.ndjson
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	[ "$stderr" = "parquet-emit: temporary file in $BATS_TEST_TMPDIR/none: No such file or directory" ]
+}
+
+@test "parquet-emit: missing file is exit 3, no output" {
+	cd "$F"
+	run --separate-stderr parquet-emit seed-rows.ndjson no-such-file
+	[ "$status" -eq 3 ]
+	[ -z "$output" ]
+	[ "$stderr" = "parquet-emit: no-such-file: No such file or directory" ]
+}
+
+@test "parquet-emit: memory stays bounded on a big input (row groups flushed as they fill)" {
+	if ldd "$(command -v parquet-emit)" | grep -q libasan; then
+		skip "RSS means nothing under ASan"
+	fi
+	local t=$BATS_TEST_TMPDIR
+	awk 'BEGIN { for (i = 0; i < 300000; i++)
+		printf "{\"id\":\"%d\",\"name\":\"%0150d\",\"k%d\":1}\n", i, i, i % 50 }' \
+		> "$t/big.ndjson"
+	/usr/bin/time -f %M -o "$t/rss" parquet-emit --row-group-size 4M "$t/big.ndjson" > "$t/big.parquet"
+	echo "peak RSS $(cat "$t/rss") KB"
+	[ "$(cat "$t/rss")" -lt 32768 ]
+	[ "$(meta "$t/big.parquet" '.rows')" -eq 300000 ]
+	[ "$(meta "$t/big.parquet" '.row_groups | length')" -gt 5 ]
+}
+
+@test "parquet-emit: --help, --version, bad usage" {
+	run -0 --separate-stderr parquet-emit --help
+	[[ "$output" == "usage: parquet-emit "* ]]
+	[ -z "$stderr" ]
+	run -0 parquet-emit -V
+	[[ "$output" == "parquet-emit "[0-9]* ]]
+	local bad
+	for bad in "--bogus" "--compression=lz4" "--compression=zstd:0" "--compression=zstd:20" \
+		"--compression=snappy:1" "--compression=gzip:10" "--row-group-size=0" \
+		"--row-group-size=-1" "--row-group-size=1X" "--dictionary-size=x" "--numbers=float" \
+		"-z zstd" "-R 1M" "-x drop" "-c a,,b" "-c a,b,a" \
+		"-c a -x gather=EventType" "-E x -C x" "-d ;" "-N x" "-H"; do
+		run --separate-stderr parquet-emit $bad /dev/null
+		echo "$bad: $status $stderr"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		[[ "$stderr" == *"usage: parquet-emit "* ]]
+	done
+	run --separate-stderr parquet-emit --compression brotli /dev/null
+	[ "${stderr_lines[0]}" = "parquet-emit: --compression: zstd[:1-19], snappy, gzip[:1-9] or none, not brotli" ]
+}
