@@ -25,6 +25,34 @@ static const char *tflag;		/* -t: the table's column list */
 static const char *oflag;		/* -o: the list, as written, to here */
 static const char *Eflag = "EventType";	/* -E */
 static const char *Cflag = "created_at";	/* -C */
+static const char *xarg;		/* -x as given */
+
+/*
+ * The options that decide the columns, and their help: csv-emit's, and
+ * parquet-emit's, which compiles this file in (column_option, columns_begin
+ * and columns_end below are its way in), so both give the same columns
+ */
+#define COLUMN_OPTSTRING "c:C:E:l:o:t:x:"
+#define COLUMN_LONGOPTS \
+	{ "columns", required_argument, NULL, 'c' }, \
+	{ "columns-out", required_argument, NULL, 'o' }, \
+	{ "lineage-columns", required_argument, NULL, 'l' }, \
+	{ "table-columns", required_argument, NULL, 't' }, \
+	{ "created-at-column", required_argument, NULL, 'C' }, \
+	{ "event-type-column", required_argument, NULL, 'E' }, \
+	{ "extra", required_argument, NULL, 'x' }
+#define COLUMN_HELP \
+	"  -t, --table-columns FILE    the table's column list: the header begins\n" \
+	"                              with it, new columns appended\n" \
+	"  -o, --columns-out FILE      write the header's list there, as -t reads it\n" \
+	"  -c, --columns LIST          fixed columns, comma-separated; streams\n" \
+	"  -x, --extra ACTION          other attributes with -c: gather=NAME\n" \
+	"                              (one JSON object column; default\n" \
+	"                              gather=extra), drop, fail\n" \
+	"  -l, --lineage-columns LIST  with -c: ddb-expand's lineage columns,\n" \
+	"                              put before the event type column\n" \
+	"  -E, --event-type-column NAME  (default EventType)\n" \
+	"  -C, --created-at-column NAME  (default created_at)\n"
 
 static unsigned char special[256];	/* bytes that make a cell quoted */
 
@@ -70,20 +98,10 @@ usage(FILE *fp, int status)
 	    "                [-c LIST [-x fail|drop|gather=NAME] [-l LIST]] [file ...]\n",
 	    fp);
 	if (fp == stdout)
-		fputs("  -t, --table-columns FILE    the table's column list: the header begins\n"
-		    "                              with it, new columns appended\n"
-		    "  -o, --columns-out FILE      write the header's list there, as -t reads it\n"
-		    "  -c, --columns LIST          fixed columns, comma-separated; streams\n"
-		    "  -x, --extra ACTION          other attributes with -c: gather=NAME\n"
-		    "                              (one JSON object column; default\n"
-		    "                              gather=extra), drop, fail\n"
-		    "  -l, --lineage-columns LIST  with -c: ddb-expand's lineage columns,\n"
-		    "                              put before the event type column\n"
+		fputs(COLUMN_HELP
 		    "  -d, --delimiter C           one byte, or \\t for TAB (default ,)\n"
 		    "  -N, --null TEXT             cell text for null and missing values\n"
 		    "  -H, --no-header             leave out the header line\n"
-		    "  -E, --event-type-column NAME  (default EventType)\n"
-		    "  -C, --created-at-column NAME  (default created_at)\n"
 		    "  -h, --help                  this text\n"
 		    "  -V, --version               print the version\n", fp);
 	ddb_usage_exit(fp, status);
@@ -933,68 +951,39 @@ report_drops(void)
 	free(b.p);
 }
 
-int
-main(int argc, char *argv[])
+/* one of the options that decide the columns, taken: 1, else 0 */
+static int
+column_option(int c, const char *arg)
 {
-	static const struct option longopts[] = {
-		{ "columns", required_argument, NULL, 'c' },
-		{ "columns-out", required_argument, NULL, 'o' },
-		{ "lineage-columns", required_argument, NULL, 'l' },
-		{ "table-columns", required_argument, NULL, 't' },
-		{ "created-at-column", required_argument, NULL, 'C' },
-		{ "delimiter", required_argument, NULL, 'd' },
-		{ "event-type-column", required_argument, NULL, 'E' },
-		{ "extra", required_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "no-header", no_argument, NULL, 'H' },
-		{ "null", required_argument, NULL, 'N' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *xarg = NULL;
-	size_t k;
-	int c, status = 0;
+	switch (c) {
+	case 'c': cflag = arg; break;
+	case 'C': Cflag = arg; break;
+	case 'E': Eflag = arg; break;
+	case 'l': lflag = arg; break;
+	case 'o': oflag = arg; break;
+	case 't': tflag = arg; break;
+	case 'x':
+		xarg = arg;
+		if (strcmp(arg, "fail") == 0)
+			xflag = X_FAIL;
+		else if (strcmp(arg, "drop") == 0)
+			xflag = X_DROP;
+		else if (strncmp(arg, "gather=", 7) == 0 && arg[7] != '\0') {
+			xflag = X_GATHER;
+			gname = arg + 7;
+		} else
+			bad_usage("--extra: fail, drop or gather=NAME, not ", arg);
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
 
-	while ((c = getopt_long(argc, argv, "c:C:d:E:hHl:N:o:t:Vx:", longopts,
-	    NULL)) != -1)
-		switch (c) {
-		case 'c': cflag = optarg; break;
-		case 'C': Cflag = optarg; break;
-		case 'd':
-			if (strcmp(optarg, "\\t") == 0)
-				dflag = '\t';
-			else if (strlen(optarg) != 1 || strchr("\"\r\n", *optarg))
-				bad_usage("--delimiter: one byte other than "
-				    "\", CR and LF, or \\t: ", optarg);
-			else
-				dflag = (unsigned char)*optarg;
-			break;
-		case 'E': Eflag = optarg; break;
-		case 'h': usage(stdout, DDB_EXIT_OK);
-		case 'H': Hflag = 1; break;
-		case 'l': lflag = optarg; break;
-		case 'N': Nflag = optarg; break;
-		case 'o': oflag = optarg; break;
-		case 't': tflag = optarg; break;
-		case 'V': ddb_print_version(); break;
-		case 'x':
-			xarg = optarg;
-			if (strcmp(optarg, "fail") == 0)
-				xflag = X_FAIL;
-			else if (strcmp(optarg, "drop") == 0)
-				xflag = X_DROP;
-			else if (strncmp(optarg, "gather=", 7) == 0 &&
-			    optarg[7] != '\0') {
-				xflag = X_GATHER;
-				gname = optarg + 7;
-			} else
-				bad_usage("--extra: fail, drop or gather=NAME, "
-				    "not ", optarg);
-			break;
-		default: usage(stderr, DDB_EXIT_USAGE);
-		}
-	argc -= optind;
-	argv += optind;
+/* the column options, checked together (usage errors exit) */
+static void
+columns_check(void)
+{
 	if (xarg != NULL && cflag == NULL)
 		bad_usage("--extra needs --columns", "");
 	if (lflag != NULL && cflag == NULL)
@@ -1008,12 +997,13 @@ main(int argc, char *argv[])
 	if (strcmp(Eflag, Cflag) == 0)
 		bad_usage("the event type and created-at columns need "
 		    "different names: ", Eflag);
+}
 
-	special['"'] = special['\r'] = special['\n'] = 1;
-	special[dflag] = 1;
-	nullq = ddb_reallocarray(NULL, 2 * strlen(Nflag) + 10, 1);
-	nullqlen = quote_to(nullq, Nflag, strlen(Nflag));
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+/* the columns known before any row: the table's list, -c's */
+static void
+columns_begin(void)
+{
+	size_t k;
 
 	if (tflag != NULL)
 		load_table(tflag);
@@ -1029,19 +1019,15 @@ main(int argc, char *argv[])
 		find_name(Eflag, 1);
 		find_name(Cflag, 1);
 	}
+}
 
-	if (argc == 0)
-		status = read_file("-");
-	for (; status == 0 && *argv != NULL; argv++)
-		status = read_file(*argv);
-
-	if (cflag == NULL && status == 0 && !bad && nrows > 0) {
-		spool_order();
-		write_header();
-		spool_replay();
-	}
-	spool_close(&spool);
-	ddb_close_stdout();
+/*
+ * after the output is closed: -o's list, the reports of dropped and
+ * refused attributes; the exit status
+ */
+static int
+columns_end(int status)
+{
 	/* no rows: the list as it was (it grows only with rows written) */
 	if (oflag != NULL && status == 0 && !bad) {
 		size_t *ids = order, n = norder;
@@ -1061,4 +1047,63 @@ main(int argc, char *argv[])
 		warnx("%lu more rows refused for attributes not in --columns",
 		    nfailed - nfailtold);
 	return status != 0 ? status : bad ? DDB_EXIT_DATA : DDB_EXIT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		COLUMN_LONGOPTS,
+		{ "delimiter", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "no-header", no_argument, NULL, 'H' },
+		{ "null", required_argument, NULL, 'N' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, status = 0;
+
+	while ((c = getopt_long(argc, argv, COLUMN_OPTSTRING "d:hHN:V",
+	    longopts, NULL)) != -1)
+		switch (column_option(c, optarg) ? 0 : c) {
+		case 0: break;
+		case 'd':
+			if (strcmp(optarg, "\\t") == 0)
+				dflag = '\t';
+			else if (strlen(optarg) != 1 || strchr("\"\r\n", *optarg))
+				bad_usage("--delimiter: one byte other than "
+				    "\", CR and LF, or \\t: ", optarg);
+			else
+				dflag = (unsigned char)*optarg;
+			break;
+		case 'h': usage(stdout, DDB_EXIT_OK);
+		case 'H': Hflag = 1; break;
+		case 'N': Nflag = optarg; break;
+		case 'V': ddb_print_version(); break;
+		default: usage(stderr, DDB_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	columns_check();
+
+	special['"'] = special['\r'] = special['\n'] = 1;
+	special[dflag] = 1;
+	nullq = ddb_reallocarray(NULL, 2 * strlen(Nflag) + 10, 1);
+	nullqlen = quote_to(nullq, Nflag, strlen(Nflag));
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	columns_begin();
+
+	if (argc == 0)
+		status = read_file("-");
+	for (; status == 0 && *argv != NULL; argv++)
+		status = read_file(*argv);
+
+	if (cflag == NULL && status == 0 && !bad && nrows > 0) {
+		spool_order();
+		write_header();
+		spool_replay();
+	}
+	spool_close(&spool);
+	ddb_close_stdout();
+	return columns_end(status);
 }

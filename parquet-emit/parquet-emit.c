@@ -44,14 +44,11 @@ pq_usage(FILE *fp, int status)
 	fputs("usage: parquet-emit [--compression CODEC[:LEVEL]] "
 	    "[--row-group-size BYTES]\n"
 	    "                    [--dictionary-size BYTES] [--numbers text|double]\n"
-	    "                    [-E NAME] [-C NAME] [-c LIST "
-	    "[-x fail|drop|gather=NAME]] [file ...]\n", fp);
+	    "                    [-E NAME] [-C NAME] [-t FILE] [-o FILE]\n"
+	    "                    [-c LIST [-x fail|drop|gather=NAME] [-l LIST]] "
+	    "[file ...]\n", fp);
 	if (fp == stdout)
-		fputs("  -c, --columns LIST          fixed columns, comma-separated\n"
-		    "  -x, --extra ACTION          other attributes with -c: fail, drop,\n"
-		    "                              gather=NAME (one JSON object column)\n"
-		    "  -E, --event-type-column NAME  (default EventType)\n"
-		    "  -C, --created-at-column NAME  (default created_at)\n"
+		fputs(COLUMN_HELP
 		    "      --compression CODEC     zstd (default), snappy, gzip or none;\n"
 		    "                              zstd:LEVEL, gzip:LEVEL\n"
 		    "      --row-group-size BYTES  values in a row group (default 64M)\n"
@@ -428,28 +425,21 @@ int
 PARQUET_EMIT_MAIN(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "columns", required_argument, NULL, 'c' },
+		COLUMN_LONGOPTS,
 		{ "compression", required_argument, NULL, OPT_COMPRESSION },
-		{ "created-at-column", required_argument, NULL, 'C' },
 		{ "dictionary-size", required_argument, NULL, OPT_DICTIONARY },
-		{ "event-type-column", required_argument, NULL, 'E' },
-		{ "extra", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "numbers", required_argument, NULL, OPT_NUMBERS },
 		{ "row-group-size", required_argument, NULL, OPT_ROWGROUP },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *xarg = NULL;
-	size_t k;
 	int c, status = 0;
 
-	while ((c = getopt_long(argc, argv, "c:C:E:hVx:", longopts,
+	while ((c = getopt_long(argc, argv, COLUMN_OPTSTRING "hV", longopts,
 	    NULL)) != -1)
-		switch (c) {
-		case 'c': cflag = optarg; break;
-		case 'C': Cflag = optarg; break;
-		case 'E': Eflag = optarg; break;
+		switch (column_option(c, optarg) ? 0 : c) {
+		case 0: break;
 		case 'h': pq_usage(stdout, DDB_EXIT_OK);
 		case OPT_DICTIONARY: pset.dictionary = size_arg("--dictionary-size",
 		    optarg, 0); break;
@@ -462,53 +452,22 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 				pq_bad_usage("--numbers: text or double, not ",
 				    optarg);
 			break;
-		case OPT_ROWGROUP: pset.rowgroup = size_arg("--row-group-size", optarg,
-		    1); break;
+		case OPT_ROWGROUP: pset.rowgroup = size_arg("--row-group-size",
+		    optarg, 1); break;
 		case 'V': ddb_print_version(); break;
-		case 'x':
-			xarg = optarg;
-			if (strcmp(optarg, "fail") == 0)
-				xflag = X_FAIL;
-			else if (strcmp(optarg, "drop") == 0)
-				xflag = X_DROP;
-			else if (strncmp(optarg, "gather=", 7) == 0 &&
-			    optarg[7] != '\0') {
-				xflag = X_GATHER;
-				gname = optarg + 7;
-			} else
-				pq_bad_usage("--extra: fail, drop or gather=NAME, "
-				    "not ", optarg);
-			break;
 		case OPT_COMPRESSION: codec_arg(optarg); break;
 		default: pq_usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;
 	argv += optind;
-	if (xarg != NULL && cflag == NULL)
-		pq_bad_usage("--extra needs --columns", "");
-	if (*Eflag == '\0' || *Cflag == '\0')
-		pq_bad_usage("--event-type-column and --created-at-column "
-		    "need a name", "");
-	if (strcmp(Eflag, Cflag) == 0)
-		pq_bad_usage("the event type and created-at columns need "
-		    "different names: ", Eflag);
+	columns_check();
 	/* rows rendered by csv-emit's code: no byte of a cell quoted */
 	memset(special, 0, sizeof special);
 	dflag = 0xff;		/* in no UTF-8 text: add_plain never quotes */
 	nullq = xstrdup("");
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
-	if (cflag != NULL) {
-		set_columns();
-		nfixed = norder = nm.n;
-		order = ddb_reallocarray(NULL, norder, sizeof *order);
-		for (k = 0; k < norder; k++)
-			order[k] = k;
-		alloc_slots();
-	} else {
-		find_name(Eflag, 1);
-		find_name(Cflag, 1);
-	}
+	columns_begin();
 	spool_open(&rows);
 
 	if (argc == 0)
@@ -523,10 +482,7 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 	}
 	spool_close(&rows);
 	ddb_close_stdout();
-	if (xflag == X_DROP)
-		report_drops();
-	if (nfailed > nfailtold)
-		warnx("%lu more rows refused for attributes not in --columns",
-		    nfailed - nfailtold);
-	return status != 0 ? status : bad ? DDB_EXIT_DATA : DDB_EXIT_OK;
+	nrows = nkept;		/* what csv-emit's -o counts */
+	return columns_end(status);
 }
+

@@ -59,6 +59,21 @@ meta() {
 	pq_same "-c created_at,name,id -x drop" "" extra.ndjson
 	pq_same "-c id -x gather=rest" "" gather-clash.ndjson
 	pq_same "-c id,m,s,l,o,n" "" spellings.ndjson
+	pq_same "-c id,name" "" extra.ndjson
+}
+
+@test "parquet-emit: the table's column list (-t, -o) and lineage columns (-l): csv-emit's columns" {
+	cd "$F"
+	local t=$BATS_TEST_TMPDIR
+	pq_same "-t table-list.columns" "" union.ndjson
+	pq_same "-t table-empty.columns" "" union.ndjson
+	pq_same "-t table-declared.columns -c id" "" union.ndjson
+	pq_same "-c id -l lin_a,lin_b" "" union.ndjson
+	# -o writes the list csv-emit writes
+	csv-emit -t table-list.columns -o "$t/csv.columns" union.ndjson > /dev/null
+	parquet-emit -t table-list.columns -o "$t/pq.columns" union.ndjson > /dev/null
+	cmp "$t/csv.columns" "$t/pq.columns"
+	cmp table-tail.columns "$t/pq.columns"
 }
 
 @test "parquet-emit: odd column names (empty, quotes, commas, LF) are the names" {
@@ -175,11 +190,11 @@ $(meta "$t/s.parquet" '.row_groups | length'),0" ]
 @test "parquet-emit: bad input with --columns: a whole file of the good rows, exit 1, as csv-emit" {
 	cd "$F"
 	local t=$BATS_TEST_TMPDIR
-	run --separate-stderr parquet-emit -c id not-object.ndjson
+	run --separate-stderr parquet-emit -c id -x fail not-object.ndjson
 	[ "$status" -eq 1 ]
-	parquet-emit -c id not-object.ndjson > "$t/g.parquet" 2> /dev/null || true
+	parquet-emit -c id -x fail not-object.ndjson > "$t/g.parquet" 2> /dev/null || true
 	"$LIB/hyparquet" "$t/g.parquet" | diff -u <(printf 'id,EventType,created_at\n1,,\n7,,\n') -
-	run --separate-stderr parquet-emit -c id,name extra.ndjson
+	run --separate-stderr parquet-emit -c id,name -x fail extra.ndjson
 	[ "$status" -eq 1 ]
 	[ "$stderr" = 'parquet-emit: extra.ndjson:2: attribute "color" is not in --columns (see --extra)
 parquet-emit: extra.ndjson:3: attribute "size" is not in --columns (see --extra)

@@ -17,6 +17,7 @@ reset(void)
 	Nflag = "";
 	Hflag = 0;
 	cflag = NULL;
+	xarg = NULL;
 	xflag = X_FAIL;
 	gname = NULL;
 	Eflag = "EventType";

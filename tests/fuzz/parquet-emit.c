@@ -24,9 +24,11 @@ reset(void)
 	size_t i;
 
 	dflag = ',';
-	cflag = NULL;
-	xflag = X_FAIL;
-	gname = NULL;
+	cflag = lflag = tflag = oflag = xarg = NULL;
+	xflag = X_UNSET;
+	gname = "extra";
+	nlist = 0;
+	others.n = 0;
 	Eflag = "EventType";
 	Cflag = "created_at";
 	memset(special, 0, sizeof special);
