@@ -134,6 +134,13 @@ lambda-zip:
 		$(O)/lambda-$(ARCH)
 .PHONY: lambda-zip
 
+# the Debian package (debian/, debhelper), built from a copy of the
+# checkout in $(O)/deb; lintian must say no error or warning
+# (scripts/deps deb installs debhelper and lintian)
+deb:
+	sh scripts/deb $(O)/deb
+.PHONY: deb
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(BIN) scripts/ddb-to-s3 $(DESTDIR)$(BINDIR)
