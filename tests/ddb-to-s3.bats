@@ -645,7 +645,7 @@ X="$F/sources"
 	standin "$F/seed-sample.json"
 	env -i PATH=/nonexistent LAMBDA_TASK_ROOT="$T/task" \
 		AWS_LAMBDA_RUNTIME_API="$(cat "$RT/address")" \
-		DDB_TO_S3_BUCKET="$B" DDB_TO_S3_PREFIX="$P/staging" \
+		DDB_TO_S3_BUCKET="$B" DDB_TO_S3_PREFIX="$P/staging" DDB_TO_S3_LINEAGE= \
 		AWS_ENDPOINT_URL_S3="$S3_ENDPOINT" AWS_ACCESS_KEY_ID=test:tester \
 		AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
 		AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null \
