@@ -336,19 +336,13 @@ scan_page(struct worker *w, long seg, const char *pos, struct ddb_buf *out,
 	return rc;
 }
 
-/* the consumer, the batch file on its stdin; its status as the suite's */
+/* segment seg's staged batch on the consumer's stdin; its status */
 static int
 run_consumer(long seg, long page)
 {
-	char *path = batch_path(&st, seg), *add[4], **env;
-	int fd, rc, i;
+	char *add[4], **env;
+	int rc, i;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		warn("%s", path);
-		free(path);
-		return DDB_EXIT_IO;
-	}
-	free(path);
 	/* ours, and where its page is from */
 	add[0] = xasprintf("DDB_SCAN_TABLE=%s", table);
 	add[1] = xasprintf("DDB_SCAN_SEGMENT=%ld", seg);
@@ -358,19 +352,18 @@ run_consumer(long seg, long page)
 	pthread_mutex_lock(&mu_out);
 	fflush(stdout);
 	pthread_mutex_unlock(&mu_out);
-	rc = ddb_consume(cmd, fd, env);
+	rc = ddb_batch_run(st.dir, &st.seg[seg].pb, cmd, env);
 	free(env);
 	for (i = 0; i < 3; i++)
 		free(add[i]);
 	return rc;
 }
 
-/* the batch of segment seg acknowledged: its position moves past it */
+/* the batch of segment seg committed: its cursor moves past it */
 static int
 commit(long seg)
 {
 	struct seg *s = &st.seg[seg];
-	char *path;
 	int rc;
 
 	pthread_mutex_lock(&mu);
@@ -379,65 +372,23 @@ commit(long seg)
 	s->pnext = NULL;
 	s->done = s->pos == NULL;
 	s->pages++;
-	s->items += s->pcount;
-	items += s->pcount;
+	s->items += s->pb.count;
+	items += s->pb.count;
 	pages++;
 	s->pending = 0;
 	rc = sstate_save(&st);
 	pthread_mutex_unlock(&mu);
-	if (rc == 0) {
-		/* a stale batch file is never read: no batch line names it */
-		path = batch_path(&st, seg);
-		unlink(path);
-		free(path);
-	}
+	if (rc == 0)
+		ddb_batch_remove(st.dir, seg);
 	return rc;
 }
 
-/* the batch in flight of an interrupted run, from its file, checked */
-static int
-check_batch(long seg)
-{
-	struct seg *s = &st.seg[seg];
-	char *path = batch_path(&st, seg), sha[SIGV4_SHA256_HEX];
-	struct ddb_buf b = { 0 };
-	char buf[65536];
-	ssize_t r;
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		warn("%s", path);
-		free(path);
-		return DDB_EXIT_IO;
-	}
-	while ((r = read(fd, buf, sizeof buf)) > 0 || (r == -1 &&
-	    errno == EINTR))
-		if (r > 0)
-			ddb_buf_put(&b, buf, (size_t)r);
-	if (r == -1) {
-		warn("%s", path);
-		rc = DDB_EXIT_IO;
-	}
-	close(fd);
-	if (rc == 0) {
-		sigv4_sha256_hex(b.p, b.n, sha);
-		if (b.n != s->pbytes || strcmp(sha, s->psha) != 0) {
-			warnx("%s: not the batch %s/state names (its size or "
-			    "SHA-256 differs)", path, st.dir);
-			rc = DDB_EXIT_IO;
-		}
-	}
-	free(b.p);
-	free(path);
-	return rc;
-}
-
-/* hand on one page of records; with a command: recorded, then committed */
+/* hand on one page of records; with a command: staged, then committed */
 static int
 deliver(long seg, struct ddb_buf *out, long count, char *next)
 {
+	struct ddb_batch bt;
 	struct seg *s;
-	char *name;
 	int rc;
 
 	if (cmd == NULL) {
@@ -467,18 +418,16 @@ deliver(long seg, struct ddb_buf *out, long count, char *next)
 		pthread_mutex_unlock(&mu);
 		return rc;
 	}
-	name = xasprintf("batch.%ld", seg);
-	rc = ddb_put_file(st.dir, name, out->p, out->n);
-	free(name);
-	if (rc != 0) {
+	if ((rc = ddb_batch_begin(&bt, st.dir, seg)) != 0 ||
+	    (rc = ddb_batch_add(&bt, out->p, out->n, count)) != 0 ||
+	    (rc = ddb_batch_stage(&bt, st.dir)) != 0) {
+		ddb_batch_drop(&bt);
 		free(next);
 		return rc;
 	}
 	pthread_mutex_lock(&mu);
 	s->pending = 1;
-	s->pcount = count;
-	s->pbytes = out->n;
-	sigv4_sha256_hex(out->p, out->n, s->psha);
+	s->pb = bt;
 	s->pnext = next;
 	rc = sstate_save(&st);
 	pthread_mutex_unlock(&mu);
@@ -503,10 +452,9 @@ scan_segment(struct worker *w, long seg)
 	int rc = 0;
 
 	if (s && s->pending) {
-		if ((rc = check_batch(seg)) != 0)
-			return rc;
-		warnx("redelivered after an interrupted run: segment %ld page "
-		    "%ld: %ld items", seg, s->pages + 1, s->pcount);
+		warnx("batch staged by an earlier run, not committed, handed "
+		    "on again: segment %ld page %ld: %ld items", seg,
+		    s->pages + 1, s->pb.count);
 		if ((rc = run_consumer(seg, s->pages + 1)) != 0 ||
 		    (rc = commit(seg)) != 0)
 			return rc;
@@ -613,6 +561,14 @@ same_scan(int seg_given, int page_given, int cons_given,
 	return 0;
 }
 
+/* ddb_batch_sweep: which batch files the state names */
+static int
+staged(void *arg, long part)
+{
+	(void)arg;
+	return st.seg != NULL && part < st.segments && st.seg[part].pending;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -703,6 +659,8 @@ main(int argc, char *argv[])
 		}
 		if (rc != 0 || (rc = sstate_load(&st)) != 0)
 			goto done;
+		ddb_batch_sweep(st.dir, staged, NULL);
+		ddb_batch_sweep(st.dir, staged, NULL);
 		if (st.exists && (rc = same_scan(seg_given, page_given,
 		    cons_given, created_given)) != 0)
 			goto done;

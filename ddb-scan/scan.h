@@ -16,16 +16,14 @@ struct seg {
 	long pages, items;	/* acknowledged */
 	/* the batch handed on, not yet acknowledged (pending != 0) */
 	int pending;
-	long pcount;		/* its items */
-	size_t pbytes;		/* its size in DIR/batch.N */
-	char psha[SIGV4_SHA256_HEX];	/* its SHA-256 */
+	struct ddb_batch pb;	/* DIR/batch.I: its items, size, SHA-256 */
 	char *pnext;		/* LastEvaluatedKey after it, NULL: the end */
 };
 
 struct sstate {
 	const char *dir;
 	int lockfd;		/* DIR/lock, held (ddb_dir_lock) */
-	int exists;		/* a state file was there */
+	int exists;		/* a state file was there (2: the older format) */
 	char *table, *arn;
 	char *created;		/* created_at: JSON text (number or string) */
 	long segments, page_size;	/* page_size 0: no Limit */
@@ -36,6 +34,5 @@ struct sstate {
 int sstate_load(struct sstate *st);
 int sstate_save(struct sstate *st);
 void sstate_free(struct sstate *st);
-char *batch_path(const struct sstate *st, long seg);
 
 #endif

@@ -10,23 +10,26 @@
 #include "scan.h"
 
 /*
- * DIR/state, one line each, fields separated by one space:
- *   ddb-scan-state 1
- *   table NAME
+ * DIR/state (statedir.h's format), one line each, fields separated by one
+ * space:
+ *   ddb-state 2
+ *   source scan TABLE
  *   arn TABLE-ARN
  *   segments N
  *   page-size N                  0: no Limit
  *   consistent 0|1
  *   created-at TEXT              JSON: a number or a string
- *   segment I open|done PAGES ITEMS KEY|-
- *   batch I COUNT BYTES SHA256 NEXT|-
+ *   segment I open|done PAGES ITEMS KEY|-       a cursor
+ *   batch I COUNT BYTES SHA256 NEXT|-           segment I's staged batch
  * KEY and NEXT are ExclusiveStartKey and LastEvaluatedKey as JSON on one
  * line (the rest of the line: they may hold spaces).  A batch line is the
- * batch handed on, not yet acknowledged: its records are DIR/batch.I,
- * BYTES long, that SHA-256.  Every file is replaced as a whole
- * (ddb_put_file: temp file, fsync, rename, fsync of DIR).
+ * staged batch, not yet committed: its records are DIR/batch.I, BYTES long,
+ * that SHA-256; at the commit segment I's cursor becomes NEXT.  Every file
+ * is replaced as a whole (ddb_put_file: temp file, fsync, rename, fsync of
+ * DIR).  The older format ("ddb-scan-state 1", "table NAME" for the source
+ * line, the same other lines) is read, and replaced at the next save.
  */
-#define STATE_MAGIC "ddb-scan-state 1"
+#define STATE_LEGACY "ddb-scan-state 1"
 
 static int
 bad(const struct sstate *st, long line, const char *what)
@@ -89,15 +92,22 @@ line_of(void *arg, char *l, long ln)
 {
 	struct sstate *st = arg;
 	char *f[6], *rest;
-	long v, i;
+	struct ddb_batch bt;
+	long i;
 
 	if (l == NULL)
 		return st->table == NULL || st->arn == NULL || st->seg == NULL ||
 		    st->created == NULL ? bad(st, ln, "no table, arn, segments "
 		    "or created-at line") : 0;
-	if (strncmp(l, "table ", 6) == 0 && st->table == NULL &&
-	    ddb_table_name_ok(l + 6, strlen(l + 6)))
+	if (st->exists == 2 && strncmp(l, "table ", 6) == 0 &&
+	    st->table == NULL && ddb_table_name_ok(l + 6, strlen(l + 6)))
 		st->table = xstrdup(l + 6);
+	else if (st->exists == 1 && strncmp(l, "source scan ", 12) == 0 &&
+	    st->table == NULL && ddb_table_name_ok(l + 12, strlen(l + 12)))
+		st->table = xstrdup(l + 12);
+	else if (st->exists == 1 && strncmp(l, "source ", 7) == 0)
+		return bad(st, ln, "the state of another kind of source "
+		    "(not a scan)");
 	else if (strncmp(l, "arn ", 4) == 0 && st->arn == NULL && l[4])
 		st->arn = xstrdup(l + 4);
 	else if (strncmp(l, "segments ", 9) == 0 && st->seg == NULL &&
@@ -125,16 +135,12 @@ line_of(void *arg, char *l, long ln)
 		free(st->seg[i].pos);
 		st->seg[i].pos = strcmp(rest, "-") ? xstrdup(rest) : NULL;
 	} else if (strncmp(l, "batch ", 6) == 0 && st->seg &&
-	    fields(l + 6, f, 4, &rest) == 4 &&
-	    count(f[0], 0, st->segments - 1, &i) == 0 &&
-	    count(f[1], 1, 0x7fffffffL, &st->seg[i].pcount) == 0 &&
-	    count(f[2], 1, 0x7fffffffL, &v) == 0 &&
-	    strlen(f[3]) == SIGV4_SHA256_HEX - 1 &&
-	    strspn(f[3], "0123456789abcdef") == SIGV4_SHA256_HEX - 1 &&
+	    ddb_batch_parse(l + 6, &bt, &rest) == 0 &&
+	    bt.part < st->segments && !st->seg[bt.part].pending &&
 	    (strcmp(rest, "-") == 0 || key_ok(rest))) {
+		i = bt.part;
 		st->seg[i].pending = 1;
-		st->seg[i].pbytes = (size_t)v;
-		memcpy(st->seg[i].psha, f[3], SIGV4_SHA256_HEX);
+		st->seg[i].pb = bt;
 		st->seg[i].pnext = strcmp(rest, "-") ? xstrdup(rest) : NULL;
 	} else
 		return bad(st, ln, "not a state line");
@@ -144,14 +150,8 @@ line_of(void *arg, char *l, long ln)
 int
 sstate_load(struct sstate *st)
 {
-	return ddb_state_read(st->dir, STATE_MAGIC, "ddb-scan", line_of, st,
+	return ddb_state_read(st->dir, STATE_LEGACY, "ddb-scan", line_of, st,
 	    &st->exists);
-}
-
-char *
-batch_path(const struct sstate *st, long seg)
-{
-	return xasprintf("%s/batch.%ld", st->dir, seg);
 }
 
 /* DIR/state from st: the caller holds the lock of st (one writer) */
@@ -163,7 +163,7 @@ sstate_save(struct sstate *st)
 	int rc;
 	char *l;
 
-	l = xasprintf(STATE_MAGIC "\ntable %s\narn %s\nsegments %ld\n"
+	l = xasprintf(DDB_STATE_MAGIC "\nsource scan %s\narn %s\nsegments %ld\n"
 	    "page-size %ld\nconsistent %d\ncreated-at %s\n", st->table,
 	    st->arn, st->segments, st->page_size, st->consistent,
 	    st->created);
@@ -183,8 +183,7 @@ sstate_save(struct sstate *st)
 
 		if (!s->pending)
 			continue;
-		l = xasprintf("batch %ld %ld %zu %s %s\n", i, s->pcount,
-		    s->pbytes, s->psha, s->pnext ? s->pnext : "-");
+		l = ddb_batch_fmt(&s->pb, s->pnext ? s->pnext : "-");
 		ddb_buf_put(&b, l, strlen(l));
 		free(l);
 	}

@@ -29,7 +29,10 @@ static long max_seconds;
 static long list_every = 60;	/* follow mode: DescribeStream this often */
 static int skipping;		/* --latest, first run: drop what is there */
 static long delivered, batches;
-static struct ddb_buf batch;	/* the batch's records, NDJSON */
+static struct ddb_buf batch;	/* records read, not yet staged: NDJSON */
+static long bufrecs;		/* how many */
+static size_t bbytes;		/* the batch's size, staged or not */
+static int staging;		/* st.bt is being staged */
 static size_t *order, norder;	/* shard indexes in the batch, in order */
 
 static _Noreturn void
@@ -361,16 +364,36 @@ add_record(struct shard *sh, const struct jv *r)
 		ddb_json_str(&batch, arn, strlen(arn));
 	}
 	ddb_buf_put(&batch, "}\n", 2);
+	bufrecs++;
 	return 0;
 }
 
 /*
- * One GetRecords page of a shard into the batch.  upto: a redelivery
- * keeps only records up to this sequence number.  *got: records kept.
+ * The records read so far to the staged batch's file (with a consumer):
+ * a batch is bounded by the disk, not by memory
  */
 static int
-read_page(struct shard *sh, long limit, const char *upto, long *got,
-    int *past)
+spill(void)
+{
+	int rc;
+
+	if (cmd == NULL || skipping || batch.n == 0)
+		return 0;
+	bbytes += batch.n;
+	if (!staging) {
+		if ((rc = ddb_batch_begin(&st.bt, st.dir, 0)) != 0)
+			return rc;
+		staging = 1;
+	}
+	rc = ddb_batch_add(&st.bt, batch.p, batch.n, bufrecs);
+	batch.n = 0;
+	bufrecs = 0;
+	return rc;
+}
+
+/* One GetRecords page of a shard into the batch.  *got: its records. */
+static int
+read_page(struct shard *sh, long limit, long *got)
 {
 	struct ddb_arena a = { 0 };
 	struct jv v, *recs;
@@ -396,10 +419,6 @@ read_page(struct shard *sh, long limit, const char *upto, long *got,
 		}
 trim_or_fail:
 		if (rc == AJ_TRIMMED) {
-			if (upto) {	/* the batch to redeliver is gone */
-				ddb_arena_free(&a);
-				return AJ_TRIMMED;
-			}
 			if ((rc = trimmed(sh)) != 0)
 				break;
 			ddb_arena_reset(&a);
@@ -415,28 +434,16 @@ trim_or_fail:
 	if (recs && recs->type != JV_ARRAY)
 		recs = NULL;
 	for (i = 0; recs && i < recs->n; i++) {
-		const char *seq = jv_get_str(jv_get(&recs->u.a[i], "dynamodb"),
-		    "SequenceNumber");
-		if (upto && seq && seq_cmp(seq, upto) > 0) {
-			*past = 1;
-			break;
-		}
 		if ((rc = add_record(sh, &recs->u.a[i])) != 0) {
 			ddb_arena_free(&a);
 			return rc;
 		}
 		(*got)++;
-		if (upto && seq_cmp(seq, upto) == 0) {
-			*past = 1;
-			break;
-		}
 	}
 	next = jv_get_str(&v, "NextShardIterator");
 	free(sh->iter);
 	sh->iter = NULL;
-	if (*past)
-		;	/* a redelivery stops here: the next read starts anew */
-	else if (next == NULL)
+	if (next == NULL)
 		sh->ended = 1;
 	else
 		sh->iter = xstrdup(next);
@@ -466,49 +473,53 @@ log_batch(const char *what)
 	free(b.p);
 }
 
-/* the consumer with the batch on its stdin; its status as the suite's */
+/* the staged batch on the consumer's stdin; its status as the suite's */
 static int
 run_consumer(void)
 {
-	char tmpl[] = "/tmp/ddb-stream.XXXXXX";
-	const char *td = getenv("TMPDIR");
-	char *path = td && *td ? xasprintf("%s/ddb-stream.XXXXXX", td) :
-	    xstrdup(tmpl), *add[2], **env;
-	int fd, rc;
+	char *add[2], **env;
+	int rc;
 
-	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
-		warn("%s", path);
-		free(path);
-		return DDB_EXIT_IO;
-	}
-	unlink(path);
-	if (ddb_write_all(fd, batch.p, batch.n) == -1) {
-		warn("%s", path);
-		close(fd);
-		free(path);
-		return DDB_EXIT_IO;
-	}
-	free(path);
-	lseek(fd, 0, SEEK_SET);
-	fflush(NULL);
 	add[0] = xasprintf("DDB_STREAM_ARN=%s", arn);
 	add[1] = NULL;
 	env = ddb_consumer_env("DDB_STREAM_ARN=", add);
-	rc = ddb_consume(cmd, fd, env);
+	rc = ddb_batch_run(st.dir, &st.bt, cmd, env);
 	free(env);
 	free(add[0]);
 	return rc;
 }
 
+/* the staged batch taken: the cursors move past it, the batch goes */
+static int
+commit(void)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < st.npend; i++) {
+		struct shard *sh = state_shard(&st, st.pend[i].id, 1);
+
+		free(sh->seq);
+		sh->seq = xstrdup(st.pend[i].last);
+		sh->known = 1;
+	}
+	delivered += st.bt.count;
+	batches++;
+	st.staged = 0;
+	state_ranges_free(&st);
+	if ((rc = state_save(&st)) == 0)
+		ddb_batch_remove(st.dir, 0);
+	return rc;
+}
+
 /*
- * Hand the batch on and, if the consumer took it, acknowledge it: the
- * batch's range is saved before the consumer runs, the positions (and
- * shards read to their end) after it exits 0, each in one atomic step.
+ * Hand the batch on.  With a consumer, the life cycle of statedir.h: the
+ * batch staged and recorded with its ranges (one atomic step), the
+ * consumer, then the commit.  Then the shards read to their end are done.
  */
 static int
 deliver(const char *what)
 {
-	struct pending *p = NULL;
 	size_t i;
 	int rc = 0;
 
@@ -521,24 +532,38 @@ deliver(const char *what)
 			    fflush(stdout) != 0)
 				err(DDB_EXIT_IO, "stdout");
 		} else {
-			p = xmalloc(norder * sizeof *p);
+			if ((rc = spill()) != 0)
+				return rc;
+			staging = 0;
+			if ((rc = ddb_batch_stage(&st.bt, st.dir)) != 0)
+				return rc;
+			state_ranges_free(&st);
 			for (i = 0; i < norder; i++) {
 				struct shard *sh = &st.sh[order[i]];
-				p[i] = (struct pending){ sh->id, sh->bfirst,
-				    sh->blast, sh->bcount };
+				struct pending *p;
+
+				st.pend = realloc(st.pend, (i + 1) *
+				    sizeof *st.pend);
+				if (st.pend == NULL)
+					errx(DDB_EXIT_IO, "out of memory");
+				p = &st.pend[st.npend++];
+				p->id = xstrdup(sh->id);
+				p->first = xstrdup(sh->bfirst);
+				p->last = xstrdup(sh->blast);
+				p->count = sh->bcount;
 			}
-			rc = state_save(&st, p, norder);
-			free(p);
-			if (rc == 0)
-				rc = run_consumer();
-			if (rc != 0)
+			st.staged = 1;
+			if ((rc = state_save(&st)) != 0 ||
+			    (rc = run_consumer()) != 0 || (rc = commit()) != 0)
 				return rc;
 		}
-		batches++;
+		if (cmd == NULL || skipping)
+			batches += !skipping;
 	}
 	for (i = 0; i < norder; i++) {
 		struct shard *sh = &st.sh[order[i]];
-		delivered += skipping ? 0 : sh->bcount;
+		if (cmd == NULL && !skipping)
+			delivered += sh->bcount;
 		free(sh->seq);
 		sh->seq = xstrdup(sh->blast);
 		sh->known = 1;
@@ -557,62 +582,38 @@ deliver(const char *what)
 	}
 	norder = 0;
 	batch.n = 0;
+	bufrecs = 0;
+	bbytes = 0;
 	/* without a command the state is only read, --latest or not */
 	if (st.dir && cmd)
-		rc = state_save(&st, NULL, 0);
+		rc = state_save(&st);
 	return rc;
 }
 
-/* after a crash: the batch in flight again, exactly, then its commit */
+/*
+ * The batch an earlier run staged and did not commit: handed on first,
+ * from its file alone, checked against its digest, then committed
+ */
 static int
-redeliver(void)
+resume(void)
 {
+	struct ddb_buf b = { 0 };
 	size_t i;
 	int rc;
 
 	for (i = 0; i < st.npend; i++) {
-		struct pending *pd = &st.pend[i];
-		struct shard *sh = state_shard(&st, pd->id, 0);
-		int past = 0;
-		long got;
-
-		if (sh == NULL || !sh->known) {
-			warnx("%s/state: the batch names shard %s, which the "
-			    "state does not hold", st.dir, pd->id);
-			return DDB_EXIT_IO;
-		}
-		if ((rc = get_iterator(sh, "AT_SEQUENCE_NUMBER", pd->first)) != 0)
-			goto trim;
-		while (!past) {
-			rc = read_page(sh, PAGE_MAX, pd->last, &got, &past);
-			if (rc != 0)
-				goto trim;
-			if (!past && sh->ended) {
-				warnx("shard %s ended before seq %s of the "
-				    "batch in flight", sh->id, pd->last);
-				return DDB_EXIT_GAP;
-			}
-		}
-		if (sh->bcount != pd->count)
-			warnx("shard %s: the batch in flight held %ld records, "
-			    "%ld read again", sh->id, pd->count, sh->bcount);
-		sh->ended = 0;
-		continue;
-trim:
-		if (rc != AJ_TRIMMED)
-			return rc;
-		if (!accept_gap) {
-			warnx("GAP: shard %s: the batch in flight (seq %s..%s, "
-			    "%ld records) is gone from the stream; "
-			    "--accept-gap accepts the gap", sh->id, pd->first,
-			    pd->last, pd->count);
-			return DDB_EXIT_GAP;
-		}
-		warnx("GAP accepted: shard %s: the batch in flight (seq "
-		    "%s..%s) is gone from the stream", sh->id, pd->first,
-		    pd->last);
+		char *l = xasprintf(" %s %s..%s (%ld)", st.pend[i].id,
+		    st.pend[i].first, st.pend[i].last, st.pend[i].count);
+		ddb_buf_put(&b, l, strlen(l));
+		free(l);
 	}
-	return deliver("redelivered after an interrupted run:");
+	ddb_buf_putc(&b, '\0');
+	warnx("batch staged by an earlier run, not committed, handed on "
+	    "again: %ld records:%s", st.bt.count, b.p);
+	free(b.p);
+	if ((rc = run_consumer()) != 0)
+		return rc;
+	return commit();
 }
 
 static int
@@ -622,12 +623,12 @@ run(void)
 	size_t i, rot = 0;
 	int rc;
 
+	if (st.staged && (rc = resume()) != 0)
+		return rc;
 	if ((rc = list_shards()) != 0 || (rc = check_vanished()) != 0)
 		return rc;
 	listed_at = ddb_now();
 	order = xmalloc((st.nsh + 1) * sizeof *order);
-	if (st.npend > 0 && (rc = redeliver()) != 0)
-		return rc;
 	if (st.dir && !st.exists && (rc = deliver("")) != 0)
 		return rc;	/* a new state holds the shards at once */
 	for (;;) {
@@ -648,17 +649,16 @@ run(void)
 			room = max_records - delivered;
 		if (st.nsh > 0)
 			for (i = 0; i < st.nsh && room > 0 &&
-			    batch.n < BATCH_BYTES; i++) {
+			    bbytes + batch.n < BATCH_BYTES; i++) {
 				struct shard *sh = &st.sh[(rot + i) % st.nsh];
-				int past = 0;
 				long got;
 
 				if (!readable(sh) || sh->ended || sh->idle)
 					continue;
 				anyread = 1;
 				rc = read_page(sh, room < PAGE_MAX ? room :
-				    PAGE_MAX, NULL, &got, &past);
-				if (rc != 0)
+				    PAGE_MAX, &got);
+				if (rc != 0 || (rc = spill()) != 0)
 					return rc;
 				room -= got;
 				if (got > 0) {
@@ -722,6 +722,14 @@ run(void)
 		}
 	}
 	return 0;
+}
+
+/* ddb_batch_sweep: which batch files the state names */
+static int
+staged(void *arg, long part)
+{
+	(void)arg;
+	return st.staged && part == st.bt.part;
 }
 
 int
@@ -790,6 +798,7 @@ main(int argc, char *argv[])
 			return 0;
 		if (rc != 0 || (rc = state_load(&st)) != 0)
 			return rc;
+		ddb_batch_sweep(st.dir, staged, NULL);
 	}
 	skipping = latest && !st.exists;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

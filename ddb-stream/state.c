@@ -7,15 +7,24 @@
 #include "stream.h"
 
 /*
- * DIR/state, one line each, fields separated by one space:
- *   ddb-stream-state 1
- *   stream ARN
- *   shard ID SEQ|- open|done
- *   batch ID FIRST LAST COUNT     the batch handed on, not yet acknowledged
+ * DIR/state (statedir.h's format), one line each, fields separated by one
+ * space:
+ *   ddb-state 2
+ *   source stream ARN
+ *   shard ID SEQ|- open|done      a cursor: the last committed record
+ *   batch 0 COUNT BYTES SHA256    the staged batch, DIR/batch.0
+ *   range ID FIRST LAST COUNT     its records of shard ID: at the commit
+ *                                 the shard's cursor becomes LAST
  * It is replaced as a whole (ddb_put_file: temp file, fsync, rename, fsync
  * of DIR), so a crash leaves the old state or the new one, never a mix.
+ *
+ * The older format ("ddb-stream-state 1", "stream ARN", no staged batch
+ * but "batch ID FIRST LAST COUNT" ranges read again from the stream) is
+ * read, and replaced by this one at the next save.  Its ranges are not
+ * kept: the cursors stand before them, so their records are read again
+ * from the stream as the start of the next batch.
  */
-#define STATE_MAGIC "ddb-stream-state 1"
+#define STATE_LEGACY "ddb-stream-state 1"
 
 /* SequenceNumber: 21 to 40 decimal digits */
 int
@@ -122,22 +131,68 @@ bad(const struct state *st, long line, const char *what)
 	return ddb_state_bad(st->dir, line, what);
 }
 
+static struct pending *
+range_add(struct state *st)
+{
+	st->pend = realloc(st->pend, (st->npend + 1) * sizeof *st->pend);
+	if (st->pend == NULL)
+		errx(DDB_EXIT_IO, "out of memory");
+	return memset(&st->pend[st->npend++], 0, sizeof *st->pend);
+}
+
+void
+state_ranges_free(struct state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->npend; i++) {
+		free(st->pend[i].id);
+		free(st->pend[i].first);
+		free(st->pend[i].last);
+	}
+	free(st->pend);
+	st->pend = NULL;
+	st->npend = 0;
+}
+
 /* one line of DIR/state after the first; NULL: the end */
 static int
 state_line(void *arg, char *line, long ln)
 {
 	struct state *st = arg;
-	char *f[6], *s = line, *save = NULL;
+	char *f[6], *s = line, *save = NULL, *rest;
 	int nf = 0;
 
-	if (line == NULL)
-		return ln == 0 || st->arn == NULL ? bad(st, ln,
-		    "no stream line") : 0;
+	st->legacy = st->exists == 2;
+	if (line == NULL) {
+		if (ln == 0 || st->arn == NULL)
+			return bad(st, ln, "no source line");
+		if (st->staged && st->npend == 0)
+			return bad(st, ln, "a batch without its ranges");
+		if (!st->staged && st->npend > 0)
+			return bad(st, ln, "ranges without their batch");
+		return 0;
+	}
+	if (strncmp(line, "batch ", 6) == 0 && !st->legacy) {
+		if (st->staged || ddb_batch_parse(line + 6, &st->bt, &rest) != 0 ||
+		    *rest != '\0' || st->bt.part != 0)
+			return bad(st, ln, "not a state line");
+		st->staged = 1;
+		return 0;
+	}
 	while (nf < 6 && (f[nf] = strtok_r(s, " ", &save)) != NULL) {
 		s = NULL;
 		nf++;
 	}
-	if (nf == 2 && strcmp(f[0], "stream") == 0 && stream_arn_ok(f[1])) {
+	if (nf == 3 && !st->legacy && st->arn == NULL &&
+	    strcmp(f[0], "source") == 0 && strcmp(f[1], "stream") == 0 &&
+	    stream_arn_ok(f[2])) {
+		st->arn = xstrdup(f[2]);
+	} else if (nf >= 2 && !st->legacy && strcmp(f[0], "source") == 0) {
+		return bad(st, ln, "the state of another kind of source "
+		    "(not a stream)");
+	} else if (nf == 2 && st->legacy && strcmp(f[0], "stream") == 0 &&
+	    stream_arn_ok(f[1])) {
 		free(st->arn);
 		st->arn = xstrdup(f[1]);
 	} else if (nf == 4 && strcmp(f[0], "shard") == 0 &&
@@ -145,18 +200,19 @@ state_line(void *arg, char *line, long ln)
 	    seq_ok(f[2], strlen(f[2]))) && (strcmp(f[3], "open") == 0 ||
 	    strcmp(f[3], "done") == 0)) {
 		struct shard *sh = state_shard(st, f[1], 1);
+		free(sh->seq);
 		sh->seq = strcmp(f[2], "-") ? xstrdup(f[2]) : NULL;
 		sh->done = strcmp(f[3], "done") == 0;
 		sh->known = 1;
-	} else if (nf == 5 && strcmp(f[0], "batch") == 0 &&
+	} else if (nf == 5 && strcmp(f[0], "batch") == 0 && st->legacy &&
 	    shard_id_ok(f[1]) && seq_ok(f[2], strlen(f[2])) &&
 	    seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0) {
-		struct pending *pd;
-		st->pend = realloc(st->pend,
-		    (st->npend + 1) * sizeof *st->pend);
-		if (st->pend == NULL)
-			errx(DDB_EXIT_IO, "out of memory");
-		pd = &st->pend[st->npend++];
+		st->oldbatch = 1;	/* read again from the stream */
+	} else if (nf == 5 && strcmp(f[0], "range") == 0 && !st->legacy &&
+	    shard_id_ok(f[1]) && seq_ok(f[2], strlen(f[2])) &&
+	    seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0 &&
+	    seq_cmp(f[2], f[3]) <= 0) {
+		struct pending *pd = range_add(st);
 		pd->id = xstrdup(f[1]);
 		pd->first = xstrdup(f[2]);
 		pd->last = xstrdup(f[3]);
@@ -170,20 +226,24 @@ state_line(void *arg, char *line, long ln)
 int
 state_load(struct state *st)
 {
-	return ddb_state_read(st->dir, STATE_MAGIC, "ddb-stream", state_line,
-	    st, &st->exists);
+	int rc = ddb_state_read(st->dir, STATE_LEGACY, "ddb-stream",
+	    state_line, st, &st->exists);
+
+	st->legacy = st->exists == 2;
+	return rc;
 }
 
 /*
- * Replace DIR/state with the positions in st and the pending batch p
- * (np ranges, 0 for none): one atomic step.
+ * Replace DIR/state with the cursors in st and, if st->staged, the staged
+ * batch and its ranges: one atomic step.
  */
 int
-state_save(struct state *st, const struct pending *p, size_t np)
+state_save(struct state *st)
 {
 	struct ddb_buf b = { 0 };
 	size_t i;
 	int rc;
+	char *l;
 
 	/* what the loader would refuse is never written (the service's
 	 * answers and the command line are checked before they get here) */
@@ -197,13 +257,11 @@ state_save(struct state *st, const struct pending *p, size_t np)
 			    st->dir);
 			return DDB_EXIT_SOFTWARE;
 		}
-	ddb_buf_put(&b, STATE_MAGIC "\n", strlen(STATE_MAGIC) + 1);
-	ddb_buf_put(&b, "stream ", 7);
-	ddb_buf_put(&b, st->arn, strlen(st->arn));
-	ddb_buf_putc(&b, '\n');
+	l = xasprintf(DDB_STATE_MAGIC "\nsource stream %s\n", st->arn);
+	ddb_buf_put(&b, l, strlen(l));
+	free(l);
 	for (i = 0; i < st->nsh; i++) {
 		const struct shard *sh = &st->sh[i];
-		char *l;
 
 		if (!sh->known)
 			continue;
@@ -212,13 +270,21 @@ state_save(struct state *st, const struct pending *p, size_t np)
 		ddb_buf_put(&b, l, strlen(l));
 		free(l);
 	}
-	for (i = 0; i < np; i++) {
-		char *l = xasprintf("batch %s %s %s %ld\n", p[i].id,
-		    p[i].first, p[i].last, p[i].count);
+	if (st->staged) {
+		l = ddb_batch_fmt(&st->bt, NULL);
 		ddb_buf_put(&b, l, strlen(l));
 		free(l);
+		for (i = 0; i < st->npend; i++) {
+			l = xasprintf("range %s %s %s %ld\n", st->pend[i].id,
+			    st->pend[i].first, st->pend[i].last,
+			    st->pend[i].count);
+			ddb_buf_put(&b, l, strlen(l));
+			free(l);
+		}
 	}
 	rc = ddb_put_file(st->dir, "state", b.p, b.n);
 	free(b.p);
+	if (rc == 0)
+		st->legacy = 0;
 	return rc;
 }

@@ -28,7 +28,7 @@ struct shard {
 	long bcount;
 };
 
-struct pending {		/* a batch handed on, not yet acknowledged */
+struct pending {		/* a shard's range of the staged batch */
 	char *id, *first, *last;
 	long count;
 };
@@ -39,12 +39,17 @@ struct state {
 	int exists;		/* a state file was there */
 	struct shard *sh;
 	size_t nsh, capsh;
+	int legacy;		/* read from a ddb-stream-state 1 file */
+	int oldbatch;		/* ... which named a batch in flight */
+	int staged;		/* a batch is staged: bt, its ranges pend */
+	struct ddb_batch bt;
 	struct pending *pend;
 	size_t npend;
 };
 
 int state_load(struct state *st);
-int state_save(struct state *st, const struct pending *p, size_t np);
+int state_save(struct state *st);
+void state_ranges_free(struct state *st);
 struct shard *state_shard(struct state *st, const char *id, int add);
 int seq_cmp(const char *a, const char *b);
 int seq_ok(const char *s, size_t n);

@@ -386,3 +386,130 @@ SMALL="flatten-mid flatten-exit expand-mid expand-exit emit-mid emit-exit
 @test "crash matrix: Lambda mode (bootstrap, then Lambda's retry of the batch)" {
 	matrix lambda $SMALL batch-exit mpu-parts
 }
+
+# The sources' batch life cycle (common/statedir.c): ddb-stream and
+# ddb-scan SIGKILLed while staging a batch, once it is staged, once the
+# state names it, while the consumer (ddb-to-s3 -) reads it, once the
+# consumer is done, and after the commit before the batch file is gone;
+# then a healthy run. The points inside the source are its test hook
+# DDB_TEST_KILL_AT; the consumer's are tests/lib/kill-at's.
+SOURCE_POINTS="stage staged recorded consumer-mid consumer-exit commit"
+
+# src_run SOURCE PREFIX LOG [VAR=VALUE...]: one run of SOURCE into PREFIX,
+# its state in $R/st, as a job (JOB_STATUS)
+src_run() {
+	local src=$1 pfx=$2 log=$3
+	shift 3
+	local sink=(ddb-to-s3 --bucket "$B" --prefix "$pfx" --endpoint-url "$S3_ENDPOINT")
+	case $src in
+	stream)
+		job "$log" "" 120 env "$@" ddb-stream -u "$STREAMS_URL" --state "$R/st" \
+			student "${sink[@]}" --lineage SequenceNumber - ;;
+	scan)
+		job "$log" "" 120 env "$@" AWS_SHARED_CREDENTIALS_FILE="$W/ddb-credentials" \
+			ddb-scan -p ddb -u "$DDB_ENDPOINT" -t "$SCAN_TABLE" --page-size 10 \
+			--created-at 1720629900 --state "$R/st" "${sink[@]}" - ;;
+	esac
+}
+
+# src_row SOURCE POINT: kill SOURCE's job at POINT, run it again healthy;
+# faults to $R/faults
+src_row() {
+	local src=$1 point=$2 env=()
+	R="$W/src/$src/$point"
+	mkdir -p "$R/kill"
+	: >"$R/faults"
+	case $point in
+	consumer-mid) env=(KILL_AT=ddb-to-s3:1:input KILL_AT_DIR="$R/kill") ;;
+	consumer-exit) env=(KILL_AT=ddb-to-s3:1:exit KILL_AT_DIR="$R/kill") ;;
+	*) env=(DDB_TEST_KILL_AT="$point") ;;
+	esac
+	src_run "$src" "cm/$src/$point" "$R/kill.log" "${env[@]}"
+	[ "$JOB_STATUS" -eq 137 ] || fault "the killed job exited $JOB_STATUS, not 137"
+	case $point in
+	consumer-*) grep -q missed "$R/kill/killed" 2>/dev/null &&
+		fault "kill point not reached: $(cat "$R/kill/killed")" ;;
+	esac
+	case $point in
+	recorded|consumer-*) grep -q '^batch ' "$R/st/state" ||
+		fault "after the kill: no batch line in the state" ;;
+	stage|staged) ! grep -q '^batch ' "$R/st/state" 2>/dev/null ||
+		fault "after the kill: a batch line before the batch was staged" ;;
+	esac
+	src_run "$src" "cm/$src/$point" "$R/retry.log"
+	[ "$JOB_STATUS" -eq 0 ] || fault "retry exited $JOB_STATUS: $(tail -2 "$R/retry.log" | tr '\n' ' ')"
+	! grep -q '^batch ' "$R/st/state" || fault "retry: a batch left in the state"
+	[ -z "$(ls -A "$R/st" | grep -v '^lock$\|^state$')" ] ||
+		fault "retry: left in the state directory: $(ls -A "$R/st" | tr '\n' ' ')"
+	if [ "$point" = commit ]; then
+		grep -q 'handed on again' "$R/retry.log" &&
+			fault "retry: a committed batch handed on again"
+	elif [ "$point" != stage ] && [ "$point" != staged ]; then
+		grep -q 'batch staged by an earlier run, not committed, handed on again' \
+			"$R/retry.log" || fault "retry: the staged batch was not handed on first"
+	fi
+	return 0
+}
+
+@test "crash matrix: the sources' batch life cycle (ddb-stream, ddb-scan | ddb-to-s3 -): killed at each step, then run again: every record in exactly one object, byte for byte" {
+	load lib/ddb
+	# ddb-stream: the small batch's 24 records in one shard of the stand-in
+	jq -c '{streams: [{table: "student", shards: [{id: "shardId-00000000000000000001-aaaaaaaa",
+		records: .Records}]}]}' "$W/small.json" >"$W/src-stream.json"
+	streams_start "$W/src-stream.json"
+	# ddb-scan: 25 items of DynamoDB Local, in pages of 10
+	ddb_local_up
+	printf '[ddb]\naws_access_key_id = %s\naws_secret_access_key = ddblocal\n' \
+		"$DDB_ACCESS_KEY" >"$W/ddb-credentials"
+	SCAN_TABLE=$(ddb_table crashscan)
+	ddb_aws dynamodb create-table --table-name "$SCAN_TABLE" \
+		--attribute-definitions AttributeName=id,AttributeType=S \
+		--key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST >/dev/null
+	for i in $(seq 25); do
+		printf '{"PutRequest":{"Item":{"id":{"S":"k%02d"},"v":{"S":"row %d, \\"q\\"\\nx"}}}}\n' "$i" "$i"
+	done | jq -s '{('"\"$SCAN_TABLE\""'): .}' >"$W/items.json"
+	jq -c "{\"$SCAN_TABLE\": .\"$SCAN_TABLE\"[0:20]}" "$W/items.json" >"$W/items1.json"
+	jq -c "{\"$SCAN_TABLE\": .\"$SCAN_TABLE\"[20:]}" "$W/items.json" >"$W/items2.json"
+	ddb_aws dynamodb batch-write-item --request-items "file://$W/items1.json" >/dev/null
+	ddb_aws dynamodb batch-write-item --request-items "file://$W/items2.json" >/dev/null
+	# the scan's objects from a run never killed
+	R=$W/src/scan/whole
+	mkdir -p "$R"
+	src_run scan cm/scan/whole "$R/log"
+	[ "$JOB_STATUS" -eq 0 ] || { cat "$R/log"; false; }
+	s3_aws s3 sync --only-show-errors "s3://$B/cm/scan/whole/" "$W/got/scan-whole/"
+	[ "$(find "$W/got/scan-whole" -type f | wc -l)" -eq 3 ]
+
+	local src p failed=0
+	for src in stream scan; do
+		for p in $SOURCE_POINTS; do
+			src_row "$src" "$p" 2>/dev/null
+		done
+	done
+	streams_stop
+	s3_aws s3 sync --only-show-errors "s3://$B/cm/" "$W/got/src/"
+	out=$(s3_aws s3api list-multipart-uploads --bucket "$B" --prefix cm/ --output json)
+	for src in stream scan; do
+		for p in $SOURCE_POINTS; do
+			R=$W/src/$src/$p
+			if [ "$src" = stream ]; then
+				"$LIB/crash-check" objects "$W/got/src/$src/$p" "$W/exp-small/x" \
+					"$W/small.json" >"$R/objects" || cat "$R/objects" >>"$R/faults"
+			elif diff -r "$W/got/scan-whole" "$W/got/src/$src/$p" >"$R/objects"; then
+				echo "3 objects exact, the same as a run never killed" >"$R/objects"
+			else
+				cat "$R/objects" >>"$R/faults"
+			fi
+			printf '%s' "$out" | jq -r '.Uploads[]?.Key' | grep "^cm/$src/$p/" |
+				sed 's/^/orphan multipart upload of /' >>"$R/faults" || :
+			if [ -s "$R/faults" ]; then
+				failed=1
+				printf '# %-14s %-6s FAIL %s\n' "$p" "$src" \
+					"$(paste -sd ';' "$R/faults" | sed 's/;/; /g')" >&3
+			else
+				printf '# %-14s %-6s ok   %s\n' "$p" "$src" "$(cat "$R/objects")" >&3
+			fi
+		done
+	done
+	[ "$failed" -eq 0 ]
+}

@@ -196,7 +196,7 @@ scan() {
 	cmp "$W/st/state" "$W/state.0"
 	run scan -t "$T" --state "$W/st" sh -c 'cat >"$0.$DDB_SCAN_PAGE"' "$W/b"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "ddb-scan: redelivered after an interrupted run: segment 0 page 1: 700 items" ]
+	[ "${lines[0]}" = "ddb-scan: batch staged by an earlier run, not committed, handed on again: segment 0 page 1: 700 items" ]
 	[ "${lines[1]}" = "ddb-scan: batch: segment 0 page 2: 700 items" ]
 	[ "${lines[2]}" = "ddb-scan: batch: segment 0 page 3: 600 items" ]
 	cmp "$W/b1" "$W/b.1"
@@ -214,10 +214,28 @@ scan() {
 	[ "$status" -eq 70 ]
 	[ "${lines[1]}" = "ddb-scan: sh: killed by signal 9; batch not committed" ]
 	# a batch file that is not the one the state names: refused
+	cp "$W/st2/batch.0" "$W/batch.0"
 	printf 'x\n' >>"$W/st2/batch.0"
 	run scan -t "$T" --state "$W/st2" cat
 	[ "$status" -eq 3 ]
-	[ "${lines[0]}" = "ddb-scan: $W/st2/batch.0: not the batch $W/st2/state names (its size or SHA-256 differs)" ]
+	[ "${lines[1]}" = "ddb-scan: $W/st2/batch.0: $(($(stat -c %s "$W/batch.0") + 2)) bytes, the state names $(stat -c %s "$W/batch.0") (cut off or altered); not handed on" ]
+	# cut off
+	head -c 100 "$W/batch.0" >"$W/st2/batch.0"
+	run scan -t "$T" --state "$W/st2" sh -c 'cat >"$0"' "$W/handed"
+	[ "$status" -eq 3 ]
+	[ "${lines[1]}" = "ddb-scan: $W/st2/batch.0: 100 bytes, the state names $(stat -c %s "$W/batch.0") (cut off or altered); not handed on" ]
+	# the same size, one byte altered
+	{ head -c 99 "$W/batch.0"; printf '#'; tail -c +101 "$W/batch.0"; } >"$W/st2/batch.0"
+	run scan -t "$T" --state "$W/st2" sh -c 'cat >"$0"' "$W/handed"
+	[ "$status" -eq 3 ]
+	[ "${lines[1]}" = "ddb-scan: $W/st2/batch.0: its SHA-256 is not the one the state names (altered); not handed on" ]
+	[ ! -e "$W/handed" ]
+	# the file as staged: handed on, committed
+	cp "$W/batch.0" "$W/st2/batch.0"
+	run scan -t "$T" --state "$W/st2" sh -c 'cat >>"$0"' "$W/handed"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .dynamodb.Keys.id.S "$W/handed" | sort -u | wc -l)" -eq "$NITEMS" ]
+	head -c "$(stat -c %s "$W/batch.0")" "$W/handed" | cmp - "$W/batch.0"
 }
 
 @test "ddb-scan: a second run while the first holds the lock does nothing and exits 0" {
@@ -268,7 +286,7 @@ objects() {
 	# the state keeps the first run's created_at: no --created-at needed
 	run scan -t "$T" --state "$W/st2" ddb-to-s3 -u "$S3_ENDPOINT" -b "$b2" -
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"ddb-scan: redelivered after an interrupted run: segment "*" page "*": 250 items"* ]]
+	[[ "$output" == *"ddb-scan: batch staged by an earlier run, not committed, handed on again: segment "*" page "*": 250 items"* ]]
 	! grep -q '^batch' "$W/st2/state"
 	[ "$(grep -c '^segment [01] done [45] [0-9]* -$' "$W/st2/state")" -eq 2 ]
 	objects "$b2" "$W/crash"

@@ -168,14 +168,17 @@ stream() {
 		sh -c 'cat >"$0"; exit 75' "$W/b1"
 	[ "$status" -eq 75 ]
 	[[ "$output" == *"ddb-stream: sh: exit 75; batch not committed"* ]]
-	grep -q '^batch shardId-[^ ]* [0-9]\{21\} [0-9]\{21\} 2$' "$W/st/state"
-	# the batch in flight is handed on first, exactly, then committed
+	grep -q '^batch 0 2 [0-9]* [0-9a-f]\{64\}$' "$W/st/state"
+	grep -q '^range shardId-[^ ]* [0-9]\{21\} [0-9]\{21\} 2$' "$W/st/state"
+	cmp "$W/b1" "$W/st/batch.0"
+	# the staged batch is handed on first, exactly, then committed
 	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"m"}}'
 	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" --limit 2 "$t" \
 		sh -c 'cat >"$0"' "$W/b2"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"redelivered after an interrupted run: 2 records"* ]]
+	[[ "$output" == *"batch staged by an earlier run, not committed, handed on again: 2 records: shardId-"*" (2)"* ]]
 	cmp "$W/b1" "$W/b2"
+	[ ! -e "$W/st/batch.0" ]
 	[ "$(jq -r .eventSourceARN "$W/b2" | sort -u | wc -l)" -eq 1 ]
 	! grep -q '^batch' "$W/st/state"
 	# a consumer killed by a signal is no success either
@@ -221,7 +224,7 @@ crash() {
 	[ -n "${3:-}" ] && eval "$3"
 	run stream -b "$b" --state "$W/st" "$t"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"redelivered after an interrupted run: 4 records"* ]]
+	[[ "$output" == *"batch staged by an earlier run, not committed, handed on again: 4 records"* ]]
 	! grep -q '^batch' "$W/st/state"
 	expected "$t" "$W/exp"
 	rows "$W"/exp/staging/"$t"/*.csv | sort >"$W/exp.rows"
@@ -716,4 +719,73 @@ EOF2
 	run ddb-stream --state "$W/st" -u http://127.0.0.1:9 nosuchtable cat
 	[ "$(cat "$W/st/lock")" -gt 1 ]
 	[ $(( $(date +%s) - $(stat -c %Y "$W/st/lock") )) -lt 60 ]
+}
+
+@test "ddb-stream: a staged batch whose records have since been trimmed from the stream is still handed on, byte for byte, from its file; the stream goes on after it" {
+	script "$W/t.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b), $(rec c)]}"
+	streams_start "$W/t.json"
+	run ddb-stream --limit 2 -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >"$0"; exit 75' "$W/b1"
+	[ "$status" -eq 75 ]
+	grep -qx "range $A 000000000000000000001 000000000000000000002 2" "$W/st/state"
+	# the stream trims a and b: only the staged file holds them now
+	script "$W/t.json" "{\"id\": \"$A\", \"trimmed\": 2, \"records\": [$(rec a), $(rec b), $(rec c)]}"
+	: >"$STREAMS_DIR/log"
+	run_standin
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ddb-stream: batch staged by an earlier run, not committed, handed on again: 2 records: $A 000000000000000000001..000000000000000000002 (2)" ]
+	[ "$(ids "$W/out")" = abc ]
+	head -n 2 "$W/out" | cmp - "$W/b1"
+	[[ "$output" != *GAP* ]]
+	# nothing was asked of the stream for the staged batch
+	[ "$(jq -r 'select(.op == "GetShardIterator") | "\(.type) \(.seq)"' "$STREAMS_DIR/log")" = \
+	  "AFTER_SEQUENCE_NUMBER 000000000000000000002" ]
+	grep -qx "shard $A 000000000000000000003 open" "$W/st/state"
+	! grep -q '^batch\|^range' "$W/st/state"
+	[ ! -e "$W/st/batch.0" ]
+}
+
+@test "ddb-stream: a staged batch file altered or cut off is refused with its message, never handed on, the state kept" {
+	script "$W/t.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b)]}"
+	streams_start "$W/t.json"
+	run ddb-stream -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >"$0"; exit 75' "$W/b1"
+	[ "$status" -eq 75 ]
+	cp "$W/st/state" "$W/state.0"
+	n=$(stat -c %s "$W/b1")
+	head -c 10 "$W/b1" >"$W/st/batch.0"
+	run_standin
+	[ "$status" -eq 3 ]
+	[ "${lines[1]}" = "ddb-stream: $W/st/batch.0: 10 bytes, the state names $n (cut off or altered); not handed on" ]
+	sed 's/"a"/"z"/' "$W/b1" >"$W/st/batch.0"
+	run_standin
+	[ "$status" -eq 3 ]
+	[ "${lines[1]}" = "ddb-stream: $W/st/batch.0: its SHA-256 is not the one the state names (altered); not handed on" ]
+	rm "$W/st/batch.0"
+	run_standin
+	[ "$status" -eq 3 ]
+	[ "${lines[1]}" = "ddb-stream: $W/st/batch.0: the staged batch the state names: No such file or directory" ]
+	[ ! -e "$W/out" ]
+	cmp "$W/st/state" "$W/state.0"
+	cp "$W/b1" "$W/st/batch.0"
+	run_standin
+	[ "$status" -eq 0 ]
+	cmp "$W/out" "$W/b1"
+}
+
+@test "ddb-stream: a state of the older format is read and rewritten in the new one; its batch in flight is read again from its cursor" {
+	script "$W/o.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b), $(rec c)]}"
+	streams_start "$W/o.json"
+	mkdir -p "$W/st"
+	printf 'ddb-stream-state 1\nstream %s\nshard %s %s open\nbatch %s %s %s 1\n' "$SARN" \
+		"$A" 000000000000000000001 "$A" 000000000000000000002 000000000000000000002 \
+		>"$W/st/state"
+	run_standin
+	[ "$status" -eq 0 ]
+	[ "$(ids "$W/out")" = bc ]
+	[ "$(cat "$W/st/state")" = "$(printf 'ddb-state 2\nsource stream %s\nshard %s %s open' "$SARN" "$A" 000000000000000000003)" ]
+	# a scan's state is not a stream's
+	printf 'ddb-state 2\nsource scan tbl\n' >"$W/st/state"
+	run_standin
+	[ "$status" -eq 3 ]
+	[ "$output" = "ddb-stream: $W/st/state:2: the state of another kind of source (not a stream)" ]
 }
