@@ -105,16 +105,16 @@ stream() {
 }
 
 @test "ddb-to-s3 --state: stream mode refuses --dry-run, --spool and a missing stream" {
-	run ddb-to-s3 -b b --state "$W/st" -D t
+	run ddb-to-s3 -b bkt --state "$W/st" -D t
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-to-s3: --dry-run cannot be used with --state" ]]
-	run ddb-to-s3 -b b --state "$W/st" -q "$W/sp" t
+	run ddb-to-s3 -b bkt --state "$W/st" -q "$W/sp" t
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-to-s3: --state and --spool are two modes: give one" ]]
-	run ddb-to-s3 -b b --state "$W/st"
+	run ddb-to-s3 -b bkt --state "$W/st"
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-to-s3: --state needs one stream (an ARN or a table name)" ]]
-	run ddb-to-s3 -b b --follow x.json
+	run ddb-to-s3 -b bkt --follow x.json
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "ddb-to-s3: --limit, --follow, --latest and --accept-gap need --state" ]]
 	[ ! -e "$W/st" ]
