@@ -64,7 +64,7 @@ installed() {
 	dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||' | sort >"$T/files"
 	for f in /usr/bin/ddb-to-s3 /usr/bin/ddb-flatten /usr/bin/ddb-expand \
 	    /usr/bin/csv-emit /usr/bin/s3-put /usr/bin/ddb-stream /usr/bin/ddb-scan \
-	    /usr/bin/ddb-esm /usr/share/man/man1/ddb-to-s3.1.gz \
+	    /usr/bin/ddb-esm /usr/bin/parquet-emit /usr/share/man/man1/ddb-to-s3.1.gz \
 	    /usr/share/man/man7/ddb-to-s3.7.gz /usr/share/doc/ddb-to-s3/README.md.gz \
 	    /usr/share/doc/ddb-to-s3/copyright \
 	    /usr/share/doc/ddb-to-s3/examples/ddb-stream.service \
