@@ -108,7 +108,7 @@ check-sanitize:
 # (bench/run, BENCH_* settings there); never part of check
 $(O)/bench/gen: $(O)/bench/gen.o $(O)/common/util.o
 	$(CC) $(LDFLAGS) -o $@ $^
-bench: $(O)/bin/ddb-flatten $(O)/bin/ddb-expand $(O)/bin/csv-emit $(O)/bin/ddb-esm \
+bench: $(O)/bin/ddb-flatten $(O)/bin/ddb-expand $(O)/bin/csv-emit $(O)/bin/parquet-emit $(O)/bin/ddb-esm \
 	$(O)/bin/s3-put $(LAMBDA) $(O)/bench/gen
 	O=$(O) sh bench/run
 

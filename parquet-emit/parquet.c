@@ -412,6 +412,13 @@ flush_page(struct pq_writer *w, struct column *c)
 		c->used_plain = 1;
 	}
 	put_page(w, c, &c->chunk, P_DATA, (int)c->ndefs, enc);
+	/*
+	 * a dictionary whose first page is mostly new values (ids, times)
+	 * saves nothing and costs a lookup per value: PLAIN from here on
+	 */
+	if (enc == E_PLAIN_DICTIONARY && c->nvalues == 0 &&
+	    2 * c->ndict > c->nidx)
+		c->dictmode = 0;
 	c->nvalues += c->ndefs;
 	c->ndefs = c->nidx = c->vals.n = c->pagebytes = 0;
 	c->pagedict = c->dictmode;
@@ -480,14 +487,23 @@ add_def(struct column *c, uint32_t d)
 	c->defs[c->ndefs++] = d;
 }
 
+/* a dictionary entry's hash: eight bytes at a time, then mixed */
 static uint32_t
 hash_bytes(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, x;
 
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&x, s, 8);
+		h = (h ^ x) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	x = 0;
+	if (n > 0)
+		memcpy(&x, s, n);
+	h = (h ^ x) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return (uint32_t)h;
 }
 
 static void
