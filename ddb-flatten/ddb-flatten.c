@@ -23,6 +23,9 @@ static char **tflag;		/* -t: tables kept, NULL = all */
 static size_t ntflag;
 static const char *nflag;	/* -n: table of records that name none */
 static const char *Sflag;	/* -S: directory of one file per table */
+/* -P: -S splits a table by the time of each record too: the length of the
+   part of YYYYMMDDTHHMMSSZ that names its partition (0: no -P) */
+static size_t plen;
 /* exports: the table and the export time (--manifest, --export-time) */
 static char *export_table;
 static struct jv export_time;	/* JV_NULL: unknown */
@@ -79,7 +82,7 @@ static _Noreturn void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: ddb-flatten [-sT] [-e event[,event...]] "
-	    "[-t table[,table...]] [-n table] [-S dir]\n"
+	    "[-t table[,table...]] [-n table] [-S dir [-P unit]]\n"
 	    "                   [--manifest file] [--export-time time] "
 	    "[--refused fd]\n"
 	    "                   [--head n] [file ...]\n");
@@ -91,6 +94,10 @@ usage(FILE *fp, int status)
 		    "  -n, --table-name NAME  table of records without one\n"
 		    "  -S, --split DIR    one DIR/N.ndjson per table, a summary "
 		    "on stdout\n"
+		    "  -P, --partition UNIT  with -S: one file per table and "
+		    "year, month, day\n"
+		    "                     or hour (UTC) of the records' "
+		    "ApproximateCreationDateTime\n"
 		    "  -s, --stop         stop at the first bad value\n"
 		    "      --manifest FILE    a DynamoDB export's "
 		    "manifest-summary.json:\n"
@@ -884,7 +891,25 @@ hex16(const unsigned char *md, char *dst)
 	dst[16] = '\0';
 }
 
-/* -S: the file of a checked record's table, opened on first use */
+/*
+ * -P: a record of time T (YYYYMMDDTHHMMSSZ, or "-" when it has none)
+ * belongs with the file whose first record has time FIRST: the same
+ * partition (the first plen characters), and "-" only with "-"
+ */
+static int
+same_part(const char *first, const char *t)
+{
+	if (plen == 0)
+		return 1;
+	if (strcmp(first, "-") == 0 || strcmp(t, "-") == 0)
+		return strcmp(first, t) == 0;
+	return strncmp(first, t, plen) == 0;
+}
+
+/*
+ * -S: the file of a checked record's table (and with -P its partition),
+ * opened on first use
+ */
 static FILE *
 split_file(struct line *l)
 {
@@ -894,7 +919,8 @@ split_file(struct line *l)
 	int fd;
 
 	for (i = 0; i < ntables; i++)
-		if (strcmp(tables[i].name, name) == 0)
+		if (strcmp(tables[i].name, name) == 0 &&
+		    same_part(tables[i].firsttime, l->time))
 			break;
 	if (i == ntables) {
 		unsigned char md[EVP_MAX_MD_SIZE];
@@ -1348,6 +1374,7 @@ main(int argc, char *argv[])
 		{ "no-ttl",  no_argument,       NULL, 'T' },
 		{ "table-name", required_argument, NULL, 'n' },
 		{ "split",   required_argument, NULL, 'S' },
+		{ "partition", required_argument, NULL, 'P' },
 		{ "manifest", required_argument, NULL, 256 },
 		{ "export-time", required_argument, NULL, 257 },
 		{ "refused", required_argument, NULL, 258 },
@@ -1363,7 +1390,7 @@ main(int argc, char *argv[])
 	int c, i, rc = 0, r;
 
 	argv[0] = program_invocation_short_name;	/* for getopt's messages */
-	while ((c = getopt_long(argc, argv, "e:t:Tn:S:shV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "e:t:Tn:S:P:shV", longopts, NULL)) != -1)
 		switch (c) {
 		case 'e': add_events(optarg); break;
 		case 't': add_tables(optarg); break;
@@ -1377,6 +1404,17 @@ main(int argc, char *argv[])
 			nflag = optarg;
 			break;
 		case 'S': Sflag = optarg; break;
+		case 'P':
+			/* lengths of YYYY, YYYYMM, YYYYMMDD, YYYYMMDDTHH */
+			if ((plen = strcmp(optarg, "year") == 0 ? 4 :
+			    strcmp(optarg, "month") == 0 ? 6 :
+			    strcmp(optarg, "day") == 0 ? 8 :
+			    strcmp(optarg, "hour") == 0 ? 11 : 0) == 0) {
+				warnx("-P: '%s' is not year, month, day or "
+				    "hour", optarg);
+				usage(stderr, DDB_EXIT_USAGE);
+			}
+			break;
 		case 's': sflag = 1; break;
 		case 256: manifest = optarg; break;
 		case 257:
@@ -1404,6 +1442,10 @@ main(int argc, char *argv[])
 		}
 	argc -= optind;
 	argv += optind;
+	if (plen != 0 && Sflag == NULL) {
+		warnx("-P splits the files of -S: give -S too");
+		usage(stderr, DDB_EXIT_USAGE);
+	}
 	if (manifest != NULL)
 		read_manifest(manifest, &keep, export_time.type != JV_NULL);
 

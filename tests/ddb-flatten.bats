@@ -744,3 +744,27 @@ refused_report() {
 	[ "$status" -eq 2 ]
 	[ "${stderr_lines[0]}" = "ddb-flatten: --head: '-1' is not a whole number" ]
 }
+
+@test "ddb-flatten: -S -P UNIT: one file per table and partition of each record's own time, in order of first record" {
+	local dir="$BATS_TEST_TMPDIR/split" in="$F/ddb-to-s3/midnight.json"
+	mkdir "$dir"
+	says 0 "" -S "$dir" -P day "$in"
+	diff -u - <(printf '%s\n' "$output") <<-'EOF2'
+	1	student	2	5100000000093649950901	5100000000093649950904	20240710T235958Z	5100000000093649950901	c9ca1f8b6191da50
+	2	course	1	5100000000093649950902	5100000000093649950902	20240710T235959Z	5100000000093649950902	f8e0e8381c85c0a4
+	3	student	2	5100000000093649950903	5100000000093649950905	20240711T000001Z	5100000000093649950903	ae29dd7f63d1b7dd
+	EOF2
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/sum"
+	check_hashes "$dir" "$BATS_TEST_TMPDIR/sum"
+	# the records of each file, in input order, and nothing else
+	diff -u <(ddb-flatten "$in" | sed -n '1p;4p') "$dir/1.ndjson"
+	diff -u <(ddb-flatten "$in" | sed -n '3p;5p') "$dir/3.ndjson"
+	rm "$dir"/*
+	says 0 "" --partition=hour -S "$dir" "$in"
+	[ "$(cut -f 2,3,6 <<<"$output" | tr '\t\n' ' ;')" = "student 2 20240710T235958Z;course 1 20240710T235959Z;student 1 20240711T000001Z;student 1 20240711T010000Z;" ]
+	rm "$dir"/*
+	says 0 "" -P year -S "$dir" "$in"
+	[ "$(wc -l <<<"$output")" -eq 2 ]
+	says 2 $'ddb-flatten: -P: \'minute\' is not year, month, day or hour\n'"$(ddb-flatten --bogus 2>&1 | tail -n +2)" -P minute -S "$dir" "$in"
+	says 2 $'ddb-flatten: -P splits the files of -S: give -S too\n'"$(ddb-flatten --bogus 2>&1 | tail -n +2)" -P day "$in"
+}

@@ -733,3 +733,50 @@ X="$F/sources"
 	[[ "$(sed -n 1p "$T/ddb-stream.args")" == *"-r eu-west-2 "* ]]
 	[[ "$(sed -n 2p "$T/ddb-stream.args")" == *"-r ap-south-1 "* ]]
 }
+
+@test "ddb-to-s3: a batch across midnight with dt={date}: one object per table and day, each row in its own day; a redelivery replaces" {
+	K='{prefix}/{table}/dt={date}/{table}_{timestamp}_{first_id}.csv'
+	run --separate-stderr ddb-to-s3 -K "$K" "$D/midnight.json"
+	[ "$status" -eq 0 ]
+	run s3_ls "$B" "$P/"
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[0]}" = "$P/staging/course/dt=2024-07-10/course_20240710T235959Z_5100000000093649950902.csv" ]
+	[ "${lines[1]}" = "$P/staging/student/dt=2024-07-10/student_20240710T235958Z_5100000000093649950901.csv" ]
+	[ "${lines[2]}" = "$P/staging/student/dt=2024-07-11/student_20240711T000001Z_5100000000093649950903.csv" ]
+	same "${lines[1]}" <(printf '%s\n' id,fname,EventType,created_at 1,Ram,INSERT,1720655998.0 2,Sita,INSERT,1720655999.0)
+	same "${lines[2]}" <(printf '%s\n' id,fname,EventType,created_at 1,Ram,REMOVE,1720656001.0 1,Hari,INSERT,1720656001.0 2,Sita,REMOVE,1720659600.0)
+	# every row's created_at in its object's day
+	for k in "${lines[@]}"; do
+		s3_get "$B" "$k" "$T/o.csv"
+		d=${k#*dt=}; d=${d%%/*}
+		tail -n +2 "$T/o.csv" | while IFS=, read -r -a c; do
+			[ "$(date -u -d "@${c[${#c[@]}-1]}" +%F)" = "$d" ]
+		done
+	done
+	# Lambda's retry of the batch: the same keys and bodies, no object more
+	cp "$T/o.csv" "$T/before.csv"
+	run --separate-stderr ddb-to-s3 -K "$K" "$D/midnight.json"
+	[ "$status" -eq 0 ]
+	run s3_ls "$B" "$P/"
+	[ "${#lines[@]}" -eq 3 ]
+	same "${lines[2]}" "$T/before.csv"
+	# {hour}: one object per hour
+	run --separate-stderr ddb-to-s3 -D -K '{table}/{date}/{hour}.csv' "$D/midnight.json"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c ' (dry run)$' <<<"$stderr")" -eq 4 ]
+	[[ "$stderr" == *"student: 1 records, 1 rows, seq 5100000000093649950905..5100000000093649950905 -> s3://$B/student/2024-07-11/01.csv (dry run)"* ]]
+	# without a time placeholder one object per table, as before
+	run --separate-stderr ddb-to-s3 -D "$D/midnight.json"
+	[ "$(grep -c ' (dry run)$' <<<"$stderr")" -eq 2 ]
+}
+
+@test "ddb-to-s3: a key template that gives two partitions of a table one key uploads nothing, exit 2" {
+	# a record a day later, in the same hour of the day
+	sed 's/1720659600\.0/1720742398.0/' "$D/midnight.json" >"$T/twodays.json"
+	spool_in "$T/twodays.json" a.json
+	run --separate-stderr ddb-to-s3 -K '{prefix}/{table}/{hour}.csv' -q "$S"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"ddb-to-s3: student: the key template gives two of its partitions one key ($P/staging/student/23.csv): name the partition whole ({date}, {hour}) or add {first_id}; nothing uploaded"* ]]
+	[ -z "$(s3_ls "$B" "$P/")" ]
+	[ "$(ls "$S/incoming")" = a.json ]
+}
