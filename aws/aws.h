@@ -36,6 +36,7 @@ struct resp {
 	char *body;		/* NUL-terminated, at most AWS_RESP_MAX */
 	size_t len;
 	char *etag, *version_id, *request_id;
+	char *date;		/* the Date header: the server's clock */
 	CURLcode cc;
 	char err[CURL_ERROR_SIZE];
 };

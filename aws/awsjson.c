@@ -287,7 +287,11 @@ aj_call(struct aj *c, int svc, const char *op, const char *body, size_t n,
 	size_t off;
 
 	snprintf(target, sizeof target, "%s.%s", target_prefix[svc], op);
-	switch ((kind = aws_retry(&c->http, &ac, &r))) {
+	kind = aws_retry(&c->http, &ac, &r);
+	c->date = r.date ? curl_getdate(r.date, NULL) : 0;
+	if (c->date < 0)
+		c->date = 0;
+	switch (kind) {
 	case AJ_OK:
 		if ((rc = ddb_json_parse(a, &st, r.body, r.len, DDB_READ_DEPTH,
 		    out, &off)) != 0 || out->type != JV_OBJECT) {

@@ -34,6 +34,8 @@ struct aj {
 	struct aws_ep ep[2];	/* per AJ_STREAMS, AJ_DYNAMODB */
 	int verbose;
 	long calls;		/* requests sent, for the log */
+	time_t date;		/* the last answer's Date (the server's clock,
+				   to the second), 0 if it had none */
 };
 
 /*

@@ -20,7 +20,8 @@ resp_headers_free(struct resp *r)
 	free(r->etag);
 	free(r->version_id);
 	free(r->request_id);
-	r->etag = r->version_id = r->request_id = NULL;
+	free(r->date);
+	r->etag = r->version_id = r->request_id = r->date = NULL;
 }
 
 void
@@ -153,6 +154,9 @@ header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	} else if ((v = header_value(p, n, "x-amz-request-id")) != NULL) {
 		free(r->request_id);
 		r->request_id = v;
+	} else if ((v = header_value(p, n, "Date")) != NULL) {
+		free(r->date);
+		r->date = v;
 	}
 	return n;
 }

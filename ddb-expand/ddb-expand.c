@@ -11,9 +11,9 @@
 #include "ddb.h"
 
 /* the record fields -l can add as columns */
-enum { LIN_EVENTID, LIN_SEQ, LIN_TABLE, LIN_USER, NFIELD };
+enum { LIN_EVENTID, LIN_SEQ, LIN_TABLE, LIN_USER, LIN_SOURCE, NFIELD };
 static const char *const field_name[NFIELD] = {
-	"eventID", "SequenceNumber", "tableName", "userIdentity"
+	"eventID", "SequenceNumber", "tableName", "userIdentity", "source"
 };
 
 static int iflag;		/* -i: MODIFY gives INSERT before REMOVE */
@@ -28,6 +28,8 @@ static int nlin;
 static struct jv ev_insert = { JV_STRING, 6, { "INSERT" } };
 static struct jv ev_remove = { JV_STRING, 6, { "REMOVE" } };
 static struct jv jnull = { JV_NULL, 0, { NULL } };
+static struct jv src_stream = { JV_STRING, 6, { "stream" } };
+static struct jv src_scan = { JV_STRING, 4, { "scan" } };
 static struct ddb_buf row;	/* the row being written, see write_row() */
 static struct ddb_buf tmp;	/* JSON text for messages */
 
@@ -54,7 +56,8 @@ usage(FILE *fp, int status)
 		    "from any form\n"
 		    "  -l, --lineage LIST        add columns for eventID, "
 		    "SequenceNumber, tableName,\n"
-		    "                            userIdentity\n"
+		    "                            userIdentity, source (stream "
+		    "or scan)\n"
 		    "                            (field=column renames one)\n"
 		    "  -s, --stop                stop at the first bad record\n"
 		    "  -h, --help                this help\n"
@@ -299,6 +302,14 @@ expand(const struct jv *rec)
 		const struct jv *from = lfield[k] == LIN_SEQ ? ddb : rec;
 		const char *pre = lfield[k] == LIN_SEQ ? "dynamodb." : "";
 
+		if (lfield[k] == LIN_SOURCE) {
+			/* a change has an identity in its stream; a
+			 * snapshot's record (ddb-scan, an export) none */
+			lval[k] = jv_get(ddb, "SequenceNumber") ||
+			    jv_get(jv_get(rec, "kinesis"), "sequenceNumber") ||
+			    jv_get(rec, "eventID") ? &src_stream : &src_scan;
+			continue;
+		}
 		if (lfield[k] == LIN_USER) {
 			/* only DynamoDB's own deletes (TTL) carry one */
 			lval[k] = jv_get(jv_get(rec, "userIdentity"),
@@ -349,7 +360,8 @@ parse_lineage(char *list)
 				break;
 		if (f == NFIELD)
 			usage_error("-l: unknown field \"%s\" (eventID, "
-			    "SequenceNumber, tableName, userIdentity)", item);
+			    "SequenceNumber, tableName, userIdentity, source)",
+			    item);
 		for (k = 0; k < nlin; k++)
 			if (lfield[k] == f)
 				usage_error("-l: %s given twice", item);

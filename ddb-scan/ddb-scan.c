@@ -16,6 +16,7 @@
 
 #define MAX_WORKERS 32		/* segments scanned at once, at most */
 #define MAX_KEYS 2		/* a key schema: HASH, and RANGE or none */
+#define T0_MARGIN 60		/* seconds: T0 before the service's clock */
 #define PUTS(b, lit) ddb_buf_put((b), (lit), sizeof(lit) - 1)
 
 enum {
@@ -154,6 +155,29 @@ describe(struct aj *c, char **arnp)
 out:
 	ddb_arena_free(&a);
 	return rc;
+}
+
+/*
+ * T0, the created_at of every row: the Date of the DescribeTable answer
+ * (the service's clock, not ours, which may run ahead) less T0_MARGIN.
+ * That answer came before the first Scan was sent, so a change the scan
+ * can miss happened at or after its Date; its stream record's time is
+ * that moment rounded down to the second (AWS) or to the minute
+ * (DynamoDB Local), so no earlier than T0.  ddb-scan.1 has the rule this
+ * serves, and its proof.
+ */
+static time_t
+scan_t0(time_t d)
+{
+	if (d == 0) {
+		d = time(NULL);
+		warnx("DescribeTable: no Date in the answer: T0 from this "
+		    "host's clock");
+	}
+	if (verbose)
+		warnx("T0 %lld: the service's clock less %d s", (long long)d -
+		    T0_MARGIN, T0_MARGIN);
+	return d - T0_MARGIN;
 }
 
 static void
@@ -677,7 +701,7 @@ main(int argc, char *argv[])
 		created = st.created;
 	} else {
 		if (created_given == NULL)
-			now_s = xasprintf("%lld", (long long)time(NULL));
+			now_s = xasprintf("%lld", (long long)scan_t0(main_aj.date));
 		created = created_given ? created_given : now_s;
 		if (statedir) {	/* the settings, created_at first of all */
 			st.table = xstrdup(table);

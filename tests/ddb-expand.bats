@@ -196,10 +196,10 @@ expand_keeps() {
 	run --separate-stderr ddb-expand -l eventId "$F/seed.ndjson"
 	[ "$status" -eq 2 ]
 	[ -z "$output" ]
-	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: unknown field "eventId" (eventID, SequenceNumber, tableName, userIdentity)' ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: unknown field "eventId" (eventID, SequenceNumber, tableName, userIdentity, source)' ]
 	run --separate-stderr ddb-expand -l eventID,,tableName "$F/seed.ndjson"
 	[ "$status" -eq 2 ]
-	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: unknown field "" (eventID, SequenceNumber, tableName, userIdentity)' ]
+	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: unknown field "" (eventID, SequenceNumber, tableName, userIdentity, source)' ]
 	run --separate-stderr ddb-expand -l eventID,eventID=e2 "$F/seed.ndjson"
 	[ "$status" -eq 2 ]
 	[ "${stderr%%$'\n'*}" = 'ddb-expand: -l: eventID given twice' ]

@@ -136,12 +136,12 @@ scan() {
 	sort "$E/expected.csv" | cmp - "$W/got.csv"
 }
 
-@test "ddb-scan: created_at is the scan's start unless --created-at names it (ISO 8601 kept as text)" {
+@test "ddb-scan: created_at is T0, the service's Date before the scan less 60 s, unless --created-at names it (ISO 8601 kept as text)" {
 	local t0 t1 c
 	t0=$(date +%s)
 	c=$(scan -t "$T" --page-size 50 | head -1 | jq .dynamodb.ApproximateCreationDateTime)
 	t1=$(date +%s)
-	[ "$c" -ge "$t0" ] && [ "$c" -le "$t1" ]
+	[ "$c" -ge "$((t0 - 61))" ] && [ "$c" -le "$((t1 - 59))" ]
 	scan -t "$T" --created-at 2026-12-01T23:00:00.5+05:30 >"$W/iso.ndjson"
 	[ "$(jq -r .dynamodb.ApproximateCreationDateTime "$W/iso.ndjson" | sort -u)" = \
 	  '2026-12-01T23:00:00.5+05:30' ]
@@ -316,4 +316,83 @@ objects() {
 	run ddb-scan --state "$W/st" -u http://127.0.0.1:9 -t nosuchtable cat
 	[ "$(cat "$W/st/lock")" -gt 1 ]
 	[ $(( $(date +%s) - $(stat -c %Y "$W/st/lock") )) -lt 60 ]
+}
+
+# batch TABLE FILE: one BatchWriteItem of the requests in FILE (a JSON
+# array of PutRequest/DeleteRequest objects, at most 25), through the CLI
+batch() {
+	ddb_aws dynamodb batch-write-item --request-items "$(jq -c --arg t "$1" '{($t): .}' "$2")" \
+		| jq -e '.UnprocessedItems == {}' >/dev/null
+}
+
+# reqs PUT|DEL V KEYS...: the requests of batch() for these keys
+reqs() {
+	local op=$1 v=$2
+	shift 2
+	printf '%s\n' "$@" | jq -R --arg op "$op" --arg v "$v" \
+		'if $op == "PUT" then {PutRequest: {Item: {id: {S: .}, v: {N: $v}}}}
+		 else {DeleteRequest: {Key: {id: {S: .}}}} end' | jq -s .
+}
+
+# merged ROWS: the rule of ddb-scan.1: per key the row with the latest
+# created_at, on a tie the stream's, among stream rows the later; the
+# items whose winning row is an INSERT, as {id, v}, sorted
+merged() {
+	jq -s -c 'to_entries | map(.value + {i: .key}) | group_by(.id)
+		| map(max_by([.created_at, (if .source == "stream" then 1 else 0 end), .i]))
+		| map(select(.EventType == "INSERT") | {id, v}) | sort_by(.id)' "$1"
+}
+
+@test "ddb-scan then ddb-stream: changes and deletes during and right after a scan; per key the latest created_at, the stream's on a tie, gives the table's final state (stream times to the minute as DynamoDB Local rounds them, and to the second as AWS does)" {
+	local t n tb tc
+	t=$(ddb_table handover)
+	ddb_aws dynamodb create-table --table-name "$t" \
+		--attribute-definitions AttributeName=id,AttributeType=S \
+		--key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST \
+		--stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES >/dev/null
+	reqs PUT 0 k0{0..9} k1{0..9} k2{0..4} >"$W/a1"
+	reqs PUT 0 k2{5..9} k3{0..9} k4{0..9} >"$W/a2"
+	batch "$t" "$W/a1"
+	batch "$t" "$W/a2"
+	# during the scan (after its first page): deletes, changes and new
+	# items, some where the scan has been, some where it has not
+	jq -s add <(reqs DEL 0 k01 k07 k13 k22 k36 k44) <(reqs PUT 1 k02 k11 k25 k31 k47) \
+		<(reqs PUT 1 n0 n1 n2) >"$W/b"
+	# right after it
+	jq -s add <(reqs DEL 0 k03 k29 n1) <(reqs PUT 2 k04 k11 k38 n3) >"$W/c"
+	cat >"$W/during" <<-EOF
+	#!/bin/bash
+	cat >>"$W/scan.ndjson"
+	[ -e "$W/b.time" ] && exit 0
+	date +%s >"$W/b.time"
+	$(declare -f ddb_aws batch)
+	batch "$t" "$W/b"
+	EOF
+	chmod +x "$W/during"
+	scan -t "$t" --page-size 8 --state "$W/st" "$W/during"
+	[ -s "$W/b.time" ]
+	[ "$(wc -l <"$W/scan.ndjson")" -ge 40 ]
+	date +%s >"$W/c.time"
+	batch "$t" "$W/c"
+	ddb-stream -p ddb -u "$DDB_ENDPOINT" "$t" >"$W/stream.ndjson" 2>/dev/null
+	[ "$(wc -l <"$W/stream.ndjson")" -eq $((50 + 14 + 7)) ]
+	# the table's true final state
+	ddb_aws dynamodb scan --table-name "$t" \
+		| jq -c '.Items | map({id: .id.S, v: (.v.N | tonumber)}) | sort_by(.id)' >"$W/truth"
+	# as DynamoDB Local rounds (to the minute)
+	ddb-flatten "$W/scan.ndjson" "$W/stream.ndjson" | ddb-expand -l source >"$W/rows"
+	[ "$(jq -r .source "$W/rows" | sort | uniq -c | tr -s ' ')" = " $(wc -l <"$W/scan.ndjson") scan
+ $((50 + 6 + 2 * 5 + 3 + 3 + 2 * 3 + 1)) stream" ]
+	merged "$W/rows" >"$W/got"
+	diff "$W/truth" "$W/got"
+	# as AWS rounds (down to the second): each change at the earliest
+	# second it can have had, the second its batch began
+	tb=$(cat "$W/b.time")
+	tc=$(cat "$W/c.time")
+	jq -c --argjson tb "$tb" --argjson tc "$tc" --slurp 'to_entries[] | .key as $i | .value
+		| .dynamodb.ApproximateCreationDateTime = (if $i < 50 then $tb - 600
+		  elif $i < 64 then $tb else $tc end)' "$W/stream.ndjson" >"$W/stream-aws.ndjson"
+	ddb-flatten "$W/scan.ndjson" "$W/stream-aws.ndjson" | ddb-expand -l source >"$W/rows-aws"
+	merged "$W/rows-aws" >"$W/got-aws"
+	diff "$W/truth" "$W/got-aws"
 }
