@@ -11,7 +11,7 @@ VERSION = 0.1.0
 
 override CPPFLAGS += -D_GNU_SOURCE -DDDB_VERSION='"$(VERSION)"' -Icommon -Iaws
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP \
-	$(shell $(PKG_CONFIG) --cflags libcurl zlib)
+	$(shell $(PKG_CONFIG) --cflags libcurl zlib expat)
 
 TOOLS = ddb-flatten ddb-expand csv-emit parquet-emit s3-put ddb-esm ddb-stream ddb-scan
 BIN = $(TOOLS:%=$(O)/bin/%)
@@ -19,7 +19,8 @@ COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o \
 	$(O)/common/json.o $(O)/common/canon.o
 # what any AWS client needs: signer, credentials, HTTP, the JSON 1.0 client
 AWS = $(O)/aws/sigv4.o $(O)/aws/creds.o $(O)/aws/http.o $(O)/aws/awsjson.o \
-	$(O)/aws/profile.o $(O)/aws/sts.o $(O)/aws/sso.o $(O)/aws/process.o
+	$(O)/aws/profile.o $(O)/aws/sts.o $(O)/aws/sso.o $(O)/aws/process.o \
+	$(O)/aws/xml.o
 # what a tool with a state directory and a consumer needs (ddb-stream, ddb-scan)
 STATEDIR = $(O)/common/statedir.o
 
@@ -68,6 +69,11 @@ $(O)/tests/sigv4-test: $(O)/tests/sigv4-test.o $(O)/aws/sigv4.o $(O)/common/json
 	$(O)/common/util.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcrypto)
 
+# unit test of the XML reader on captured and documented answers, run by
+# tests/s3-put.bats
+$(O)/tests/xml-test: $(O)/tests/xml-test.o $(O)/aws/xml.o $(O)/common/util.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs expat)
+
 $(BIN):
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -75,7 +81,7 @@ $(BIN):
 $(BIN): LDLIBS += $(shell $(PKG_CONFIG) --libs zlib)
 # no tool links json-c: it clamps integers beyond 64 bits (README)
 $(O)/bin/s3-put $(O)/bin/ddb-stream $(O)/bin/ddb-scan: LDLIBS += \
-	$(shell $(PKG_CONFIG) --libs libcurl libcrypto)
+	$(shell $(PKG_CONFIG) --libs libcurl libcrypto expat)
 $(O)/bin/ddb-scan: LDLIBS += -lpthread -lm
 $(O)/bin/ddb-flatten: LDLIBS += $(shell $(PKG_CONFIG) --libs libcrypto)
 
@@ -91,7 +97,7 @@ $(O)/%.o: %.c
 JOBS ?= 2
 TESTS = $(shell ls -S tests/*.bats)
 BATS = bats $(if $(filter-out 1,$(JOBS)),--jobs $(JOBS) --no-parallelize-within-files)
-check: all lint $(O)/tests/sigv4-test
+check: all lint $(O)/tests/sigv4-test $(O)/tests/xml-test
 	PATH="$(abspath $(O))/bin:$(CURDIR)/scripts:$$PATH" $(BATS) $(TESTS)
 
 lint:
@@ -121,7 +127,7 @@ fuzz: $(O)/bench/gen
 	O=$(O) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run
 fuzz-ci: $(O)/bench/gen
 	O=$(O) sh tests/fuzz/run -c
-valgrind: all $(O)/tests/sigv4-test
+valgrind: all $(O)/tests/sigv4-test $(O)/tests/xml-test
 	O=$(O) BATS="$(BATS)" sh tests/valgrind $(TESTS)
 
 # a deployment package for Lambda's provided.al2023 on ARCH (x86_64, or

@@ -67,6 +67,35 @@ CURLcode http_do(struct http *h, const struct hreq *q, struct resp *r);
 /* full jitter before retry attempt (1, 2, ...); log: say so, and why */
 void aws_backoff(const struct http *h, int attempt, int log, const char *what,
     const char *why);
+
+/*
+ * xml.c: an XML answer of S3 or STS, parsed by expat: its elements in
+ * document order by local name (namespaces dropped), each with its text
+ * (entities and CDATA undone).  A DTD is refused.
+ */
+struct xml_elem {
+	char *name;		/* local name */
+	char *text;		/* its own character data, "" if none */
+	int depth;		/* 0: the root */
+};
+struct xml_doc {
+	struct xml_elem *e;
+	size_t n, cap;
+};
+#define XML_DOC ((size_t)-1)	/* xml_find() in the whole document */
+#define XML_NONE ((size_t)-1)	/* no such element */
+/* 0, or -1: not well-formed XML (leading white space is skipped) */
+int xml_parse(struct xml_doc *d, const char *body, size_t len);
+void xml_free(struct xml_doc *d);
+/* the first element named name inside element from (XML_DOC: anywhere) */
+size_t xml_find(const struct xml_doc *d, size_t from, const char *name);
+/* the next element named name after element after (XML_NONE: the first) */
+size_t xml_next(const struct xml_doc *d, size_t after, const char *name);
+/* xml_find()'s text, NULL if there is no such element */
+const char *xml_text(const struct xml_doc *d, size_t from, const char *name);
+const char *xml_root(const struct xml_doc *d);	/* its name, NULL if none */
+/* the text of the first element named tag of a whole answer, allocated;
+ * NULL if there is none or the answer is no XML */
 char *xml_value(const char *xml, const char *tag);
 /* r's transfer error or XML <Code>: <Message>, as "HTTP 403 Code: ..." */
 void aws_xml_describe(const struct resp *r, char *out, size_t n);

@@ -232,44 +232,6 @@ http_do(struct http *h, const struct hreq *q, struct resp *r)
 	return r->cc;
 }
 
-/* the text of the first <tag>...</tag>, entities of ETags undone */
-char *
-xml_value(const char *xml, const char *tag)
-{
-	char open[64], close[64], *v, *d;
-	const char *b, *e, *s;
-
-	if (xml == NULL)
-		return NULL;
-	snprintf(open, sizeof open, "<%s>", tag);
-	snprintf(close, sizeof close, "</%s>", tag);
-	if ((b = strstr(xml, open)) == NULL)
-		return NULL;
-	b += strlen(open);
-	if ((e = strstr(b, close)) == NULL)
-		return NULL;
-	v = d = xmalloc((size_t)(e - b) + 1);
-	for (s = b; s < e; s++) {
-		static const struct { const char *ent; char c; } ents[] = {
-			{ "&quot;", '"' }, { "&amp;", '&' }, { "&lt;", '<' },
-			{ "&gt;", '>' }, { "&apos;", '\'' }, { "&#34;", '"' }
-		};
-		size_t i;
-
-		for (i = 0; i < sizeof ents / sizeof ents[0]; i++)
-			if (strncmp(s, ents[i].ent, strlen(ents[i].ent)) == 0)
-				break;
-		if (i < sizeof ents / sizeof ents[0]) {
-			*d++ = ents[i].c;
-			s += strlen(ents[i].ent) - 1;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-	return v;
-}
-
 /*
  * What went wrong, for a message: the transfer's error, or "HTTP 403
  * AccessDenied: ..." from the <Code> and <Message> of an XML error

@@ -105,20 +105,30 @@ static int
 sts_result(const struct resp *r, const char *action, const char *what,
     const char *source, struct creds *out)
 {
-	char tag[64], *exp;
+	struct xml_doc d;
+	char tag[64];
+	size_t res;
+	const char *exp;
+	int rc;
 
-	snprintf(tag, sizeof tag, "<%sResult>", action);
-	if (r->body == NULL || strstr(r->body, tag) == NULL) {
-		warnx("%s: STS's answer has no %s", what, tag);
+	snprintf(tag, sizeof tag, "%sResult", action);
+	if (xml_parse(&d, r->body, r->len) != 0) {
+		warnx("%s: STS's answer is no XML", what);
 		return DDB_EXIT_REFUSED;
 	}
-	if ((exp = xml_value(r->body, "Expiration")) == NULL) {
+	if ((res = xml_find(&d, XML_DOC, tag)) == XML_NONE) {
+		warnx("%s: STS's answer has no <%s>", what, tag);
+		rc = DDB_EXIT_REFUSED;
+	} else if ((exp = xml_text(&d, res, "Expiration")) == NULL) {
 		warnx("%s: STS's answer has no Expiration", what);
-		return DDB_EXIT_REFUSED;
+		rc = DDB_EXIT_REFUSED;
+	} else {
+		rc = creds_set(out, xml_text(&d, res, "AccessKeyId"),
+		    xml_text(&d, res, "SecretAccessKey"),
+		    xml_text(&d, res, "SessionToken"), exp, source);
 	}
-	return creds_take(out, xml_value(r->body, "AccessKeyId"),
-	    xml_value(r->body, "SecretAccessKey"),
-	    xml_value(r->body, "SessionToken"), exp, source);
+	xml_free(&d);	/* wipes the secrets */
+	return rc;
 }
 
 /*

@@ -12,10 +12,24 @@
 #define COMPLETE_RESULT "CompleteMultipartUploadResult"
 
 /* what an answer means: 0, AWS_AGAIN (temporary) or DDB_EXIT_REFUSED */
+/* the root element of an answer's XML: "Error", "CompleteMultipartUploadResult";
+ * "" if it is no XML */
+static void
+xml_root_of(const struct resp *r, char *out, size_t n)
+{
+	struct xml_doc d;
+
+	out[0] = '\0';
+	if (xml_parse(&d, r->body, r->len) == 0) {
+		snprintf(out, n, "%s", xml_root(&d));
+		xml_free(&d);
+	}
+}
+
 static int
 classify(const struct s3_call *c, const struct resp *r)
 {
-	char *code;
+	char *code, root[64];
 	int rc;
 
 	if (r->cc != CURLE_OK)
@@ -31,9 +45,10 @@ classify(const struct s3_call *c, const struct resp *r)
 		 * whitespace) the upload may not be complete: Complete again
 		 * (it is idempotent)
 		 */
-		if (r->body == NULL || strstr(r->body, "<Error>") == NULL)
-			return r->body && strstr(r->body,
-			    "<" COMPLETE_RESULT) ? DDB_EXIT_OK : AWS_AGAIN;
+		xml_root_of(r, root, sizeof root);
+		if (strcmp(root, "Error") != 0)
+			return strcmp(root, COMPLETE_RESULT) == 0 ?
+			    DDB_EXIT_OK : AWS_AGAIN;
 		code = xml_value(r->body, "Code");
 		rc = code && (strcmp(code, "InternalError") == 0 ||
 		    strcmp(code, "SlowDown") == 0 ||
@@ -61,9 +76,12 @@ classify(const struct s3_call *c, const struct resp *r)
 static void
 describe(const struct s3_call *c, const struct resp *r, char *why, size_t n)
 {
+	char root[64] = "";
+
+	if (c->xml_error_in_200 && r->cc == CURLE_OK)
+		xml_root_of(r, root, sizeof root);
 	if (c->xml_error_in_200 && r->cc == CURLE_OK && r->status >= 200 &&
-	    r->status < 300 && (r->body == NULL ||
-	    strstr(r->body, "<Error>") == NULL))
+	    r->status < 300 && strcmp(root, "Error") != 0)
 		snprintf(why, n, "HTTP %ld without a %s in the body", r->status,
 		    COMPLETE_RESULT);
 	else

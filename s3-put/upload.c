@@ -92,25 +92,6 @@ abort_upload(struct s3 *s, const char *ekey, const char *id, const char *what)
 	free(q);
 }
 
-/* the next <tag>...</tag> block at or after *p: its inside, or NULL */
-static const char *
-xml_next(const char **p, const char *tag, size_t *len)
-{
-	char open[32], close[32];
-	const char *b, *e;
-
-	snprintf(open, sizeof open, "<%s>", tag);
-	snprintf(close, sizeof close, "</%s>", tag);
-	if (*p == NULL || (b = strstr(*p, open)) == NULL)
-		return NULL;
-	b += strlen(open);
-	if ((e = strstr(b, close)) == NULL)
-		return NULL;
-	*len = (size_t)(e - b);
-	*p = e + strlen(close);
-	return b;
-}
-
 /*
  * A run killed during a multipart upload of this key left it unfinished
  * (stored parts cost money and are never visible): list the bucket's
@@ -128,9 +109,10 @@ abort_orphans(struct s3 *s, const char *key, const char *ekey,
 	for (page = 0; page < 20 && !done; page++) {
 		struct s3_call c;
 		struct resp r = { 0 };
-		const char *p, *blk;
-		char *q, *next_k, *next_u, *trunc;
-		size_t len;
+		struct xml_doc d;
+		const char *trunc, *next_k, *next_u;
+		char *q;
+		size_t u;
 
 		q = kmark ? xasprintf("key-marker=%s&prefix=%s&"
 		    "upload-id-marker=%s&uploads=", kmark, prefix, umark) :
@@ -148,11 +130,17 @@ abort_orphans(struct s3 *s, const char *key, const char *ekey,
 			break;
 		}
 		done = 1;
-		p = r.body;
-		while ((blk = xml_next(&p, "Upload", &len)) != NULL) {
-			char *in = xasprintf("%.*s", (int)len, blk);
-			char *k = xml_value(in, "Key");
-			char *id = xml_value(in, "UploadId");
+		if (xml_parse(&d, r.body, r.len) != 0) {
+			warnx("%s: the list of unfinished uploads is no XML; "
+			    "one a killed run left may stay", uri);
+			resp_free(&r);
+			free(q);
+			break;
+		}
+		for (u = xml_next(&d, XML_NONE, "Upload"); u != XML_NONE;
+		    u = xml_next(&d, u, "Upload")) {
+			const char *k = xml_text(&d, u, "Key");
+			const char *id = xml_text(&d, u, "UploadId");
 
 			/* not sorted by key everywhere (Swift): read all */
 			if (k && id && strcmp(k, key) == 0) {
@@ -164,13 +152,10 @@ abort_orphans(struct s3 *s, const char *key, const char *ekey,
 				abort_upload(s, ekey, id, what);
 				free(what);
 			}
-			free(k);
-			free(id);
-			free(in);
 		}
-		trunc = xml_value(r.body, "IsTruncated");
-		next_k = xml_value(r.body, "NextKeyMarker");
-		next_u = xml_value(r.body, "NextUploadIdMarker");
+		trunc = xml_text(&d, XML_DOC, "IsTruncated");
+		next_k = xml_text(&d, XML_DOC, "NextKeyMarker");
+		next_u = xml_text(&d, XML_DOC, "NextUploadIdMarker");
 		if (trunc && strcmp(trunc, "true") == 0 && next_k && next_u &&
 		    (*next_k || *next_u)) {
 			free(kmark);
@@ -179,9 +164,7 @@ abort_orphans(struct s3 *s, const char *key, const char *ekey,
 			umark = sigv4_encode(next_u, strlen(next_u), 0);
 			done = 0;
 		}
-		free(trunc);
-		free(next_k);
-		free(next_u);
+		xml_free(&d);
 		resp_free(&r);
 		free(q);
 	}
