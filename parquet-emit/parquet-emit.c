@@ -31,6 +31,7 @@ static struct pq_settings pset = {
 	PQ_ZSTD, 0, 64 << 20, 1 << 20, 1 << 20
 };
 static int doubles;		/* --numbers double: all-number columns */
+static int textonly;		/* --types text: every column a STRING */
 
 static struct spool rows;	/* the rows, as cells: see spool_row */
 static unsigned long nkept;	/* rows spooled */
@@ -44,6 +45,7 @@ pq_usage(FILE *fp, int status)
 	fputs("usage: parquet-emit [--compression CODEC[:LEVEL]] "
 	    "[--row-group-size BYTES]\n"
 	    "                    [--dictionary-size BYTES] [--numbers text|double]\n"
+	    "                    [--types values|text]\n"
 	    "                    [-E NAME] [-C NAME] [-t FILE] [-o FILE]\n"
 	    "                    [-c LIST [-x fail|drop|gather=NAME] [-l LIST]] "
 	    "[file ...]\n", fp);
@@ -56,6 +58,9 @@ pq_usage(FILE *fp, int status)
 		    "                              (default 1M; 0: no dictionaries)\n"
 		    "      --numbers text|double   numbers as their exact text (default),\n"
 		    "                              or all-number columns as DOUBLE\n"
+		    "      --types values|text     columns typed by their values (default),\n"
+		    "                              or every column a STRING (one schema\n"
+		    "                              for every file of a table)\n"
 		    "  (the suite's option letters are all taken: these have none)\n"
 		    "  -h, --help                  this text\n"
 		    "  -V, --version               print the version\n", fp);
@@ -211,7 +216,7 @@ spool_row(const char *name, long line, const struct jv *o)
 		pos += sizeof c;
 		k = xflag == X_GATHER && c.col == gid ? K_JSON :
 		    rowkind[c.col];
-		if (k == K_NUMBER && doubles &&
+		if (k == K_NUMBER && doubles && !textonly &&
 		    exact_double(row.p + pos, c.len, &d) < 0) {
 			ddb_errat(name, line, "a number in column %s that a "
 			    "DOUBLE cannot hold exactly (see --numbers)",
@@ -287,6 +292,8 @@ pq_read(const char *path)
 static enum pq_type
 column_type(unsigned char k)
 {
+	if (textonly)
+		return PQ_STRING;
 	if (k == K_BOOL)
 		return PQ_BOOLEAN;
 	if (k == K_NUMBER && doubles)
@@ -413,7 +420,8 @@ codec_arg(const char *s)
 
 /* long options only: every letter of the suite means something already */
 enum {
-	OPT_COMPRESSION = 256, OPT_DICTIONARY, OPT_NUMBERS, OPT_ROWGROUP
+	OPT_COMPRESSION = 256, OPT_DICTIONARY, OPT_NUMBERS, OPT_ROWGROUP,
+	OPT_TYPES
 };
 
 /* the fuzz harness compiles this file in under another name */
@@ -431,6 +439,7 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ "numbers", required_argument, NULL, OPT_NUMBERS },
 		{ "row-group-size", required_argument, NULL, OPT_ROWGROUP },
+		{ "types", required_argument, NULL, OPT_TYPES },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -450,6 +459,15 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 				doubles = 1;
 			else
 				pq_bad_usage("--numbers: text or double, not ",
+				    optarg);
+			break;
+		case OPT_TYPES:
+			if (strcmp(optarg, "values") == 0)
+				textonly = 0;
+			else if (strcmp(optarg, "text") == 0)
+				textonly = 1;
+			else
+				pq_bad_usage("--types: values or text, not ",
 				    optarg);
 			break;
 		case OPT_ROWGROUP: pset.rowgroup = size_arg("--row-group-size",

@@ -99,6 +99,11 @@ meta() {
 BOOLEAN,true,12345678901234567890123456789012345678,"{""a"":[1,""/""]}",true,false,true,
 BOOLEAN,false,-1E-130,[],no,true,,' ]
 	pq_same "" "" "$t/rows.ndjson"
+	# --types text: every column a STRING, the same cells
+	pq_same "" "--types text" "$t/rows.ndjson"
+	[ "$(meta "$t/out.parquet" '[.columns[] | .type] | unique')" = '["BYTE_ARRAY"]' ]
+	parquet-emit --types text --numbers double "$t/rows.ndjson" > "$t/x.parquet"
+	[ "$(meta "$t/x.parquet" '[.columns[] | .type] | unique')" = '["BYTE_ARRAY"]' ]
 }
 
 @test "parquet-emit: 20,000 random rows, every compression: both readers give csv-emit's cells" {
@@ -274,7 +279,7 @@ parquet-emit: extra.ndjson:3: attribute "tags" is not in --columns (see --extra)
 	local bad
 	for bad in "--bogus" "--compression=lz4" "--compression=zstd:0" "--compression=zstd:20" \
 		"--compression=snappy:1" "--compression=gzip:10" "--row-group-size=0" \
-		"--row-group-size=-1" "--row-group-size=1X" "--dictionary-size=x" "--numbers=float" \
+		"--row-group-size=-1" "--row-group-size=1X" "--dictionary-size=x" "--numbers=float" "--types=bool" \
 		"-z zstd" "-R 1M" "-x drop" "-c a,,b" "-c a,b,a" \
 		"-c a -x gather=EventType" "-E x -C x" "-d ;" "-N x" "-H"; do
 		run --separate-stderr parquet-emit $bad /dev/null
