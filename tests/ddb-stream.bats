@@ -80,9 +80,11 @@ s3_rows() {
 	rows "$W"/got/*
 }
 
+# stream BUCKET TABLE: ddb-stream from DynamoDB Local into BUCKET, the
+# state in $W/st
 stream() {
-	DDB_TO_S3_STREAM_PROFILE=ddb DDB_TO_S3_STREAM_ENDPOINT_URL=$DDB_ENDPOINT \
-		ddb-to-s3 -u "$S3_ENDPOINT" "$@" </dev/null
+	ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" "$2" \
+		ddb-to-s3 -u "$S3_ENDPOINT" -b "$1" - </dev/null
 }
 
 @test "ddb-stream: --help exits 0 with the usage; a bad option exits 2" {
@@ -104,19 +106,12 @@ stream() {
 	[[ "${lines[0]}" == "ddb-stream: bad list interval: 0" ]]
 }
 
-@test "ddb-to-s3 --state: stream mode refuses --dry-run, --spool and a missing stream" {
-	run ddb-to-s3 -b bkt --state "$W/st" -D t
-	[ "$status" -eq 2 ]
-	[[ "${lines[0]}" == "ddb-to-s3: --dry-run cannot be used with --state" ]]
-	run ddb-to-s3 -b bkt --state "$W/st" -q "$W/sp" t
-	[ "$status" -eq 2 ]
-	[[ "${lines[0]}" == "ddb-to-s3: --state and --spool are two modes: give one" ]]
-	run ddb-to-s3 -b bkt --state "$W/st"
-	[ "$status" -eq 2 ]
-	[[ "${lines[0]}" == "ddb-to-s3: --state needs one stream (an ARN or a table name)" ]]
-	run ddb-to-s3 -b bkt --follow x.json
-	[ "$status" -eq 2 ]
-	[[ "${lines[0]}" == "ddb-to-s3: --limit, --follow, --latest and --accept-gap need --state" ]]
+@test "ddb-to-s3's old stream mode options say what to run instead (ddb-stream ... ddb-to-s3 -), exit 2, touch nothing" {
+	for o in "--state $W/st" "--limit 5" --follow --latest --accept-gap; do
+		run ddb-to-s3 -b bkt $o t
+		[ "$status" -eq 2 ]
+		[ "$output" = "ddb-to-s3: ${o%% *}: stream mode is ddb-stream's: ddb-stream --state DIR [--limit N|Ns] [--follow] [--latest] [--accept-gap] STREAM ddb-to-s3 [options] - (ddb-stream(1))" ]
+	done
 	[ ! -e "$W/st" ]
 }
 
@@ -127,7 +122,7 @@ stream() {
 	s3_mb "$b"
 	mktable "$t"
 	workload "$t"
-	run stream -b "$b" --state "$W/st" "$t"
+	run stream "$b" "$t"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ddb-stream: batch 4 records: shardId-"*" (4)"* ]]
 	[[ "$output" == *"$t: 4 records, 5 rows, seq "*" -> s3://$b/staging/$t/${t}_"*".csv"* ]]
@@ -144,7 +139,7 @@ stream() {
 
 	# nothing new: nothing written, the state unchanged
 	cp "$W/st/state" "$W/state.1"
-	run stream -b "$b" --state "$W/st" "$t"
+	run stream "$b" "$t"
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 	[ "$(s3_ls "$b" | wc -l)" -eq 1 ]
@@ -152,7 +147,7 @@ stream() {
 
 	# later changes: one more object with them alone
 	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"a3"}}'
-	run stream -b "$b" --state "$W/st" "$t"
+	run stream "$b" "$t"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ddb-stream: batch 1 records: shardId-"*" (1)"* ]]
 	[ "$(s3_ls "$b" | wc -l)" -eq 2 ]
@@ -214,15 +209,14 @@ crash() {
 		ln -sf "$BATS_TEST_DIRNAME/lib/kill-at" "$W/shim/$tool"
 	done
 	PATH="$W/shim:$PATH" KILL_AT=$1 KILL_AT_DIR=$W/kill KILL_AT_FEED=${2:-} \
-	DDB_TO_S3_STREAM_PROFILE=ddb DDB_TO_S3_STREAM_ENDPOINT_URL=$DDB_ENDPOINT \
 		setsid -w sh -c 'KILL_AT_PGID=$$; export KILL_AT_PGID; exec "$@"' sh \
-		ddb-to-s3 -u "$S3_ENDPOINT" -b "$b" --state "$W/st" "$t" \
-		</dev/null >"$W/crash.log" 2>&1 || :
+		ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" "$t" \
+		ddb-to-s3 -u "$S3_ENDPOINT" -b "$b" - </dev/null >"$W/crash.log" 2>&1 || :
 	grep -v missed "$W/kill/killed"
 	grep -q '^batch ' "$W/st/state"
 	s3_ls "$b" >"$W/after-crash"
 	[ -n "${3:-}" ] && eval "$3"
-	run stream -b "$b" --state "$W/st" "$t"
+	run stream "$b" "$t"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"batch staged by an earlier run, not committed, handed on again: 4 records"* ]]
 	! grep -q '^batch' "$W/st/state"
@@ -233,7 +227,7 @@ crash() {
 	[ "$(wc -l <"$W/keys")" -eq 1 ]
 	[ "$(s3_uploads "$b" | wc -l)" -eq 0 ]
 	# and nothing more on the next run
-	run stream -b "$b" --state "$W/st" "$t"
+	run stream "$b" "$t"
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 }

@@ -462,7 +462,7 @@ runtime() {
 	# one batch only: not with --spool; --head takes a whole number
 	run --separate-stderr ddb-to-s3 --refused "$T/r3" -q "$T/spool"
 	[ "$status" -eq 2 ]
-	[ "${stderr_lines[0]}" = "ddb-to-s3: --refused, --head and --work-dir are for one batch, not --spool or --state" ]
+	[ "${stderr_lines[0]}" = "ddb-to-s3: --refused, --head and --work-dir are for one batch, not --spool" ]
 	[ ! -e "$T/spool" ] && [ ! -e "$T/r3" ]
 	run --separate-stderr ddb-to-s3 --head 2x "$D/bad-record.json"
 	[ "$status" -eq 2 ]
@@ -558,10 +558,6 @@ X="$F/sources"
 	run --separate-stderr ddb-to-s3 --manifest - "$X/export-full.json.gz"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ddb-to-s3: --manifest needs the file's name (- is the data on stdin)"$'\n'"usage: ddb-to-s3 "* ]]
-	run --separate-stderr ddb-to-s3 --state "$T/state" --export-time 1720629863 arn:aws:dynamodb:us-east-1:1:table/t/stream/x
-	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ddb-to-s3: --manifest and --export-time are for export files, not --state"$'\n'* ]]
-	[ ! -e "$T/state" ]
 	# no export time known at all: exit 2, nothing written
 	run --separate-stderr ddb-to-s3 -n student "$X/export-full.json.gz"
 	[ "$status" -eq 2 ]
@@ -708,10 +704,10 @@ X="$F/sources"
 	[[ "$stderr" == "ddb-to-s3: option --utc-created-at takes no argument"$'\n'"usage: "* ]]
 }
 
-@test "ddb-to-s3: -r/--region (DDB_TO_S3_REGION) is the region of s3-put and of the stream, as every tool's -r" {
+@test "ddb-to-s3: -r/--region (DDB_TO_S3_REGION) is the region of s3-put, as every tool's -r" {
 	mkdir -p "$T/bin"
 	# the stages as they are, each logging its arguments first
-	for s in s3-put ddb-stream; do
+	for s in s3-put; do
 		printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s/%s.args"\n[ %s = ddb-stream ] && exit 0\nexec "%s" "$@"\n' \
 			"$T" "$s" "$s" "$(command -v "$s")" >"$T/bin/$s"
 		chmod +x "$T/bin/$s"
@@ -725,13 +721,6 @@ X="$F/sources"
 	PATH="$T/bin:$PATH" run --separate-stderr ddb-to-s3 --region=eu-west-1 "$F/seed-sample.json"
 	[ "$status" -eq 4 ]
 	[ "$(grep -c -- '--region eu-west-1 ' "$T/s3-put.args")" -eq 2 ]
-	# stream mode: the stream's region is -r, or its own
-	PATH="$T/bin:$PATH" run --separate-stderr ddb-to-s3 -r eu-west-2 --state "$T/st" student
-	[ "$status" -eq 0 ]
-	PATH="$T/bin:$PATH" DDB_TO_S3_STREAM_REGION=ap-south-1 run --separate-stderr ddb-to-s3 -r eu-west-2 --state "$T/st" student
-	[ "$status" -eq 0 ]
-	[[ "$(sed -n 1p "$T/ddb-stream.args")" == *"-r eu-west-2 "* ]]
-	[[ "$(sed -n 2p "$T/ddb-stream.args")" == *"-r ap-south-1 "* ]]
 }
 
 @test "ddb-to-s3: a batch across midnight with dt={date}: one object per table and day, each row in its own day; a redelivery replaces" {
