@@ -31,6 +31,10 @@ enum {
 	DDB_EXIT_STALE = 7,	/* the state's lock is held by a run that has
 				   shown no sign of life for DDB_LOCK_STALE
 				   seconds: hung; nothing done */
+	DDB_EXIT_CHANGED = 8,	/* a conditional write found the object changed
+				   (412, 409): read it again, then write */
+	DDB_EXIT_NOCOND = 9,	/* the store does not do conditional writes
+				   (501): nothing was written */
 	DDB_EXIT_SOFTWARE = 70,	/* a stage was killed, crashed or is missing */
 	DDB_EXIT_TEMPFAIL = 75	/* temporary (EX_TEMPFAIL): run again later */
 };

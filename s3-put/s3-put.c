@@ -29,6 +29,8 @@
 static int allow_empty, json_out, gzip_body, verbose, insecure;
 static const char *body_file, *keep_dir, *profile_opt, *region_opt, *endpoint, *addressing, *ca_bundle;
 static const char *content_type, *sse, *kms_key, *storage_class;
+static const char *if_match, *download;	/* -i, -d */
+static int if_none_match;		/* -n */
 static const char *meta[MAX_META];
 static int nmeta;
 static long part_size = 8 * MIB;
@@ -36,7 +38,7 @@ static long part_size = 8 * MIB;
 static _Noreturn void
 usage(FILE *fp, int status)
 {
-	fputs("usage: s3-put [-IjvYz] [-a attempts] [-A path|virtual] "
+	fputs("usage: s3-put [-IjnvYz] [-a attempts] [-A path|virtual] "
 	    "[-B ca-bundle] [-f file]\n"
 	    "              [-g secs] [-G kms-key-id] [-k keep-dir] "
 	    "[-L storage-class]\n"
@@ -44,8 +46,9 @@ usage(FILE *fp, int status)
 	    "[-P part-size]\n"
 	    "              [-r region] [-u endpoint-url] [-W secs] "
 	    "[-X AES256|aws:kms]\n"
-	    "              [-y content-type] s3://bucket/key\n"
-	    "       s3-put [options] -R keep-dir/s3-put.XXXXXX.uri\n", fp);
+	    "              [-i etag] [-y content-type] s3://bucket/key\n"
+	    "       s3-put [options] -R keep-dir/s3-put.XXXXXX.uri\n"
+	    "       s3-put [options] -d file s3://bucket/key\n", fp);
 	if (status == 0)
 		fputs(
 		    "  s3://bucket/key             where the body goes; the key may hold\n"
@@ -65,6 +68,11 @@ usage(FILE *fp, int status)
 		    "                              not the URI\n"
 		    "  -k, --keep-dir DIR          keep the body there if the upload fails\n"
 		    "  -R, --retry-kept SIDECAR    upload a kept body to its sidecar's URI\n"
+		    "  -n, --if-none-match         store only if the key does not exist\n"
+		    "  -i, --if-match ETAG         store only if the object has this ETag\n"
+		    "                              (refused: exit 8; no such writes: 9)\n"
+		    "  -d, --download FILE         read the object into FILE, print its\n"
+		    "                              ETag (none: no file)\n"
 		    "  -P, --part-size SIZE        bytes per part, 5M to 5G (8M); a larger\n"
 		    "                              body goes by multipart upload\n"
 		    "  -u, --endpoint-url URL      S3 endpoint (S3-compatible stores)\n"
@@ -268,6 +276,11 @@ object_headers(const char *key, char **h)
 		    "x-amz-server-side-encryption-aws-kms-key-id:%s", kms_key);
 	if (storage_class)
 		h[n++] = xasprintf("x-amz-storage-class:%s", storage_class);
+	if (if_none_match)
+		h[n++] = xstrdup("if-none-match:*");
+	if (if_match)
+		h[n++] = xasprintf("if-match:%s%s%s", *if_match == '"' ? "" :
+		    "\"", if_match, *if_match == '"' ? "" : "\"");
 	for (i = 0; i < nmeta; i++) {
 		const char *eq = strchr(meta[i], '=');
 		char *k = strndup(meta[i], (size_t)(eq - meta[i])), *c;
@@ -455,7 +468,11 @@ put_body(const char *bucket, const char *key, const char *uri,
 	if ((rc = s3_open(&s, h, &cr, bucket)) == 0) {
 		ekey = sigv4_encode(key, strlen(key), 1);
 		nh = object_headers(key, hdr);
-		if (multi) {
+		if (multi && (if_match || if_none_match)) {
+			warnx("%s: a conditional write is one PUT: the body is "
+			    "larger than the part size", uri);
+			rc = DDB_EXIT_USAGE;
+		} else if (multi) {
 			rc = put_multipart(&s, b, key, ekey, uri, buf,
 			    (size_t)n, hdr, nh, &res);
 		} else {
@@ -552,10 +569,75 @@ keep_failed(struct body *b, char *buf, const char *uri, int rc)
 {
 	int keeping = b->part != NULL;
 
-	if (rc == DDB_EXIT_USAGE || rc == DDB_EXIT_IO)
+	if (rc == DDB_EXIT_USAGE || rc == DDB_EXIT_IO ||
+	    rc == DDB_EXIT_CHANGED || rc == DDB_EXIT_NOCOND)
 		return rc;
 	if (keep_body(b, buf, uri) == -1 && keeping)
 		return DDB_EXIT_IO;
+	return rc;
+}
+
+/*
+ * -d: the object into the file path, its ETag on standard output; an
+ * object that does not exist (404 NoSuchKey) makes no file and prints
+ * nothing.  0 or an exit status.
+ */
+static int
+download_object(const char *target, struct http *h)
+{
+	struct creds cr = { 0 };
+	struct resp r = { 0 };
+	struct s3 s = { 0 };
+	struct s3_call c = { 0 };
+	char sha[SIGV4_SHA256_HEX], *bucket, *ekey, *what, *etag, *code;
+	const char *key;
+	FILE *fp;
+	int rc;
+
+	if ((bucket = split_uri(target, &key)) == NULL)
+		die_usage("not an s3://bucket/key URI: %s", target);
+	if (!key_ok(key)) {
+		free(bucket);
+		return DDB_EXIT_USAGE;
+	}
+	if ((rc = s3_open(&s, h, &cr, bucket)) == 0) {
+		ekey = sigv4_encode(key, strlen(key), 1);
+		what = xasprintf("GET %s", target);
+		sigv4_sha256_hex("", 0, sha);
+		c = (struct s3_call){ .method = "GET", .key = ekey, .query = "",
+		    .sha256 = sha, .quiet = 1, .what = what };
+		rc = s3_do(&s, &c, &r);
+		code = rc == DDB_EXIT_REFUSED ? xml_value(r.body, "Code") : NULL;
+		if (rc == DDB_EXIT_REFUSED && r.status == 404 && code != NULL &&
+		    strcmp(code, "NoSuchKey") == 0)
+			rc = 0;		/* none: no file */
+		else if (rc != 0)
+			s3_report(&c, &r, 1);
+		else if ((fp = fopen(download, "wb")) == NULL ||
+		    (r.len > 0 && fwrite(r.body, 1, r.len, fp) != r.len) ||
+		    fclose(fp) != 0) {
+			warn("%s", download);
+			rc = DDB_EXIT_IO;
+		} else if ((etag = r.etag ? strndup(r.etag + (*r.etag == '"'),
+		    strlen(r.etag) - (*r.etag == '"') -
+		    (strlen(r.etag) > 1 && r.etag[strlen(r.etag) - 1] == '"')) :
+		    xstrdup("")) != NULL) {
+			if (!header_safe(etag)) {
+				warnx("%s: an ETag that is no header value",
+				    what);
+				rc = DDB_EXIT_REFUSED;
+			} else
+				printf("%s\n", etag);
+			free(etag);
+		}
+		free(code);
+		free(what);
+		free(ekey);
+	}
+	resp_free(&r);
+	creds_free(&cr);
+	s3_close(&s);
+	free(bucket);
 	return rc;
 }
 
@@ -574,7 +656,9 @@ run(const char *target, struct http *h, char *buf)
 	if ((key = expand_key(kt, NULL, &needs_sha)) == NULL)
 		usage(stderr, DDB_EXIT_USAGE);
 	free(key);
-	if (keepdir == NULL && (keepdir = getenv("S3PUT_KEEP_DIR")) && !*keepdir)
+	/* a refused conditional write is never kept for an unconditional -R */
+	if (keepdir == NULL && !if_match && !if_none_match &&
+	    (keepdir = getenv("S3PUT_KEEP_DIR")) && !*keepdir)
 		keepdir = NULL;
 	rc = open_body(&b, keepdir);
 	if (rc == 0 && needs_sha)
@@ -586,7 +670,8 @@ run(const char *target, struct http *h, char *buf)
 		} else {
 			uri = xasprintf("s3://%s/%s", bucket, key);
 			rc = put_body(bucket, key, uri, &b, h, buf, allow_empty);
-			if (rc != 0)
+			/* a conditional write is never kept: -R has no condition */
+			if (rc != 0 && !if_match && !if_none_match)
 				rc = keep_failed(&b, buf, uri, rc);
 			free(uri);
 		}
@@ -773,6 +858,8 @@ main(int argc, char *argv[])
 		{ "max-attempts", required_argument, NULL, 'a' },
 		{ "addressing", required_argument, NULL, 'A' },
 		{ "ca-bundle", required_argument, NULL, 'B' },
+		{ "download", required_argument, NULL, 'd' },
+		{ "if-match", required_argument, NULL, 'i' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "backoff", required_argument, NULL, 'g' },
 		{ "sse-kms-key-id", required_argument, NULL, 'G' },
@@ -783,6 +870,7 @@ main(int argc, char *argv[])
 		{ "storage-class", required_argument, NULL, 'L' },
 		{ "metadata", required_argument, NULL, 'm' },
 		{ "max-time", required_argument, NULL, 'M' },
+		{ "if-none-match", no_argument, NULL, 'n' },
 		{ "connect-timeout", required_argument, NULL, 'O' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "part-size", required_argument, NULL, 'P' },
@@ -807,7 +895,7 @@ main(int argc, char *argv[])
 	if ((e = getenv("AWS_MAX_ATTEMPTS")) && *e)
 		h.max_attempts = (int)num_arg(e, 1, 100, "AWS_MAX_ATTEMPTS");
 	while ((c = getopt_long(argc, argv,
-	    "a:A:B:f:g:G:hIjk:L:m:M:O:p:P:r:R:u:vVW:X:y:Yz", longopts,
+	    "a:A:B:d:f:g:G:hi:Ijk:L:m:M:nO:p:P:r:R:u:vVW:X:y:Yz", longopts,
 	    NULL)) != -1)
 		switch (c) {
 		case 'a': h.max_attempts = (int)num_arg(optarg, 1, 100,
@@ -819,6 +907,10 @@ main(int argc, char *argv[])
 			addressing = optarg;
 			break;
 		case 'B': ca_bundle = optarg; break;
+		case 'd': download = optarg; break;
+		case 'i':
+			if_match = header_arg(optarg, "--if-match", "ETag");
+			break;
 		case 'f': body_file = optarg; break;
 		case 'g':
 			if (ddb_double_arg(optarg, 0, 60, &h.backoff) != 0)
@@ -849,6 +941,7 @@ main(int argc, char *argv[])
 			break;
 		case 'M': h.max_time = num_arg(optarg, 0, 86400,
 		    "maximum time"); break;
+		case 'n': if_none_match = 1; break;
 		case 'O': h.connect_timeout = num_arg(optarg, 1, 3600,
 		    "connect timeout"); break;
 		case 'p': profile_opt = optarg; break;
@@ -889,6 +982,17 @@ main(int argc, char *argv[])
 	}
 	if (kms_key && (sse == NULL || strcmp(sse, "aws:kms") != 0))
 		die_usage("--sse-kms-key-id needs --sse aws:kms");
+	if (if_match && if_none_match)
+		die_usage("--if-match and --if-none-match: give one");
+	if ((if_match || if_none_match) && (retry || keep_dir))
+		die_usage("a conditional write is not kept for --retry-kept: "
+		    "no --keep-dir");
+	if (download && (retry || body_file || keep_dir || if_match ||
+	    if_none_match))
+		die_usage("--download reads one object: no --retry-kept, "
+		    "--file, --keep-dir, --if-match or --if-none-match");
+	if (download && *download == '\0')
+		die_usage("--download needs a file name");
 	h.verbose = verbose;
 	h.insecure = insecure;
 
@@ -898,7 +1002,8 @@ main(int argc, char *argv[])
 		return DDB_EXIT_IO;
 	}
 	buf = xmalloc((size_t)part_size);
-	rc = retry ? retry_kept(retry, &h, buf) : run(argv[0], &h, buf);
+	rc = retry ? retry_kept(retry, &h, buf) : download ?
+	    download_object(argv[0], &h) : run(argv[0], &h, buf);
 	free(buf);
 	curl_easy_cleanup(h.curl);
 	curl_global_cleanup();

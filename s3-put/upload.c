@@ -64,13 +64,30 @@ put_single(struct s3 *s, const char *ekey, const char *what, char *buf,
 	struct resp r = { 0 };
 	int rc;
 
+	size_t i;
+	int cond = 0;
+
 	c.headers = (const char *const *)h;
 	c.nheaders = nh;
+	for (i = 0; i < nh; i++)
+		cond |= strncmp(h[i], "if-", 3) == 0;
+	/* a conditional write's refusal is the caller's to act on */
+	c.quiet = cond;
 	rc = s3_do(s, &c, &r);
 	if (rc == 0) {
 		res->etag = strip_quotes(r.etag);
 		res->version_id = r.version_id ? xstrdup(r.version_id) : NULL;
-	}
+	} else if (cond && rc == DDB_EXIT_REFUSED &&
+	    (r.status == 412 || r.status == 409)) {
+		warnx("%s: the object changed (HTTP %ld): not written", what,
+		    r.status);
+		rc = DDB_EXIT_CHANGED;
+	} else if (cond && rc == DDB_EXIT_REFUSED && r.status == 501) {
+		warnx("%s: the store does not do conditional writes "
+		    "(HTTP 501): not written", what);
+		rc = DDB_EXIT_NOCOND;
+	} else if (cond)
+		s3_report(&c, &r, 1);
 	resp_free(&r);
 	return rc;
 }

@@ -29,6 +29,9 @@ setup_suite() {
 	# view) is off in the suite, whose objects predate it; tests/view.bats
 	# and tests/view-ddb-local.bats unset this and run the default
 	export DDB_TO_S3_LINEAGE=
+	# the store has no conditional writes (501): ddb-to-s3 would say so once
+	# a run; tests of that path unset this
+	export DDB_TO_S3_SINGLE_WRITER=1
 
 	# S3_ENDPOINT=http://127.0.0.1:PORT and friends
 	local env
@@ -45,6 +48,7 @@ teardown_suite() {
 	if [ -f "$S3_STORE_DIR/helpers.pids" ]; then
 		while read -r pid; do
 			grep -qs -e lib/fault-proxy -e lib/imds-standin -e lib/streams-standin \
+				-e lib/cas-proxy \
 				"/proc/$pid/cmdline" && kill "$pid" 2>/dev/null
 		done <"$S3_STORE_DIR/helpers.pids"
 	fi

@@ -40,8 +40,17 @@ s3_head() {
 	s3_aws s3api head-object --bucket "$1" --key "$2"
 }
 
-# s3_ls BUCKET [PREFIX]: print the keys, one per line, in S3's order
+# s3_ls BUCKET [PREFIX]: print the keys, one per line, in S3's order, but
+# those a table's readers skip (Hive's rule: a last part that starts with _
+# or ., such as a table's _columns)
 s3_ls() {
+	local out
+	out=$(s3_ls_all "$@") || return
+	grep -v '\(^\|/\)[_.][^/]*$' <<<"$out" || :
+}
+
+# s3_ls_all BUCKET [PREFIX]: print every key, one per line, in S3's order
+s3_ls_all() {
 	local out
 	out=$(s3_aws s3api list-objects-v2 --bucket "$1" --prefix "${2:-}" \
 		--query 'Contents[].Key' --output json) || return
@@ -105,6 +114,22 @@ fault_proxy_start_file() {
 # fault_proxy_stop: stop the proxy fault_proxy_start started
 fault_proxy_stop() {
 	_s3_helper_stop "${FAULT_DIR:-/nonexistent}"
+}
+
+# cas_proxy_start [ARGS...]: start tests/lib/cas-proxy (ARGS as its options,
+# e.g. -d SECS) in front of the store: S3's conditional writes
+# (If-None-Match, If-Match) that Swift lacks; sets CAS_URL (use it as the
+# endpoint) and CAS_DIR. Lifetime: $CAS_PROXY_LIFE seconds (default 120).
+cas_proxy_start() {
+	local dir
+	dir=$(mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/cas-proxy.XXXXXX") || return
+	_s3_helper_start CAS cas-proxy "$dir" -t "${CAS_PROXY_LIFE:-120}" "$@" \
+		"$dir" "$S3_ENDPOINT"
+}
+
+# cas_proxy_stop: stop the proxy cas_proxy_start started
+cas_proxy_stop() {
+	_s3_helper_stop "${CAS_DIR:-/nonexistent}"
 }
 
 # imds_start [ARGS...]: start tests/lib/imds-standin (ARGS as its options,
