@@ -21,6 +21,10 @@ static int sflag;		/* -s: stop at the first bad record */
 static int Uflag;		/* -U: created_at as ISO 8601 UTC text */
 static const char *ecol = "EventType";	/* -E */
 static const char *ccol = "created_at";	/* -C */
+static const char *keysout;	/* --keys-out: the key names go there */
+#define MAXKEYS 8		/* DynamoDB has two key attributes at most */
+static char *keyname[MAXKEYS];
+static int nkeys;
 static int lfield[NFIELD];	/* -l: fields, in column order */
 static const char *lcol[NFIELD];	/* -l: their column names */
 static int nlin;
@@ -43,7 +47,8 @@ usage(FILE *fp, int status)
 {
 	fprintf(fp,
 	    "usage: ddb-expand [-isU] [-C name] [-E name] "
-	    "[-l field[=column],...] [file ...]\n");
+	    "[-l field[=column],...] [--keys-out file]\n"
+	    "                  [file ...]\n");
 	if (fp == stdout)
 		fprintf(fp,
 		    "  -i, --insert-first        MODIFY: the INSERT row before "
@@ -59,6 +64,9 @@ usage(FILE *fp, int status)
 		    "                            userIdentity, source (stream "
 		    "or scan)\n"
 		    "                            (field=column renames one)\n"
+		    "  --keys-out FILE           the names of the records' "
+		    "dynamodb.Keys there,\n"
+		    "                            as a JSON array\n"
 		    "  -s, --stop                stop at the first bad record\n"
 		    "  -h, --help                this help\n"
 		    "  -V, --version             print the version\n");
@@ -236,6 +244,52 @@ write_row(const struct jv *img, const struct jv *ev, const struct jv *created,
 		err(DDB_EXIT_IO, "stdout");
 }
 
+/* --keys-out: the names of a written record's Keys, each once */
+static void
+note_keys(const struct jv *keys)
+{
+	size_t i;
+	int k;
+
+	if (keys == NULL || keys->type != JV_OBJECT)
+		return;
+	for (i = 0; i < keys->n; i++) {
+		for (k = 0; k < nkeys; k++)
+			if (strcmp(keyname[k], keys->u.m[i].k) == 0)
+				break;
+		if (k == nkeys && nkeys < MAXKEYS)
+			keyname[nkeys++] = ddb_strndup(keys->u.m[i].k,
+			    keys->u.m[i].klen);
+	}
+}
+
+/* --keys-out: ["name",...] and a newline; 0 or DDB_EXIT_IO (said) */
+static int
+write_keys(void)
+{
+	struct ddb_buf b = { NULL, 0, 0 };
+	FILE *fp;
+	int k, rc = DDB_EXIT_OK;
+
+	ddb_buf_putc(&b, '[');
+	for (k = 0; k < nkeys; k++) {
+		if (k > 0)
+			ddb_buf_putc(&b, ',');
+		ddb_json_str(&b, keyname[k], strlen(keyname[k]));
+		free(keyname[k]);
+	}
+	ddb_buf_put(&b, "]\n", 2);
+	if ((fp = fopen(keysout, "w")) == NULL) {
+		warn("%s", keysout);
+		rc = DDB_EXIT_IO;
+	} else if ((ddb_fwrite_all(fp, b.p, b.n) < 0) | (fclose(fp) != 0)) {
+		warn("%s", keysout);
+		rc = DDB_EXIT_IO;
+	}
+	free(b.p);
+	return rc;
+}
+
 static int
 expand(const struct jv *rec)
 {
@@ -343,6 +397,8 @@ expand(const struct jv *rec)
 	}
 	for (k = 0; k < nrows; k++)
 		write_row(img[k], ev[k], created, lval);
+	if (keysout != NULL)
+		note_keys(jv_get(ddb, "Keys"));
 	return 0;
 }
 
@@ -438,6 +494,7 @@ main(int argc, char *argv[])
 		{ "utc-created-at", no_argument, NULL, 'U' },
 		{ "lineage", required_argument, NULL, 'l' },
 		{ "stop", no_argument, NULL, 's' },
+		{ "keys-out", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -453,6 +510,7 @@ main(int argc, char *argv[])
 		case 'l': parse_lineage(optarg); break;
 		case 's': sflag = 1; break;
 		case 'U': Uflag = 1; break;
+		case 'K': keysout = optarg; break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'V': ddb_print_version(); break;
 		default: usage(stderr, DDB_EXIT_USAGE);
@@ -469,6 +527,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < argc && !stop; i++)
 		if ((s = expand_file(argv[i], &stop)) > status)
 			status = s;
+	if (keysout != NULL && (s = write_keys()) > status)
+		status = s;
 	free(row.p);
 	free(tmp.p);
 	ddb_close_stdout();

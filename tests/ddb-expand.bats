@@ -340,3 +340,19 @@ X="$BATS_TEST_DIRNAME/fixtures/sources"
 	[ "$(ddb-expand "$X/export-incr-new-and-old.out" | jq -r .created_at | tr '\n' ' ')" = "1720630000000001 1720630000000002 1720630000000002 1720630000000003 " ]
 	[ "$(ddb-expand -U "$X/export-incr-new-image.out" | jq -r .created_at | tr '\n' ' ')" = "2024-07-10T16:46:40.000001Z 2024-07-10T16:46:40.000002Z 2024-07-10T16:46:40.000003Z " ]
 }
+
+@test "ddb-expand: --keys-out writes the names of the records' dynamodb.Keys, each once, as a JSON array" {
+	run --separate-stderr ddb-expand --keys-out "$BATS_TEST_TMPDIR/k" "$F/keys.ndjson"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 4 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/k")" = '["customer","order_id"]' ]
+	# records without Keys: an empty list
+	ddb-expand --keys-out="$BATS_TEST_TMPDIR/k" "$F/seed.ndjson" >/dev/null
+	[ "$(cat "$BATS_TEST_TMPDIR/k")" = '["id"]' ]
+	ddb-expand --keys-out "$BATS_TEST_TMPDIR/k" </dev/null
+	[ "$(cat "$BATS_TEST_TMPDIR/k")" = '[]' ]
+	run --separate-stderr ddb-expand --keys-out "$BATS_TEST_TMPDIR/no/k" "$F/keys.ndjson"
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "ddb-expand: $BATS_TEST_TMPDIR/no/k: No such file or directory" ]
+}
