@@ -7,6 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 load lib/ddb
+load lib/parquet
 
 F="$BATS_TEST_DIRNAME/fixtures/ddb-local"
 TZS="UTC Asia/Kolkata America/Los_Angeles"
@@ -117,6 +118,15 @@ teardown() {
 	# created_at is the record's time: the last cell, a number here
 	[ "$(sed 's/,[^,]*$//' <<<"$output")" = "$(cat "$F/student.csv")" ]
 	[ "$(sed -n '2,$s/.*,//p' <<<"$output" | grep -cE '^[0-9]{10}(\.[0-9]+)?$')" -eq 5 ]
+}
+
+@test "ddb-local: the records as Parquet: DuckDB and hyparquet read csv-emit's cells, every type, 38 digits, B as base64" {
+	local d=$BATS_FILE_TMPDIR
+	ddb-flatten "$d/raw.json" | ddb-expand > "$BATS_TEST_TMPDIR/rows.ndjson"
+	pq_same "" "" "$BATS_TEST_TMPDIR/rows.ndjson"
+	pq_same "" "--compression snappy" "$BATS_TEST_TMPDIR/rows.ndjson"
+	TZ=UTC ddb-flatten -n student "$d/out.UTC.json" | ddb-expand -U > "$BATS_TEST_TMPDIR/rows.ndjson"
+	pq_same "" "--compression gzip" "$BATS_TEST_TMPDIR/rows.ndjson"
 }
 
 @test "issue 11: aws dynamodbstreams get-records (CLI v2) | ddb-flatten -n student | ddb-expand | csv-emit, in three time zones" {

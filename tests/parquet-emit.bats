@@ -3,42 +3,9 @@
 # readers nobody here wrote (DuckDB, hyparquet) and compared with csv-emit
 bats_require_minimum_version 1.5.0
 load lib/tool
+load lib/parquet
 
 F="$BATS_TEST_DIRNAME/fixtures/csv-emit"
-LIB="$BATS_TEST_DIRNAME/lib"
-
-# duck_csv FILE.parquet: the file as DuckDB reads it, written as CSV by
-# DuckDB with \N for null (its CSV quotes like csv-emit's otherwise)
-duck_csv() {
-	local out=$BATS_TEST_TMPDIR/duck.csv p=${1//\'/\'\'}
-	"$LIB/duckdb" "COPY (SELECT * FROM read_parquet('$p')) TO '$out' (FORMAT csv, HEADER true, NULLSTR '\\N')" \
-		"SELECT 1" > /dev/null
-	cat "$out"
-}
-
-# pq_same "CSV-EMIT ARGS" "PARQUET-EMIT ARGS" FILE...: parquet-emit with
-# both sets of arguments writes a file that DuckDB and hyparquet read as
-# exactly the CSV csv-emit writes with the first set and -N '\N' (every
-# cell, column by column, by name, null told from an empty string)
-pq_same() {
-	local cargs=$1 pargs=$2 t=$BATS_TEST_TMPDIR
-	shift 2
-	# shellcheck disable=SC2086
-	csv-emit -N '\N' $cargs "$@" > "$t/want.csv"
-	# shellcheck disable=SC2086
-	parquet-emit $cargs $pargs "$@" > "$t/out.parquet"
-	[ "$(head -c 4 "$t/out.parquet")" = PAR1 ]
-	[ "$(tail -c 4 "$t/out.parquet")" = PAR1 ]
-	"$LIB/hyparquet" "$t/out.parquet" '\N' > "$t/hyp.csv"
-	diff -u "$t/want.csv" "$t/hyp.csv"
-	duck_csv "$t/out.parquet" > "$t/duck.csv"
-	diff -u "$t/want.csv" "$t/duck.csv"
-}
-
-# meta FILE.parquet JQ: hyparquet's reading of the footer, through jq -c
-meta() {
-	"$LIB/hyparquet" -m "$1" | jq -c "$2"
-}
 
 @test "parquet-emit: the seed's rows: both readers give csv-emit's cells" {
 	cd "$F"
@@ -74,6 +41,17 @@ meta() {
 	parquet-emit -t table-list.columns -o "$t/pq.columns" union.ndjson > /dev/null
 	cmp "$t/csv.columns" "$t/pq.columns"
 	cmp table-tail.columns "$t/pq.columns"
+}
+
+@test "parquet-emit: every row ddb-expand's fixtures hold: both readers give csv-emit's cells" {
+	local f n=0
+	for f in "$BATS_TEST_DIRNAME"/fixtures/ddb-expand/*.exp; do
+		[ -s "$f" ] || continue
+		echo "$f"
+		pq_same "" "" "$f"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 20 ]
 }
 
 @test "parquet-emit: odd column names (empty, quotes, commas, LF) are the names" {
