@@ -771,3 +771,35 @@ X="$F/sources"
 	[ -z "$(s3_ls "$B" "$P/")" ]
 	[ "$(ls "$S/incoming")" = a.json ]
 }
+
+@test "ddb-to-s3: --json: one JSON line per object stored on stdout, the log on stderr" {
+	run --separate-stderr ddb-to-s3 --json -K '{prefix}/{table}/dt={date}/{table}_{first_id}.csv' "$D/midnight.json"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(grep -c ' -> s3://' <<<"$stderr")" -eq 3 ]
+	[[ "$stderr" != *'{"table"'* ]]
+	diff -u - <(printf '%s\n' "$output" | jq -c '[.table, .uri, .records, .rows, .first_seq, .last_seq, .partition]') <<-EOF2
+	["student","s3://$B/$P/staging/student/dt=2024-07-10/student_5100000000093649950901.csv",2,2,"5100000000093649950901","5100000000093649950904","2024-07-10"]
+	["course","s3://$B/$P/staging/course/dt=2024-07-10/course_5100000000093649950902.csv",1,1,"5100000000093649950902","5100000000093649950902","2024-07-10"]
+	["student","s3://$B/$P/staging/student/dt=2024-07-11/student_5100000000093649950903.csv",2,3,"5100000000093649950903","5100000000093649950905","2024-07-11"]
+	EOF2
+	# bytes: the object's size in the store
+	printf '%s\n' "$output" | while read -r l; do
+		k=$(jq -r '.uri' <<<"$l"); k=${k#"s3://$B/"}
+		[ "$(jq .bytes <<<"$l")" -eq "$(s3_head "$B" "$k" | jq .ContentLength)" ]
+	done
+	# strings are JSON-escaped: a quote, a backslash, control characters
+	o="$T/o \"q\" \\ $(printf '\001\t')end"
+	run --separate-stderr ddb-to-s3 --json -o "$o" -F s "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .uri <<<"$output")" = "$o/s/student/student_20240710T164423Z_5100000000093649950825.csv" ]
+	[ "$(jq -c '[.partition, .records, .rows]' <<<"$output")" = '[null,1,2]' ]
+	# records without a SequenceNumber: null
+	run --separate-stderr ddb-to-s3 --json -D -n student --export-time=2024-07-10T16:44:23Z "$F/sources/export-full.json.gz"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.first_seq, .last_seq]' <<<"$output")" = '[null,null]' ]
+	run --separate-stderr ddb-to-s3 --json=yes -D "$F/seed-sample.json"
+	[ "$status" -eq 2 ]
+	[ "$output" = "" ]
+	[[ "$stderr" == "ddb-to-s3: option --json takes no argument"$'\n'"usage: "* ]]
+}
