@@ -803,3 +803,42 @@ X="$F/sources"
 	[ "$output" = "" ]
 	[[ "$stderr" == "ddb-to-s3: option --json takes no argument"$'\n'"usage: "* ]]
 }
+
+# blocked_run NAME: ddb-to-s3 of the seed sample in its own session, its
+# s3-put a shim that waits (the batch's files written by then); its
+# process group's id in $T/NAME.pgid once the shim runs
+blocked_run() {
+	mkdir -p "$T/shim"
+	printf '#!/bin/sh\ntouch "$0.$1.started"\nexec sleep 60\n' >"$T/shim/s3-put"
+	chmod +x "$T/shim/s3-put"
+	TMPDIR="$T/tmp" PATH="$T/shim:$PATH" setsid sh -c 'echo $$ >"$0"; exec ddb-to-s3 -b "$1" "$2"' \
+		"$T/$1.pgid" "$B" "$F/seed-sample.json" </dev/null >/dev/null 2>&1 3>&- &
+	echo $! >"$T/$1.job"
+	local i=0
+	while ! ls "$T/shim/"s3-put.*.started >/dev/null 2>&1 && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	rm -f "$T/shim/"s3-put.*.started
+}
+
+@test "ddb-to-s3: the work files a SIGKILLed run left in TMPDIR are removed by the next run, never those of a live run" {
+	local dead live
+	mkdir -p "$T/tmp"
+	blocked_run live
+	live=$(ls -d "$T/tmp"/ddb-to-s3.*)
+	blocked_run dead
+	dead=$(ls -d "$T/tmp"/ddb-to-s3.* | grep -vxF "$live")
+	[ -n "$(find "$dead" -type f ! -name .pid)" ]
+	kill -KILL -- -"$(cat "$T/dead.pgid")"
+	wait "$(cat "$T/dead.job")" || :	# reaped, as cron would
+	[ -d "$dead" ]
+	run --separate-stderr env TMPDIR="$T/tmp" ddb-to-s3 -b "$B" -o "$T/out" "$F/seed-sample.json"
+	kill -KILL -- -"$(cat "$T/live.pgid")"
+	wait "$(cat "$T/live.job")" || :
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "ddb-to-s3: student: 1 records, 2 rows, "* ]]
+	[ ! -e "$dead" ]
+	[ -d "$live" ]
+	[ "$(ls -d "$T/tmp"/ddb-to-s3.*)" = "$live" ]
+}
