@@ -233,12 +233,24 @@ add_plain(size_t col, const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * A tool that compiles this file in (parquet-emit) is told the kind of
+ * each cell's value, as the first byte of its JSON text (CSV_EMIT_KIND) or
+ * as the parsed value (CSV_EMIT_KIND_JV), and takes each rendered row in
+ * place of put_row's CSV (CSV_EMIT_ROW)
+ */
+#ifndef CSV_EMIT_KIND
+#define CSV_EMIT_KIND(col, c) ((void)0)
+#define CSV_EMIT_KIND_JV(col, v) ((void)0)
+#endif
+
 /* a value's cell text: strings as they are, everything else as JSON */
 static struct ddb_buf tmp;	/* JSON text of a cell or a name */
 
 static int
 add_value(const char *name, long line, size_t col, const struct jv *v)
 {
+	CSV_EMIT_KIND_JV(col, v);
 	switch (v->type) {
 	case JV_NULL:
 		return 0;	/* written like a missing cell */
@@ -542,6 +554,10 @@ put_row(const char *name, long line)
 {
 	size_t start, head;
 
+#ifdef CSV_EMIT_ROW
+	CSV_EMIT_ROW(name, line);
+	return;
+#endif
 	if (cflag != NULL) {
 		if (nrows++ == 0)
 			write_header();
@@ -697,6 +713,7 @@ take_row(void *ctx, const char *s, size_t n)
 			    add_plain((size_t)id, p, len)) < 0)
 				return 0;
 		}
+		CSV_EMIT_KIND((size_t)id, *p);
 		p += len;
 		if (p >= end)
 			return 0;

@@ -3,10 +3,11 @@
  * Parquet file, with the columns and cells csv-emit gives the same rows.
  *
  * csv-emit's own code is compiled in (its main renamed), so which
- * attribute lands in which column (--columns, --extra, the added columns
- * last) and what a cell says are decided in one place: each row goes
- * through csv-emit's render_row, with quoting turned off, and its cells
- * are taken as they are.  A column's type needs every row first (a
+ * attribute lands in which column (--columns, --extra, the table's list,
+ * the added columns last) and what a cell says are decided in one place:
+ * each row is read and rendered by csv-emit's code, its fast path
+ * included, with quoting turned off, and its cells, with the kind of value
+ * each held, come here in place of the CSV line (the CSV_EMIT_ hooks).  A column's type needs every row first (a
  * column is BOOLEAN only if no row holds anything but true or false in
  * it), so the rows wait in a private temporary file, as csv-emit's rows
  * wait for the header, and are written from there row group by row group.
@@ -14,8 +15,15 @@
 #include <stdio.h>
 
 static _Noreturn void pq_usage(FILE *fp, int status);
+static void pq_kind(size_t col, int c);
+static void pq_put_row(const char *name, long line);
 
 #define main csv_emit_main
+#define CSV_EMIT_KIND(col, c) pq_kind(col, c)
+#define CSV_EMIT_KIND_JV(col, v) pq_kind(col, (v)->type == JV_STRING ? '"' : \
+    (v)->type == JV_NUMBER ? '0' : (v)->type == JV_BOOL ? 't' : \
+    (v)->type == JV_NULL ? 'n' : '{')
+#define CSV_EMIT_ROW(name, line) pq_put_row(name, line)
 #define CSV_EMIT_USAGE pq_usage
 #include "../csv-emit/csv-emit.c"
 #undef main
@@ -179,16 +187,13 @@ grow_kinds(void)
 	nkinds = nm.n;
 }
 
-static unsigned char
-kind_of(const struct jv *v)
+/* csv-emit's code says what kind of value the cell of col is */
+static void
+pq_kind(size_t col, int c)
 {
-	switch (v->type) {
-	case JV_STRING: return K_STRING;
-	case JV_NUMBER: return K_NUMBER;
-	case JV_BOOL: return K_BOOL;
-	case JV_NULL: return 0;
-	default: return K_JSON;
-	}
+	grow_kinds();
+	rowkind[col] = c == '"' ? K_STRING : c == '{' || c == '[' ? K_JSON :
+	    c == 't' || c == 'f' ? K_BOOL : c == 'n' ? 0 : K_NUMBER;
 }
 
 /*
@@ -197,18 +202,15 @@ kind_of(const struct jv *v)
  * -1 if a number cannot be what -m asks (reported).
  */
 static int
-spool_row(const char *name, long line, const struct jv *o)
+spool_row(const char *name, long line)
 {
 	struct cell c;
-	size_t pos, start = rows.buf.n, j;
+	size_t pos, start = rows.buf.n;
 	uint32_t ncell = 0;
 	unsigned char k;
 	double d;
 
 	grow_kinds();
-	/* render_row left the row's names' ids in pred[], in row order */
-	for (j = 0; j < o->n; j++)
-		rowkind[pred[j]] = kind_of(&o->u.m[j].v);
 	ddb_buf_reserve(&rows.buf, 4);
 	rows.buf.n += 4;
 	for (pos = 0; pos < row.n; pos += c.len) {
@@ -242,50 +244,15 @@ spool_row(const char *name, long line, const struct jv *o)
 	return 0;
 }
 
+/*
+ * csv-emit's put_row: the row rendered, by its fast path or its parser's;
+ * a bad row before without -c means no file: spooling it is no use
+ */
 static void
-pq_row(const char *name, long line, const struct jv *o)
+pq_put_row(const char *name, long line)
 {
-	if (o->type != JV_OBJECT) {
-		ddb_errat(name, line, "a row must be a JSON object, not %s",
-		    jv_type_name(o));
+	if ((cflag == NULL && bad) || spool_row(name, line) < 0)
 		bad = 1;
-		return;
-	}
-	/* a bad row without -c means no file: spooling it is no use */
-	if (render_row(name, line, o) < 0 || (cflag == NULL && bad) ||
-	    spool_row(name, line, o) < 0)
-		bad = 1;
-}
-
-/* 0, or the status to stop with at once: csv-emit's read_file, rows to pq_row */
-static int
-pq_read(const char *path)
-{
-	struct ddb_reader *r = ddb_reader_open(path, DDB_READ_DEPTH, 0);
-	struct jv *o;
-	int rc;
-
-	if (r == NULL) {
-		ddb_errat(path, 0, "%s", strerror(errno));
-		return DDB_EXIT_IO;
-	}
-	for (;;) {
-		rc = ddb_reader_next(r, &o);
-		if (rc == 0)
-			break;
-		if (rc == -1) {
-			bad = 1;
-			continue;
-		}
-		if (rc < 0) {
-			rc = ddb_reader_ioerror(r) ? DDB_EXIT_IO : DDB_EXIT_DATA;
-			ddb_reader_close(r);
-			return rc;
-		}
-		pq_row(ddb_reader_name(r), ddb_reader_line(r), o);
-	}
-	ddb_reader_close(r);
-	return 0;
 }
 
 /* the type of a column whose cells were these kinds */
@@ -489,9 +456,9 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 	spool_open(&rows);
 
 	if (argc == 0)
-		status = pq_read("-");
+		status = read_file("-");
 	for (; status == 0 && *argv != NULL; argv++)
-		status = pq_read(*argv);
+		status = read_file(*argv);
 
 	if (status == 0 && (cflag != NULL || !bad) && nkept > 0) {
 		if (cflag == NULL)
