@@ -75,7 +75,7 @@ event() {
 @test "columns: -o: the list sits at DIR/<prefix>/<table>/_columns whatever the key template; a dry run reads and writes none" {
 	run --separate-stderr ddb-to-s3 -o "$T/o" -F lake -K '{prefix}/{table}/dt={date}/{table}_{first_id}.csv' "$C/batch1.json"
 	[ "$status" -eq 0 ]
-	[ "$(cat "$T/o/lake/orders/_columns")" = '{"columns":["id","name","total","EventType","created_at"]}' ]
+	[ "$(cat "$T/o/lake/orders/_columns")" = '{"columns":["id","name","total","EventType","created_at"],"keys":["id"]}' ]
 	[ "$(head -n 1 "$T"/o/lake/orders/dt=2024-07-10/*.csv)" = id,name,total,EventType,created_at ]
 	run --separate-stderr ddb-to-s3 -D "$C/batch2.json"
 	[ "$status" -eq 0 ]
@@ -114,7 +114,7 @@ event() {
 	[ "$status" -eq 0 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	s3_get "$B" "$P/b/orders/_columns" "$T/b.columns"
-	[ "$(cat "$T/b.columns")" = '{"columns":["id","name","total","EventType","created_at"]}' ]
+	[ "$(cat "$T/b.columns")" = '{"columns":["id","name","total","EventType","created_at"],"keys":["id"]}' ]
 }
 
 @test "columns: S3 compare-and-swap: 8 writers adding different columns at once through the conditional-write stand-in: every column once, every header a prefix" {
@@ -182,7 +182,7 @@ event() {
 		'1,11,"{""name"":""a"",""email"":""a@x""}",5100000000000000001003,INSERT,1720600003' \
 		'3,,"{""email"":""c@x"",""zip"":""44600""}",5100000000000000001004,INSERT,1720600004' >"$T/exp"
 	diff -u "$T/exp" "$T"/o/lake/orders/*.csv
-	[ "$(cat "$T/o/lake/orders/_columns")" = '{"columns":["id","total","extra","seq","EventType","created_at"]}' ]
+	[ "$(cat "$T/o/lake/orders/_columns")" = '{"columns":["id","total","extra","seq","EventType","created_at"],"keys":["id"]}' ]
 	# a lineage field that does not exist is a usage error (2), not bad data
 	run --separate-stderr ddb-to-s3 -o "$T/o2" -c id -l Sequence "$C/batch1.json"
 	[ "$status" -eq 2 ]

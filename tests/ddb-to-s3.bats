@@ -481,7 +481,7 @@ runtime() {
 	rm "$T/w/summary"
 	run --separate-stderr ddb-to-s3 -D --work-dir "$T/w" "$F/seed-sample.json"
 	[ "$status" -eq 0 ]
-	[ "$(cd "$T/w" && echo *)" = "1.cols 1.cols.new 1.csv 1.ndjson 1.rows plan summary" ]
+	[ "$(cd "$T/w" && echo *)" = "1.cols 1.cols.new 1.csv 1.keys 1.ndjson 1.rows plan summary" ]
 }
 
 @test "ddb-to-s3: a SequenceNumber that would forge a summary line is bad data, no object (regression)" {

@@ -106,7 +106,7 @@ view_case() {
 	[ "${stderr%%$'\n'*}" = "ddb-to-s3: --view needs one table (-t)" ]
 	run --separate-stderr ddb-to-s3 --view -t t --keys id
 	[ "$status" -eq 2 ]
-	[ "${stderr%%$'\n'*}" = "ddb-to-s3: --view needs the table's columns (-c)" ]
+	[ "${stderr%%$'\n'*}" = "ddb-to-s3: --view needs the table's columns: -c, or -b or -o where its column list is" ]
 	run --separate-stderr ddb-to-s3 --view -t t -c "$c" --keys id -l ''
 	[ "$status" -eq 2 ]
 	[ "${stderr%%$'\n'*}" = "ddb-to-s3: the view needs the SequenceNumber lineage column (-l SequenceNumber, the default)" ]
@@ -155,4 +155,45 @@ Gaurav,334433223,Kandel,2,5100000000093649950825,INSERT,1720629863.0" ]
 		ddb-to-s3 -o "$T/d" - 2>/dev/null
 	[ "$(cat "$T"/d/staging/student/*.csv)" = "id,SequenceNumber,EventType,created_at
 a1,,INSERT,1796156700" ]
+}
+
+@test "view: without -c and --keys, --view takes the columns and the key schema the runs recorded in the table's column list" {
+	ddb-to-s3 -o "$T/o" "$V/orders.json" 2>/dev/null
+	[ "$(cat "$T/o/staging/orders/_columns")" = '{"columns":["customer","order_id","total","SequenceNumber","note","EventType","created_at"],"keys":["customer","order_id"]}' ]
+	run --separate-stderr ddb-to-s3 --view --dialect duckdb -o "$T/o" -t orders
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	run --separate-stderr "$DUCKDB" "$output" "SELECT * FROM orders_current ORDER BY 1, 2"
+	[ "$status" -eq 0 ]
+	[ "$output" = "customer,order_id,total,note
+c1,7,4,x
+c2,2,5," ]
+	# --keys and -c still win over the list
+	run --separate-stderr ddb-to-s3 --view -o "$T/o" -t orders --keys customer
+	[ "$status" -eq 0 ]
+	[[ $output == *'PARTITION BY "customer"
+'* ]]
+}
+
+@test "view: a column list the view cannot read, or none: exit 2 and why" {
+	run --separate-stderr ddb-to-s3 --view -t orders
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "ddb-to-s3: --view needs the table's columns: -c, or -b or -o where its column list is" ]
+	run --separate-stderr ddb-to-s3 --view -o "$T/o" -t orders
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ddb-to-s3: orders: no column list yet (no object written): give -c" ]
+	mkdir -p "$T/o/staging/orders"
+	printf '%s\n' '{"columns":["id","a,b","SequenceNumber","EventType","created_at"],"keys":["id"]}' \
+		>"$T/o/staging/orders/_columns"
+	run --separate-stderr ddb-to-s3 --view -o "$T/o" -t orders
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ddb-to-s3: orders: its column list holds a name the view cannot take (a comma, a control character): give -c" ]
+	printf '%s\n' '{"columns":["id","a\"b\\c\/","SequenceNumber","EventType","created_at"]}' \
+		>"$T/o/staging/orders/_columns"
+	run --separate-stderr ddb-to-s3 --view -o "$T/o" -t orders
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "ddb-to-s3: the view needs the table's key columns (--keys)" ]
+	run --separate-stderr ddb-to-s3 --view -o "$T/o" -t orders --keys id
+	[ "$status" -eq 0 ]
+	[[ $output == *'SELECT "id", "a""b\c/"'* ]]
 }
