@@ -193,7 +193,6 @@ check_escaping() {
 
 # fault proxy in front of the store: every PUT of a tblB object (not its
 # column list) gets 503, everything else passes
-# everything else passes
 tblb_fails() {
 	local dir
 	dir=$(mktemp -d "$T/fault-proxy.XXXXXX")
