@@ -322,6 +322,10 @@ int ddb_reader_close(struct ddb_reader *r);
 void ddb_reader_take(struct ddb_reader *r,
     size_t (*fn)(void *ctx, const char *s, size_t n), void *ctx);
 
+/* gz.c: in's bytes gzip-compressed as the stream is read (gzip -n's
+ * header: no name, time 0); NULL, errno set, if it cannot be made */
+FILE *ddb_gzip_open(FILE *in, int close_in);
+
 /* pyrepr.c */
 int ddb_pyrepr_to_json(const char *in, size_t n, char **out, size_t *outlen,
     size_t *errpos, const char **errmsg);

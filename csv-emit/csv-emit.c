@@ -17,6 +17,7 @@ enum { X_UNSET, X_FAIL, X_DROP, X_GATHER };
 static int dflag = ',';			/* -d: the delimiter byte */
 static const char *Nflag = "";		/* -N: text for null and missing */
 static int Hflag;			/* -H: no header line */
+static int zflag;			/* -z: gzip the output */
 static const char *cflag;		/* -c: fixed column list */
 static int xflag = X_UNSET;		/* -x: what to do with other attributes */
 static const char *gname = "extra";	/* -x gather=NAME */
@@ -94,7 +95,7 @@ static size_t nullqlen;
 static _Noreturn void
 usage(FILE *fp, int status)
 {
-	fputs("usage: csv-emit [-H] [-d C] [-N TEXT] [-E NAME] [-C NAME] [-t FILE] [-o FILE]\n"
+	fputs("usage: csv-emit [-Hz] [-d C] [-N TEXT] [-E NAME] [-C NAME] [-t FILE] [-o FILE]\n"
 	    "                [-c LIST [-x fail|drop|gather=NAME] [-l LIST]] [file ...]\n",
 	    fp);
 	if (fp == stdout)
@@ -102,9 +103,61 @@ usage(FILE *fp, int status)
 		    "  -d, --delimiter C           one byte, or \\t for TAB (default ,)\n"
 		    "  -N, --null TEXT             cell text for null and missing values\n"
 		    "  -H, --no-header             leave out the header line\n"
+		    "  -z, --gzip                  gzip the output (as gzip -n); none\n"
+		    "                              at all without rows\n"
 		    "  -h, --help                  this text\n"
 		    "  -V, --version               print the version\n", fp);
 	ddb_usage_exit(fp, status);
+}
+
+/*
+ * -z: the CSV is written (by stdio and sendfile alike) to a temp file on
+ * fd 1, then compressed to the real standard output, which gz_begin keeps
+ * as fd; nothing is written if the CSV is empty.  In process: no gzip
+ * child for each object.
+ */
+static int
+gz_begin(void)
+{
+	FILE *tmp = tmpfile();
+	int fd = dup(STDOUT_FILENO);
+
+	if (tmp == NULL || fd == -1 || dup2(fileno(tmp), STDOUT_FILENO) == -1)
+		err(DDB_EXIT_IO, "temp file");
+	fclose(tmp);	/* fd 1 holds it */
+	return fd;
+}
+
+static void
+gz_end(int fd)
+{
+	FILE *csv, *z, *out;
+	char buf[1 << 16];
+	size_t n;
+
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err(DDB_EXIT_IO, "temp file");
+	if ((csv = fdopen(dup(STDOUT_FILENO), "rb")) == NULL ||
+	    fseeko(csv, 0, SEEK_SET) != 0)
+		err(DDB_EXIT_IO, "temp file");
+	if ((out = fdopen(fd, "wb")) == NULL)
+		err(DDB_EXIT_IO, "stdout");
+	if ((n = fread(buf, 1, 1, csv)) == 1) {
+		rewind(csv);
+		if ((z = ddb_gzip_open(csv, 0)) == NULL)
+			err(DDB_EXIT_IO, "gzip");
+		while ((n = fread(buf, 1, sizeof buf, z)) > 0)
+			if (fwrite(buf, 1, n, out) != n)
+				err(DDB_EXIT_IO, "stdout");
+		if (ferror(z))
+			err(DDB_EXIT_IO, "temp file");
+		fclose(z);
+	} else if (ferror(csv)) {
+		err(DDB_EXIT_IO, "temp file");
+	}
+	fclose(csv);
+	if (fflush(out) != 0 || ferror(out) || fclose(out) != 0)
+		err(DDB_EXIT_IO, "stdout");
 }
 
 /* the id of name s, added when add is set; -1 if absent */
@@ -1076,11 +1129,12 @@ main(int argc, char *argv[])
 		{ "no-header", no_argument, NULL, 'H' },
 		{ "null", required_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "gzip", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c, status = 0;
+	int c, status = 0, zfd = -1;
 
-	while ((c = getopt_long(argc, argv, COLUMN_OPTSTRING "d:hHN:V",
+	while ((c = getopt_long(argc, argv, COLUMN_OPTSTRING "d:hHN:Vz",
 	    longopts, NULL)) != -1)
 		switch (column_option(c, optarg) ? 0 : c) {
 		case 0: break;
@@ -1097,6 +1151,7 @@ main(int argc, char *argv[])
 		case 'H': Hflag = 1; break;
 		case 'N': Nflag = optarg; break;
 		case 'V': ddb_print_version(); break;
+		case 'z': zflag = 1; break;
 		default: usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;
@@ -1107,6 +1162,8 @@ main(int argc, char *argv[])
 	special[dflag] = 1;
 	nullq = ddb_reallocarray(NULL, 2 * strlen(Nflag) + 10, 1);
 	nullqlen = quote_to(nullq, Nflag, strlen(Nflag));
+	if (zflag)
+		zfd = gz_begin();
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	columns_begin();
 
@@ -1121,6 +1178,8 @@ main(int argc, char *argv[])
 		spool_replay();
 	}
 	spool_close(&spool);
+	if (zflag)
+		gz_end(zfd);
 	ddb_close_stdout();
 	return columns_end(status);
 }

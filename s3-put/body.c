@@ -1,4 +1,4 @@
-/* body.c: reading the body, through gzip, into a kept copy or a spool file */
+/* body.c: reading the body (compressed, with -z), into a kept copy or a spool file */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -32,49 +31,6 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* gzip -n as a child, reading fd, with no environment of ours */
-FILE *
-spawn_gzip(int fd, pid_t *pid)
-{
-	static char *const argv[] = { "gzip", "-n", "-c", NULL };
-	static char *const envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
-	int p[2];
-
-	if (pipe(p) == -1 || (*pid = fork()) == -1) {
-		warn("gzip");
-		return NULL;
-	}
-	if (*pid == 0) {
-		if (dup2(fd, 0) == -1 || dup2(p[1], 1) == -1)
-			_exit(126);
-		close(p[0]);
-		close(p[1]);
-		execve("/bin/gzip", argv, envp);
-		warn("/bin/gzip");
-		_exit(127);
-	}
-	close(p[1]);
-	return fdopen(p[0], "r");
-}
-
-/* at the end of the body: did gzip, if any, succeed? */
-int
-gzip_done(struct body *b)
-{
-	int st = 0;
-
-	if (b->gzip <= 0)
-		return 0;
-	while (waitpid(b->gzip, &st, 0) == -1 && errno == EINTR)
-		;
-	b->gzip = 0;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		warnx("gzip failed");
-		return -1;
-	}
-	return 0;
-}
-
 /* up to n bytes of the body; fewer only at its end; -1 on error */
 ssize_t
 body_read(struct body *b, char *buf, size_t n)
@@ -85,8 +41,6 @@ body_read(struct body *b, char *buf, size_t n)
 		warn("%s", b->name);
 		return -1;
 	}
-	if (got < n && gzip_done(b) == -1)
-		return -1;
 	if (got > 0 && b->teeing) {
 		if (write_all(b->keepfd, buf, got) == -1) {
 			warn("%s", b->part);

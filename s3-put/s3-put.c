@@ -55,7 +55,7 @@ usage(FILE *fp, int status)
 		    "                              {timestamp} {date} (the upload's, UTC)\n"
 		    "                              {uuid} {sha256} (the body's, as stored)\n"
 		    "  -f, --file FILE             the body from FILE, not standard input\n"
-		    "  -z, --gzip                  compress the body (gzip -n), same key,\n"
+		    "  -z, --gzip                  compress the body (as gzip -n), same key,\n"
 		    "                              Content-Encoding: gzip\n"
 		    "  -y, --content-type TYPE     (default text/csv for .csv keys, else\n"
 		    "                              application/octet-stream)\n"
@@ -459,7 +459,7 @@ put_body(const char *bucket, const char *key, const char *uri,
 		int c = getc(b->in);
 		if (c != EOF) {
 			multi = ungetc(c, b->in) != EOF;
-		} else if (ferror(b->in) || gzip_done(b) == -1) {
+		} else if (ferror(b->in)) {
 			if (ferror(b->in))
 				warn("%s", b->name);
 			return DDB_EXIT_IO;
@@ -498,10 +498,6 @@ static void
 body_close(struct body *b)
 {
 	keep_discard(b);
-	if (b->gzip > 0) {
-		kill(b->gzip, SIGTERM);
-		waitpid(b->gzip, NULL, 0);
-	}
 	if (b->in && b->in != stdin)
 		fclose(b->in);
 	b->in = NULL;
@@ -522,12 +518,12 @@ open_body(struct body *b, const char *keepdir)
 		b->name = body_file;
 	}
 	if (gzip_body) {
-		FILE *z = spawn_gzip(fileno(b->in), &b->gzip);
+		FILE *z = ddb_gzip_open(b->in, b->in != stdin);
 
-		if (z == NULL)
+		if (z == NULL) {
+			warn("gzip");
 			return DDB_EXIT_IO;
-		if (b->in != stdin)
-			fclose(b->in);
+		}
 		b->in = z;
 	}
 	if (keepdir && open_keep(b, keepdir) == -1)

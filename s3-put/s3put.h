@@ -42,7 +42,6 @@ struct s3_call {
 struct body {
 	FILE *in;
 	const char *name;
-	pid_t gzip;		/* the gzip child feeding in, or 0 */
 	off_t size;		/* bytes read so far */
 	size_t bufsize;		/* the part size: how much is read at once */
 	/* the kept copy (-k): a temp file in keepdir until it is whole */
@@ -53,7 +52,7 @@ struct body {
 	EVP_MD_CTX *md;		/* SHA-256 of the copy */
 };
 #define BODY_INIT(fp, nm, partsize) \
-	{ (fp), (nm), 0, 0, (partsize), -1, 0, NULL, NULL, 0, NULL }
+	{ (fp), (nm), 0, (partsize), -1, 0, NULL, NULL, 0, NULL }
 
 /* what the store says it stored */
 struct result {
@@ -65,8 +64,6 @@ int s3_do(struct s3 *s, const struct s3_call *c, struct resp *r);
 void s3_report(const struct s3_call *c, const struct resp *r, int attempts);
 
 /* body.c */
-FILE *spawn_gzip(int fd, pid_t *pid);
-int gzip_done(struct body *b);
 ssize_t body_read(struct body *b, char *buf, size_t n);
 int open_keep(struct body *b, const char *dir);
 int keep_body(struct body *b, char *buf, const char *uri);

@@ -498,3 +498,28 @@ $(printf '[%.0s' $(seq 79); printf ']%.0s' $(seq 79)),," ]
 usage: csv-emit "* ]]
 	done
 }
+
+@test "csv-emit: -z writes the CSV gzip-compressed in process: gzip -n's bytes for a small file, the same CSV for a large one, nothing without rows" {
+	local t=$BATS_TEST_TMPDIR
+	cd "$F"
+	run --separate-stderr csv-emit -z bool-null.ndjson
+	[ "$status" -eq 0 ]
+	cmp <(csv-emit -z bool-null.ndjson) <(csv-emit bool-null.ndjson | gzip -n -c)
+	# beyond about 60 KB GNU gzip's own deflate and zlib's choose other
+	# blocks: both are gzip, the CSV is the same
+	for i in $(seq 1 3000); do
+		printf '{"id":%d,"n":12345678901234567890123456789012345678,"s":"row %d of many","EventType":"INSERT","created_at":1720629863.0}\n' "$i" "$i"
+	done >"$t/big.ndjson"
+	csv-emit -z "$t/big.ndjson" >"$t/big.csv.gz"
+	[ "$(wc -c <"$t/big.csv.gz")" -lt "$(csv-emit "$t/big.ndjson" | wc -c)" ]
+	gzip -t "$t/big.csv.gz"
+	cmp <(gzip -dc "$t/big.csv.gz") <(csv-emit "$t/big.ndjson")
+	# no rows: no output at all, as without -z
+	run --separate-stderr csv-emit -z blank.ndjson
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	# a full disk is a write error (3)
+	run csv-emit -z bool-null.ndjson
+	[ "$status" -eq 0 ]
+	full_disk csv-emit -z bool-null.ndjson
+}

@@ -229,6 +229,14 @@ runtime() {
 	[[ "$key" == $P/staging/student/student_20240710T164423Z_*.csv.gz ]]
 	s3_get "$B" "$key" "$T/got.gz"
 	diff -u "$F/seed-sample.csv" <(gzip -dc "$T/got.gz")
+	# compressed in process, gzip -n's bytes; no gzip is run
+	cmp "$T/got.gz" <(gzip -n -c "$F/seed-sample.csv")
+	mkdir -p "$T/nogzip"
+	printf '#!/bin/sh\nexit 9\n' >"$T/nogzip/gzip"
+	chmod +x "$T/nogzip/gzip"
+	PATH="$T/nogzip:$PATH" run --separate-stderr ddb-to-s3 -z -o "$T/z" "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	cmp "$T"/z/$P/staging/student/*.csv.gz "$T/got.gz"
 }
 
 @test "ddb-to-s3: stage options pass through: filters, columns, insert-first, lineage" {
