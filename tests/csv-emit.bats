@@ -91,7 +91,7 @@ emit_like() {
 	run --separate-stderr csv-emit -n '\N' "$F/bool-null.ndjson"
 	[ "$status" -eq 2 ]
 	[ "$output" = "" ]
-	[[ "$stderr" == *"csv-emit: invalid option -- 'n'"$'\n'"usage: csv-emit [-H] [-d C] [-N TEXT] "* ]]
+	[[ "$stderr" == *"csv-emit: invalid option -- 'n'"$'\n'"usage: csv-emit [-Hz] [-d C] [-N TEXT] "* ]]
 }
 
 @test "csv-emit: --null text is quoted when it must be" {
