@@ -29,10 +29,11 @@ all: $(BIN)
 $(O)/bin/ddb-flatten: $(O)/ddb-flatten/ddb-flatten.o $(COMMON)
 $(O)/bin/ddb-expand: $(O)/ddb-expand/ddb-expand.o $(COMMON)
 $(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(O)/csv-emit/names.o \
-	$(O)/csv-emit/spool.o $(COMMON)
+	$(O)/csv-emit/spool.o $(O)/csv-emit/jsonl.o $(COMMON)
 # csv-emit's code compiled in (parquet-emit.c includes csv-emit.c)
 $(O)/bin/parquet-emit: $(O)/parquet-emit/parquet-emit.o \
 	$(O)/parquet-emit/parquet.o $(O)/csv-emit/names.o $(O)/csv-emit/spool.o \
+	$(O)/csv-emit/jsonl.o \
 	$(COMMON)
 # libsnappy (C++, libstdc++) is opened only for -z snappy: not linked
 $(O)/bin/parquet-emit: LDLIBS += $(shell $(PKG_CONFIG) --libs libzstd) -lm

@@ -95,11 +95,13 @@ static size_t nullqlen;
 static _Noreturn void
 usage(FILE *fp, int status)
 {
-	fputs("usage: csv-emit [-Hz] [-d C] [-N TEXT] [-E NAME] [-C NAME] [-t FILE] [-o FILE]\n"
+	fputs("usage: csv-emit [-Hz] [-f csv|jsonl] [-d C] [-N TEXT] [-E NAME] [-C NAME] [-t FILE] [-o FILE]\n"
 	    "                [-c LIST [-x fail|drop|gather=NAME] [-l LIST]] [file ...]\n",
 	    fp);
 	if (fp == stdout)
 		fputs(COLUMN_HELP
+		    "  -f, --format csv|jsonl      CSV (default), or the same cells as JSON\n"
+		    "                              lines, one object a row by column name\n"
 		    "  -d, --delimiter C           one byte, or \\t for TAB (default ,)\n"
 		    "  -N, --null TEXT             cell text for null and missing values\n"
 		    "  -H, --no-header             leave out the header line\n"
@@ -1125,6 +1127,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		COLUMN_LONGOPTS,
 		{ "delimiter", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-header", no_argument, NULL, 'H' },
 		{ "null", required_argument, NULL, 'N' },
@@ -1132,9 +1135,9 @@ main(int argc, char *argv[])
 		{ "gzip", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c, status = 0, zfd = -1;
+	int c, status = 0, zfd = -1, jsonl = 0;
 
-	while ((c = getopt_long(argc, argv, COLUMN_OPTSTRING "d:hHN:Vz",
+	while ((c = getopt_long(argc, argv, COLUMN_OPTSTRING "d:f:hHN:Vz",
 	    longopts, NULL)) != -1)
 		switch (column_option(c, optarg) ? 0 : c) {
 		case 0: break;
@@ -1147,6 +1150,12 @@ main(int argc, char *argv[])
 			else
 				dflag = (unsigned char)*optarg;
 			break;
+		case 'f':
+			if (strcmp(optarg, "jsonl") == 0)
+				jsonl = 1;
+			else if (strcmp(optarg, "csv") != 0)
+				bad_usage("--format: csv or jsonl, not ", optarg);
+			break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'H': Hflag = 1; break;
 		case 'N': Nflag = optarg; break;
@@ -1157,6 +1166,9 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	columns_check();
+	if (jsonl && Hflag)
+		bad_usage("--format jsonl names cells by the header: not with ",
+		    "-H");
 
 	special['"'] = special['\r'] = special['\n'] = 1;
 	special[dflag] = 1;
@@ -1164,6 +1176,9 @@ main(int argc, char *argv[])
 	nullqlen = quote_to(nullq, Nflag, strlen(Nflag));
 	if (zflag)
 		zfd = gz_begin();
+	/* the CSV to a temporary file, its JSON lines to stdout (or -z) */
+	if (jsonl)
+		jsonl_begin();
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	columns_begin();
 
@@ -1178,6 +1193,8 @@ main(int argc, char *argv[])
 		spool_replay();
 	}
 	spool_close(&spool);
+	if (jsonl)
+		jsonl_end(status == 0 && !bad, dflag, Nflag);
 	if (zflag)
 		gz_end(zfd);
 	ddb_close_stdout();

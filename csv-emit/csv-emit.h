@@ -32,3 +32,7 @@ void spool_rewind(struct spool *sp);
 int spool_get(struct spool *sp, struct ddb_buf *line, size_t *head);
 void spool_copy(struct spool *sp, uint64_t from, int out, void (*fail)(void));
 void spool_close(struct spool *sp);
+
+/* jsonl.c: -f jsonl, the CSV as JSON lines */
+void jsonl_begin(void);
+void jsonl_end(int ok, int delim, const char *nulltext);

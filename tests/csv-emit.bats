@@ -91,7 +91,7 @@ emit_like() {
 	run --separate-stderr csv-emit -n '\N' "$F/bool-null.ndjson"
 	[ "$status" -eq 2 ]
 	[ "$output" = "" ]
-	[[ "$stderr" == *"csv-emit: invalid option -- 'n'"$'\n'"usage: csv-emit [-Hz] [-d C] [-N TEXT] "* ]]
+	[[ "$stderr" == *"csv-emit: invalid option -- 'n'"$'\n'"usage: csv-emit [-Hz] [-f csv|jsonl] [-d C] [-N TEXT] "* ]]
 }
 
 @test "csv-emit: --null text is quoted when it must be" {
@@ -522,4 +522,36 @@ usage: csv-emit "* ]]
 	run csv-emit -z bool-null.ndjson
 	[ "$status" -eq 0 ]
 	full_disk csv-emit -z bool-null.ndjson
+}
+
+@test "csv-emit -f jsonl: the CSV's cells as JSON lines by column name; a -N cell left out" {
+	printf '%s\n' '{"a":"x,\"y\"","m":{"k":[1,2]},"EventType":"INSERT","created_at":1720629863.0}' \
+		'{"b":"line\nbreak","a":null,"EventType":"REMOVE","created_at":"2024-07-10T16:44:23Z"}' \
+		'{"a":"\\N","n":12.50,"t":true,"EventType":"INSERT","created_at":1}' >"$BATS_TEST_TMPDIR/rows"
+	run --separate-stderr csv-emit -f jsonl -N '\N' "$BATS_TEST_TMPDIR/rows"
+	[ "$status" -eq 0 ]
+	diff -u - <(printf '%s\n' "$output") <<-'EOF2'
+	{"a":"x,\"y\"","m":"{\"k\":[1,2]}","EventType":"INSERT","created_at":"1720629863.0"}
+	{"b":"line\nbreak","EventType":"REMOVE","created_at":"2024-07-10T16:44:23Z"}
+	{"n":"12.50","t":"true","EventType":"INSERT","created_at":"1"}
+	EOF2
+	# the same cells as the CSV, named by its header: read back, row by row
+	diff -u <(csv-emit -N '\N' "$BATS_TEST_TMPDIR/rows" | python3 -c 'import csv,sys,json
+r = list(csv.reader(sys.stdin))
+for row in r[1:]: print(json.dumps({k: v for k, v in zip(r[0], row) if v != "\\N"}, separators=(",", ":")))') <(printf '%s\n' "$output" | jq -c .)
+	run --separate-stderr csv-emit --format=jsonl -c a,zz -x gather=rest "$BATS_TEST_TMPDIR/rows"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '{"a":"x,\"y\"","rest":"{\"m\":{\"k\":[1,2]}}","EventType":"INSERT","created_at":"1720629863.0"}' ]
+	run --separate-stderr csv-emit -f jsonl </dev/null
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run --separate-stderr csv-emit -f xml </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "csv-emit: --format: csv or jsonl, not xml"$'\n'"usage: csv-emit "* ]]
+	run --separate-stderr csv-emit -f jsonl -H </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "csv-emit: --format jsonl names cells by the header: not with -H"$'\n'"usage: "* ]]
+	run --separate-stderr csv-emit -f jsonl -c a -x fail "$BATS_TEST_TMPDIR/rows"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
 }

@@ -850,3 +850,33 @@ blocked_run() {
 	[ -d "$live" ]
 	[ "$(ls -d "$T/tmp"/ddb-to-s3.*)" = "$live" ]
 }
+
+@test "ddb-to-s3: --format jsonl: the CSV's cells by name, key .jsonl, read by DuckDB by name as the CSV by position" {
+	run --separate-stderr ddb-to-s3 --format jsonl -F "$P/j" "$D/two-tables.json"
+	[ "$status" -eq 0 ]
+	run --separate-stderr ddb-to-s3 -F "$P/c" "$D/two-tables.json"
+	[ "$status" -eq 0 ]
+	k=$(s3_ls "$B" "$P/j/student/" | grep -v /_columns)
+	[[ "$k" == $P/j/student/student_20240710T164501Z_5100000000093649950901.jsonl ]]
+	[ "$(s3_head "$B" "$k" | jq -r .ContentType)" = application/x-ndjson ]
+	s3_get "$B" "$k" "$T/s.jsonl"
+	s3_get "$B" "$(s3_ls "$B" "$P/c/student/" | grep -v /_columns)" "$T/s.csv"
+	cols=$(head -n 1 "$T/s.csv")
+	decl= sel=
+	for c in ${cols//,/ }; do decl="$decl, \"$c\": 'VARCHAR'"; sel="$sel, \"$c\""; done
+	cd "$T"
+	"$BATS_TEST_DIRNAME/lib/duckdb" "SELECT ${sel#, } FROM read_json('s.jsonl', columns = {${decl#, }})" >json.out
+	"$BATS_TEST_DIRNAME/lib/duckdb" "SELECT ${sel#, } FROM read_csv('s.csv', header = true, auto_detect = false, columns = {${decl#, }})" >csv.out
+	diff -u csv.out json.out
+	[ "$(wc -l <json.out)" -eq 3 ]
+	# bad values: exit 2, nothing uploaded
+	run --separate-stderr ddb-to-s3 --format xml -F "$P/x" "$D/two-tables.json"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: --format: csv or jsonl, not 'xml'"$'\n'"usage: "* ]]
+	DDB_TO_S3_FORMAT=jsonl run --separate-stderr ddb-to-s3 -K '{prefix}/{table}/{first_id}.csv' -F "$P/x" "$D/two-tables.json"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "ddb-to-s3: --format jsonl: the key template names a .csv object: {prefix}/{table}/{first_id}.csv"$'\n'"usage: "* ]]
+	run --separate-stderr ddb-to-s3 --format -F "$P/x" "$D/two-tables.json"
+	[ "$status" -eq 2 ]
+	[ -z "$(s3_ls "$B" "$P/x/")" ]
+}
