@@ -140,6 +140,35 @@ event() {
 	prefixes "$T/got"
 }
 
+@test "columns: a warm process's cached list (DDB_TO_S3_COLUMNS_CACHE): no request for it when a batch brings no new column; a stale copy loses the swap and reads again" {
+	unset DDB_TO_S3_SINGLE_WRITER
+	cas_proxy_start
+	export DDB_TO_S3_COLUMNS_CACHE="$T/cache"
+	run --separate-stderr ddb-to-s3 -u "$CAS_URL" "$C/batch1.json"
+	[ "$status" -eq 0 ]
+	# the list was stored: the next run reads it once and keeps it
+	run --separate-stderr ddb-to-s3 -u "$CAS_URL" "$C/batch1.json"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "GET /$B/$P/lake/orders/_columns" "$CAS_DIR/log")" -eq 2 ]
+	[ -f "$T/cache/$B/$P/lake/orders/_columns" ]
+	run --separate-stderr ddb-to-s3 -u "$CAS_URL" "$C/batch1.json"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "GET /$B/$P/lake/orders/_columns" "$CAS_DIR/log")" -eq 2 ]
+	# another host adds email and zip; this one, with its old copy, then
+	# brings zip too: its swap fails (412), it reads the list again
+	DDB_TO_S3_COLUMNS_CACHE= run --separate-stderr ddb-to-s3 -u "$CAS_URL" "$C/batch2.json"
+	[ "$status" -eq 0 ]
+	run --separate-stderr ddb-to-s3 -u "$CAS_URL" "$C/batch4.json"
+	[ "$status" -eq 0 ]
+	grep -q "PUT /$B/$P/lake/orders/_columns -> 412" "$CAS_DIR/log"
+	s3_get "$B" "$P/lake/orders/_columns" "$T/list"
+	[ "$(jq -c .columns "$T/list")" = '["id","name","total","EventType","created_at","email","zip","note"]' ]
+	mkdir "$T/got"
+	s3_aws s3 sync --only-show-errors "s3://$B/$P/lake/orders/" "$T/got/"
+	prefixes "$T/got"
+	[ "$(head -n 1 "$T"/got/*1007.csv)" = id,name,total,EventType,created_at,email,zip,note ]
+}
+
 @test "columns: the whole table read by DuckDB by position through _columns: every value under its own name, as each object read alone says" {
 	for i in 1 2 3 4; do
 		run --separate-stderr ddb-to-s3 "$C/batch$i.json"
