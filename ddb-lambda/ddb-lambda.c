@@ -602,8 +602,8 @@ invoke(const char *event, int rbif)
 		goto error;
 	}
 	snprintf(msg, sizeof msg, "record %ld (SequenceNumber %s) is bad: %ld "
-	    "records written, the rest reported as batchItemFailures", k + 1,
-	    fid, k);
+	    "record%s written, the rest reported as batchItemFailures", k + 1,
+	    fid, k, k == 1 ? "" : "s");
 	if (respond(&out, &log, msg) != 0)
 		logf_("%s: could not post the result", id);
 	goto out;

@@ -469,7 +469,7 @@ log_batch(const char *what)
 		free(l);
 	}
 	ddb_buf_putc(&b, '\0');
-	warnx("%s %ld records:%s", what, n, b.p);
+	warnx("%s %ld record%s:%s", what, n, n == 1 ? "" : "s", b.p);
 	free(b.p);
 }
 
@@ -609,7 +609,8 @@ resume(void)
 	}
 	ddb_buf_putc(&b, '\0');
 	warnx("batch staged by an earlier run, not committed, handed on "
-	    "again: %ld records:%s", st.bt.count, b.p);
+	    "again: %ld record%s:%s", st.bt.count, st.bt.count == 1 ? "" : "s",
+	    b.p);
 	free(b.p);
 	if ((rc = run_consumer()) != 0)
 		return rc;
@@ -821,8 +822,9 @@ main(int argc, char *argv[])
 		rc = run();
 	}
 	if (delivered > 0 || aj.verbose)
-		warnx("%s: %ld records in %ld batches, %ld requests",
-		    arn ? arn : argv[0], delivered, batches, aj.calls);
+		warnx("%s: %ld record%s in %ld batch%s, %ld requests",
+		    arn ? arn : argv[0], delivered, delivered == 1 ? "" : "s",
+		    batches, batches == 1 ? "" : "es", aj.calls);
 	aj_close(&aj);
 	curl_global_cleanup();
 	free(resolved);

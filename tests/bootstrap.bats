@@ -314,7 +314,7 @@ failures() {
 	[ "$(cat "$RT/req-4.response")" = "$(failures 0)" ]
 	[ "$(cat "$RT/req-5.response")" = '{"batchItemFailures":[]}' ]
 	[ "$(grep '^bootstrap: ' "$RT/log")" = "$(cat <<-'EOF'
-	bootstrap: req-1: record 2 (SequenceNumber 5100000000093649951011) is bad: 1 records written, the rest reported as batchItemFailures
+	bootstrap: req-1: record 2 (SequenceNumber 5100000000093649951011) is bad: 1 record written, the rest reported as batchItemFailures
 	bootstrap: req-2: record 1 (SequenceNumber 5100000000093649951010) is bad: 0 records written, the rest reported as batchItemFailures
 	bootstrap: req-3: record 5 (SequenceNumber 5100000000093649951014) is bad: 4 records written, the rest reported as batchItemFailures
 	bootstrap: req-4: record 1 (SequenceNumber 5100000000093649951010) is bad: 0 records written, the rest reported as batchItemFailures

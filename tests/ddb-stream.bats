@@ -149,7 +149,7 @@ stream() {
 	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"a3"}}'
 	run stream "$b" "$t"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"ddb-stream: batch 1 records: shardId-"*" (1)"* ]]
+	[[ "$output" == *"ddb-stream: batch 1 record: shardId-"*" (1)"* ]]
 	[ "$(s3_ls "$b" | wc -l)" -eq 2 ]
 }
 
@@ -558,7 +558,7 @@ stop_follow() {
 		[ "$(ids "$W/out")" = "$want" ]
 		! grep -q '^batch' "$W/st/state"
 	done
-	[ "${lines[0]}" = "ddb-stream: batch 1 records: $A 000000000000000000006..000000000000000000006 (1)" ]
+	[ "${lines[0]}" = "ddb-stream: batch 1 record: $A 000000000000000000006..000000000000000000006 (1)" ]
 	[ "${lines[1]}" = "ddb-stream: shard $A read to its end (last seq 000000000000000000006)" ]
 	grep -qx "shard $A 000000000000000000006 done" "$W/st/state"
 	jq -r 'select(.op == "GetShardIterator") | "\(.type) \(.seq)"' "$STREAMS_DIR/log" >"$W/its"
@@ -607,9 +607,9 @@ stop_follow() {
 	run_standin
 	[ "$status" -eq 0 ]
 	[ "$(ids "$W/out")" = abcd ]
-	[ "${lines[0]}" = "ddb-stream: batch 1 records: $A 000000000000000000003..000000000000000000003 (1)" ]
+	[ "${lines[0]}" = "ddb-stream: batch 1 record: $A 000000000000000000003..000000000000000000003 (1)" ]
 	[ "${lines[1]}" = "ddb-stream: shard $A read to its end (last seq 000000000000000000003)" ]
-	[ "${lines[2]}" = "ddb-stream: batch 1 records: $B 000000000000000000004..000000000000000000004 (1)" ]
+	[ "${lines[2]}" = "ddb-stream: batch 1 record: $B 000000000000000000004..000000000000000000004 (1)" ]
 	jq -s -e 'all(.[]; .early != true)' "$STREAMS_DIR/log" >/dev/null
 	script "$W/c.json" "{\"id\": \"$A\", \"closed\": true, \"records\": [$(rec a), $(rec b), $(rec c)]},
 		{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec d)]},

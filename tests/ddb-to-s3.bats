@@ -133,7 +133,7 @@ runtime() {
 	# {first_id}: the SequenceNumber of the table's first record
 	[ "$key" = staging/student/student_20240710T164423Z_5100000000093649950825.csv ]
 	same "$key" "$F/seed-sample.csv"
-	[ "$stderr" = "ddb-to-s3: student: 1 records, 2 rows, seq 5100000000093649950825..5100000000093649950825 -> s3://$B/$key" ]
+	[ "$stderr" = "ddb-to-s3: student: 1 record, 2 rows, seq 5100000000093649950825..5100000000093649950825 -> s3://$B/$key" ]
 	[ "$(s3_head "$B" "$key" | jq -r .ContentType)" = "text/csv; charset=utf-8" ]
 }
 
@@ -186,7 +186,7 @@ runtime() {
 	run --separate-stderr ddb-to-s3 -u "$FAULT_URL" -a 1 -k "$T/keep" "$F/seed-sample.json"
 	fault_proxy_stop
 	[ "$status" -eq 75 ]
-	[[ "$stderr" == *"ddb-to-s3: student: 1 records, 2 rows, seq "*": upload failed for now: s3://$B/$SEED_KEY (body kept in $T/keep)"* ]]
+	[[ "$stderr" == *"ddb-to-s3: student: 1 record, 2 rows, seq "*": upload failed for now: s3://$B/$SEED_KEY (body kept in $T/keep)"* ]]
 	[[ "$stderr" != *" -> s3://"* ]]
 	uf=$(ls "$T"/keep/*.uri)
 	[ "$(sed -n 1p "$uf")" = "s3://$B/$SEED_KEY" ]
@@ -204,7 +204,7 @@ runtime() {
 @test "ddb-to-s3: -D and -o: every stage runs, nothing is uploaded, same names" {
 	run --separate-stderr ddb-to-s3 -D "$D/two-tables.json"
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == *"course: 1 records, 1 rows, seq 5100000000093649950902..5100000000093649950902 -> s3://$B/$P/staging/course/course_20240710T164502Z_"*".csv (dry run)"* ]]
+	[[ "$stderr" == *"course: 1 record, 1 row, seq 5100000000093649950902..5100000000093649950902 -> s3://$B/$P/staging/course/course_20240710T164502Z_"*".csv (dry run)"* ]]
 	[ -z "$(s3_ls "$B" "$P/")" ]
 	run --separate-stderr ddb-to-s3 -o "$T/out" "$D/two-tables.json"
 	[ "$status" -eq 0 ]
@@ -262,9 +262,9 @@ runtime() {
 	[ "$(ls "$S/incoming")" = "" ]
 	[ "$(ls "$S/done")" = "$(printf '1-seed.json\n3-two.json')" ]
 	[ "$(ls "$S/failed")" = "2-bad.json" ]
-	[[ "${stderr}" == "ddb-to-s3: 1-seed.json: done: student 1 records -> s3://$B/$P/staging/student/student_20240710T164423Z_"* ]]
+	[[ "${stderr}" == "ddb-to-s3: 1-seed.json: done: student 1 record -> s3://$B/$P/staging/student/student_20240710T164423Z_"* ]]
 	[ "$(grep -c '^ddb-to-s3: [0-9]-[a-z]*\.json: ' <<<"$stderr")" -eq 3 ]
-	[[ "$stderr" == *"ddb-to-s3: 2-bad.json: bad data, moved to failed/2-bad.json"*"eventID bad-3"* ]]
+	[[ "$stderr" == *"eventID bad-3"*"ddb-to-s3: 2-bad.json: bad data (above), moved to failed/2-bad.json"* ]]
 	[ "$(s3_ls "$B" "$P/" | wc -l)" -eq 3 ]
 	# nothing new: nothing to do, exit 0, silent
 	run --separate-stderr ddb-to-s3 -q "$S"
@@ -276,7 +276,7 @@ runtime() {
 	spool_in "$F/seed-sample.json" 1-seed.json "$D/bad-record.json" 2-bad.json
 	run --separate-stderr ddb-to-s3 -D -q "$S"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == "ddb-to-s3: 1-seed.json: would be done: student 1 records -> s3://$B/$P/staging/student/student_20240710T164423Z_"*".csv"$'\n'"ddb-to-s3: 2-bad.json: would fail (exit 1)"$'\n'*"eventID bad-3"* ]]
+	[[ "$stderr" == "ddb-to-s3: 1-seed.json: would be done: student 1 record -> s3://$B/$P/staging/student/student_20240710T164423Z_"*".csv"$'\n'"ddb-to-s3: 2-bad.json: would fail (exit 1)"$'\n'*"eventID bad-3"* ]]
 	[ "$(ls "$S/incoming")" = "$(printf '1-seed.json\n2-bad.json')" ]
 	[ -z "$(ls -A "$S/done")$(ls -A "$S/failed")" ]
 	[ -z "$(s3_ls "$B" "$P/")" ]
@@ -326,14 +326,14 @@ runtime() {
 	spool_in "$D/bad-record.json" batch.json
 	run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"ddb-to-s3: batch.json: bad data, moved to failed/batch.json"* ]]
+	[[ "$stderr" == *"ddb-to-s3: batch.json: bad data (above), moved to failed/batch.json"* ]]
 	printf '%s\n' '{"Records":[]}' >"$S/incoming/batch.json"
 	cp "$D/bad-record.json" "$T/second.json"
 	printf '\n' >>"$T/second.json"
 	cp "$T/second.json" "$S/incoming/batch.json"
 	run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"ddb-to-s3: batch.json: bad data, moved to failed/batch.json.1"* ]]
+	[[ "$stderr" == *"ddb-to-s3: batch.json: bad data (above), moved to failed/batch.json.1"* ]]
 	cmp "$D/bad-record.json" "$S/failed/batch.json"
 	cmp "$T/second.json" "$S/failed/batch.json.1"
 	cp "$F/seed-sample.json" "$S/incoming/x.json"
@@ -452,7 +452,7 @@ runtime() {
 	pgrep -f "s3-put.*$FAULT_URL" >/dev/null
 	run --separate-stderr ddb-to-s3 -q "$S"
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == "ddb-to-s3: a.json: done: student 1 records -> s3://$B/$SEED_KEY" ]]
+	[[ "$stderr" == "ddb-to-s3: a.json: done: student 1 record -> s3://$B/$SEED_KEY" ]]
 	pkill -f "s3-put.*$FAULT_URL" || :
 	fault_proxy_stop
 	same "$SEED_KEY" "$F/seed-sample.csv"
@@ -526,25 +526,25 @@ X="$F/sources"
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
 	key=$P/staging/student/student_20240710T164423Z_hd913fbf92d04641d.csv
-	[ "$stderr" = "ddb-to-s3: student: 2 records, 2 rows, seq -..- -> s3://$B/$key" ]
+	[ "$stderr" = "ddb-to-s3: student: 2 records, 2 rows -> s3://$B/$key" ]
 	[ "$(s3_ls "$B" "$P/")" = "$key" ]
 	same "$key" "$X/export-full.csv"
 	# --export-time and -n instead of the manifest: the same object
 	run --separate-stderr ddb-to-s3 -D -n student --export-time=2024-07-10T16:44:23.028Z "$X/export-full.json.gz"
 	[ "$status" -eq 0 ]
-	[ "$stderr" = "ddb-to-s3: student: 2 records, 2 rows, seq -..- -> s3://$B/$key (dry run)" ]
+	[ "$stderr" = "ddb-to-s3: student: 2 records, 2 rows -> s3://$B/$key (dry run)" ]
 }
 
 @test "ddb-to-s3: incremental exports into the store: NEW_AND_OLD_IMAGES with --manifest, NEW_IMAGE with -n; created_at from WriteTimestampMicros" {
 	run --separate-stderr ddb-to-s3 -F "$P/old" --manifest "$X/manifest-incremental.json" "$X/export-incr-new-and-old.json.gz"
 	[ "$status" -eq 0 ]
 	key=$P/old/student/student_20240710T164640Z_hf1467812a18a7e9b.csv
-	[ "$stderr" = "ddb-to-s3: student: 3 records, 4 rows, seq -..- -> s3://$B/$key" ]
+	[ "$stderr" = "ddb-to-s3: student: 3 records, 4 rows -> s3://$B/$key" ]
 	same "$key" "$X/export-incr-new-and-old.csv"
 	run --separate-stderr ddb-to-s3 -F "$P/new" -n student "$X/export-incr-new-image.json.gz"
 	[ "$status" -eq 0 ]
 	key=$P/new/student/student_20240710T164640Z_hf1467812a18a7e9b.csv
-	[ "$stderr" = "ddb-to-s3: student: 3 records, 3 rows, seq -..- -> s3://$B/$key" ]
+	[ "$stderr" = "ddb-to-s3: student: 3 records, 3 rows -> s3://$B/$key" ]
 	same "$key" "$X/export-incr-new-image.csv"
 	[ "$(s3_ls "$B" "$P/" | wc -l)" -eq 2 ]
 }
@@ -763,7 +763,7 @@ X="$F/sources"
 	run --separate-stderr ddb-to-s3 -D -K '{table}/{date}/{hour}.csv' "$D/midnight.json"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c ' (dry run)$' <<<"$stderr")" -eq 4 ]
-	[[ "$stderr" == *"student: 1 records, 1 rows, seq 5100000000093649950905..5100000000093649950905 -> s3://$B/student/2024-07-11/01.csv (dry run)"* ]]
+	[[ "$stderr" == *"student: 1 record, 1 row, seq 5100000000093649950905..5100000000093649950905 -> s3://$B/student/2024-07-11/01.csv (dry run)"* ]]
 	# without a time placeholder one object per table, as before
 	run --separate-stderr ddb-to-s3 -D "$D/midnight.json"
 	[ "$(grep -c ' (dry run)$' <<<"$stderr")" -eq 2 ]
@@ -845,7 +845,7 @@ blocked_run() {
 	kill -KILL -- -"$(cat "$T/live.pgid")"
 	wait "$(cat "$T/live.job")" || :
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == "ddb-to-s3: student: 1 records, 2 rows, "* ]]
+	[[ "$stderr" == "ddb-to-s3: student: 1 record, 2 rows, "* ]]
 	[ ! -e "$dead" ]
 	[ -d "$live" ]
 	[ "$(ls -d "$T/tmp"/ddb-to-s3.*)" = "$live" ]
@@ -879,4 +879,19 @@ blocked_run() {
 	run --separate-stderr ddb-to-s3 --format -F "$P/x" "$D/two-tables.json"
 	[ "$status" -eq 2 ]
 	[ -z "$(s3_ls "$B" "$P/x/")" ]
+}
+
+@test "ddb-to-s3: a stage's message names the batch's input, the table and the record (or row) index, never a work file that is gone" {
+	run --separate-stderr ddb-to-s3 -o "$T/out" -c id,fname,number,EventType,created_at -x fail "$F/seed-sample.json"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "csv-emit: $F/seed-sample.json, table student, row 1: attribute \"lname\" is not in --columns (see --extra)
+csv-emit: 1 more rows refused for attributes not in --columns
+ddb-to-s3: student: bad data; nothing uploaded" ]
+	run --separate-stderr ddb-to-s3 -o "$T/out" -l eventID -n student --export-time=2024-07-10T16:44:23Z - \
+		<"$X/export-full.json.gz"
+	[ "$status" -eq 1 ]
+	[ "${stderr_lines[0]}" = "ddb-expand: <stdin>, table student, record 1: missing eventID (asked for by -l)" ]
+	[ "${stderr_lines[2]}" = "ddb-to-s3: student: bad data; nothing uploaded" ]
+	[[ "$stderr" != *"/ddb-to-s3."* ]]
+	[ ! -e "$T/out" ]
 }
