@@ -34,6 +34,9 @@ static int if_none_match;		/* -n */
 static const char *meta[MAX_META];
 static int nmeta;
 static long part_size = 8 * MIB;
+/* -z: a gzip file (.gz key, application/gzip), as csv-emit -z and
+ * ddb-to-s3 -z; --gzip=encoding: Content-Encoding: gzip on the key given */
+enum { GZ_FILE = 1, GZ_ENCODING = 2 };
 
 static _Noreturn void
 usage(FILE *fp, int status)
@@ -52,10 +55,13 @@ usage(FILE *fp, int status)
 	if (status == 0)
 		fputs(
 		    "  s3://bucket/key             where the body goes; the key may hold\n"
-		    "                              {timestamp} {date} (the upload's, UTC)\n"
+		    "                              {upload_timestamp} {upload_date} (UTC)\n"
 		    "                              {uuid} {sha256} (the body's, as stored)\n"
 		    "  -f, --file FILE             the body from FILE, not standard input\n"
-		    "  -z, --gzip                  compress the body (as gzip -n), same key,\n"
+		    "  -z, --gzip                  store a gzip file: the body compressed\n"
+		    "                              (as gzip -n), .gz added to the key,\n"
+		    "                              application/gzip\n"
+		    "      --gzip=encoding         compressed under the key as given, with\n"
 		    "                              Content-Encoding: gzip\n"
 		    "  -y, --content-type TYPE     (default text/csv for .csv keys, else\n"
 		    "                              application/octet-stream)\n"
@@ -219,11 +225,19 @@ expand_key(const char *t, const char *sha, int *needs_sha)
 		e = strchr(t, '}');
 		if (e == NULL)
 			e = t + strlen(t);
-		if (strncmp(t, "{timestamp}", 11) == 0)
+		if (strncmp(t, "{upload_timestamp}", 18) == 0)
 			v = stamp;
-		else if (strncmp(t, "{date}", 6) == 0)
+		else if (strncmp(t, "{upload_date}", 13) == 0)
 			v = date;
-		else if (strncmp(t, "{sha256}", 8) == 0) {
+		else if (strncmp(t, "{timestamp}", 11) == 0 ||
+		    strncmp(t, "{date}", 6) == 0) {
+			/* one meaning per word: the records' time (ddb-to-s3) */
+			warnx("%.*s is the records' time in ddb-to-s3's keys; "
+			    "s3-put knows only the upload's: {upload_%.*s",
+			    (int)(e - t + 1), t, (int)(e - t), t + 1);
+			free(out);
+			return NULL;
+		} else if (strncmp(t, "{sha256}", 8) == 0) {
 			*needs_sha = 1;
 			v = sha ? sha : "";
 		} else if (strncmp(t, "{uuid}", 6) == 0) {
@@ -263,11 +277,13 @@ object_headers(const char *key, char **h)
 
 	if (content_type)
 		h[n++] = xasprintf("content-type:%s", content_type);
+	else if (gzip_body == GZ_FILE)
+		h[n++] = xstrdup("content-type:application/gzip");
 	else if (dot && strcasecmp(dot, ".csv") == 0)
 		h[n++] = xstrdup("content-type:text/csv");
 	else
 		h[n++] = xstrdup("content-type:application/octet-stream");
-	if (gzip_body)
+	if (gzip_body == GZ_ENCODING)
 		h[n++] = xstrdup("content-encoding:gzip");
 	if (sse)
 		h[n++] = xasprintf("x-amz-server-side-encryption:%s", sse);
@@ -660,8 +676,15 @@ run(const char *target, struct http *h, char *buf)
 	if (rc == 0 && needs_sha)
 		rc = spool_body(&b, buf, sha);
 	if (rc == 0) {
-		if ((key = expand_key(kt, sha, &needs_sha)) == NULL ||
-		    !key_ok(key)) {
+		if ((key = expand_key(kt, sha, &needs_sha)) != NULL &&
+		    gzip_body == GZ_FILE && (strlen(key) < 3 ||
+		    strcmp(key + strlen(key) - 3, ".gz") != 0)) {
+			char *gz = xasprintf("%s.gz", key);
+
+			free(key);
+			key = gz;
+		}
+		if (key == NULL || !key_ok(key)) {
 			rc = DDB_EXIT_USAGE;
 		} else {
 			uri = xasprintf("s3://%s/%s", bucket, key);
@@ -879,7 +902,7 @@ main(int argc, char *argv[])
 		{ "sse", required_argument, NULL, 'X' },
 		{ "content-type", required_argument, NULL, 'y' },
 		{ "allow-empty", no_argument, NULL, 'Y' },
-		{ "gzip", no_argument, NULL, 'z' },
+		{ "gzip", optional_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct http h = { 0 };
@@ -962,7 +985,15 @@ main(int argc, char *argv[])
 			    "content type");
 			break;
 		case 'Y': allow_empty = 1; break;
-		case 'z': gzip_body = 1; break;
+		case 'z':
+			if (optarg == NULL || strcmp(optarg, "file") == 0)
+				gzip_body = GZ_FILE;
+			else if (strcmp(optarg, "encoding") == 0)
+				gzip_body = GZ_ENCODING;
+			else
+				die_usage("--gzip is file or encoding, not %s",
+				    optarg);
+			break;
 		default: usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;

@@ -298,9 +298,9 @@ xml_test() {
 	diff -r "$T/up" "$T/down"
 }
 
-@test "s3-put: key placeholders {date} {timestamp} {uuid} {sha256}" {
+@test "s3-put: key placeholders {upload_date} {upload_timestamp} {uuid} {sha256}" {
 	printf 'a,b\n1,2\n' >"$T/b"
-	run --separate-stderr s3-put "s3://$B/ph/{date}/{timestamp}_{uuid}_{sha256}.csv" <"$T/b"
+	run --separate-stderr s3-put "s3://$B/ph/{upload_date}/{upload_timestamp}_{uuid}_{sha256}.csv" <"$T/b"
 	[ "$status" -eq 0 ]
 	local re='^s3://'"$B"'/ph/[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9]{8}T[0-9]{6}\.[0-9]{6}Z_'
 	re+='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}_'
@@ -308,6 +308,17 @@ xml_test() {
 	[[ "$output" =~ $re ]]
 	[[ "$output" == "s3://$B/ph/$(date -u +%Y-%m-%d)/"* ]]
 	same "${output#s3://$B/}" "$T/b"
+}
+
+@test "s3-put: {date} and {timestamp} are the records' time (ddb-to-s3's keys): refused (2), naming the upload's" {
+	run --separate-stderr s3-put -k "$KEEP" "s3://$B/ph/dt={date}/x.csv" <<<"a"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: {date} is the records' time in ddb-to-s3's keys; s3-put knows only the upload's: {upload_date}"$'\n'"usage: s3-put "* ]]
+	run --separate-stderr s3-put "s3://$B/ph/{timestamp}.csv" <<<"a"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: {timestamp} is the records' time in ddb-to-s3's keys; s3-put knows only the upload's: {upload_timestamp}"$'\n'* ]]
+	[ -z "$(s3_ls "$B" ph/dt=)" ]
+	[ -z "$(ls -A "$KEEP")" ]
 }
 
 @test "s3-put: {sha256} keys make a retried batch land on the same object" {
@@ -320,16 +331,28 @@ xml_test() {
 	[ "$(s3_ls "$B" idem/ | wc -l)" -eq 1 ]
 }
 
-@test "s3-put: --gzip compresses with Content-Encoding: gzip on the same key" {
+@test "s3-put: -z stores a gzip file (.gz key, application/gzip) as ddb-to-s3 -z does; --gzip=encoding the same key with Content-Encoding: gzip" {
 	seq 1 5000 >"$T/b"
 	run --separate-stderr s3-put -z "s3://$B/gz/seq.csv" <"$T/b"
 	[ "$status" -eq 0 ]
-	[ "$output" = "s3://$B/gz/seq.csv" ]
-	s3_get "$B" gz/seq.csv "$T/got.gz"
+	[ "$output" = "s3://$B/gz/seq.csv.gz" ]
+	s3_get "$B" gz/seq.csv.gz "$T/got.gz"
 	gzip -dc "$T/got.gz" | cmp - "$T/b"
 	# compressed in process (zlib), gzip -n's bytes for this body
 	cmp "$T/got.gz" <(gzip -n -c <"$T/b")
+	s3_head "$B" gz/seq.csv.gz | jq -e '.ContentEncoding == null and .ContentType == "application/gzip"'
+	# a key that ends in .gz keeps it
+	run --separate-stderr s3-put --gzip=file "s3://$B/gz/b.csv.gz" <"$T/b"
+	[ "$output" = "s3://$B/gz/b.csv.gz" ]
+	run --separate-stderr s3-put --gzip=encoding "s3://$B/gz/seq.csv" <"$T/b"
+	[ "$status" -eq 0 ]
+	[ "$output" = "s3://$B/gz/seq.csv" ]
+	s3_get "$B" gz/seq.csv "$T/got2.gz"
+	cmp "$T/got2.gz" "$T/got.gz"
 	s3_head "$B" gz/seq.csv | jq -e '.ContentEncoding == "gzip" and .ContentType == "text/csv"'
+	run --separate-stderr s3-put --gzip=zip "s3://$B/gz/x.csv" <"$T/b"
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "s3-put: --gzip is file or encoding, not zip"$'\n'"usage: "* ]]
 }
 
 @test "s3-put: addressing: virtual-hosted on AWS, path-style for dotted buckets, endpoints and -A" {
@@ -901,7 +924,7 @@ complete_faults() {
 	local sha k
 	printf 'x\n' > "$T/body"
 	sha=$(sha256sum < "$T/body" | cut -c1-64)
-	k='{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{uuid}{uuid}{date}'
+	k='{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{sha256}{uuid}{uuid}{upload_date}'
 	run --separate-stderr s3-put -a 1 -k "$KEEP" -f "$T/body" \
 	    -u http://127.0.0.1:9 "s3://b/$k"
 	[ "$status" -eq 75 ]
