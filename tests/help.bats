@@ -16,8 +16,8 @@ help_lists() {
 	for o in $(grep -o '^\.It Fl [A-Za-z0-9] , Fl \\-[a-z0-9-]*\|^\.It Fl \\-[a-z0-9-]*' "$M/$tool.1" |
 		grep -o '\\-[a-z0-9-]*$' | sed 's/^\\/-/'); do
 		# the option, its argument words, two spaces, a description
-		grep -qE "^ +(-[A-Za-z0-9], )?$o(=?[A-Z][A-Za-z0-9|,.:]*| [A-Z][A-Za-z0-9|,.:]*)* {2,}[^ ]" <<<"$help" ||
-			grep -A1 -E "^ +(-[A-Za-z0-9], )?$o(=?[A-Z][A-Za-z0-9|,.:]*| [A-Z][A-Za-z0-9|,.:]*)*\$" <<<"$help" |
+		grep -qE "^ +(-[A-Za-z0-9], )?$o([= ]?([A-Z][A-Za-z0-9|,.:]*|[a-z0-9]+([|][a-z0-9:]+)+))* {2,}[^ ]" <<<"$help" ||
+			grep -A1 -E "^ +(-[A-Za-z0-9], )?$o([= ]?([A-Z][A-Za-z0-9|,.:]*|[a-z0-9]+([|][a-z0-9:]+)+))*\$" <<<"$help" |
 			sed -n 2p | grep -qE '^ {6,}[^ -]' ||
 			echo "$tool: $o"
 	done
