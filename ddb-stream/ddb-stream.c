@@ -11,13 +11,21 @@
 #include "stream.h"
 
 #define PAGE_MAX 1000		/* GetRecords' Limit at most */
-#define BATCH_RECORDS 1000	/* a batch stops growing past these */
-#define BATCH_BYTES (6 << 20)
+/*
+ * A batch is handed on once it holds --batch-size records or
+ * --batch-bytes bytes, once its first record was read --batch-window
+ * seconds ago, or when every shard is caught up and the run ends.  The
+ * defaults make objects a lake reads well (few, large) and bound how long
+ * a --follow service holds a change.
+ */
+#define BATCH_RECORDS 100000L
+#define BATCH_BYTES (256L << 20)
+#define BATCH_WINDOW 300L
 #define OPEN_EMPTY 3		/* empty pages in a row: an open shard is
 				   caught up for this run */
 
 enum { OPT_STATE = 256, OPT_LIMIT, OPT_FOLLOW, OPT_LATEST, OPT_GAP,
-    OPT_LIST_EVERY };
+    OPT_LIST_EVERY, OPT_BATCH_SIZE, OPT_BATCH_BYTES, OPT_BATCH_WINDOW };
 
 static struct state st;
 static struct aj aj;
@@ -27,6 +35,10 @@ static int follow, latest, accept_gap;
 static long max_records;	/* 0: no bound */
 static long max_seconds;
 static long list_every = 60;	/* follow mode: DescribeStream this often */
+static long batch_size = BATCH_RECORDS, batch_window = BATCH_WINDOW;
+static long batch_bytes = BATCH_BYTES;
+static long brecs;		/* records in the batch */
+static double bt0;		/* when its first record was read */
 static int skipping;		/* --latest, first run: drop what is there */
 static long delivered, batches;
 static struct ddb_buf batch;	/* records read, not yet staged: NDJSON */
@@ -41,8 +53,10 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: ddb-stream [-v] [--state dir] [--limit n|ns]... "
 	    "[--follow] [--latest]\n"
-	    "                  [--accept-gap] [--list-every secs] [-u url] "
-	    "[-p profile]\n"
+	    "                  [--accept-gap] [--list-every secs] "
+	    "[--batch-size n]\n"
+	    "                  [--batch-bytes n] [--batch-window secs] "
+	    "[-u url] [-p profile]\n"
 	    "                  [-r region] [-a attempts] [-g secs] "
 	    "stream [command [arg ...]]\n");
 	if (status == 0)
@@ -61,6 +75,14 @@ usage(FILE *fp, int status)
 		    "cron run\n"
 		    "  --list-every SECS      --follow: look for new shards "
 		    "this often (60)\n"
+		    "  --batch-size N         records a batch at most "
+		    "(100000)\n"
+		    "  --batch-bytes N        bytes a batch at most, about "
+		    "(268435456: 256 MiB)\n"
+		    "  --batch-window SECS    hand a batch on this long after "
+		    "its first record at\n"
+		    "                         the latest (300; 0: each round "
+		    "of reads)\n"
 		    "  --latest               a new state starts at the "
 		    "stream's end, not TRIM_HORIZON\n"
 		    "  --accept-gap           trimmed records: log the gap, "
@@ -365,6 +387,8 @@ add_record(struct shard *sh, const struct jv *r)
 	}
 	ddb_buf_put(&batch, "}\n", 2);
 	bufrecs++;
+	if (brecs++ == 0)
+		bt0 = ddb_now();
 	return 0;
 }
 
@@ -584,6 +608,7 @@ deliver(const char *what)
 	batch.n = 0;
 	bufrecs = 0;
 	bbytes = 0;
+	brecs = 0;
 	/* without a command the state is only read, --latest or not */
 	if (st.dir && cmd)
 		rc = state_save(&st);
@@ -617,6 +642,25 @@ resume(void)
 	return commit();
 }
 
+/* the batch in hand is to be handed on now */
+static int
+due(int ended, int caught_up)
+{
+	/* a shard at its end: its children wait for the commit; records
+	 * on stdout go at once */
+	if (ended || cmd == NULL || skipping)
+		return 1;
+	if (brecs >= batch_size || (long)(bbytes + batch.n) >= batch_bytes)
+		return 1;
+	if (max_records && delivered + brecs >= max_records)
+		return 1;
+	if (brecs > 0 && ddb_now() - bt0 >= batch_window)
+		return 1;
+	/* caught up: a run ends and hands on what it has; a service waits
+	 * for the batch to fill or for its window */
+	return caught_up && !follow;
+}
+
 static int
 run(void)
 {
@@ -634,23 +678,28 @@ run(void)
 		return rc;	/* a new state holds the shards at once */
 	for (;;) {
 		int progress = 0, anyread = 0, ended = 0;
-		long room = BATCH_RECORDS;
+		long room = batch_size - brecs;
 
 		ddb_dir_alive();
 		if (ddb_stop) {
+			/* the batch in hand is handed on and committed */
+			if ((rc = deliver("batch")) != 0)
+				return rc;
 			warnx("signal %d: stopped, nothing in flight",
 			    (int)ddb_stop);
 			break;
 		}
-		if (max_seconds && ddb_now() - t0 >= max_seconds)
+		if ((max_seconds && ddb_now() - t0 >= max_seconds) ||
+		    (max_records && delivered + brecs >= max_records)) {
+			if ((rc = deliver("batch")) != 0)
+				return rc;
 			break;
-		if (max_records && delivered >= max_records)
-			break;
-		if (max_records && max_records - delivered < room)
-			room = max_records - delivered;
+		}
+		if (max_records && max_records - delivered - brecs < room)
+			room = max_records - delivered - brecs;
 		if (st.nsh > 0)
 			for (i = 0; i < st.nsh && room > 0 &&
-			    bbytes + batch.n < BATCH_BYTES; i++) {
+			    (long)(bbytes + batch.n) < batch_bytes; i++) {
 				struct shard *sh = &st.sh[(rot + i) % st.nsh];
 				long got;
 
@@ -682,7 +731,8 @@ run(void)
 					ended = 1;
 			}
 		rot++;
-		if ((rc = deliver("batch")) != 0)
+		if (due(ended, !(progress && anyread)) &&
+		    (rc = deliver("batch")) != 0)
 			return rc;
 		if (ended) {
 			if ((rc = list_shards()) != 0)
@@ -744,6 +794,9 @@ main(int argc, char *argv[])
 		{ "latest", no_argument, NULL, OPT_LATEST },
 		{ "accept-gap", no_argument, NULL, OPT_GAP },
 		{ "list-every", required_argument, NULL, OPT_LIST_EVERY },
+		{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
+		{ "batch-bytes", required_argument, NULL, OPT_BATCH_BYTES },
+		{ "batch-window", required_argument, NULL, OPT_BATCH_WINDOW },
 		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -763,6 +816,21 @@ main(int argc, char *argv[])
 		case OPT_FOLLOW: follow = 1; break;
 		case OPT_LATEST: latest = 1; break;
 		case OPT_GAP: accept_gap = 1; break;
+		case OPT_BATCH_SIZE:
+			if (ddb_long_opt(optarg, 1, 1000000000L, "batch size",
+			    &batch_size) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			break;
+		case OPT_BATCH_BYTES:
+			if (ddb_long_opt(optarg, 1, 1L << 40, "batch bytes",
+			    &batch_bytes) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			break;
+		case OPT_BATCH_WINDOW:
+			if (ddb_long_opt(optarg, 0, 7 * 86400, "batch window",
+			    &batch_window) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			break;
 		case OPT_LIST_EVERY:
 			if (ddb_long_opt(optarg, 1, 86400, "list interval",
 			    &list_every) != 0)

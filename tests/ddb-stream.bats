@@ -69,10 +69,15 @@ rows() {
 	for f in "$@"; do tail -n +2 "$f"; done | sed -E 's/\.0+$//'
 }
 
+# objects_ls BUCKET: the keys of the CSV objects (not the tables' _columns)
+objects_ls() {
+	s3_ls "$1" | grep -v -e '/_columns$' -e '^$' || :
+}
+
 # s3_rows BUCKET: every object's rows, and their keys in $W/keys
 s3_rows() {
 	local k
-	s3_ls "$1" >"$W/keys"
+	objects_ls "$1" >"$W/keys"
 	mkdir -p "$W/got"
 	while read -r k; do
 		s3_get "$1" "$k" "$W/got/${k//\//_}"
@@ -142,7 +147,7 @@ stream() {
 	run stream "$b" "$t"
 	[ "$status" -eq 0 ]
 	[ "$output" = "" ]
-	[ "$(s3_ls "$b" | wc -l)" -eq 1 ]
+	[ "$(objects_ls "$b" | wc -l)" -eq 1 ]
 	cmp "$W/st/state" "$W/state.1"
 
 	# later changes: one more object with them alone
@@ -150,7 +155,7 @@ stream() {
 	run stream "$b" "$t"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ddb-stream: batch 1 record: shardId-"*" (1)"* ]]
-	[ "$(s3_ls "$b" | wc -l)" -eq 2 ]
+	[ "$(objects_ls "$b" | wc -l)" -eq 2 ]
 }
 
 @test "ddb-stream: a failing consumer commits nothing and its status is the run's; the next run hands on the same batch" {
@@ -214,7 +219,7 @@ crash() {
 		ddb-to-s3 -u "$S3_ENDPOINT" -b "$b" - </dev/null >"$W/crash.log" 2>&1 || :
 	grep -v missed "$W/kill/killed"
 	grep -q '^batch ' "$W/st/state"
-	s3_ls "$b" >"$W/after-crash"
+	objects_ls "$b" >"$W/after-crash"
 	[ -n "${3:-}" ] && eval "$3"
 	run stream "$b" "$t"
 	[ "$status" -eq 0 ]
@@ -409,7 +414,7 @@ script() {
 # follow ARGS...: ddb-stream --follow in the background (FOLLOW_PID),
 # appending each batch to $W/out; stderr to $W/err
 follow() {
-	ddb-stream --follow "$@" -u "$STREAMS_URL" --state "$W/st" student \
+	ddb-stream --follow --batch-window 0 "$@" -u "$STREAMS_URL" --state "$W/st" student \
 		sh -c 'cat >>"$0"; if [ -e "$0.slow" ]; then : >"$0.busy"; sleep 1; fi' \
 		"$W/out" 2>"$W/err" 3>&- &
 	FOLLOW_PID=$!
@@ -485,7 +490,7 @@ stop_follow() {
 		  \"ns\": {\"NS\": [\"0.000001\", \"1.50\"]}}}}],
 		\"generate\": {\"count\": 1200, \"pad\": 2500}}"
 	streams_start "$W/big.json"
-	run --separate-stderr ddb-stream -u "$STREAMS_URL" --state "$W/st" student \
+	run --separate-stderr ddb-stream --batch-window 0 -u "$STREAMS_URL" --state "$W/st" student \
 		sh -c 'cat >>"$0"' "$W/out"
 	[ "$status" -eq 0 ]
 	[ "$(wc -l <"$W/out")" -eq 1201 ]
@@ -577,7 +582,7 @@ stop_follow() {
 	streams_start "$W/s.json" -x 1
 	# each batch takes the consumer 1.5 s, more than an iterator lives:
 	# the second batch starts before 3 s, the third would start after
-	run ddb-stream --limit 3s -u "$STREAMS_URL" --state "$W/st" student \
+	run ddb-stream --limit 3s --batch-window 0 -u "$STREAMS_URL" --state "$W/st" student \
 		sh -c 'sleep 1.5; cat >>"$0"' "$W/out"
 	[ "$status" -eq 0 ]
 	[ "$(ids "$W/out")" = abc ]
@@ -782,4 +787,61 @@ EOF2
 	run_standin
 	[ "$status" -eq 3 ]
 	[ "$output" = "ddb-stream: $W/st/state:2: the state of another kind of source (not a stream)" ]
+}
+
+@test "ddb-stream --batch-size, --batch-bytes: a batch spans pages and rounds up to its bounds; the defaults make one batch of 2,500 records; bad values are usage errors" {
+	script "$W/bs.json" "{\"id\": \"$A\", \"closed\": true, \"generate\": {\"count\": 2500, \"pad\": 100}}"
+	streams_start "$W/bs.json"
+	# the default: every page of the run in one batch
+	run --separate-stderr ddb-stream -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"; echo "$(wc -l <"$0")" >>"$0.n"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$W/out.n")" = 2500 ]
+	[ "$(jq -s -e '[.[] | select(.op == "GetRecords" and .records > 0)] | length' "$STREAMS_DIR/log")" -ge 3 ]
+	diff <(jq -r .dynamodb.SequenceNumber "$W/out") <(seq -f '%021g' 1 2500)
+	# the seed's mapping: batches of 100 records
+	rm -rf "$W/st" "$W/out" "$W/out.n"
+	run --separate-stderr ddb-stream --batch-size 100 -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"; echo "$(wc -l <"$0")" >>"$0.n"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$W/out.n")" -eq 25 ]
+	[ "$(sed -n '1p;2p;25p' "$W/out.n" | tr '\n' ' ')" = "100 200 2500 " ]
+	diff <(jq -r .dynamodb.SequenceNumber "$W/out") <(seq -f '%021g' 1 2500)
+	# --batch-bytes: whole pages until the bound is passed (a page of 1,000
+	# records is about 330 KB)
+	rm -rf "$W/st" "$W/out" "$W/out.n"
+	run --separate-stderr ddb-stream --batch-bytes 700000 -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"; echo "$(wc -l <"$0")" >>"$0.n"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$W/out.n" | tr '\n' ' ')" = "2000 2500 " ]
+	for o in "size 0" "size 1000000001" "bytes 0" "bytes 1x" "window -1" "window 604801"; do
+		run ddb-stream "--batch-${o% *}" "${o#* }" t
+		[ "$status" -eq 2 ]
+		[ "${lines[0]}" = "ddb-stream: bad batch ${o% *}: ${o#* }" ]
+	done
+}
+
+@test "ddb-stream --follow --batch-window: a batch waits for more records up to its window, then goes; --batch-size sends a full one at once" {
+	script "$W/w.json" "{\"id\": \"$A\", \"records\": [$(rec a)]}"
+	streams_start "$W/w.json"
+	ddb-stream --follow --batch-window 3 -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"; echo "--" >>"$0"' "$W/out" 2>"$W/err" 3>&- &
+	FOLLOW_PID=$!
+	wait_for 10 grep -q '"GetRecords"' "$STREAMS_DIR/log"
+	script "$W/w.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b)]}"
+	wait_for 15 grep -q -- '--' "$W/out"
+	# a and b in one batch: b came within a's window
+	[ "$(jq -R -r 'fromjson? | .dynamodb.Keys.id.S // empty' "$W/out" | tr -d '\n')" = ab ]
+	[ "$(grep -c -- '^--$' "$W/out")" -eq 1 ]
+	stop_follow
+	[ "$rc" -eq 0 ]
+	grep -q "batch 2 records: $A 000000000000000000001..000000000000000000002 (2)" "$W/err"
+	# the seed's mapping: --batch-size 100 --batch-window 57; a full batch goes at once
+	script "$W/w.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b), $(rec c), $(rec d)]}"
+	ddb-stream --follow --batch-size 2 --batch-window 57 -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"; echo "--" >>"$0"' "$W/out" 2>"$W/err" 3>&- &
+	FOLLOW_PID=$!
+	wait_for 10 sh -c '[ "$(grep -c -- "^--\$" "$0")" -eq 2 ]' "$W/out"
+	stop_follow
+	[ "$(jq -R -r 'fromjson? | .dynamodb.Keys.id.S // empty' "$W/out" | tr -d '\n')" = abcd ]
 }
