@@ -32,6 +32,8 @@ setup_suite() {
 	# the store has no conditional writes (501): ddb-to-s3 would say so once
 	# a run; tests of that path unset this
 	export DDB_TO_S3_SINGLE_WRITER=1
+	# the Lambda bootstrap's cache of column lists: the suite's, not /tmp's
+	export DDB_TO_S3_COLUMNS_CACHE="$dir/columns-cache"
 
 	# S3_ENDPOINT=http://127.0.0.1:PORT and friends
 	local env
