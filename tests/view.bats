@@ -197,3 +197,15 @@ c2,2,5," ]
 	[ "$status" -eq 0 ]
 	[[ $output == *'SELECT "id", "a""b\c/"'* ]]
 }
+
+@test "view: objects in JSON lines (--format jsonl): the DuckDB form reads them by name; the same rows" {
+	ddb-to-s3 --format jsonl -o "$T/o" "$V/orders.json" 2>/dev/null
+	run --separate-stderr ddb-to-s3 --view --format jsonl --dialect duckdb -o "$T/o" -t orders
+	[ "$status" -eq 0 ]
+	[[ ${lines[2]} == "SELECT * FROM read_json('$T/o/staging/orders/orders_*_*.jsonl', format = 'newline_delimited'," ]]
+	run --separate-stderr "$DUCKDB" "$output" "SELECT * FROM orders_current ORDER BY 1, 2"
+	[ "$status" -eq 0 ]
+	[ "$output" = "customer,order_id,total,note
+c1,7,4,x
+c2,2,5," ]
+}
