@@ -895,3 +895,60 @@ ddb-to-s3: student: bad data; nothing uploaded" ]
 	[[ "$stderr" != *"/ddb-to-s3."* ]]
 	[ ! -e "$T/out" ]
 }
+
+@test "ddb-to-s3 --ddl: Athena's CREATE EXTERNAL TABLE for the layout, golden; names escaped; bad values exit 2" {
+	run --separate-stderr ddb-to-s3 --ddl -b lake -F staging -t student -c "id,fname,First-Name,it's,EventType,created_at"
+	[ "$status" -eq 0 ]
+	diff -u "$D/ddl-csv.sql" <(printf '%s\n' "$output")
+	run --separate-stderr ddb-to-s3 --ddl -b s3://lake/raw -t student --format jsonl -U \
+		-K '{prefix}/{table}/dt={date}/{hour}/{first_id}.jsonl' -c "id,First-Name,\"x'\\y\",EventType,created_at"
+	[ "$status" -eq 0 ]
+	diff -u "$D/ddl-jsonl.sql" <(printf '%s\n' "$output")
+	run --separate-stderr ddb-to-s3 --ddl -b lake -F staging -t Student.v2 -z \
+		-K '{prefix}/{table}/{year}/{month}/{day}/{table}_{first_id}.csv' -c id,EventType,created_at
+	[ "$status" -eq 0 ]
+	diff -u "$D/ddl-ymd.sql" <(printf '%s\n' "$output")
+	# refused: never broken SQL
+	for c in "-t student -c a,A" "-t student -c dt -K {table}/dt={date}/{first_id}.csv" \
+		"-t student -c a -K {table}/{first_id}/x.csv" "-t student -c a -K x/{table}_{first_id}.csv" \
+		"-c a" "-t a -t b -c a" "-t student -c a -K {table}/Dt={date}/{first_id}.csv"; do
+		run --separate-stderr ddb-to-s3 --ddl -b lake $c
+		echo "$c: $status $stderr"
+		[ "$status" -eq 2 ]
+		[ "$output" = "" ]
+		[[ "$stderr" == "ddb-to-s3: --ddl"*$'\n'"usage: "* ]]
+	done
+	# no column list yet
+	run --separate-stderr ddb-to-s3 --ddl -o "$T/none" -t student
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "ddb-to-s3: student: no column list yet (no object written): give -c" ]
+}
+
+@test "ddb-to-s3 --ddl: DuckDB reads the objects through the DDL's column list, every value under its own name" {
+	K='{prefix}/{table}/dt={date}/{table}_{first_id}.csv'
+	# two batches, the second's attributes in another order and one more
+	ddb-to-s3 -o "$T/lake" -F s -K "$K" "$D/midnight.json" 2>/dev/null
+	ddb-to-s3 -o "$T/lake" -F s -K "$K" "$F/seed-sample.json" 2>/dev/null
+	run --separate-stderr ddb-to-s3 --ddl -b lake -o "$T/lake" -F s -K "$K" -t student
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$T/ddl.sql"
+	# the column block of the CREATE, in order
+	cols=$(sed -n '/^CREATE/,/^)/s/^  `\([a-z0-9_]*\)` string.*/\1/p' "$T/ddl.sql" | paste -sd,)
+	[ "$cols" = id,fname,eventtype,created_at,number,lname ]
+	grep -q "^LOCATION 's3://lake/s/student/'$" "$T/ddl.sql"
+	decl=
+	for c in ${cols//,/ }; do decl="$decl, $c: 'VARCHAR'"; done
+	cd "$T/lake"
+	run "$BATS_TEST_DIRNAME/lib/duckdb" "SELECT dt, id, fname, lname, number, eventtype, created_at FROM read_csv('s/student/*/*.csv', header = true, auto_detect = false, null_padding = true, hive_partitioning = true, columns = {${decl#, }}) ORDER BY created_at, id, eventtype DESC"
+	[ "$status" -eq 0 ]
+	diff -u - <(printf '%s\n' "$output") <<-'EOF2'
+	dt,id,fname,lname,number,eventtype,created_at
+	2024-07-10,2,Saurav,Kandel,334433223,REMOVE,1720629863.0
+	2024-07-10,2,Gaurav,Kandel,334433223,INSERT,1720629863.0
+	2024-07-10,1,Ram,,,INSERT,1720655998.0
+	2024-07-10,2,Sita,,,INSERT,1720655999.0
+	2024-07-11,1,Ram,,,REMOVE,1720656001.0
+	2024-07-11,1,Hari,,,INSERT,1720656001.0
+	2024-07-11,2,Sita,,,REMOVE,1720659600.0
+	EOF2
+}
