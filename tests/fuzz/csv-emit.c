@@ -18,8 +18,12 @@ reset(void)
 	Hflag = 0;
 	cflag = NULL;
 	xarg = NULL;
-	xflag = X_FAIL;
-	gname = NULL;
+	xflag = X_UNSET;
+	gname = "extra";
+	lflag = tflag = oflag = NULL;
+	nlist = 0;
+	free(others.p);
+	memset(&others, 0, sizeof others);
 	Eflag = "EventType";
 	Cflag = "created_at";
 	memset(special, 0, sizeof special);
