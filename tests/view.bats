@@ -193,9 +193,13 @@ c2,2,5," ]
 	run --separate-stderr ddb-to-s3 --view -o "$T/o" -t orders
 	[ "$status" -eq 2 ]
 	[ "${stderr%%$'\n'*}" = "ddb-to-s3: the view needs the table's key columns (--keys)" ]
-	run --separate-stderr ddb-to-s3 --view -o "$T/o" -t orders --keys id
+	run --separate-stderr ddb-to-s3 --view --dialect duckdb -o "$T/o" -t orders --keys id
 	[ "$status" -eq 0 ]
 	[[ $output == *'SELECT "id", "a""b\c/"'* ]]
+	# Athena's names are --ddl's: lowercase, a-z 0-9 _ only
+	run --separate-stderr ddb-to-s3 --view -o "$T/o" -t orders --keys id
+	[ "$status" -eq 0 ]
+	[[ $output == *'SELECT "id", "a_b_c_"'* ]]
 }
 
 @test "view: objects in JSON lines (--format jsonl): the DuckDB form reads them by name; the same rows" {
@@ -208,4 +212,32 @@ c2,2,5," ]
 	[ "$output" = "customer,order_id,total,note
 c1,7,4,x
 c2,2,5," ]
+}
+
+@test "view: --ddl prints the table, then its view under the same names; the table alone without the SequenceNumber, or (said) without keys" {
+	local c='customer,Order-Id,total,SequenceNumber,EventType,created_at'
+	run --separate-stderr ddb-to-s3 --ddl -b lake -t Orders.v2 -c "$c" --keys customer,Order-Id
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "$(cat "$V/ddl-orders.sql")" ]
+	# every name the view takes from the table is a column of the DDL
+	local cols n
+	cols=$(sed -n 's/^  `\([a-z0-9_]*\)` string.*/\1/p' <<<"$output")
+	for n in customer order_id total sequencenumber eventtype created_at; do
+		grep -qx "$n" <<<"$cols"
+	done
+	grep -q '^CREATE EXTERNAL TABLE `orders_v2` ($' <<<"$output"
+	grep -q '^      FROM "orders_v2"$' <<<"$output"
+	# -l '': no SequenceNumber, no view, nothing said
+	run --separate-stderr ddb-to-s3 --ddl -b lake -t Orders.v2 -l '' \
+		-c 'customer,Order-Id,total,EventType,created_at'
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "$(sed '/^$/,$d' "$V/ddl-orders.sql" | sed '/sequencenumber/d')" ]
+	# no keys known: the table, and why there is no view
+	run --separate-stderr ddb-to-s3 --ddl -b lake -t Orders.v2 -c "$c"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "ddb-to-s3: the view needs the table's key columns (--keys)
+ddb-to-s3: --ddl: the table only, no view" ]
+	[ "$output" = "$(sed '/^$/,$d' "$V/ddl-orders.sql")" ]
 }
