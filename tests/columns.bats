@@ -113,6 +113,12 @@ event() {
 	DDB_TO_S3_SINGLE_WRITER=1 run --separate-stderr ddb-to-s3 -F "$P/b" "$C/batch1.json"
 	[ "$status" -eq 0 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
+	run --separate-stderr ddb-to-s3 --single-writer -F "$P/c" "$C/batch1.json"
+	[ "$status" -eq 0 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "ddb-to-s3: orders: "* ]]
+	run --separate-stderr ddb-to-s3 --single-writer=x -F "$P/c" "$C/batch1.json"
+	[ "$status" -eq 2 ]
 	s3_get "$B" "$P/b/orders/_columns" "$T/b.columns"
 	[ "$(cat "$T/b.columns")" = '{"columns":["id","name","total","EventType","created_at"],"keys":["id"]}' ]
 }
