@@ -15,21 +15,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ddb.h"
 
 #define PROG "bootstrap"
 #define BASE "/2018-06-01/runtime/"
+/* an answer of the API larger than this is refused unread: Lambda's own
+ * limit on an invocation's payload is 6 MB */
+#define MAX_ANSWER (16L << 20)
+/* once an answer has begun (and for the whole of a POST): this long at
+ * most, or to the invocation's deadline if that comes first; the API is
+ * on the loopback */
+#define ANSWER_SECS 30
+/* ddb-to-s3 is stopped this long before the deadline, so that the error
+ * is still posted in time */
+#define DEADLINE_MARGIN_MS 1000
+
+enum { HTTP_OK, HTTP_NONE = -1, HTTP_HUGE = -2, HTTP_CUT = -3,
+    HTTP_SLOW = -4 };
 
 static char host[256], port[16];
 static char tmp[4096];
 static char work[4200];		/* ddb-to-s3 --work-dir: emptied after each run */
 static const char *what = "init";	/* the invocation, for POST messages */
 static int code;		/* HTTP status of the last request, 0: none */
+static long long deadline_ms;	/* the invocation's, epoch ms; 0: none */
 static char etype[65];		/* the API's errorType in its answer */
 
 static void
@@ -95,11 +112,56 @@ write_file(const char *path, const char *p, size_t n)
 		err(DDB_EXIT_IO, "%s", path);
 }
 
+static void header(const struct ddb_buf *hdrs, const char *name, char *dst,
+    size_t size);
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Lambda-Runtime-Deadline-Ms of a head (n bytes at p), epoch ms; 0: none */
+static long long
+deadline_of(const struct ddb_buf *hdrs)
+{
+	char v[32];
+	long long d;
+	char *e;
+
+	header(hdrs, "lambda-runtime-deadline-ms:", v, sizeof v);
+	errno = 0;
+	d = strtoll(v, &e, 10);
+	return v[0] >= '0' && v[0] <= '9' && *e == '\0' && errno == 0 &&
+	    d > 0 ? d : 0;
+}
+
+/* a head's deadline, if it names one, brings *limit forward */
+static void
+head_deadline(const char *p, size_t n, long long *limit)
+{
+	struct ddb_buf h = { 0 };
+	long long d;
+
+	ddb_buf_put(&h, p, n);
+	ddb_buf_put(&h, "\r\n", 3);
+	h.n -= 1;
+	if ((d = deadline_of(&h)) != 0 && d < *limit)
+		*limit = d;
+	free(h.p);
+}
+
 /*
  * One HTTP/1.1 exchange with the Runtime API, a connection each (the API
  * is on the loopback): METHOD BASE PATH, with BODY when not NULL and the
  * extra header line HDR.  Sets code (0: no answer); the answer's headers
- * in *hdrs, its body in *resp.  0 when an answer came.
+ * in *hdrs, its body in *resp.  HTTP_OK when a whole answer came; else
+ * HTTP_NONE (none), HTTP_HUGE (over MAX_ANSWER: not read), HTTP_CUT (less
+ * than its Content-Length, or chunks without their end), HTTP_SLOW (not
+ * whole in time); the head, if it came, is in *hdrs all the same.
  */
 static int
 http(const char *method, const char *path, const char *hdr,
@@ -111,7 +173,10 @@ http(const char *method, const char *path, const char *hdr,
 	char *p, *end, *hend;
 	ssize_t n;
 	size_t off;
-	int fd = -1, len;
+	long long limit;
+	int fd = -1, len, rc = HTTP_OK, seen_head = 0, chunked, cut = 0;
+	unsigned long long clen = 0;
+	char cl[32];
 
 	code = 0;
 	hdrs->n = resp->n = 0;
@@ -152,14 +217,43 @@ http(const char *method, const char *path, const char *hdr,
 			break;
 		}
 	free(rq.p);
+	/*
+	 * A GET of the next invocation waits as long as it takes for its
+	 * answer to begin; from then on (a POST: from now) the answer has
+	 * ANSWER_SECS, or until the invocation's deadline
+	 */
+	limit = body != NULL ? now_ms() + ANSWER_SECS * 1000LL : 0;
 	for (;;) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		long long left = limit ? limit - now_ms() : -1;
+
+		if (limit && left <= 0) {
+			rc = HTTP_SLOW;
+			break;
+		}
+		if (poll(&pf, 1, limit ? (int)left : -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (in.n >= (size_t)MAX_ANSWER) {
+			rc = HTTP_HUGE;
+			break;
+		}
 		ddb_buf_reserve(&in, 65536);
 		if ((n = recv(fd, in.p + in.n, in.cap - in.n, 0)) < 0 &&
 		    errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
+		if (limit == 0)
+			limit = now_ms() + ANSWER_SECS * 1000LL;
 		in.n += (size_t)n;
+		/* the head is in: the deadline it names bounds the rest */
+		if (!seen_head && (hend = memmem(in.p, in.n, "\r\n\r\n", 4))) {
+			seen_head = 1;
+			head_deadline(in.p, (size_t)(hend - in.p), &limit);
+		}
 	}
 	close(fd);
 	ddb_buf_putc(&in, '\0');
@@ -167,7 +261,7 @@ http(const char *method, const char *path, const char *hdr,
 	if (in.n < 12 || memcmp(in.p, "HTTP/1.", 7) != 0 ||
 	    (hend = strstr(in.p, "\r\n\r\n")) == NULL) {
 		free(in.p);
-		return -1;
+		return rc == HTTP_OK ? HTTP_NONE : rc;
 	}
 	code = atoi(in.p + 9);
 	ddb_buf_put(hdrs, in.p, (size_t)(hend + 2 - in.p));
@@ -175,20 +269,38 @@ http(const char *method, const char *path, const char *hdr,
 	hdrs->n--;
 	p = hend + 4;
 	end = in.p + in.n;
-	if (strcasestr(hdrs->p, "\r\ntransfer-encoding: chunked") != NULL) {
+	header(hdrs, "content-length:", cl, sizeof cl);
+	chunked = strcasestr(hdrs->p, "\r\ntransfer-encoding:") != NULL &&
+	    strcasestr(hdrs->p, "chunked") != NULL;
+	if (chunked) {
 		/* chunked: sizes in hex, each chunk then CRLF, 0 at the end */
+		cut = 1;
 		while (p < end) {
 			unsigned long sz = strtoul(p, &hend, 16);
-			if (hend == p || (p = strstr(hend, "\r\n")) == NULL ||
-			    sz == 0 || sz > (size_t)(end - p - 2))
+			if (hend == p || (p = strstr(hend, "\r\n")) == NULL)
+				break;
+			if (sz == 0) {
+				cut = 0;
+				break;
+			}
+			if (sz > (size_t)(end - p - 2))
 				break;
 			ddb_buf_put(resp, p + 2, sz);
 			p += 2 + sz + 2;
 		}
-	} else
+	} else {
 		ddb_buf_put(resp, p, (size_t)(end - p));
+		if (cl[0] != '\0') {
+			clen = strtoull(cl, NULL, 10);
+			cut = clen != resp->n;
+		}
+	}
 	free(in.p);
-	return 0;
+	if (rc != HTTP_OK)
+		return rc;
+	if (clen > (unsigned long long)MAX_ANSWER)
+		return HTTP_HUGE;
+	return cut ? HTTP_CUT : HTTP_OK;
 }
 
 /* the value of header NAME (lower case, with its colon) in hdrs, or "" */
@@ -392,10 +504,13 @@ empty_work(void)
  * ddb-to-s3 with the arguments ARGS (NULL-terminated), then --work-dir,
  * -- EVENT; its
  * messages on stderr (each line ended, so that ours start a line) and in
- * *log.  Its status as a shell gives it (128 + N for signal N).
+ * *log.  Its status as a shell gives it (128 + N for signal N).  Stopped,
+ * with all it started, DEADLINE_MARGIN_MS before the invocation's
+ * deadline (*late then 1).
  */
 static int
-batch(const char *const *args, const char *event, struct ddb_buf *log)
+batch(const char *const *args, const char *event, struct ddb_buf *log,
+    int *late)
 {
 	char lpath[4200];
 	const char *argv[16];
@@ -415,6 +530,7 @@ batch(const char *const *args, const char *event, struct ddb_buf *log)
 	if ((pid = fork()) < 0)
 		err(DDB_EXIT_IO, "fork");
 	if (pid == 0) {
+		setpgid(0, 0);	/* its own group: the deadline stops it all */
 		fd = open(lpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd < 0 || dup2(fd, 2) < 0)
 			_exit(126);
@@ -424,9 +540,30 @@ batch(const char *const *args, const char *event, struct ddb_buf *log)
 		fprintf(stderr, "%s: %s: %s\n", PROG, argv[0], strerror(errno));
 		_exit(127);
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
+	setpgid(pid, pid);
+	*late = 0;
+	for (;;) {
+		pid_t w = waitpid(pid, &st, deadline_ms ? WNOHANG : 0);
+		struct timespec ts = { 0, 20000000 };
+
+		if (w == pid)
+			break;
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
 			err(DDB_EXIT_IO, "waitpid");
+		}
+		if (now_ms() >= deadline_ms - DEADLINE_MARGIN_MS) {
+			/* Lambda would end it all at the deadline anyway;
+			 * stopped now, the error is posted in time */
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+			*late = 1;
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
 	empty_work();
 	if (read_file(lpath, log) < 0)
 		log->n = 0;
@@ -534,7 +671,7 @@ invoke(const char *event, int rbif)
 	const char *args[6] = { NULL };
 	const char *type;
 	long k, k2;
-	int st;
+	int st, late;
 
 	snprintf(path, sizeof path, "invocation/%s/error", id);
 	path_of(rpath, sizeof rpath, "refused");
@@ -545,7 +682,17 @@ invoke(const char *event, int rbif)
 		args[0] = "--refused";
 		args[1] = rpath;
 	}
-	st = batch(args, event, &log);
+	st = batch(args, event, &log, &late);
+	if (late) {
+		static const char m[] = "ddb-to-s3 still running at the "
+		    "deadline: stopped\n";
+		logf_("%s: ddb-to-s3 still running at the deadline: stopped, "
+		    "invocation error", id);
+		ddb_buf_put(&log, m, sizeof m - 1);
+		if (post_error(path, "Timeout", &log) != 0)
+			logf_("%s: could not post the result", id);
+		goto out;
+	}
 	if (st == 0) {
 		if (respond(&empty, &log, "ok") != 0)
 			logf_("%s: could not post the result", id);
@@ -587,8 +734,10 @@ invoke(const char *event, int rbif)
 	args[1] = kbuf;
 	args[2] = "--refused";
 	args[3] = rest;
-	st = batch(args, event, &log2);
-	if (st != 0) {
+	st = batch(args, event, &log2, &late);
+	if (late || st != 0) {
+		if (late)
+			st = DDB_EXIT_TEMPFAIL;
 		logf_("%s: records before the first bad one: %s (ddb-to-s3 "
 		    "exit %d), invocation error", id, error_type(st), st);
 		ddb_buf_put(&log, log2.p, log2.n);
@@ -614,6 +763,35 @@ out:
 	free(log.p);
 	free(log2.p);
 	free(out.p);
+}
+
+/*
+ * An event that did not come whole (r: http()'s HTTP_HUGE, HTTP_CUT or
+ * HTTP_SLOW) is never handed on: its invocation is an error, which Lambda
+ * retries
+ */
+static void
+refuse(int r)
+{
+	struct ddb_buf log = { 0 };
+	char path[400], line[160];
+	int n;
+
+	if (r == HTTP_HUGE)
+		n = snprintf(line, sizeof line, "the event is larger than %ld "
+		    "bytes", MAX_ANSWER);
+	else if (r == HTTP_CUT)
+		n = snprintf(line, sizeof line, "the event is cut off (shorter "
+		    "than its Content-Length)");
+	else
+		n = snprintf(line, sizeof line, "the event did not arrive by "
+		    "the deadline");
+	logf_("%s: %s: refused, invocation error", id, line);
+	ddb_buf_put(&log, line, (size_t)n);
+	snprintf(path, sizeof path, "invocation/%s/error", id);
+	if (post_error(path, "EventRefused", &log) != 0)
+		logf_("%s: could not post the result", id);
+	free(log.p);
 }
 
 static void
@@ -702,7 +880,9 @@ main(int argc, char *argv[])
 	}
 	path_of(event, sizeof event, "event.json");
 	for (;;) {
-		if (http("GET", "invocation/next", NULL, NULL, &hdrs, &body) != 0) {
+		int r = http("GET", "invocation/next", NULL, NULL, &hdrs, &body);
+
+		if (r == HTTP_NONE) {
 			logf_("runtime API: next invocation failed");
 			break;
 		}
@@ -712,14 +892,25 @@ main(int argc, char *argv[])
 		}
 		header(&hdrs, "lambda-runtime-aws-request-id:", id, sizeof id);
 		header(&hdrs, "lambda-runtime-trace-id:", trace, sizeof trace);
-		if (trace[0] != '\0')
-			setenv("_X_AMZN_TRACE_ID", trace, 1);
-		if (id[0] == '\0' || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		deadline_ms = deadline_of(&hdrs);
+		if (id[0] == '\0' || strlen(id) > 128 || strspn(id,
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(id)) {
-			logf_("runtime API: bad request id");
-			break;
+			/* no way to answer it: Lambda times it out and
+			 * retries; a pause, should the API insist */
+			logf_("runtime API: an invocation without a valid "
+			    "request id: skipped (Lambda retries it after its "
+			    "timeout)");
+			sleep(1);
+			continue;
 		}
 		what = id;
+		if (r != HTTP_OK) {
+			refuse(r);
+			continue;
+		}
+		if (trace[0] != '\0')
+			setenv("_X_AMZN_TRACE_ID", trace, 1);
 		write_file(event, body.p, body.n);
 		invoke(event, rbif);
 		unlink(event);

@@ -360,3 +360,90 @@ procs() {
 	echo "processes: $one for one invocation, $two for two"
 	[ $((two - one)) -le 8 ]
 }
+
+# hostile MODE [ARGS...]: bootstrap against a stand-in serving the seed
+# sample the MODE way (-x) as req-1, then as usual as req-2; its time in
+# $SECS
+hostile() {
+	local mode=$1
+	shift
+	SECONDS=0
+	runtime -x "$mode" "$@" "$F/seed-sample.json" "$F/seed-sample.json"
+	SECS=$SECONDS
+	all_valid
+	# never item data in its own lines
+	! grep '^bootstrap: ' "$RT/log" | grep -e Gaurav -e Saurav -e Kandel -e 334433223
+	# the next invocation is served as usual, its object stored
+	grep -qx 'bootstrap: req-2: ok' "$RT/log"
+	grep -qx 'req-2.response 202' "$RT/posts"
+	s3_get "$B" "$P/staging/student/student_20240710T164423Z_5100000000093649950825.csv" "$T/obj"
+	[ "$(wc -l <"$T/obj")" -eq 3 ]
+}
+
+@test "bootstrap: a huge event (1 GB announced, blanks as fast as read) is refused as an invocation error, never read whole; the next is served" {
+	hostile huge
+	[ "$(cat "$RT/req-1.error-type")" = EventRefused ]
+	grep -qx 'bootstrap: req-1: the event is larger than 16777216 bytes: refused, invocation error' "$RT/log"
+	[ ! -e "$RT/req-1.response" ]
+	[ "$SECS" -lt 30 ]
+}
+
+@test "bootstrap: a truncated event (shorter than its Content-Length) is never handed on: an invocation error; the next is served" {
+	hostile truncate
+	[ "$(cat "$RT/req-1.error-type")" = EventRefused ]
+	grep -qx 'bootstrap: req-1: the event is cut off (shorter than its Content-Length): refused, invocation error' "$RT/log"
+	[ ! -e "$RT/req-1.response" ]
+}
+
+@test "bootstrap: an invocation without a request id cannot be answered: skipped, said, no crash; the next is served" {
+	hostile noid
+	grep -qx 'bootstrap: runtime API: an invocation without a valid request id: skipped (Lambda retries it after its timeout)' "$RT/log"
+	[ "$(grep -c '^req-1' "$RT/posts")" -eq 0 ]
+}
+
+@test "bootstrap: odd headers (case, spacing, unknown and 8 KB ones, the request id last) are read as HTTP allows: the invocation succeeds" {
+	hostile oddhdr
+	grep -qx 'bootstrap: req-1: ok' "$RT/log"
+	grep -qx 'req-1.response 202' "$RT/posts"
+}
+
+@test "bootstrap: an event trickling a byte every 0.2 s is given up at the function's deadline, not waited for; an invocation error" {
+	hostile trickle -d 3
+	[ "$SECS" -lt 12 ]
+	grep -qx 'bootstrap: req-1: the event did not arrive by the deadline: refused, invocation error' "$RT/log"
+	[ ! -e "$RT/req-1.response" ]
+}
+
+@test "bootstrap: a 500 on the response post is no success: reported as an invocation error, the objects stored either way" {
+	runtime -r 500 "$F/seed-sample.json"
+	all_valid
+	grep -qx 'bootstrap: req-1: POST invocation/req-1/response: HTTP 500 (ServiceException), not accepted' "$RT/log"
+	! grep -q 'ok$' "$RT/log"
+	[ "$(cat "$RT/posts")" = "$(printf 'req-1.response 500\nreq-1.error 202')" ]
+	[ "$(cat "$RT/req-1.error-type")" = ResponseNotAccepted ]
+}
+
+@test "bootstrap: the same invocation twice writes the same object again, never a second one" {
+	runtime -x twice "$F/seed-sample.json"
+	all_valid
+	[ "$(grep -c '^bootstrap: req-1: ok$' "$RT/log")" -eq 2 ]
+	[ "$(s3_ls "$B" "$P/staging/" | grep -v /_columns)" = "$P/staging/student/student_20240710T164423Z_5100000000093649950825.csv" ]
+}
+
+@test "bootstrap: ddb-to-s3 still running at the function's deadline is stopped (its stages too) and the invocation reported as an error" {
+	LAMBDA_TASK_ROOT="$T/task"
+	mkdir -p "$LAMBDA_TASK_ROOT"
+	export LAMBDA_TASK_ROOT
+	printf '#!/bin/sh\nsleep 60 &\necho $! >"%s/child"\nwait\n' "$T" >"$LAMBDA_TASK_ROOT/ddb-to-s3"
+	chmod +x "$LAMBDA_TASK_ROOT/ddb-to-s3"
+	SECONDS=0
+	runtime -d 4 "$F/seed-sample.json"
+	[ "$SECONDS" -lt 12 ]
+	all_valid
+	[ "$(cat "$RT/req-1.error-type")" = Timeout ]
+	grep -qx 'bootstrap: req-1: ddb-to-s3 still running at the deadline: stopped, invocation error' "$RT/log"
+	# the stage it started is gone too (a zombie at most, until reaped)
+	sleep 0.2
+	c=$(cat "$T/child")
+	! kill -0 "$c" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$c/stat")" = Z ]
+}

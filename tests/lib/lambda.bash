@@ -3,14 +3,15 @@
 
 LAMBDA_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# runtime_standin DIR [-r CODE] [-e CODE] EVENT...: start the stand-in in
-# DIR (made if need be; its options -r, -e) serving the events; its pid in
+# runtime_standin DIR [-r CODE] [-e CODE] [-d SECS] [-x MODE] EVENT...:
+# start the stand-in in DIR (made if need be; its options -r, -e, -d, -x)
+# serving the events; its pid in
 # DIR/pid (the caller's teardown stops it); waits up to 5 s for its
 # address in DIR/address
 runtime_standin() {
 	local dir=$1 opts=()
 	shift
-	while [[ "$1" == -[re] ]]; do
+	while [[ "$1" == -[redx] ]]; do
 		opts+=("$1" "$2")
 		shift 2
 	done
