@@ -100,8 +100,9 @@ usage(FILE *fp, int status)
 	    fp);
 	if (fp == stdout)
 		fputs(COLUMN_HELP
-		    "  -f, --format csv|jsonl      CSV (default), or the same cells as JSON\n"
-		    "                              lines, one object a row by column name\n"
+		    "  -f, --format FORMAT         csv (default), or jsonl: the same cells\n"
+		    "                              as JSON lines, one object a row by\n"
+		    "                              column name\n"
 		    "  -d, --delimiter C           one byte, or \\t for TAB (default ,)\n"
 		    "  -N, --null TEXT             cell text for null and missing values\n"
 		    "  -H, --no-header             leave out the header line\n"

@@ -5,6 +5,7 @@
 bats_require_minimum_version 1.5.0
 load lib/s3
 load lib/lambda
+load lib/parquet
 
 F="$BATS_TEST_DIRNAME/fixtures"
 D="$F/ddb-to-s3"
@@ -872,7 +873,7 @@ blocked_run() {
 	# bad values: exit 2, nothing uploaded
 	run --separate-stderr ddb-to-s3 --format xml -F "$P/x" "$D/two-tables.json"
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == "ddb-to-s3: --format: csv or jsonl, not 'xml'"$'\n'"usage: "* ]]
+	[[ "$stderr" == "ddb-to-s3: --format: csv, jsonl or parquet, not 'xml'"$'\n'"usage: "* ]]
 	DDB_TO_S3_FORMAT=jsonl run --separate-stderr ddb-to-s3 -K '{prefix}/{table}/{first_id}.csv' -F "$P/x" "$D/two-tables.json"
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "ddb-to-s3: --format jsonl: the key template names a .csv object: {prefix}/{table}/{first_id}.csv"$'\n'"usage: "* ]]
@@ -951,4 +952,66 @@ ddb-to-s3: student: bad data; nothing uploaded" ]
 	2024-07-11,1,Hari,,,INSERT,1720656001.0
 	2024-07-11,2,Sita,,,REMOVE,1720659600.0
 	EOF2
+}
+
+@test "ddb-to-s3 --format parquet: one Parquet object per table into the store, read back by aws, DuckDB and hyparquet as csv-emit's cells" {
+	run --separate-stderr ddb-to-s3 --format parquet "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	key=$(s3_ls "$B" "$P/")
+	[ "$key" = "$P/staging/student/student_20240710T164423Z_5100000000093649950825.parquet" ]
+	[ "$stderr" = "ddb-to-s3: student: 1 records, 2 rows, seq 5100000000093649950825..5100000000093649950825 -> s3://$B/$key" ]
+	[ "$(s3_head "$B" "$key" | jq -r .ContentType)" = application/vnd.apache.parquet ]
+	s3_get "$B" "$key" "$T/got.parquet"
+	# the same batch as CSV, nulls as \N: the cells both readers must give
+	ddb-to-s3 -N '\N' -o "$T/csv" "$F/seed-sample.json" 2>/dev/null
+	local want=$T/csv/$P/staging/student/student_20240710T164423Z_5100000000093649950825.csv
+	"$LIB/hyparquet" "$T/got.parquet" '\N' | diff -u "$want" -
+	duck_csv "$T/got.parquet" | diff -u "$want" -
+	# the table's column list, as for CSV
+	s3_get "$B" "$P/staging/student/_columns" "$T/cols"
+	diff -u "$T/csv/$P/staging/student/_columns" "$T/cols"
+	# a retried batch: the same key, the same bytes, no second object
+	run --separate-stderr ddb-to-s3 --format parquet "$F/seed-sample.json"
+	[ "$status" -eq 0 ]
+	[ "$(s3_ls "$B" "$P/")" = "$key" ]
+	s3_get "$B" "$key" "$T/again.parquet"
+	cmp "$T/got.parquet" "$T/again.parquet"
+}
+
+@test "ddb-to-s3 --format parquet: every --parquet-compression, DDB_TO_S3_FORMAT, a two-table batch" {
+	local z key
+	for z in snappy gzip none; do
+		run --separate-stderr ddb-to-s3 --format=parquet --parquet-compression "$z" \
+			-F "$P/$z" "$F/seed-sample.json"
+		[ "$status" -eq 0 ]
+		key=$(s3_ls "$B" "$P/$z/")
+		s3_get "$B" "$key" "$T/$z.parquet"
+		[ "$("$LIB/hyparquet" -m "$T/$z.parquet" | jq -r '[.row_groups[].columns[].codec] | unique | join(" ")')" = \
+			"$([ "$z" = none ] && echo UNCOMPRESSED || tr a-z A-Z <<<"$z")" ]
+		ddb-to-s3 -N '\N' -o "$T/csv$z" -F "$P/$z" "$F/seed-sample.json" 2>/dev/null
+		"$LIB/hyparquet" "$T/$z.parquet" '\N' | diff -u "$T/csv$z/${key%.parquet}.csv" -
+	done
+	DDB_TO_S3_FORMAT=parquet run --separate-stderr ddb-to-s3 -o "$T/two" "$D/two-tables.json"
+	[ "$status" -eq 0 ]
+	[ "$(cd "$T/two" && find . -name '*.parquet' | wc -l)" -eq 2 ]
+	local f
+	for f in "$T"/two/*/*/*/*.parquet; do
+		"$LIB/hyparquet" "$f" > /dev/null
+	done
+}
+
+@test "ddb-to-s3 --format parquet: -z, -N, a bad format or codec are usage errors that upload nothing" {
+	local bad
+	for bad in "--format parquet -z" "--format parquet -N x" "--format xml" \
+		"--format parquet --parquet-compression lz4" "--parquet-compression zstd"; do
+		run --separate-stderr ddb-to-s3 $bad "$F/seed-sample.json"
+		echo "$bad: $status $stderr"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"usage: ddb-to-s3 "* ]]
+	done
+	run --separate-stderr ddb-to-s3 --format parquet -z "$F/seed-sample.json"
+	[ "${stderr_lines[0]}" = "ddb-to-s3: -z gzips CSV: a Parquet file compresses its own pages (--parquet-compression)" ]
+	DDB_TO_S3_GZIP=1 run --separate-stderr ddb-to-s3 --format parquet "$F/seed-sample.json"
+	[ "$status" -eq 2 ]
+	[ -z "$(s3_ls_all "$B" "$P/")" ]
 }

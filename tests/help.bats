@@ -25,7 +25,7 @@ help_lists() {
 
 @test "help: every option of every tool has a line of --help that says what it does" {
 	local t missing=
-	for t in ddb-flatten ddb-expand csv-emit s3-put ddb-stream ddb-scan ddb-esm ddb-to-s3; do
+	for t in ddb-flatten ddb-expand csv-emit parquet-emit s3-put ddb-stream ddb-scan ddb-esm ddb-to-s3; do
 		[ -f "$M/$t.1" ] || continue
 		missing+=$(help_lists "$t")
 	done
