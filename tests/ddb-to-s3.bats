@@ -959,7 +959,7 @@ ddb-to-s3: student: bad data; nothing uploaded" ]
 	[ "$status" -eq 0 ]
 	key=$(s3_ls "$B" "$P/")
 	[ "$key" = "$P/staging/student/student_20240710T164423Z_5100000000093649950825.parquet" ]
-	[ "$stderr" = "ddb-to-s3: student: 1 records, 2 rows, seq 5100000000093649950825..5100000000093649950825 -> s3://$B/$key" ]
+	[ "$stderr" = "ddb-to-s3: student: 1 record, 2 rows, seq 5100000000093649950825..5100000000093649950825 -> s3://$B/$key" ]
 	[ "$(s3_head "$B" "$key" | jq -r .ContentType)" = application/vnd.apache.parquet ]
 	s3_get "$B" "$key" "$T/got.parquet"
 	# the same batch as CSV, nulls as \N: the cells both readers must give
