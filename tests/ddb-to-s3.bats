@@ -962,6 +962,8 @@ ddb-to-s3: student: bad data; nothing uploaded" ]
 	[ "$stderr" = "ddb-to-s3: student: 1 record, 2 rows, seq 5100000000093649950825..5100000000093649950825 -> s3://$B/$key" ]
 	[ "$(s3_head "$B" "$key" | jq -r .ContentType)" = application/vnd.apache.parquet ]
 	s3_get "$B" "$key" "$T/got.parquet"
+	# every column a STRING: one schema for every object of the table
+	[ "$("$LIB/hyparquet" -m "$T/got.parquet" | jq -c '[.columns[] | .logical] | unique')" = '["STRING"]' ]
 	# the same batch as CSV, nulls as \N: the cells both readers must give
 	ddb-to-s3 -N '\N' -o "$T/csv" "$F/seed-sample.json" 2>/dev/null
 	local want=$T/csv/$P/staging/student/student_20240710T164423Z_5100000000093649950825.csv
@@ -1014,4 +1016,17 @@ ddb-to-s3: student: bad data; nothing uploaded" ]
 	DDB_TO_S3_GZIP=1 run --separate-stderr ddb-to-s3 --format parquet "$F/seed-sample.json"
 	[ "$status" -eq 2 ]
 	[ -z "$(s3_ls_all "$B" "$P/")" ]
+}
+
+@test "ddb-to-s3 --format parquet --ddl: the table STORED AS PARQUET, every column a string" {
+	run -0 --separate-stderr ddb-to-s3 --format parquet --ddl -t student -c id,fname -b lake
+	[ "$output" = "CREATE EXTERNAL TABLE \`student\` (
+  \`id\` string,
+  \`fname\` string
+)
+STORED AS PARQUET
+LOCATION 's3://lake/$P/staging/student/'
+TBLPROPERTIES (
+  'classification'='parquet'
+);" ]
 }
