@@ -35,6 +35,8 @@ enum {
 				   (412, 409): read it again, then write */
 	DDB_EXIT_NOCOND = 9,	/* the store does not do conditional writes
 				   (501): nothing was written */
+	DDB_EXIT_LAG = 10,	/* ddb-stream --max-lag: the stream is further
+				   behind than the bound (the run's work done) */
 	DDB_EXIT_SOFTWARE = 70,	/* a stage was killed, crashed or is missing */
 	DDB_EXIT_TEMPFAIL = 75	/* temporary (EX_TEMPFAIL): run again later */
 };

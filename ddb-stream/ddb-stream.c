@@ -25,7 +25,8 @@
 				   caught up for this run */
 
 enum { OPT_STATE = 256, OPT_LIMIT, OPT_FOLLOW, OPT_LATEST, OPT_GAP,
-    OPT_LIST_EVERY, OPT_BATCH_SIZE, OPT_BATCH_BYTES, OPT_BATCH_WINDOW };
+    OPT_LIST_EVERY, OPT_BATCH_SIZE, OPT_BATCH_BYTES, OPT_BATCH_WINDOW,
+    OPT_MAX_LAG, OPT_JSON };
 
 static struct state st;
 static struct aj aj;
@@ -38,6 +39,8 @@ static long list_every = 60;	/* follow mode: DescribeStream this often */
 static long batch_size = BATCH_RECORDS, batch_window = BATCH_WINDOW;
 static long batch_bytes = BATCH_BYTES;
 static long brecs;		/* records in the batch */
+static long max_lag;		/* --max-lag, 0: none */
+static int json;		/* --json: the run's summary on stdout */
 static double bt0;		/* when its first record was read */
 static int skipping;		/* --latest, first run: drop what is there */
 static long delivered, batches;
@@ -79,6 +82,10 @@ usage(FILE *fp, int status)
 		    "(100000)\n"
 		    "  --batch-bytes N        bytes a batch at most, about "
 		    "(268435456: 256 MiB)\n"
+		    "  --max-lag SECS         exit 10 when a record not yet "
+		    "committed is older\n"
+		    "  --json                 the run's summary (records, lag) "
+		    "as JSON on stdout\n"
 		    "  --batch-window SECS    hand a batch on this long after "
 		    "its first record at\n"
 		    "                         the latest (300; 0: each round "
@@ -357,6 +364,16 @@ trimmed(struct shard *sh)
 	return get_iterator(sh, "TRIM_HORIZON", NULL);
 }
 
+/* the time of day, epoch seconds: records' times are the service's */
+static double
+wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* one record as a line of a Lambda event's Records: plus eventSourceARN */
 static int
 add_record(struct shard *sh, const struct jv *r)
@@ -368,6 +385,24 @@ add_record(struct shard *sh, const struct jv *r)
 		warnx("shard %s: a record without a valid SequenceNumber "
 		    "(after seq %s)", sh->id, sh->rseq ? sh->rseq : "-");
 		return DDB_EXIT_DATA;
+	}
+	if (sh->oldest == 0) {
+		/* the oldest record of this shard not yet committed: how far
+		 * behind the shard is (ApproximateCreationDateTime, epoch
+		 * seconds) */
+		const struct jv *t = jv_get(jv_get(r, "dynamodb"),
+		    "ApproximateCreationDateTime");
+		double when = t && t->type == JV_NUMBER ? strtod(t->u.s, NULL) :
+		    0;
+
+		if (when > 0) {
+			sh->oldest = when;
+			sh->lag = wall() - when;
+			if (sh->lag < 0)
+				sh->lag = 0;
+			if (sh->lag > sh->maxlag)
+				sh->maxlag = sh->lag;
+		}
 	}
 	if (sh->bcount == 0) {
 		order[norder++] = (size_t)(sh - st.sh);
@@ -526,7 +561,9 @@ commit(void)
 		free(sh->seq);
 		sh->seq = xstrdup(st.pend[i].last);
 		sh->known = 1;
+		sh->oldest = 0;
 	}
+	st.committed = (long)time(NULL);
 	delivered += st.bt.count;
 	batches++;
 	st.staged = 0;
@@ -592,6 +629,7 @@ deliver(const char *what)
 		sh->seq = xstrdup(sh->blast);
 		sh->known = 1;
 		sh->bcount = 0;
+		sh->oldest = 0;
 	}
 	for (i = 0; i < st.nsh; i++) {
 		struct shard *sh = &st.sh[i];
@@ -783,6 +821,89 @@ staged(void *arg, long part)
 	return st.staged && part == st.bt.part;
 }
 
+/*
+ * How far behind the run found the stream: per shard the age of its oldest
+ * record not yet committed, when it was read (the most this run, and the
+ * last one, 0 once committed), and the age of the last commit; logged when
+ * the run read records, on stdout as JSON with --json; --max-lag turns a
+ * run that found a record older than the bound into DDB_EXIT_LAG
+ */
+static int
+report(int rc)
+{
+	const struct shard *worst = NULL;
+	double now = wall(), lag = 0, maxlag = 0;
+	size_t i;
+
+	for (i = 0; i < st.nsh; i++) {
+		const struct shard *sh = &st.sh[i];
+		double cur = sh->oldest > 0 ? now - sh->oldest : 0;
+
+		if (cur > lag)
+			lag = cur;
+		if (sh->maxlag > maxlag) {
+			maxlag = sh->maxlag;
+			worst = sh;
+		}
+	}
+	if (worst && (delivered > 0 || aj.verbose || max_lag)) {
+		char ago[64] = "never";
+
+		if (st.committed > 0)
+			snprintf(ago, sizeof ago, "%.0f s ago",
+			    now - (double)st.committed);
+		warnx("lag: the oldest record not yet committed was %.0f s old "
+		    "(shard %s), %.0f s now; last commit %s", maxlag,
+		    worst->id, lag, ago);
+	}
+	if (max_lag && worst && maxlag > (double)max_lag) {
+		warnx("LAG: shard %s: a record not yet committed was %.0f s "
+		    "old, more than --max-lag %ld: the stream is behind", worst->id,
+		    maxlag, max_lag);
+		if (rc == 0)
+			rc = DDB_EXIT_LAG;
+	}
+	if (json) {
+		struct ddb_buf b = { 0 };
+		char *l;
+		int first = 1;
+
+		l = xasprintf("{\"records\":%ld,\"batches\":%ld,\"lag\":%.0f,"
+		    "\"max_lag\":%.0f,\"last_commit_age\":", delivered, batches,
+		    lag, maxlag);
+		ddb_buf_put(&b, l, strlen(l));
+		free(l);
+		if (st.committed > 0)
+			l = xasprintf("%.0f", now - (double)st.committed);
+		else
+			l = xstrdup("null");
+		ddb_buf_put(&b, l, strlen(l));
+		free(l);
+		ddb_buf_put(&b, ",\"stream\":", 10);
+		ddb_json_str(&b, arn ? arn : "", arn ? strlen(arn) : 0);
+		ddb_buf_put(&b, ",\"shards\":[", 11);
+		for (i = 0; i < st.nsh; i++) {
+			const struct shard *sh = &st.sh[i];
+
+			if (!sh->listed && !sh->known)
+				continue;
+			ddb_buf_put(&b, first ? "{\"shard\":" : ",{\"shard\":",
+			    first ? 9 : 10);
+			first = 0;
+			ddb_json_str(&b, sh->id, strlen(sh->id));
+			l = xasprintf(",\"lag\":%.0f,\"max_lag\":%.0f}",
+			    sh->oldest > 0 ? now - sh->oldest : 0, sh->maxlag);
+			ddb_buf_put(&b, l, strlen(l));
+			free(l);
+		}
+		ddb_buf_put(&b, "]}\n", 3);
+		if (ddb_fwrite_all(stdout, b.p, b.n) != 0)
+			warn("stdout");
+		free(b.p);
+	}
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -797,6 +918,8 @@ main(int argc, char *argv[])
 		{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
 		{ "batch-bytes", required_argument, NULL, OPT_BATCH_BYTES },
 		{ "batch-window", required_argument, NULL, OPT_BATCH_WINDOW },
+		{ "max-lag", required_argument, NULL, OPT_MAX_LAG },
+		{ "json", no_argument, NULL, OPT_JSON },
 		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -831,6 +954,12 @@ main(int argc, char *argv[])
 			    &batch_window) != 0)
 				usage(stderr, DDB_EXIT_USAGE);
 			break;
+		case OPT_MAX_LAG:
+			if (ddb_long_opt(optarg, 1, 100L * 86400, "max lag",
+			    &max_lag) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			break;
+		case OPT_JSON: json = 1; break;
 		case OPT_LIST_EVERY:
 			if (ddb_long_opt(optarg, 1, 86400, "list interval",
 			    &list_every) != 0)
@@ -850,6 +979,11 @@ main(int argc, char *argv[])
 	}
 	if (argc > 1)
 		cmd = argv + 1;
+	if (json && cmd == NULL) {
+		warnx("--json needs a command (without one the records are on "
+		    "stdout)");
+		usage(stderr, DDB_EXIT_USAGE);
+	}
 	if (cmd && statedir == NULL) {
 		warnx("a command needs a state directory (--state)");
 		usage(stderr, DDB_EXIT_USAGE);
@@ -889,6 +1023,8 @@ main(int argc, char *argv[])
 			st.arn = xstrdup(arn);
 		rc = run();
 	}
+	if (arn && (rc == 0 || rc == DDB_EXIT_GAP || rc == DDB_EXIT_TEMPFAIL))
+		rc = report(rc);
 	if (delivered > 0 || aj.verbose)
 		warnx("%s: %ld record%s in %ld batch%s, %ld requests",
 		    arn ? arn : argv[0], delivered, delivered == 1 ? "" : "s",

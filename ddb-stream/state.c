@@ -11,6 +11,7 @@
  * space:
  *   ddb-state 2
  *   source stream ARN
+ *   committed EPOCH               when the last batch was committed
  *   shard ID SEQ|- open|done      a cursor: the last committed record
  *   batch 0 COUNT BYTES SHA256    the staged batch, DIR/batch.0
  *   range ID FIRST LAST COUNT     its records of shard ID: at the commit
@@ -208,6 +209,9 @@ state_line(void *arg, char *line, long ln)
 	    shard_id_ok(f[1]) && seq_ok(f[2], strlen(f[2])) &&
 	    seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0) {
 		st->oldbatch = 1;	/* read again from the stream */
+	} else if (nf == 2 && strcmp(f[0], "committed") == 0 && !st->legacy &&
+	    strspn(f[1], "0123456789") == strlen(f[1]) && strlen(f[1]) < 15) {
+		st->committed = atol(f[1]);
 	} else if (nf == 5 && strcmp(f[0], "range") == 0 && !st->legacy &&
 	    shard_id_ok(f[1]) && seq_ok(f[2], strlen(f[2])) &&
 	    seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0 &&
@@ -260,6 +264,11 @@ state_save(struct state *st)
 	l = xasprintf(DDB_STATE_MAGIC "\nsource stream %s\n", st->arn);
 	ddb_buf_put(&b, l, strlen(l));
 	free(l);
+	if (st->committed > 0) {
+		l = xasprintf("committed %ld\n", st->committed);
+		ddb_buf_put(&b, l, strlen(l));
+		free(l);
+	}
 	for (i = 0; i < st->nsh; i++) {
 		const struct shard *sh = &st->sh[i];
 

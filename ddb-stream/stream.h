@@ -26,6 +26,9 @@ struct shard {
 	int idle;		/* caught up for this round */
 	char *bfirst, *blast;	/* the batch's range of this shard */
 	long bcount;
+	double oldest;		/* ApproximateCreationDateTime of the oldest
+				   record read and not committed, 0: none */
+	double lag, maxlag;	/* its age when read: last, and most, this run */
 };
 
 struct pending {		/* a shard's range of the staged batch */
@@ -42,6 +45,8 @@ struct state {
 	int legacy;		/* read from a ddb-stream-state 1 file */
 	int oldbatch;		/* ... which named a batch in flight */
 	int staged;		/* a batch is staged: bt, its ranges pend */
+	long committed;		/* when the last batch was committed (epoch
+				   seconds), 0: never */
 	struct ddb_batch bt;
 	struct pending *pend;
 	size_t npend;

@@ -451,7 +451,8 @@ stop_follow() {
 	[ "$rc" -eq 0 ]
 	[ "$(ids "$W/out")" = abcd ]
 	[ "$(tail -n 1 "$W/err")" = "ddb-stream: $SARN: 4 records in 4 batches, $(jq -s length "$STREAMS_DIR/log") requests" ]
-	[ "$(tail -n 2 "$W/err" | head -n 1)" = "ddb-stream: signal 15: stopped, nothing in flight" ]
+	[ "$(tail -n 3 "$W/err" | head -n 1)" = "ddb-stream: signal 15: stopped, nothing in flight" ]
+	[[ "$(tail -n 2 "$W/err" | head -n 1)" == "ddb-stream: lag: the oldest record not yet committed was "*" s old (shard "*"), 0 s now; last commit "*" s ago" ]]
 	grep -qx "shard $B 000000000000000000004 open" "$W/st/state"
 	! grep -q '^batch' "$W/st/state"
 	jq -s -e 'all(.[]; .early != true)' "$STREAMS_DIR/log" >/dev/null
@@ -844,4 +845,44 @@ EOF2
 	wait_for 10 sh -c '[ "$(grep -c -- "^--\$" "$0")" -eq 2 ]' "$W/out"
 	stop_follow
 	[ "$(jq -R -r 'fromjson? | .dynamodb.Keys.id.S // empty' "$W/out" | tr -d '\n')" = abcd ]
+}
+
+@test "ddb-stream: each run logs its lag; --json reports it per shard; --max-lag: a record older than the bound is exit 10 naming the shard and the age, the work done" {
+	# the stand-in's records were made on 2026-12-01 (ApproximateCreationDateTime)
+	script "$W/lag.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b)]},
+		{\"id\": \"$B\", \"records\": [$(rec c)]}"
+	streams_start "$W/lag.json"
+	now=$(date +%s)
+	run --separate-stderr ddb-stream --max-lag 3600 --json -u "$STREAMS_URL" --state "$W/st" student \
+		sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 10 ]
+	[ "$(ids "$W/out")" = abc ]
+	age=$((now - 1796083201))
+	[[ "$stderr" =~ "ddb-stream: LAG: shard $A: a record not yet committed was "([0-9]+)" s old, more than --max-lag 3600: the stream is behind" ]]
+	[ "${BASH_REMATCH[1]}" -ge "$age" ] && [ "${BASH_REMATCH[1]}" -le $((age + 60)) ]
+	[[ "$stderr" == *"ddb-stream: lag: the oldest record not yet committed was ${BASH_REMATCH[1]} s old (shard $A), 0 s now; last commit 0 s ago"* ]]
+	# the work is done: committed, the time of the commit in the state
+	grep -qx "shard $A 000000000000000000002 open" "$W/st/state"
+	c=$(sed -n 's/^committed //p' "$W/st/state")
+	[ "$c" -ge "$now" ] && [ "$c" -le $((now + 60)) ]
+	jq -e --arg a "$A" --arg b "$B" --argjson age "$age" '.records == 3 and .batches == 1 and
+		.lag == 0 and .max_lag >= $age and .last_commit_age <= 60 and
+		(.shards | length) == 2 and
+		(.shards[] | select(.shard == $a) | .max_lag >= $age and .lag == 0) and
+		(.shards[] | select(.shard == $b) | .max_lag >= $age - 10)' <<<"$output"
+	# a bound the stream is within: exit 0; nothing new: nothing said
+	script "$W/lag.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b)]},
+		{\"id\": \"$B\", \"records\": [$(rec c), $(rec d)]}"
+	run ddb-stream --max-lag 8000000 -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$(ids "$W/out")" = abcd ]
+	run ddb-stream --max-lag 3600 -u "$STREAMS_URL" --state "$W/st" student sh -c 'cat >>"$0"' "$W/out"
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+	run ddb-stream --json -u "$STREAMS_URL" student
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-stream: --json needs a command (without one the records are on stdout)" ]
+	run ddb-stream --max-lag 0 student
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-stream: bad max lag: 0" ]
 }
