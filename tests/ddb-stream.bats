@@ -782,7 +782,7 @@ EOF2
 	run_standin
 	[ "$status" -eq 0 ]
 	[ "$(ids "$W/out")" = bc ]
-	[ "$(cat "$W/st/state")" = "$(printf 'ddb-state 2\nsource stream %s\nshard %s %s open' "$SARN" "$A" 000000000000000000003)" ]
+	[ "$(grep -v '^committed [0-9]*$' "$W/st/state")" = "$(printf 'ddb-state 2\nsource stream %s\nshard %s %s open' "$SARN" "$A" 000000000000000000003)" ]
 	# a scan's state is not a stream's
 	printf 'ddb-state 2\nsource scan tbl\n' >"$W/st/state"
 	run_standin
@@ -860,7 +860,7 @@ EOF2
 	age=$((now - 1796083201))
 	[[ "$stderr" =~ "ddb-stream: LAG: shard $A: a record not yet committed was "([0-9]+)" s old, more than --max-lag 3600: the stream is behind" ]]
 	[ "${BASH_REMATCH[1]}" -ge "$age" ] && [ "${BASH_REMATCH[1]}" -le $((age + 60)) ]
-	[[ "$stderr" == *"ddb-stream: lag: the oldest record not yet committed was ${BASH_REMATCH[1]} s old (shard $A), 0 s now; last commit 0 s ago"* ]]
+	[[ "$stderr" == *"ddb-stream: lag: the oldest record not yet committed was ${BASH_REMATCH[1]} s old (shard $A), 0 s now; last commit "[0-9]" s ago"* ]]
 	# the work is done: committed, the time of the commit in the state
 	grep -qx "shard $A 000000000000000000002 open" "$W/st/state"
 	c=$(sed -n 's/^committed //p' "$W/st/state")
