@@ -150,13 +150,14 @@ event() {
 	unset DDB_TO_S3_SINGLE_WRITER
 	cas_proxy_start
 	export DDB_TO_S3_COLUMNS_CACHE="$T/cache"
+	mkdir "$T/cache"
 	run --separate-stderr ddb-to-s3 -u "$CAS_URL" "$C/batch1.json"
 	[ "$status" -eq 0 ]
 	# the list was stored: the next run reads it once and keeps it
 	run --separate-stderr ddb-to-s3 -u "$CAS_URL" "$C/batch1.json"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c "GET /$B/$P/lake/orders/_columns" "$CAS_DIR/log")" -eq 2 ]
-	[ -f "$T/cache/$B/$P/lake/orders/_columns" ]
+	[ -f "$T/cache/$B%$P%lake%orders" ]
 	run --separate-stderr ddb-to-s3 -u "$CAS_URL" "$C/batch1.json"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c "GET /$B/$P/lake/orders/_columns" "$CAS_DIR/log")" -eq 2 ]
