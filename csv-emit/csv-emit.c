@@ -1117,8 +1117,8 @@ columns_end(int status)
 	if (xflag == X_DROP)
 		report_drops();
 	if (nfailed > nfailtold)
-		warnx("%lu more rows refused for attributes not in --columns",
-		    nfailed - nfailtold);
+		warnx("%lu more row%s refused for attributes not in --columns",
+		    nfailed - nfailtold, nfailed - nfailtold == 1 ? "" : "s");
 	return status != 0 ? status : bad ? DDB_EXIT_DATA : DDB_EXIT_OK;
 }
 

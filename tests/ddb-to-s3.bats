@@ -886,7 +886,7 @@ blocked_run() {
 	run --separate-stderr ddb-to-s3 -o "$T/out" -c id,fname,number,EventType,created_at -x fail "$F/seed-sample.json"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "csv-emit: $F/seed-sample.json, table student, row 1: attribute \"lname\" is not in --columns (see --extra)
-csv-emit: 1 more rows refused for attributes not in --columns
+csv-emit: 1 more row refused for attributes not in --columns
 ddb-to-s3: student: bad data; nothing uploaded" ]
 	run --separate-stderr ddb-to-s3 -o "$T/out" -l eventID -n student --export-time=2024-07-10T16:44:23Z - \
 		<"$X/export-full.json.gz"
