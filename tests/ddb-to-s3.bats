@@ -631,40 +631,6 @@ X="$F/sources"
 	jq -e '.errorType == "InitError"' "$RT/init.error"
 }
 
-@test "lambda-zip: the package runs a batch with nothing from the build machine's PATH" {
-	bindir=$(dirname "$(command -v ddb-flatten)")
-	if ldd "$bindir/ddb-flatten" | grep -q libasan; then
-		skip "sanitizer build: the package is made from the normal build"
-	fi
-	run sh "$BATS_TEST_DIRNAME/../scripts/lambda-zip" "$T/pkg.zip" "$bindir"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"provided.al2023 has 2.34"*" bin/s3-put "*" ok"* ]]
-	[[ "$output" != *"TOO NEW"* ]]
-	/usr/bin/python3 - "$T/pkg.zip" "$T/task" <<-'EOF'
-	import os, sys, zipfile
-	with zipfile.ZipFile(sys.argv[1]) as z:
-	    for i in z.infolist():
-	        p = z.extract(i, sys.argv[2])
-	        os.chmod(p, (i.external_attr >> 16) & 0o777)
-	EOF
-	[ -x "$T/task/bootstrap" ]
-	[ -x "$T/task/bin/ddb-to-s3" ] && [ -x "$T/task/bin/ddb-lambda" ]
-	standin "$F/seed-sample.json"
-	env -i PATH=/nonexistent LAMBDA_TASK_ROOT="$T/task" \
-		AWS_LAMBDA_RUNTIME_API="$(cat "$RT/address")" \
-		DDB_TO_S3_BUCKET="$B" DDB_TO_S3_PREFIX="$P/staging" DDB_TO_S3_LINEAGE= \
-		AWS_ENDPOINT_URL_S3="$S3_ENDPOINT" AWS_ACCESS_KEY_ID=test:tester \
-		AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
-		AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null \
-		AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-		/usr/bin/timeout 120 /bin/sh "$T/task/bootstrap" 2>"$RT/log" || :
-	cat "$RT/log"
-	[ "$(cat "$RT/req-1.response")" = '{"batchItemFailures":[]}' ]
-	key=$(s3_ls "$B" "$P/")
-	[[ "$key" =~ $SEED_KEY_RE ]]
-	same "$key" "$F/seed-sample.csv"
-}
-
 @test "ddb-to-s3: -b s3://BUCKET/PREFIX is the bucket and {prefix}; a bad bucket name is refused before any stage" {
 	run --separate-stderr ddb-to-s3 -b "s3://$B/$P/raw/" "$F/seed-sample.json"
 	[ "$status" -eq 0 ]

@@ -53,13 +53,16 @@ is_glibc() {
 	[[ "$1" =~ ^(ld-linux.*|libc\.so\..*|libm\.so\..*|libpthread\.so\..*|libdl\.so\..*|librt\.so\..*|libresolv\.so\..*|libnss_.*|libmvec\.so\..*|linux-vdso\.so\..*)$ ]]
 }
 
-# invoke: bootstrap of $T/task on the seed's sample, against a new
-# stand-in; the system's PATH after the package's own bin/ (as on Lambda)
+# invoke [PATH]: bootstrap of $T/task on the seed's sample, against a new
+# stand-in; PATH after the package's own bin/ (default the system's, as on
+# Lambda; /nonexistent proves the package needs no command of this machine)
 invoke() {
 	runtime_standin "$RT" "$F/seed-sample.json"
-	LAMBDA_TASK_ROOT="$T/task" PATH=/usr/bin:/bin \
-		AWS_LAMBDA_RUNTIME_API=$(cat "$RT/address") \
-		timeout 300 "$T/task/bootstrap" 2>"$RT/log" || :
+	local api
+	api=$(cat "$RT/address")
+	LAMBDA_TASK_ROOT="$T/task" PATH=${1:-/usr/bin:/bin} \
+		AWS_LAMBDA_RUNTIME_API=$api \
+		/usr/bin/timeout 300 "$T/task/bootstrap" 2>"$RT/log" || :
 	cat "$RT/log"
 }
 
@@ -92,9 +95,9 @@ stored() {
 	[ ! -e "$T/task/lib/libcurl.so.4" ]
 }
 
-@test "lambda-zip x86_64: a batch through the package's bootstrap is stored" {
+@test "lambda-zip x86_64: a batch through the package's bootstrap is stored, with no command from the machine's PATH" {
 	package x86_64
-	invoke
+	invoke /nonexistent
 	stored
 }
 
