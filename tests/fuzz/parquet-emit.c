@@ -28,7 +28,14 @@ reset(void)
 	xflag = X_UNSET;
 	gname = "extra";
 	nlist = 0;
-	others.n = 0;
+	free(others.p);
+	memset(&others, 0, sizeof others);
+	free(rowseen);
+	free(after);
+	rowseen = NULL;
+	after = NULL;
+	nrowseen = 0;
+	rowgen = 0;
 	Eflag = "EventType";
 	Cflag = "created_at";
 	memset(special, 0, sizeof special);
