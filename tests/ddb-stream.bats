@@ -886,3 +886,32 @@ EOF2
 	[ "$status" -eq 2 ]
 	[ "${lines[0]}" = "ddb-stream: bad max lag: 0" ]
 }
+
+@test "ddb-stream: DynamoDB Local, 3,000 changes to S3: one object with the default batch size where batches of 1,000 made three; every row once" {
+	local t b1 b2
+	t=$(ddb_table many)
+	b1=$(s3_bucket one)
+	b2=$(s3_bucket three)
+	s3_mb "$b1"
+	s3_mb "$b2"
+	mktable "$t"
+	# 3,000 puts, 25 a BatchWriteItem, by botocore (Debian's awscli)
+	AWS_ACCESS_KEY_ID=$DDB_ACCESS_KEY AWS_SECRET_ACCESS_KEY=ddblocal /usr/bin/python3 - "$DDB_ENDPOINT" "$t" <<-'PY'
+	import sys
+	import awscli  # noqa: F401  (puts awscli's botocore on the path)
+	from botocore.session import get_session
+	c = get_session().create_client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1")
+	for k in range(0, 3000, 25):
+	    c.batch_write_item(RequestItems={sys.argv[2]: [{"PutRequest": {"Item": {
+	        "id": {"S": "k%05d" % i}, "v": {"N": str(i)}}}} for i in range(k, k + 25)]})
+	PY
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st1" "$t" ddb-to-s3 -u "$S3_ENDPOINT" -b "$b1" -
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ddb-stream: batch 3000 records: "* ]]
+	[ "$(objects_ls "$b1" | wc -l)" -eq 1 ]
+	s3_rows "$b1" | cut -d, -f1 | sort -u | wc -l | grep -qx 3000
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st2" --batch-size 1000 "$t" \
+		ddb-to-s3 -u "$S3_ENDPOINT" -b "$b2" -
+	[ "$status" -eq 0 ]
+	[ "$(objects_ls "$b2" | wc -l)" -eq 3 ]
+}
