@@ -241,3 +241,15 @@ c2,2,5," ]
 ddb-to-s3: --ddl: the table only, no view" ]
 	[ "$output" = "$(sed '/^$/,$d' "$V/ddl-orders.sql")" ]
 }
+
+@test "view: objects in Parquet (--format parquet): the DuckDB form reads them by name; the same rows" {
+	ddb-to-s3 --format parquet -o "$T/o" "$V/orders.json" 2>/dev/null
+	run --separate-stderr ddb-to-s3 --view --format parquet --dialect duckdb -o "$T/o" -t orders
+	[ "$status" -eq 0 ]
+	[[ ${lines[2]} == "SELECT * FROM read_parquet('$T/o/staging/orders/orders_*_*.parquet', union_by_name = true);" ]]
+	run --separate-stderr "$DUCKDB" "$output" "SELECT * FROM orders_current ORDER BY 1, 2"
+	[ "$status" -eq 0 ]
+	[ "$output" = "customer,order_id,total,note
+c1,7,4,x
+c2,2,5," ]
+}
