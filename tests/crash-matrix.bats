@@ -48,10 +48,10 @@ nap() {
 	read -r -t 0.05 -u "$NAP_FD" _ || :
 }
 
-# job LOG TRIGGER LIMIT CMD...: run CMD as a job of its own (a new session:
-# its process group is the whole job, KILL_AT_PGID its id) with the kill-at
-# shims first on PATH. Once the file TRIGGER is not empty, SIGKILL the group.
-# After LIMIT seconds the group is killed anyway (JOB_TIMEOUT=1).
+# job LOG TRIGGER LIMIT CMD...: run CMD as a job of its own (a new session,
+# the whole job, KILL_AT_PGID its id) with the kill-at shims first on PATH.
+# Once the file TRIGGER is not empty, SIGKILL the session's every process.
+# After LIMIT seconds the session is killed anyway (JOB_TIMEOUT=1).
 # JOB_STATUS: the job's exit status.
 job() {
 	local log=$1 trigger=$2 limit=$3 pid pg='' t0=$SECONDS
@@ -65,12 +65,13 @@ job() {
 	while kill -0 "$pid" 2>/dev/null; do
 		[ -n "$pg" ] || pg=$(cat "$R/pgid" 2>/dev/null) || :
 		if [ -n "$pg" ] && [ -n "$trigger" ] && [ -s "$trigger" ]; then
-			kill -KILL -- "-$pg" 2>/dev/null || :
+			pkill -KILL -s "$pg" || :
 			break
 		fi
 		if [ $((SECONDS - t0)) -ge "$limit" ]; then
 			JOB_TIMEOUT=1
-			kill -KILL -- "-${pg:-$pid}" 2>/dev/null || :
+			if [ -n "$pg" ]; then pkill -KILL -s "$pg" || :
+			else kill -KILL "$pid" 2>/dev/null || :; fi
 			break
 		fi
 		nap
