@@ -6,6 +6,7 @@
 
 bats_require_minimum_version 1.5.0
 load lib/s3
+load lib/table
 
 F="$BATS_TEST_DIRNAME/fixtures"
 C="$F/columns"
@@ -36,21 +37,6 @@ dump() {
 		while IFS= read -r f; do printf '== %s\n' "$f"; cat "$f"; done)
 }
 
-# prefixes DIR: each object's header is a prefix of DIR/_columns; the list
-# names each column once
-prefixes() {
-	local f list head
-	list=$(jq -r '.columns | join(",")' "$1/_columns")
-	[ "$(jq -r '.columns[]' "$1/_columns" | sort | uniq -d)" = "" ]
-	for f in "$1"/*.csv; do
-		head=$(head -n 1 "$f")
-		case "$list," in
-		"$head,"*) ;;
-		*) echo "$f: header $head is not a prefix of $list" >&2; return 1 ;;
-		esac
-	done
-}
-
 # event K: a one-record Lambda event of table orders whose item has the
 # attribute cK, with its own sequence number (its own object)
 event() {
@@ -64,7 +50,7 @@ event() {
 		[ "$status" -eq 0 ]
 	done
 	diff -u "$C/mixed.txt" <(dump "$T/o/lake/orders")
-	prefixes "$T/o/lake/orders"
+	table_prefixes "$T/o/lake/orders"
 	# a list only grows: a batch with no new column leaves it as it is
 	cp "$T/o/lake/orders/_columns" "$T/before"
 	run --separate-stderr ddb-to-s3 -o "$T/o" -F lake "$C/batch1.json"
@@ -94,7 +80,7 @@ event() {
 		[ "$(jq -r '.columns[]' "$T/o/lake/orders/_columns" | grep -cx "c$k")" -eq 1 ]
 	done
 	[ "$(ls "$T"/o/lake/orders/*.csv | wc -l)" -eq 8 ]
-	prefixes "$T/o/lake/orders"
+	table_prefixes "$T/o/lake/orders"
 }
 
 @test "columns: S3 without conditional writes (Swift, 501): one warning line naming the risk, the list stored, the same objects" {
@@ -143,7 +129,7 @@ event() {
 		[ "$(jq -r '.columns[]' "$T/got/_columns" | grep -cx "c$k")" -eq 1 ]
 	done
 	[ "$(ls "$T"/got/*.csv | wc -l)" -eq 8 ]
-	prefixes "$T/got"
+	table_prefixes "$T/got"
 }
 
 @test "columns: a warm process's cached list (DDB_TO_S3_COLUMNS_CACHE): no request for it when a batch brings no new column; a stale copy loses the swap and reads again" {
@@ -172,7 +158,7 @@ event() {
 	[ "$(jq -c .columns "$T/list")" = '["id","name","total","EventType","created_at","email","zip","note"]' ]
 	mkdir "$T/got"
 	s3_aws s3 sync --only-show-errors "s3://$B/$P/lake/orders/" "$T/got/"
-	prefixes "$T/got"
+	table_prefixes "$T/got"
 	[ "$(head -n 1 "$T"/got/*1007.csv)" = id,name,total,EventType,created_at,email,zip,note ]
 }
 
@@ -183,23 +169,7 @@ event() {
 	done
 	mkdir "$T/got"
 	s3_aws s3 sync --only-show-errors "s3://$B/$P/lake/orders/" "$T/got/"
-	cd "$T/got"
-	opts="header=true, auto_detect=false, delim=',', quote='\"', escape='\"'"
-	# cols FILE: DuckDB's columns={...} of a header, all VARCHAR
-	cols() {
-		python3 -c 'import csv, sys; print(", ".join("%s: %s" % (repr(c), "'"'VARCHAR'"'") for c in next(csv.reader(open(sys.argv[1], newline="")))))' "$1"
-	}
-	# cells: (object, id, EventType, column, value), nulls left out
-	cells='SELECT filename, id, "EventType", name, value FROM (UNPIVOT T ON COLUMNS(* EXCLUDE (filename, id, "EventType")) INTO NAME name VALUE value)'
-	files=$(ls *.csv | sed "s/.*/'&'/" | paste -sd,)
-	table=$(jq -r '.columns | map("\u0027" + . + "\u0027: \u0027VARCHAR\u0027") | join(", ")' _columns)
-	"$LIB/duckdb" "CREATE TABLE T AS SELECT * FROM read_csv([$files], $opts, columns={$table}, null_padding=true, filename=true)" \
-		"$cells ORDER BY ALL" >"$T/whole"
-	one=
-	for f in *.csv; do
-		one="${one:+$one UNION ALL BY NAME }SELECT * FROM read_csv('$f', $opts, columns={$(cols "$f")}, filename=true)"
-	done
-	"$LIB/duckdb" "CREATE TABLE T AS $one" "$cells ORDER BY ALL" >"$T/alone"
+	table_cells "$T/got" "$T/whole" "$T/alone"
 	diff -u "$T/alone" "$T/whole"
 	# the values are there, each under its own name
 	grep -qx 'orders_20240710T082645Z_5100000000000000001005.csv,4,INSERT,_created_at,2024-01-01' "$T/whole"

@@ -58,7 +58,7 @@ ddb_aws() {
 # ddb_table [TAG]: print a new unique, valid table name (does not create it)
 ddb_table() {
 	printf 't%s_%s_%04x%04x\n' "${BATS_SUITE_TEST_NUMBER:-0}" \
-		"$(LC_ALL=C tr -c 'A-Za-z0-9_.-\n' '_' <<<"${1:-tab}")" "$RANDOM" "$RANDOM"
+		"$(LC_ALL=C tr -c 'A-Za-z0-9_.\n-' '_' <<<"${1:-tab}")" "$RANDOM" "$RANDOM"
 }
 
 # streams_start SCRIPT [ARGS...]: start tests/lib/streams-standin on
