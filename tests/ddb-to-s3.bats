@@ -302,6 +302,25 @@ runtime() {
 	[ "$(ls "$S/done")" = a.json ]
 }
 
+@test "ddb-to-s3: spool: a lock held by a run with no sign of life for over an hour is a STALE LOCK, exit 7; a fresh one is left in silence" {
+	spool_in "$F/seed-sample.json" a.json
+	: >"$S/.lock"
+	touch -d '-61 minutes' "$S/.lock"
+	flock "$S/.lock" sh -c 'ddb-to-s3 -q "$1"; echo "inner=$?"' sh "$S" >"$T/inner" 2>&1
+	[ "$(cat "$T/inner")" = "ddb-to-s3: $S/.lock: STALE LOCK: the run holding it has shown no sign of life for more than 3600 s: hung? nothing done; stop that run and the next one goes on
+inner=7" ]
+	[ "$(ls "$S/incoming")" = a.json ]
+	# a run that holds it touches it before each file
+	touch -d '-61 minutes' "$S/.lock"
+	run --separate-stderr ddb-to-s3 -q "$S"
+	[ "$status" -eq 0 ]
+	[ "$(ls "$S/done")" = a.json ]
+	[ -z "$(find "$S/.lock" -mmin +1)" ]
+	touch -d '-59 minutes' "$S/.lock"
+	flock "$S/.lock" sh -c 'ddb-to-s3 -q "$1"; echo "inner=$?"' sh "$S" >"$T/inner" 2>&1
+	[ "$(cat "$T/inner")" = "inner=0" ]
+}
+
 @test "ddb-to-s3: spool: store down leaves the files in incoming/, the next run uploads each once" {
 	spool_in "$F/seed-sample.json" a.json "$D/two-tables.json" b.json
 	port=$(closed_port)
