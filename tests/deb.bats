@@ -55,7 +55,7 @@ installed() {
 
 @test "make deb: lintian-clean; dpkg -i; the demo's batch with the installed tools; dpkg -r and -P leave nothing" {
 	[ "$(id -u)" -eq 0 ] || skip "dpkg -i needs root"
-	run make -s -C "$TOP" deb
+	run make -s --no-print-directory -C "$TOP" deb
 	printf '%s\n' "$output"
 	[ "$status" -eq 0 ]
 	deb=${lines[${#lines[@]} - 1]}

@@ -3,7 +3,7 @@
 
 @test "make install puts tools and man pages under DESTDIR/PREFIX" {
 	local d="$BATS_TEST_TMPDIR/root"
-	run make -s -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$d" PREFIX=/opt/ddb
+	run make -s --no-print-directory -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$d" PREFIX=/opt/ddb
 	[ "$status" -eq 0 ]
 	run sh -c 'cd "$1" && find . -type f | sort' sh "$d"
 	[ "$output" = "./opt/ddb/bin/csv-emit

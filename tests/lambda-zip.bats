@@ -37,7 +37,7 @@ teardown() {
 # package ARCH: make lambda-zip ARCH=ARCH, unpacked into $T/task; the
 # zip's path in $ZIP
 package() {
-	run make -s -C "$TOP" lambda-zip ARCH="$1"
+	run make -s --no-print-directory -C "$TOP" lambda-zip ARCH="$1"
 	printf '%s\n' "$output"
 	[ "$status" -eq 0 ]
 	ZIP=$(sed -n 's/^lambda-zip: \(.*\) ('"$1"'): .*/\1/p' <<<"$output")
