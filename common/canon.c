@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ddb.h"
+#include "simd.h"
 
 /* members of one object checked for duplicate keys here; more: parser */
 #define CANON_KEYS 32

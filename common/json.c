@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "ddb.h"
+#include "simd.h"
 
 /* --- arena -------------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "ddb.h"
+#include "simd.h"
 
 struct ddb_reader {
 	FILE *fp;

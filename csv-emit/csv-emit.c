@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "csv-emit.h"
+#include "simd.h"
 
 enum { X_UNSET, X_FAIL, X_DROP, X_GATHER };
 
