@@ -36,19 +36,6 @@ buf_take(struct ddb_buf *b)
 }
 
 void
-sigv4_hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void
 sigv4_base64(const unsigned char *d, size_t n, char *out)
 {
 	EVP_EncodeBlock((unsigned char *)out, d, (int)n);
@@ -61,7 +48,7 @@ sigv4_sha256_hex(const void *data, size_t n, char out[SIGV4_SHA256_HEX])
 	unsigned int len = sizeof md;
 
 	EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
-	sigv4_hex(md, 32, out);
+	ddb_hex(md, 32, out);
 }
 
 /* RFC 3986 unreserved bytes stay; everything else is %XX, uppercase */
@@ -265,7 +252,7 @@ sigv4_authorization(const struct sigv4_request *r, const struct sigv4_key *k,
 	hmac(kr, 32, k->service, ks);
 	hmac(ks, 32, "aws4_request", kk);
 	hmac(kk, 32, sts.p, mac);
-	sigv4_hex(mac, 32, sig);
+	ddb_hex(mac, 32, sig);
 
 	buf_puts(&out, "AWS4-HMAC-SHA256 Credential=");
 	buf_puts(&out, k->access_key_id);

@@ -41,7 +41,6 @@ char *sigv4_canonical_request(const struct sigv4_request *r,
 char *sigv4_authorization(const struct sigv4_request *r,
     const struct sigv4_key *k, const char *amz_date);
 void sigv4_sha256_hex(const void *data, size_t n, char out[SIGV4_SHA256_HEX]);
-void sigv4_hex(const unsigned char *d, size_t n, char *out);
 void sigv4_base64(const unsigned char *d, size_t n, char *out);
 
 #endif

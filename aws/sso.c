@@ -24,7 +24,7 @@ cache_path(const char *key)
 	const char *home = getenv("HOME");
 
 	EVP_Digest(key, strlen(key), md, &n, EVP_sha1(), NULL);
-	sigv4_hex(md, n, hex);
+	ddb_hex(md, n, hex);
 	return xasprintf("%s/.aws/sso/cache/%s.json", home ? home : "", hex);
 }
 

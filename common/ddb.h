@@ -80,6 +80,7 @@ int ddb_sync_dir(const char *dir);
 int ddb_fwrite_all(FILE *fp, const char *s, size_t n);
 #define DDB_HUGE ((size_t)2 << 20)
 void ddb_hugepages(void *p, size_t n);
+void ddb_hex(const unsigned char *d, size_t n, char *out);
 int ddb_base64_decode(const char *s, size_t n, unsigned char *out,
     size_t *outlen);
 

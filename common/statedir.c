@@ -379,19 +379,6 @@ ddb_batch_add(struct ddb_batch *b, const char *p, size_t n, long records)
 	return 0;
 }
 
-static void
-hex(const unsigned char *md, size_t n, char *out)
-{
-	static const char x[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = x[md[i] >> 4];
-		out[2 * i + 1] = x[md[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int
 ddb_batch_stage(struct ddb_batch *b, const char *dir)
 {
@@ -401,7 +388,7 @@ ddb_batch_stage(struct ddb_batch *b, const char *dir)
 	int rc = 0;
 
 	EVP_DigestFinal_ex(b->md, md, &len);
-	hex(md, len, b->sha);
+	ddb_hex(md, len, b->sha);
 	if (fsync(b->fd) == -1 || close(b->fd) == -1) {
 		warn("%s", b->tmp);
 		b->fd = -1;
@@ -499,7 +486,7 @@ batch_check(const char *path, int fd, const struct ddb_batch *b)
 	}
 	EVP_DigestFinal_ex(c, md, &len);
 	EVP_MD_CTX_free(c);
-	hex(md, len, sha);
+	ddb_hex(md, len, sha);
 	if (n != b->bytes) {
 		warnx("%s: %zu bytes, the state names %zu (cut off or "
 		    "altered); not handed on", path, n, b->bytes);

@@ -526,6 +526,20 @@ ddb_time_format(const struct ddb_time *t, int iso, char *buf, size_t size)
 	    nf > 0 ? "." : "", nf, t->frac);
 }
 
+/* d's n bytes as 2n lower-case hex digits and a NUL in out */
+void
+ddb_hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char digit[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digit[d[i] >> 4];
+		out[2 * i + 1] = digit[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 /*
  * Strict base64 (RFC 4648, standard alphabet): a length that is a multiple
  * of 4, '=' only as the last one or two bytes, no whitespace, and unused

@@ -128,7 +128,7 @@ keep_body(struct body *b, char *buf, const char *uri)
 		goto fail;
 	}
 	EVP_DigestFinal_ex(b->md, md, NULL);
-	sigv4_hex(md, 32, sha);
+	ddb_hex(md, 32, sha);
 	if (fsync(b->keepfd) == -1 || close(b->keepfd) == -1) {
 		b->keepfd = -1;
 		warn("%s", b->part);
@@ -212,7 +212,7 @@ spool(struct body *b, int fd, char *buf, char sha[SIGV4_SHA256_HEX])
 	}
 	EVP_DigestFinal_ex(ctx, md, NULL);
 	EVP_MD_CTX_free(ctx);
-	sigv4_hex(md, 32, sha);
+	ddb_hex(md, 32, sha);
 	if (n < 0)
 		return -1;
 	if (b->in != stdin)

@@ -782,7 +782,7 @@ verify_kept(FILE *fp, const char *path, long long size, const char *sha,
 		warn("%s", path);
 		return DDB_EXIT_IO;
 	}
-	sigv4_hex(md, 32, got);
+	ddb_hex(md, 32, got);
 	if (strcmp(got, sha) != 0) {
 		warnx("%s: SHA-256 differs from its sidecar's: not uploaded",
 		    path);
