@@ -555,3 +555,22 @@ for row in r[1:]: print(json.dumps({k: v for k, v in zip(r[0], row) if v != "\\N
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 }
+
+# tests/rowpath-test.c: each input through csv-emit twice under nine sets of
+# options, rows read from their text (take_row) and rows parsed (render_row)
+@test "csv-emit: a row read from its text gives the parser's cells and messages (the fast row path and the plain one agree on fixtures, the fuzz corpus and random rows)" {
+	local t corpus
+	t="$(dirname "$(command -v csv-emit)")/../tests/rowpath-test"
+	set -- "$BATS_TEST_DIRNAME/fixtures" "$BATS_TEST_DIRNAME"/fixtures/*/
+	for corpus in seeds corpus; do
+		corpus="$BATS_TEST_DIRNAME/../build-fuzz/$corpus/csv-emit"
+		[ ! -d "$corpus" ] || set -- "$@" "$corpus"
+	done
+	cd "$BATS_TEST_TMPDIR"
+	run "$t" -n 24 -r 250 -s 7 "$@"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" 0 differ" ]]
+	# take_row must have taken rows, or the test proves nothing
+	[[ "$output" != *" 0 rows taken"* ]]
+}
