@@ -77,6 +77,7 @@ void *xmalloc(size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ddb_sync_dir(const char *dir);
+int ddb_write_all(int fd, const void *p, size_t n);
 int ddb_fwrite_all(FILE *fp, const char *s, size_t n);
 #define DDB_HUGE ((size_t)2 << 20)
 void ddb_hugepages(void *p, size_t n);

@@ -139,22 +139,6 @@ ddb_catch_stop(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-int
-ddb_write_all(int fd, const char *p, size_t n)
-{
-	size_t off;
-
-	for (off = 0; off < n;) {
-		ssize_t w = write(fd, p + off, n - off);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		off += (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * The temp file's name starts ".state.": ddb_dir_lock removes those a
  * killed run left.

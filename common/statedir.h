@@ -28,8 +28,6 @@ int ddb_put_file(const char *dir, const char *name, const char *p, size_t n);
  */
 extern volatile sig_atomic_t ddb_stop;
 void ddb_catch_stop(void);
-/* all of p[0..n) to fd: 0, or -1 with errno */
-int ddb_write_all(int fd, const char *p, size_t n);
 
 /*
  * The state format every source shares: DIR/state, one line each, fields

@@ -77,6 +77,24 @@ ddb_usage_exit(FILE *fp, int status)
 	exit(status);
 }
 
+/* all of p[0..n) to fd, across short writes and EINTR: 0, or -1 with errno */
+int
+ddb_write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	size_t off;
+
+	for (off = 0; off < n;) {
+		ssize_t w = write(fd, s + off, n - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 int
 ddb_fwrite_all(FILE *fp, const char *s, size_t n)
 {

@@ -980,15 +980,8 @@ write_columns(const char *path, const size_t *ids, size_t n)
 		free(b.p);
 		return -1;
 	}
-	for (k = 0; k < b.n; ) {
-		ssize_t w = write(fd, b.p + k, b.n - k);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		k += (size_t)w;
-	}
-	if (k < b.n || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+	if (ddb_write_all(fd, b.p, b.n) == -1 || fchmod(fd, 0644) != 0 ||
+	    fsync(fd) != 0) {
 		close(fd);
 		fd = -1;
 	}

@@ -62,17 +62,8 @@ spool_open(struct spool *sp)
 static void
 spool_flush(struct spool *sp)
 {
-	size_t done = 0;
-	ssize_t w;
-
-	while (done < sp->buf.n) {
-		w = write(sp->fd, sp->buf.p + done, sp->buf.n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			spool_failed();
-		done += (size_t)w;
-	}
+	if (ddb_write_all(sp->fd, sp->buf.p, sp->buf.n) == -1)
+		spool_failed();
 	sp->off += sp->buf.n;
 	sp->buf.n = 0;
 }
@@ -155,7 +146,7 @@ spool_copy(struct spool *sp, uint64_t from, int out, void (*fail)(void))
 {
 	off_t off = (off_t)from;
 	char *b = NULL;
-	ssize_t n, w, k;
+	ssize_t n;
 
 	while ((uint64_t)off < sp->off) {
 		n = sendfile(out, sp->fd, &off, sp->off - (uint64_t)off >
@@ -181,12 +172,8 @@ spool_copy(struct spool *sp, uint64_t from, int out, void (*fail)(void))
 			errx(DDB_EXIT_IO, "temporary file: short read");
 		if (n < 0)
 			spool_failed();
-		for (k = 0; k < n; k += w)
-			if ((w = write(out, b + k, (size_t)(n - k))) < 0) {
-				if (errno != EINTR)
-					fail();
-				w = 0;
-			}
+		if (ddb_write_all(out, b, (size_t)n) == -1)
+			fail();
 		off += n;
 	}
 	free(b);

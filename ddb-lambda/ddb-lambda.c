@@ -95,19 +95,9 @@ static void
 write_file(const char *path, const char *p, size_t n)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ssize_t w;
 
-	if (fd < 0)
+	if (fd < 0 || ddb_write_all(fd, p, n) == -1)
 		err(DDB_EXIT_IO, "%s", path);
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			err(DDB_EXIT_IO, "%s", path);
-		}
-		p += w;
-		n -= (size_t)w;
-	}
 	if (close(fd) != 0)
 		err(DDB_EXIT_IO, "%s", path);
 }

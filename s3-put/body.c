@@ -14,23 +14,6 @@
 #include "s3put.h"
 #include "sigv4.h"
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* up to n bytes of the body; fewer only at its end; -1 on error */
 ssize_t
 body_read(struct body *b, char *buf, size_t n)
@@ -42,7 +25,7 @@ body_read(struct body *b, char *buf, size_t n)
 		return -1;
 	}
 	if (got > 0 && b->teeing) {
-		if (write_all(b->keepfd, buf, got) == -1) {
+		if (ddb_write_all(b->keepfd, buf, got) == -1) {
 			warn("%s", b->part);
 			return -1;
 		}
@@ -85,7 +68,7 @@ write_atomic(const char *dir, const char *path, const char *s)
 	char *tmp = xasprintf("%s/.s3-put.XXXXXX.part", dir);
 	int fd = mkostemps(tmp, 5, O_CLOEXEC), rc = -1;
 
-	if (fd != -1 && write_all(fd, s, strlen(s)) == 0 && fsync(fd) == 0 &&
+	if (fd != -1 && ddb_write_all(fd, s, strlen(s)) == 0 && fsync(fd) == 0 &&
 	    close(fd) == 0) {
 		fd = -1;
 		if (rename(tmp, path) == 0 && ddb_sync_dir(dir) == 0)
@@ -204,7 +187,7 @@ spool(struct body *b, int fd, char *buf, char sha[SIGV4_SHA256_HEX])
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	while ((n = body_read(b, buf, b->bufsize)) > 0) {
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		if (own && write_all(fd, buf, (size_t)n) == -1) {
+		if (own && ddb_write_all(fd, buf, (size_t)n) == -1) {
 			warn("spool file");
 			n = -1;
 			break;
