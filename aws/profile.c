@@ -511,10 +511,7 @@ assume(struct walk *w, const char *profile, struct creds *c)
 		rc = bad(profile, "role_arn needs source_profile or "
 		    "credential_source");
 	else if (dur) {
-		char *e;
-		r.duration = strtol(dur, &e, 10);
-		if (*e != '\0' || !isdigit((unsigned char)*dur) ||
-		    r.duration < 900 || r.duration > 43200)
+		if (ddb_long_arg(dur, 900, 43200, &r.duration) != 0)
 			rc = bad(profile, "duration_seconds is not 900 to "
 			    "43200");
 	}

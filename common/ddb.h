@@ -65,6 +65,7 @@ int ddb_is_json_number(const char *s, size_t n);
 size_t ddb_table_name_span(const char *s, size_t n);
 int ddb_table_name_ok(const char *s, size_t n);
 int ddb_long_arg(const char *s, long lo, long hi, long *v);
+int ddb_size_arg(const char *s, long long lo, long long hi, long long *v);
 int ddb_double_arg(const char *s, double lo, double hi, double *v);
 int ddb_long_opt(const char *s, long lo, long hi, const char *what, long *v);
 int ddb_double_opt(const char *s, double lo, double hi, const char *what,

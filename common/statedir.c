@@ -397,16 +397,10 @@ ddb_batch_stage(struct ddb_batch *b, const char *dir)
 static int
 num(const char *s, long lo, long hi, long *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi ||
-	    (s[0] == '0' && s[1]))
+	/* as the state writes them: no leading zero */
+	if (s[0] == '0' && s[1])
 		return -1;
-	*out = v;
-	return 0;
+	return ddb_long_arg(s, lo, hi, out);
 }
 
 int

@@ -174,15 +174,53 @@ ddb_table_name_ok(const char *s, size_t n)
 	return n >= 3 && n <= 255 && ddb_table_name_span(s, n) == n;
 }
 
-/* an option's value: a whole decimal number in lo..hi; 0, or -1 */
+/*
+ * The suite's one whole-number check, for options, settings and state
+ * lines: decimal digits with an optional '-' before them, nothing else (no
+ * blanks, no '+'), in lo..hi.  0 and *v, or -1 with *v untouched.
+ */
 int
 ddb_long_arg(const char *s, long lo, long hi, long *v)
 {
+	const char *d = s + (*s == '-');
 	char *end;
+	long n;
 
+	if (*d < '0' || *d > '9')
+		return -1;
 	errno = 0;
-	*v = strtol(s, &end, 10);
-	return errno || end == s || *end || *v < lo || *v > hi ? -1 : 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || n < lo || n > hi)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+/*
+ * A size in bytes: a whole number (as ddb_long_arg, not negative) with an
+ * optional K, M or G after it (powers of 1024), in lo..hi.  0 and *v, or -1.
+ */
+int
+ddb_size_arg(const char *s, long long lo, long long hi, long long *v)
+{
+	char *end;
+	unsigned long long n;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (errno || *end || hi < 0 || n > (unsigned long long)hi >> shift ||
+	    (long long)(n << shift) < lo)
+		return -1;
+	*v = (long long)(n << shift);
+	return 0;
 }
 
 /* an option's value: a number in lo..hi (not NaN); 0, or -1 */

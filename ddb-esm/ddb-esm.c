@@ -169,16 +169,13 @@ static int
 get_int(const struct jv *m, const char *key, long lo, long hi, long *out)
 {
 	const struct jv *v = jv_get(m, key);
-	char *end;
 	long n;
 
 	if (v == NULL || v->type == JV_NULL)
 		return 0;	/* *out keeps Lambda's default */
 	if (v->type != JV_NUMBER || strpbrk(v->u.s, ".eE") != NULL)
 		return bad("%s is %s, not an integer", key, jv_type_name(v));
-	errno = 0;
-	n = strtol(v->u.s, &end, 10);
-	if (errno != 0 || n < lo || n > hi)
+	if (ddb_long_arg(v->u.s, lo, hi, &n) != 0)
 		return bad("%s %s is out of range (%ld to %ld)", key, v->u.s, lo,
 		    hi);
 	*out = n;

@@ -1,4 +1,5 @@
 /* ddb-flatten: DynamoDB stream records to one plain-JSON record per line */
+#include <limits.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1333,19 +1334,6 @@ add_events(char *arg)
 	}
 }
 
-/* S as a whole number 0..LONG_MAX in *n */
-static int
-whole(const char *s, long *n)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return 0;
-	errno = 0;
-	*n = strtol(s, &end, 10);
-	return *end == '\0' && errno == 0;
-}
-
 /* --refused FD: an open file descriptor, written line by line */
 static FILE *
 open_fd(const char *s)
@@ -1353,7 +1341,7 @@ open_fd(const char *s)
 	long fd;
 	FILE *fp;
 
-	if (!whole(s, &fd) || fd > 1024 || fd <= 2) {
+	if (ddb_long_arg(s, 3, 1024, &fd) != 0) {
 		warnx("--refused: '%s' is not a file descriptor above 2", s);
 		usage(stderr, DDB_EXIT_USAGE);
 	}
@@ -1430,7 +1418,7 @@ main(int argc, char *argv[])
 			refused = open_fd(optarg);
 			break;
 		case 259:
-			if (!whole(optarg, &headn)) {
+			if (ddb_long_arg(optarg, 0, LONG_MAX, &headn) != 0) {
 				warnx("--head: '%s' is not a whole number",
 				    optarg);
 				usage(stderr, DDB_EXIT_USAGE);

@@ -5,6 +5,7 @@
  * tail and cat per invocation, which cost more CPU than the batch).
  * Its log lines start "bootstrap:", the name Lambda runs it under.
  */
+#include <limits.h>
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
@@ -119,14 +120,10 @@ static long long
 deadline_of(const struct ddb_buf *hdrs)
 {
 	char v[32];
-	long long d;
-	char *e;
+	long d;
 
 	header(hdrs, "lambda-runtime-deadline-ms:", v, sizeof v);
-	errno = 0;
-	d = strtoll(v, &e, 10);
-	return v[0] >= '0' && v[0] <= '9' && *e == '\0' && errno == 0 &&
-	    d > 0 ? d : 0;
+	return ddb_long_arg(v, 1, LONG_MAX, &d) == 0 ? d : 0;
 }
 
 /* a head's deadline, if it names one, brings *limit forward */

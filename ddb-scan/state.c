@@ -37,20 +37,6 @@ bad(const struct sstate *st, long line, const char *what)
 	return ddb_state_bad(st->dir, line, what);
 }
 
-static int
-count(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* a key as JSON text: an object, one line */
 static int
 key_ok(const char *s)
@@ -111,12 +97,12 @@ line_of(void *arg, char *l, long ln)
 	else if (strncmp(l, "arn ", 4) == 0 && st->arn == NULL && l[4])
 		st->arn = xstrdup(l + 4);
 	else if (strncmp(l, "segments ", 9) == 0 && st->seg == NULL &&
-	    count(l + 9, 1, 1000000, &st->segments) == 0) {
+	    ddb_long_arg(l + 9, 1, 1000000, &st->segments) == 0) {
 		st->seg = calloc((size_t)st->segments, sizeof *st->seg);
 		if (st->seg == NULL)
 			errx(DDB_EXIT_IO, "out of memory");
 	} else if (strncmp(l, "page-size ", 10) == 0 &&
-	    count(l + 10, 0, 1000000000L, &st->page_size) == 0)
+	    ddb_long_arg(l + 10, 0, 1000000000L, &st->page_size) == 0)
 		;
 	else if (strcmp(l, "consistent 0") == 0 ||
 	    strcmp(l, "consistent 1") == 0)
@@ -126,10 +112,10 @@ line_of(void *arg, char *l, long ln)
 		st->created = xstrdup(l + 11);
 	else if (strncmp(l, "segment ", 8) == 0 && st->seg &&
 	    fields(l + 8, f, 4, &rest) == 4 &&
-	    count(f[0], 0, st->segments - 1, &i) == 0 &&
+	    ddb_long_arg(f[0], 0, st->segments - 1, &i) == 0 &&
 	    (strcmp(f[1], "open") == 0 || strcmp(f[1], "done") == 0) &&
-	    count(f[2], 0, 0x7fffffffL, &st->seg[i].pages) == 0 &&
-	    count(f[3], 0, 0x7fffffffL, &st->seg[i].items) == 0 &&
+	    ddb_long_arg(f[2], 0, 0x7fffffffL, &st->seg[i].pages) == 0 &&
+	    ddb_long_arg(f[3], 0, 0x7fffffffL, &st->seg[i].items) == 0 &&
 	    (strcmp(rest, "-") == 0 || key_ok(rest))) {
 		st->seg[i].done = f[1][0] == 'd';
 		free(st->seg[i].pos);

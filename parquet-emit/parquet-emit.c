@@ -334,27 +334,14 @@ write_file(void)
 static size_t
 size_arg(const char *opt, const char *s, unsigned long lo)
 {
-	char *end;
-	unsigned long long v;
-	int shift = 0;
+	long long v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end == 'K' || *end == 'k')
-		shift = 10;
-	else if (*end == 'M' || *end == 'm')
-		shift = 20;
-	else if (*end == 'G' || *end == 'g')
-		shift = 30;
-	if (shift != 0)
-		end++;
-	if (errno != 0 || end == s || *end != '\0' || *s == '-' ||
-	    v > (1ULL << 40) >> shift || (v << shift) < lo) {
+	if (ddb_size_arg(s, (long long)lo, 1LL << 40, &v) != 0) {
 		warnx("%s: a size in bytes (K, M, G: 1024s), at least %lu, "
 		    "not %s", opt, lo, s);
 		pq_usage(stderr, DDB_EXIT_USAGE);
 	}
-	return (size_t)(v << shift);
+	return (size_t)v;
 }
 
 static void

@@ -130,19 +130,11 @@ num_arg(const char *s, long min, long max, const char *what)
 static long
 size_arg(const char *s)
 {
-	char *end;
 	long long v;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v <= 0)
+	if (ddb_size_arg(s, 1, LLONG_MAX, &v) != 0)
 		die_usage("bad part size: %s", s);
-	switch (*end) {
-	case 'k': case 'K': v *= 1024; end++; break;
-	case 'm': case 'M': v *= MIB; end++; break;
-	case 'g': case 'G': v *= 1024 * MIB; end++; break;
-	}
-	if (*end || v < 5 * MIB || v > 5 * 1024 * MIB)
+	if (v < 5 * MIB || v > 5 * 1024 * MIB)
 		die_usage("part size %s is not between 5M and 5G", s);
 	return (long)v;
 }
