@@ -15,7 +15,8 @@ override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP \
 
 TOOLS = ddb-flatten ddb-expand csv-emit parquet-emit s3-put ddb-esm ddb-stream ddb-scan
 BIN = $(TOOLS:%=$(O)/bin/%)
-COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/pyrepr.o \
+COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/reader-fast.o \
+	$(O)/common/reader-map.o $(O)/common/reader-split.o $(O)/common/pyrepr.o \
 	$(O)/common/json.o $(O)/common/canon.o $(O)/common/gz.o
 # what any AWS client needs: signer, credentials, HTTP, the JSON 1.0 client
 AWS = $(O)/aws/sigv4.o $(O)/aws/creds.o $(O)/aws/http.o $(O)/aws/awsjson.o \
@@ -83,7 +84,7 @@ $(O)/tests/xml-test: $(O)/tests/xml-test.o $(O)/aws/xml.o $(O)/common/util.o
 $(BIN):
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-# common/reader.c reads gzip input (DynamoDB's exports) with zlib
+# common/gz.c inflates gzip input (DynamoDB's exports) with zlib
 $(BIN): LDLIBS += $(shell $(PKG_CONFIG) --libs zlib)
 # no tool links json-c: it clamps integers beyond 64 bits (README)
 $(O)/bin/s3-put $(O)/bin/ddb-stream $(O)/bin/ddb-scan: LDLIBS += \

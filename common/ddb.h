@@ -195,12 +195,26 @@ size_t ddb_utf8_len(const unsigned char *p, const unsigned char *end);
 size_t ddb_json_canon_len(const char *s, size_t n, int depth, int maxdepth);
 size_t ddb_json_canon_str(const char *s, size_t n, int *esc);
 
-/* reader.c: a stream of JSON values, read losslessly, one at a time */
+/*
+ * reader.c: a stream of JSON values, read losslessly, one at a time (the
+ * plain path; its fast paths sit behind it in reader-fast.c and
+ * reader-map.c, gzip input is inflated in front of it by gz.c, Python repr
+ * converted by pyrepr.c)
+ */
 struct ddb_reader;
 #define DDB_READ_PYREPR 1	/* also accept Python repr (single quotes, True) */
 #define DDB_READ_SPLIT 2	/* {"Records":[...]}: one record at a time */
 #define DDB_READ_SPEC 4		/* with SPLIT: a file's event unscanned (below) */
 struct ddb_reader *ddb_reader_open(const char *path, int depth, int flags);
+/* what ddb_reader_next() returns, the reader's one set of results */
+enum ddb_next {
+	DDB_NEXT_FATAL = -2,	/* a read error or input the stream cannot
+				   go on after (reported; ddb_reader_ioerror) */
+	DDB_NEXT_BAD = -1,	/* bad data (reported); the next call goes on */
+	DDB_NEXT_END = 0,	/* the end of the input */
+	DDB_NEXT_VALUE = 1,	/* *out is the next value (or record) */
+	DDB_NEXT_TAKEN = 2	/* ddb_reader_take's fn took it; *out NULL */
+};
 /* *out lives until the next call; ddb_reader_arena() allocates beside it */
 int ddb_reader_next(struct ddb_reader *r, struct jv **out);
 struct ddb_arena *ddb_reader_arena(struct ddb_reader *r);
@@ -227,6 +241,18 @@ void ddb_reader_take(struct ddb_reader *r,
 /* gz.c: in's bytes gzip-compressed as the stream is read (gzip -n's
  * header: no name, time 0); NULL, errno set, if it cannot be made */
 FILE *ddb_gzip_open(FILE *in, int close_in);
+/*
+ * gz.c: gzip input inflated as it is read, the layer in front of the
+ * reader: ddb_gunzip_new() takes the bytes already read from the file (its
+ * first, with the magic), ddb_gunzip_read() fills buf with up to cap
+ * inflated bytes: their count, 0 at the end of the last member, or -1 with
+ * *why the bad gzip data (NULL: a read error, errno set)
+ */
+struct ddb_gunzip;
+struct ddb_gunzip *ddb_gunzip_new(const void *head, size_t n);
+long ddb_gunzip_read(struct ddb_gunzip *g, FILE *fp, char *buf, size_t cap,
+    const char **why);
+void ddb_gunzip_free(struct ddb_gunzip *g);
 
 /* pyrepr.c */
 int ddb_pyrepr_to_json(const char *in, size_t n, char **out, size_t *outlen,

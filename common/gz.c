@@ -1,5 +1,6 @@
-/* gz.c: gzip compression in process, with zlib: what gzip -n writes (no
- * file name, time 0, Unix), as a stream read like any other */
+/* gz.c: gzip in process, with zlib: compression (what gzip -n writes: no
+ * file name, time 0, Unix) as a stream read like any other, and the
+ * reader's gzip input inflated in front of it */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -97,4 +98,95 @@ ddb_gzip_open(FILE *in, int close_in)
 		free(g);
 	}
 	return fp;
+}
+
+/* gzip input: one member after another (gzip -c a b), nothing after them */
+struct ddb_gunzip {
+	z_stream z;
+	int zend;		/* the member being read has ended */
+	unsigned char raw[1 << 16];
+};
+
+/* NULL if zlib cannot start */
+struct ddb_gunzip *
+ddb_gunzip_new(const void *head, size_t n)
+{
+	struct ddb_gunzip *g = ddb_reallocarray(NULL, 1, sizeof *g);
+
+	memset(g, 0, sizeof *g);
+	if (n > sizeof g->raw)
+		n = sizeof g->raw;
+	memcpy(g->raw, head, n);
+	if (inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK) {
+		free(g);
+		return NULL;
+	}
+	g->z.next_in = g->raw;
+	g->z.avail_in = (uInt)n;
+	return g;
+}
+
+void
+ddb_gunzip_free(struct ddb_gunzip *g)
+{
+	if (g == NULL)
+		return;
+	inflateEnd(&g->z);
+	free(g);
+}
+
+long
+ddb_gunzip_read(struct ddb_gunzip *g, FILE *fp, char *buf, size_t cap,
+    const char **why)
+{
+	size_t got = 0;
+	int zr;
+
+	*why = NULL;
+	if (cap > UINT_MAX)
+		cap = UINT_MAX;
+	while (got == 0) {
+		if (g->z.avail_in == 0) {
+			size_t n = fread(g->raw, 1, sizeof g->raw, fp);
+			if (n == 0) {
+				if (ferror(fp))
+					return -1;
+				if (!g->zend) {
+					*why = "gzip input ends inside a member "
+					    "(truncated)";
+					return -1;
+				}
+				return 0;
+			}
+			g->z.next_in = g->raw;
+			g->z.avail_in = (uInt)n;
+		}
+		if (g->zend) {
+			/* another member follows, or nothing may */
+			if (g->z.avail_in >= 1 && g->z.next_in[0] != 0x1f) {
+				*why = "gzip input has bytes after its last "
+				    "member";
+				return -1;
+			}
+			if (inflateReset(&g->z) != Z_OK) {
+				*why = "gzip: cannot restart";
+				return -1;
+			}
+			g->zend = 0;
+		}
+		g->z.next_out = (unsigned char *)buf;
+		g->z.avail_out = (uInt)cap;
+		zr = inflate(&g->z, Z_NO_FLUSH);
+		got = cap - g->z.avail_out;
+		if (zr == Z_STREAM_END)
+			g->zend = 1;
+		else if (zr == Z_MEM_ERROR) {
+			*why = "out of memory";
+			return -1;
+		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			*why = "gzip data is corrupt";
+			return -1;
+		}
+	}
+	return (long)got;
 }

@@ -803,11 +803,11 @@ esm_file(const char *path, int *found)
 		return DDB_EXIT_IO;
 	}
 	cur_name = ddb_reader_name(r);
-	while ((rc = ddb_reader_next(r, &o)) != 0) {
-		if (rc < 0) {
-			status = rc == -2 && ddb_reader_ioerror(r) ?
+	while ((rc = ddb_reader_next(r, &o)) != DDB_NEXT_END) {
+		if (rc != DDB_NEXT_VALUE) {
+			status = rc == DDB_NEXT_FATAL && ddb_reader_ioerror(r) ?
 			    DDB_EXIT_IO : DDB_EXIT_DATA;
-			if (rc == -2)
+			if (rc == DDB_NEXT_FATAL)
 				break;
 			continue;
 		}

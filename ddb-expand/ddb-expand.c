@@ -461,20 +461,21 @@ expand_file(const char *path, int *stop)
 		return DDB_EXIT_IO;
 	}
 	cur_name = ddb_reader_name(r);
-	while (!*stop && (n = ddb_reader_next(r, &o)) != 0) {
-		if (n == -2) {
+	while (!*stop && (n = ddb_reader_next(r, &o)) != DDB_NEXT_END) {
+		if (n == DDB_NEXT_FATAL) {
 			status = ddb_reader_ioerror(r) ? DDB_EXIT_IO :
 			    DDB_EXIT_DATA;
 			*stop = sflag;
 			break;
 		}
-		if (n == 1) {
+		if (n == DDB_NEXT_VALUE) {
 			cur_line = ddb_reader_line(r);
 			cur_rec = o;
-			n = expand(o);
+			if (expand(o) < 0)
+				n = DDB_NEXT_BAD;
 			cur_rec = NULL;
 		}
-		if (n < 0) {
+		if (n == DDB_NEXT_BAD) {
 			if (status == DDB_EXIT_OK)
 				status = DDB_EXIT_DATA;
 			*stop = sflag;
