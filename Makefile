@@ -90,6 +90,7 @@ $(BIN): LDLIBS += $(shell $(PKG_CONFIG) --libs zlib)
 $(O)/bin/s3-put $(O)/bin/ddb-stream $(O)/bin/ddb-scan: LDLIBS += \
 	$(shell $(PKG_CONFIG) --libs libcurl libcrypto expat)
 $(O)/bin/ddb-scan: LDLIBS += -lpthread -lm
+$(O)/bin/ddb-stream: LDLIBS += -lpthread
 $(O)/bin/ddb-flatten: LDLIBS += $(shell $(PKG_CONFIG) --libs libcrypto)
 
 $(O)/%.o: %.c

@@ -1,7 +1,10 @@
 /* ddb-stream: read a DynamoDB stream, hand each batch to a command, checkpoint */
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +26,24 @@
 #define BATCH_WINDOW 300L
 #define OPEN_EMPTY 3		/* empty pages in a row: an open shard is
 				   caught up for this run */
+/*
+ * Several GetRecords in flight, each on a shard of its own: a shard's
+ * pages chain (each names the next), so one at a time per shard keeps its
+ * records in order.  Eight readers keep about 400 pages a second in
+ * flight at 20 ms a request, more than two cores parse; each costs a
+ * thread and a connection.
+ */
+#define READERS 8
+#define SHARD_RATE 5.0		/* GetRecords a second per shard: the service's
+				   limit, for all the shard's readers */
+#define RATE_MARGIN 1.05	/* spacing a little above 1/rate: the service
+				   counts arrivals, which jitter */
+#define DESCRIBE_GAP 0.5	/* seconds between DescribeStream calls: a
+				   fifth of its 10 a second, for the account */
 
 enum { OPT_STATE = 256, OPT_LIMIT, OPT_FOLLOW, OPT_LATEST, OPT_GAP,
     OPT_LIST_EVERY, OPT_BATCH_SIZE, OPT_BATCH_BYTES, OPT_BATCH_WINDOW,
-    OPT_MAX_LAG, OPT_JSON };
+    OPT_MAX_LAG, OPT_JSON, OPT_READERS, OPT_SHARD_RATE };
 
 static struct state st;
 static struct aj aj;
@@ -49,6 +66,40 @@ static long bufrecs;		/* how many */
 static size_t bbytes;		/* the batch's size, staged or not */
 static int staging;		/* st.bt is being staged */
 static size_t *order, norder;	/* shard indexes in the batch, in order */
+static long readers = READERS;	/* --readers */
+static double shard_rate = SHARD_RATE;	/* --shard-rate */
+
+/*
+ * A GetRecords page, read by a reader thread into its own buffers, then
+ * merged into the batch by the main thread (merge()), which alone touches
+ * the batch, the state and every shard that is not busy
+ */
+struct page {
+	size_t shard;		/* index in st.sh (fixed while pages fly) */
+	long limit;
+	int rc;			/* 0 or a DDB_EXIT_* status (said) */
+	struct ddb_buf text;	/* the records as batch lines */
+	long n;
+	char *first, *last;	/* their sequence numbers */
+	double when;		/* the first ApproximateCreationDateTime, 0:
+				   none */
+	double sent;		/* when its last GetRecords went (ddb_now()) */
+	struct page *next;
+};
+
+struct reader {
+	struct aj aj;
+	pthread_t tid;
+};
+
+static struct reader *rd;
+static long nrd;		/* readers started */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;	/* the queues */
+static pthread_cond_t todo_cv, done_cv;
+static struct page *todo, *done, **done_tail = &done;
+static int quit;		/* readers: no more pages */
+static long inflight;		/* pages handed out, not yet merged */
+static long inflight_recs;	/* their limits: records they may bring */
 
 static _Noreturn void
 usage(FILE *fp, int status)
@@ -61,6 +112,8 @@ usage(FILE *fp, int status)
 	    "                  [--batch-bytes n] [--batch-window secs] "
 	    "[-u url] [-p profile]\n"
 	    "                  [-r region] [-a attempts] [-g secs] "
+	    "[--readers n]\n"
+	    "                  [--shard-rate n] "
 	    "stream [command [arg ...]]\n");
 	if (status == 0)
 		fprintf(fp,
@@ -90,6 +143,12 @@ usage(FILE *fp, int status)
 		    "its first record at\n"
 		    "                         the latest (300; 0: each round "
 		    "of reads)\n"
+		    "  --readers N            GetRecords in flight at most, "
+		    "each on its own shard (8)\n"
+		    "  --shard-rate N         GetRecords a second per shard "
+		    "at most (5, the\n"
+		    "                         service's limit for all of a "
+		    "shard's readers)\n"
 		    "  --latest               a new state starts at the "
 		    "stream's end, not TRIM_HORIZON\n"
 		    "  --accept-gap           trimmed records: log the gap, "
@@ -134,14 +193,30 @@ put_member(struct ddb_buf *b, const char *k, const char *v)
 	ddb_json_str(b, v, strlen(v));
 }
 
+/* wait secs, whole: a signal only shortens the wait of the main thread's
+ * loop by the rest of it */
+static void
+pause_for(double secs)
+{
+	struct timespec ts;
+
+	if (secs <= 0)
+		return;
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !ddb_stop)
+		;
+}
+
 /*
  * op, its body the "name": "text" members given in pairs up to a NULL name
  * (a NULL text leaves its member out), then Limit if limit > 0
  */
 static int
-call(int svc, const char *op, long limit, struct ddb_arena *a,
+call(struct aj *c, int svc, const char *op, long limit, struct ddb_arena *a,
     struct jv *out, ...)
 {
+	static double described;	/* the last DescribeStream (main's) */
 	struct ddb_buf b = { 0 };
 	const char *k, *v;
 	char lim[32];
@@ -159,7 +234,14 @@ call(int svc, const char *op, long limit, struct ddb_arena *a,
 		ddb_buf_put(&b, lim, strlen(lim));
 	}
 	ddb_buf_putc(&b, '}');
-	rc = aj_call(&aj, svc, op, b.p, b.n, a, out);
+	if (strcmp(op, "DescribeStream") == 0) {
+		double wait = described + DESCRIBE_GAP - ddb_now();
+
+		if (described > 0 && wait > 0)
+			pause_for(wait);
+		described = ddb_now();
+	}
+	rc = aj_call(c, svc, op, b.p, b.n, a, out);
 	free(b.p);
 	return rc;
 }
@@ -173,7 +255,7 @@ resolve(const char *name, char **out)
 	const char *s;
 	int rc;
 
-	rc = call(AJ_DYNAMODB, "DescribeTable", 0, &a, &v, "TableName", name,
+	rc = call(&aj, AJ_DYNAMODB, "DescribeTable", 0, &a, &v, "TableName", name,
 	    (char *)NULL);
 	if (rc == AJ_OK) {
 		s = jv_get_str(jv_get(&v, "Table"), "LatestStreamArn");
@@ -209,7 +291,7 @@ list_shards(void)
 		struct jv v, *sd, *shards;
 		const char *last;
 
-		rc = call(AJ_STREAMS, "DescribeStream", 0, &a, &v, "StreamArn",
+		rc = call(&aj, AJ_STREAMS, "DescribeStream", 0, &a, &v, "StreamArn",
 		    arn, "ExclusiveStartShardId", start, (char *)NULL);
 		free(start);
 		start = NULL;
@@ -308,14 +390,14 @@ readable(const struct shard *sh)
 }
 
 static int
-get_iterator(struct shard *sh, const char *type, const char *seq)
+get_iterator(struct aj *c, struct shard *sh, const char *type, const char *seq)
 {
 	struct ddb_arena a = { 0 };
 	struct jv v;
 	const char *it;
 	int rc;
 
-	rc = call(AJ_STREAMS, "GetShardIterator", 0, &a, &v, "StreamArn", arn,
+	rc = call(c, AJ_STREAMS, "GetShardIterator", 0, &a, &v, "StreamArn", arn,
 	    "ShardId", sh->id, "ShardIteratorType", type, "SequenceNumber", seq,
 	    (char *)NULL);
 	if (rc == AJ_OK) {
@@ -334,16 +416,16 @@ get_iterator(struct shard *sh, const char *type, const char *seq)
 
 /* an iterator from where this shard stands: read, acknowledged, or new */
 static int
-fresh_iterator(struct shard *sh)
+fresh_iterator(struct aj *c, struct shard *sh)
 {
 	const char *pos = sh->rseq ? sh->rseq : sh->seq;
 
-	return pos ? get_iterator(sh, "AFTER_SEQUENCE_NUMBER", pos) :
-	    get_iterator(sh, "TRIM_HORIZON", NULL);
+	return pos ? get_iterator(c, sh, "AFTER_SEQUENCE_NUMBER", pos) :
+	    get_iterator(c, sh, "TRIM_HORIZON", NULL);
 }
 
 static int
-trimmed(struct shard *sh)
+trimmed(struct aj *c, struct shard *sh)
 {
 	const char *pos = sh->rseq ? sh->rseq : sh->seq;
 
@@ -361,7 +443,7 @@ trimmed(struct shard *sh)
 	sh->rseq = NULL;
 	free(sh->seq);
 	sh->seq = NULL;
-	return get_iterator(sh, "TRIM_HORIZON", NULL);
+	return get_iterator(c, sh, "TRIM_HORIZON", NULL);
 }
 
 /* the time of day, epoch seconds: records' times are the service's */
@@ -372,59 +454,6 @@ wall(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* one record as a line of a Lambda event's Records: plus eventSourceARN */
-static int
-add_record(struct shard *sh, const struct jv *r)
-{
-	const char *seq = jv_get_str(jv_get(r, "dynamodb"), "SequenceNumber");
-
-	if (r->type != JV_OBJECT || r->n == 0 || seq == NULL ||
-	    !seq_ok(seq, strlen(seq))) {
-		warnx("shard %s: a record without a valid SequenceNumber "
-		    "(after seq %s)", sh->id, sh->rseq ? sh->rseq : "-");
-		return DDB_EXIT_DATA;
-	}
-	if (sh->oldest == 0) {
-		/* the oldest record of this shard not yet committed: how far
-		 * behind the shard is (ApproximateCreationDateTime, epoch
-		 * seconds) */
-		const struct jv *t = jv_get(jv_get(r, "dynamodb"),
-		    "ApproximateCreationDateTime");
-		double when = t && t->type == JV_NUMBER ? strtod(t->u.s, NULL) :
-		    0;
-
-		if (when > 0) {
-			sh->oldest = when;
-			sh->lag = wall() - when;
-			if (sh->lag < 0)
-				sh->lag = 0;
-			if (sh->lag > sh->maxlag)
-				sh->maxlag = sh->lag;
-		}
-	}
-	if (sh->bcount == 0) {
-		order[norder++] = (size_t)(sh - st.sh);
-		free(sh->bfirst);
-		sh->bfirst = xstrdup(seq);
-	}
-	free(sh->blast);
-	sh->blast = xstrdup(seq);
-	free(sh->rseq);
-	sh->rseq = xstrdup(seq);
-	sh->bcount++;
-	ddb_buf_putc(&batch, '{');
-	ddb_json_members(&batch, r, 0);
-	if (jv_get(r, "eventSourceARN") == NULL) {
-		ddb_buf_put(&batch, ",\"eventSourceARN\":", 18);
-		ddb_json_str(&batch, arn, strlen(arn));
-	}
-	ddb_buf_put(&batch, "}\n", 2);
-	bufrecs++;
-	if (brecs++ == 0)
-		bt0 = ddb_now();
-	return 0;
 }
 
 /*
@@ -450,24 +479,76 @@ spill(void)
 	return rc;
 }
 
-/* One GetRecords page of a shard into the batch.  *got: its records. */
+/*
+ * One record as a line of a Lambda event's Records, plus eventSourceARN,
+ * to the page's text (a reader's work: the shard is busy, its fields
+ * are this reader's)
+ */
 static int
-read_page(struct shard *sh, long limit, long *got)
+page_record(struct page *pg, const struct shard *sh, const struct jv *r)
 {
+	const char *seq = jv_get_str(jv_get(r, "dynamodb"), "SequenceNumber");
+
+	if (r->type != JV_OBJECT || r->n == 0 || seq == NULL ||
+	    !seq_ok(seq, strlen(seq))) {
+		const char *after = pg->last ? pg->last : sh->rseq;
+
+		warnx("shard %s: a record without a valid SequenceNumber "
+		    "(after seq %s)", sh->id, after ? after : "-");
+		return DDB_EXIT_DATA;
+	}
+	if (pg->when == 0) {
+		/* the oldest record of this page with a time: how far behind
+		 * the shard is (ApproximateCreationDateTime, epoch seconds) */
+		const struct jv *t = jv_get(jv_get(r, "dynamodb"),
+		    "ApproximateCreationDateTime");
+
+		if (t && t->type == JV_NUMBER && strtod(t->u.s, NULL) > 0)
+			pg->when = strtod(t->u.s, NULL);
+	}
+	if (pg->first == NULL)
+		pg->first = xstrdup(seq);
+	free(pg->last);
+	pg->last = xstrdup(seq);
+	pg->n++;
+	ddb_buf_putc(&pg->text, '{');
+	ddb_json_members(&pg->text, r, 0);
+	if (jv_get(r, "eventSourceARN") == NULL) {
+		ddb_buf_put(&pg->text, ",\"eventSourceARN\":", 18);
+		ddb_json_str(&pg->text, arn, strlen(arn));
+	}
+	ddb_buf_put(&pg->text, "}\n", 2);
+	return 0;
+}
+
+/*
+ * One GetRecords page of a busy shard, read by reader c: a fresh
+ * iterator first when it has none (or its own expired), the page's
+ * records to pg, the next iterator, or the shard's end
+ */
+static int
+read_page(struct aj *c, struct page *pg)
+{
+	struct shard *sh = &st.sh[pg->shard];
 	struct ddb_arena a = { 0 };
 	struct jv v, *recs;
 	const char *next;
 	size_t i;
+	long before;
 	int rc, tries = 0;
 
-	*got = 0;
 	for (;;) {
-		if (sh->iter == NULL && (rc = fresh_iterator(sh)) != 0)
+		if (sh->iter == NULL && (rc = fresh_iterator(c, sh)) != 0)
 			goto trim_or_fail;
-		rc = call(AJ_STREAMS, "GetRecords", limit, &a, &v,
+		before = c->calls;
+		pg->sent = ddb_now();
+		rc = call(c, AJ_STREAMS, "GetRecords", pg->limit, &a, &v,
 		    "ShardIterator", sh->iter, (char *)NULL);
+		if (c->calls - before > 1)	/* retried: its last try was
+						   later */
+			pg->sent = ddb_now();
 		if (rc == AJ_EXPIRED_ITERATOR && ++tries < 5) {
-			if (aj.verbose)
+			if (c->verbose)
 				warnx("shard %s: iterator expired; a fresh one "
 				    "after seq %s", sh->id, sh->rseq ? sh->rseq :
 				    sh->seq ? sh->seq : "-");
@@ -478,7 +559,7 @@ read_page(struct shard *sh, long limit, long *got)
 		}
 trim_or_fail:
 		if (rc == AJ_TRIMMED) {
-			if ((rc = trimmed(sh)) != 0)
+			if ((rc = trimmed(c, sh)) != 0)
 				break;
 			ddb_arena_reset(&a);
 			continue;
@@ -492,13 +573,11 @@ trim_or_fail:
 	recs = jv_get(&v, "Records");
 	if (recs && recs->type != JV_ARRAY)
 		recs = NULL;
-	for (i = 0; recs && i < recs->n; i++) {
-		if ((rc = add_record(sh, &recs->u.a[i])) != 0) {
+	for (i = 0; recs && i < recs->n; i++)
+		if ((rc = page_record(pg, sh, &recs->u.a[i])) != 0) {
 			ddb_arena_free(&a);
 			return rc;
 		}
-		(*got)++;
-	}
 	next = jv_get_str(&v, "NextShardIterator");
 	free(sh->iter);
 	sh->iter = NULL;
@@ -508,6 +587,254 @@ trim_or_fail:
 		sh->iter = xstrdup(next);
 	ddb_arena_free(&a);
 	return 0;
+}
+
+/* a reader: pages from todo, read, to done, until quit */
+static void *
+reader_main(void *arg)
+{
+	struct reader *r = arg;
+	struct page *pg;
+
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		while (todo == NULL && !quit)
+			pthread_cond_wait(&todo_cv, &mu);
+		if ((pg = todo) == NULL) {
+			pthread_mutex_unlock(&mu);
+			return NULL;
+		}
+		todo = pg->next;
+		pthread_mutex_unlock(&mu);
+		pg->rc = read_page(&r->aj, pg);
+		pthread_mutex_lock(&mu);
+		pg->next = NULL;
+		*done_tail = pg;
+		done_tail = &pg->next;
+		pthread_cond_signal(&done_cv);
+		pthread_mutex_unlock(&mu);
+	}
+}
+
+/* the readers, each with its own client; signals stay the main thread's */
+static int
+readers_start(const struct aj_opts *ao)
+{
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	int rc;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&done_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&todo_cv, NULL);
+	rd = xmalloc((size_t)readers * sizeof *rd);
+	memset(rd, 0, (size_t)readers * sizeof *rd);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (nrd = 0; nrd < readers; nrd++) {
+		if ((rc = aj_start(&rd[nrd].aj, ao, 0)) != 0) {
+			aj_close(&rd[nrd].aj);
+			break;
+		}
+		rd[nrd].aj.verbose = ao->verbose;
+		if ((errno = pthread_create(&rd[nrd].tid, NULL, reader_main,
+		    &rd[nrd])) != 0) {
+			warn("pthread_create");
+			aj_close(&rd[nrd].aj);
+			rc = DDB_EXIT_IO;
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return nrd == readers ? 0 : rc;
+}
+
+static void
+page_free(struct page *pg)
+{
+	free(pg->text.p);
+	free(pg->first);
+	free(pg->last);
+	free(pg);
+}
+
+/* a read page back, or NULL when none came back by deadline (ddb_now()) */
+static struct page *
+page_wait(double deadline)
+{
+	struct page *pg;
+	struct timespec ts;
+	double d;
+
+	if (deadline > ddb_now() + 1)
+		deadline = ddb_now() + 1;	/* a signal is seen within a
+						   second */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	d = deadline - ddb_now();
+	if (d < 0)
+		d = 0;
+	ts.tv_sec += (time_t)d;
+	ts.tv_nsec += (long)((d - (double)(time_t)d) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&mu);
+	while (done == NULL)
+		if (pthread_cond_timedwait(&done_cv, &mu, &ts) == ETIMEDOUT)
+			break;
+	if ((pg = done) != NULL) {
+		if ((done = pg->next) == NULL)
+			done_tail = &done;
+		inflight--;
+		inflight_recs -= pg->limit;
+	}
+	pthread_mutex_unlock(&mu);
+	return pg;
+}
+
+/* the readers stopped (the pages in flight read first), their clients
+ * closed, their requests counted */
+static void
+readers_stop(void)
+{
+	struct page *pg;
+	long i;
+
+	while (inflight > 0)
+		if ((pg = page_wait(ddb_now() + 1)) != NULL) {
+			st.sh[pg->shard].busy = 0;
+			page_free(pg);
+		}
+	pthread_mutex_lock(&mu);
+	quit = 1;
+	pthread_cond_broadcast(&todo_cv);
+	pthread_mutex_unlock(&mu);
+	for (i = 0; i < nrd; i++) {
+		pthread_join(rd[i].tid, NULL);
+		aj.calls += rd[i].aj.calls;
+		aj_close(&rd[i].aj);
+	}
+	free(rd);
+	rd = NULL;
+	nrd = 0;
+}
+
+/*
+ * Pages for the shards that may be read now, while readers are free and
+ * the batch has room for what they may bring: a shard readable, not at
+ * its end, not caught up, not busy, its GetRecords spacing passed.
+ * Returns the earliest time a shard waiting on its spacing may go
+ * (0: none waits).
+ */
+static double
+dispatch(void)
+{
+	static size_t rot;
+	double now = ddb_now(), soon = 0;
+	long room = batch_size - brecs - inflight_recs;
+	size_t i;
+
+	if (max_records && max_records - delivered - brecs - inflight_recs <
+	    room)
+		room = max_records - delivered - brecs - inflight_recs;
+	if ((long)(bbytes + batch.n) >= batch_bytes)
+		room = 0;
+	for (i = 0; i < st.nsh && inflight < nrd && room > 0; i++) {
+		struct shard *sh = &st.sh[(rot + i) % st.nsh];
+		struct page *pg;
+
+		if (sh->busy || !readable(sh) || sh->ended || sh->idle)
+			continue;
+		if (sh->next_at > now) {
+			if (soon == 0 || sh->next_at < soon)
+				soon = sh->next_at;
+			continue;
+		}
+		pg = xmalloc(sizeof *pg);
+		memset(pg, 0, sizeof *pg);
+		pg->shard = (size_t)(sh - st.sh);
+		pg->limit = room < PAGE_MAX ? room : PAGE_MAX;
+		room -= pg->limit;
+		sh->busy = 1;
+		pthread_mutex_lock(&mu);
+		pg->next = todo;
+		todo = pg;
+		inflight++;
+		inflight_recs += pg->limit;
+		pthread_cond_signal(&todo_cv);
+		pthread_mutex_unlock(&mu);
+	}
+	rot++;
+	return soon;
+}
+
+/*
+ * A read page into the batch (the main thread's): the shard's range, its
+ * lag, its records; *ended: the shard is read to its end
+ */
+static int
+merge(struct page *pg, int *ended)
+{
+	struct shard *sh = &st.sh[pg->shard];
+	int rc = pg->rc;
+
+	sh->busy = 0;
+	sh->next_at = pg->sent + RATE_MARGIN / shard_rate;
+	if (rc == 0 && pg->n > 0) {
+		if (sh->oldest == 0 && pg->when > 0) {
+			sh->oldest = pg->when;
+			sh->lag = wall() - pg->when;
+			if (sh->lag < 0)
+				sh->lag = 0;
+			if (sh->lag > sh->maxlag)
+				sh->maxlag = sh->lag;
+		}
+		if (sh->bcount == 0) {
+			order[norder++] = pg->shard;
+			free(sh->bfirst);
+			sh->bfirst = xstrdup(pg->first);
+		}
+		free(sh->blast);
+		sh->blast = xstrdup(pg->last);
+		free(sh->rseq);
+		sh->rseq = xstrdup(pg->last);
+		sh->bcount += pg->n;
+		ddb_buf_put(&batch, pg->text.p, pg->text.n);
+		bufrecs += pg->n;
+		if (brecs == 0)
+			bt0 = ddb_now();
+		brecs += pg->n;
+		sh->empty = 0;
+	} else if (rc == 0 && !sh->ended && !sh->closed) {
+		/* an open shard is caught up after a few empty pages in a
+		 * row; an empty page is no end of a closed one, which is
+		 * read until its last page */
+		if (++sh->empty >= OPEN_EMPTY)
+			sh->idle = 1;
+	}
+	if (sh->ended)
+		*ended = 1;
+	page_free(pg);
+	if (rc == 0)
+		rc = spill();
+	return rc;
+}
+
+/* every page in flight merged: the batch may be handed on */
+static int
+drain(int *ended)
+{
+	struct page *pg;
+	int rc = 0, prc;
+
+	while (inflight > 0)
+		if ((pg = page_wait(ddb_now() + 1)) != NULL &&
+		    (prc = merge(pg, ended)) != 0 && rc == 0)
+			rc = prc;
+	return rc;
 }
 
 static void
@@ -699,98 +1026,111 @@ due(int ended, int caught_up)
 	return caught_up && !follow;
 }
 
+/* the shards again, after one ended or when --list-every is due */
 static int
-run(void)
+relist(int vanished)
 {
-	double t0 = ddb_now(), listed_at;
-	size_t i, rot = 0;
 	int rc;
 
-	if (st.staged && (rc = resume()) != 0)
+	if ((rc = list_shards()) != 0 ||
+	    (vanished && (rc = check_vanished()) != 0))
 		return rc;
-	if ((rc = list_shards()) != 0 || (rc = check_vanished()) != 0)
-		return rc;
-	listed_at = ddb_now();
-	order = xmalloc((st.nsh + 1) * sizeof *order);
-	if (st.dir && !st.exists && (rc = deliver("")) != 0)
-		return rc;	/* a new state holds the shards at once */
+	order = realloc(order, (st.nsh + 1) * sizeof *order);
+	if (order == NULL)
+		errx(DDB_EXIT_IO, "out of memory");
+	return 0;
+}
+
+/* is any shard to be read still, caught up or not: 1 now, 2 later */
+static int
+active(void)
+{
+	size_t i;
+
+	for (i = 0; i < st.nsh; i++) {
+		const struct shard *sh = &st.sh[i];
+
+		if (sh->busy)
+			return 1;
+		if (readable(sh) && !sh->ended && !sh->idle)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The readers' loop: pages handed out while readers are free, merged as
+ * they come back; a batch handed on once due with nothing in flight; a
+ * shard at its end makes the batch go (its children wait for the commit)
+ * and the shards listed again
+ */
+static int
+loop(void)
+{
+	double t0 = ddb_now(), listed_at = ddb_now();
+	size_t i;
+	int rc;
+
 	for (;;) {
-		int progress = 0, anyread = 0, ended = 0;
-		long room = batch_size - brecs;
+		struct page *pg;
+		double soon;
+		int ended = 0;
 
 		ddb_dir_alive();
 		if (ddb_stop) {
 			/* the batch in hand is handed on and committed */
-			if ((rc = deliver("batch")) != 0)
+			if ((rc = drain(&ended)) != 0 ||
+			    (rc = deliver("batch")) != 0)
 				return rc;
 			warnx("signal %d: stopped, nothing in flight",
 			    (int)ddb_stop);
-			break;
+			return 0;
 		}
 		if ((max_seconds && ddb_now() - t0 >= max_seconds) ||
 		    (max_records && delivered + brecs >= max_records)) {
+			if ((rc = drain(&ended)) != 0)
+				return rc;
+			return deliver("batch");
+		}
+		soon = dispatch();
+		if (inflight > 0 || soon > 0) {
+			/* a page back, or a shard's spacing passed */
+			if ((pg = page_wait(inflight > 0 ? soon > 0 ? soon :
+			    ddb_now() + 1 : soon)) == NULL) {
+				if (inflight == 0)
+					pause_for(soon - ddb_now());
+				continue;
+			}
+			if ((rc = merge(pg, &ended)) != 0)
+				return rc;
+			if (!ended && !due(0, 0))
+				continue;
+			if ((rc = drain(&ended)) != 0 ||
+			    (rc = deliver("batch")) != 0)
+				return rc;
+			if (ended) {
+				if ((rc = relist(0)) != 0)
+					return rc;
+				listed_at = ddb_now();
+			}
+			continue;
+		}
+		if (active()) {
+			/* no room: the batch is full */
 			if ((rc = deliver("batch")) != 0)
 				return rc;
-			break;
-		}
-		if (max_records && max_records - delivered - brecs < room)
-			room = max_records - delivered - brecs;
-		if (st.nsh > 0)
-			for (i = 0; i < st.nsh && room > 0 &&
-			    (long)(bbytes + batch.n) < batch_bytes; i++) {
-				struct shard *sh = &st.sh[(rot + i) % st.nsh];
-				long got;
-
-				if (!readable(sh) || sh->ended || sh->idle)
-					continue;
-				anyread = 1;
-				rc = read_page(sh, room < PAGE_MAX ? room :
-				    PAGE_MAX, &got);
-				if (rc != 0 || (rc = spill()) != 0)
-					return rc;
-				room -= got;
-				if (got > 0) {
-					sh->empty = 0;
-					progress = 1;
-				} else if (sh->ended) {
-					ended = 1;
-				} else if (sh->closed) {
-					/* an empty page is no end: a closed
-					 * shard is read until its last page */
-					progress = 1;
-				} else {
-					/* an open one is caught up after a
-					 * few empty pages in a row */
-					if (++sh->empty >= OPEN_EMPTY)
-						sh->idle = 1;
-					progress = 1;
-				}
-				if (sh->ended)
-					ended = 1;
-			}
-		rot++;
-		if (due(ended, !(progress && anyread)) &&
-		    (rc = deliver("batch")) != 0)
-			return rc;
-		if (ended) {
-			if ((rc = list_shards()) != 0)
-				return rc;
-			listed_at = ddb_now();
-			order = realloc(order, (st.nsh + 1) * sizeof *order);
-			if (order == NULL)
-				errx(DDB_EXIT_IO, "out of memory");
 			continue;
 		}
-		if (progress && anyread)
-			continue;
 		/* every readable shard is caught up */
+		if (due(0, 1) && (rc = deliver("batch")) != 0)
+			return rc;
 		if (skipping) {
 			skipping = 0;
 			warnx("caught up; new records are handed on from "
 			    "here");
 		}
 		if (!follow)
-			break;
+			return 0;
 		sleep(1);
 		/* a caught-up shard gets one page a round, not OPEN_EMPTY:
 		 * GetRecords' 5 calls a second are the shard's, for all
@@ -801,16 +1141,29 @@ run(void)
 				st.sh[i].empty = OPEN_EMPTY - 1;
 			}
 		if (ddb_now() - listed_at >= list_every) {
-			if ((rc = list_shards()) != 0 ||
-			    (rc = check_vanished()) != 0)
+			if ((rc = relist(1)) != 0)
 				return rc;
 			listed_at = ddb_now();
-			order = realloc(order, (st.nsh + 1) * sizeof *order);
-			if (order == NULL)
-				errx(DDB_EXIT_IO, "out of memory");
 		}
 	}
-	return 0;
+}
+
+static int
+run(const struct aj_opts *ao)
+{
+	int rc;
+
+	if (st.staged && (rc = resume()) != 0)
+		return rc;
+	if ((rc = list_shards()) != 0 || (rc = check_vanished()) != 0)
+		return rc;
+	order = xmalloc((st.nsh + 1) * sizeof *order);
+	if (st.dir && !st.exists && (rc = deliver("")) != 0)
+		return rc;	/* a new state holds the shards at once */
+	if ((rc = readers_start(ao)) == 0)
+		rc = loop();
+	readers_stop();
+	return rc;
 }
 
 /* ddb_batch_sweep: which batch files the state names */
@@ -920,6 +1273,8 @@ main(int argc, char *argv[])
 		{ "batch-window", required_argument, NULL, OPT_BATCH_WINDOW },
 		{ "max-lag", required_argument, NULL, OPT_MAX_LAG },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "readers", required_argument, NULL, OPT_READERS },
+		{ "shard-rate", required_argument, NULL, OPT_SHARD_RATE },
 		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -960,6 +1315,16 @@ main(int argc, char *argv[])
 				usage(stderr, DDB_EXIT_USAGE);
 			break;
 		case OPT_JSON: json = 1; break;
+		case OPT_READERS:
+			if (ddb_long_opt(optarg, 1, 256, "readers", &readers) !=
+			    0)
+				usage(stderr, DDB_EXIT_USAGE);
+			break;
+		case OPT_SHARD_RATE:
+			if (ddb_double_opt(optarg, 0.01, 1000, "shard rate",
+			    &shard_rate) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			break;
 		case OPT_LIST_EVERY:
 			if (ddb_long_opt(optarg, 1, 86400, "list interval",
 			    &list_every) != 0)
@@ -1021,7 +1386,7 @@ main(int argc, char *argv[])
 	if (rc == 0) {
 		if (st.arn == NULL)
 			st.arn = xstrdup(arn);
-		rc = run();
+		rc = run(&ao);
 	}
 	if (arn && (rc == 0 || rc == DDB_EXIT_GAP || rc == DDB_EXIT_TEMPFAIL))
 		rc = report(rc);

@@ -24,6 +24,9 @@ struct shard {
 	int ended;		/* no NextShardIterator: read to its end */
 	int empty;		/* empty pages in a row */
 	int idle;		/* caught up for this round */
+	int busy;		/* a reader has a page of it in flight: only
+				   that reader touches iter, rseq, seq, ended */
+	double next_at;		/* no GetRecords before this (ddb_now()) */
 	char *bfirst, *blast;	/* the batch's range of this shard */
 	long bcount;
 	double oldest;		/* ApproximateCreationDateTime of the oldest
