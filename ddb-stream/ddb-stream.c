@@ -84,7 +84,9 @@ struct page {
 	double when;		/* the first ApproximateCreationDateTime, 0:
 				   none */
 	double sent;		/* when its last GetRecords went (ddb_now()) */
-	struct page *next;
+	int ready;		/* read: the fields above are set */
+	struct page *next;	/* the readers' queue */
+	struct page *fly;	/* the pages in flight, in the order handed out */
 };
 
 struct reader {
@@ -96,7 +98,10 @@ static struct reader *rd;
 static long nrd;		/* readers started */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;	/* the queues */
 static pthread_cond_t todo_cv, done_cv;
-static struct page *todo, *done, **done_tail = &done;
+static struct page *todo, **todo_tail = &todo;
+/* merged in the order handed out, whatever order they are read in: the
+ * batch's lines are the same for the same pages handed out */
+static struct page *fly, **fly_tail = &fly;
 static int quit;		/* readers: no more pages */
 static long inflight;		/* pages handed out, not yet merged */
 static long inflight_recs;	/* their limits: records they may bring */
@@ -589,7 +594,7 @@ trim_or_fail:
 	return 0;
 }
 
-/* a reader: pages from todo, read, to done, until quit */
+/* a reader: pages from todo, read, marked ready, until quit */
 static void *
 reader_main(void *arg)
 {
@@ -604,13 +609,12 @@ reader_main(void *arg)
 			pthread_mutex_unlock(&mu);
 			return NULL;
 		}
-		todo = pg->next;
+		if ((todo = pg->next) == NULL)
+			todo_tail = &todo;
 		pthread_mutex_unlock(&mu);
 		pg->rc = read_page(&r->aj, pg);
 		pthread_mutex_lock(&mu);
-		pg->next = NULL;
-		*done_tail = pg;
-		done_tail = &pg->next;
+		pg->ready = 1;
 		pthread_cond_signal(&done_cv);
 		pthread_mutex_unlock(&mu);
 	}
@@ -660,7 +664,8 @@ page_free(struct page *pg)
 	free(pg);
 }
 
-/* a read page back, or NULL when none came back by deadline (ddb_now()) */
+/* the first page handed out, once read, or NULL when it is not by deadline
+ * (ddb_now()) */
 static struct page *
 page_wait(double deadline)
 {
@@ -682,12 +687,14 @@ page_wait(double deadline)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&mu);
-	while (done == NULL)
+	while (fly && !fly->ready)
 		if (pthread_cond_timedwait(&done_cv, &mu, &ts) == ETIMEDOUT)
 			break;
-	if ((pg = done) != NULL) {
-		if ((done = pg->next) == NULL)
-			done_tail = &done;
+	if ((pg = fly) != NULL && !pg->ready)
+		pg = NULL;
+	if (pg != NULL) {
+		if ((fly = pg->fly) == NULL)
+			fly_tail = &fly;
 		inflight--;
 		inflight_recs -= pg->limit;
 	}
@@ -760,8 +767,10 @@ dispatch(void)
 		room -= pg->limit;
 		sh->busy = 1;
 		pthread_mutex_lock(&mu);
-		pg->next = todo;
-		todo = pg;
+		*todo_tail = pg;
+		todo_tail = &pg->next;
+		*fly_tail = pg;
+		fly_tail = &pg->fly;
 		inflight++;
 		inflight_recs += pg->limit;
 		pthread_cond_signal(&todo_cv);
