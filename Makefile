@@ -76,6 +76,11 @@ $(O)/tests/rowpath-test: $(O)/tests/rowpath-test.o $(O)/csv-emit/names.o \
 	$(O)/csv-emit/spool.o $(O)/csv-emit/jsonl.o $(COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs zlib)
 
+# the reader's fast paths give what its plain path gives (tests/reader-diff.c),
+# run by tests/reader.bats
+$(O)/tests/reader-diff: $(O)/tests/reader-diff.o $(COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs zlib)
+
 # unit test of the XML reader on captured and documented answers, run by
 # tests/s3-put.bats
 $(O)/tests/xml-test: $(O)/tests/xml-test.o $(O)/aws/xml.o $(O)/common/util.o
@@ -105,7 +110,7 @@ $(O)/%.o: %.c
 JOBS ?= 2
 TESTS = $(shell ls -S tests/*.bats)
 BATS = bats $(if $(filter-out 1,$(JOBS)),--jobs $(JOBS) --no-parallelize-within-files)
-check: all lint $(O)/tests/sigv4-test $(O)/tests/xml-test $(O)/tests/rowpath-test
+check: all lint $(O)/tests/sigv4-test $(O)/tests/xml-test $(O)/tests/rowpath-test $(O)/tests/reader-diff
 	PATH="$(abspath $(O))/bin:$(CURDIR)/scripts:$$PATH" $(BATS) $(TESTS)
 
 lint:
@@ -135,7 +140,7 @@ fuzz: $(O)/bench/gen
 	O=$(O) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run
 fuzz-ci: $(O)/bench/gen
 	O=$(O) sh tests/fuzz/run -c
-valgrind: all $(O)/tests/sigv4-test $(O)/tests/xml-test $(O)/tests/rowpath-test
+valgrind: all $(O)/tests/sigv4-test $(O)/tests/xml-test $(O)/tests/rowpath-test $(O)/tests/reader-diff
 	O=$(O) BATS="$(BATS)" sh tests/valgrind $(TESTS)
 
 # a deployment package for Lambda's provided.al2023 on ARCH (x86_64, or

@@ -113,6 +113,7 @@ spec_begin(struct ddb_reader *r)
 		return 0;
 	r->evstart = r->inpos;
 	r->evline = r->line;
+	r->line += newlines(s + r->inpos, i - r->inpos);
 	r->specpos = i;
 	r->vn = n - r->inpos;	/* at most */
 	r->specev = 1;
