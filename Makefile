@@ -37,7 +37,7 @@ $(O)/bin/parquet-emit: $(O)/parquet-emit/parquet-emit.o \
 	$(O)/csv-emit/jsonl.o \
 	$(COMMON)
 # libsnappy (C++, libstdc++) is opened only for -z snappy: not linked
-$(O)/bin/parquet-emit: LDLIBS += $(shell $(PKG_CONFIG) --libs libzstd) -lm
+$(O)/bin/parquet-emit: LDLIBS += $(shell $(PKG_CONFIG) --libs libzstd) -lm -lpthread
 $(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/s3.o $(O)/s3-put/body.o \
 	$(O)/s3-put/upload.o $(AWS) $(COMMON)
 $(O)/bin/ddb-esm: $(O)/ddb-esm/ddb-esm.o $(COMMON)

@@ -7,10 +7,11 @@
  * the added columns last) and what a cell says are decided in one place:
  * each row is read and rendered by csv-emit's code, its fast path
  * included, with quoting turned off, and its cells, with the kind of value
- * each held, come here in place of the CSV line (the CSV_EMIT_ hooks).  A column's type needs every row first (a
- * column is BOOLEAN only if no row holds anything but true or false in
- * it), so the rows wait in a private temporary file, as csv-emit's rows
- * wait for the header, and are written from there row group by row group.
+ * each held, come here in place of the CSV line (the CSV_EMIT_ hooks), and
+ * go to the Parquet writer as they come.  A column's type needs every row
+ * first (a column is BOOLEAN only if no row holds anything but true or
+ * false in it), and so does csv-emit's column order: the writer keeps what
+ * could still be either (parquet.c), and both are settled at the end.
  */
 #include <stdio.h>
 
@@ -29,6 +30,7 @@ static void pq_put_row(const char *name, long line);
 #undef main
 
 #include <math.h>
+#include <pthread.h>
 
 #include "parquet.h"
 
@@ -41,9 +43,9 @@ static struct pq_settings pset = {
 static int doubles;		/* --numbers double: all-number columns */
 static int textonly;		/* --types text: every column a STRING */
 
-static struct spool rows;	/* the rows, as cells: see spool_row */
-static unsigned long nkept;	/* rows spooled */
-static unsigned char *kinds;	/* every kind of cell each name had */
+static struct spool rows;	/* its file: the row groups before the last */
+static struct pq_writer *pw;
+static unsigned long nkept;	/* rows written */
 static unsigned char *rowkind;	/* this row's value kinds by name */
 static size_t nkinds;
 
@@ -59,8 +61,8 @@ pq_usage(FILE *fp, int status)
 	    "[file ...]\n", fp);
 	if (fp == stdout)
 		fputs(COLUMN_HELP
-		    "      --compression CODEC     zstd (default), snappy, gzip or none;\n"
-		    "                              zstd:LEVEL, gzip:LEVEL\n"
+		    "      --compression CODEC     zstd (default; level 1), snappy, gzip or\n"
+		    "                              none; zstd:LEVEL, gzip:LEVEL\n"
 		    "      --row-group-size BYTES  values in a row group (default 64M)\n"
 		    "      --dictionary-size BYTES\n"
 		    "                              a column chunk's dictionary at most\n"
@@ -176,15 +178,13 @@ exact_double(const char *s, size_t n, double *v)
 	return 0;
 }
 
-/* kinds[] and rowkind[] for every name */
+/* rowkind[] for every name */
 static void
 grow_kinds(void)
 {
 	if (nkinds >= nm.n)
 		return;
-	kinds = ddb_reallocarray(kinds, nm.n, 1);
 	rowkind = ddb_reallocarray(rowkind, nm.n, 1);
-	memset(kinds + nkinds, 0, nm.n - nkinds);
 	memset(rowkind + nkinds, 0, nm.n - nkinds);
 	nkinds = nm.n;
 }
@@ -198,136 +198,185 @@ pq_kind(size_t col, int c)
 	    c == 't' || c == 'f' ? K_BOOL : c == 'n' ? 0 : K_NUMBER;
 }
 
+/* the kind of the cell c of the row */
+static unsigned char
+cell_kind(const struct cell *c)
+{
+	return xflag == X_GATHER && c->col == gid ? K_JSON : rowkind[c->col];
+}
+
 /*
- * The row csv-emit rendered into row.p, to the spool: a count of cells,
- * then each cell as its column's id, its kind, its length and its text.
- * -1 if a number cannot be what -m asks (reported).
+ * The writer works in a thread of its own, beside csv-emit's reading and
+ * rendering, which take about as long: rows go to it in batches, each row
+ * as a count of cells, then each cell as its column's id and length, what
+ * the writer takes it as (a K_ kind: K_STRING text, K_BOOL a boolean,
+ * K_NUMBER a double) and its text.  One batch is filled while the writer
+ * takes the other, so memory holds two.
  */
-static int
-spool_row(const char *name, long line)
+enum { BATCH = 1 << 20 };	/* a batch is handed over at this many bytes */
+
+static struct batch {
+	struct ddb_buf b;
+} batch[2];
+static struct batch *filling = &batch[0], *handed = &batch[1];
+static pthread_t worker;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int full;		/* handed holds rows for the writer */
+static int closing;		/* no more batches */
+static int running;		/* the worker was started */
+
+/* the rows of batch t, to the writer */
+static void
+write_batch(const struct ddb_buf *t)
 {
 	struct cell c;
-	size_t pos, start = rows.buf.n;
+	size_t at = 0;
+	uint32_t ncell, i;
+	const char *s;
+	double d;
+
+	while (at < t->n) {
+		memcpy(&ncell, t->p + at, 4);
+		at += 4;
+		for (i = 0; i < ncell; i++) {
+			memcpy(&c, t->p + at, sizeof c);
+			s = t->p + at + sizeof c + 1;
+			switch (t->p[at + sizeof c]) {
+			case K_BOOL:
+				pq_boolean(pw, c.col, s, c.len, *s == 't');
+				break;
+			case K_NUMBER:
+				exact_double(s, c.len, &d);
+				pq_double(pw, c.col, s, c.len, d);
+				break;
+			default:
+				pq_string(pw, c.col, s, c.len);
+			}
+			at += sizeof c + 1 + c.len;
+		}
+		pq_end_row(pw);
+	}
+}
+
+static void *
+work(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	for (;;) {
+		while (!full && !closing)
+			pthread_cond_wait(&cv, &mu);
+		if (!full)
+			break;
+		pthread_mutex_unlock(&mu);
+		write_batch(&handed->b);
+		pthread_mutex_lock(&mu);
+		full = 0;
+		pthread_cond_broadcast(&cv);
+	}
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+/* the batch being filled, to the writer, once it has taken the last */
+static void
+hand_over(void)
+{
+	struct batch *t;
+
+	if (filling->b.n == 0)
+		return;
+	if (!running) {
+		if ((errno = pthread_create(&worker, NULL, work, NULL)) != 0)
+			err(DDB_EXIT_SOFTWARE, "pthread_create");
+		running = 1;
+	}
+	pthread_mutex_lock(&mu);
+	while (full)
+		pthread_cond_wait(&cv, &mu);
+	t = handed;
+	handed = filling;
+	filling = t;
+	filling->b.n = 0;
+	full = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* every row to the writer, and the writer's thread ended */
+static void
+writer_done(void)
+{
+	hand_over();
+	if (!running)
+		return;
+	pthread_mutex_lock(&mu);
+	closing = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	if ((errno = pthread_join(worker, NULL)) != 0)
+		err(DDB_EXIT_SOFTWARE, "pthread_join");
+	running = closing = full = 0;
+	free(batch[0].b.p);
+	free(batch[1].b.p);
+	memset(batch, 0, sizeof batch);
+}
+
+/*
+ * The row csv-emit rendered into row.p, to the batch, each cell as what
+ * its kind allows; -1 if a number cannot be what --numbers asks (reported;
+ * nothing of the row is taken)
+ */
+static int
+write_row(const char *name, long line)
+{
+	struct ddb_buf *t = &filling->b;
+	struct cell c;
+	size_t pos, start = t->n;
 	uint32_t ncell = 0;
 	unsigned char k;
 	double d;
 
 	grow_kinds();
-	ddb_buf_reserve(&rows.buf, 4);
-	rows.buf.n += 4;
+	ddb_buf_reserve(t, 4);
+	t->n += 4;
 	for (pos = 0; pos < row.n; pos += c.len) {
 		memcpy(&c, row.p + pos, sizeof c);
 		pos += sizeof c;
-		k = xflag == X_GATHER && c.col == gid ? K_JSON :
-		    rowkind[c.col];
-		if (k == K_NUMBER && doubles && !textonly &&
-		    exact_double(row.p + pos, c.len, &d) < 0) {
+		k = textonly ? K_STRING : cell_kind(&c);
+		if (k == K_NUMBER && !doubles)
+			k = K_STRING;
+		if (k == K_NUMBER && exact_double(row.p + pos, c.len, &d) < 0) {
 			ddb_errat(name, line, "a number in column %s that a "
 			    "DOUBLE cannot hold exactly (see --numbers)",
 			    show_name(nm.name[c.col]));
-			rows.buf.n = start;
+			t->n = start;
 			return -1;
 		}
-		kinds[c.col] |= k;
-		ddb_buf_reserve(&rows.buf, sizeof c + 1 + c.len);
-		memcpy(rows.buf.p + rows.buf.n, &c, sizeof c);
-		rows.buf.p[rows.buf.n + sizeof c] = (char)k;
-		memcpy(rows.buf.p + rows.buf.n + sizeof c + 1, row.p + pos,
-		    c.len);
-		rows.buf.n += sizeof c + 1 + c.len;
+		ddb_buf_reserve(t, sizeof c + 1 + c.len);
+		memcpy(t->p + t->n, &c, sizeof c);
+		t->p[t->n + sizeof c] = (char)k;
+		memcpy(t->p + t->n + sizeof c + 1, row.p + pos, c.len);
+		t->n += sizeof c + 1 + c.len;
 		ncell++;
 	}
-	memcpy(rows.buf.p + start, &ncell, 4);
-	if (spool_add(&rows, start, start) < 0) {
-		ddb_errat(name, line, "a row longer than 4 GB");
-		return -1;
-	}
+	memcpy(t->p + start, &ncell, 4);
 	nkept++;
+	if (t->n >= BATCH)
+		hand_over();
 	return 0;
 }
 
 /*
  * csv-emit's put_row: the row rendered, by its fast path or its parser's;
- * a bad row before without -c means no file: spooling it is no use
+ * a bad row before without -c means no file: writing it is no use
  */
 static void
 pq_put_row(const char *name, long line)
 {
-	if ((cflag == NULL && bad) || spool_row(name, line) < 0)
+	if ((cflag == NULL && bad) || write_row(name, line) < 0)
 		bad = 1;
-}
-
-/* the type of a column whose cells were these kinds */
-static enum pq_type
-column_type(unsigned char k)
-{
-	if (textonly)
-		return PQ_STRING;
-	if (k == K_BOOL)
-		return PQ_BOOLEAN;
-	if (k == K_NUMBER && doubles)
-		return PQ_DOUBLE;
-	return PQ_STRING;	/* mixed kinds: the cells' text */
-}
-
-/* the spooled rows as a Parquet file on stdout */
-static void
-write_file(void)
-{
-	struct pq_writer *w = pq_open(stdout, &pset);
-	struct ddb_buf line = { NULL, 0, 0 };
-	struct cell c;
-	enum pq_type *type;
-	size_t *pos, k, head, at;
-	uint32_t ncell, i;
-	unsigned long r;
-	double d;
-	int rc;
-
-	grow_kinds();
-	pos = ddb_reallocarray(NULL, nm.n, sizeof *pos);
-	type = ddb_reallocarray(NULL, nm.n, sizeof *type);
-	for (k = 0; k < norder; k++) {
-		pos[order[k]] = k;
-		type[order[k]] = column_type(kinds[order[k]]);
-		pq_column(w, nm.name[order[k]], type[order[k]]);
-	}
-	spool_rewind(&rows);
-	for (r = 0; r < nkept; r++) {
-		if (spool_get(&rows, &line, &head) == 0 || line.n < 4)
-			errx(DDB_EXIT_IO, "temporary file: short read");
-		memcpy(&ncell, line.p, 4);
-		at = 4;
-		for (i = 0; i < ncell; i++) {
-			if (line.n - at < sizeof c + 1)
-				errx(DDB_EXIT_IO, "temporary file is corrupt");
-			memcpy(&c, line.p + at, sizeof c);
-			at += sizeof c + 1;
-			if (c.len > line.n - at || c.col >= nm.n)
-				errx(DDB_EXIT_IO, "temporary file is corrupt");
-			switch (type[c.col]) {
-			case PQ_BOOLEAN:
-				rc = pq_boolean(w, pos[c.col], line.p[at] == 't');
-				break;
-			case PQ_DOUBLE:
-				exact_double(line.p + at, c.len, &d);
-				rc = pq_double(w, pos[c.col], d);
-				break;
-			default:
-				rc = pq_string(w, pos[c.col], line.p + at, c.len);
-			}
-			if (rc < 0)
-				write_failed();
-			at += c.len;
-		}
-		if (pq_end_row(w) < 0)
-			write_failed();
-	}
-	if (pq_close(w) < 0)
-		write_failed();
-	free(line.p);
-	free(pos);
-	free(type);
 }
 
 /* a size in bytes, with an optional K, M or G (powers of 1024) */
@@ -443,17 +492,21 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 
 	columns_begin();
 	spool_open(&rows);
+	pw = pq_open(stdout, rows.fd, &pset);
 
 	if (argc == 0)
 		status = read_file("-");
 	for (; status == 0 && *argv != NULL; argv++)
 		status = read_file(*argv);
 
+	writer_done();
 	if (status == 0 && (cflag != NULL || !bad) && nkept > 0) {
 		if (cflag == NULL)
 			spool_order();	/* csv-emit's header order */
-		write_file();
-	}
+		if (pq_close(pw, order, norder, nm.name) < 0)
+			write_failed();
+	} else
+		pq_free(pw);
 	spool_close(&rows);
 	ddb_close_stdout();
 	nrows = nkept;		/* what csv-emit's -o counts */

@@ -7,15 +7,26 @@
  * rows (RLE/bit-packed hybrid, width 1: 0 null, 1 a value) and its values,
  * PLAIN or as dictionary indices.  A chunk starts with a dictionary and
  * falls back to PLAIN for the rest of the chunk once the dictionary would
- * pass its bound.  A row group waits in memory, compressed page by page,
- * until its values pass the row group bound; the footer keeps only each
- * chunk's metadata, already serialised.
+ * pass its bound.
+ *
+ * A column's type and the columns' order are known only after the last
+ * row (a column is BOOLEAN only if every value in it was a boolean), so
+ * values are encoded as they come, each column's as text (STRING), and
+ * while every value a column has had is a boolean or a double, also as
+ * that type, beside.  A row group waits in memory, compressed page by
+ * page, until its values pass the row group bound; then its chunks go to
+ * a temporary file, and only what the footer says of each is kept.  At
+ * the end the chunks of each row group are copied to the output in the
+ * columns' order, of the type each column ended with; a chunk of a column
+ * that had no value in a row group (or did not exist yet) is all nulls,
+ * made then.
  */
 #include <dlfcn.h>
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <snappy-c.h>
 #include <zlib.h>
@@ -40,8 +51,9 @@ enum { PAGE_ROWS = 20000 };	/* rows in a data page at most */
 enum { STAT_MAX = 256 };	/* min and max longer than this are left out */
 
 struct column {
-	char *name;
-	enum pq_type type;
+	enum pq_type type;	/* of the values encoded here */
+	int kind;		/* the type every value so far allows; -1 none yet */
+	struct column *typed;	/* the values as kind's type, if not STRING */
 	/* the page being filled */
 	uint32_t *defs;		/* 1 a value, 0 null, one per row */
 	size_t ndefs, capdefs;
@@ -55,7 +67,7 @@ struct column {
 	struct ddb_buf dict;	/* the dictionary, PLAIN */
 	uint32_t *doff;		/* each entry's offset in dict */
 	size_t ndict, capd;
-	uint32_t *htab;		/* entry + 1, 0 empty; mask + 1 slots */
+	uint64_t *htab;		/* hash << 32 | entry + 1, 0 empty; mask + 1 */
 	size_t hmask;
 	struct ddb_buf chunk;	/* data pages, headers and bodies */
 	uint64_t rawsize;	/* the chunk's pages uncompressed, headers in */
@@ -65,17 +77,44 @@ struct column {
 	int hasstat;
 };
 
+/* a chunk encoded: where its bytes wait, and what the footer says of it */
+struct meta {
+	uint64_t off;		/* in the chunks so far (struct pq_writer) */
+	uint64_t len;		/* dictionary page and data pages */
+	uint64_t dictlen;	/* the dictionary page; 0: none */
+	uint64_t rawsize, nvalues, nnulls;
+	int set;		/* a chunk is here */
+	int used_plain, used_dict;
+	int hasstat;		/* min and max, each at most STAT_MAX */
+	char *min, *max;
+	size_t nmin, nmax;
+};
+
+/* a row group ended: each column's chunk, as text and as its type then */
+struct rowgroup {
+	uint64_t rows;
+	size_t ncol;		/* columns that existed at its end */
+	struct meta *text, *typed;
+};
+
 struct pq_writer {
 	FILE *out;
 	struct pq_settings set;
 	uint64_t off;		/* bytes written to out */
-	struct column *col;
+	struct column *col;	/* by the caller's column numbers */
 	size_t ncol, capcol;
 	uint64_t rows;		/* rows in the file so far */
 	uint64_t rgrows;	/* rows in the row group */
 	size_t rgbytes;		/* value bytes in the row group */
-	struct ddb_buf rgs;	/* the footer's RowGroup structs so far */
-	size_t nrg;
+	struct rowgroup *rg;	/* row groups ended */
+	size_t nrg, caprg;
+	/*
+	 * the chunks of the row groups ended: the first spooled bytes in the
+	 * temporary file fd, the rest (the last row group's) in pend
+	 */
+	int fd;
+	uint64_t spooled;
+	struct ddb_buf pend;
 	struct ddb_buf body, comp, head;	/* a page, compressed, header */
 	ZSTD_CCtx *zc;
 	z_stream z;
@@ -292,7 +331,7 @@ compress_page(struct pq_writer *w)
 		if (w->zc == NULL && (w->zc = ZSTD_createCCtx()) == NULL)
 			ddb_nomem();
 		r = ZSTD_compressCCtx(w->zc, o->p, bound, in->p, in->n,
-		    w->set.level != 0 ? w->set.level : ZSTD_CLEVEL_DEFAULT);
+		    w->set.level != 0 ? w->set.level : PQ_ZSTD_LEVEL);
 		if (ZSTD_isError(r))
 			errx(DDB_EXIT_SOFTWARE, "zstd: %s", ZSTD_getErrorName(r));
 		o->n = r;
@@ -487,20 +526,35 @@ add_def(struct column *c, uint32_t d)
 	c->defs[c->ndefs++] = d;
 }
 
-/* a dictionary entry's hash: eight bytes at a time, then mixed */
+/*
+ * a dictionary entry's hash: eight bytes at a time, then the last eight
+ * (overlapping) or, in a shorter value, its ends; loaded whole, never
+ * assembled byte by byte in memory (a wide load of narrow stores stalls)
+ */
 static uint32_t
 hash_bytes(const char *s, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, x;
+	const char *end = s + n;
+	uint32_t a, b;
 
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&x, s, 8);
-		h = (h ^ x) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	x = 0;
-	if (n > 0)
-		memcpy(&x, s, n);
+	if (n >= 8) {
+		for (; end - s > 8; s += 8) {
+			memcpy(&x, s, 8);
+			h = (h ^ x) * 0xff51afd7ed558ccdULL;
+			h ^= h >> 32;
+		}
+		memcpy(&x, end - 8, 8);
+	} else if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, end - 4, 4);
+		x = (uint64_t)a << 32 | b;
+	} else if (n > 0)
+		x = (uint64_t)(unsigned char)s[0] << 16 |
+		    (uint64_t)(unsigned char)s[n / 2] << 8 |
+		    (unsigned char)s[n - 1];
+	else
+		x = 0;
 	h = (h ^ x) * 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 29;
 	return (uint32_t)h;
@@ -515,40 +569,47 @@ dict_clear(struct column *c)
 		memset(c->htab, 0, (c->hmask + 1) * sizeof *c->htab);
 }
 
-/* twice the slots, every entry hashed again */
+/* twice the slots, every entry placed again (its hash is in its slot) */
 static void
 dict_grow(struct column *c)
 {
-	size_t k, i;
-	uint32_t len;
+	uint64_t *old = c->htab;
+	size_t k, i, oldn = c->htab != NULL ? c->hmask + 1 : 0;
 
-	free(c->htab);
 	c->hmask = c->hmask ? 2 * c->hmask + 1 : 1023;
 	c->htab = ddb_reallocarray(NULL, c->hmask + 1, sizeof *c->htab);
 	memset(c->htab, 0, (c->hmask + 1) * sizeof *c->htab);
-	for (k = 0; k < c->ndict; k++) {
-		memcpy(&len, c->dict.p + c->doff[k], 4);
-		for (i = hash_bytes(c->dict.p + c->doff[k] + 4, len) & c->hmask;
-		    c->htab[i] != 0; i = (i + 1) & c->hmask)
+	for (k = 0; k < oldn; k++) {
+		if (old[k] == 0)
+			continue;
+		for (i = (old[k] >> 32) & c->hmask; c->htab[i] != 0;
+		    i = (i + 1) & c->hmask)
 			;
-		c->htab[i] = (uint32_t)k + 1;
+		c->htab[i] = old[k];
 	}
+	free(old);
 }
 
 /*
- * the dictionary index of s, added if new; -1 when adding it would take
- * the dictionary past its bound
+ * the dictionary index of s, added if new (*added set); -1 when adding it
+ * would take the dictionary past its bound.  A slot keeps its entry's
+ * hash, so a probe compares bytes only when the hashes are equal.
  */
 static long
-dict_index(struct pq_writer *w, struct column *c, const char *s, size_t n)
+dict_index(struct pq_writer *w, struct column *c, const char *s, size_t n,
+    int *added)
 {
 	uint32_t h = hash_bytes(s, n), len;
-	size_t i;
+	uint64_t e;
+	size_t i, k;
 
+	*added = 0;
 	if (c->htab == NULL || 2 * (c->ndict + 1) > c->hmask + 1)
 		dict_grow(c);
-	for (i = h & c->hmask; c->htab[i] != 0; i = (i + 1) & c->hmask) {
-		size_t k = c->htab[i] - 1;
+	for (i = h & c->hmask; (e = c->htab[i]) != 0; i = (i + 1) & c->hmask) {
+		if ((uint32_t)(e >> 32) != h)
+			continue;
+		k = (uint32_t)e - 1;
 		memcpy(&len, c->dict.p + c->doff[k], 4);
 		if (len == n && memcmp(c->dict.p + c->doff[k] + 4, s, n) == 0)
 			return (long)k;
@@ -564,35 +625,70 @@ dict_index(struct pq_writer *w, struct column *c, const char *s, size_t n)
 	put32le(c->dict.p + c->dict.n, (uint32_t)n);
 	memcpy(c->dict.p + c->dict.n + 4, s, n);
 	c->dict.n += 4 + n;
-	c->htab[i] = (uint32_t)c->ndict + 1;
+	c->htab[i] = (uint64_t)h << 32 | (uint32_t)(c->ndict + 1);
+	*added = 1;
 	return (long)c->ndict++;
 }
 
 struct pq_writer *
-pq_open(FILE *out, const struct pq_settings *set)
+pq_open(FILE *out, int tmpfd, const struct pq_settings *set)
 {
 	struct pq_writer *w = xmalloc(sizeof *w);
 
 	memset(w, 0, sizeof *w);
 	w->out = out;
+	w->fd = tmpfd;
 	w->set = *set;
 	return w;
 }
 
-void
-pq_column(struct pq_writer *w, const char *name, enum pq_type type)
+/* a chunk's state afresh: no pages, no dictionary, no statistics */
+static void
+chunk_reset(struct pq_writer *w, struct column *c)
 {
-	struct column *c;
+	c->chunk.n = 0;
+	c->rawsize = c->nvalues = c->nnulls = 0;
+	c->used_plain = c->used_dict = c->hasstat = 0;
+	dict_clear(c);
+	c->dictmode = c->pagedict = c->type == PQ_STRING &&
+	    w->set.dictionary > 0;
+}
 
-	if (w->ncol == w->capcol) {
-		w->capcol = w->capcol ? 2 * w->capcol : 16;
-		w->col = ddb_reallocarray(w->col, w->capcol, sizeof *w->col);
-	}
-	c = &w->col[w->ncol++];
+static void
+column_init(struct pq_writer *w, struct column *c, enum pq_type type)
+{
 	memset(c, 0, sizeof *c);
-	c->name = xstrdup(name);
 	c->type = type;
-	c->dictmode = c->pagedict = type == PQ_STRING && w->set.dictionary > 0;
+	c->kind = -1;
+	chunk_reset(w, c);
+}
+
+static void
+column_free(struct column *c)
+{
+	if (c->typed != NULL) {
+		column_free(c->typed);
+		free(c->typed);
+	}
+	free(c->defs);
+	free(c->vals.p);
+	free(c->idx);
+	free(c->dict.p);
+	free(c->doff);
+	free(c->htab);
+	free(c->chunk.p);
+	free(c->min.p);
+	free(c->max.p);
+}
+
+/* a row with no value in column c */
+static void
+add_null(struct pq_writer *w, struct column *c)
+{
+	if (c->ndefs >= PAGE_ROWS)
+		flush_page(w, c);
+	add_def(c, 0);
+	c->nnulls++;
 }
 
 /* a value's PLAIN bytes (a BYTE_ARRAY's without its length) to column */
@@ -600,16 +696,19 @@ static void
 add_value(struct pq_writer *w, struct column *c, const char *s, size_t n)
 {
 	long k = -1;
+	int added = 0;
 
 	if (c->ndefs >= PAGE_ROWS ||
 	    (c->ndefs > 0 && c->pagebytes + n > w->set.page))
 		flush_page(w, c);
-	stat_value(c, s, n);
-	if (c->dictmode && (k = dict_index(w, c, s, n)) < 0) {
+	if (c->dictmode && (k = dict_index(w, c, s, n, &added)) < 0) {
 		/* the rest of the chunk PLAIN */
 		flush_page(w, c);
 		c->dictmode = c->pagedict = 0;
 	}
+	/* a value already in the dictionary is in the statistics */
+	if (k < 0 || added)
+		stat_value(c, s, n);
 	add_def(c, 1);
 	if (k >= 0) {
 		if (c->nidx == c->capidx) {
@@ -626,33 +725,200 @@ add_value(struct pq_writer *w, struct column *c, const char *s, size_t n)
 	} else
 		ddb_buf_put(&c->vals, s, n);
 	c->pagebytes += n + (c->type == PQ_STRING ? 4 : 0);
-	w->rgbytes += n + 4;
 }
 
-int
+/* column col, made with the columns before it, null in the rows so far */
+static struct column *
+column_at(struct pq_writer *w, size_t col)
+{
+	uint64_t r;
+
+	while (w->ncol <= col) {
+		if (w->ncol == w->capcol) {
+			w->capcol = w->capcol ? 2 * w->capcol : 16;
+			w->col = ddb_reallocarray(w->col, w->capcol,
+			    sizeof *w->col);
+		}
+		column_init(w, &w->col[w->ncol], PQ_STRING);
+		for (r = 0; r < w->rgrows; r++)
+			add_null(w, &w->col[w->ncol]);
+		w->ncol++;
+	}
+	return &w->col[col];
+}
+
+void
 pq_string(struct pq_writer *w, size_t col, const char *s, size_t n)
 {
-	add_value(w, &w->col[col], s, n);
-	return 0;
+	struct column *c = column_at(w, col);
+
+	add_value(w, c, s, n);
+	w->rgbytes += n + 4;
+	if (c->typed != NULL) {
+		column_free(c->typed);
+		free(c->typed);
+		c->typed = NULL;
+	}
+	c->kind = PQ_STRING;
 }
 
-int
-pq_boolean(struct pq_writer *w, size_t col, int v)
+/* a value of text s that type also holds, as b[0..n) */
+static void
+typed_value(struct pq_writer *w, size_t col, const char *s, size_t n,
+    enum pq_type type, const char *b, size_t bn)
+{
+	struct column *c = column_at(w, col);
+	uint64_t r;
+
+	if (c->kind != -1 && c->kind != (int)type) {
+		pq_string(w, col, s, n);
+		return;
+	}
+	add_value(w, c, s, n);
+	/* the row group bound counts what the column will most likely be */
+	w->rgbytes += bn + 4;
+	if (c->kind == -1) {
+		/* the first value: every row before it was null */
+		c->kind = (int)type;
+		c->typed = xmalloc(sizeof *c->typed);
+		column_init(w, c->typed, type);
+		for (r = 0; r < w->rgrows; r++)
+			add_null(w, c->typed);
+	}
+	add_value(w, c->typed, b, bn);
+}
+
+void
+pq_boolean(struct pq_writer *w, size_t col, const char *s, size_t n, int v)
 {
 	char b = v != 0;
 
-	add_value(w, &w->col[col], &b, 1);
-	return 0;
+	typed_value(w, col, s, n, PQ_BOOLEAN, &b, 1);
 }
 
-int
-pq_double(struct pq_writer *w, size_t col, double v)
+void
+pq_double(struct pq_writer *w, size_t col, const char *s, size_t n, double v)
 {
 	char b[8];
 
 	memcpy(b, &v, 8);
-	add_value(w, &w->col[col], b, 8);
-	return 0;
+	typed_value(w, col, s, n, PQ_DOUBLE, b, 8);
+}
+
+static _Noreturn void
+temp_failed(void)
+{
+	err(DDB_EXIT_IO, "temporary file");
+}
+
+/* column c's chunk so far, appended to w->pend; m says what it is */
+static void
+end_chunk(struct pq_writer *w, struct column *c, struct meta *m)
+{
+	size_t start;
+
+	flush_page(w, c);
+	memset(m, 0, sizeof *m);
+	m->set = 1;
+	m->off = w->spooled + w->pend.n;
+	start = w->pend.n;
+	if (c->used_dict) {
+		w->body.n = 0;
+		ddb_buf_put(&w->body, c->dict.p, c->dict.n);
+		put_page(w, c, &w->pend, P_DICTIONARY, (int)c->ndict,
+		    E_PLAIN_DICTIONARY);
+		m->dictlen = w->pend.n - start;
+	}
+	ddb_buf_put(&w->pend, c->chunk.p, c->chunk.n);
+	m->len = w->pend.n - start;
+	m->rawsize = c->rawsize;
+	m->nvalues = c->nvalues;
+	m->nnulls = c->nnulls;
+	m->used_plain = c->used_plain;
+	m->used_dict = c->used_dict;
+	if (c->hasstat && c->min.n <= STAT_MAX && c->max.n <= STAT_MAX) {
+		m->hasstat = 1;
+		m->min = xmalloc(c->min.n + 1);
+		memcpy(m->min, c->min.p, c->min.n);
+		m->nmin = c->min.n;
+		m->max = xmalloc(c->max.n + 1);
+		memcpy(m->max, c->max.p, c->max.n);
+		m->nmax = c->max.n;
+	}
+	chunk_reset(w, c);
+}
+
+/* w->pend to the temporary file */
+static void
+spool_pend(struct pq_writer *w)
+{
+	size_t done = 0;
+	ssize_t k;
+
+	while (done < w->pend.n) {
+		k = write(w->fd, w->pend.p + done, w->pend.n - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			temp_failed();
+		done += (size_t)k;
+	}
+	w->spooled += w->pend.n;
+	w->pend.n = 0;
+}
+
+/*
+ * the row group so far ended: its chunks to the temporary file, or, for
+ * the last (at pq_close), left in memory
+ */
+static void
+end_rowgroup(struct pq_writer *w, int last)
+{
+	struct rowgroup *g;
+	size_t k;
+
+	if (w->rgrows == 0)
+		return;
+	if (w->nrg == w->caprg) {
+		w->caprg = w->caprg ? 2 * w->caprg : 16;
+		w->rg = ddb_reallocarray(w->rg, w->caprg, sizeof *w->rg);
+	}
+	g = &w->rg[w->nrg++];
+	g->rows = w->rgrows;
+	g->ncol = w->ncol;
+	g->text = ddb_reallocarray(NULL, w->ncol + 1, sizeof *g->text);
+	g->typed = ddb_reallocarray(NULL, w->ncol + 1, sizeof *g->typed);
+	for (k = 0; k < w->ncol; k++) {
+		end_chunk(w, &w->col[k], &g->text[k]);
+		g->typed[k].set = 0;
+		if (w->col[k].typed != NULL)
+			end_chunk(w, w->col[k].typed, &g->typed[k]);
+	}
+	if (!last)
+		spool_pend(w);
+	w->rgrows = 0;
+	w->rgbytes = 0;
+}
+
+void
+pq_end_row(struct pq_writer *w)
+{
+	size_t k;
+	struct column *c;
+
+	for (k = 0; k < w->ncol; k++) {
+		c = &w->col[k];
+		if (c->nvalues + c->ndefs == w->rgrows) {
+			add_null(w, c);
+			if (c->typed != NULL)
+				add_null(w, c->typed);
+			w->rgbytes++;
+		}
+	}
+	w->rows++;
+	w->rgrows++;
+	if (w->rgbytes >= w->set.rowgroup)
+		end_rowgroup(w, 0);
 }
 
 /* the bytes of b to the file */
@@ -665,18 +931,45 @@ put_out(struct pq_writer *w, const char *p, size_t n)
 	return 0;
 }
 
+/* the chunk m to the file, from the temporary file or from memory */
+static int
+copy_chunk(struct pq_writer *w, const struct meta *m)
+{
+	char buf[1 << 16];
+	uint64_t off = m->off, left = m->len;
+	ssize_t k;
+
+	if (off >= w->spooled)
+		return put_out(w, w->pend.p + (off - w->spooled), left);
+	while (left > 0) {
+		k = pread(w->fd, buf, left < sizeof buf ? left : sizeof buf,
+		    (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			temp_failed();
+		if (k == 0)
+			errx(DDB_EXIT_IO, "temporary file: short read");
+		if (put_out(w, buf, (size_t)k) < 0)
+			return -1;
+		off += (uint64_t)k;
+		left -= (uint64_t)k;
+	}
+	return 0;
+}
+
 /* the statistics of a chunk: null count, and min and max if short */
 static void
-put_stats(struct tw *t, const struct column *c)
+put_stats(struct tw *t, const struct meta *m, enum pq_type type)
 {
-	const char *mn = c->min.p, *mx = c->max.p;
+	const char *mn = m->min, *mx = m->max;
 	char zero[8];
 	double d;
 
 	tw_begin(t, 12);
-	tw_i64(t, 3, (int64_t)c->nnulls);
-	if (c->hasstat && c->min.n <= STAT_MAX && c->max.n <= STAT_MAX) {
-		if (c->type == PQ_DOUBLE) {
+	tw_i64(t, 3, (int64_t)m->nnulls);
+	if (m->hasstat) {
+		if (type == PQ_DOUBLE) {
 			/* a zero is -0.0 as the min and +0.0 as the max */
 			memcpy(&d, mx, 8);
 			if (d == 0) {
@@ -685,8 +978,8 @@ put_stats(struct tw *t, const struct column *c)
 				mx = zero;
 			}
 		}
-		tw_bin(t, 5, mx, c->max.n);
-		if (c->type == PQ_DOUBLE) {
+		tw_bin(t, 5, mx, m->nmax);
+		if (type == PQ_DOUBLE) {
 			memcpy(&d, mn, 8);
 			if (d == 0) {
 				d = -0.0;
@@ -694,7 +987,7 @@ put_stats(struct tw *t, const struct column *c)
 				mn = zero;
 			}
 		}
-		tw_bin(t, 6, mn, c->min.n);
+		tw_bin(t, 6, mn, m->nmin);
 	}
 	tw_end(t);
 }
@@ -706,137 +999,133 @@ phys_type(enum pq_type t)
 	    T_DOUBLE;
 }
 
-/* the row group so far to the file, its RowGroup struct to the footer */
-static int
-flush_rowgroup(struct pq_writer *w)
+/* the ColumnChunk of m, a chunk of type named name at dictoff, to t */
+static void
+put_column_chunk(struct pq_writer *w, struct tw *t, const struct meta *m,
+    enum pq_type type, const char *name, uint64_t dictoff)
 {
-	struct tw t = { &w->rgs, { 0 }, 0 };
-	uint64_t start = w->off, total = 0, dictoff, dataoff, compressed;
-	size_t k, nenc;
-	struct column *c;
-	struct ddb_buf dpage = { NULL, 0, 0 };
+	size_t nenc = 1 + (size_t)m->used_plain + (size_t)m->used_dict;
 
-	if (w->rgrows == 0)
-		return 0;
-	if (w->off == 0 && put_out(w, "PAR1", 4) < 0)
-		return -1;
-	start = w->off;
+	t->last[++t->depth] = 0;
+	tw_i64(t, 2, (int64_t)dictoff);
+	tw_begin(t, 3);
+	tw_i32(t, 1, phys_type(type));
+	tw_list(t, 2, C_I32, nenc);
+	tw_varint(t->b, zigzag(E_RLE));
+	if (m->used_plain)
+		tw_varint(t->b, zigzag(E_PLAIN));
+	if (m->used_dict)
+		tw_varint(t->b, zigzag(E_PLAIN_DICTIONARY));
+	tw_list(t, 3, C_BINARY, 1);
+	tw_varint(t->b, strlen(name));
+	ddb_buf_put(t->b, name, strlen(name));
+	tw_i32(t, 4, (int32_t)w->set.codec);
+	tw_i64(t, 5, (int64_t)m->nvalues);
+	tw_i64(t, 6, (int64_t)m->rawsize);
+	tw_i64(t, 7, (int64_t)m->len);
+	tw_i64(t, 9, (int64_t)(dictoff + m->dictlen));
+	if (m->used_dict)
+		tw_i64(t, 11, (int64_t)dictoff);
+	put_stats(t, m, type);
+	tw_end(t);	/* ColumnMetaData */
+	tw_end(t);	/* ColumnChunk */
+}
+
+/*
+ * the chunk of a column with no value in any of rows rows, in w->pend
+ * after its end (taken back by the caller); its bytes are the same
+ * whatever its type
+ */
+static void
+null_chunk(struct pq_writer *w, uint64_t rows, struct meta *m)
+{
+	struct column c;
+	uint64_t r;
+
+	column_init(w, &c, PQ_STRING);
+	for (r = 0; r < rows; r++)
+		add_null(w, &c);
+	end_chunk(w, &c, m);
+	column_free(&c);
+}
+
+/* row group g to the file, its RowGroup struct to rgs */
+static int
+put_rowgroup(struct pq_writer *w, struct ddb_buf *rgs, size_t ordinal,
+    const size_t *order, const enum pq_type *type, size_t n,
+    char *const *names)
+{
+	const struct rowgroup *g = &w->rg[ordinal];
+	struct tw t = { rgs, { 0 }, 0 };
+	uint64_t start = w->off, total = 0;
+	const struct meta *m;
+	struct meta made;
+	size_t k, id, keep;
+	int rc;
+
 	tw_begin(&t, 0);
-	tw_list(&t, 1, C_STRUCT, w->ncol);
-	for (k = 0; k < w->ncol; k++) {
-		c = &w->col[k];
-		flush_page(w, c);
-		dictoff = dataoff = w->off;
-		dpage.n = 0;
-		if (c->used_dict) {
-			w->body.n = 0;
-			ddb_buf_put(&w->body, c->dict.p, c->dict.n);
-			put_page(w, c, &dpage, P_DICTIONARY, (int)c->ndict,
-			    E_PLAIN_DICTIONARY);
-			dataoff += dpage.n;
+	tw_list(&t, 1, C_STRUCT, n);
+	for (k = 0; k < n; k++) {
+		id = order[k];
+		m = NULL;
+		if (id < g->ncol)
+			m = type[k] != PQ_STRING && g->typed[id].set ?
+			    &g->typed[id] : &g->text[id];
+		/* a typed column had only nulls here: their bytes are text's */
+		if (m != NULL && m != &g->typed[id] && type[k] != PQ_STRING &&
+		    m->nnulls != g->rows)
+			errx(DDB_EXIT_SOFTWARE, "internal error: a chunk of "
+			    "another type");
+		keep = w->pend.n;
+		if (m == NULL) {
+			null_chunk(w, g->rows, &made);
+			m = &made;
 		}
-		compressed = dpage.n + c->chunk.n;
-		if (put_out(w, dpage.p, dpage.n) < 0 ||
-		    put_out(w, c->chunk.p, c->chunk.n) < 0) {
-			free(dpage.p);
+		put_column_chunk(w, &t, m, type[k], names[id], w->off);
+		total += m->rawsize;
+		rc = copy_chunk(w, m);
+		if (m == &made) {
+			free(made.min);
+			free(made.max);
+			w->pend.n = keep;
+		}
+		if (rc < 0)
 			return -1;
-		}
-		total += c->rawsize;
-
-		/* ColumnChunk */
-		t.last[++t.depth] = 0;
-		tw_i64(&t, 2, (int64_t)dictoff);
-		tw_begin(&t, 3);
-		tw_i32(&t, 1, phys_type(c->type));
-		nenc = 1 + (size_t)c->used_plain + (size_t)c->used_dict;
-		tw_list(&t, 2, C_I32, nenc);
-		tw_varint(t.b, zigzag(E_RLE));
-		if (c->used_plain)
-			tw_varint(t.b, zigzag(E_PLAIN));
-		if (c->used_dict)
-			tw_varint(t.b, zigzag(E_PLAIN_DICTIONARY));
-		tw_list(&t, 3, C_BINARY, 1);
-		tw_varint(t.b, strlen(c->name));
-		ddb_buf_put(t.b, c->name, strlen(c->name));
-		tw_i32(&t, 4, (int32_t)w->set.codec);
-		tw_i64(&t, 5, (int64_t)c->nvalues);
-		tw_i64(&t, 6, (int64_t)c->rawsize);
-		tw_i64(&t, 7, (int64_t)compressed);
-		tw_i64(&t, 9, (int64_t)dataoff);
-		if (c->used_dict)
-			tw_i64(&t, 11, (int64_t)dictoff);
-		put_stats(&t, c);
-		tw_end(&t);	/* ColumnMetaData */
-		tw_end(&t);	/* ColumnChunk */
-
-		/* the next chunk starts afresh */
-		c->chunk.n = 0;
-		c->rawsize = c->nvalues = c->nnulls = 0;
-		c->used_plain = c->used_dict = c->hasstat = 0;
-		dict_clear(c);
-		c->dictmode = c->pagedict = c->type == PQ_STRING &&
-		    w->set.dictionary > 0;
 	}
-	free(dpage.p);
 	tw_i64(&t, 2, (int64_t)total);
-	tw_i64(&t, 3, (int64_t)w->rgrows);
+	tw_i64(&t, 3, (int64_t)g->rows);
 	tw_i64(&t, 5, (int64_t)start);
 	tw_i64(&t, 6, (int64_t)(w->off - start));
 	tw_field(&t, 7, C_I16);
-	tw_varint(t.b, zigzag((int64_t)w->nrg));
+	tw_varint(t.b, zigzag((int64_t)ordinal));
 	tw_end(&t);
-	w->nrg++;
-	w->rgrows = 0;
-	w->rgbytes = 0;
-	return 0;
-}
-
-int
-pq_end_row(struct pq_writer *w)
-{
-	size_t k;
-	struct column *c;
-
-	for (k = 0; k < w->ncol; k++) {
-		c = &w->col[k];
-		if (c->nvalues + c->ndefs == w->rgrows) {
-			if (c->ndefs >= PAGE_ROWS)
-				flush_page(w, c);
-			add_def(c, 0);
-			c->nnulls++;
-			w->rgbytes++;
-		}
-	}
-	w->rows++;
-	w->rgrows++;
-	if (w->rgbytes >= w->set.rowgroup)
-		return flush_rowgroup(w);
 	return 0;
 }
 
 void
 pq_free(struct pq_writer *w)
 {
-	size_t k;
-	struct column *c;
+	size_t k, i;
 
 	if (w == NULL)
 		return;
-	for (k = 0; k < w->ncol; k++) {
-		c = &w->col[k];
-		free(c->name);
-		free(c->defs);
-		free(c->vals.p);
-		free(c->idx);
-		free(c->dict.p);
-		free(c->doff);
-		free(c->htab);
-		free(c->chunk.p);
-		free(c->min.p);
-		free(c->max.p);
+	for (k = 0; k < w->ncol; k++)
+		column_free(&w->col[k]);
+	for (k = 0; k < w->nrg; k++) {
+		for (i = 0; i < w->rg[k].ncol; i++) {
+			free(w->rg[k].text[i].min);
+			free(w->rg[k].text[i].max);
+			if (w->rg[k].typed[i].set) {
+				free(w->rg[k].typed[i].min);
+				free(w->rg[k].typed[i].max);
+			}
+		}
+		free(w->rg[k].text);
+		free(w->rg[k].typed);
 	}
+	free(w->rg);
 	free(w->col);
-	free(w->rgs.p);
+	free(w->pend.p);
 	free(w->body.p);
 	free(w->comp.p);
 	free(w->head.p);
@@ -847,32 +1136,40 @@ pq_free(struct pq_writer *w)
 }
 
 int
-pq_close(struct pq_writer *w)
+pq_close(struct pq_writer *w, const size_t *order, size_t n,
+    char *const *names)
 {
-	struct ddb_buf f = { NULL, 0, 0 };
+	struct ddb_buf f = { NULL, 0, 0 }, rgs = { NULL, 0, 0 };
 	struct tw t = { &f, { 0 }, 0 };
+	enum pq_type *type;
 	size_t k;
 	char len[4];
-	int rc;
+	int rc = -1;
 
-	if (flush_rowgroup(w) < 0) {
-		pq_free(w);
-		return -1;
-	}
+	end_rowgroup(w, 1);
+	/* a column is of the type every value it had allows */
+	type = ddb_reallocarray(NULL, n + 1, sizeof *type);
+	for (k = 0; k < n; k++)
+		type[k] = order[k] < w->ncol && w->col[order[k]].kind >= 0 ?
+		    (enum pq_type)w->col[order[k]].kind : PQ_STRING;
+	if (put_out(w, "PAR1", 4) < 0)
+		goto out;
+	for (k = 0; k < w->nrg; k++)
+		if (put_rowgroup(w, &rgs, k, order, type, n, names) < 0)
+			goto out;
 	tw_begin(&t, 0);
 	tw_i32(&t, 1, 1);
-	tw_list(&t, 2, C_STRUCT, w->ncol + 1);
+	tw_list(&t, 2, C_STRUCT, n + 1);
 	tw_begin(&t, 0);
 	tw_bin(&t, 4, "schema", 6);
-	tw_i32(&t, 5, (int32_t)w->ncol);
+	tw_i32(&t, 5, (int32_t)n);
 	tw_end(&t);
-	for (k = 0; k < w->ncol; k++) {
-		const struct column *c = &w->col[k];
+	for (k = 0; k < n; k++) {
 		tw_begin(&t, 0);
-		tw_i32(&t, 1, phys_type(c->type));
+		tw_i32(&t, 1, phys_type(type[k]));
 		tw_i32(&t, 3, OPTIONAL);
-		tw_bin(&t, 4, c->name, strlen(c->name));
-		if (c->type == PQ_STRING) {
+		tw_bin(&t, 4, names[order[k]], strlen(names[order[k]]));
+		if (type[k] == PQ_STRING) {
 			tw_i32(&t, 6, CT_UTF8);
 			tw_begin(&t, 10);	/* LogicalType: STRING */
 			tw_empty(&t, 1);
@@ -882,12 +1179,12 @@ pq_close(struct pq_writer *w)
 	}
 	tw_i64(&t, 3, (int64_t)w->rows);
 	tw_list(&t, 4, C_STRUCT, w->nrg);
-	ddb_buf_put(&f, w->rgs.p, w->rgs.n);
+	ddb_buf_put(&f, rgs.p, rgs.n);
 	t.last[t.depth] = 4;
 	tw_bin(&t, 6, "parquet-emit version " DDB_VERSION " (build ddb-to-s3)",
 	    strlen("parquet-emit version " DDB_VERSION " (build ddb-to-s3)"));
-	tw_list(&t, 7, C_STRUCT, w->ncol);
-	for (k = 0; k < w->ncol; k++) {
+	tw_list(&t, 7, C_STRUCT, n);
+	for (k = 0; k < n; k++) {
 		/* ColumnOrder: TYPE_ORDER */
 		t.last[++t.depth] = 0;
 		tw_empty(&t, 1);
@@ -897,7 +1194,10 @@ pq_close(struct pq_writer *w)
 	put32le(len, (uint32_t)f.n);
 	rc = put_out(w, f.p, f.n) < 0 || put_out(w, len, 4) < 0 ||
 	    put_out(w, "PAR1", 4) < 0 ? -1 : 0;
+out:
 	free(f.p);
+	free(rgs.p);
+	free(type);
 	pq_free(w);
 	return rc;
 }

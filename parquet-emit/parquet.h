@@ -16,9 +16,16 @@ enum pq_codec {
 	PQ_NONE = 0, PQ_SNAPPY = 1, PQ_GZIP = 2, PQ_ZSTD = 6
 };
 
+/*
+ * zstd's level unless told: its fastest, which on pages of at most 1 MiB
+ * of dictionary indices and plain text compresses as well as its own
+ * default (3) or better, at a fraction of the time (bench/notes.md)
+ */
+enum { PQ_ZSTD_LEVEL = 1 };
+
 struct pq_settings {
 	enum pq_codec codec;
-	int level;		/* zstd or gzip level; 0: the library's default */
+	int level;		/* zstd or gzip level; 0: the default */
 	size_t rowgroup;	/* a row group is flushed at this many value bytes */
 	size_t dictionary;	/* a chunk's dictionary at most this big; 0 none */
 	size_t page;		/* a data page at most this many value bytes */
@@ -27,19 +34,30 @@ struct pq_settings {
 struct pq_writer;
 
 /*
- * A writer of one file to out.  Every call that writes returns 0, or -1
- * when out failed (errno set); a compressor's failure ends the program
- * (exit 70).  Values come row by row: pq_string/pq_boolean/pq_double for
- * the columns that have one, then pq_end_row (the others are null).
+ * A writer of one file to out, with tmpfd (a file open for writing and
+ * reading, empty) for the row groups ended before the last.  Values come
+ * row by row: a value for each column that has one, then pq_end_row (the
+ * others are null).  Columns are numbered by the caller, from 0, in any
+ * order; every value comes with its text, and pq_boolean and pq_double
+ * with that value too: a column whose values all came by pq_boolean is
+ * BOOLEAN, all by pq_double DOUBLE, else STRING (their text).  Nothing is
+ * written to out before pq_close.  Failing I/O on tmpfd ends the program
+ * (exit 3), a compressor's failure too (exit 70).
  */
-struct pq_writer *pq_open(FILE *out, const struct pq_settings *set);
-void pq_column(struct pq_writer *w, const char *name, enum pq_type type);
-int pq_string(struct pq_writer *w, size_t col, const char *s, size_t n);
-int pq_boolean(struct pq_writer *w, size_t col, int v);
-int pq_double(struct pq_writer *w, size_t col, double v);
-int pq_end_row(struct pq_writer *w);
-/* the last row group and the footer; the writer is freed either way */
-int pq_close(struct pq_writer *w);
+struct pq_writer *pq_open(FILE *out, int tmpfd, const struct pq_settings *set);
+void pq_string(struct pq_writer *w, size_t col, const char *s, size_t n);
+void pq_boolean(struct pq_writer *w, size_t col, const char *s, size_t n,
+    int v);
+void pq_double(struct pq_writer *w, size_t col, const char *s, size_t n,
+    double v);
+void pq_end_row(struct pq_writer *w);
+/*
+ * the file, its columns order[0..n) (the caller's numbers) named
+ * names[order[k]]: 0, or -1 when out failed (errno set); the writer is
+ * freed either way
+ */
+int pq_close(struct pq_writer *w, const size_t *order, size_t n,
+    char *const *names);
 void pq_free(struct pq_writer *w);
 /* libsnappy, opened: 0, or -1 (said on stderr) where it is not installed */
 int pq_snappy_load(void);

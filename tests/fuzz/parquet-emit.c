@@ -65,9 +65,8 @@ reset(void)
 	nrows = nfailed = nfailtold = 0;
 	bad = 0;
 	spool_close(&rows);
-	free(kinds);
 	free(rowkind);
-	kinds = rowkind = NULL;
+	rowkind = NULL;
 	nkinds = 0;
 	nkept = 0;
 	doubles = 0;
