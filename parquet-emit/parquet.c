@@ -839,10 +839,12 @@ end_chunk(struct pq_writer *w, struct column *c, struct meta *m)
 	if (c->hasstat && c->min.n <= STAT_MAX && c->max.n <= STAT_MAX) {
 		m->hasstat = 1;
 		m->min = xmalloc(c->min.n + 1);
-		memcpy(m->min, c->min.p, c->min.n);
+		if (c->min.n > 0)
+			memcpy(m->min, c->min.p, c->min.n);
 		m->nmin = c->min.n;
 		m->max = xmalloc(c->max.n + 1);
-		memcpy(m->max, c->max.p, c->max.n);
+		if (c->max.n > 0)
+			memcpy(m->max, c->max.p, c->max.n);
 		m->nmax = c->max.n;
 	}
 	chunk_reset(w, c);
@@ -939,6 +941,8 @@ copy_chunk(struct pq_writer *w, const struct meta *m)
 	uint64_t off = m->off, left = m->len;
 	ssize_t k;
 
+	if (left == 0)
+		return 0;
 	if (off >= w->spooled)
 		return put_out(w, w->pend.p + (off - w->spooled), left);
 	while (left > 0) {
