@@ -854,17 +854,8 @@ end_chunk(struct pq_writer *w, struct column *c, struct meta *m)
 static void
 spool_pend(struct pq_writer *w)
 {
-	size_t done = 0;
-	ssize_t k;
-
-	while (done < w->pend.n) {
-		k = write(w->fd, w->pend.p + done, w->pend.n - done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			temp_failed();
-		done += (size_t)k;
-	}
+	if (ddb_write_all(w->fd, w->pend.p, w->pend.n) < 0)
+		temp_failed();
 	w->spooled += w->pend.n;
 	w->pend.n = 0;
 }
