@@ -17,7 +17,7 @@ TOOLS = ddb-flatten ddb-expand csv-emit parquet-emit s3-put ddb-esm ddb-stream d
 BIN = $(TOOLS:%=$(O)/bin/%)
 COMMON = $(O)/common/util.o $(O)/common/reader.o $(O)/common/reader-fast.o \
 	$(O)/common/reader-map.o $(O)/common/reader-split.o $(O)/common/pyrepr.o \
-	$(O)/common/json.o $(O)/common/canon.o $(O)/common/gz.o
+	$(O)/common/json.o $(O)/common/gz.o
 # what any AWS client needs: signer, credentials, HTTP, the JSON 1.0 client
 AWS = $(O)/aws/sigv4.o $(O)/aws/creds.o $(O)/aws/http.o $(O)/aws/awsjson.o \
 	$(O)/aws/profile.o $(O)/aws/sts.o $(O)/aws/sso.o $(O)/aws/process.o \

@@ -181,19 +181,22 @@ void ddb_json_str(struct ddb_buf *b, const char *s, size_t n);
 void ddb_json_write(struct ddb_buf *b, const struct jv *v);
 void ddb_json_members(struct ddb_buf *b, const struct jv *v, int sep);
 void ddb_json_key(struct ddb_buf *b, const char *key);
+/*
+ * json.c: JSON text in the form ddb_json_write() writes, checked with the
+ * parser's grammar.  canon_len: the length of the value at s[0..n) if it
+ * is in that form (and one the parser takes at nesting depth within
+ * maxdepth), else 0.  canon_str: the same for a string, quotes included;
+ * *esc: it holds an escape.  canon_decode: the bytes of such a string
+ * s[0..n) (quotes included) appended to b, decoded as the parser decodes.
+ */
+size_t ddb_json_canon_len(const char *s, size_t n, int depth, int maxdepth);
+size_t ddb_json_canon_str(const char *s, size_t n, int *esc);
+void ddb_json_canon_decode(struct ddb_buf *b, const char *s, size_t n);
 /* bytes a string holds as they are: not '"', '\\', control or non-ASCII */
 extern const unsigned char ddb_json_plain[256];
 /* the length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0 */
 size_t ddb_utf8_len(const unsigned char *p, const unsigned char *end);
 
-/*
- * canon.c: the length of the value at s[0..n) if it is a JSON value in the
- * form ddb_json_write() writes (and one the parser takes at nesting depth
- * within maxdepth), else 0.  canon_str: the same for a string, quotes
- * included; *esc: it holds an escape.
- */
-size_t ddb_json_canon_len(const char *s, size_t n, int depth, int maxdepth);
-size_t ddb_json_canon_str(const char *s, size_t n, int *esc);
 
 /*
  * reader.c: a stream of JSON values, read losslessly, one at a time (the

@@ -279,58 +279,101 @@ put_utf8(char *d, uint32_t cp)
 	return d;
 }
 
-/* a string at ps->p (its opening quote); *nul: it holds U+0000 */
-static int
-parse_string(struct parse *ps, const char **out, size_t *outlen, int *nul)
+/*
+ * The length of the escape at p (its backslash, a byte after it) if it is
+ * one ddb_json_str() writes: two-letter ones for '"', '\\', BS, FF, LF,
+ * CR, TAB; \u00XX in lower-case hex for the other controls.  Else 0.
+ */
+static size_t
+writer_escape(const unsigned char *p, const unsigned char *end)
 {
-	const unsigned char *p = (const unsigned char *)ps->p + 1;
-	const unsigned char *end = (const unsigned char *)ps->end, *start = p;
-	int esc = 0;
-	size_t n;
-	char *d, *buf;
+	int c;
 
-	*nul = 0;
-	/* find the end, checking UTF-8 and control characters */
+	switch (p[1]) {
+	case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+		return 2;
+	case 'u':
+		break;
+	default:
+		return 0;
+	}
+	if (end - p < 6 || p[2] != '0' || p[3] != '0' ||
+	    (p[4] != '0' && p[4] != '1') ||
+	    !((p[5] >= '0' && p[5] <= '9') || (p[5] >= 'a' && p[5] <= 'f')))
+		return 0;
+	c = (p[4] - '0') * 16 + (p[5] <= '9' ? p[5] - '0' : p[5] - 'a' + 10);
+	if (c == '\b' || c == '\t' || c == '\n' || c == '\f' || c == '\r')
+		return 0;
+	return 6;
+}
+
+/*
+ * A string's one grammar, for the parser and for text in the writer's form
+ * alike.  From p (after the opening quote): *pp at the closing quote and 0,
+ * or *pp where it went wrong and the error (DDB_JSON_*).  *esc: it holds an
+ * escape.  canon: only the escapes writer_escape() takes, anything else
+ * DDB_JSON_ESCAPE; without canon any escape passes here and
+ * decode_string() checks it.  string_byte(): the length of what is at p
+ * when it is not a plain byte, or -DDB_JSON_*; out of the loop over those
+ * that are (where its registers would cost each string more).
+ */
+static __attribute__((noinline)) long
+string_byte(const unsigned char *p, const unsigned char *end, int canon,
+    int *esc)
+{
+	long n;
+
+	if (p >= end)
+		return -DDB_JSON_EOF;
+	if (*p == '\\') {
+		*esc = 1;
+		if (p + 1 >= end)
+			return -DDB_JSON_EOF;
+		if (!canon)
+			return 2;
+		n = (long)writer_escape(p, end);
+		return n > 0 ? n : -DDB_JSON_ESCAPE;
+	}
+	if (*p < 0x20)
+		return -DDB_JSON_CONTROL;
+	n = (long)ddb_utf8_len(p, end);
+	return n > 0 ? n : -DDB_JSON_UTF8;
+}
+
+static inline __attribute__((always_inline)) int
+scan_string(const unsigned char **pp, const unsigned char *end, int canon,
+    int *esc)
+{
+	const unsigned char *p = *pp;
+	long n;
+
 	for (;;) {
 		p = ddb_skip_plain8(p, end);
 		while (p < end && ddb_json_plain[*p])
 			p++;
-		if (p >= end)
-			return fail(ps, DDB_JSON_EOF, (const char *)p);
-		if (*p == '"')
-			break;
-		if (*p == '\\') {
-			esc = 1;
-			if (p + 1 >= end)
-				return fail(ps, DDB_JSON_EOF, (const char *)p);
-			p += 2;
-			continue;
+		if (p < end && *p == '"') {
+			*pp = p;
+			return 0;
 		}
-		if (*p < 0x20)
-			return fail(ps, DDB_JSON_CONTROL, (const char *)p);
-		if ((n = ddb_utf8_len(p, end)) == 0)
-			return fail(ps, DDB_JSON_UTF8, (const char *)p);
+		if ((n = string_byte(p, end, canon, esc)) < 0) {
+			*pp = p;
+			return (int)-n;
+		}
 		p += n;
 	}
-	n = (size_t)(p - start);
-	buf = arena_get(ps->a, n + 1);
-	if (!esc) {
-		/* arena_get gave whole 16s: short strings copy in one or two */
-		if ((size_t)(end - start) >= ((n + 15) & ~(size_t)15)) {
-			size_t i;
-			for (i = 0; i < n; i += 16)
-				memcpy(buf + i, start + i, 16);
-		} else
-			memcpy(buf, start, n);
-		buf[n] = '\0';
-		*out = buf;
-		*outlen = n;
-		ps->p = (const char *)p + 1;
-		return 0;
-	}
-	/* decode the escapes */
-	d = buf;
-	for (p = start; *p != '"';) {
+}
+
+/*
+ * The bytes of a string scan_string() took (p after the opening quote,
+ * end at or past the closing one), escapes decoded, written to d: the end
+ * of what was written, or NULL with *bad at an escape that is not JSON's.
+ * *nul: it holds U+0000.  Never longer than the text.
+ */
+static char *
+decode_string(const unsigned char *p, const unsigned char *end, char *d,
+    int *nul, const unsigned char **bad)
+{
+	for (; *p != '"';) {
 		uint32_t cp, lo;
 		if (*p != '\\') {
 			*d++ = (char)*p++;
@@ -347,18 +390,15 @@ parse_string(struct parse *ps, const char **out, size_t *outlen, int *nul)
 		case 't':  *d++ = '\t'; break;
 		case 'u':
 			if (end - p < 6 || hex4((const char *)p + 2, &cp) < 0)
-				return fail(ps, DDB_JSON_ESCAPE,
-				    (const char *)p);
+				goto bad;
 			if (cp >= 0xdc00 && cp <= 0xdfff)
-				return fail(ps, DDB_JSON_ESCAPE,
-				    (const char *)p);
+				goto bad;
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				if (end - p < 12 || p[6] != '\\' ||
 				    p[7] != 'u' ||
 				    hex4((const char *)p + 8, &lo) < 0 ||
 				    lo < 0xdc00 || lo > 0xdfff)
-					return fail(ps, DDB_JSON_ESCAPE,
-					    (const char *)p);
+					goto bad;
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
 				    (lo - 0xdc00);
 				p += 6;
@@ -369,10 +409,48 @@ parse_string(struct parse *ps, const char **out, size_t *outlen, int *nul)
 			p += 6;
 			continue;
 		default:
-			return fail(ps, DDB_JSON_ESCAPE, (const char *)p);
+			goto bad;
 		}
 		p += 2;
 	}
+	return d;
+bad:
+	*bad = p;
+	return NULL;
+}
+
+/* a string at ps->p (its opening quote); *nul: it holds U+0000 */
+static int
+parse_string(struct parse *ps, const char **out, size_t *outlen, int *nul)
+{
+	const unsigned char *p = (const unsigned char *)ps->p + 1;
+	const unsigned char *end = (const unsigned char *)ps->end, *start = p;
+	int esc = 0, e;
+	size_t n;
+	char *d, *buf;
+
+	*nul = 0;
+	/* find the end, checking UTF-8 and control characters */
+	if ((e = scan_string(&p, end, 0, &esc)) != 0)
+		return fail(ps, e, (const char *)p);
+	n = (size_t)(p - start);
+	buf = arena_get(ps->a, n + 1);
+	if (!esc) {
+		/* arena_get gave whole 16s: short strings copy in one or two */
+		if ((size_t)(end - start) >= ((n + 15) & ~(size_t)15)) {
+			size_t i;
+			for (i = 0; i < n; i += 16)
+				memcpy(buf + i, start + i, 16);
+		} else
+			memcpy(buf, start, n);
+		buf[n] = '\0';
+		*out = buf;
+		*outlen = n;
+		ps->p = (const char *)p + 1;
+		return 0;
+	}
+	if ((d = decode_string(start, end, buf, nul, &p)) == NULL)
+		return fail(ps, DDB_JSON_ESCAPE, (const char *)p);
 	*d = '\0';
 	*out = buf;
 	*outlen = (size_t)(d - buf);
@@ -683,6 +761,152 @@ ddb_json_parse_prefix(struct ddb_arena *a, struct ddb_json_stack *st,
 		return ps.err;
 	*used = (size_t)(ps.p - s);
 	return 0;
+}
+
+/* --- text in the writer's form ---------------------------------------- */
+
+/*
+ * JSON text already in the form ddb_json_write() gives (no white space,
+ * only the writer's escapes), checked as strictly as the parser checks it,
+ * with the parser's own pieces: a tool that would parse a value only to
+ * write it again can copy such text; anything else goes to the parser,
+ * which also says what is wrong with it.
+ */
+
+/* members of one object checked for duplicate keys here; more: parser */
+#define CANON_KEYS 32
+
+/* the string at s[0..n) (its opening quote, n >= 2), as canon_str */
+static size_t
+canon_str(const char *s, size_t n, int *esc)
+{
+	const unsigned char *p = (const unsigned char *)s + 1;
+
+	if (scan_string(&p, (const unsigned char *)s + n, 1, esc) != 0)
+		return 0;
+	return (size_t)(p + 1 - (const unsigned char *)s);
+}
+
+size_t
+ddb_json_canon_str(const char *s, size_t n, int *esc)
+{
+	*esc = 0;
+	if (n < 2 || *s != '"')
+		return 0;
+	return canon_str(s, n, esc);
+}
+
+void
+ddb_json_canon_decode(struct ddb_buf *b, const char *s, size_t n)
+{
+	const unsigned char *bad;
+	char *d;
+	int nul;
+
+	ddb_buf_reserve(b, n);
+	d = decode_string((const unsigned char *)s + 1,
+	    (const unsigned char *)s + n, b->p + b->n, &nul, &bad);
+	b->n = (size_t)(d - b->p);
+}
+
+struct canon {
+	const char *end;
+	int depth, maxdepth;
+};
+
+static const char *canon_value(struct canon *c, const char *p);
+
+static const char *
+canon_object(struct canon *c, const char *p)
+{
+	const char *key[CANON_KEYS];
+	size_t klen[CANON_KEYS], nk = 0, n, i;
+	int esc;
+
+	if (++p < c->end && *p == '}')
+		return p + 1;
+	for (;;) {
+		esc = 0;
+		if (c->end - p < 2 || *p != '"' ||
+		    (n = canon_str(p, (size_t)(c->end - p), &esc)) == 0 ||
+		    esc || nk == CANON_KEYS)
+			return NULL;	/* a key with an escape: the parser */
+		/* keys without escapes are equal when their text is */
+		for (i = 0; i < nk; i++)
+			if (klen[i] == n && memcmp(key[i], p, n) == 0)
+				return NULL;
+		key[nk] = p;
+		klen[nk++] = n;
+		p += n;
+		if (p >= c->end || *p != ':')
+			return NULL;
+		if ((p = canon_value(c, p + 1)) == NULL || p >= c->end)
+			return NULL;
+		if (*p == '}')
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+	}
+}
+
+static const char *
+canon_array(struct canon *c, const char *p)
+{
+	if (++p < c->end && *p == ']')
+		return p + 1;
+	for (;;) {
+		if ((p = canon_value(c, p)) == NULL || p >= c->end)
+			return NULL;
+		if (*p == ']')
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+	}
+}
+
+static const char *
+canon_value(struct canon *c, const char *p)
+{
+	size_t left = (size_t)(c->end - p), n;
+	int esc;
+
+	if (p >= c->end)
+		return NULL;
+	switch (*p) {
+	case '{':
+	case '[':
+		/* counted as the parser counts */
+		if (++c->depth > c->maxdepth)
+			return NULL;
+		p = *p == '{' ? canon_object(c, p) : canon_array(c, p);
+		c->depth--;
+		return p;
+	case '"':
+		n = left >= 2 ? canon_str(p, left, &esc) : 0;
+		return n > 0 ? p + n : NULL;
+	case 't':
+		return left >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
+	case 'f':
+		return left >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
+	case 'n':
+		return left >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
+	default:
+		n = ddb_json_number_len(p, left);
+		return n > 0 ? p + n : NULL;
+	}
+}
+
+size_t
+ddb_json_canon_len(const char *s, size_t n, int depth, int maxdepth)
+{
+	struct canon c;
+	const char *e;
+
+	c.end = s + n;
+	c.depth = depth;
+	c.maxdepth = maxdepth;
+	e = canon_value(&c, s);
+	return e != NULL ? (size_t)(e - s) : 0;
 }
 
 const char *

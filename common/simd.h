@@ -1,6 +1,6 @@
 /*
  * simd.h: the JSON and CSV scans' sixteen- and eight-byte steps (SSE2,
- * SWAR), private to the files that scan strings (json.c, canon.c, reader.c,
+ * SWAR), private to the files that scan strings (json.c, reader.c,
  * csv-emit.c); every step has a byte-by-byte twin beside it
  */
 #ifndef DDB_SIMD_H

@@ -673,7 +673,7 @@ take_row(void *ctx, const char *s, size_t n)
 {
 	struct ddb_reader *r = ctx;
 	const char *name = ddb_reader_name(r), *p = s + 1, *end = s + n, *k;
-	size_t len, klen, j, prev = 0;
+	size_t len, klen, prev = 0;
 	long line = ddb_reader_line(r), id;
 	int esc;
 
@@ -731,28 +731,9 @@ take_row(void *ctx, const char *s, size_t n)
 					return 0;
 				break;
 			}
-			/* the writer's escapes, undone */
+			/* the writer's escapes, undone as the parser does */
 			tmp.n = 0;
-			for (j = 1; j < len - 1; j++) {
-				char c = p[j];
-				if (c == '\\') {
-					switch (p[++j]) {
-					case 'b': c = '\b'; break;
-					case 'f': c = '\f'; break;
-					case 'n': c = '\n'; break;
-					case 'r': c = '\r'; break;
-					case 't': c = '\t'; break;
-					case 'u':
-						c = (char)((p[j + 3] - '0') * 16 +
-						    (p[j + 4] <= '9' ? p[j + 4] - '0' :
-						    p[j + 4] - 'a' + 10));
-						j += 4;
-						break;
-					default: c = p[j]; break;
-					}
-				}
-				ddb_buf_putc(&tmp, c);
-			}
+			ddb_json_canon_decode(&tmp, p, len);
 			if (add_cell(name, line, (size_t)id, tmp.p, tmp.n) < 0)
 				return 0;
 			break;
