@@ -36,7 +36,7 @@
 #define READERS 8
 #define SHARD_RATE 5.0		/* GetRecords a second per shard: the service's
 				   limit, for all the shard's readers */
-#define RATE_MARGIN 1.05	/* spacing a little above 1/rate: the service
+#define RATE_MARGIN 1.1	/* spacing a little above 1/rate: the service
 				   counts arrivals, which jitter */
 #define DESCRIBE_GAP 0.5	/* seconds between DescribeStream calls: a
 				   fifth of its 10 a second, for the account */
@@ -1050,7 +1050,30 @@ relist(int vanished)
 	return 0;
 }
 
-/* is any shard to be read still, caught up or not: 1 now, 2 later */
+/*
+ * A shard read to its end whose children DescribeStream has not named yet
+ * (a shard closes when its children open, so a listing before that lacks
+ * them): the shards are to be listed again
+ */
+static int
+children_unlisted(void)
+{
+	size_t i, k;
+
+	for (i = 0; i < st.nsh; i++) {
+		if (!st.sh[i].ended)
+			continue;
+		for (k = 0; k < st.nsh; k++)
+			if (st.sh[k].listed && st.sh[k].parent &&
+			    strcmp(st.sh[k].parent, st.sh[i].id) == 0)
+				break;
+		if (k == st.nsh)
+			return 1;
+	}
+	return 0;
+}
+
+/* is any shard to be read still, busy or not caught up */
 static int
 active(void)
 {
@@ -1117,7 +1140,7 @@ loop(void)
 			if ((rc = drain(&ended)) != 0 ||
 			    (rc = deliver("batch")) != 0)
 				return rc;
-			if (ended) {
+			if (ended && children_unlisted()) {
 				if ((rc = relist(0)) != 0)
 					return rc;
 				listed_at = ddb_now();
