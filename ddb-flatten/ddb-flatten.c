@@ -34,9 +34,6 @@ static struct ddb_json_stack kstack;	/* parses decoded kinesis.data */
 static int notime;		/* a full export's item, no export time: exit 2 */
 static FILE *refused;		/* --refused FD: a line per record not written */
 static long headn = -1;		/* --head N: records of an event taken, -1 all */
-/* the record's event is not yet known sound: a bad record is said only once
-   the event is read again (ddb_reader_recheck) */
-static int unchecked;
 
 /* -S: a table's file and what the summary line tells of it */
 struct table {
@@ -66,6 +63,11 @@ struct ctx {
 	struct seg path[DDB_MAX_DEPTH + 8];
 	int npath;
 	struct ddb_arena *arena;	/* where a record's new parts go */
+	/* what is wrong with the record checked, held until the loop says it
+	   (or forgets it, when the event is read again): lines, each ending
+	   in a newline; notime: one is the missing export time (exit 2) */
+	struct ddb_buf msg;
+	int notime;
 };
 
 /* a line of the event being checked, held until the whole event is sound */
@@ -147,13 +149,13 @@ put_quoted(FILE *fp, const char *s, size_t n)
 	fputs(m < n ? "\"..." : "\"", fp);
 }
 
-/* report a bad record: prog: file:line: eventID X: what */
+/* a bad record's message, held in c->msg: eventID X: what */
 static void
-bad(const struct ctx *c, const struct jv *quote, const char *fmt, ...)
+bad(struct ctx *c, const struct jv *quote, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
-bad(const struct ctx *c, const struct jv *quote, const char *fmt, ...)
+bad(struct ctx *c, const struct jv *quote, const char *fmt, ...)
 {
 	char *msg = NULL;
 	size_t len = 0, i;
@@ -161,8 +163,6 @@ bad(const struct ctx *c, const struct jv *quote, const char *fmt, ...)
 	va_list ap;
 	int k;
 
-	if (unchecked)
-		return;		/* said when the event is read again */
 	if ((fp = open_memstream(&msg, &len)) == NULL)
 		ddb_nomem();
 	if (c->eventid != NULL) {
@@ -196,8 +196,22 @@ bad(const struct ctx *c, const struct jv *quote, const char *fmt, ...)
 	}
 	if (fclose(fp) != 0)
 		ddb_nomem();
-	ddb_errat(c->name, c->line, "%s", msg);
+	ddb_buf_put(&c->msg, msg, len);
+	ddb_buf_putc(&c->msg, '\n');
 	free(msg);
+}
+
+/* what bad() held, said: prog: file:line: message */
+static void
+say(struct ctx *c)
+{
+	size_t i, k;
+
+	for (i = 0; i < c->msg.n; i = k + 1) {
+		k = i + strcspn(c->msg.p + i, "\n");
+		ddb_errat(c->name, c->line, "%.*s", (int)(k - i), c->msg.p + i);
+	}
+	c->msg.n = 0;
 }
 
 static int
@@ -592,12 +606,11 @@ unwrap_export(struct ctx *c, struct jv *rec)
 			return -1;
 		}
 		if (export_time.type == JV_NULL) {
-			if (unchecked)
-				return -1;
-			ddb_errat(c->name, c->line, "a full export's item needs "
+			static const char m[] = "a full export's item needs "
 			    "the export time as created_at: give --manifest "
-			    "(manifest-summary.json) or --export-time");
-			notime = 1;
+			    "(manifest-summary.json) or --export-time\n";
+			ddb_buf_put(&c->msg, m, sizeof m - 1);
+			c->notime = 1;
 			return -1;
 		}
 		name = "INSERT";
@@ -685,8 +698,8 @@ refuse(long idx, const struct jv *rec)
 {
 	const struct jv *o = NULL, *k;
 
-	if (refused == NULL)
-		return;
+	if (refused == NULL || idx < 0)
+		return;		/* a lone record has no place in an event */
 	if (rec != NULL && rec->type == JV_OBJECT) {
 		if ((k = jv_get(rec, "kinesis")) != NULL && k->type == JV_OBJECT &&
 		    (o = jv_get(k, "sequenceNumber")) != NULL &&
@@ -1059,66 +1072,87 @@ split_finish(void)
 	free(tables);
 }
 
-/* one input value: 0 written (or nothing to write), -1 bad (reported) */
-static int
-flatten_value(struct ctx *c, struct jv *v)
-{
-	struct jv *recs;
-	int rc = 0, r;
-	size_t i;
+/* the input of one file, record by record */
+struct input {
+	struct ddb_reader *r;
+	long part;		/* the record's index in its event, -1: lone */
+	int last;		/* the event's last record (or a lone one) */
+	const struct jv *recs;	/* a whole value's Records, given one by one */
+	size_t next;
+};
 
-	drop_lines();
-	c->recno = -1;
-	c->eventid = NULL;
-	c->npath = 0;
-	if ((recs = jv_get(v, "Records")) != NULL) {
-		if (recs->type != JV_ARRAY) {
+/*
+ * The next record: one of an event's Records (in->part its index) or a
+ * lone record (in->part -1).  The reader splits an event into records
+ * itself; an event it could not split (Records not its first member)
+ * comes whole, and its Records are given here one by one.  Returns
+ * ddb_reader_next()'s values; a value that is no event or record is
+ * DDB_NEXT_BAD, said.
+ */
+static int
+next_record(struct input *in, struct ctx *c, struct jv **rec)
+{
+	const struct jv *recs;
+	struct jv *v;
+	int n;
+
+	for (;;) {
+		if (in->recs != NULL && in->next < in->recs->n) {
+			in->part = (long)in->next;
+			*rec = &in->recs->u.a[in->next++];
+			in->last = in->next == in->recs->n;
+			return DDB_NEXT_VALUE;
+		}
+		in->recs = NULL;
+		n = ddb_reader_next(in->r, &v);
+		*rec = v;
+		in->part = ddb_reader_part(in->r);
+		in->last = in->part < 0 || ddb_reader_part_last(in->r);
+		if (n != DDB_NEXT_VALUE || in->part >= 0 ||
+		    ((recs = jv_get(v, "Records")) == NULL && is_record(v)))
+			return n;
+		c->line = ddb_reader_line(in->r);
+		c->recno = -1;
+		c->eventid = NULL;
+		c->npath = 0;
+		if (recs == NULL)
+			bad(c, NULL, "not a stream event or record (%s%s)",
+			    jv_type_name(v), v->type == JV_OBJECT ?
+			    " without Records, eventName, dynamodb, kinesis, "
+			    "Data, Item or Metadata" : "");
+		else if (recs->type != JV_ARRAY)
 			bad(c, NULL, "Records is %s, not an array",
 			    jv_type_name(recs));
-			return -1;
+		else {
+			in->recs = recs;
+			in->next = 0;
+			continue;
 		}
-		for (i = 0; i < recs->n; i++) {
-			c->recno = (long)i;
-			if (headn >= 0 && (long)i >= headn) {
-				refuse((long)i, &recs->u.a[i]);
-				continue;
-			}
-			r = flatten_record(c, &recs->u.a[i]);
-			if (r < 0) {
-				refuse((long)i, &recs->u.a[i]);
-				rc = -1;
-				if (sflag)
-					break;
-			} else if (r > 0 && rc == 0)
-				add_line(&recs->u.a[i]);
-		}
-	} else if (is_record(v)) {
-		if ((rc = flatten_record(c, v)) > 0)
-			add_line(v);
-	} else {
-		bad(c, NULL, "not a stream event or record (%s%s)",
-		    jv_type_name(v), v->type == JV_OBJECT ?
-		    " without Records, eventName, dynamodb, kinesis, Data, Item "
-		    "or Metadata" : "");
-		return -1;
+		say(c);
+		return DDB_NEXT_BAD;
 	}
-	if (rc < 0)
-		return -1;
-	flush_lines();
-	return 0;
 }
 
-/* 0 ok, else the exit status the file earned */
+/*
+ * One file, one loop over its records, shaped as signify's read, check,
+ * write: a record is read, checked and converted; an event's records are
+ * written once its last is read, only if none was bad (evbad).  A record
+ * the reader gave before its event was known sound (DDB_READ_SPEC) and
+ * found bad is not said: the reader reads the event again from its start
+ * the plain way, and its records come again.  0 ok, else the exit status
+ * the file earned.
+ */
 static int
 flatten_file(const char *path)
 {
-	struct ddb_reader *r;
+	struct input in;
 	struct ctx c;
-	struct jv *v;
+	struct jv *rec;
 	int rc = 0, n, k, evbad = 0;
 
+	memset(&in, 0, sizeof in);
 	/* an event's records come one at a time: no tree of a whole event */
-	if ((r = ddb_reader_open(path, DDB_READ_DEPTH,
+	if ((in.r = ddb_reader_open(path, DDB_READ_DEPTH,
 	    DDB_READ_PYREPR | DDB_READ_SPLIT |
 	    (headn < 0 ? DDB_READ_SPEC : 0))) == NULL) {
 		warn("%s", path);
@@ -1126,63 +1160,49 @@ flatten_file(const char *path)
 	}
 	memset(&c, 0, sizeof c);
 	notime = 0;
-	c.name = ddb_reader_name(r);
-	c.arena = ddb_reader_arena(r);
-	while ((n = ddb_reader_next(r, &v)) != 0) {
-		if (n == -2) {
-			rc = ddb_reader_ioerror(r) ? DDB_EXIT_IO : DDB_EXIT_DATA;
+	c.name = ddb_reader_name(in.r);
+	c.arena = ddb_reader_arena(in.r);
+	while ((n = next_record(&in, &c, &rec)) != DDB_NEXT_END) {
+		if (n == DDB_NEXT_FATAL) {
+			rc = ddb_reader_ioerror(in.r) ? DDB_EXIT_IO :
+			    DDB_EXIT_DATA;
 			break;
 		}
-		if (ddb_reader_part(r) >= 0) {
-			/* a record of an event: written when all of it is */
-			if (ddb_reader_part(r) == 0) {
-				drop_lines();
-				evbad = 0;
-				/* its lines take about what its text took */
-				ddb_buf_reserve(&lbuf, ddb_reader_size(r) + 4096);
+		if (in.part <= 0) {
+			/* a new event, or a lone record */
+			drop_lines();
+			evbad = 0;
+			/* its lines take about what its text took */
+			ddb_buf_reserve(&lbuf, ddb_reader_size(in.r) + 4096);
+		}
+		if (headn >= 0 && in.part >= headn)
+			refuse(in.part, n == DDB_NEXT_BAD ? NULL : rec);
+		else if (n == DDB_NEXT_BAD) {
+			refuse(in.part, NULL);
+			evbad = 1;
+		} else {
+			c.line = ddb_reader_line(in.r);
+			c.recno = in.part;
+			k = flatten_record(&c, rec);
+			if (k < 0 && ddb_reader_unchecked(in.r)) {
+				/* from part 0 again, or refused whole */
+				c.msg.n = 0;
+				c.notime = 0;
+				ddb_reader_recheck(in.r);
+				continue;
 			}
-			if (headn >= 0 && ddb_reader_part(r) >= headn)
-				refuse(ddb_reader_part(r), n == -1 ? NULL : v);
-			else if (n == -1) {
-				refuse(ddb_reader_part(r), NULL);
+			if (k < 0) {
+				say(&c);
+				notime = c.notime;
+				refuse(in.part, rec);
 				evbad = 1;
-			} else {
-				c.line = ddb_reader_line(r);
-				c.recno = ddb_reader_part(r);
-				unchecked = ddb_reader_unchecked(r);
-				k = flatten_record(&c, v);
-				if (k < 0 && unchecked) {
-					/* from part 0 again, or refused whole */
-					unchecked = 0;
-					ddb_reader_recheck(r);
-					continue;
-				}
-				unchecked = 0;
-				if (k < 0) {
-					refuse(c.recno, v);
-					evbad = 1;
-				} else if (k > 0 && !evbad)
-					add_line(v);
-			}
-			if (evbad)
-				rc = DDB_EXIT_DATA;
-			if (ddb_reader_part_last(r) && !evbad)
-				flush_lines();
-			if (notime) {
-				rc = DDB_EXIT_USAGE;
-				break;
-			}
-			if (rc != 0 && sflag)
-				break;
-			continue;
+			} else if (k > 0 && !evbad)
+				add_line(rec);
 		}
-		if (n == -1)
+		if (evbad)
 			rc = DDB_EXIT_DATA;
-		else {
-			c.line = ddb_reader_line(r);
-			if (flatten_value(&c, v) < 0)
-				rc = DDB_EXIT_DATA;
-		}
+		if (in.last && !evbad)
+			flush_lines();
 		if (notime) {
 			rc = DDB_EXIT_USAGE;
 			break;
@@ -1191,7 +1211,8 @@ flatten_file(const char *path)
 			break;
 	}
 	drop_lines();
-	ddb_reader_close(r);
+	free(c.msg.p);
+	ddb_reader_close(in.r);
 	return rc;
 }
 

@@ -72,6 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_check_json_lines(b.p, b.n);
 			free(b.p);
 		}
+		say(&c);
+		free(c.msg.p);
 	}
 	ddb_reader_close(r);
 	fclose(fp);
