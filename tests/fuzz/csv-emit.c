@@ -4,63 +4,9 @@
 #define main csv_emit_main
 #include "../../csv-emit/csv-emit.c"
 #undef main
+#include "csv-reset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* csv-emit runs once per process: put back what main changed */
-static void
-reset(void)
-{
-	size_t i;
-
-	dflag = ',';
-	Nflag = "";
-	Hflag = 0;
-	cflag = NULL;
-	xarg = NULL;
-	xflag = X_UNSET;
-	gname = "extra";
-	lflag = tflag = oflag = NULL;
-	nlist = 0;
-	free(others.p);
-	memset(&others, 0, sizeof others);
-	Eflag = "EventType";
-	Cflag = "created_at";
-	memset(special, 0, sizeof special);
-	for (i = 0; i < nm.n; i++)
-		free(nm.name[i]);
-	free(nm.name);
-	free(nm.len);
-	free(nm.hash);
-	free(nm.count);
-	free(nm.tab);
-	memset(&nm, 0, sizeof nm);
-	nfixed = gid = norder = nslots = npred = predcap = 0;
-	free(order);
-	free(slotoff);
-	free(slotlen);
-	free(slotgen);
-	free(nullq);
-	free(pred);
-	free(rowseen);
-	free(after);
-	rowseen = NULL;
-	after = NULL;
-	nrowseen = 0;
-	rowgen = 0;
-	order = NULL;
-	slotoff = slotlen = NULL;
-	slotgen = NULL;
-	nullq = NULL;
-	pred = NULL;
-	spool_close(&spool);
-	free(runs);
-	runs = NULL;
-	nruns = runcap = 0;
-	nrows = nfailed = nfailtold = 0;
-	bad = 0;
-	optind = 0;
-}
 
 /* every record of the CSV has as many fields as the first; abort if not */
 static void
@@ -134,7 +80,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fclose(in);
 		return 0;
 	}
-	reset();
+	csv_emit_reset();
 	stdin = in;
 	stdout = mem;
 	rc = csv_emit_main(argc, argv);
@@ -151,6 +97,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (cflag == NULL)
 				abort();	/* bad input: no half CSV */
 	free(buf);
-	reset();
+	csv_emit_reset();
 	return 0;
 }

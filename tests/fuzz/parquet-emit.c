@@ -14,56 +14,15 @@
 
 #define PARQUET_EMIT_MAIN parquet_emit_main
 #include "../../parquet-emit/parquet-emit.c"
+#include "csv-reset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* what main changed, put back */
+/* what main changed, put back: csv-emit's part, then parquet-emit's */
 static void
 reset(void)
 {
-	size_t i;
-
-	dflag = ',';
-	cflag = lflag = tflag = oflag = xarg = NULL;
-	xflag = X_UNSET;
-	gname = "extra";
-	nlist = 0;
-	free(others.p);
-	memset(&others, 0, sizeof others);
-	free(rowseen);
-	free(after);
-	rowseen = NULL;
-	after = NULL;
-	nrowseen = 0;
-	rowgen = 0;
-	Eflag = "EventType";
-	Cflag = "created_at";
-	memset(special, 0, sizeof special);
-	for (i = 0; i < nm.n; i++)
-		free(nm.name[i]);
-	free(nm.name);
-	free(nm.len);
-	free(nm.hash);
-	free(nm.count);
-	free(nm.tab);
-	memset(&nm, 0, sizeof nm);
-	nfixed = gid = norder = nslots = npred = predcap = 0;
-	free(order);
-	free(slotoff);
-	free(slotlen);
-	free(slotgen);
-	free(nullq);
-	free(pred);
-	order = NULL;
-	slotoff = slotlen = NULL;
-	slotgen = NULL;
-	nullq = NULL;
-	pred = NULL;
-	free(runs);
-	runs = NULL;
-	nruns = runcap = 0;
-	nrows = nfailed = nfailtold = 0;
-	bad = 0;
+	csv_emit_reset();
 	spool_close(&rows);
 	free(rowkind);
 	rowkind = NULL;
@@ -74,7 +33,6 @@ reset(void)
 	pset.level = 0;
 	pset.rowgroup = 64 << 20;
 	pset.dictionary = 1 << 20;
-	optind = 0;
 }
 
 /* a reader of Thrift's compact protocol over p[0..n); any fault aborts */
