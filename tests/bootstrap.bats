@@ -12,17 +12,11 @@ D="$F/ddb-to-s3"
 BF="$F/bootstrap"
 
 setup_file() {
-	B=$(s3_bucket boot)
-	s3_mb "$B"
-	export B
+	s3_setup_file boot
 }
 
 setup() {
-	T="$BATS_TEST_TMPDIR"
-	P="t$BATS_TEST_NUMBER"
-	export DDB_TO_S3_BUCKET="$B" DDB_TO_S3_ENDPOINT_URL="$S3_ENDPOINT"
-	export DDB_TO_S3_PREFIX="$P/staging"
-	unset DDB_TO_S3_KEY DDB_TO_S3_KEEP_DIR DDB_TO_S3_GZIP DDB_TO_S3_LINEAGE \
+	s3_setup_test staging DDB_TO_S3_LINEAGE \
 		DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES DDB_TO_S3_MAX_ATTEMPTS \
 		LAMBDA_TASK_ROOT
 	RT=

@@ -13,18 +13,12 @@ C="$F/columns"
 LIB="$BATS_TEST_DIRNAME/lib"
 
 setup_file() {
-	B=$(s3_bucket cols)
-	s3_mb "$B"
-	export B
+	s3_setup_file cols
 }
 
 setup() {
-	T="$BATS_TEST_TMPDIR"
-	P="t$BATS_TEST_NUMBER"
-	export DDB_TO_S3_BUCKET="$B" DDB_TO_S3_ENDPOINT_URL="$S3_ENDPOINT"
-	export DDB_TO_S3_PREFIX="$P/lake"
-	unset DDB_TO_S3_KEY DDB_TO_S3_KEEP_DIR DDB_TO_S3_GZIP DDB_TO_S3_COLUMNS \
-		DDB_TO_S3_EXTRA DDB_TO_S3_COLUMNS_CACHE
+	s3_setup_test lake DDB_TO_S3_COLUMNS DDB_TO_S3_EXTRA \
+		DDB_TO_S3_COLUMNS_CACHE
 }
 
 teardown() {

@@ -13,17 +13,11 @@ TOP="$BATS_TEST_DIRNAME/.."
 F="$BATS_TEST_DIRNAME/fixtures"
 
 setup_file() {
-	B=$(s3_bucket lzip)
-	s3_mb "$B"
-	export B
+	s3_setup_file lzip
 }
 
 setup() {
-	T="$BATS_TEST_TMPDIR"
-	P="t$BATS_TEST_NUMBER"
-	export DDB_TO_S3_BUCKET="$B" DDB_TO_S3_ENDPOINT_URL="$S3_ENDPOINT"
-	export DDB_TO_S3_PREFIX="$P/staging"
-	unset DDB_TO_S3_KEY DDB_TO_S3_KEEP_DIR DDB_TO_S3_GZIP DDB_TO_S3_LINEAGE \
+	s3_setup_test staging DDB_TO_S3_LINEAGE \
 		DDB_TO_S3_REPORT_BATCH_ITEM_FAILURES DDB_TO_S3_MAX_ATTEMPTS \
 		LAMBDA_TASK_ROOT LD_LIBRARY_PATH
 	RT="$T/rt"

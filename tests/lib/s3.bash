@@ -147,3 +147,24 @@ imds_start() {
 imds_stop() {
 	_s3_helper_stop "${IMDS_DIR:-/nonexistent}"
 }
+
+# s3_setup_file TAG: a test file's bucket on the store, made, its name in B
+# (exported); for setup_file
+s3_setup_file() {
+	B=$(s3_bucket "$1") || return
+	s3_mb "$B" || return
+	export B
+}
+
+# s3_setup_test PREFIX [VAR...]: a test's ddb-to-s3 settings, for setup: T
+# its temporary folder, P "t" and its number, objects into bucket B on the
+# store under $P/PREFIX; the settings of where and how to put (and each
+# VAR) unset
+s3_setup_test() {
+	T="$BATS_TEST_TMPDIR"
+	P="t$BATS_TEST_NUMBER"
+	export DDB_TO_S3_BUCKET="$B" DDB_TO_S3_ENDPOINT_URL="$S3_ENDPOINT"
+	export DDB_TO_S3_PREFIX="$P/$1"
+	shift
+	unset DDB_TO_S3_KEY DDB_TO_S3_KEEP_DIR DDB_TO_S3_GZIP "$@"
+}
