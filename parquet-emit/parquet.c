@@ -48,6 +48,7 @@ enum {
 };
 
 enum { PAGE_ROWS = 20000 };	/* rows in a data page at most */
+enum { DICT_TRIAL = 1000 };	/* values a chunk's dictionary is tried on */
 enum { STAT_MAX = 256 };	/* min and max longer than this are left out */
 
 struct column {
@@ -115,6 +116,7 @@ struct pq_writer {
 	int fd;
 	uint64_t spooled;
 	struct ddb_buf pend;
+	struct ddb_buf dpage;	/* a dictionary page on its way there */
 	struct ddb_buf body, comp, head;	/* a page, compressed, header */
 	ZSTD_CCtx *zc;
 	z_stream z;
@@ -698,8 +700,15 @@ add_value(struct pq_writer *w, struct column *c, const char *s, size_t n)
 	long k = -1;
 	int added = 0;
 
+	/*
+	 * a chunk whose first values are mostly new (ids, times) ends its
+	 * first page early, so that flush_page gives its dictionary up
+	 * before it costs a lookup for each of a page's values
+	 */
 	if (c->ndefs >= PAGE_ROWS ||
-	    (c->ndefs > 0 && c->pagebytes + n > w->set.page))
+	    (c->ndefs > 0 && c->pagebytes + n > w->set.page) ||
+	    (c->pagedict && c->nvalues == 0 && c->nidx == DICT_TRIAL &&
+	    2 * c->ndict > c->nidx))
 		flush_page(w, c);
 	if (c->dictmode && (k = dict_index(w, c, s, n, &added)) < 0) {
 		/* the rest of the chunk PLAIN */
@@ -811,26 +820,46 @@ temp_failed(void)
 	err(DDB_EXIT_IO, "temporary file");
 }
 
-/* column c's chunk so far, appended to w->pend; m says what it is */
+/* p[0..n) to the end of the temporary file */
 static void
-end_chunk(struct pq_writer *w, struct column *c, struct meta *m)
+spool_bytes(struct pq_writer *w, const char *p, size_t n)
 {
+	if (n > 0 && ddb_write_all(w->fd, p, n) < 0)
+		temp_failed();
+	w->spooled += n;
+}
+
+/*
+ * column c's chunk so far, to the temporary file, or in the last row
+ * group appended to w->pend; m says what it is
+ */
+static void
+end_chunk(struct pq_writer *w, struct column *c, struct meta *m, int last)
+{
+	struct ddb_buf *to = last ? &w->pend : &w->dpage;
 	size_t start;
 
 	flush_page(w, c);
 	memset(m, 0, sizeof *m);
 	m->set = 1;
-	m->off = w->spooled + w->pend.n;
-	start = w->pend.n;
+	if (!last)
+		w->dpage.n = 0;
+	m->off = w->spooled + to->n;
+	start = to->n;
 	if (c->used_dict) {
 		w->body.n = 0;
 		ddb_buf_put(&w->body, c->dict.p, c->dict.n);
-		put_page(w, c, &w->pend, P_DICTIONARY, (int)c->ndict,
+		put_page(w, c, to, P_DICTIONARY, (int)c->ndict,
 		    E_PLAIN_DICTIONARY);
-		m->dictlen = w->pend.n - start;
+		m->dictlen = to->n - start;
 	}
-	ddb_buf_put(&w->pend, c->chunk.p, c->chunk.n);
-	m->len = w->pend.n - start;
+	if (last)
+		ddb_buf_put(&w->pend, c->chunk.p, c->chunk.n);
+	else {
+		spool_bytes(w, w->dpage.p, w->dpage.n);
+		spool_bytes(w, c->chunk.p, c->chunk.n);
+	}
+	m->len = m->dictlen + c->chunk.n;
 	m->rawsize = c->rawsize;
 	m->nvalues = c->nvalues;
 	m->nnulls = c->nnulls;
@@ -850,19 +879,9 @@ end_chunk(struct pq_writer *w, struct column *c, struct meta *m)
 	chunk_reset(w, c);
 }
 
-/* w->pend to the temporary file */
-static void
-spool_pend(struct pq_writer *w)
-{
-	if (ddb_write_all(w->fd, w->pend.p, w->pend.n) < 0)
-		temp_failed();
-	w->spooled += w->pend.n;
-	w->pend.n = 0;
-}
-
 /*
  * the row group so far ended: its chunks to the temporary file, or, for
- * the last (at pq_close), left in memory
+ * the last (at pq_close), to memory
  */
 static void
 end_rowgroup(struct pq_writer *w, int last)
@@ -882,13 +901,11 @@ end_rowgroup(struct pq_writer *w, int last)
 	g->text = ddb_reallocarray(NULL, w->ncol + 1, sizeof *g->text);
 	g->typed = ddb_reallocarray(NULL, w->ncol + 1, sizeof *g->typed);
 	for (k = 0; k < w->ncol; k++) {
-		end_chunk(w, &w->col[k], &g->text[k]);
+		end_chunk(w, &w->col[k], &g->text[k], last);
 		g->typed[k].set = 0;
 		if (w->col[k].typed != NULL)
-			end_chunk(w, w->col[k].typed, &g->typed[k]);
+			end_chunk(w, w->col[k].typed, &g->typed[k], last);
 	}
-	if (!last)
-		spool_pend(w);
 	w->rgrows = 0;
 	w->rgbytes = 0;
 }
@@ -1040,7 +1057,7 @@ null_chunk(struct pq_writer *w, uint64_t rows, struct meta *m)
 	column_init(w, &c, PQ_STRING);
 	for (r = 0; r < rows; r++)
 		add_null(w, &c);
-	end_chunk(w, &c, m);
+	end_chunk(w, &c, m, 1);
 	column_free(&c);
 }
 
@@ -1121,6 +1138,7 @@ pq_free(struct pq_writer *w)
 	free(w->rg);
 	free(w->col);
 	free(w->pend.p);
+	free(w->dpage.p);
 	free(w->body.p);
 	free(w->comp.p);
 	free(w->head.p);
