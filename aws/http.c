@@ -104,10 +104,7 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 	if (r->len + keep > AWS_RESP_MAX)
 		keep = AWS_RESP_MAX - r->len;
 	if (keep > 0) {
-		char *b = realloc(r->body, r->len + keep + 1);
-		if (b == NULL)
-			return 0;
-		r->body = b;
+		r->body = xreallocarray(r->body, r->len + keep + 1, 1);
 		memcpy(r->body + r->len, p, keep);
 		r->len += keep;
 		r->body[r->len] = '\0';
@@ -129,7 +126,7 @@ header_value(const char *line, size_t n, const char *name)
 		v++;
 	while (e > v && isspace((unsigned char)e[-1]))
 		e--;
-	return strndup(v, (size_t)(e - v));
+	return xstrndup(v, (size_t)(e - v));
 }
 
 static size_t

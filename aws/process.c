@@ -86,9 +86,8 @@ split(const char *s, size_t *count)
 		}
 		if (any) {
 			if (n + 2 > cap)
-				argv = realloc(argv, (cap *= 2) * sizeof *argv);
-			if (argv == NULL)
-				errx(DDB_EXIT_IO, "out of memory");
+				argv = xreallocarray(argv, cap *= 2,
+				    sizeof *argv);
 			w[wl] = '\0';
 			argv[n++] = xstrdup(w);
 		}

@@ -321,7 +321,7 @@ creds_jv_str(const struct jv *o, const char *key)
 
 	if (v == NULL || v->type != JV_STRING || memchr(v->u.s, '\0', v->n))
 		return NULL;
-	return ddb_strndup(v->u.s, v->n);
+	return xstrndup(v->u.s, v->n);
 }
 
 static int

@@ -99,7 +99,7 @@ cmp_kv(const void *a, const void *b)
 char *
 sigv4_canonical_query(const struct sigv4_param *p, size_t n)
 {
-	struct kv *kv = ddb_reallocarray(NULL, n, sizeof *kv);
+	struct kv *kv = xreallocarray(NULL, n, sizeof *kv);
 	struct ddb_buf b = { 0 };
 	size_t i;
 
@@ -165,7 +165,7 @@ cmp_name(const void *a, const void *b)
 char *
 sigv4_canonical_request(const struct sigv4_request *r, char **signed_headers)
 {
-	struct kv *h = ddb_reallocarray(NULL, r->nheaders, sizeof *h);
+	struct kv *h = xreallocarray(NULL, r->nheaders, sizeof *h);
 	struct ddb_buf b = { 0 }, sh = { 0 };
 	size_t i;
 

@@ -49,7 +49,7 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 	}
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 16;
-		d->e = ddb_reallocarray(d->e, d->cap, sizeof *d->e);
+		d->e = xreallocarray(d->e, d->cap, sizeof *d->e);
 	}
 	e = &d->e[d->n];
 	memset(e, 0, sizeof *e);
@@ -87,7 +87,7 @@ on_text(void *arg, const XML_Char *s, int len)
 		stop(st);
 		return;
 	}
-	e->text = ddb_reallocarray(e->text, have + (size_t)len + 1, 1);
+	e->text = xreallocarray(e->text, have + (size_t)len + 1, 1);
 	memcpy(e->text + have, s, (size_t)len);
 	e->text[have + (size_t)len] = '\0';
 }

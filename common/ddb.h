@@ -71,11 +71,13 @@ int ddb_long_opt(const char *s, long lo, long hi, const char *what, long *v);
 int ddb_double_opt(const char *s, double lo, double hi, const char *what,
     double *v);
 double ddb_now(void);
+/* the one allocation family: never NULL; out of memory is ddb_nomem's exit 3 */
 _Noreturn void ddb_nomem(void);
-void *ddb_reallocarray(void *p, size_t n, size_t size);
-char *ddb_strndup(const char *s, size_t n);
 void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ddb_sync_dir(const char *dir);
 int ddb_write_all(int fd, const void *p, size_t n);

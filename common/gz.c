@@ -78,11 +78,9 @@ ddb_gzip_open(FILE *in, int close_in)
 {
 	static const cookie_io_functions_t io = { gz_read, NULL, NULL,
 	    gz_close };
-	struct gz *g = calloc(1, sizeof *g);
+	struct gz *g = xcalloc(1, sizeof *g);
 	FILE *fp;
 
-	if (g == NULL)
-		return NULL;
 	g->in = in;
 	g->close_in = close_in;
 	/* 15 + 16: a gzip wrapper; zlib's header is gzip -n's: no name,
@@ -111,9 +109,8 @@ struct ddb_gunzip {
 struct ddb_gunzip *
 ddb_gunzip_new(const void *head, size_t n)
 {
-	struct ddb_gunzip *g = ddb_reallocarray(NULL, 1, sizeof *g);
+	struct ddb_gunzip *g = xcalloc(1, sizeof *g);
 
-	memset(g, 0, sizeof *g);
 	if (n > sizeof g->raw)
 		n = sizeof g->raw;
 	memcpy(g->raw, head, n);

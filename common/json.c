@@ -41,7 +41,7 @@ ddb_arena_alloc(struct ddb_arena *a, size_t n)
 			size = n;
 		if (size > ((size_t)1 << 26) && n < ((size_t)1 << 26))
 			size = (size_t)1 << 26;
-		b = ddb_reallocarray(NULL, 1, sizeof *b + size);
+		b = xreallocarray(NULL, 1, sizeof *b + size);
 		b->size = size;
 		b->used = 0;
 		b->next = a->head;
@@ -492,7 +492,7 @@ scratch_grow(void **p, size_t *cap, size_t need, size_t size)
 
 	while (c < need)
 		c *= 2;
-	*p = ddb_reallocarray(*p, c, size);
+	*p = xreallocarray(*p, c, size);
 	*cap = c;
 }
 
@@ -946,7 +946,7 @@ ddb_buf_grow(struct ddb_buf *b, size_t more)
 		ddb_nomem();
 	while (cap < b->n + more)
 		cap *= 2;
-	p = ddb_reallocarray(b->p, cap, 1);
+	p = xreallocarray(b->p, cap, 1);
 	b->p = p;
 	b->cap = cap;
 	ddb_hugepages(p, cap);

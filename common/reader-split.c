@@ -99,7 +99,7 @@ reader_split(struct ddb_reader *r, char *s, size_t n)
 			return -1;
 		if (r->nparts == r->capparts) {
 			size_t cap = r->capparts ? r->capparts * 2 : 256;
-			r->parts = ddb_reallocarray(r->parts, cap,
+			r->parts = xreallocarray(r->parts, cap,
 			    sizeof *r->parts);
 			r->capparts = cap;
 		}

@@ -38,7 +38,7 @@ struct scan {
 struct ddb_reader *
 ddb_reader_open(const char *path, int depth, int flags)
 {
-	struct ddb_reader *r = ddb_reallocarray(NULL, 1, sizeof *r);
+	struct ddb_reader *r = xreallocarray(NULL, 1, sizeof *r);
 	struct stat st;
 
 	memset(r, 0, sizeof *r);
@@ -71,7 +71,7 @@ ddb_reader_open(const char *path, int depth, int flags)
 	    st.st_size > 0) {
 		r->val.cap = st.st_size < (1 << 26) ? (size_t)st.st_size + 1 :
 		    (size_t)1 << 26;
-		r->val.p = ddb_reallocarray(NULL, r->val.cap, 1);
+		r->val.p = xreallocarray(NULL, r->val.cap, 1);
 		ddb_hugepages(r->val.p, r->val.cap);
 	}
 	r->depth = depth;

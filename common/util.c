@@ -274,9 +274,13 @@ ddb_nomem(void)
 	errx(DDB_EXIT_IO, "out of memory");
 }
 
-/* realloc(p, n * size), or the program ends (exit 3); p NULL: malloc */
+/*
+ * The one allocation family: malloc, calloc, reallocarray, strdup, strndup
+ * and asprintf that never return NULL; out of memory ends the program
+ * through ddb_nomem.  p NULL: malloc.
+ */
 void *
-ddb_reallocarray(void *p, size_t n, size_t size)
+xreallocarray(void *p, size_t n, size_t size)
 {
 	if (size != 0 && n > SIZE_MAX / size)
 		ddb_nomem();
@@ -285,9 +289,8 @@ ddb_reallocarray(void *p, size_t n, size_t size)
 	return p;
 }
 
-/* strndup, or the program ends (exit 3) */
 char *
-ddb_strndup(const char *s, size_t n)
+xstrndup(const char *s, size_t n)
 {
 	char *p = strndup(s, n);
 
@@ -296,17 +299,26 @@ ddb_strndup(const char *s, size_t n)
 	return p;
 }
 
-/* malloc, strdup and asprintf, or the program ends (exit 3) */
 void *
 xmalloc(size_t n)
 {
-	return ddb_reallocarray(NULL, n, 1);
+	return xreallocarray(NULL, n, 1);
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
+
+	if (p == NULL)
+		ddb_nomem();
+	return p;
 }
 
 char *
 xstrdup(const char *s)
 {
-	return ddb_strndup(s, strlen(s));
+	return xstrndup(s, strlen(s));
 }
 
 char *

@@ -423,9 +423,9 @@ emit_row(void)
 static void
 alloc_slots(void)
 {
-	slotoff = ddb_reallocarray(slotoff, nm.n, sizeof *slotoff);
-	slotlen = ddb_reallocarray(slotlen, nm.n, sizeof *slotlen);
-	slotgen = ddb_reallocarray(slotgen, nm.n, sizeof *slotgen);
+	slotoff = xreallocarray(slotoff, nm.n, sizeof *slotoff);
+	slotlen = xreallocarray(slotlen, nm.n, sizeof *slotlen);
+	slotgen = xreallocarray(slotgen, nm.n, sizeof *slotgen);
 	memset(slotgen + nslots, 0, (nm.n - nslots) * sizeof *slotgen);
 	nslots = nm.n;
 }
@@ -448,7 +448,7 @@ pred_room(size_t i)
 {
 	if (i >= predcap) {
 		predcap = predcap ? predcap * 2 : 64;
-		pred = ddb_reallocarray(pred, predcap, sizeof *pred);
+		pred = xreallocarray(pred, predcap, sizeof *pred);
 	}
 	while (npred <= i)
 		pred[npred++] = 0;
@@ -540,7 +540,7 @@ spool_order(void)
 
 	if (norder == nm.n)
 		return;
-	order = ddb_reallocarray(order, nm.n, sizeof *order);
+	order = xreallocarray(order, nm.n, sizeof *order);
 	if (nlist > 0)
 		for (k = 0; k < nm.n; k++)
 			order[k] = k;
@@ -554,7 +554,7 @@ spool_order(void)
 	alloc_slots();
 	if (nruns == runcap) {
 		runcap = runcap ? 2 * runcap : 16;
-		runs = ddb_reallocarray(runs, runcap, sizeof *runs);
+		runs = xreallocarray(runs, runcap, sizeof *runs);
 	}
 	runs[nruns].row = nrows;
 	runs[nruns].n = nm.n;
@@ -680,10 +680,10 @@ take_row(void *ctx, const char *s, size_t n)
 	if (*s != '{')
 		return 0;
 	if (nrowseen < nm.n) {
-		rowseen = ddb_reallocarray(rowseen, nm.n, sizeof *rowseen);
+		rowseen = xreallocarray(rowseen, nm.n, sizeof *rowseen);
 		memset(rowseen + nrowseen, 0,
 		    (nm.n - nrowseen) * sizeof *rowseen);
-		after = ddb_reallocarray(after, nm.n + 1, sizeof *after);
+		after = xreallocarray(after, nm.n + 1, sizeof *after);
 		memset(after + nrowseen + (nrowseen > 0), 0,
 		    (nm.n + (nrowseen == 0) - nrowseen) * sizeof *after);
 		nrowseen = nm.n;
@@ -830,7 +830,7 @@ set_columns(void)
 	for (i = 0; i < 2; i++) {
 		if (lists[i] == NULL)
 			continue;
-		list = ddb_strndup(lists[i], strlen(lists[i]));
+		list = xstrndup(lists[i], strlen(lists[i]));
 		for (p = list;; p = q + 1) {
 			if ((q = strchr(p, ',')) != NULL)
 				*q = '\0';
@@ -1058,7 +1058,7 @@ columns_begin(void)
 	if (cflag != NULL) {
 		set_columns();
 		nfixed = norder = nm.n;
-		order = ddb_reallocarray(NULL, norder, sizeof *order);
+		order = xreallocarray(NULL, norder, sizeof *order);
 		for (k = 0; k < norder; k++)
 			order[k] = k;
 		alloc_slots();
@@ -1080,7 +1080,7 @@ columns_end(int status)
 	if (oflag != NULL && status == 0 && !bad) {
 		size_t *ids = order, n = norder;
 		if (nrows == 0) {
-			ids = ddb_reallocarray(NULL, nlist + 1, sizeof *ids);
+			ids = xreallocarray(NULL, nlist + 1, sizeof *ids);
 			for (n = 0; n < nlist; n++)
 				ids[n] = n;
 		}
@@ -1148,7 +1148,7 @@ main(int argc, char *argv[])
 
 	special['"'] = special['\r'] = special['\n'] = 1;
 	special[dflag] = 1;
-	nullq = ddb_reallocarray(NULL, 2 * strlen(Nflag) + 10, 1);
+	nullq = xreallocarray(NULL, 2 * strlen(Nflag) + 10, 1);
 	nullqlen = quote_to(nullq, Nflag, strlen(Nflag));
 	if (zflag)
 		zfd = gz_begin();

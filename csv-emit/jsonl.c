@@ -84,8 +84,8 @@ jsonl_end(int ok, int delim, const char *nulltext)
 			c = get_cell(csv, delim, &cell, &quoted);
 			if (c == EOF && nname == 0 && cell.n == 0 && !quoted)
 				break;	/* no rows, no header */
-			name = ddb_reallocarray(name, nname + 1, sizeof *name);
-			name[nname++] = ddb_strndup(cell.p ? cell.p : "",
+			name = xreallocarray(name, nname + 1, sizeof *name);
+			name[nname++] = xstrndup(cell.p ? cell.p : "",
 			    cell.n);
 		} while (c == delim);
 		for (;;) {

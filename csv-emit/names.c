@@ -31,15 +31,15 @@ names_find(struct names *nm, const char *s, int add)
 		return -1;
 	if (nm->n == nm->cap) {
 		nm->cap = nm->cap ? nm->cap * 2 : 64;
-		nm->name = ddb_reallocarray(nm->name, nm->cap, sizeof *nm->name);
-		nm->len = ddb_reallocarray(nm->len, nm->cap, sizeof *nm->len);
-		nm->hash = ddb_reallocarray(nm->hash, nm->cap, sizeof *nm->hash);
-		nm->count = ddb_reallocarray(nm->count, nm->cap,
+		nm->name = xreallocarray(nm->name, nm->cap, sizeof *nm->name);
+		nm->len = xreallocarray(nm->len, nm->cap, sizeof *nm->len);
+		nm->hash = xreallocarray(nm->hash, nm->cap, sizeof *nm->hash);
+		nm->count = xreallocarray(nm->count, nm->cap,
 		    sizeof *nm->count);
 		/* a table twice the names' capacity stays at most half full */
 		free(nm->tab);
 		nm->mask = nm->cap * 2 - 1;
-		nm->tab = ddb_reallocarray(NULL, nm->mask + 1, sizeof *nm->tab);
+		nm->tab = xreallocarray(NULL, nm->mask + 1, sizeof *nm->tab);
 		memset(nm->tab, 0, (nm->mask + 1) * sizeof *nm->tab);
 		for (id = 0; id < nm->n; id++) {
 			for (i = nm->hash[id] & nm->mask; nm->tab[i] != 0;
@@ -49,7 +49,7 @@ names_find(struct names *nm, const char *s, int add)
 		}
 	}
 	id = nm->n++;
-	nm->name[id] = ddb_strndup(s, n);
+	nm->name[id] = xstrndup(s, n);
 	nm->len[id] = n;
 	nm->hash[id] = h;
 	nm->count[id] = 0;

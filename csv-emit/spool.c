@@ -31,8 +31,7 @@ temp_fd(void)
 
 	if (dir == NULL || *dir == '\0')
 		dir = "/tmp";
-	if (asprintf(&path, "%s/csv-emit.XXXXXX", dir) < 0)
-		ddb_nomem();
+	path = xasprintf("%s/csv-emit.XXXXXX", dir);
 	if ((fd = mkstemp(path)) < 0)
 		err(DDB_EXIT_IO, "temporary file in %s", dir);
 	unlink(path);
@@ -162,8 +161,8 @@ spool_copy(struct spool *sp, uint64_t from, int out, void (*fail)(void))
 		break;		/* no sendfile to out: read and write */
 	}
 	while ((uint64_t)off < sp->off) {
-		if (b == NULL && (b = malloc(CHUNK)) == NULL)
-			ddb_nomem();
+		if (b == NULL)
+			b = xmalloc(CHUNK);
 		n = pread(sp->fd, b, sp->off - (uint64_t)off > CHUNK ? CHUNK :
 		    (size_t)(sp->off - (uint64_t)off), off);
 		if (n < 0 && errno == EINTR)

@@ -822,8 +822,7 @@ esm_file(const char *path, int *found)
 		}
 		n = list != NULL ? list->n : 1;
 		free(e);
-		if ((e = calloc(n + 1, sizeof *e)) == NULL)
-			err(DDB_EXIT_IO, "out of memory");
+		e = xcalloc(n + 1, sizeof *e);
 		/* every mapping of the value is checked before one is printed */
 		for (ok = 1, i = 0; i < n && ok; i++) {
 			if (list != NULL)

@@ -258,7 +258,7 @@ note_keys(const struct jv *keys)
 			if (strcmp(keyname[k], keys->u.m[i].k) == 0)
 				break;
 		if (k == nkeys && nkeys < MAXKEYS)
-			keyname[nkeys++] = ddb_strndup(keys->u.m[i].k,
+			keyname[nkeys++] = xstrndup(keys->u.m[i].k,
 			    keys->u.m[i].klen);
 	}
 }

@@ -875,7 +875,7 @@ flatten_record(struct ctx *c, struct jv *rec)
 static char *
 text_of(const struct jv *o)
 {
-	return o == NULL ? ddb_strndup("-", 1) : ddb_strndup(o->u.s, o->n);
+	return o == NULL ? xstrndup("-", 1) : xstrndup(o->u.s, o->n);
 }
 
 /* a checked ApproximateCreationDateTime as YYYYMMDDTHHMMSSZ, "-" if absent */
@@ -939,11 +939,10 @@ split_file(struct line *l)
 	if (i == ntables) {
 		unsigned char md[EVP_MAX_MD_SIZE];
 
-		tables = ddb_reallocarray(tables, ntables + 1, sizeof *tables);
+		tables = xreallocarray(tables, ntables + 1, sizeof *tables);
 		memset(&tb, 0, sizeof tb);
-		tb.name = ddb_strndup(name, strlen(name));
-		if (asprintf(&tb.path, "%s/%zu.ndjson", Sflag, i + 1) < 0)
-			ddb_nomem();
+		tb.name = xstrndup(name, strlen(name));
+		tb.path = xasprintf("%s/%zu.ndjson", Sflag, i + 1);
 		if ((tb.md = EVP_MD_CTX_new()) == NULL ||
 		    !EVP_DigestInit_ex(tb.md, EVP_sha256(), NULL))
 			errx(DDB_EXIT_IO, "SHA-256 unavailable");
@@ -954,7 +953,7 @@ split_file(struct line *l)
 		tb.firstseq = l->seq;
 		tb.firsttime = l->time;
 		l->time = NULL;
-		l->seq = ddb_strndup(tb.firstseq, strlen(tb.firstseq));
+		l->seq = xstrndup(tb.firstseq, strlen(tb.firstseq));
 		if (strcmp(tb.firstseq, "-") != 0)
 			snprintf(tb.firstid, sizeof tb.firstid, "%s",
 			    tb.firstseq);
@@ -985,7 +984,7 @@ add_line(const struct jv *rec)
 
 	if (nout == capout) {
 		capout = capout ? capout * 2 : 128;
-		out = ddb_reallocarray(out, capout, sizeof *out);
+		out = xreallocarray(out, capout, sizeof *out);
 	}
 	out[nout].off = lbuf.n;
 	ddb_json_write(&lbuf, rec);
@@ -1299,8 +1298,7 @@ read_manifest(const char *path, struct ddb_arena *keep, int timeset)
 		    "not a DynamoDB table ARN");
 		exit(DDB_EXIT_USAGE);
 	}
-	if ((export_table = strndup(name, len)) == NULL)
-		err(DDB_EXIT_IO, "out of memory");
+	export_table = xstrndup(name, len);
 	/* an incremental export's times come from its lines: none needed */
 	if (!timeset && (o = jv_get(v, "exportTime")) != NULL &&
 	    (o->type != JV_STRING ||
@@ -1320,7 +1318,7 @@ add_tables(char *arg)
 
 	for (p = strtok_r(arg, ",", &save); p != NULL;
 	    p = strtok_r(NULL, ",", &save), any = 1) {
-		tflag = ddb_reallocarray(tflag, ntflag + 1, sizeof *tflag);
+		tflag = xreallocarray(tflag, ntflag + 1, sizeof *tflag);
 		tflag[ntflag++] = p;
 	}
 	if (!any) {

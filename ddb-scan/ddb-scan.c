@@ -710,17 +710,13 @@ main(int argc, char *argv[])
 			st.segments = segments;
 			st.page_size = page_size;
 			st.consistent = consistent;
-			st.seg = calloc((size_t)segments, sizeof *st.seg);
-			if (st.seg == NULL)
-				errx(DDB_EXIT_IO, "out of memory");
+			st.seg = xcalloc((size_t)segments, sizeof *st.seg);
 			if ((rc = sstate_save(&st)) != 0)
 				goto out;
 		}
 	}
 	nw = segments < MAX_WORKERS ? segments : MAX_WORKERS;
-	w = calloc((size_t)nw, sizeof *w);
-	if (w == NULL)
-		errx(DDB_EXIT_IO, "out of memory");
+	w = xcalloc((size_t)nw, sizeof *w);
 	clock_gettime(CLOCK_MONOTONIC, &filled);
 	tokens = rcu;
 	for (i = 0; i < nw && rc == 0; i++)

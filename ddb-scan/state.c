@@ -98,9 +98,7 @@ line_of(void *arg, char *l, long ln)
 		st->arn = xstrdup(l + 4);
 	else if (strncmp(l, "segments ", 9) == 0 && st->seg == NULL &&
 	    ddb_long_arg(l + 9, 1, 1000000, &st->segments) == 0) {
-		st->seg = calloc((size_t)st->segments, sizeof *st->seg);
-		if (st->seg == NULL)
-			errx(DDB_EXIT_IO, "out of memory");
+		st->seg = xcalloc((size_t)st->segments, sizeof *st->seg);
 	} else if (strncmp(l, "page-size ", 10) == 0 &&
 	    ddb_long_arg(l + 10, 0, 1000000000L, &st->page_size) == 0)
 		;

@@ -176,7 +176,7 @@ limit_arg(const char *s)
 {
 	size_t n = strlen(s);
 	int secs = n > 1 && s[n - 1] == 's';
-	char *t = ddb_strndup(s, n - (size_t)secs);
+	char *t = xstrndup(s, n - (size_t)secs);
 	long v;
 
 	if (ddb_long_arg(t, 1, 1000000000L, &v) != 0) {
@@ -939,10 +939,8 @@ deliver(const char *what)
 				struct shard *sh = &st.sh[order[i]];
 				struct pending *p;
 
-				st.pend = realloc(st.pend, (i + 1) *
+				st.pend = xreallocarray(st.pend, i + 1,
 				    sizeof *st.pend);
-				if (st.pend == NULL)
-					errx(DDB_EXIT_IO, "out of memory");
 				p = &st.pend[st.npend++];
 				p->id = xstrdup(sh->id);
 				p->first = xstrdup(sh->bfirst);
@@ -1044,9 +1042,7 @@ relist(int vanished)
 	if ((rc = list_shards()) != 0 ||
 	    (vanished && (rc = check_vanished()) != 0))
 		return rc;
-	order = realloc(order, (st.nsh + 1) * sizeof *order);
-	if (order == NULL)
-		errx(DDB_EXIT_IO, "out of memory");
+	order = xreallocarray(order, st.nsh + 1, sizeof *order);
 	return 0;
 }
 

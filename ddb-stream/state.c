@@ -117,9 +117,7 @@ state_shard(struct state *st, const char *id, int add)
 		return NULL;
 	if (st->nsh == st->capsh) {
 		st->capsh = st->capsh ? st->capsh * 2 : 16;
-		st->sh = realloc(st->sh, st->capsh * sizeof *st->sh);
-		if (st->sh == NULL)
-			errx(DDB_EXIT_IO, "out of memory");
+		st->sh = xreallocarray(st->sh, st->capsh, sizeof *st->sh);
 	}
 	memset(&st->sh[st->nsh], 0, sizeof st->sh[0]);
 	st->sh[st->nsh].id = xstrdup(id);
@@ -135,9 +133,7 @@ bad(const struct state *st, long line, const char *what)
 static struct pending *
 range_add(struct state *st)
 {
-	st->pend = realloc(st->pend, (st->npend + 1) * sizeof *st->pend);
-	if (st->pend == NULL)
-		errx(DDB_EXIT_IO, "out of memory");
+	st->pend = xreallocarray(st->pend, st->npend + 1, sizeof *st->pend);
 	return memset(&st->pend[st->npend++], 0, sizeof *st->pend);
 }
 

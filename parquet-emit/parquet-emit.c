@@ -184,7 +184,7 @@ grow_kinds(void)
 {
 	if (nkinds >= nm.n)
 		return;
-	rowkind = ddb_reallocarray(rowkind, nm.n, 1);
+	rowkind = xreallocarray(rowkind, nm.n, 1);
 	memset(rowkind + nkinds, 0, nm.n - nkinds);
 	nkinds = nm.n;
 }

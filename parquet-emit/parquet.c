@@ -523,7 +523,7 @@ add_def(struct column *c, uint32_t d)
 {
 	if (c->ndefs == c->capdefs) {
 		c->capdefs = c->capdefs ? 2 * c->capdefs : 256;
-		c->defs = ddb_reallocarray(c->defs, c->capdefs, sizeof *c->defs);
+		c->defs = xreallocarray(c->defs, c->capdefs, sizeof *c->defs);
 	}
 	c->defs[c->ndefs++] = d;
 }
@@ -579,7 +579,7 @@ dict_grow(struct column *c)
 	size_t k, i, oldn = c->htab != NULL ? c->hmask + 1 : 0;
 
 	c->hmask = c->hmask ? 2 * c->hmask + 1 : 1023;
-	c->htab = ddb_reallocarray(NULL, c->hmask + 1, sizeof *c->htab);
+	c->htab = xreallocarray(NULL, c->hmask + 1, sizeof *c->htab);
 	memset(c->htab, 0, (c->hmask + 1) * sizeof *c->htab);
 	for (k = 0; k < oldn; k++) {
 		if (old[k] == 0)
@@ -620,7 +620,7 @@ dict_index(struct pq_writer *w, struct column *c, const char *s, size_t n,
 		return -1;
 	if (c->ndict == c->capd) {
 		c->capd = c->capd ? 2 * c->capd : 256;
-		c->doff = ddb_reallocarray(c->doff, c->capd, sizeof *c->doff);
+		c->doff = xreallocarray(c->doff, c->capd, sizeof *c->doff);
 	}
 	c->doff[c->ndict] = (uint32_t)c->dict.n;
 	ddb_buf_reserve(&c->dict, 4 + n);
@@ -722,7 +722,7 @@ add_value(struct pq_writer *w, struct column *c, const char *s, size_t n)
 	if (k >= 0) {
 		if (c->nidx == c->capidx) {
 			c->capidx = c->capidx ? 2 * c->capidx : 256;
-			c->idx = ddb_reallocarray(c->idx, c->capidx,
+			c->idx = xreallocarray(c->idx, c->capidx,
 			    sizeof *c->idx);
 		}
 		c->idx[c->nidx++] = (uint32_t)k;
@@ -745,7 +745,7 @@ column_at(struct pq_writer *w, size_t col)
 	while (w->ncol <= col) {
 		if (w->ncol == w->capcol) {
 			w->capcol = w->capcol ? 2 * w->capcol : 16;
-			w->col = ddb_reallocarray(w->col, w->capcol,
+			w->col = xreallocarray(w->col, w->capcol,
 			    sizeof *w->col);
 		}
 		column_init(w, &w->col[w->ncol], PQ_STRING);
@@ -893,13 +893,13 @@ end_rowgroup(struct pq_writer *w, int last)
 		return;
 	if (w->nrg == w->caprg) {
 		w->caprg = w->caprg ? 2 * w->caprg : 16;
-		w->rg = ddb_reallocarray(w->rg, w->caprg, sizeof *w->rg);
+		w->rg = xreallocarray(w->rg, w->caprg, sizeof *w->rg);
 	}
 	g = &w->rg[w->nrg++];
 	g->rows = w->rgrows;
 	g->ncol = w->ncol;
-	g->text = ddb_reallocarray(NULL, w->ncol + 1, sizeof *g->text);
-	g->typed = ddb_reallocarray(NULL, w->ncol + 1, sizeof *g->typed);
+	g->text = xreallocarray(NULL, w->ncol + 1, sizeof *g->text);
+	g->typed = xreallocarray(NULL, w->ncol + 1, sizeof *g->typed);
 	for (k = 0; k < w->ncol; k++) {
 		end_chunk(w, &w->col[k], &g->text[k], last);
 		g->typed[k].set = 0;
@@ -1161,7 +1161,7 @@ pq_close(struct pq_writer *w, const size_t *order, size_t n,
 
 	end_rowgroup(w, 1);
 	/* a column is of the type every value it had allows */
-	type = ddb_reallocarray(NULL, n + 1, sizeof *type);
+	type = xreallocarray(NULL, n + 1, sizeof *type);
 	for (k = 0; k < n; k++)
 		type[k] = order[k] < w->ncol && w->col[order[k]].kind >= 0 ?
 		    (enum pq_type)w->col[order[k]].kind : PQ_STRING;

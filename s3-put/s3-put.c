@@ -291,7 +291,7 @@ object_headers(const char *key, char **h)
 		    "\"", if_match, *if_match == '"' ? "" : "\"");
 	for (i = 0; i < nmeta; i++) {
 		const char *eq = strchr(meta[i], '=');
-		char *k = strndup(meta[i], (size_t)(eq - meta[i])), *c;
+		char *k = xstrndup(meta[i], (size_t)(eq - meta[i])), *c;
 		for (c = k; *c; c++)
 			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
 		h[n++] = xasprintf("x-amz-meta-%s:%s", k, eq + 1);
@@ -622,7 +622,7 @@ download_object(const char *target, struct http *h)
 		    fclose(fp) != 0) {
 			warn("%s", download);
 			rc = DDB_EXIT_IO;
-		} else if ((etag = r.etag ? strndup(r.etag + (*r.etag == '"'),
+		} else if ((etag = r.etag ? xstrndup(r.etag + (*r.etag == '"'),
 		    strlen(r.etag) - (*r.etag == '"') -
 		    (strlen(r.etag) > 1 && r.etag[strlen(r.etag) - 1] == '"')) :
 		    xstrdup("")) != NULL) {

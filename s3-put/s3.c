@@ -158,7 +158,7 @@ s3_send(void *arg, struct resp *r)
 	for (i = 0; i < c->nheaders && n < sizeof hs / sizeof hs[0]; i++) {
 		const char *colon = strchr(c->headers[i], ':');
 
-		hs[n].name = ddb_strndup(c->headers[i],
+		hs[n].name = xstrndup(c->headers[i],
 		    (size_t)(colon - c->headers[i]));
 		if (strcasecmp(hs[n].name, "content-type") == 0)
 			has_ct = 1;

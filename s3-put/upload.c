@@ -51,7 +51,7 @@ strip_quotes(const char *s)
 		return NULL;
 	n = strlen(s);
 	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
-		return strndup(s + 1, n - 2);
+		return xstrndup(s + 1, n - 2);
 	return xstrdup(s);
 }
 

@@ -200,9 +200,9 @@ check(const char *path)
 static void
 keep(const char *s, size_t n)
 {
-	inputs = ddb_reallocarray(inputs, ninputs + 1, sizeof *inputs);
-	inlens = ddb_reallocarray(inlens, ninputs + 1, sizeof *inlens);
-	inputs[ninputs] = ddb_reallocarray(NULL, n + 1, 1);
+	inputs = xreallocarray(inputs, ninputs + 1, sizeof *inputs);
+	inlens = xreallocarray(inlens, ninputs + 1, sizeof *inlens);
+	inputs[ninputs] = xreallocarray(NULL, n + 1, 1);
 	memcpy(inputs[ninputs], s, n);
 	inlens[ninputs++] = n;
 }
@@ -294,7 +294,7 @@ make_random(struct ddb_buf *o)
 			len = rnd(o->n - at) % 256 + 1;
 			if (len > o->n - at)
 				len = o->n - at;
-			s = ddb_reallocarray(NULL, len, 1);
+			s = xreallocarray(NULL, len, 1);
 			memcpy((char *)s, o->p + at, len);
 			ddb_buf_put(o, s, len);
 			free((char *)s);
