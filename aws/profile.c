@@ -325,7 +325,7 @@ creds_jv_str(const struct jv *o, const char *key)
 }
 
 static int
-bad(const char *profile, const char *what)
+bad_profile(const char *profile, const char *what)
 {
 	warnx("profile %s: %s", profile, what);
 	return DDB_EXIT_REFUSED;
@@ -348,7 +348,7 @@ static_keys(const char *profile, int file, struct creds *c)
 		return 0;
 	}
 	if (id || sec)
-		rc = bad(profile, id ? "aws_access_key_id without "
+		rc = bad_profile(profile, id ? "aws_access_key_id without "
 		    "aws_secret_access_key" : "aws_secret_access_key without "
 		    "aws_access_key_id");
 	free(id);
@@ -446,7 +446,8 @@ from_source(struct walk *w, const char *profile, const char *src,
 
 	if (strcmp(src, "Environment") == 0) {
 		if (!env("AWS_ACCESS_KEY_ID") || !env("AWS_SECRET_ACCESS_KEY"))
-			return bad(profile, "credential_source Environment: "
+			return bad_profile(profile,
+			    "credential_source Environment: "
 			    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are "
 			    "not both set");
 		memset(c, 0, sizeof *c);
@@ -462,7 +463,8 @@ from_source(struct walk *w, const char *profile, const char *src,
 	else if (strcmp(src, "EcsContainer") == 0) {
 		if (!env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
 		    !env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
-			return bad(profile, "credential_source EcsContainer: "
+			return bad_profile(profile,
+			    "credential_source EcsContainer: "
 			    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI "
 			    "is not set");
 		rc = creds_container(w->h, c);
@@ -501,18 +503,21 @@ assume(struct walk *w, const char *profile, struct creds *c)
 	r.session = sess;
 	r.external_id = ext;
 	if (mfa)
-		rc = bad(profile, "mfa_serial is set, and no one is here to "
+		rc = bad_profile(profile,
+		    "mfa_serial is set, and no one is here to "
 		    "type an MFA code: use a role without MFA, or export "
 		    "the keys of aws sts get-session-token");
 	else if (srcp && csrc)
-		rc = bad(profile, "both source_profile and credential_source "
+		rc = bad_profile(profile,
+		    "both source_profile and credential_source "
 		    "are set");
 	else if (!srcp && !csrc)
-		rc = bad(profile, "role_arn needs source_profile or "
+		rc = bad_profile(profile, "role_arn needs source_profile or "
 		    "credential_source");
 	else if (dur) {
 		if (ddb_long_arg(dur, 900, 43200, &r.duration) != 0)
-			rc = bad(profile, "duration_seconds is not 900 to "
+			rc = bad_profile(profile,
+			    "duration_seconds is not 900 to "
 			    "43200");
 	}
 	if (rc == 0 && csrc)

@@ -60,10 +60,24 @@ void ddb_close_stdout(void);
 void ddb_stdout_pipe(void);
 _Noreturn void ddb_print_version(void);
 _Noreturn void ddb_usage_exit(FILE *fp, int status);
+_Noreturn void ddb_usage_error(void (*usage)(FILE *, int), const char *fmt,
+    ...) __attribute__((format(printf, 2, 3)));
 size_t ddb_json_number_len(const char *s, size_t n);
 int ddb_is_json_number(const char *s, size_t n);
 size_t ddb_table_name_span(const char *s, size_t n);
 int ddb_table_name_ok(const char *s, size_t n);
+/* a piece of a longer text: p[0..n), not NUL-terminated */
+struct ddb_part {
+	const char *p;
+	size_t n;
+};
+/* arn:PARTITION:dynamodb:REGION:ACCOUNT:table/TABLE[REST] */
+struct ddb_arn {
+	struct ddb_part partition, region, account, table, rest;
+};
+int ddb_arn_parse(const char *s, size_t n, struct ddb_arn *a);
+int ddb_arn_is_stream(const struct ddb_arn *a);
+int ddb_seq_ok(const char *s, size_t n);
 int ddb_long_arg(const char *s, long lo, long hi, long *v);
 int ddb_size_arg(const char *s, long long lo, long long hi, long long *v);
 int ddb_double_arg(const char *s, double lo, double hi, double *v);
@@ -194,6 +208,7 @@ void ddb_json_key(struct ddb_buf *b, const char *key);
 size_t ddb_json_canon_len(const char *s, size_t n, int depth, int maxdepth);
 size_t ddb_json_canon_str(const char *s, size_t n, int *esc);
 void ddb_json_canon_decode(struct ddb_buf *b, const char *s, size_t n);
+void ddb_json_member(struct ddb_buf *b, const char *key, const char *text);
 /* bytes a string holds as they are: not '"', '\\', control or non-ASCII */
 extern const unsigned char ddb_json_plain[256];
 /* the length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0 */

@@ -1089,3 +1089,11 @@ ddb_json_key(struct ddb_buf *b, const char *key)
 	ddb_json_str(b, key, strlen(key));
 	ddb_buf_putc(b, ':');
 }
+
+/* a "key":"text" member, as ddb_json_key */
+void
+ddb_json_member(struct ddb_buf *b, const char *key, const char *text)
+{
+	ddb_json_key(b, key);
+	ddb_json_str(b, text, strlen(text));
+}

@@ -95,6 +95,22 @@ ddb_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * A usage error: "prog: " and the message, then the tool's usage(stderr,
+ * 2), which ends the program; exit 2 if it returns
+ */
+_Noreturn void
+ddb_usage_error(void (*usage)(FILE *, int), const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	usage(stderr, DDB_EXIT_USAGE);
+	exit(DDB_EXIT_USAGE);
+}
+
 int
 ddb_fwrite_all(FILE *fp, const char *s, size_t n)
 {
@@ -221,6 +237,67 @@ ddb_size_arg(const char *s, long long lo, long long hi, long long *v)
 		return -1;
 	*v = (long long)(n << shift);
 	return 0;
+}
+
+/*
+ * The one DynamoDB ARN parser: arn:PARTITION:dynamodb:REGION:ACCOUNT:
+ * table/NAME then nothing or "/" and more (a stream's /stream/LABEL, an
+ * export's /export/ID).  PARTITION is not empty; NAME is 1 to 255 of the
+ * characters a table name may hold (callers wanting 3 check it).  0 with
+ * the parts (pointers into s, not NUL-terminated), or -1.
+ */
+int
+ddb_arn_parse(const char *s, size_t n, struct ddb_arn *a)
+{
+	const char *p = s, *end = s + n, *q;
+	struct ddb_part svc, *f[5] = { NULL, &a->partition, &svc, &a->region,
+	    &a->account };
+	int k;
+
+	if (n < 4 || memcmp(s, "arn:", 4) != 0)
+		return -1;
+	for (k = 0; k < 5; k++) {
+		if ((q = memchr(p, ':', (size_t)(end - p))) == NULL)
+			return -1;
+		if (f[k] != NULL) {
+			f[k]->p = p;
+			f[k]->n = (size_t)(q - p);
+		}
+		p = q + 1;
+	}
+	if (a->partition.n == 0 || svc.n != 8 || memcmp(svc.p, "dynamodb", 8)
+	    != 0 || end - p < 6 || memcmp(p, "table/", 6) != 0)
+		return -1;
+	p += 6;
+	q = p + ddb_table_name_span(p, (size_t)(end - p));
+	if (q == p || q - p > 255 || (q < end && *q != '/'))
+		return -1;
+	a->table.p = p;
+	a->table.n = (size_t)(q - p);
+	a->rest.p = q;
+	a->rest.n = (size_t)(end - q);
+	return 0;
+}
+
+/* whether an ARN's part after the table name is /stream/LABEL */
+int
+ddb_arn_is_stream(const struct ddb_arn *a)
+{
+	return a->rest.n > 8 && memcmp(a->rest.p, "/stream/", 8) == 0;
+}
+
+/* DynamoDB Streams' SequenceNumber: 21 to 40 decimal digits; 1 or 0 */
+int
+ddb_seq_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 21 || n > 40)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
 }
 
 /* an option's value: a number in lo..hi (not NaN); 0, or -1 */

@@ -804,13 +804,6 @@ read_file(const char *path)
 #define CSV_EMIT_USAGE usage
 #endif
 
-static _Noreturn void
-bad_usage(const char *msg, const char *arg)
-{
-	warnx("%s%s", msg, arg);
-	CSV_EMIT_USAGE(stderr, DDB_EXIT_USAGE);
-}
-
 /*
  * -c LIST: after the table's list (-t), the names of LIST, the gather
  * column, the lineage columns (-l), EventType and created_at, each unless
@@ -835,18 +828,19 @@ set_columns(void)
 			if ((q = strchr(p, ',')) != NULL)
 				*q = '\0';
 			if (*p == '\0')
-				bad_usage(i == 0 ? "--columns: an empty column "
-				    "name in " : "--lineage-columns: an empty "
-				    "column name in ", lists[i]);
+				ddb_usage_error(CSV_EMIT_USAGE, "%s: an empty "
+				    "column name in %s", i == 0 ? "--columns" :
+				    "--lineage-columns", lists[i]);
 			if (i == 1 && names_find(&given, p, 0) >= 0 &&
 			    (size_t)names_find(&given, p, 0) < nc)
 				;	/* a declared column: it stays there */
 			else if (names_find(&given, p, 0) >= 0 ||
 			    (i == 1 && (strcmp(p, Eflag) == 0 ||
 			    strcmp(p, Cflag) == 0)))
-				bad_usage(i == 0 ? "--columns: a column listed "
-				    "twice: " : "--lineage-columns: a column "
-				    "named twice: ", p);
+				ddb_usage_error(CSV_EMIT_USAGE, i == 0 ?
+				    "--columns: a column listed twice: %s" :
+				    "--lineage-columns: a column named twice: "
+				    "%s", p);
 			else
 				names_find(&given, p, 1);
 			if (q == NULL)
@@ -858,8 +852,8 @@ set_columns(void)
 	}
 	if (xflag == X_GATHER && (names_find(&given, gname, 0) >= 0 ||
 	    strcmp(gname, Eflag) == 0 || strcmp(gname, Cflag) == 0))
-		bad_usage("--extra: the gather column is already a column: ",
-		    gname);
+		ddb_usage_error(CSV_EMIT_USAGE, "--extra: the gather column is "
+		    "already a column: %s", gname);
 	/* given's ids: the names of -c, then those of -l */
 	for (k = 0; k < given.n; k++) {
 		if (k == nc && xflag == X_GATHER)
@@ -1020,7 +1014,9 @@ column_option(int c, const char *arg)
 			xflag = X_GATHER;
 			gname = arg + 7;
 		} else
-			bad_usage("--extra: fail, drop or gather=NAME, not ", arg);
+			ddb_usage_error(CSV_EMIT_USAGE,
+			    "--extra: fail, drop or "
+			    "gather=NAME, not %s", arg);
 		break;
 	default:
 		return 0;
@@ -1033,18 +1029,18 @@ static void
 columns_check(void)
 {
 	if (xarg != NULL && cflag == NULL)
-		bad_usage("--extra needs --columns", "");
+		ddb_usage_error(CSV_EMIT_USAGE, "--extra needs --columns");
 	if (lflag != NULL && cflag == NULL)
-		bad_usage("--lineage-columns needs --columns (without it the "
-		    "rows place them)", "");
+		ddb_usage_error(CSV_EMIT_USAGE, "--lineage-columns needs "
+		    "--columns (without it the rows place them)");
 	if (xflag == X_UNSET)
 		xflag = cflag != NULL ? X_GATHER : X_FAIL;
 	if (*Eflag == '\0' || *Cflag == '\0')
-		bad_usage("--event-type-column and --created-at-column "
-		    "need a name", "");
+		ddb_usage_error(CSV_EMIT_USAGE, "--event-type-column and "
+		    "--created-at-column need a name");
 	if (strcmp(Eflag, Cflag) == 0)
-		bad_usage("the event type and created-at columns need "
-		    "different names: ", Eflag);
+		ddb_usage_error(CSV_EMIT_USAGE, "the event type and created-at "
+		    "columns need different names: %s", Eflag);
 }
 
 /* the columns known before any row: the table's list, -c's */
@@ -1121,8 +1117,9 @@ main(int argc, char *argv[])
 			if (strcmp(optarg, "\\t") == 0)
 				dflag = '\t';
 			else if (strlen(optarg) != 1 || strchr("\"\r\n", *optarg))
-				bad_usage("--delimiter: one byte other than "
-				    "\", CR and LF, or \\t: ", optarg);
+				ddb_usage_error(CSV_EMIT_USAGE, "--delimiter: "
+				    "one byte other than \", CR and LF, or "
+				    "\\t: %s", optarg);
 			else
 				dflag = (unsigned char)*optarg;
 			break;
@@ -1130,7 +1127,8 @@ main(int argc, char *argv[])
 			if (strcmp(optarg, "jsonl") == 0)
 				jsonl = 1;
 			else if (strcmp(optarg, "csv") != 0)
-				bad_usage("--format: csv or jsonl, not ", optarg);
+				ddb_usage_error(CSV_EMIT_USAGE, "--format: csv "
+				    "or jsonl, not %s", optarg);
 			break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'H': Hflag = 1; break;
@@ -1143,8 +1141,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	columns_check();
 	if (jsonl && Hflag)
-		bad_usage("--format jsonl names cells by the header: not with ",
-		    "-H");
+		ddb_usage_error(CSV_EMIT_USAGE, "--format jsonl names cells by "
+		    "the header: not with -H");
 
 	special['"'] = special['\r'] = special['\n'] = 1;
 	special[dflag] = 1;

@@ -84,23 +84,11 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-static _Noreturn void
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("ddb-esm: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	usage(stderr, DDB_EXIT_USAGE);
-}
-
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_setting(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static int
-bad(const char *fmt, ...)
+bad_setting(const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -143,7 +131,8 @@ get_member(const struct jv *m, const char *in, const char *key, int type,
 	if (v == NULL || v->type == JV_NULL)
 		return 0;
 	if (v->type != type)
-		return bad("%s%s%s is %s, not %s", in, *in ? "." : "", key,
+		return bad_setting("%s%s%s is %s, not %s", in, *in ? "." : "",
+		    key,
 		    jv_type_name(v), what);
 	*out = v;
 	return 0;
@@ -160,7 +149,8 @@ get_string(const struct jv *m, const char *key, const char **out)
 	if (v == NULL)
 		return 0;
 	if (!plain_text(v))
-		return bad("%s holds characters an ARN or name never has", key);
+		return bad_setting("%s holds characters an ARN or name never "
+		    "has", key);
 	*out = v->u.s;
 	return 0;
 }
@@ -174,9 +164,11 @@ get_int(const struct jv *m, const char *key, long lo, long hi, long *out)
 	if (v == NULL || v->type == JV_NULL)
 		return 0;	/* *out keeps Lambda's default */
 	if (v->type != JV_NUMBER || strpbrk(v->u.s, ".eE") != NULL)
-		return bad("%s is %s, not an integer", key, jv_type_name(v));
+		return bad_setting("%s is %s, not an integer", key,
+		    jv_type_name(v));
 	if (ddb_long_arg(v->u.s, lo, hi, &n) != 0)
-		return bad("%s %s is out of range (%ld to %ld)", key, v->u.s, lo,
+		return bad_setting("%s %s is out of range (%ld to %ld)", key,
+		    v->u.s, lo,
 		    hi);
 	*out = n;
 	return 0;
@@ -208,14 +200,15 @@ read_mapping(const struct jv *m, struct esm *e)
 	e->age = -1;
 	e->retries = -1;
 	if (m->type != JV_OBJECT)
-		return bad("%s, not an event source mapping", jv_type_name(m));
+		return bad_setting("%s, not an event source mapping",
+		    jv_type_name(m));
 	if ((v = jv_get(m, "UUID")) == NULL)
-		return bad("not an event source mapping: no UUID%s",
+		return bad_setting("not an event source mapping: no UUID%s",
 		    jv_get(m, "Records") != NULL ? " (a stream event?)" : "");
 	if (v->type != JV_STRING)
-		return bad("UUID is %s, not a string", jv_type_name(v));
+		return bad_setting("UUID is %s, not a string", jv_type_name(v));
 	if (v->n != 36 || strspn(v->u.s, "0123456789abcdefABCDEF-") != 36)
-		return bad("UUID is not a UUID");
+		return bad_setting("UUID is not a UUID");
 	e->uuid = v->u.s;
 	snprintf(cur_where, sizeof cur_where, "%s", e->uuid);
 	if (get_string(m, "EventSourceArn", &e->source) < 0 ||
@@ -231,8 +224,8 @@ read_mapping(const struct jv *m, struct esm *e)
 	    get_bool(m, "BisectBatchOnFunctionError", &e->bisect) < 0)
 		return -1;
 	if (e->age >= 0 && e->age < 60)
-		return bad("MaximumRecordAgeInSeconds %ld is out of range (-1, "
-		    "or 60 to 604800)", e->age);
+		return bad_setting("MaximumRecordAgeInSeconds %ld is out of "
+		    "range (-1, or 60 to 604800)", e->age);
 	if (get_member(m, "", "DestinationConfig", JV_OBJECT, "an object",
 	    &v) < 0 || get_member(v, "DestinationConfig", "OnFailure",
 	    JV_OBJECT, "an object", &f) < 0 ||
@@ -243,8 +236,8 @@ read_mapping(const struct jv *m, struct esm *e)
 		return -1;
 	for (i = 0; v != NULL && i < v->n; i++) {
 		if (v->u.a[i].type != JV_STRING)
-			return bad("FunctionResponseTypes[%zu] is %s, not "
-			    "a string", i, jv_type_name(&v->u.a[i]));
+			return bad_setting("FunctionResponseTypes[%zu] is %s, "
+			    "not a string", i, jv_type_name(&v->u.a[i]));
 		if (jv_streq(&v->u.a[i], "ReportBatchItemFailures"))
 			e->report = 1;
 	}
@@ -257,8 +250,8 @@ read_mapping(const struct jv *m, struct esm *e)
 			const struct jv *p = jv_get(&f->u.a[i], "Pattern");
 			if (f->u.a[i].type != JV_OBJECT || p == NULL ||
 			    p->type != JV_STRING)
-				return bad("FilterCriteria.Filters[%zu] has no "
-				    "Pattern string", i);
+				return bad_setting("FilterCriteria.Filters"
+				    "[%zu] has no Pattern string", i);
 		}
 		e->filters = f;
 		e->nfilters = (int)f->n;
@@ -549,32 +542,30 @@ check_filters(const struct esm *e)
 	}
 }
 
-/* region, account and table from arn:aws:dynamodb:R:A:table/T/stream/L */
+/*
+ * partition, region, account and table (each at most size - 1 bytes) from
+ * a stream ARN, arn:P:dynamodb:R:A:table/T/stream/L, R and A not empty
+ */
 static int
-split_arn(const char *arn, char *region, char *account, char *table,
-    size_t size)
+split_arn(const char *arn, char *partition, char *region, char *account,
+    char *table, size_t size)
 {
-	const char *p = arn, *q;
-	char *out[3] = { region, account, table };
+	struct ddb_arn a;
+	const struct ddb_part *in[4] = { &a.partition, &a.region, &a.account,
+	    &a.table };
+	char *out[4] = { partition, region, account, table };
 	int k;
 
-	if (arn == NULL || strncmp(p, "arn:aws:dynamodb:", 17) != 0)
+	if (arn == NULL || ddb_arn_parse(arn, strlen(arn), &a) != 0 ||
+	    !ddb_arn_is_stream(&a))
 		return -1;
-	p += 17;
-	for (k = 0; k < 3; k++) {
-		if (k == 2) {
-			if (strncmp(p, "table/", 6) != 0)
-				return -1;
-			p += 6;
-		}
-		q = p + strcspn(p, k < 2 ? ":" : "/");
-		if (q == p || (size_t)(q - p) >= size || (k == 2 && *q != '/'))
+	for (k = 0; k < 4; k++) {
+		if (in[k]->n == 0 || in[k]->n >= size)
 			return -1;
-		memcpy(out[k], p, q - p);
-		out[k][q - p] = '\0';
-		p = q + 1;
+		memcpy(out[k], in[k]->p, in[k]->n);
+		out[k][in[k]->n] = '\0';
 	}
-	return strncmp(p, "stream/", 7) == 0 ? 0 : -1;
+	return 0;
 }
 
 /* the findings of one mapping; the number printed */
@@ -582,7 +573,8 @@ static int
 check(const struct esm *e)
 {
 	static char table[256];	/* cur_table, until the next mapping */
-	char region[256], account[256], dlq[1024], queue[128], mkqueue[512];
+	char partition[256], region[256], account[256], dlq[1024];
+	char queue[128], mkqueue[512];
 	char n1[32], n2[32], n3[32];
 	int arn_ok, ninfo = 0;
 	size_t i, n;
@@ -591,7 +583,8 @@ check(const struct esm *e)
 	fixes.n = 0;
 	ddb_buf_putc(&fixes, '\0');
 	fixes.n = 0;
-	arn_ok = split_arn(e->source, region, account, table, 256) == 0;
+	arn_ok = split_arn(e->source, partition, region, account, table,
+	    256) == 0;
 	cur_table = arn_ok ? table : NULL;
 	if (e->source != NULL && !arn_ok) {
 		if (printed)
@@ -618,8 +611,8 @@ check(const struct esm *e)
 			    ((table[i] | 0x20) >= 'a' && (table[i] | 0x20) <=
 			    'z') ? table[i] : '-';
 		snprintf(queue + n, sizeof queue - n, "-ddb-to-s3-failed");
-		snprintf(dlq, sizeof dlq, "arn:aws:sqs:%s:%s:%s", region,
-		    account, queue);
+		snprintf(dlq, sizeof dlq, "arn:%s:sqs:%s:%s:%s", partition,
+		    region, account, queue);
 		snprintf(mkqueue, sizeof mkqueue, "  aws sqs create-queue "
 		    "--region %s --queue-name %s\n", region, queue);
 	} else
@@ -815,7 +808,7 @@ esm_file(const char *path, int *found)
 		list = jv_get(o, "EventSourceMappings");
 		cur_where[0] = '\0';
 		if (list != NULL && list->type != JV_ARRAY) {
-			bad("EventSourceMappings is %s, not an array",
+			bad_setting("EventSourceMappings is %s, not an array",
 			    jv_type_name(list));
 			status = DDB_EXIT_DATA;
 			continue;
@@ -858,7 +851,8 @@ number_arg(const char *opt, const char *s, double lo, double hi)
 	errno = 0;
 	x = strtod(s, &end);
 	if (end == s || *end != '\0' || errno != 0 || !(x >= lo && x <= hi))
-		usage_error("%s: \"%s\" is not a number from %g to %g", opt, s,
+		ddb_usage_error(usage,
+		    "%s: \"%s\" is not a number from %g to %g", opt, s,
 		    lo, hi);
 	return x;
 }
@@ -890,24 +884,28 @@ main(int argc, char *argv[])
 		case 'Z':
 			recsize = (long)number_arg("-Z", optarg, 1, PAYLOAD_MAX);
 			if (recsize != atof(optarg))
-				usage_error("-Z: \"%s\" is not a whole number",
+				ddb_usage_error(usage,
+				    "-Z: \"%s\" is not a whole number",
 				    optarg);
 			break;
 		case 1:
 			memory = (long)number_arg("--memory", optarg, 128, 10240);
 			if (memory != atof(optarg))
-				usage_error("--memory: \"%s\" is not a whole number",
+				ddb_usage_error(usage,
+				    "--memory: \"%s\" is not a whole number",
 				    optarg);
 			break;
 		case 2:
 			shards = (long)number_arg("--shards", optarg, 1, 100000);
 			if (shards != atof(optarg))
-				usage_error("--shards: \"%s\" is not a whole number",
+				ddb_usage_error(usage,
+				    "--shards: \"%s\" is not a whole number",
 				    optarg);
 			break;
 		case 'J':
 			if ((comma = strchr(optarg, ',')) == NULL)
-				usage_error("-J: \"%s\" is not MS,US", optarg);
+				ddb_usage_error(usage,
+				    "-J: \"%s\" is not MS,US", optarg);
 			*comma++ = '\0';
 			cpu_batch_ms = number_arg("-J", optarg, 0, 900000);
 			cpu_record_us = number_arg("-J", comma, 0, 1e9);

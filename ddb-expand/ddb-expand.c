@@ -73,20 +73,6 @@ usage(FILE *fp, int status)
 	ddb_usage_exit(fp, status);
 }
 
-static _Noreturn void usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static _Noreturn void
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vwarnx(fmt, ap);
-	va_end(ap);
-	usage(stderr, DDB_EXIT_USAGE);
-}
-
 /* a value as JSON text, for a message (valid until the next call) */
 static const char *
 json_text(const struct jv *v)
@@ -415,12 +401,14 @@ parse_lineage(char *list)
 			if (strcmp(item, field_name[f]) == 0)
 				break;
 		if (f == NFIELD)
-			usage_error("-l: unknown field \"%s\" (eventID, "
+			ddb_usage_error(usage,
+			    "-l: unknown field \"%s\" (eventID, "
 			    "SequenceNumber, tableName, userIdentity, source)",
 			    item);
 		for (k = 0; k < nlin; k++)
 			if (lfield[k] == f)
-				usage_error("-l: %s given twice", item);
+				ddb_usage_error(usage,
+				    "-l: %s given twice", item);
 		lfield[nlin] = f;
 		lcol[nlin++] = col != NULL ? col : field_name[f];
 	}
@@ -439,10 +427,11 @@ check_columns(void)
 		all[n++] = lcol[i];
 	for (i = 0; i < n; i++) {
 		if (*all[i] == '\0')
-			usage_error("an added column needs a name");
+			ddb_usage_error(usage, "an added column needs a name");
 		for (j = 0; j < i; j++)
 			if (strcmp(all[i], all[j]) == 0)
-				usage_error("two added columns named \"%s\"",
+				ddb_usage_error(usage,
+				    "two added columns named \"%s\"",
 				    all[i]);
 	}
 }

@@ -361,46 +361,20 @@ convert_item(struct ctx *c, struct jv *map, int level)
 static int
 arn_table(const char *s, size_t n, const char **name, size_t *len)
 {
-	const char *p = s, *end = s + n, *q;
-	int field;
+	struct ddb_arn a;
 
-	if (n < 4 || memcmp(s, "arn:", 4) != 0)
+	if (ddb_arn_parse(s, n, &a) != 0 || !ddb_arn_is_stream(&a))
 		return -1;
-	for (field = 0; field < 5; field++) {
-		if ((q = memchr(p, ':', (size_t)(end - p))) == NULL)
-			return -1;
-		if ((field == 1 || field == 2) && q == p)
-			return -1;
-		if (field == 2 && (q - p != 8 || memcmp(p, "dynamodb", 8) != 0))
-			return -1;
-		p = q + 1;
-	}
-	if (end - p < 6 || memcmp(p, "table/", 6) != 0)
-		return -1;
-	p += 6;
-	q = p + ddb_table_name_span(p, (size_t)(end - p));
-	if (q < end && *q != '/')
-		return -1;
-	if (q == p || q - p > 255 || end - q < 9 ||
-	    memcmp(q, "/stream/", 8) != 0)
-		return -1;
-	*name = p;
-	*len = (size_t)(q - p);
+	*name = a.table.p;
+	*len = a.table.n;
 	return 0;
 }
 
-/* DynamoDB's SequenceNumber: a string of 21 to 40 decimal digits */
+/* DynamoDB's SequenceNumber: a JSON string, ddb_seq_ok */
 static int
-seq_ok(const struct jv *o)
+json_seq_ok(const struct jv *o)
 {
-	size_t i;
-
-	if (o->type != JV_STRING || o->n < 21 || o->n > 40)
-		return 0;
-	for (i = 0; i < o->n; i++)
-		if (o->u.s[i] < '0' || o->u.s[i] > '9')
-			return 0;
-	return 1;
+	return o->type == JV_STRING && ddb_seq_ok(o->u.s, o->n);
 }
 
 /* ApproximateCreationDateTime: a JSON number or ISO 8601 text */
@@ -706,8 +680,8 @@ refuse(long idx, const struct jv *rec)
 		    !kinesis_seq_ok(o))
 			o = NULL;
 		if (o == NULL && (k = jv_get(rec, "dynamodb")) != NULL &&
-		    k->type == JV_OBJECT &&
-		    (o = jv_get(k, "SequenceNumber")) != NULL && !seq_ok(o))
+		    k->type == JV_OBJECT && (o = jv_get(k, "SequenceNumber")) !=
+		    NULL && !json_seq_ok(o))
 			o = NULL;
 	}
 	fprintf(refused, "%ld\t", idx);
@@ -825,7 +799,7 @@ flatten_record(struct ctx *c, struct jv *rec)
 			bad(c, NULL, "tableName is not a DynamoDB table name");
 		return -1;
 	}
-	if ((o = jv_get(ddb, "SequenceNumber")) != NULL && !seq_ok(o)) {
+	if ((o = jv_get(ddb, "SequenceNumber")) != NULL && !json_seq_ok(o)) {
 		bad(c, NULL, "dynamodb.SequenceNumber is not 21 to 40 decimal "
 		    "digits");
 		return -1;
@@ -1220,25 +1194,13 @@ flatten_file(const char *path)
 static int
 table_arn_name(const struct jv *o, const char **name, size_t *len)
 {
-	const char *p, *end;
-	int field;
+	struct ddb_arn a;
 
-	if (o == NULL || o->type != JV_STRING || o->n < 4 ||
-	    memcmp(o->u.s, "arn:", 4) != 0)
+	if (o == NULL || o->type != JV_STRING ||
+	    ddb_arn_parse(o->u.s, o->n, &a) != 0 || a.rest.n != 0)
 		return -1;
-	p = o->u.s;
-	end = p + o->n;
-	for (field = 0; field < 5; field++) {
-		const char *q = memchr(p, ':', (size_t)(end - p));
-		if (q == NULL || (field == 2 && (q - p != 8 ||
-		    memcmp(p, "dynamodb", 8) != 0)))
-			return -1;
-		p = q + 1;
-	}
-	if (end - p < 7 || memcmp(p, "table/", 6) != 0)
-		return -1;
-	*name = p + 6;
-	*len = (size_t)(end - *name);
+	*name = a.table.p;
+	*len = a.table.n;
 	return ddb_table_name_ok(*name, *len) ? 0 : -1;
 }
 

@@ -91,13 +91,6 @@ usage(FILE *fp, int status)
 }
 
 static void
-put_member(struct ddb_buf *b, const char *k, const char *v)
-{
-	ddb_json_key(b, k);
-	ddb_json_str(b, v, strlen(v));
-}
-
-static void
 put_raw(struct ddb_buf *b, const char *k, const char *json)
 {
 	ddb_json_key(b, k);
@@ -126,7 +119,7 @@ describe(struct aj *c, char **arnp)
 	int rc;
 
 	ddb_buf_putc(&b, '{');
-	put_member(&b, "TableName", table);
+	ddb_json_member(&b, "TableName", table);
 	ddb_buf_putc(&b, '}');
 	rc = aj_call(c, AJ_DYNAMODB, "DescribeTable", b.p, b.n, &a, &v);
 	free(b.p);
@@ -297,7 +290,7 @@ scan_page(struct worker *w, long seg, const char *pos, struct ddb_buf *out,
 	*count = 0;
 	*next = NULL;
 	ddb_buf_putc(&b, '{');
-	put_member(&b, "TableName", table);
+	ddb_json_member(&b, "TableName", table);
 	if (segments > 1) {
 		snprintf(num_, sizeof num_, "%ld", seg);
 		put_raw(&b, "Segment", num_);
@@ -312,7 +305,7 @@ scan_page(struct worker *w, long seg, const char *pos, struct ddb_buf *out,
 	}
 	if (consistent)
 		put_raw(&b, "ConsistentRead", "true");
-	put_member(&b, "ReturnConsumedCapacity", "TOTAL");
+	ddb_json_member(&b, "ReturnConsumedCapacity", "TOTAL");
 	ddb_buf_putc(&b, '}');
 	rate_take(*guess, seg);
 	rc = aj_call(&w->aj, AJ_DYNAMODB, "Scan", b.p, b.n, &a, &v);

@@ -31,12 +31,6 @@
  */
 #define STATE_LEGACY "ddb-scan-state 1"
 
-static int
-bad(const struct sstate *st, long line, const char *what)
-{
-	return ddb_state_bad(st->dir, line, what);
-}
-
 /* a key as JSON text: an object, one line */
 static int
 key_ok(const char *s)
@@ -83,7 +77,8 @@ line_of(void *arg, char *l, long ln)
 
 	if (l == NULL)
 		return st->table == NULL || st->arn == NULL || st->seg == NULL ||
-		    st->created == NULL ? bad(st, ln, "no table, arn, segments "
+		    st->created == NULL ? ddb_state_bad(st->dir, ln,
+		    "no table, arn, segments "
 		    "or created-at line") : 0;
 	if (st->exists == 2 && strncmp(l, "table ", 6) == 0 &&
 	    st->table == NULL && ddb_table_name_ok(l + 6, strlen(l + 6)))
@@ -92,7 +87,8 @@ line_of(void *arg, char *l, long ln)
 	    st->table == NULL && ddb_table_name_ok(l + 12, strlen(l + 12)))
 		st->table = xstrdup(l + 12);
 	else if (st->exists == 1 && strncmp(l, "source ", 7) == 0)
-		return bad(st, ln, "the state of another kind of source "
+		return ddb_state_bad(st->dir, ln,
+		    "the state of another kind of source "
 		    "(not a scan)");
 	else if (strncmp(l, "arn ", 4) == 0 && st->arn == NULL && l[4])
 		st->arn = xstrdup(l + 4);
@@ -127,7 +123,7 @@ line_of(void *arg, char *l, long ln)
 		st->seg[i].pb = bt;
 		st->seg[i].pnext = strcmp(rest, "-") ? xstrdup(rest) : NULL;
 	} else
-		return bad(st, ln, "not a state line");
+		return ddb_state_bad(st->dir, ln, "not a state line");
 	return 0;
 }
 

@@ -190,14 +190,6 @@ limit_arg(const char *s)
 		max_records = v;
 }
 
-/* "name": "text" members of a request body */
-static void
-put_member(struct ddb_buf *b, const char *k, const char *v)
-{
-	ddb_json_key(b, k);
-	ddb_json_str(b, v, strlen(v));
-}
-
 /* wait secs, whole: a signal only shortens the wait of the main thread's
  * loop by the rest of it */
 static void
@@ -232,7 +224,7 @@ call(struct aj *c, int svc, const char *op, long limit, struct ddb_arena *a,
 	va_start(ap, out);
 	while ((k = va_arg(ap, const char *)) != NULL)
 		if ((v = va_arg(ap, const char *)) != NULL)
-			put_member(&b, k, v);
+			ddb_json_member(&b, k, v);
 	va_end(ap);
 	if (limit > 0) {
 		snprintf(lim, sizeof lim, ",\"Limit\":%ld", limit);
@@ -495,7 +487,7 @@ page_record(struct page *pg, const struct shard *sh, const struct jv *r)
 	const char *seq = jv_get_str(jv_get(r, "dynamodb"), "SequenceNumber");
 
 	if (r->type != JV_OBJECT || r->n == 0 || seq == NULL ||
-	    !seq_ok(seq, strlen(seq))) {
+	    !ddb_seq_ok(seq, strlen(seq))) {
 		const char *after = pg->last ? pg->last : sh->rseq;
 
 		warnx("shard %s: a record without a valid SequenceNumber "

@@ -27,20 +27,6 @@
  */
 #define STATE_LEGACY "ddb-stream-state 1"
 
-/* SequenceNumber: 21 to 40 decimal digits */
-int
-seq_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 21 || n > 40)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
 /* order of two sequence numbers as numbers */
 int
 seq_cmp(const char *a, const char *b)
@@ -94,15 +80,10 @@ int
 stream_arn_ok(const char *s)
 {
 	size_t n = strlen(s);
-	const char *t;
-	int colons = 0;
+	struct ddb_arn a;
 
-	if (n < 37 || n > 1024 || !graph_ok(s, n) || strncmp(s, "arn:", 4))
-		return 0;
-	for (t = s; *t && colons < 5; t++)
-		colons += *t == ':';
-	return colons == 5 && strstr(s, ":dynamodb:") != NULL &&
-	    strncmp(t, "table/", 6) == 0 && strstr(t, "/stream/") != NULL;
+	return n >= 37 && n <= 1024 && graph_ok(s, n) &&
+	    ddb_arn_parse(s, n, &a) == 0 && ddb_arn_is_stream(&a);
 }
 
 struct shard *
@@ -122,12 +103,6 @@ state_shard(struct state *st, const char *id, int add)
 	memset(&st->sh[st->nsh], 0, sizeof st->sh[0]);
 	st->sh[st->nsh].id = xstrdup(id);
 	return &st->sh[st->nsh++];
-}
-
-static int
-bad(const struct state *st, long line, const char *what)
-{
-	return ddb_state_bad(st->dir, line, what);
 }
 
 static struct pending *
@@ -163,17 +138,19 @@ state_line(void *arg, char *line, long ln)
 	st->legacy = st->exists == 2;
 	if (line == NULL) {
 		if (ln == 0 || st->arn == NULL)
-			return bad(st, ln, "no source line");
+			return ddb_state_bad(st->dir, ln, "no source line");
 		if (st->staged && st->npend == 0)
-			return bad(st, ln, "a batch without its ranges");
+			return ddb_state_bad(st->dir, ln,
+			    "a batch without its ranges");
 		if (!st->staged && st->npend > 0)
-			return bad(st, ln, "ranges without their batch");
+			return ddb_state_bad(st->dir, ln,
+			    "ranges without their batch");
 		return 0;
 	}
 	if (strncmp(line, "batch ", 6) == 0 && !st->legacy) {
 		if (st->staged || ddb_batch_parse(line + 6, &st->bt, &rest) != 0 ||
 		    *rest != '\0' || st->bt.part != 0)
-			return bad(st, ln, "not a state line");
+			return ddb_state_bad(st->dir, ln, "not a state line");
 		st->staged = 1;
 		return 0;
 	}
@@ -186,7 +163,8 @@ state_line(void *arg, char *line, long ln)
 	    stream_arn_ok(f[2])) {
 		st->arn = xstrdup(f[2]);
 	} else if (nf >= 2 && !st->legacy && strcmp(f[0], "source") == 0) {
-		return bad(st, ln, "the state of another kind of source "
+		return ddb_state_bad(st->dir, ln,
+		    "the state of another kind of source "
 		    "(not a stream)");
 	} else if (nf == 2 && st->legacy && strcmp(f[0], "stream") == 0 &&
 	    stream_arn_ok(f[1])) {
@@ -194,7 +172,7 @@ state_line(void *arg, char *line, long ln)
 		st->arn = xstrdup(f[1]);
 	} else if (nf == 4 && strcmp(f[0], "shard") == 0 &&
 	    shard_id_ok(f[1]) && (strcmp(f[2], "-") == 0 ||
-	    seq_ok(f[2], strlen(f[2]))) && (strcmp(f[3], "open") == 0 ||
+	    ddb_seq_ok(f[2], strlen(f[2]))) && (strcmp(f[3], "open") == 0 ||
 	    strcmp(f[3], "done") == 0)) {
 		struct shard *sh = state_shard(st, f[1], 1);
 		free(sh->seq);
@@ -202,15 +180,15 @@ state_line(void *arg, char *line, long ln)
 		sh->done = strcmp(f[3], "done") == 0;
 		sh->known = 1;
 	} else if (nf == 5 && strcmp(f[0], "batch") == 0 && st->legacy &&
-	    shard_id_ok(f[1]) && seq_ok(f[2], strlen(f[2])) &&
-	    seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0) {
+	    shard_id_ok(f[1]) && ddb_seq_ok(f[2], strlen(f[2])) &&
+	    ddb_seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0) {
 		st->oldbatch = 1;	/* read again from the stream */
 	} else if (nf == 2 && strcmp(f[0], "committed") == 0 && !st->legacy &&
 	    strspn(f[1], "0123456789") == strlen(f[1]) && strlen(f[1]) < 15) {
 		st->committed = atol(f[1]);
 	} else if (nf == 5 && strcmp(f[0], "range") == 0 && !st->legacy &&
-	    shard_id_ok(f[1]) && seq_ok(f[2], strlen(f[2])) &&
-	    seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0 &&
+	    shard_id_ok(f[1]) && ddb_seq_ok(f[2], strlen(f[2])) &&
+	    ddb_seq_ok(f[3], strlen(f[3])) && atol(f[4]) > 0 &&
 	    seq_cmp(f[2], f[3]) <= 0) {
 		struct pending *pd = range_add(st);
 		pd->id = xstrdup(f[1]);
@@ -218,7 +196,7 @@ state_line(void *arg, char *line, long ln)
 		pd->last = xstrdup(f[3]);
 		pd->count = atol(f[4]);
 	} else {
-		return bad(st, ln, "not a state line");
+		return ddb_state_bad(st->dir, ln, "not a state line");
 	}
 	return 0;
 }

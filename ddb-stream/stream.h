@@ -60,7 +60,6 @@ int state_save(struct state *st);
 void state_ranges_free(struct state *st);
 struct shard *state_shard(struct state *st, const char *id, int add);
 int seq_cmp(const char *a, const char *b);
-int seq_ok(const char *s, size_t n);
 int shard_id_ok(const char *s);
 int stream_arn_ok(const char *s);
 

@@ -79,13 +79,6 @@ pq_usage(FILE *fp, int status)
 	ddb_usage_exit(fp, status);
 }
 
-static _Noreturn void
-pq_bad_usage(const char *msg, const char *arg)
-{
-	warnx("%s%s", msg, arg);
-	pq_usage(stderr, DDB_EXIT_USAGE);
-}
-
 /*
  * A number's text as sign, significant digits and the exponent of a point
  * before the first of them; 0 has no digits.  s is a JSON number.
@@ -414,12 +407,12 @@ codec_arg(const char *s)
 	if (k == sizeof codecs / sizeof codecs[0] || (s[n] == ':' &&
 	    (codecs[k].hi == 0 || ddb_long_arg(s + n + 1, codecs[k].lo,
 	    codecs[k].hi, &level) != 0)))
-		pq_bad_usage("--compression: zstd[:1-19], snappy, gzip[:1-9] "
-		    "or none, not ", s);
+		ddb_usage_error(pq_usage, "--compression: zstd[:1-19], snappy, "
+		    "gzip[:1-9] or none, not %s", s);
 	pset.codec = codecs[k].codec;
 	if (pset.codec == PQ_SNAPPY && pq_snappy_load() < 0)
-		pq_bad_usage("--compression snappy needs libsnappy.so.1 "
-		    "(Debian: libsnappy1v5)", "");
+		ddb_usage_error(pq_usage, "--compression snappy needs "
+		    "libsnappy.so.1 (Debian: libsnappy1v5)");
 	pset.level = (int)level;
 }
 
@@ -463,8 +456,8 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 			else if (strcmp(optarg, "double") == 0)
 				doubles = 1;
 			else
-				pq_bad_usage("--numbers: text or double, not ",
-				    optarg);
+				ddb_usage_error(pq_usage, "--numbers: text or "
+				    "double, not %s", optarg);
 			break;
 		case OPT_TYPES:
 			if (strcmp(optarg, "values") == 0)
@@ -472,8 +465,8 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 			else if (strcmp(optarg, "text") == 0)
 				textonly = 1;
 			else
-				pq_bad_usage("--types: values or text, not ",
-				    optarg);
+				ddb_usage_error(pq_usage, "--types: values or "
+				    "text, not %s", optarg);
 			break;
 		case OPT_ROWGROUP: pset.rowgroup = size_arg("--row-group-size",
 		    optarg, 1); break;

@@ -102,27 +102,13 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-static _Noreturn void die_usage(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static _Noreturn void
-die_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vwarnx(fmt, ap);
-	va_end(ap);
-	usage(stderr, DDB_EXIT_USAGE);
-}
-
 static long
 num_arg(const char *s, long min, long max, const char *what)
 {
 	long v;
 
 	if (ddb_long_arg(s, min, max, &v) != 0)
-		die_usage("bad %s", what);
+		ddb_usage_error(usage, "bad %s", what);
 	return v;
 }
 
@@ -133,9 +119,10 @@ size_arg(const char *s)
 	long long v;
 
 	if (ddb_size_arg(s, 1, LLONG_MAX, &v) != 0)
-		die_usage("bad part size: %s", s);
+		ddb_usage_error(usage, "bad part size: %s", s);
 	if (v < 5 * MIB || v > 5 * 1024 * MIB)
-		die_usage("part size %s is not between 5M and 5G", s);
+		ddb_usage_error(usage,
+		    "part size %s is not between 5M and 5G", s);
 	return (long)v;
 }
 
@@ -163,9 +150,9 @@ static const char *
 header_arg(const char *v, const char *opt, const char *what)
 {
 	if (blank(v))
-		die_usage("%s is empty", opt);
+		ddb_usage_error(usage, "%s is empty", opt);
 	if (!header_safe(v))
-		die_usage("bad %s: %s", what, v);
+		ddb_usage_error(usage, "bad %s: %s", what, v);
 	return v;
 }
 
@@ -599,7 +586,8 @@ download_object(const char *target, struct http *h)
 	int rc;
 
 	if ((bucket = split_uri(target, &key)) == NULL)
-		die_usage("not an s3://bucket/key URI: %s", target);
+		ddb_usage_error(usage,
+		    "not an s3://bucket/key URI: %s", target);
 	if (!key_ok(key)) {
 		free(bucket);
 		return DDB_EXIT_USAGE;
@@ -655,7 +643,8 @@ run(const char *target, struct http *h, char *buf)
 	int needs_sha, rc;
 
 	if ((bucket = split_uri(target, &kt)) == NULL)
-		die_usage("not an s3://bucket/key URI: %s", target);
+		ddb_usage_error(usage,
+		    "not an s3://bucket/key URI: %s", target);
 	/* a bad template is refused before anything is read */
 	if ((key = expand_key(kt, NULL, &needs_sha)) == NULL)
 		usage(stderr, DDB_EXIT_USAGE);
@@ -848,7 +837,8 @@ retry_kept(const char *side, struct http *h, char *buf)
 	int rc;
 
 	if (n <= 4 || strcmp(side + n - 4, ".uri") != 0)
-		die_usage("-R wants the .uri sidecar of a kept body: %s", side);
+		ddb_usage_error(usage,
+		    "-R wants the .uri sidecar of a kept body: %s", side);
 	path = xasprintf("%.*s", (int)(n - 4), side);
 	rc = open_kept(side, path, &b, &uri, &bucket, &key, buf);
 	if (rc == 0 && (rc = put_body(bucket, key, uri, &b, h, buf, 1)) != 0)
@@ -913,7 +903,8 @@ main(int argc, char *argv[])
 		    "attempt count"); break;
 		case 'A':
 			if (strcmp(optarg, "path") && strcmp(optarg, "virtual"))
-				die_usage("addressing is path or virtual, "
+				ddb_usage_error(usage,
+				    "addressing is path or virtual, "
 				    "not %s", optarg);
 			addressing = optarg;
 			break;
@@ -925,7 +916,8 @@ main(int argc, char *argv[])
 		case 'f': body_file = optarg; break;
 		case 'g':
 			if (ddb_double_arg(optarg, 0, 60, &h.backoff) != 0)
-				die_usage("bad backoff: %s", optarg);
+				ddb_usage_error(usage,
+				    "bad backoff: %s", optarg);
 			break;
 		case 'G':
 			kms_key = header_arg(optarg, "--sse-kms-key-id",
@@ -941,12 +933,15 @@ main(int argc, char *argv[])
 			break;
 		case 'm':
 			if (nmeta == MAX_META)
-				die_usage("more than 32 metadata items");
+				ddb_usage_error(usage,
+				    "more than 32 metadata items");
 			if (!meta_ok(optarg))
-				die_usage("bad metadata (want key=value, "
+				ddb_usage_error(usage,
+				    "bad metadata (want key=value, "
 				    "printable ASCII): %s", optarg);
 			if (blank(strchr(optarg, '=') + 1))
-				die_usage("--metadata %.*s has an empty value",
+				ddb_usage_error(usage,
+				    "--metadata %.*s has an empty value",
 				    (int)(strchr(optarg, '=') - optarg), optarg);
 			meta[nmeta++] = optarg;
 			break;
@@ -966,9 +961,10 @@ main(int argc, char *argv[])
 		    "timeout"); break;
 		case 'X':
 			if (blank(optarg))
-				die_usage("--sse is empty");
+				ddb_usage_error(usage, "--sse is empty");
 			if (strcmp(optarg, "AES256") && strcmp(optarg, "aws:kms"))
-				die_usage("--sse is AES256 or aws:kms, not %s",
+				ddb_usage_error(usage,
+				    "--sse is AES256 or aws:kms, not %s",
 				    optarg);
 			sse = optarg;
 			break;
@@ -983,7 +979,8 @@ main(int argc, char *argv[])
 			else if (strcmp(optarg, "encoding") == 0)
 				gzip_body = GZ_ENCODING;
 			else
-				die_usage("--gzip is file or encoding, not %s",
+				ddb_usage_error(usage,
+				    "--gzip is file or encoding, not %s",
 				    optarg);
 			break;
 		default: usage(stderr, DDB_EXIT_USAGE);
@@ -992,26 +989,31 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (retry) {
 		if (argc != 0)
-			die_usage("--retry-kept takes the target from the "
+			ddb_usage_error(usage,
+			    "--retry-kept takes the target from the "
 			    "sidecar: no s3:// URI");
 		if (body_file)
-			die_usage("--retry-kept reads the kept body: no --file");
+			ddb_usage_error(usage,
+			    "--retry-kept reads the kept body: no --file");
 	} else if (argc != 1) {
 		usage(stderr, DDB_EXIT_USAGE);
 	}
 	if (kms_key && (sse == NULL || strcmp(sse, "aws:kms") != 0))
-		die_usage("--sse-kms-key-id needs --sse aws:kms");
+		ddb_usage_error(usage, "--sse-kms-key-id needs --sse aws:kms");
 	if (if_match && if_none_match)
-		die_usage("--if-match and --if-none-match: give one");
+		ddb_usage_error(usage,
+		    "--if-match and --if-none-match: give one");
 	if ((if_match || if_none_match) && (retry || keep_dir))
-		die_usage("a conditional write is not kept for --retry-kept: "
+		ddb_usage_error(usage,
+		    "a conditional write is not kept for --retry-kept: "
 		    "no --keep-dir");
 	if (download && (retry || body_file || keep_dir || if_match ||
 	    if_none_match))
-		die_usage("--download reads one object: no --retry-kept, "
+		ddb_usage_error(usage,
+		    "--download reads one object: no --retry-kept, "
 		    "--file, --keep-dir, --if-match or --if-none-match");
 	if (download && *download == '\0')
-		die_usage("--download needs a file name");
+		ddb_usage_error(usage, "--download needs a file name");
 	h.verbose = verbose;
 	h.insecure = insecure;
 
