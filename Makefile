@@ -51,7 +51,7 @@ $(LAMBDA): $(O)/ddb-lambda/ddb-lambda.o $(O)/common/util.o $(O)/common/json.o
 
 # ddb-esm prices its bills from the table BENCHMARKS.md uses, read at build
 # time: PRICE_key for each row, PRICE_DATE the latest look-up
-$(O)/ddb-esm/prices.h: bench/prices.tsv
+$(O)/ddb-esm/prices.h: ddb-esm/prices.tsv
 	@mkdir -p $(@D)
 	awk -F '\t' '!/^#/ && $$1 != "key" { \
 		if ($$2 !~ /^[0-9]+(\.[0-9]+)?$$/) { print FILENAME ": " $$1 ": bad price" > "/dev/stderr"; exit 1 } \

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ddb.h"
-#include "prices.h"	/* PRICE_*, from bench/prices.tsv at build time */
+#include "prices.h"	/* PRICE_*, from ddb-esm/prices.tsv at build time */
 
 #define EXIT_FINDINGS 5	/* -Q: a mapping has something to fix */
 
@@ -401,7 +401,7 @@ print_bill(const struct esm *e)
 	heading(e);
 	snprintf(bs, sizeof bs, "%g", rate);
 	para("Monthly bill at %s records/s (%s records in 730 hours), %s-byte "
-	    "records, %ld MB, us-east-1 prices of %s (bench/prices.tsv), no "
+	    "records, %ld MB, us-east-1 prices of %s (ddb-esm/prices.tsv), no "
 	    "free tier:", bs, commas(rate * MONTH_S, n1, sizeof n1),
 	    commas(recsize, n2, sizeof n2), memory, PRICE_DATE);
 	printf("%-26s%16s%16s\n", "", "as configured", "as recommended");

@@ -1,9 +1,10 @@
 /*
  * ddb-lambda: the Lambda Runtime API loop of bootstrap, in C.  Each
  * invocation runs ddb-to-s3 on the event and answers the API; the loop
- * itself starts no process (the shell loop ran curl twice, sed, tr, rm,
- * tail and cat per invocation, which cost more CPU than the batch).
- * Its log lines start "bootstrap:", the name Lambda runs it under.
+ * itself starts no process, so an invocation costs the batch's work and
+ * little more.  Its log lines start "bootstrap:", the name Lambda runs it
+ * under.  make builds it (all) but never installs it: only the Lambda
+ * package (make lambda-zip) carries it, beside bootstrap.
  */
 #include <limits.h>
 #include <dirent.h>
