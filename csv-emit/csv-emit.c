@@ -355,8 +355,8 @@ write_header(void)
 
 /*
  * the row in row.p as a CSV line, its cells put in header order, appended
- * to out in one piece (a stdio call per cell was a fifth of csv-emit's
- * instructions, measured with callgrind); where in out the cells of later
+ * to out in one piece (one copy a line, not a stdio call a cell: this is
+ * the hot loop); where in out the cells of later
  * columns go: where the cell of the event type column, the last but one,
  * begins, or in tail order (-t) the line's end
  */

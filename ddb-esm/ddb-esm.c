@@ -30,8 +30,8 @@ static long memory = 128;	/* --memory: MB of the function */
 static long shards = 1;		/* --shards: the stream's open shards */
 /*
  * -J's default: the line through BENCHMARKS.md's "A Lambda invocation,
- * whole" rows (bootstrap, CPU of every process of a warm invocation: 64.0 ms
- * for 100 records, 101.5 ms for 1,000), measured on the date below
+ * whole" rows (bootstrap, CPU of every process of a warm invocation), as
+ * of CPU_DATE, which --help prints beside it
  */
 #define CPU_BATCH_MS 60
 #define CPU_RECORD_US 42

@@ -129,7 +129,8 @@ escaped(const char *key, size_t n)
 
 	for (k = -2; k < nlin; k++) {
 		name = k == -2 ? ecol : k == -1 ? ccol : lcol[k];
-		/* the first byte first: a call per key was 3% of the run */
+		/* the first byte first: most keys differ there, and this
+		 * runs for every key of every record */
 		if (*key != '_' && *key != *name)
 			continue;
 		m = strlen(name);
