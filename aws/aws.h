@@ -1,8 +1,11 @@
 /*
  * aws.h: what any AWS client of the suite needs: one HTTP exchange with
  * its redacted log, the retry wait, settings and the credential chain.
- * Nothing here prints a program's name or exits: functions return a
- * DDB_EXIT_* status, messages go through warnx(3) (the program's name).
+ * Nothing here prints a program's name or exits: functions return 0 or
+ * a DDB_EXIT_* status, messages go through warnx(3) (the program's name);
+ * parsers of settings and answers (xml.c, aj_opt, creds_time) return 0
+ * or -1 as common/ddb.h's helpers do.  aj_call alone adds two events the
+ * caller acts on (awsjson.h), numbered above every DDB_EXIT_* status.
  * The signer is sigv4.h, the JSON 1.0 client awsjson.h.
  */
 #ifndef AWS_H
