@@ -21,7 +21,7 @@
 
 enum {
 	OPT_STATE = 256, OPT_SEGMENTS, OPT_PAGE, OPT_RCU, OPT_CONSISTENT,
-	OPT_CREATED
+	OPT_CREATED, OPT_BATCH_SIZE, OPT_BATCH_BYTES
 };
 
 struct worker {
@@ -38,6 +38,9 @@ static int nkeys;
 static const char *created;	/* JSON text of ApproximateCreationDateTime */
 static char *created_given;	/* --created-at's */
 static long segments = 1, page_size;
+/* --batch-size, --batch-bytes: a batch of a segment is whole pages, up to
+ * these bounds; 0: a page a batch (each page is at most 1 MB) */
+static long batch_size, batch_bytes;
 static int consistent, verbose;	/* verbose: -v */
 static double rcu;		/* read capacity units a second, 0: no bound */
 
@@ -56,6 +59,7 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: ddb-scan [-v] -t table [--segments n] [--page-size n] "
 	    "[--rcu n]\n"
+	    "                [--batch-size n] [--batch-bytes n]\n"
 	    "                [--consistent] [--created-at time] [--state dir] "
 	    "[-u url]\n"
 	    "                [-p profile] [-r region] [-a attempts] [-g secs] "
@@ -74,6 +78,10 @@ usage(FILE *fp, int status)
 		    "  --rcu N                read capacity units a second, "
 		    "at most\n"
 		    "  --consistent           strongly consistent reads\n"
+		    "  --batch-size N         a batch is whole pages up to N "
+		    "items (a page)\n"
+		    "  --batch-bytes N        a batch is whole pages up to N "
+		    "bytes, about (a page)\n"
 		    "  --created-at TIME      created_at of every record "
 		    "(the scan's start)\n"
 		    "  --state DIR            positions, lock, page in flight "
@@ -400,9 +408,14 @@ commit(long seg)
 	return rc;
 }
 
-/* hand on one page of records; with a command: staged, then committed */
+/*
+ * hand on a batch of records (out; with a command, part: the batch's
+ * earlier pages, staged so far, or NULL); with a command: staged, then
+ * committed
+ */
 static int
-deliver(long seg, struct ddb_buf *out, long count, char *next)
+deliver(long seg, struct ddb_batch *part, struct ddb_buf *out, long count,
+    char *next)
 {
 	struct ddb_batch bt;
 	struct seg *s;
@@ -427,6 +440,8 @@ deliver(long seg, struct ddb_buf *out, long count, char *next)
 	}
 	s = &st.seg[seg];
 	if (count == 0) {	/* nothing to hand on: just the position */
+		if (part)
+			ddb_batch_drop(part);
 		pthread_mutex_lock(&mu);
 		free(s->pos);
 		s->pos = next;
@@ -435,8 +450,10 @@ deliver(long seg, struct ddb_buf *out, long count, char *next)
 		pthread_mutex_unlock(&mu);
 		return rc;
 	}
-	if ((rc = ddb_batch_begin(&bt, st.dir, seg)) != 0 ||
-	    (rc = ddb_batch_add(&bt, out->p, out->n, count)) != 0 ||
+	if (part)
+		bt = *part;
+	if ((part == NULL && (rc = ddb_batch_begin(&bt, st.dir, seg)) != 0) ||
+	    (rc = ddb_batch_add(&bt, out->p, out->n, count - bt.count)) != 0 ||
 	    (rc = ddb_batch_stage(&bt, st.dir)) != 0) {
 		ddb_batch_drop(&bt);
 		free(next);
@@ -457,16 +474,57 @@ deliver(long seg, struct ddb_buf *out, long count, char *next)
 	return commit(seg);
 }
 
+/*
+ * More pages after the first (out, *count, *next) while the batch has room
+ * (--batch-size, --batch-bytes): whole pages, the earlier ones staged to
+ * bt's file as they come (*part), so a batch is bounded by the disk;
+ * out keeps the last page, *count the batch's items, *next the
+ * LastEvaluatedKey after it
+ */
+static int
+fill(struct worker *w, long seg, struct ddb_buf *out, long *count,
+    char **next, double *guess, struct ddb_batch *bt, int *part)
+{
+	long total = *count, n;
+	size_t bytes = out->n;
+	char *pos;
+	int rc;
+
+	while (*next && (batch_size > 0 || batch_bytes > 0) &&
+	    (batch_size == 0 || total < batch_size) &&
+	    (batch_bytes == 0 || (long)bytes < batch_bytes) && !ddb_stop) {
+		if (!*part) {
+			if ((rc = ddb_batch_begin(bt, st.dir, seg)) != 0)
+				return rc;
+			*part = 1;
+		}
+		if ((rc = ddb_batch_add(bt, out->p, out->n, total -
+		    bt->count)) != 0)
+			return rc;
+		out->n = 0;
+		pos = *next;
+		rc = scan_page(w, seg, pos, out, &n, next, guess);
+		free(pos);
+		if (rc != 0)
+			return rc;
+		total += n;
+		bytes += out->n;
+	}
+	*count = total;
+	return 0;
+}
+
 /* one segment to its end, or until a stop */
 static int
 scan_segment(struct worker *w, long seg)
 {
 	struct seg *s = st.dir ? &st.seg[seg] : NULL;
 	struct ddb_buf out = { 0 };
+	struct ddb_batch bt;
 	char *pos = NULL, *next;
 	double guess = 1;
 	long count;
-	int rc = 0;
+	int rc = 0, part = 0;
 
 	if (s && s->pending) {
 		warnx("batch staged by an earlier run, not committed, handed "
@@ -487,12 +545,19 @@ scan_segment(struct worker *w, long seg)
 		pthread_mutex_unlock(&mu);
 		out.n = 0;
 		rc = scan_page(w, seg, pos, &out, &count, &next, &guess);
+		if (rc == 0 && s != NULL && cmd != NULL)
+			rc = fill(w, seg, &out, &count, &next, &guess, &bt,
+			    &part);
 		if (rc == 0) {
 			if (s == NULL) {
 				free(pos);
 				pos = next ? xstrdup(next) : NULL;
 			}
-			rc = deliver(seg, &out, count, next);
+			rc = deliver(seg, part ? &bt : NULL, &out, count, next);
+			part = 0;
+		} else if (part) {
+			ddb_batch_drop(&bt);
+			part = 0;
 		}
 		if (rc != 0 || (s == NULL && pos == NULL))
 			break;
@@ -598,6 +663,8 @@ main(int argc, char *argv[])
 		{ "rcu", required_argument, NULL, OPT_RCU },
 		{ "consistent", no_argument, NULL, OPT_CONSISTENT },
 		{ "created-at", required_argument, NULL, OPT_CREATED },
+		{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
+		{ "batch-bytes", required_argument, NULL, OPT_BATCH_BYTES },
 		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -634,6 +701,16 @@ main(int argc, char *argv[])
 				usage(stderr, DDB_EXIT_USAGE);
 			break;
 		case OPT_CONSISTENT: consistent = cons_given = 1; break;
+		case OPT_BATCH_SIZE:
+			if (ddb_long_opt(optarg, 1, 1000000000L, "batch size",
+			    &batch_size) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			break;
+		case OPT_BATCH_BYTES:
+			if (ddb_long_opt(optarg, 1, 1L << 40, "batch bytes",
+			    &batch_bytes) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			break;
 		case OPT_CREATED:
 			free(created_given);
 			created_given = created_json(optarg);

@@ -238,6 +238,44 @@ scan() {
 	head -c "$(stat -c %s "$W/batch.0")" "$W/handed" | cmp - "$W/batch.0"
 }
 
+@test "ddb-scan --batch-size, --batch-bytes: a batch is whole pages up to its bounds, staged as they come; killed once staged, the next run hands it on first; bad values exit 2" {
+	# pages of 300: 7 of them; batches of at least 1,000 items: 1200 1200 1200 1200 ... ends 800
+	run scan -t "$T" --created-at "$C" --page-size 300 --batch-size 1000 --state "$W/st" \
+		sh -c 'cat >"$0.$DDB_SCAN_PAGE"' "$W/b"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ddb-scan: batch: segment 0 page 1: 1200 items" ]
+	[ "${lines[1]}" = "ddb-scan: batch: segment 0 page 2: 800 items" ]
+	[[ "${lines[2]}" == "ddb-scan: $T: 2000 items in 2 pages, "*", 8 requests" ]]
+	[ "$(cat "$W"/b.[12] | jq -r .dynamodb.Keys.id.S | sort -u | wc -l)" -eq "$NITEMS" ]
+	[ "$(cat "$W"/b.[12] | wc -l)" -eq "$NITEMS" ]
+	grep -q '^segment 0 done 2 2000 -$' "$W/st/state"
+	# --batch-bytes: pages while under N bytes: 1, a page a batch; 1 GB, one
+	run scan -t "$T" --page-size 300 --batch-bytes 1 --state "$W/st1" cat
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^ddb-scan: batch: segment 0 page [1-7]: [23]00 items$' <<<"$output")" -eq 7 ]
+	run scan -t "$T" --page-size 300 --batch-bytes 1000000000 --state "$W/st2" cat
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^ddb-scan: batch: ' <<<"$output")" -eq 1 ]
+	[[ "$output" == *"ddb-scan: batch: segment 0 page 1: 2000 items"* ]]
+	# the same batches as one run never killed, after a kill once staged
+	DDB_TEST_KILL_AT=staged run scan -t "$T" --created-at "$C" --page-size 300 --batch-size 1000 \
+		--state "$W/st3" sh -c 'cat >"$0.$DDB_SCAN_PAGE"' "$W/k"
+	[ "$status" -eq 137 ]
+	[ ! -e "$W/k.1" ]
+	run scan -t "$T" --created-at "$C" --page-size 300 --batch-size 1000 --state "$W/st3" \
+		sh -c 'cat >"$0.$DDB_SCAN_PAGE"' "$W/k"
+	[ "$status" -eq 0 ]
+	[ -z "$(ls "$W/st3" | grep -v '^lock$\|^state$')" ]
+	cmp "$W/b.1" "$W/k.1"
+	cmp "$W/b.2" "$W/k.2"
+	run scan -t "$T" --batch-size 0 --state "$W/st4" cat
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: bad batch size: 0" ]
+	run scan -t "$T" --batch-bytes 1x --state "$W/st4" cat
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: bad batch bytes: 1x" ]
+}
+
 @test "ddb-scan: a second run while the first holds the lock does nothing and exits 0" {
 	mkdir -p "$W/st"
 	exec 8>"$W/st/lock"
