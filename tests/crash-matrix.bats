@@ -518,3 +518,71 @@ src_row() {
 	done
 	[ "$failed" -eq 0 ]
 }
+
+# Big batches: ddb-stream's life cycle with batches of 1,000 and of 100,000
+# records, one shard of the Streams stand-in (its records made from one
+# template: 2,500 and 150,000 of them, so the kill falls in the first of
+# two or three batches), into `ddb-to-s3 --output-dir` (the object store
+# is not what is tested here); killed at each step, then run again: the
+# objects are byte for byte a run never killed. Under valgrind only the
+# 1,000 column runs (BIG_SIZES="1000 100000" for both).
+# big_run SIZE OUT LOG [VAR=VALUE...]: one run, its state in $R/st
+big_run() {
+	local size=$1 out=$2 log=$3
+	shift 3
+	job "$log" "" 300 env "$@" ddb-stream --shard-rate 1000 --batch-size "$size" \
+		-u "$STREAMS_URL" --state "$R/st" student \
+		ddb-to-s3 --output-dir "$out" --prefix x --lineage SequenceNumber -
+}
+
+@test "crash matrix: ddb-stream with batches of 1,000 and 100,000 records, killed at each step, then run again: the objects of a run never killed, byte for byte" {
+	load lib/ddb
+	local size n p failed=0 env sizes=${BIG_SIZES:-}
+	if [ -z "$sizes" ]; then
+		sizes="1000 100000"
+		! under_valgrind || sizes=1000
+	fi
+	for size in $sizes; do
+		n=$((size == 1000 ? 2500 : 150000))
+		printf '{"streams": [{"table": "student", "shards": [{"id": "shardId-00000000000000000001-aaaaaaaa", "bench": {"count": %d, "pad": 20}}]}]}\n' \
+			"$n" >"$W/big-$size.json"
+		streams_start "$W/big-$size.json"
+		R=$W/big/$size/whole
+		mkdir -p "$R"
+		big_run "$size" "$R/out" "$R/log"
+		[ "$JOB_STATUS" -eq 0 ] || { cat "$R/log"; false; }
+		[ "$(find "$R/out" -type f ! -name '_*' | wc -l)" -eq $(((n + size - 1) / size)) ]
+		for p in $SOURCE_POINTS; do
+			R=$W/big/$size/$p
+			mkdir -p "$R/kill"
+			: >"$R/faults"
+			case $p in
+			consumer-mid) env=(KILL_AT=ddb-to-s3:1:input KILL_AT_DIR="$R/kill") ;;
+			consumer-exit) env=(KILL_AT=ddb-to-s3:1:exit KILL_AT_DIR="$R/kill") ;;
+			*) env=(DDB_TEST_KILL_AT="$p") ;;
+			esac
+			big_run "$size" "$R/out" "$R/kill.log" "${env[@]}"
+			[ "$JOB_STATUS" -eq 137 ] || echo "the killed job exited $JOB_STATUS, not 137" >>"$R/faults"
+			big_run "$size" "$R/out" "$R/retry.log"
+			[ "$JOB_STATUS" -eq 0 ] ||
+				echo "retry exited $JOB_STATUS: $(tail -2 "$R/retry.log" | tr '\n' ' ')" >>"$R/faults"
+			[ -z "$(ls -A "$R/st" | grep -v '^lock$\|^state$')" ] ||
+				echo "retry: left in the state directory: $(ls -A "$R/st" | tr '\n' ' ')" >>"$R/faults"
+			case $p in
+			recorded|consumer-*) grep -q 'batch staged by an earlier run, not committed, handed on again' \
+				"$R/retry.log" || echo "retry: the staged batch was not handed on first" >>"$R/faults" ;;
+			esac
+			diff -r "$W/big/$size/whole/out" "$R/out" >>"$R/faults" 2>&1 || :
+			if [ -s "$R/faults" ]; then
+				failed=1
+				printf '# %-14s %6s FAIL %s\n' "$p" "$size" \
+					"$(head -c 300 "$R/faults" | paste -sd ';' | sed 's/;/; /g')" >&3
+			else
+				printf '# %-14s %6s ok   %d objects exact\n' "$p" "$size" \
+					"$(find "$R/out" -type f ! -name '_*' | wc -l)" >&3
+			fi
+		done
+		streams_stop
+	done
+	[ "$failed" -eq 0 ]
+}
