@@ -3,6 +3,7 @@
 
 #define main ddb_flatten_main
 #include "../../ddb-flatten/ddb-flatten.c"
+#include "../../ddb-flatten/formats.c"
 #undef main
 #include "check.h"
 
