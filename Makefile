@@ -42,13 +42,14 @@ $(O)/bin/parquet-emit: LDLIBS += $(shell $(PKG_CONFIG) --libs libzstd) -lm -lpth
 $(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/s3.o $(O)/s3-put/body.o \
 	$(O)/s3-put/upload.o $(AWS) $(COMMON)
 $(O)/bin/ddb-esm: $(O)/ddb-esm/ddb-esm.o $(COMMON)
-# bootstrap's Runtime API loop: libc only, no process per invocation; for
-# the Lambda package (scripts/lambda-zip), not installed
+# bootstrap's Runtime API loop: libcurl's easy interface, one handle, no
+# process per invocation; for the Lambda package (scripts/lambda-zip),
+# built by all, never installed
 LAMBDA = $(O)/bin/ddb-lambda
 all: $(LAMBDA)
 $(LAMBDA): $(O)/ddb-lambda/ddb-lambda.o $(O)/common/util.o $(O)/common/json.o
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcurl)
 
 # ddb-esm prices its bills from the table BENCHMARKS.md uses, read at build
 # time: PRICE_key for each row, PRICE_DATE the latest look-up

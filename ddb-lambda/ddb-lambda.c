@@ -11,19 +11,19 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "ddb.h"
 
@@ -50,6 +50,7 @@ static const char *what = "init";	/* the invocation, for POST messages */
 static int code;		/* HTTP status of the last request, 0: none */
 static long long deadline_ms;	/* the invocation's, epoch ms; 0: none */
 static char etype[65];		/* the API's errorType in its answer */
+static CURL *curl;		/* every exchange's, its connection kept */
 
 static void
 logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -142,153 +143,133 @@ head_deadline(const char *p, size_t n, long long *limit)
 	free(h.p);
 }
 
+/* an exchange in progress: where its head and body go, and its time */
+struct xfer {
+	struct ddb_buf *hdrs, *resp;
+	long long limit;	/* epoch ms it must be whole by; 0: unbounded */
+	int huge;		/* the body passed MAX_ANSWER: not read on */
+};
+
+static size_t
+on_head(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+
+	n *= size;
+	/* an interim answer's head (100 Continue) is not the answer's */
+	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
+		x->hdrs->n = 0;
+	/* the answer has begun: ANSWER_SECS from now at most */
+	if (x->limit == 0)
+		x->limit = now_ms() + ANSWER_SECS * 1000LL;
+	ddb_buf_put(x->hdrs, p, n);
+	/* the head is in: the deadline it names bounds the rest */
+	if (n == 2 && p[0] == '\r' && p[1] == '\n')
+		head_deadline(x->hdrs->p, x->hdrs->n, &x->limit);
+	return n;
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+
+	n *= size;
+	if (x->resp->n + n > (size_t)MAX_ANSWER) {
+		x->huge = 1;
+		return 0;
+	}
+	ddb_buf_put(x->resp, p, n);
+	return n;
+}
+
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct xfer *x = arg;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return x->limit != 0 && now_ms() >= x->limit;
+}
+
+/* the connection's socket is the loop's own: no child inherits it */
+static curl_socket_t
+on_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)arg, (void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 /*
- * One HTTP/1.1 exchange with the Runtime API, a connection each (the API
- * is on the loopback): METHOD BASE PATH, with BODY when not NULL and the
- * extra header line HDR.  Sets code (0: no answer); the answer's headers
- * in *hdrs, its body in *resp.  HTTP_OK when a whole answer came; else
- * HTTP_NONE (none), HTTP_HUGE (over MAX_ANSWER: not read), HTTP_CUT (less
- * than its Content-Length, or chunks without their end), HTTP_SLOW (not
- * whole in time); the head, if it came, is in *hdrs all the same.
+ * One HTTP/1.1 exchange with the Runtime API through libcurl, on the one
+ * handle (its connection kept from exchange to exchange): METHOD BASE
+ * PATH, with BODY when not NULL and the extra header HDR.  Sets code (0:
+ * no answer); the answer's head in *hdrs, its body in *resp.  HTTP_OK
+ * when a whole answer came; else HTTP_NONE (none), HTTP_HUGE (over
+ * MAX_ANSWER: not read on), HTTP_CUT (less than its Content-Length, or
+ * chunks without their end), HTTP_SLOW (not whole in time); the head, if
+ * it came, is in *hdrs all the same.  A GET of the next invocation waits
+ * as long as it takes for its answer to begin; from then on (a POST: from
+ * the start) the answer has ANSWER_SECS, or until the invocation's
+ * deadline.
  */
 static int
 http(const char *method, const char *path, const char *hdr,
     const struct ddb_buf *body, struct ddb_buf *hdrs, struct ddb_buf *resp)
 {
-	struct addrinfo hints = { 0 }, *ai, *a;
-	struct ddb_buf rq = { 0 }, in = { 0 };
-	char line[1024];
-	char *p, *end, *hend;
-	ssize_t n;
-	size_t off;
-	long long limit;
-	int fd = -1, len, rc = HTTP_OK, seen_head = 0, chunked, cut = 0;
-	unsigned long long clen = 0;
-	char cl[32];
+	struct xfer x = { hdrs, resp, 0, 0 };
+	struct curl_slist *l = NULL;
+	char url[512];
+	long status = 0;
+	CURLcode cc;
 
 	code = 0;
 	hdrs->n = resp->n = 0;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &ai) != 0)
-		return -1;
-	for (a = ai; a != NULL; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
-		    a->ai_protocol);
-		if (fd < 0)
-			continue;
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	if (fd < 0)
-		return -1;
-	len = snprintf(line, sizeof line, "%s " BASE "%s HTTP/1.1\r\n"
-	    "Host: %s:%s\r\nUser-Agent: ddb-lambda\r\nConnection: close\r\n"
-	    "%s", method, path, host, port, hdr != NULL ? hdr : "");
-	ddb_buf_put(&rq, line, (size_t)len);
+	snprintf(url, sizeof url, "http://%s%s%s:%s" BASE "%s",
+	    strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+	    port, path);
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ddb-lambda");
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, on_socket);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_head);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &x);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)MAX_ANSWER);
+	if (hdr != NULL)
+		l = curl_slist_append(l, hdr);
 	if (body != NULL) {
-		len = snprintf(line, sizeof line, "Content-Type: "
-		    "application/json\r\nContent-Length: %zu\r\n", body->n);
-		ddb_buf_put(&rq, line, (size_t)len);
+		l = curl_slist_append(l, "Content-Type: application/json");
+		l = curl_slist_append(l, "Expect:");
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->p ? body->p :
+		    "");
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)body->n);
+		x.limit = now_ms() + ANSWER_SECS * 1000LL;
 	}
-	ddb_buf_put(&rq, "\r\n", 2);
-	if (body != NULL)
-		ddb_buf_put(&rq, body->p, body->n);
-	for (off = 0; off < rq.n; off += (size_t)n)
-		if ((n = send(fd, rq.p + off, rq.n - off, MSG_NOSIGNAL)) < 0) {
-			if (errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			break;
-		}
-	free(rq.p);
-	/*
-	 * A GET of the next invocation waits as long as it takes for its
-	 * answer to begin; from then on (a POST: from now) the answer has
-	 * ANSWER_SECS, or until the invocation's deadline
-	 */
-	limit = body != NULL ? now_ms() + ANSWER_SECS * 1000LL : 0;
-	for (;;) {
-		struct pollfd pf = { fd, POLLIN, 0 };
-		long long left = limit ? limit - now_ms() : -1;
-
-		if (limit && left <= 0) {
-			rc = HTTP_SLOW;
-			break;
-		}
-		if (poll(&pf, 1, limit ? (int)left : -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (in.n >= (size_t)MAX_ANSWER) {
-			rc = HTTP_HUGE;
-			break;
-		}
-		ddb_buf_reserve(&in, 65536);
-		if ((n = recv(fd, in.p + in.n, in.cap - in.n, 0)) < 0 &&
-		    errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (limit == 0)
-			limit = now_ms() + ANSWER_SECS * 1000LL;
-		in.n += (size_t)n;
-		/* the head is in: the deadline it names bounds the rest */
-		if (!seen_head && (hend = memmem(in.p, in.n, "\r\n\r\n", 4))) {
-			seen_head = 1;
-			head_deadline(in.p, (size_t)(hend - in.p), &limit);
-		}
-	}
-	close(fd);
-	ddb_buf_putc(&in, '\0');
-	in.n--;
-	if (in.n < 12 || memcmp(in.p, "HTTP/1.", 7) != 0 ||
-	    (hend = strstr(in.p, "\r\n\r\n")) == NULL) {
-		free(in.p);
-		return rc == HTTP_OK ? HTTP_NONE : rc;
-	}
-	code = atoi(in.p + 9);
-	ddb_buf_put(hdrs, in.p, (size_t)(hend + 2 - in.p));
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, l);
+	cc = curl_easy_perform(curl);
+	curl_slist_free_all(l);
 	ddb_buf_putc(hdrs, '\0');
 	hdrs->n--;
-	p = hend + 4;
-	end = in.p + in.n;
-	header(hdrs, "content-length:", cl, sizeof cl);
-	chunked = strcasestr(hdrs->p, "\r\ntransfer-encoding:") != NULL &&
-	    strcasestr(hdrs->p, "chunked") != NULL;
-	if (chunked) {
-		/* chunked: sizes in hex, each chunk then CRLF, 0 at the end */
-		cut = 1;
-		while (p < end) {
-			unsigned long sz = strtoul(p, &hend, 16);
-			if (hend == p || (p = strstr(hend, "\r\n")) == NULL)
-				break;
-			if (sz == 0) {
-				cut = 0;
-				break;
-			}
-			if (sz > (size_t)(end - p - 2))
-				break;
-			ddb_buf_put(resp, p + 2, sz);
-			p += 2 + sz + 2;
-		}
-	} else {
-		ddb_buf_put(resp, p, (size_t)(end - p));
-		if (cl[0] != '\0') {
-			clen = strtoull(cl, NULL, 10);
-			cut = clen != resp->n;
-		}
-	}
-	free(in.p);
-	if (rc != HTTP_OK)
-		return rc;
-	if (clen > (unsigned long long)MAX_ANSWER)
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	code = (int)status;
+	if (cc == CURLE_OK)
+		return HTTP_OK;
+	if (x.huge || cc == CURLE_FILESIZE_EXCEEDED)
 		return HTTP_HUGE;
-	return cut ? HTTP_CUT : HTTP_OK;
+	if (cc == CURLE_ABORTED_BY_CALLBACK || cc == CURLE_OPERATION_TIMEDOUT)
+		return HTTP_SLOW;
+	if (code != 0 && (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR))
+		return HTTP_CUT;
+	return HTTP_NONE;
 }
 
 /* the value of header NAME (lower case, with its colon) in hdrs, or "" */
@@ -334,7 +315,7 @@ post(const char *path, const struct ddb_buf *body, const char *type)
 	etype[0] = '\0';
 	if (type != NULL)
 		snprintf(hdr, sizeof hdr,
-		    "Lambda-Runtime-Function-Error-Type: %s\r\n", type);
+		    "Lambda-Runtime-Function-Error-Type: %s", type);
 	r = http("POST", path, type != NULL ? hdr : NULL, body, &hdrs, &resp);
 	free(hdrs.p);
 	if (r == 0 && code >= 200 && code <= 299) {
@@ -790,6 +771,11 @@ cleanup(void)
 	char p[4200];
 	size_t i;
 
+	if (curl != NULL) {
+		curl_easy_cleanup(curl);
+		curl_global_cleanup();
+		curl = NULL;
+	}
 	if (tmp[0] == '\0')
 		return;
 	empty_work();
@@ -851,6 +837,9 @@ main(int argc, char *argv[])
 	if (mkdtemp(tmp) == NULL)
 		err(DDB_EXIT_IO, "%s", tmp);
 	atexit(cleanup);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (curl = curl_easy_init()) == NULL)
+		errx(DDB_EXIT_SOFTWARE, "libcurl did not start");
 	snprintf(work, sizeof work, "%s/work", tmp);
 	if (mkdir(work, 0700) != 0)
 		err(DDB_EXIT_IO, "%s", work);
