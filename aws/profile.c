@@ -25,58 +25,18 @@ trim_space(char *s)
 }
 
 /*
- * key's value in [section] of an INI file like ~/.aws/config.
- * Indented lines belong to a nested block (s3 = ...) and are skipped.
- * *found is set if the section exists.
- */
-static char *
-ini_get(const char *path, const char *section, const char *key, int *found)
-{
-	char line[4096], *val = NULL;
-	int in = 0;
-	FILE *fp;
-
-	if (path == NULL || (fp = fopen(path, "r")) == NULL)
-		return NULL;
-	while (fgets(line, sizeof line, fp)) {
-		char *s = trim_space(line), *eq;
-
-		if (*s == '\0' || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[') {
-			char *e = strchr(s, ']');
-			if (e) {
-				*e = '\0';
-				in = strcmp(trim_space(s + 1), section) == 0;
-				if (in && found)
-					*found = 1;
-			}
-			continue;
-		}
-		if (!in || isspace((unsigned char)line[0]))
-			continue;
-		if ((eq = strchr(s, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		if (strcmp(trim_space(s), key) == 0) {
-			free(val);
-			val = xstrdup(trim_space(eq + 1));
-		}
-	}
-	fclose(fp);
-	return val;
-}
-
-/*
- * key's value in the block sub of [section]: the AWS CLI's nested form,
- * a key with no value followed by indented lines, as in
+ * key's value in [section] of an INI file like ~/.aws/config; *found (if
+ * found is not NULL) is set if the section exists.  sub NULL: a key of the
+ * section itself (indented lines belong to a nested block and are
+ * skipped); else a key of the nested block sub, the AWS CLI's form: a key
+ * with no value followed by indented lines, as in
  *	[services local]
  *	dynamodb =
  *	  endpoint_url = http://127.0.0.1:8000
  */
 static char *
-ini_sub_get(const char *path, const char *section, const char *sub,
-    const char *key)
+ini_get(const char *path, const char *section, const char *sub,
+    const char *key, int *found)
 {
 	char line[4096], *val = NULL;
 	int in = 0, block = 0;
@@ -96,16 +56,19 @@ ini_sub_get(const char *path, const char *section, const char *sub,
 				*e = '\0';
 				in = strcmp(trim_space(s + 1), section) == 0;
 				block = 0;
+				if (in && found)
+					*found = 1;
 			}
 			continue;
 		}
 		if (!in || (eq = strchr(s, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		if (!indented) {
+		if (sub != NULL && !indented)
 			block = strcmp(trim_space(s), sub) == 0 &&
 			    *trim_space(eq + 1) == '\0';
-		} else if (block && strcmp(trim_space(s), key) == 0) {
+		else if ((sub == NULL ? !indented : block) &&
+		    strcmp(trim_space(s), key) == 0) {
 			free(val);
 			val = xstrdup(trim_space(eq + 1));
 		}
@@ -145,14 +108,14 @@ prof_value(const char *profile, const char *key, int files, int *found)
 	if (files & CONF_CREDENTIALS) {
 		path = home_file("AWS_SHARED_CREDENTIALS_FILE",
 		    ".aws/credentials");
-		v = ini_get(path, profile, key, found);
+		v = ini_get(path, profile, NULL, key, found);
 		free(path);
 	}
 	if (v == NULL && (files & CONF_CONFIG)) {
 		path = home_file("AWS_CONFIG_FILE", ".aws/config");
 		sect = strcmp(profile, "default") == 0 ? xstrdup("default") :
 		    xasprintf("profile %s", profile);
-		v = ini_get(path, sect, key, found);
+		v = ini_get(path, sect, NULL, key, found);
 		free(sect);
 		free(path);
 	}
@@ -184,7 +147,7 @@ char *
 conf_section_get(const char *section, const char *key, int *found)
 {
 	char *path = home_file("AWS_CONFIG_FILE", ".aws/config");
-	char *v = ini_get(path, section, key, found);
+	char *v = ini_get(path, section, NULL, key, found);
 
 	free(path);
 	if (v && *v == '\0') {
@@ -200,7 +163,7 @@ conf_service_get(const char *services, const char *service, const char *key)
 {
 	char *path = home_file("AWS_CONFIG_FILE", ".aws/config");
 	char *sect = xasprintf("services %s", services);
-	char *v = ini_sub_get(path, sect, service, key);
+	char *v = ini_get(path, sect, service, key, NULL);
 
 	free(sect);
 	free(path);
