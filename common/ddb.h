@@ -34,6 +34,10 @@ enum {
 				   (501): nothing was written */
 	DDB_EXIT_LAG = 10,	/* ddb-stream --max-lag: the stream is further
 				   behind than the bound (the run's work done) */
+	DDB_EXIT_ATTEMPTS = 11,	/* ddb-stream, ddb-scan --batch-attempts: the
+				   consumer failed temporarily that many times
+				   in a row, no dead-letter place; nothing
+				   dropped, the batch kept */
 	DDB_EXIT_SOFTWARE = 70,	/* a stage was killed, crashed or is missing */
 	DDB_EXIT_TEMPFAIL = 75	/* temporary (EX_TEMPFAIL): run again later */
 };

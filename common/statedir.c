@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -250,28 +251,125 @@ ddb_consumer_env(const char *drop, char *const *add)
 	return e;
 }
 
+/* the last line of a consumer's standard error, as it comes */
+struct lastline {
+	char cur[DDB_MSG_MAX + 1], last[DDB_MSG_MAX + 1];
+	size_t n;
+};
+
+static void
+lastline_take(struct lastline *l, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\n') {
+			if (l->n > 0) {
+				memcpy(l->last, l->cur, l->n);
+				l->last[l->n] = '\0';
+			}
+			l->n = 0;
+		} else if (l->n < DDB_MSG_MAX) {
+			l->cur[l->n++] = c < ' ' || c > '~' ? '?' : (char)c;
+		}
+	}
+}
+
+/* what is in the pipe now to our standard error: 0, or -1 at its end */
+static int
+relay(int fd, struct lastline *l)
+{
+	char buf[4096];
+	ssize_t r;
+
+	for (;;) {
+		r = read(fd, buf, sizeof buf);
+		if (r > 0) {
+			ddb_write_all(2, buf, (size_t)r);
+			lastline_take(l, buf, (size_t)r);
+		} else if (r == -1 && errno == EINTR) {
+			continue;
+		} else {
+			return r == 0 || errno != EAGAIN ? -1 : 0;
+		}
+	}
+}
+
 int
-ddb_consume(char *const *cmd, int fd, char *const *env)
+ddb_consume(char *const *cmd, int fd, char *const *env, char *msg)
 {
 	posix_spawn_file_actions_t fa;
-	int status, e;
-	pid_t pid;
+	struct lastline *ll = NULL;
+	int status, e, p[2] = { -1, -1 };
+	pid_t pid, r;
 
 	ddb_dir_alive();
+	if (msg) {
+		*msg = '\0';
+		ll = xcalloc(1, sizeof *ll);
+		if (pipe(p) == -1) {
+			warn("pipe");
+			free(ll);
+			close(fd);
+			return DDB_EXIT_SOFTWARE;
+		}
+		/* other threads' consumers must not hold its writing end */
+		fcntl(p[0], F_SETFD, FD_CLOEXEC);
+		fcntl(p[1], F_SETFD, FD_CLOEXEC);
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fd, 0);
+	if (msg)
+		posix_spawn_file_actions_adddup2(&fa, p[1], 2);
 	e = posix_spawnp(&pid, cmd[0], &fa, NULL, cmd, env);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fd);
+	if (msg)
+		close(p[1]);
 	if (e != 0) {
+		if (msg)
+			close(p[0]);
+		free(ll);
 		warnx("%s: %s; batch not committed", cmd[0], strerror(e));
 		return DDB_EXIT_SOFTWARE;
 	}
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
+	/*
+	 * Its standard error relayed until it exits (not until the pipe's
+	 * end: a process it left behind may hold the pipe open)
+	 */
+	for (;;) {
+		if (msg && p[0] != -1) {
+			struct pollfd pf = { .fd = p[0], .events = POLLIN };
+
+			poll(&pf, 1, 100);
+			if (relay(p[0], ll) == -1) {
+				close(p[0]);
+				p[0] = -1;
+			}
+		}
+		r = waitpid(pid, &status, msg && p[0] != -1 ? WNOHANG : 0);
+		if (r == pid)
+			break;
+		if (r == -1 && errno != EINTR) {
 			warn("waitpid");
+			if (msg && p[0] != -1)
+				close(p[0]);
+			free(ll);
 			return DDB_EXIT_SOFTWARE;
 		}
+	}
+	if (msg) {
+		if (p[0] != -1) {
+			relay(p[0], ll);
+			close(p[0]);
+		}
+		lastline_take(ll, "\n", 1);
+		memcpy(msg, ll->last, strlen(ll->last) + 1);
+		free(ll);
+	}
 	ddb_dir_alive();
 	if (WIFSIGNALED(status)) {
 		warnx("%s: killed by signal %d; batch not committed", cmd[0],
@@ -297,7 +395,10 @@ ddb_consume(char *const *cmd, int fd, char *const *env)
  * SIGKILL itself there (stage: half of the first records written to the
  * staging file; staged: the file in place, the state not yet naming it;
  * recorded: the state names it, before the consumer; commit: the commit
- * saved, before the file is removed)
+ * saved, before the file is removed; in a bisection, split: a split
+ * saved, before the first half's consumer; taken: a range taken, the
+ * state not yet saying so; dead: a record dead-lettered, the state not
+ * yet saying so)
  */
 static int
 crash_at(const char *point)
@@ -434,8 +535,94 @@ ddb_batch_parse(char *text, struct ddb_batch *b, char **rest)
 char *
 ddb_batch_fmt(const struct ddb_batch *b, const char *rest)
 {
-	return xasprintf("batch %ld %ld %zu %s%s%s\n", b->part, b->count,
+	struct ddb_buf t = { 0 };
+	char *l;
+	int i;
+
+	l = xasprintf("batch %ld %ld %zu %s%s%s\n", b->part, b->count,
 	    b->bytes, b->sha, rest && *rest ? " " : "", rest ? rest : "");
+	if (b->attempts == 0 && (b->nr == 0 || (b->nr == 1 &&
+	    b->lo[0] == 0 && b->hi[0] == b->count)))
+		return l;
+	ddb_buf_put(&t, l, strlen(l));
+	free(l);
+	l = xasprintf("todo %ld %ld ", b->part, b->attempts);
+	ddb_buf_put(&t, l, strlen(l));
+	free(l);
+	for (i = 0; i < (b->nr ? b->nr : 1); i++) {
+		l = xasprintf("%s%ld-%ld", i ? "," : "", b->nr ? b->lo[i] : 0,
+		    b->nr ? b->hi[i] : b->count);
+		ddb_buf_put(&t, l, strlen(l));
+		free(l);
+	}
+	ddb_buf_put(&t, "\n", 2);
+	return t.p;
+}
+
+long
+ddb_todo_part(const char *text)
+{
+	char buf[16];
+	size_t n = strcspn(text, " ");
+	long part;
+
+	if (n >= sizeof buf)
+		return -1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	return num(buf, 0, 1000000, &part) == 0 ? part : -1;
+}
+
+/* a number of text ending at one of the bytes of end: its end, or NULL */
+static const char *
+num_to(const char *text, const char *end, long hi, long *out)
+{
+	char buf[24];
+	size_t n = strcspn(text, end);
+
+	if (n == 0 || n >= sizeof buf || text[n] == '\0')
+		return NULL;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	return num(buf, 0, hi, out) == 0 ? text + n : NULL;
+}
+
+int
+ddb_todo_parse(const char *text, struct ddb_batch *b)
+{
+	const char *s = text;
+	long part, prev = 0;
+	int nr = 0;
+
+	if ((s = num_to(s, " ", 1000000, &part)) == NULL || part != b->part ||
+	    (s = num_to(s + 1, " ", LONG_MAX, &b->attempts)) == NULL)
+		return -1;
+	s++;
+	for (;;) {
+		long lo, hi;
+		size_t n;
+		char buf[24];
+
+		if (nr == DDB_RANGES ||
+		    (s = num_to(s, "-", b->count, &lo)) == NULL)
+			return -1;
+		s++;
+		n = strcspn(s, ",");
+		if (n == 0 || n >= sizeof buf)
+			return -1;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		if (num(buf, 1, b->count, &hi) != 0 || lo >= hi || lo < prev)
+			return -1;
+		b->lo[nr] = lo;
+		b->hi[nr++] = prev = hi;
+		s += n;
+		if (*s == '\0')
+			break;
+		s++;
+	}
+	b->nr = nr;
+	return 0;
 }
 
 /* DIR/batch.PART is the batch b names: its size and SHA-256; fd at 0 */
@@ -482,27 +669,445 @@ batch_check(const char *path, int fd, const struct ddb_batch *b)
 	return 0;
 }
 
+/*
+ * The byte offsets of the batch's records in fd (one a line): (*off)[i]
+ * where record i starts, (*off)[count] the end; 0 or DDB_EXIT_IO (said)
+ */
+static int
+record_offsets(const char *path, int fd, const struct ddb_batch *b,
+    size_t **off)
+{
+	char buf[1 << 16];
+	size_t pos = 0, k = 1;
+	ssize_t r, i;
+
+	*off = xmalloc(((size_t)b->count + 1) * sizeof **off);
+	(*off)[0] = 0;
+	while ((r = pread(fd, buf, sizeof buf, (off_t)pos)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			warn("%s", path);
+			return DDB_EXIT_IO;
+		}
+		for (i = 0; i < r; i++)
+			if (buf[i] == '\n') {
+				if (k > (size_t)b->count)
+					break;
+				(*off)[k++] = pos + (size_t)i + 1;
+			}
+		pos += (size_t)r;
+	}
+	if (k != (size_t)b->count + 1 || (*off)[k - 1] != pos) {
+		warnx("%s: not %ld records of one line each; not handed on",
+		    path, b->count);
+		return DDB_EXIT_IO;
+	}
+	return 0;
+}
+
+/* bytes [from, to) of fd, allocated */
+static char *
+bytes_of(int fd, size_t from, size_t to)
+{
+	char *p = xmalloc(to - from + 1);
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < to - from) {
+		r = pread(fd, p + got, to - from - got, (off_t)(from + got));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(p);
+			return NULL;
+		}
+		got += (size_t)r;
+	}
+	return p;
+}
+
+/*
+ * Records [lo, hi) of the batch as a file of their own, open at its
+ * start, its name gone (ddb_dir_lock removes a killed run's): the fd, or
+ * -1 (said)
+ */
+static int
+range_file(const char *dir, int fd, const size_t *off, long lo, long hi)
+{
+	char *tmp = xasprintf("%s/.state.range.XXXXXX", dir), *p;
+	int t;
+
+	if ((t = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		warn("%s", tmp);
+		free(tmp);
+		return -1;
+	}
+	unlink(tmp);
+	p = bytes_of(fd, off[lo], off[hi]);
+	if (p == NULL || ddb_write_all(t, p, off[hi] - off[lo]) == -1 ||
+	    lseek(t, 0, SEEK_SET) == -1) {
+		warn("%s", tmp);
+		close(t);
+		t = -1;
+	}
+	free(p);
+	free(tmp);
+	return t;
+}
+
+/* an s3://BUCKET/PREFIX place: s3-put stores DIR's temp file under NAME */
+static int
+dead_s3(const char *dir, const char *place, const char *name, const char *p,
+    size_t n)
+{
+	char *tmp = xasprintf("%s/.state.dead.XXXXXX", dir), *uri, *argv[5];
+	posix_spawn_file_actions_t fa;
+	size_t pl = strlen(place);
+	int fd, rc = 0, status, e;
+	pid_t pid;
+
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1 ||
+	    ddb_write_all(fd, p, n) == -1 || close(fd) == -1) {
+		warn("%s", tmp);
+		if (fd != -1)
+			unlink(tmp);
+		free(tmp);
+		return DDB_EXIT_IO;
+	}
+	while (pl > 5 && place[pl - 1] == '/')
+		pl--;
+	uri = xasprintf("%.*s/%s", (int)pl, place, name);
+	argv[0] = "s3-put";
+	argv[1] = "-f";
+	argv[2] = tmp;
+	argv[3] = uri;
+	argv[4] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (e != 0) {
+		warnx("s3-put: %s; dead letter not stored", strerror(e));
+		rc = DDB_EXIT_SOFTWARE;
+	} else {
+		while (waitpid(pid, &status, 0) == -1)
+			if (errno != EINTR) {
+				status = -1;
+				break;
+			}
+		if (status == -1 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			rc = status != -1 && WIFEXITED(status) &&
+			    (WEXITSTATUS(status) == DDB_EXIT_TEMPFAIL ||
+			    (WEXITSTATUS(status) >= 1 &&
+			    WEXITSTATUS(status) <= 4)) ? WEXITSTATUS(status) :
+			    DDB_EXIT_SOFTWARE;
+			warnx("s3-put: failed (exit %d); dead letter %s not "
+			    "stored", rc, name);
+		}
+	}
+	unlink(tmp);
+	free(tmp);
+	free(uri);
+	return rc;
+}
+
+/*
+ * Record i (rec[0..n)) to the dead-letter place, whole: one file, a line
+ * of JSON saying where it is from and why, then the record's line exactly
+ * as the consumer got it; atomic (temp file, fsync, rename; on S3 one
+ * PUT).  0, or the status to stop with (said).
+ */
+static int
+dead_letter(const char *dir, struct ddb_sink *s, long i, const char *rec,
+    size_t n, const char *why, const char *msg, char **label)
+{
+	struct ddb_record_name nm = { 0 };
+	struct ddb_buf b = { 0 };
+	int rc;
+
+	s->name(s->arg, i, rec, n, &nm);
+	*label = nm.label;
+	ddb_buf_putc(&b, '{');
+	ddb_buf_put(&b, nm.meta, strlen(nm.meta));
+	ddb_buf_put(&b, ",\"reason\":", 10);
+	ddb_json_str(&b, why, strlen(why));
+	ddb_buf_put(&b, ",\"message\":", 11);
+	ddb_json_str(&b, msg, strlen(msg));
+	ddb_buf_put(&b, "}\n", 2);
+	ddb_buf_put(&b, rec, n);
+	if (strncmp(s->dead, "s3://", 5) == 0) {
+		rc = dead_s3(dir, s->dead, nm.file, b.p, b.n);
+	} else if (mkdir(s->dead, 0700) == -1 && errno != EEXIST) {
+		warn("%s", s->dead);
+		rc = DDB_EXIT_IO;
+	} else {
+		rc = ddb_put_file(s->dead, nm.file, b.p, b.n);
+	}
+	if (rc == 0) {
+		s->dead_count++;
+		warnx("%s: dead-lettered to %s/%s (%s)", nm.label, s->dead,
+		    nm.file, why);
+	}
+	free(b.p);
+	free(nm.file);
+	free(nm.meta);
+	return rc;
+}
+
+void
+ddb_safe_name(char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+		    *s == '-'))
+			*s = '_';
+}
+
+/* the first range taken: the progress moves on */
+static void
+range_pop(struct ddb_batch *b)
+{
+	memmove(b->lo, b->lo + 1, (size_t)(b->nr - 1) * sizeof *b->lo);
+	memmove(b->hi, b->hi + 1, (size_t)(b->nr - 1) * sizeof *b->hi);
+	b->nr--;
+	b->attempts = 0;
+}
+
+/* the records of the first range to the dead-letter place */
+static int
+dead_range(const char *dir, struct ddb_sink *s, struct ddb_batch *b,
+    int fd, const size_t *off, const char *why, const char *msg)
+{
+	long i;
+	int rc = 0;
+
+	for (i = b->lo[0]; i < b->hi[0] && rc == 0; i++) {
+		char *rec = bytes_of(fd, off[i], off[i + 1]), *label = NULL;
+
+		if (rec == NULL) {
+			warnx("%s/batch.%ld: cannot be read", dir, b->part);
+			return DDB_EXIT_IO;
+		}
+		rc = dead_letter(dir, s, i, rec, off[i + 1] - off[i], why, msg,
+		    &label);
+		free(rec);
+		free(label);
+	}
+	return rc;
+}
+
+/* records [lo, hi) for the log, counted from 1: "3-4", or "3" */
+static const char *
+span(long lo, long hi, char *buf)
+{
+	if (hi - lo == 1)
+		snprintf(buf, 48, "%ld", hi);
+	else
+		snprintf(buf, 48, "%ld-%ld", lo + 1, hi);
+	return buf;
+}
+
 int
-ddb_batch_run(const char *dir, const struct ddb_batch *b, char *const *cmd,
-    char *const *env)
+ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s)
 {
 	char *path = xasprintf("%s/batch.%ld", dir, b->part);
-	int fd, rc;
+	char msg[DDB_MSG_MAX + 1], why[128], h1[48], h2[48];
+	size_t *off = NULL;
+	int fd, in, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		warn("%s: the staged batch the state names", path);
 		free(path);
 		return DDB_EXIT_IO;
 	}
-	if ((rc = batch_check(path, fd, b)) != 0) {
-		close(fd);
-		free(path);
-		return rc;
+	if ((rc = batch_check(path, fd, b)) != 0)
+		goto out;
+	if (b->nr == 0) {
+		b->nr = 1;
+		b->lo[0] = 0;
+		b->hi[0] = b->count;
 	}
-	free(path);
+	if (!(b->lo[0] == 0 && b->hi[0] == b->count) &&
+	    (rc = record_offsets(path, fd, b, &off)) != 0)
+		goto out;
 	fflush(NULL);
 	crash_point("recorded");
-	return ddb_consume(cmd, fd, env);
+	while (b->nr > 0) {
+		long lo = b->lo[0], hi = b->hi[0], mid;
+
+		if (lo == 0 && hi == b->count)
+			in = dup(fd);
+		else
+			in = range_file(dir, fd, off, lo, hi);
+		if (in == -1) {
+			warn("%s", path);
+			rc = DDB_EXIT_IO;
+			goto out;
+		}
+		rc = ddb_consume(s->cmd, in, s->env, msg);
+		if (rc == 0) {
+			s->delivered += hi - lo;
+			range_pop(b);
+			if (hi - lo != b->count)
+				crash_point("taken");
+			if (b->nr > 0 && (rc = s->save(s->arg)) != 0)
+				goto out;
+			continue;
+		}
+		if (rc == DDB_EXIT_TEMPFAIL) {
+			s->tempfails++;
+			b->attempts++;
+			if (s->max_attempts == 0 || b->attempts < s->max_attempts) {
+				int r = s->save(s->arg);
+				rc = r ? r : rc;
+				goto out;
+			}
+			if (s->dead == NULL) {
+				warnx("ATTEMPTS: records %ld-%ld of %s: the "
+				    "consumer failed temporarily %ld times in a "
+				    "row (--batch-attempts %ld); no dead-letter "
+				    "place: the batch is kept, nothing dropped",
+				    lo + 1, hi, path, b->attempts,
+				    s->max_attempts);
+				rc = s->save(s->arg);
+				rc = rc ? rc : DDB_EXIT_ATTEMPTS;
+				goto out;
+			}
+			if (off == NULL &&
+			    (rc = record_offsets(path, fd, b, &off)) != 0)
+				goto out;
+			snprintf(why, sizeof why, "temporary failure (exit 75) "
+			    "%ld times in a row", b->attempts);
+			if ((rc = dead_range(dir, s, b, fd, off, why, msg)) != 0)
+				goto out;
+			crash_point("dead");
+			range_pop(b);
+			if (b->nr > 0 && (rc = s->save(s->arg)) != 0)
+				goto out;
+			continue;
+		}
+		if (rc != DDB_EXIT_DATA)
+			goto out;
+		if (off == NULL && (rc = record_offsets(path, fd, b, &off)) != 0)
+			goto out;
+		b->attempts = 0;
+		if (hi - lo > 1) {
+			/* bisected: halves in order; the state says so before
+			 * either runs, so the range is never handed on whole
+			 * again over a half already taken */
+			if (b->nr == DDB_RANGES) {
+				warnx("%s: bisection deeper than %d ranges",
+				    path, DDB_RANGES);
+				rc = DDB_EXIT_SOFTWARE;
+				goto out;
+			}
+			mid = lo + (hi - lo) / 2;
+			memmove(b->lo + 1, b->lo, (size_t)b->nr * sizeof *b->lo);
+			memmove(b->hi + 1, b->hi, (size_t)b->nr * sizeof *b->hi);
+			b->nr++;
+			b->hi[0] = mid;
+			b->lo[1] = mid;
+			s->bisected++;
+			warnx("records %ld-%ld of %ld refused as bad data: "
+			    "bisected into %s and %s", lo + 1, hi, b->count,
+			    span(lo, mid, h1), span(mid, hi, h2));
+			if ((rc = s->save(s->arg)) != 0)
+				goto out;
+			crash_point("split");
+			continue;
+		}
+		if (s->dead == NULL) {
+			struct ddb_record_name nm = { 0 };
+			char *rec = bytes_of(fd, off[lo], off[hi]);
+
+			if (rec != NULL) {
+				s->name(s->arg, lo, rec, off[hi] - off[lo], &nm);
+				free(nm.file);
+				free(nm.meta);
+			}
+			warnx("BAD RECORD: %s (record %ld of %ld) refused by the "
+			    "consumer; no dead-letter place (--dead-letter): "
+			    "stopped there, nothing skipped", nm.label ?
+			    nm.label : "?", lo + 1, b->count);
+			free(nm.label);
+			free(rec);
+			rc = s->save(s->arg);
+			rc = rc ? rc : DDB_EXIT_DATA;
+			goto out;
+		}
+		if ((rc = dead_range(dir, s, b, fd, off, "refused as bad data "
+		    "(exit 1)", msg)) != 0)
+			goto out;
+		crash_point("dead");
+		range_pop(b);
+		if (b->nr > 0 && (rc = s->save(s->arg)) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	free(off);
+	free(path);
+	return rc;
+}
+
+const char *
+ddb_todo_text(const struct ddb_batch *b)
+{
+	static char buf[128];
+	char h[48];
+	size_t n;
+	int i;
+
+	buf[0] = '\0';
+	if (b->nr == 0 || (b->nr == 1 && b->lo[0] == 0 &&
+	    b->hi[0] == b->count))
+		return buf;
+	n = (size_t)snprintf(buf, sizeof buf, "; bisected: records");
+	for (i = 0; i < b->nr && n + 48 < sizeof buf; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s %s",
+		    i ? "," : "", span(b->lo[i], b->hi[i], h));
+	snprintf(buf + n, sizeof buf - n, "%s still to hand on",
+	    i < b->nr ? ", ..." : "");
+	return buf;
+}
+
+int
+ddb_dead_letter_arg(const char *place)
+{
+	const char *b = place + 5;
+
+	if (strncmp(place, "s3://", 5) == 0 ? *b == '\0' || *b == '/' ||
+	    strcspn(b, "/") > 63 : *place == '\0') {
+		warnx("--dead-letter: not a directory or s3://BUCKET/PREFIX: "
+		    "%s", place);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+ddb_sink_counts(long bisected, long dead, long tempfails)
+{
+	static char buf[160];
+	int n = 0;
+
+	buf[0] = '\0';
+	if (bisected)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "; %ld "
+		    "bisection%s", bisected, bisected == 1 ? "" : "s");
+	if (dead)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s %ld record%s "
+		    "dead-lettered", n ? "," : ";", dead, dead == 1 ? "" : "s");
+	if (tempfails)
+		snprintf(buf + n, sizeof buf - (size_t)n, "%s %ld temporary "
+		    "failure%s", n ? "," : ";", tempfails,
+		    tempfails == 1 ? "" : "s");
+	return buf;
 }
 
 void

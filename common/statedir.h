@@ -60,8 +60,12 @@ char **ddb_consumer_env(const char *drop, char *const *add);
  * 0 if it exits 0 (it took the batch); else said ("batch not committed")
  * and the suite's status: its own exit status where it is one of the
  * suite's (1 to 7, 75), DDB_EXIT_SOFTWARE for a signal or another status.
+ * Its standard error goes to ours as it comes; if msg is not NULL, its
+ * last line (at most DDB_MSG_MAX bytes, control characters as '?') is
+ * left there ("" if none).
  */
-int ddb_consume(char *const *cmd, int fd, char *const *env);
+#define DDB_MSG_MAX 512
+int ddb_consume(char *const *cmd, int fd, char *const *env, char *msg);
 
 /*
  * A batch's life cycle, the same for every source:
@@ -80,11 +84,23 @@ int ddb_consume(char *const *cmd, int fd, char *const *env);
  * and the state): it is never read, and the next staging replaces it.
  */
 #define DDB_SHA256_HEX 65	/* 64 hex digits and a NUL */
+#define DDB_RANGES 80		/* ranges of a bisection at most: halving
+				   leaves one pending range a level */
 struct ddb_batch {
 	long part;		/* DIR/batch.PART */
 	long count;		/* records */
 	size_t bytes;		/* the file's size */
 	char sha[DDB_SHA256_HEX];	/* its SHA-256, lowercase hex */
+	/*
+	 * Its progress, the state's "todo" line: the records still to hand
+	 * on as ranges [lo, hi) of record indexes, in order, each record
+	 * before the first one taken (handed on, or dead-lettered); nr 0:
+	 * the whole batch.  attempts: the consumer's temporary failures
+	 * (exit 75) on the first range since a range was last taken.
+	 */
+	int nr;
+	long lo[DDB_RANGES], hi[DDB_RANGES];
+	long attempts;
 	/* while staging */
 	int fd;
 	char *tmp;
@@ -105,15 +121,74 @@ void ddb_batch_drop(struct ddb_batch *b);
  * 0 with b filled and *rest the text after the digest ("" if none), or -1
  */
 int ddb_batch_parse(char *text, struct ddb_batch *b, char **rest);
-/* "batch PART COUNT BYTES SHA256[ REST]\n", allocated */
-char *ddb_batch_fmt(const struct ddb_batch *b, const char *rest);
 /*
- * The staged batch on cmd's standard input, with env: its file checked
- * first (size and SHA-256; a file altered or cut is refused, said,
- * DDB_EXIT_IO, and never handed on); then ddb_consume's status.
+ * "batch PART COUNT BYTES SHA256[ REST]\n", allocated; then, if b has
+ * progress, "todo PART ATTEMPTS LO-HI[,LO-HI]...\n" (a source's loader
+ * gives that line's text after "todo " to ddb_todo_parse)
  */
-int ddb_batch_run(const char *dir, const struct ddb_batch *b,
-    char *const *cmd, char *const *env);
+char *ddb_batch_fmt(const struct ddb_batch *b, const char *rest);
+/* the PART of a todo line's text, or -1 */
+long ddb_todo_part(const char *text);
+/* a todo line's text into b (its batch, parsed before): 0, or -1 */
+int ddb_todo_parse(const char *text, struct ddb_batch *b);
+
+/* a record of a staged batch as its source names it (ddb_sink.name) */
+struct ddb_record_name {
+	char *label;		/* for the log: "shard ID seq N", no item data */
+	char *file;		/* its dead letter's name: [A-Za-z0-9._-] */
+	char *meta;		/* JSON members ("k":v,...) saying where it is from */
+};
+
+/* s made a file name: each byte other than [A-Za-z0-9._-] as '_' */
+void ddb_safe_name(char *s);
+
+/*
+ * How a source hands a staged batch on (ddb_batch_run), and what the run
+ * counted.  A consumer that exits 1 (bad data) has the batch bisected: it
+ * gets each half, in order, until the records it refuses are single.  A
+ * single refused record goes to the dead-letter place (or, with none,
+ * the run stops there, exit 1, the good records before it taken).  A
+ * temporary failure (exit 75) ends the run; the max_attempts-th one in a
+ * row on a range sends that range's records to the dead-letter place (or,
+ * with none, ends the run with DDB_EXIT_ATTEMPTS; nothing is dropped).
+ * Each step is saved (save: the source's state with b's progress, one
+ * atomic step) before the next consumer runs, so a killed run's
+ * successor never hands on again a range that holds records already
+ * taken.
+ */
+struct ddb_sink {
+	char *const *cmd;
+	char *const *env;
+	const char *dead;	/* a directory or s3://BUCKET/PREFIX; NULL: none */
+	long max_attempts;	/* 0: no bound */
+	int (*save)(void *arg);
+	/* record i (rec[0..n), its newline included) named: see above */
+	void (*name)(void *arg, long i, const char *rec, size_t n,
+	    struct ddb_record_name *out);
+	void *arg;
+	/* counted by ddb_batch_run, added to */
+	long delivered;		/* records the consumer took */
+	long bisected;		/* ranges split in two */
+	long dead_count;	/* records dead-lettered */
+	long tempfails;		/* the consumer's exits 75 */
+};
+
+/*
+ * The staged batch, or what its progress leaves of it, handed on as
+ * ddb_sink says: its file checked first (size and SHA-256; a file
+ * altered or cut is refused, said, DDB_EXIT_IO, and never handed on).
+ * 0 once every record is taken (the caller commits); else the status to
+ * end the run with (said), the progress saved.
+ */
+int ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s);
+/* "; bisected: records 3, 4, 5-8 still to hand on" if b's progress says
+ * so, else "": static */
+const char *ddb_todo_text(const struct ddb_batch *b);
+/* --dead-letter's place: 0, or -1 (said) */
+int ddb_dead_letter_arg(const char *place);
+/* "; N bisections, N records dead-lettered, N temporary failures" for the
+ * counts that are not 0 ("" if none), static */
+const char *ddb_sink_counts(long bisected, long dead, long tempfails);
 /* DIR/batch.PART removed once committed (a stale one is never read) */
 void ddb_batch_remove(const char *dir, long part);
 /*

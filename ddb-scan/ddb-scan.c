@@ -21,7 +21,7 @@
 
 enum {
 	OPT_STATE = 256, OPT_SEGMENTS, OPT_PAGE, OPT_RCU, OPT_CONSISTENT,
-	OPT_CREATED, OPT_BATCH_SIZE, OPT_BATCH_BYTES
+	OPT_CREATED, OPT_BATCH_SIZE, OPT_BATCH_BYTES, OPT_DEAD, OPT_ATTEMPTS
 };
 
 struct worker {
@@ -43,11 +43,14 @@ static long segments = 1, page_size;
 static long batch_size, batch_bytes;
 static int consistent, verbose;	/* verbose: -v */
 static double rcu;		/* read capacity units a second, 0: no bound */
+static const char *dead;	/* --dead-letter: a directory or s3://B/P */
+static long batch_attempts;	/* --batch-attempts, 0: no bound */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;	/* all below */
 static long next_seg;		/* the next segment a worker takes */
 static int failed;		/* the first failure's status */
 static long items, pages, calls;
+static long bisected, dead_count, tempfails;
 static double consumed;		/* read capacity units, as DynamoDB said */
 static double tokens;		/* --rcu's bucket */
 static struct timespec filled;	/* when tokens was last topped up */
@@ -62,8 +65,10 @@ usage(FILE *fp, int status)
 	    "                [--batch-size n] [--batch-bytes n]\n"
 	    "                [--consistent] [--created-at time] [--state dir] "
 	    "[-u url]\n"
-	    "                [-p profile] [-r region] [-a attempts] [-g secs] "
-	    "[command [arg ...]]\n");
+	    "                [-p profile] [-r region] [-a attempts] [-g secs]\n"
+	    "                [--dead-letter dir|s3://bucket/prefix] "
+	    "[--batch-attempts n]\n"
+	    "                [command [arg ...]]\n");
 	if (status == 0)
 		fprintf(fp,
 		    "  command                run per page, its records on "
@@ -86,6 +91,16 @@ usage(FILE *fp, int status)
 		    "(the scan's start)\n"
 		    "  --state DIR            positions, lock, page in flight "
 		    "(needed with a command)\n"
+		    "  --dead-letter PLACE    an item the command refuses (exit 1, "
+		    "bisected to\n"
+		    "                         it) goes to PLACE, a directory "
+		    "or s3://BUCKET/PREFIX,\n"
+		    "                         and the scan goes on (none: the "
+		    "run stops there)\n"
+		    "  --batch-attempts N     the Nth temporary failure (exit "
+		    "75) in a row of a\n"
+		    "                         page: its items to "
+		    "--dead-letter, or exit 11 (none)\n"
 		    "  -u, --endpoint-url URL DynamoDB endpoint\n"
 		    "  -p, --profile NAME     AWS profile\n"
 		    "  -r, --region NAME      AWS region\n"
@@ -361,10 +376,55 @@ scan_page(struct worker *w, long seg, const char *pos, struct ddb_buf *out,
 	return rc;
 }
 
+/* where a record of a staged batch is from */
+struct where {
+	long seg, page;
+};
+
+static int
+save_progress(void *arg)
+{
+	int rc;
+
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	rc = sstate_save(&st);
+	pthread_mutex_unlock(&mu);
+	return rc;
+}
+
+/* record i of a segment's page named: the segment, page, and its place */
+static void
+name_record(void *arg, long i, const char *rec, size_t n,
+    struct ddb_record_name *out)
+{
+	const struct where *w = arg;
+	struct ddb_buf b = { 0 };
+	char *l;
+
+	(void)rec;
+	(void)n;
+	out->label = xasprintf("segment %ld page %ld item %ld", w->seg,
+	    w->page, i + 1);
+	out->file = xasprintf("scan.%s.%s.%ld.%ld.%ld", table, created, w->seg,
+	    w->page, i + 1);
+	ddb_safe_name(out->file);
+	PUTS(&b, "\"source\":\"scan\",\"table\":");
+	ddb_json_str(&b, table, strlen(table));
+	l = xasprintf(",\"createdAt\":%s,\"segment\":%ld,\"page\":%ld,"
+	    "\"pageItem\":%ld", created, w->seg, w->page, i + 1);
+	ddb_buf_put(&b, l, strlen(l));
+	free(l);
+	ddb_buf_putc(&b, '\0');
+	out->meta = b.p;
+}
+
 /* segment seg's staged batch on the consumer's stdin; its status */
 static int
 run_consumer(long seg, long page)
 {
+	struct ddb_sink sk = { 0 };
+	struct where w;
 	char *add[4], **env;
 	int rc, i;
 
@@ -377,7 +437,22 @@ run_consumer(long seg, long page)
 	pthread_mutex_lock(&mu_out);
 	fflush(stdout);
 	pthread_mutex_unlock(&mu_out);
-	rc = ddb_batch_run(st.dir, &st.seg[seg].pb, cmd, env);
+	w.seg = seg;
+	w.page = page;
+	sk.cmd = cmd;
+	sk.env = env;
+	sk.dead = dead;
+	sk.max_attempts = batch_attempts;
+	sk.save = save_progress;
+	sk.name = name_record;
+	sk.arg = &w;
+	rc = ddb_batch_run(st.dir, &st.seg[seg].pb, &sk);
+	pthread_mutex_lock(&mu);
+	items += sk.delivered;
+	bisected += sk.bisected;
+	dead_count += sk.dead_count;
+	tempfails += sk.tempfails;
+	pthread_mutex_unlock(&mu);
 	free(env);
 	for (i = 0; i < 3; i++)
 		free(add[i]);
@@ -398,7 +473,6 @@ commit(long seg)
 	s->done = s->pos == NULL;
 	s->pages++;
 	s->items += s->pb.count;
-	items += s->pb.count;
 	pages++;
 	s->pending = 0;
 	rc = sstate_save(&st);
@@ -528,8 +602,8 @@ scan_segment(struct worker *w, long seg)
 
 	if (s && s->pending) {
 		warnx("batch staged by an earlier run, not committed, handed "
-		    "on again: segment %ld page %ld: %ld items", seg,
-		    s->pages + 1, s->pb.count);
+		    "on again: segment %ld page %ld: %ld items%s", seg,
+		    s->pages + 1, s->pb.count, ddb_todo_text(&s->pb));
 		if ((rc = run_consumer(seg, s->pages + 1)) != 0 ||
 		    (rc = commit(seg)) != 0)
 			return rc;
@@ -665,6 +739,8 @@ main(int argc, char *argv[])
 		{ "created-at", required_argument, NULL, OPT_CREATED },
 		{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
 		{ "batch-bytes", required_argument, NULL, OPT_BATCH_BYTES },
+		{ "dead-letter", required_argument, NULL, OPT_DEAD },
+		{ "batch-attempts", required_argument, NULL, OPT_ATTEMPTS },
 		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -684,6 +760,16 @@ main(int argc, char *argv[])
 		switch (c) {
 		case 't': table = optarg; break;
 		case OPT_STATE: statedir = optarg; break;
+		case OPT_DEAD:
+			if (ddb_dead_letter_arg(optarg) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			dead = optarg;
+			break;
+		case OPT_ATTEMPTS:
+			if (ddb_long_opt(optarg, 1, 1000000000L,
+			    "batch attempts", &batch_attempts) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			break;
 		case OPT_SEGMENTS:
 			if (ddb_long_opt(optarg, 1, 1000000, "--segments",
 			    &segments) != 0)
@@ -819,9 +905,10 @@ out:
 	for (i = 0; i < nw; i++)
 		calls += w[i].aj.calls;
 	calls += main_aj.calls;
-	if (items > 0 || verbose)
+	if (items > 0 || verbose || bisected || dead_count || tempfails)
 		warnx("%s: %ld items in %ld pages, %g read capacity units, %ld "
-		    "requests", table, items, pages, consumed, calls);
+		    "requests%s", table, items, pages, consumed, calls,
+		    ddb_sink_counts(bisected, dead_count, tempfails));
 	for (i = 0; i < nw; i++)
 		aj_close(&w[i].aj);
 	aj_close(&main_aj);

@@ -21,6 +21,7 @@
  *   created-at TEXT              JSON: a number or a string
  *   segment I open|done PAGES ITEMS KEY|-       a cursor
  *   batch I COUNT BYTES SHA256 NEXT|-           segment I's staged batch
+ *   todo I ATTEMPTS LO-HI,...    its progress, if any (statedir.h)
  * KEY and NEXT are ExclusiveStartKey and LastEvaluatedKey as JSON on one
  * line (the rest of the line: they may hold spaces).  A batch line is the
  * staged batch, not yet committed: its records are DIR/batch.I, BYTES long,
@@ -122,7 +123,12 @@ line_of(void *arg, char *l, long ln)
 		st->seg[i].pending = 1;
 		st->seg[i].pb = bt;
 		st->seg[i].pnext = strcmp(rest, "-") ? xstrdup(rest) : NULL;
-	} else
+	} else if (strncmp(l, "todo ", 5) == 0 && st->seg &&
+	    (i = ddb_todo_part(l + 5)) >= 0 && i < st->segments &&
+	    st->seg[i].pending &&
+	    ddb_todo_parse(l + 5, &st->seg[i].pb) == 0)
+		;
+	else
 		return ddb_state_bad(st->dir, ln, "not a state line");
 	return 0;
 }

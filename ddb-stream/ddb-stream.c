@@ -43,7 +43,8 @@
 
 enum { OPT_STATE = 256, OPT_LIMIT, OPT_FOLLOW, OPT_LATEST, OPT_GAP,
     OPT_LIST_EVERY, OPT_BATCH_SIZE, OPT_BATCH_BYTES, OPT_BATCH_WINDOW,
-    OPT_MAX_LAG, OPT_JSON, OPT_READERS, OPT_SHARD_RATE };
+    OPT_MAX_LAG, OPT_JSON, OPT_READERS, OPT_SHARD_RATE,
+    OPT_DEAD, OPT_ATTEMPTS };
 
 static struct state st;
 static struct aj aj;
@@ -61,6 +62,9 @@ static int json;		/* --json: the run's summary on stdout */
 static double bt0;		/* when its first record was read */
 static int skipping;		/* --latest, first run: drop what is there */
 static long delivered, batches;
+static const char *dead;	/* --dead-letter: a directory or s3://B/P */
+static long batch_attempts;	/* --batch-attempts, 0: no bound */
+static long bisected, dead_count, tempfails;	/* the run's, as counted */
 static struct ddb_buf batch;	/* records read, not yet staged: NDJSON */
 static long bufrecs;		/* how many */
 static size_t bbytes;		/* the batch's size, staged or not */
@@ -119,6 +123,8 @@ usage(FILE *fp, int status)
 	    "                  [-r region] [-a attempts] [-g secs] "
 	    "[--readers n]\n"
 	    "                  [--shard-rate n] "
+	    "[--dead-letter dir|s3://bucket/prefix]\n"
+	    "                  [--batch-attempts n] "
 	    "stream [command [arg ...]]\n");
 	if (status == 0)
 		fprintf(fp,
@@ -158,6 +164,16 @@ usage(FILE *fp, int status)
 		    "stream's end, not TRIM_HORIZON\n"
 		    "  --accept-gap           trimmed records: log the gap, "
 		    "go on from TRIM_HORIZON\n"
+		    "  --dead-letter PLACE    a record the command refuses (exit 1, "
+		    "bisected to\n"
+		    "                         it) goes to PLACE, a directory "
+		    "or s3://BUCKET/PREFIX,\n"
+		    "                         and the stream goes on (none: the "
+		    "run stops there)\n"
+		    "  --batch-attempts N     the Nth temporary failure (exit "
+		    "75) in a row of a\n"
+		    "                         batch: its records to "
+		    "--dead-letter, or exit 11 (none)\n"
 		    "  -u, --endpoint-url URL DynamoDB and Streams endpoint\n"
 		    "  -p, --profile NAME     AWS profile\n"
 		    "  -r, --region NAME      AWS region\n"
@@ -860,17 +876,83 @@ log_batch(const char *what)
 	free(b.p);
 }
 
+static int
+save_progress(void *arg)
+{
+	(void)arg;
+	return state_save(&st);
+}
+
+/*
+ * Record i of the staged batch named: its shard (the range of the batch
+ * whose sequence numbers hold its own) and sequence number
+ */
+static void
+name_record(void *arg, long i, const char *rec, size_t n,
+    struct ddb_record_name *out)
+{
+	struct ddb_arena a = { 0 };
+	struct ddb_json_stack js = { 0 };
+	struct ddb_buf b = { 0 };
+	const char *seq = NULL, *shard = "-";
+	struct jv v;
+	size_t k, off;
+	char *l;
+
+	(void)arg;
+	if (ddb_json_parse(&a, &js, rec, n, DDB_READ_DEPTH, &v, &off) == 0)
+		seq = jv_get_str(jv_get(&v, "dynamodb"), "SequenceNumber");
+	if (seq && !ddb_seq_ok(seq, strlen(seq)))
+		seq = NULL;
+	for (k = 0; seq && k < st.npend; k++)
+		if (seq_cmp(st.pend[k].first, seq) <= 0 &&
+		    seq_cmp(seq, st.pend[k].last) <= 0) {
+			shard = st.pend[k].id;
+			break;
+		}
+	if (seq == NULL)
+		seq = "-";
+	out->label = xasprintf("shard %s seq %s", shard, seq);
+	out->file = xasprintf("stream.%s.%s", shard, seq);
+	ddb_safe_name(out->file);
+	ddb_buf_put(&b, "\"source\":\"stream\",\"stream\":", 27);
+	ddb_json_str(&b, arn, strlen(arn));
+	ddb_buf_put(&b, ",\"shard\":", 9);
+	ddb_json_str(&b, shard, strlen(shard));
+	ddb_buf_put(&b, ",\"sequenceNumber\":", 18);
+	ddb_json_str(&b, seq, strlen(seq));
+	l = xasprintf(",\"batchRecord\":%ld,\"batchRecords\":%ld", i + 1,
+	    st.bt.count);
+	ddb_buf_put(&b, l, strlen(l));
+	free(l);
+	ddb_buf_putc(&b, '\0');
+	out->meta = b.p;
+	ddb_arena_free(&a);
+	ddb_json_stack_free(&js);
+}
+
 /* the staged batch on the consumer's stdin; its status as the suite's */
 static int
 run_consumer(void)
 {
+	struct ddb_sink sk = { 0 };
 	char *add[2], **env;
 	int rc;
 
 	add[0] = xasprintf("DDB_STREAM_ARN=%s", arn);
 	add[1] = NULL;
 	env = ddb_consumer_env("DDB_STREAM_ARN=", add);
-	rc = ddb_batch_run(st.dir, &st.bt, cmd, env);
+	sk.cmd = cmd;
+	sk.env = env;
+	sk.dead = dead;
+	sk.max_attempts = batch_attempts;
+	sk.save = save_progress;
+	sk.name = name_record;
+	rc = ddb_batch_run(st.dir, &st.bt, &sk);
+	delivered += sk.delivered;
+	bisected += sk.bisected;
+	dead_count += sk.dead_count;
+	tempfails += sk.tempfails;
 	free(env);
 	free(add[0]);
 	return rc;
@@ -892,7 +974,6 @@ commit(void)
 		sh->oldest = 0;
 	}
 	st.committed = (long)time(NULL);
-	delivered += st.bt.count;
 	batches++;
 	st.staged = 0;
 	state_ranges_free(&st);
@@ -998,8 +1079,8 @@ resume(void)
 	}
 	ddb_buf_putc(&b, '\0');
 	warnx("batch staged by an earlier run, not committed, handed on "
-	    "again: %ld record%s:%s", st.bt.count, st.bt.count == 1 ? "" : "s",
-	    b.p);
+	    "again: %ld record%s:%s%s", st.bt.count, st.bt.count == 1 ? "" :
+	    "s", b.p, ddb_todo_text(&st.bt));
 	free(b.p);
 	if ((rc = run_consumer()) != 0)
 		return rc;
@@ -1295,6 +1376,8 @@ main(int argc, char *argv[])
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "readers", required_argument, NULL, OPT_READERS },
 		{ "shard-rate", required_argument, NULL, OPT_SHARD_RATE },
+		{ "dead-letter", required_argument, NULL, OPT_DEAD },
+		{ "batch-attempts", required_argument, NULL, OPT_ATTEMPTS },
 		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1335,6 +1418,16 @@ main(int argc, char *argv[])
 				usage(stderr, DDB_EXIT_USAGE);
 			break;
 		case OPT_JSON: json = 1; break;
+		case OPT_DEAD:
+			if (ddb_dead_letter_arg(optarg) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			dead = optarg;
+			break;
+		case OPT_ATTEMPTS:
+			if (ddb_long_opt(optarg, 1, 1000000000L,
+			    "batch attempts", &batch_attempts) != 0)
+				usage(stderr, DDB_EXIT_USAGE);
+			break;
 		case OPT_READERS:
 			if (ddb_long_opt(optarg, 1, 256, "readers", &readers) !=
 			    0)
@@ -1410,10 +1503,12 @@ main(int argc, char *argv[])
 	}
 	if (arn && (rc == 0 || rc == DDB_EXIT_GAP || rc == DDB_EXIT_TEMPFAIL))
 		rc = report(rc);
-	if (delivered > 0 || aj.verbose)
-		warnx("%s: %ld record%s in %ld batch%s, %ld requests",
+	if (delivered > 0 || aj.verbose || bisected || dead_count ||
+	    tempfails)
+		warnx("%s: %ld record%s in %ld batch%s, %ld requests%s",
 		    arn ? arn : argv[0], delivered, delivered == 1 ? "" : "s",
-		    batches, batches == 1 ? "" : "es", aj.calls);
+		    batches, batches == 1 ? "" : "es", aj.calls,
+		    ddb_sink_counts(bisected, dead_count, tempfails));
 	aj_close(&aj);
 	curl_global_cleanup();
 	free(resolved);

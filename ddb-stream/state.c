@@ -14,6 +14,7 @@
  *   committed EPOCH               when the last batch was committed
  *   shard ID SEQ|- open|done      a cursor: the last committed record
  *   batch 0 COUNT BYTES SHA256    the staged batch, DIR/batch.0
+ *   todo 0 ATTEMPTS LO-HI,...     its progress, if any (statedir.h)
  *   range ID FIRST LAST COUNT     its records of shard ID: at the commit
  *                                 the shard's cursor becomes LAST
  * It is replaced as a whole (ddb_put_file: temp file, fsync, rename, fsync
@@ -145,6 +146,11 @@ state_line(void *arg, char *line, long ln)
 		if (!st->staged && st->npend > 0)
 			return ddb_state_bad(st->dir, ln,
 			    "ranges without their batch");
+		return 0;
+	}
+	if (strncmp(line, "todo ", 5) == 0 && !st->legacy) {
+		if (!st->staged || ddb_todo_parse(line + 5, &st->bt) != 0)
+			return ddb_state_bad(st->dir, ln, "not a state line");
 		return 0;
 	}
 	if (strncmp(line, "batch ", 6) == 0 && !st->legacy) {

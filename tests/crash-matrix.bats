@@ -406,15 +406,46 @@ src_run() {
 	local src=$1 pfx=$2 log=$3
 	shift 3
 	local sink=(ddb-to-s3 --bucket "$B" --prefix "$pfx" --endpoint-url "$S3_ENDPOINT")
+	local dl=()
+	# SRC_REFUSE: the batches holding that text are refused (bad data),
+	# the bad records go to $R/dl
+	if [ -n "${SRC_REFUSE:-}" ]; then
+		sink=(sh "$W/refuse-sink" "$SRC_REFUSE" "${sink[@]}")
+		dl=(--dead-letter "$R/dl")
+	fi
 	case $src in
 	stream)
 		job "$log" "" 120 env "$@" ddb-stream -u "$STREAMS_URL" --state "$R/st" \
-			student "${sink[@]}" --lineage SequenceNumber - ;;
+			"${dl[@]}" student "${sink[@]}" --lineage SequenceNumber - ;;
 	scan)
 		job "$log" "" 120 env "$@" AWS_SHARED_CREDENTIALS_FILE="$W/ddb-credentials" \
 			ddb-scan -p ddb -u "$DDB_ENDPOINT" -t "$SCAN_TABLE" --page-size 10 \
-			--created-at 1720629900 --state "$R/st" "${sink[@]}" - ;;
+			--created-at 1720629900 --state "$R/st" "${dl[@]}" "${sink[@]}" - ;;
 	esac
+}
+
+# src_setup: the sources' inputs: ddb-stream the small batch's 24 records in
+# one shard of the stand-in, ddb-scan 25 items of DynamoDB Local (pages of
+# 10); SCAN_TABLE
+src_setup() {
+	load lib/ddb
+	jq -c '{streams: [{table: "student", shards: [{id: "shardId-00000000000000000001-aaaaaaaa",
+		records: .Records}]}]}' "$W/small.json" >"$W/src-stream.json"
+	streams_start "$W/src-stream.json"
+	ddb_local_up
+	printf '[ddb]\naws_access_key_id = %s\naws_secret_access_key = ddblocal\n' \
+		"$DDB_ACCESS_KEY" >"$W/ddb-credentials"
+	SCAN_TABLE=$(ddb_table crashscan)
+	ddb_aws dynamodb create-table --table-name "$SCAN_TABLE" \
+		--attribute-definitions AttributeName=id,AttributeType=S \
+		--key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST >/dev/null
+	for i in $(seq 25); do
+		printf '{"PutRequest":{"Item":{"id":{"S":"k%02d"},"v":{"S":"row %d, \\"q\\"\\nx"}}}}\n' "$i" "$i"
+	done | jq -s '{('"\"$SCAN_TABLE\""'): .}' >"$W/items.json"
+	jq -c "{\"$SCAN_TABLE\": .\"$SCAN_TABLE\"[0:20]}" "$W/items.json" >"$W/items1.json"
+	jq -c "{\"$SCAN_TABLE\": .\"$SCAN_TABLE\"[20:]}" "$W/items.json" >"$W/items2.json"
+	ddb_aws dynamodb batch-write-item --request-items "file://$W/items1.json" >/dev/null
+	ddb_aws dynamodb batch-write-item --request-items "file://$W/items2.json" >/dev/null
 }
 
 # src_row SOURCE POINT: kill SOURCE's job at POINT, run it again healthy;
@@ -457,26 +488,7 @@ src_row() {
 }
 
 @test "crash matrix: the sources' batch life cycle (ddb-stream, ddb-scan | ddb-to-s3 -): killed at each step, then run again: every record in exactly one object, byte for byte" {
-	load lib/ddb
-	# ddb-stream: the small batch's 24 records in one shard of the stand-in
-	jq -c '{streams: [{table: "student", shards: [{id: "shardId-00000000000000000001-aaaaaaaa",
-		records: .Records}]}]}' "$W/small.json" >"$W/src-stream.json"
-	streams_start "$W/src-stream.json"
-	# ddb-scan: 25 items of DynamoDB Local, in pages of 10
-	ddb_local_up
-	printf '[ddb]\naws_access_key_id = %s\naws_secret_access_key = ddblocal\n' \
-		"$DDB_ACCESS_KEY" >"$W/ddb-credentials"
-	SCAN_TABLE=$(ddb_table crashscan)
-	ddb_aws dynamodb create-table --table-name "$SCAN_TABLE" \
-		--attribute-definitions AttributeName=id,AttributeType=S \
-		--key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST >/dev/null
-	for i in $(seq 25); do
-		printf '{"PutRequest":{"Item":{"id":{"S":"k%02d"},"v":{"S":"row %d, \\"q\\"\\nx"}}}}\n' "$i" "$i"
-	done | jq -s '{('"\"$SCAN_TABLE\""'): .}' >"$W/items.json"
-	jq -c "{\"$SCAN_TABLE\": .\"$SCAN_TABLE\"[0:20]}" "$W/items.json" >"$W/items1.json"
-	jq -c "{\"$SCAN_TABLE\": .\"$SCAN_TABLE\"[20:]}" "$W/items.json" >"$W/items2.json"
-	ddb_aws dynamodb batch-write-item --request-items "file://$W/items1.json" >/dev/null
-	ddb_aws dynamodb batch-write-item --request-items "file://$W/items2.json" >/dev/null
+	src_setup
 	# the scan's objects from a run never killed
 	R=$W/src/scan/whole
 	mkdir -p "$R"
@@ -583,6 +595,110 @@ big_run() {
 			fi
 		done
 		streams_stop
+	done
+	[ "$failed" -eq 0 ]
+}
+
+# The bisection of a batch the consumer refuses (exit 1), in both sources:
+# killed once the state records a split (split), while a half's consumer
+# reads it (half-mid: the second range ddb-to-s3 gets), after a range was
+# taken before the state says so (taken), and after a bad record was
+# dead-lettered before the state says so (dead); then a healthy run. The
+# objects and dead letters must be those of a run never killed, byte for
+# byte: no record twice, no half handed on again as a whole.
+BISECT_POINTS="split half-mid taken dead"
+
+# bisect_row SOURCE POINT
+bisect_row() {
+	local src=$1 point=$2 env=()
+	R="$W/src/$src/$point"
+	mkdir -p "$R/kill"
+	: >"$R/faults"
+	case $point in
+	half-mid) env=(KILL_AT=ddb-to-s3:2:input KILL_AT_DIR="$R/kill") ;;
+	*) env=(DDB_TEST_KILL_AT="$point") ;;
+	esac
+	src_run "$src" "cb/$src/$point" "$R/kill.log" "${env[@]}"
+	[ "$JOB_STATUS" -eq 137 ] || fault "the killed job exited $JOB_STATUS, not 137"
+	[ "$point" != half-mid ] || ! grep -q missed "$R/kill/killed" 2>/dev/null ||
+		fault "kill point not reached: $(cat "$R/kill/killed")"
+	grep -q '^todo ' "$R/st/state" || fault "after the kill: no todo line in the state"
+	src_run "$src" "cb/$src/$point" "$R/retry.log"
+	[ "$JOB_STATUS" -eq 0 ] || fault "retry exited $JOB_STATUS: $(tail -2 "$R/retry.log" | tr '\n' ' ')"
+	grep -q 'handed on again: .*; bisected: records ' "$R/retry.log" ||
+		fault "retry: the bisection did not go on where it was"
+	! grep -q '^batch \|^todo ' "$R/st/state" || fault "retry: a batch left in the state"
+	[ -z "$(ls -A "$R/st" | grep -v '^lock$\|^state$')" ] ||
+		fault "retry: left in the state directory: $(ls -A "$R/st" | tr '\n' ' ')"
+	return 0
+}
+
+@test "crash matrix: a refused batch's bisection (ddb-stream, ddb-scan | ddb-to-s3 -, --dead-letter): killed at each step, then run again: the objects and dead letters of a run never killed, byte for byte" {
+	src_setup
+	printf '%s\n' 'm=$1; shift; f=$(mktemp "${0%/*}/rs.XXXXXX") || exit 75; cat >"$f"' \
+		'if grep -q -F -- "$m" "$f"; then rm -f "$f"; echo "refuse-sink: a record refused" >&2; exit 1; fi' \
+		'"$@" <"$f"; s=$?; rm -f "$f"; exit $s' >"$W/refuse-sink"
+	local src p failed=0 m
+	for src in stream scan; do
+		case $src in
+		stream) m=\"$(jq -r '.Records[9].dynamodb.SequenceNumber' "$W/small.json")\" ;;
+		scan) m='"k07"' ;;
+		esac
+		# a run never killed
+		R=$W/src/$src/bisect-whole
+		mkdir -p "$R"
+		SRC_REFUSE=$m src_run "$src" cb/$src/whole "$R/log"
+		[ "$JOB_STATUS" -eq 0 ] || { cat "$R/log"; false; }
+		grep -q 'bisected into' "$R/log"
+		[ "$(ls "$R/dl" | wc -l)" -eq 1 ]
+		for p in $BISECT_POINTS; do
+			SRC_REFUSE=$m bisect_row "$src" "$p" 2>/dev/null
+		done
+	done
+	# killed after a bad record was dead-lettered (halves stored before
+	# it), then run again with the command fixed (it refuses nothing): the
+	# bisection goes on with the ranges left, never the whole page again
+	# (its first half's key, the second half's records then in two
+	# objects): every item in exactly one object
+	R=$W/src/scan/fixed
+	mkdir -p "$R"
+	SRC_REFUSE='"k07"' src_run scan cb/scan/fixed "$R/kill.log" DDB_TEST_KILL_AT=dead
+	[ "$JOB_STATUS" -eq 137 ]
+	grep -q '^todo ' "$R/st/state"
+	src_run scan cb/scan/fixed "$R/retry.log"
+	[ "$JOB_STATUS" -eq 0 ] || { cat "$R/retry.log"; false; }
+	streams_stop
+	s3_aws s3 sync --only-show-errors "s3://$B/cb/" "$W/got/cb/"
+	find "$W/got/cb/scan/fixed" -type f ! -name '_*' -exec cat {} + |
+		grep -o '"*k[0-9][0-9]"*' | tr -d '"' | sort | uniq -c |
+		awk '$1 != 1 { print "item " $2 " in " $1 " objects" } END { if (NR != 25) print NR " items, not 25" }' >"$W/fixed.faults"
+	if [ -s "$W/fixed.faults" ]; then
+		failed=1
+		printf '# %-14s %-6s FAIL %s\n' fixed scan "$(paste -sd ';' "$W/fixed.faults")" >&3
+	else
+		printf '# %-14s %-6s ok   %s\n' fixed scan "25 items, each in exactly one object" >&3
+	fi
+	out=$(s3_aws s3api list-multipart-uploads --bucket "$B" --prefix cb/ --output json)
+	for src in stream scan; do
+		[ "$(find "$W/got/cb/$src/whole" -type f ! -name '_*' | wc -l)" -ge 3 ]
+		for p in $BISECT_POINTS; do
+			R=$W/src/$src/$p
+			if diff -r "$W/got/cb/$src/whole" "$W/got/cb/$src/$p" >"$R/objects" &&
+				diff -r "$W/src/$src/bisect-whole/dl" "$R/dl" >>"$R/objects"; then
+				echo "$(find "$W/got/cb/$src/$p" -type f ! -name '_*' | wc -l) objects and 1 dead letter exact, as a run never killed" >"$R/objects"
+			else
+				cat "$R/objects" >>"$R/faults"
+			fi
+			printf '%s' "$out" | jq -r '.Uploads[]?.Key' | grep "^cb/$src/$p/" |
+				sed 's/^/orphan multipart upload of /' >>"$R/faults" || :
+			if [ -s "$R/faults" ]; then
+				failed=1
+				printf '# %-14s %-6s FAIL %s\n' "$p" "$src" \
+					"$(paste -sd ';' "$R/faults" | sed 's/;/; /g')" >&3
+			else
+				printf '# %-14s %-6s ok   %s\n' "$p" "$src" "$(cat "$R/objects")" >&3
+			fi
+		done
 	done
 	[ "$failed" -eq 0 ]
 }

@@ -434,3 +434,38 @@ merged() {
 	merged "$W/rows-aws" >"$W/got-aws"
 	diff "$W/truth" "$W/got-aws"
 }
+
+@test "ddb-scan: a page the consumer refuses (exit 1) is bisected to the bad items, the good ones land once; without --dead-letter the run stops at the first, its progress kept; with it each bad item is stored whole with its segment, page and message, and the scan goes on" {
+	mkdir -p "$W/out"
+	# refuses a batch holding item u0007 or u1500; stores any other under
+	# its first item's id (a page's first half has the page's key); the
+	# segments' commands run at once
+	printf '%s\n' 'd=$1; t=$(mktemp "$d/.in.XXXXXX"); cat >"$t"' \
+		'if grep -q "\"u0007\"\|\"u1500\"" "$t"; then echo "refuser: item refused" >&2; exit 1; fi' \
+		'k=$(head -n 1 "$t" | jq -r .dynamodb.Keys.id.S); mv "$t" "$d/$k"' >"$W/refuser"
+	run scan -t "$T" --segments 2 --page-size 500 --state "$W/st" sh "$W/refuser" "$W/out"
+	[ "$status" -eq 1 ]
+	[[ "$output" =~ "ddb-scan: BAD RECORD: segment "[01]" page "[1-9]" item "[0-9]+" (record "[0-9]+" of "[0-9]+") refused by the consumer; no dead-letter place (--dead-letter): stopped there, nothing skipped" ]]
+	[[ "$output" == *"refused as bad data: bisected into"* ]]
+	grep -q '^todo [01] 0 [0-9]' "$W/st/state"
+	[[ "$output" != *'"u0'* ]]
+	run scan -t "$T" --segments 2 --page-size 500 --state "$W/st" --dead-letter "$W/dl" \
+		sh "$W/refuser" "$W/out"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 records dead-lettered"* ]]
+	[[ "$output" != *'"u0'* ]]
+	! grep -q '^batch\|^todo' "$W/st/state"
+	# every good item once, the bad ones only in the dead-letter place
+	cat "$W"/out/* | jq -r .dynamodb.Keys.id.S | sort >"$W/got"
+	jq -r .dynamodb.Keys.id.S "$E/expected.ndjson" | grep -v -x 'u0007\|u1500' | sort >"$W/want"
+	cmp "$W/got" "$W/want"
+	[ "$(ls "$W/dl" | wc -l)" -eq 2 ]
+	for f in "$W"/dl/*; do
+		head -n 1 "$f" | jq -e --arg t "$T" '.source == "scan" and .table == $t and
+			.message == "refuser: item refused" and (.segment | IN(0, 1)) and
+			.page >= 1 and .pageItem >= 1'
+		tail -n +2 "$f" | jq -e '.dynamodb.Keys.id.S | IN("u0007", "u1500")'
+		[ "$(wc -l <"$f")" -eq 2 ]
+		case ${f##*/} in "scan.$T."*) ;; *) false ;; esac
+	done
+}

@@ -915,3 +915,120 @@ EOF2
 	[ "$status" -eq 0 ]
 	[ "$(objects_ls "$b2" | wc -l)" -eq 3 ]
 }
+
+# refuser DIR: a consumer that refuses (exit 1, its message on stderr) a
+# batch holding the marker BAD, and stores any other whole in DIR under its
+# first record's sequence number: a batch's first half has the whole
+# batch's key, as an object of ddb-to-s3 has
+refuser() {
+	mkdir -p "$1"
+	printf '%s\n' 'd=$1; t=$d/.in; cat >"$t"' \
+		'if grep -q BAD "$t"; then echo "refuser: a record with the marker" >&2; exit 1; fi' \
+		'k=$(head -n 1 "$t" | jq -r .dynamodb.SequenceNumber); mv "$t" "$d/$k"' >"$W/refuser"
+	echo "sh $W/refuser $1"
+}
+
+@test "ddb-stream: a batch the consumer refuses (exit 1) is bisected to the bad records, the good ones land, progress in the state; without --dead-letter the run stops at the first bad record; with it each bad record is stored whole with its shard, seq and message, and the stream goes on" {
+	local t c s i
+	t=$(ddb_table bisect)
+	mktable "$t"
+	for i in 1 2 3 4 5 6 7 8; do
+		case $i in 3|6) v=BAD ;; *) v=ok$i ;; esac
+		ddb_aws dynamodb put-item --table-name "$t" --item "{\"id\":{\"S\":\"k$i\"},\"v\":{\"S\":\"$v\"}}"
+	done
+	c=$(refuser "$W/out")
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" "$t" $c
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"ddb-stream: records 1-8 of 8 refused as bad data: bisected into 1-4 and 5-8"* ]]
+	[[ "$output" == *"ddb-stream: records 1-4 of 8 refused as bad data: bisected into 1-2 and 3-4"* ]]
+	[[ "$output" == *"ddb-stream: records 3-4 of 8 refused as bad data: bisected into 3 and 4"* ]]
+	[[ "$output" == *"refuser: a record with the marker"* ]]
+	[[ "$output" =~ "ddb-stream: BAD RECORD: shard shardId-"[^\ ]*" seq "[0-9]{21,40}" (record 3 of 8) refused by the consumer; no dead-letter place (--dead-letter): stopped there, nothing skipped" ]]
+	[[ "$output" == *"; 3 bisections"* ]]
+	# no item data in the log
+	[[ "$output" != *ok1* ]] && [[ "$output" != *'"v"'* ]]
+	# records 1-2 landed, under the batch's first key; the rest is to do
+	[ "$(ls "$W/out" | wc -l)" -eq 1 ]
+	[ "$(wc -l <"$W/out/$(ls "$W/out")")" -eq 2 ]
+	grep -qx 'todo 0 0 2-3,3-4,4-8' "$W/st/state"
+	grep -q '^batch 0 8 ' "$W/st/state"
+	cp "$W/st/batch.0" "$W/batch"
+	# the next run resumes the bisection: never the whole batch again
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" "$t" $c
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"(record 3 of 8)"* ]]
+	[[ "$output" != *"records 1-8"* ]]
+	[ "$(ls "$W/out" | wc -l)" -eq 1 ]
+	# with a dead-letter place: the bad records there, the rest landed once
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" --dead-letter "$W/dl" "$t" $c
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ddb-stream: batch staged by an earlier run, not committed, handed on again: 8 records"* ]]
+	[[ "$output" =~ "ddb-stream: shard shardId-"[^\ ]*" seq "[0-9]{21,40}": dead-lettered to $W/dl/stream.shardId-"[^\ ]*" (refused as bad data (exit 1))" ]]
+	[[ "$output" == *"2 records dead-lettered"* ]]
+	[[ "$output" != *ok1* ]]
+	! grep -q '^batch\|^todo' "$W/st/state"
+	[ ! -e "$W/st/batch.0" ]
+	# every good record in exactly one object, in order; none of the bad
+	cat "$W"/out/* | sort >"$W/got"
+	grep -v BAD "$W/batch" | sort >"$W/want"
+	cmp "$W/got" "$W/want"
+	[ "$(ls "$W/out" | wc -l)" -eq 4 ]
+	# each bad record whole and exact: its line as the consumer got it
+	[ "$(ls "$W/dl" | wc -l)" -eq 2 ]
+	for f in "$W"/dl/*; do
+		[ "$(wc -l <"$f")" -eq 2 ]
+		s=$(head -n 1 "$f" | jq -r .sequenceNumber)
+		[ "$f" = "$W/dl/stream.$(head -n 1 "$f" | jq -r .shard).$s" ]
+		head -n 1 "$f" | jq -e --arg t "$t" '.source == "stream" and
+			(.stream | test("table/" + $t + "/stream/")) and
+			(.shard | startswith("shardId-")) and
+			.message == "refuser: a record with the marker" and
+			.reason == "refused as bad data (exit 1)" and .batchRecords == 8'
+		grep -F -x -q "$(tail -n +2 "$f")" "$W/batch"
+		tail -n +2 "$f" | jq -e ".dynamodb.SequenceNumber == \"$s\" and .dynamodb.NewImage.v.S == \"BAD\""
+	done
+	# the stream goes on
+	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"k9"},"v":{"S":"ok9"}}'
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" --dead-letter "$W/dl" "$t" $c
+	[ "$status" -eq 0 ]
+	[ "$(ls "$W/out" | wc -l)" -eq 5 ]
+}
+
+@test "ddb-stream --batch-attempts: temporary failures (exit 75) counted in the state across runs; at the bound, without --dead-letter exit 11 and the batch kept; with it the batch's records dead-lettered and the stream goes on; bad values are usage errors" {
+	local t
+	t=$(ddb_table attempts)
+	mktable "$t"
+	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"a"}}'
+	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"b"}}'
+	printf '%s\n' 'cat >/dev/null; echo "busy: try later" >&2; exit 75' >"$W/busy"
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" --batch-attempts 2 "$t" sh "$W/busy"
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"ddb-stream: sh: exit 75; batch not committed"* ]]
+	[[ "$output" == *"; 1 temporary failure"* ]]
+	grep -qx 'todo 0 1 0-2' "$W/st/state"
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" --batch-attempts 2 "$t" sh "$W/busy"
+	[ "$status" -eq 11 ]
+	[[ "$output" == *"ddb-stream: ATTEMPTS: records 1-2 of $W/st/batch.0: the consumer failed temporarily 2 times in a row (--batch-attempts 2); no dead-letter place: the batch is kept, nothing dropped"* ]]
+	grep -q '^batch 0 2 ' "$W/st/state"
+	grep -qx 'todo 0 2 0-2' "$W/st/state"
+	# without a bound (the default) a temporary failure stays 75
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" "$t" sh "$W/busy"
+	[ "$status" -eq 75 ]
+	grep -qx 'todo 0 3 0-2' "$W/st/state"
+	run ddb-stream -p ddb -u "$DDB_ENDPOINT" --state "$W/st" --batch-attempts 2 \
+		--dead-letter "$W/dl" "$t" sh "$W/busy"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 records dead-lettered, 1 temporary failure"* ]]
+	[ "$(ls "$W/dl" | wc -l)" -eq 2 ]
+	cat "$W"/dl/* | jq -r 'select(.reason) | .reason + " / " + .message' | sort -u >"$W/why"
+	[ "$(cat "$W/why")" = "temporary failure (exit 75) 4 times in a row / busy: try later" ]
+	! grep -q '^batch\|^todo' "$W/st/state"
+	# bad values
+	for v in 0 -1 x ''; do
+		run ddb-stream --batch-attempts "$v" x
+		[ "$status" -eq 2 ]
+	done
+	run ddb-stream --dead-letter s3:// x
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-stream: --dead-letter: not a directory or s3://BUCKET/PREFIX: s3://" ]
+}
