@@ -440,18 +440,52 @@ show_name(const char *s)
 	return tmp.p;
 }
 
-static size_t *pred, npred, predcap;	/* the ids of the last row's keys */
+/*
+ * Rows mostly repeat the keys of the row before, in its order: after[i] is
+ * the id + 1 of the key that last followed the key of id i - 1 (after[0]:
+ * a row's first key), 0 none yet; both row paths look a key up here first
+ */
+static size_t *after, nafter;
 
-/* the pred[] slot i, made room for */
-static void
-pred_room(size_t i)
+/* 1 if name id is k[0..klen) */
+static int
+name_is(size_t id, const char *k, size_t klen)
 {
-	if (i >= predcap) {
-		predcap = predcap ? predcap * 2 : 64;
-		pred = xreallocarray(pred, predcap, sizeof *pred);
+	return nm.len[id] == klen && memcmp(nm.name[id], k, klen) == 0;
+}
+
+/* key_id's look-up in the names, where after[] did not know the key */
+static long
+key_lookup(size_t prev, const char *k, size_t klen, int add)
+{
+	static struct ddb_buf key;
+	long id;
+
+	key.n = 0;
+	ddb_buf_put(&key, k, klen);
+	ddb_buf_putc(&key, '\0');
+	if ((id = find_name(key.p, add)) < 0)
+		return -1;
+	if (nafter < nm.n + 1) {
+		after = xreallocarray(after, nm.n + 1, sizeof *after);
+		memset(after + nafter, 0, (nm.n + 1 - nafter) * sizeof *after);
+		nafter = nm.n + 1;
 	}
-	while (npred <= i)
-		pred[npred++] = 0;
+	after[prev] = (size_t)id + 1;
+	return id;
+}
+
+/*
+ * the id of the key k[0..klen) that follows a key of id prev - 1 (prev 0:
+ * the first key); with add a name not seen yet is added, else it is -1
+ */
+static inline long
+key_id(size_t prev, const char *k, size_t klen, int add)
+{
+	if (prev < nafter && after[prev] > 0 && name_is(after[prev] - 1, k,
+	    klen))
+		return (long)after[prev] - 1;
+	return key_lookup(prev, k, klen, add);
 }
 
 static unsigned long nfailed, nfailtold;	/* -x fail: rows refused, and named */
@@ -461,7 +495,7 @@ static int
 render_row(const char *name, long line, const struct jv *o)
 {
 	static struct ddb_buf g;	/* -x gather: the gathered members */
-	size_t i = 0, j;
+	size_t j, prev = 0;
 	long id;
 	int rc = 0, refused = 0, told = 0;
 
@@ -470,15 +504,8 @@ render_row(const char *name, long line, const struct jv *o)
 	for (j = 0; j < o->n; j++) {
 		const char *k = o->u.m[j].k;
 		const struct jv *v = &o->u.m[j].v;
-		/* rows mostly repeat the keys of the row before */
-		if (i < npred && strcmp(nm.name[pred[i]], k) == 0)
-			id = (long)pred[i];
-		else {
-			id = find_name(k, 1);
-			pred_room(i);
-			pred[i] = (size_t)id;
-		}
-		i++;
+		id = key_id(prev, k, o->u.m[j].klen, 1);
+		prev = (size_t)id + 1;
 		/* an attribute named like the gather column is gathered too */
 		if (cflag == NULL || ((size_t)id < nfixed &&
 		    !(xflag == X_GATHER && (size_t)id == gid))) {
@@ -649,121 +676,8 @@ do_row(const char *name, long line, const struct jv *o)
 	put_row(name, line);
 }
 
-/*
- * The fast path, for rows as ddb-expand writes them (compact JSON with the
- * writer's escapes, keys already known as columns): the row is rendered
- * from its text, with no tree built and no map or list written again (they
- * are copied; ddb_json_canon_len checks them as the parser would).  Any
- * other row, and any row with something wrong in it, is left to the parser
- * (0), so its cells and messages are what they always were.
- */
-static unsigned long *rowseen, rowgen;	/* names given a cell in this row */
-static size_t *after;		/* id + 1 of the key last seen after id - 1 */
-static size_t nrowseen;
-
-/* 1 if name id is k[0..klen) */
-static int
-name_is(size_t id, const char *k, size_t klen)
-{
-	return nm.len[id] == klen && memcmp(nm.name[id], k, klen) == 0;
-}
-
-static size_t
-take_row(void *ctx, const char *s, size_t n)
-{
-	struct ddb_reader *r = ctx;
-	const char *name = ddb_reader_name(r), *p = s + 1, *end = s + n, *k;
-	size_t len, klen, prev = 0;
-	long line = ddb_reader_line(r), id;
-	int esc;
-
-	if (*s != '{')
-		return 0;
-	if (nrowseen < nm.n) {
-		rowseen = xreallocarray(rowseen, nm.n, sizeof *rowseen);
-		memset(rowseen + nrowseen, 0,
-		    (nm.n - nrowseen) * sizeof *rowseen);
-		after = xreallocarray(after, nm.n + 1, sizeof *after);
-		memset(after + nrowseen + (nrowseen > 0), 0,
-		    (nm.n + (nrowseen == 0) - nrowseen) * sizeof *after);
-		nrowseen = nm.n;
-	}
-	rowgen++;
-	row.n = 0;
-	if (p < end && *p == '}')
-		goto done;
-	for (;;) {
-		if (p >= end || *p != '"' ||
-		    (klen = ddb_json_canon_str(p, (size_t)(end - p), &esc)) == 0 ||
-		    esc)
-			return 0;
-		k = p + 1;
-		klen -= 2;
-		p += klen + 2;
-		/* a key mostly follows the key it followed last time */
-		if (after[prev] > 0 && name_is(after[prev] - 1, k, klen))
-			id = (long)after[prev] - 1;
-		else {
-			tmp.n = 0;
-			ddb_buf_put(&tmp, k, klen);
-			ddb_buf_putc(&tmp, '\0');
-			if ((id = find_name(tmp.p, 0)) < 0)
-				return 0;	/* a new name: render_row adds it */
-			after[prev] = (size_t)id + 1;
-		}
-		prev = (size_t)id + 1;
-		if (rowseen[id] == rowgen)
-			return 0;		/* a duplicate key */
-		rowseen[id] = rowgen;
-		if (cflag != NULL && ((size_t)id >= nfixed ||
-		    (xflag == X_GATHER && (size_t)id == gid)))
-			return 0;		/* for --extra */
-		if (p >= end || *p++ != ':' || p >= end)
-			return 0;
-		switch (*p) {
-		case '"':
-			if ((len = ddb_json_canon_str(p, (size_t)(end - p),
-			    &esc)) == 0)
-				return 0;
-			if (!esc) {
-				/* no '"', CR or LF: they would be escaped */
-				if (add_plain((size_t)id, p + 1, len - 2) < 0)
-					return 0;
-				break;
-			}
-			/* the writer's escapes, undone as the parser does */
-			tmp.n = 0;
-			ddb_json_canon_decode(&tmp, p, len);
-			if (add_cell(name, line, (size_t)id, tmp.p, tmp.n) < 0)
-				return 0;
-			break;
-		case 'n':
-			if (end - p < 4 || memcmp(p, "null", 4) != 0)
-				return 0;
-			len = 4;	/* written like a missing cell */
-			break;
-		default:
-			/* maps and lists copied; numbers, true and false too */
-			if ((len = ddb_json_canon_len(p, (size_t)(end - p), 1,
-			    DDB_READ_DEPTH)) == 0 ||
-			    (*p == '{' || *p == '[' ?
-			    add_cell(name, line, (size_t)id, p, len) :
-			    add_plain((size_t)id, p, len)) < 0)
-				return 0;
-		}
-		CSV_EMIT_KIND((size_t)id, *p);
-		p += len;
-		if (p >= end)
-			return 0;
-		if (*p == '}')
-			break;
-		if (*p++ != ',')
-			return 0;
-	}
-done:
-	put_row(name, line);
-	return (size_t)(p + 1 - s);
-}
+/* the fast row path, take_row, in its own file */
+#include "take.c"
 
 /* 0, or the status to stop with at once */
 static int
