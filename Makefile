@@ -28,7 +28,7 @@ STATEDIR = $(O)/common/statedir.o
 all: $(BIN)
 
 $(O)/bin/ddb-flatten: $(O)/ddb-flatten/ddb-flatten.o $(O)/ddb-flatten/formats.o \
-	$(COMMON)
+	$(O)/ddb-flatten/output.o $(COMMON)
 $(O)/bin/ddb-expand: $(O)/ddb-expand/ddb-expand.o $(COMMON)
 $(O)/bin/csv-emit: $(O)/csv-emit/csv-emit.o $(O)/csv-emit/names.o \
 	$(O)/csv-emit/spool.o $(O)/csv-emit/jsonl.o $(COMMON)

@@ -32,31 +32,6 @@ static int notime;		/* a full export's item, no export time: exit 2 */
 static FILE *refused;		/* --refused FD: a line per record not written */
 static long headn = -1;		/* --head N: records of an event taken, -1 all */
 
-/* -S: a table's file and what the summary line tells of it */
-struct table {
-	char *name;
-	char *path;		/* DIR/INDEX.ndjson, never named by the table */
-	FILE *fp;
-	long records;
-	char *firstseq, *lastseq, *firsttime;
-	char firstid[136];	/* FIRST_SEQ (up to 129 digits from Kinesis),
-				   or h + 16 hex of the first line */
-	EVP_MD_CTX *md;		/* SHA-256 of the whole file */
-};
-static struct table *tables;	/* in order of first record */
-static size_t ntables, curtable;
-
-/* a line of the event being checked, held until the whole event is sound */
-struct line {
-	size_t off, n;			/* its line in lbuf, newline included */
-	char *table, *seq, *time;	/* -S: where it goes, what it adds
-					   (seq and time "-" when absent) */
-};
-
-static struct line *out;
-static size_t nout, capout;
-static struct ddb_buf lbuf;
-
 static _Noreturn void
 usage(FILE *fp, int status)
 {
@@ -350,7 +325,7 @@ json_seq_ok(const struct jv *o)
 }
 
 /* ApproximateCreationDateTime: a JSON number or ISO 8601 text */
-static int
+int
 time_of(const struct jv *o, struct ddb_time *t)
 {
 	if (o->type != JV_NUMBER && o->type != JV_STRING)
@@ -561,206 +536,6 @@ flatten_record(struct ctx *c, struct jv *rec)
 	return 1;
 }
 
-/* a checked string member's text, "-" when absent */
-static char *
-text_of(const struct jv *o)
-{
-	return o == NULL ? xstrndup("-", 1) : xstrndup(o->u.s, o->n);
-}
-
-/* a checked ApproximateCreationDateTime as YYYYMMDDTHHMMSSZ, "-" if absent */
-static char *
-time_text(const struct jv *o)
-{
-	struct ddb_time t;
-	char buf[DDB_TIME_COMPACT];
-
-	if (o == NULL || time_of(o, &t) != 0)
-		return text_of(NULL);
-	ddb_time_format(&t, 0, buf, sizeof buf);
-	return text_of(&(struct jv){ JV_STRING, strlen(buf), { buf } });
-}
-
-/* the first 16 hex digits of a SHA-256 */
-static void
-hex16(const unsigned char *md, char *dst)
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		dst[2 * i] = hex[md[i] >> 4];
-		dst[2 * i + 1] = hex[md[i] & 15];
-	}
-	dst[16] = '\0';
-}
-
-/*
- * -P: a record of time T (YYYYMMDDTHHMMSSZ, or "-" when it has none)
- * belongs with the file whose first record has time FIRST: the same
- * partition (the first plen characters), and "-" only with "-"
- */
-static int
-same_part(const char *first, const char *t)
-{
-	if (plen == 0)
-		return 1;
-	if (strcmp(first, "-") == 0 || strcmp(t, "-") == 0)
-		return strcmp(first, t) == 0;
-	return strncmp(first, t, plen) == 0;
-}
-
-/*
- * -S: the file of a checked record's table (and with -P its partition),
- * opened on first use
- */
-static FILE *
-split_file(struct line *l)
-{
-	struct table tb;
-	const char *name = l->table;
-	size_t i;
-	int fd;
-
-	for (i = 0; i < ntables; i++)
-		if (strcmp(tables[i].name, name) == 0 &&
-		    same_part(tables[i].firsttime, l->time))
-			break;
-	if (i == ntables) {
-		unsigned char md[EVP_MAX_MD_SIZE];
-
-		tables = xreallocarray(tables, ntables + 1, sizeof *tables);
-		memset(&tb, 0, sizeof tb);
-		tb.name = xstrndup(name, strlen(name));
-		tb.path = xasprintf("%s/%zu.ndjson", Sflag, i + 1);
-		if ((tb.md = EVP_MD_CTX_new()) == NULL ||
-		    !EVP_DigestInit_ex(tb.md, EVP_sha256(), NULL))
-			errx(DDB_EXIT_IO, "SHA-256 unavailable");
-		fd = open(tb.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
-		if (fd < 0 || (tb.fp = fdopen(fd, "w")) == NULL)
-			err(DDB_EXIT_IO, "%s", tb.path);
-		tb.firstseq = l->seq;
-		tb.firsttime = l->time;
-		l->time = NULL;
-		l->seq = xstrndup(tb.firstseq, strlen(tb.firstseq));
-		if (strcmp(tb.firstseq, "-") != 0)
-			snprintf(tb.firstid, sizeof tb.firstid, "%s",
-			    tb.firstseq);
-		else {
-			/* the line without its newline */
-			if (!EVP_Digest(lbuf.p + l->off, l->n - 1, md, NULL,
-			    EVP_sha256(), NULL))
-				errx(DDB_EXIT_IO, "SHA-256 unavailable");
-			tb.firstid[0] = 'h';
-			hex16(md, tb.firstid + 1);
-		}
-		tables[ntables++] = tb;
-	}
-	curtable = i;
-	free(tables[i].lastseq);
-	tables[i].lastseq = l->seq;
-	l->seq = NULL;
-	tables[i].records++;
-	if (!EVP_DigestUpdate(tables[i].md, lbuf.p + l->off, l->n))
-		errx(DDB_EXIT_IO, "SHA-256 failed");
-	return tables[i].fp;
-}
-
-static void
-add_line(const struct jv *rec)
-{
-	const struct jv *ddb;
-
-	if (nout == capout) {
-		capout = capout ? capout * 2 : 128;
-		out = xreallocarray(out, capout, sizeof *out);
-	}
-	out[nout].off = lbuf.n;
-	ddb_json_write(&lbuf, rec);
-	ddb_buf_putc(&lbuf, '\n');
-	out[nout].n = lbuf.n - out[nout].off;
-	out[nout].table = out[nout].seq = out[nout].time = NULL;
-	if (Sflag != NULL) {
-		ddb = jv_get(rec, "dynamodb");
-		out[nout].table = text_of(jv_get(rec, "tableName"));
-		/* Kinesis: its sequenceNumber, checked in unwrap_kinesis */
-		out[nout].seq = text_of(jv_get(ddb, "SequenceNumber") != NULL ?
-		    jv_get(ddb, "SequenceNumber") :
-		    jv_get(jv_get(rec, "kinesis"), "sequenceNumber"));
-		out[nout].time = time_text(jv_get(ddb,
-		    "ApproximateCreationDateTime"));
-	}
-	nout++;
-}
-
-/* the event was sound: write its lines */
-static void
-flush_lines(void)
-{
-	size_t i;
-
-	/* the lines lie one after another in lbuf, each with its newline */
-	if (Sflag == NULL) {
-		if (ddb_fwrite_all(stdout, lbuf.p, lbuf.n) < 0)
-			err(DDB_EXIT_IO, "stdout");
-		return;
-	}
-	for (i = 0; i < nout; i++) {
-		FILE *fp = split_file(&out[i]);
-		if (ddb_fwrite_all(fp, lbuf.p + out[i].off, out[i].n) < 0)
-			err(DDB_EXIT_IO, "%s", tables[curtable].path);
-	}
-}
-
-/* forget the lines of the event, written or not */
-static void
-drop_lines(void)
-{
-	size_t i;
-
-	for (i = 0; i < nout; i++) {
-		free(out[i].table);
-		free(out[i].seq);
-		free(out[i].time);
-	}
-	nout = 0;
-	lbuf.n = 0;
-}
-
-/*
- * -S: close the files, then one line a table, in order of first record:
- * INDEX TABLE RECORDS FIRST_SEQ LAST_SEQ FIRST_TIME FIRST_ID HASH, each
- * field checked above to hold only [A-Za-z0-9_.-] (a shell reads them)
- */
-static void
-split_finish(void)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	char hash[17];
-	size_t i;
-	struct table *t;
-
-	for (i = 0; i < ntables; i++) {
-		t = &tables[i];
-		if (fclose(t->fp) != 0)
-			err(DDB_EXIT_IO, "%s", t->path);
-		if (!EVP_DigestFinal_ex(t->md, md, NULL))
-			errx(DDB_EXIT_IO, "SHA-256 failed");
-		EVP_MD_CTX_free(t->md);
-		hex16(md, hash);
-		printf("%zu\t%s\t%ld\t%s\t%s\t%s\t%s\t%s\n", i + 1, t->name,
-		    t->records, t->firstseq, t->lastseq, t->firsttime,
-		    t->firstid, hash);
-		free(t->name);
-		free(t->path);
-		free(t->firstseq);
-		free(t->lastseq);
-		free(t->firsttime);
-	}
-	free(tables);
-}
-
 /*
  * One file, one loop over its records, shaped as signify's read, check,
  * write: a record is read, checked and converted; an event's records are
@@ -801,7 +576,7 @@ flatten_file(const char *path)
 			drop_lines();
 			evbad = 0;
 			/* its lines take about what its text took */
-			ddb_buf_reserve(&lbuf, ddb_reader_size(in.r) + 4096);
+			lines_reserve(ddb_reader_size(in.r) + 4096);
 		}
 		if (headn >= 0 && in.part >= headn)
 			refuse(in.part, n == DDB_NEXT_BAD ? NULL : rec);
@@ -988,6 +763,7 @@ main(int argc, char *argv[])
 		warnx("-P splits the files of -S: give -S too");
 		usage(stderr, DDB_EXIT_USAGE);
 	}
+	lines_to(Sflag, plen);
 	if (manifest != NULL)
 		read_manifest(manifest, &keep);
 
@@ -1004,11 +780,10 @@ main(int argc, char *argv[])
 	}
 	if (Sflag != NULL)
 		split_finish();
+	lines_free();
 	if (refused != NULL && fclose(refused) != 0)
 		err(DDB_EXIT_IO, "--refused");
 	ddb_close_stdout();
-	free(out);
-	free(lbuf.p);
 	free(tflag);
 	formats_free();
 	ddb_arena_free(&keep);

@@ -30,6 +30,18 @@ void bad(struct ctx *c, const struct jv *quote, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void say(struct ctx *c);
 
+/* ddb-flatten.c: ApproximateCreationDateTime, a JSON number or ISO 8601 */
+int time_of(const struct jv *o, struct ddb_time *t);
+
+/* output.c: an event's lines, held until flush_lines() or drop_lines() */
+void lines_to(const char *dir, size_t partlen);
+void lines_reserve(size_t n);
+void add_line(const struct jv *rec);
+void flush_lines(void);
+void drop_lines(void);
+void split_finish(void);
+void lines_free(void);
+
 /*
  * formats.c: the inputs beside DynamoDB's stream records (a Lambda event,
  * get-records output, Kinesis, exports, NDJSON, Python repr), told apart

@@ -4,6 +4,7 @@
 #define main ddb_flatten_main
 #include "../../ddb-flatten/ddb-flatten.c"
 #include "../../ddb-flatten/formats.c"
+#include "../../ddb-flatten/output.c"
 #undef main
 #include "check.h"
 
