@@ -558,7 +558,7 @@ big_run() {
 		n=$((size == 1000 ? 2500 : 150000))
 		printf '{"streams": [{"table": "student", "shards": [{"id": "shardId-00000000000000000001-aaaaaaaa", "bench": {"count": %d, "pad": 20}}]}]}\n' \
 			"$n" >"$W/big-$size.json"
-		streams_start "$W/big-$size.json"
+		STREAMS_LIFE=1800 streams_start "$W/big-$size.json"
 		R=$W/big/$size/whole
 		mkdir -p "$R"
 		big_run "$size" "$R/out" "$R/log"
