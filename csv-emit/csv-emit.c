@@ -694,15 +694,15 @@ read_file(const char *path)
 	ddb_reader_take(r, take_row, r);
 	for (;;) {
 		rc = ddb_reader_next(r, &o);
-		if (rc == 0)
+		if (rc == DDB_NEXT_END)
 			break;
-		if (rc == 2)
+		if (rc == DDB_NEXT_TAKEN)
 			continue;	/* take_row's */
-		if (rc == -1) {
+		if (rc == DDB_NEXT_BAD) {
 			bad = 1;
 			continue;
 		}
-		if (rc < 0) {
+		if (rc == DDB_NEXT_FATAL) {
 			rc = ddb_reader_ioerror(r) ? DDB_EXIT_IO : DDB_EXIT_DATA;
 			ddb_reader_close(r);
 			return rc;
@@ -794,28 +794,28 @@ load_table(const char *path)
 	if (r == NULL)
 		err(DDB_EXIT_IO, "%s", path);
 	rc = ddb_reader_next(r, &o);
-	if (rc == 1 && o->type == JV_OBJECT)
+	if (rc == DDB_NEXT_VALUE && o->type == JV_OBJECT)
 		cols = jv_get(o, "columns");
-	if (rc == 1 && (cols == NULL || cols->type != JV_ARRAY)) {
+	if (rc == DDB_NEXT_VALUE && (cols == NULL || cols->type != JV_ARRAY)) {
 		ddb_errat(path, ddb_reader_line(r), "not a column list "
 		    "({\"columns\":[...]})");
-		rc = -1;
+		rc = DDB_NEXT_BAD;
 	}
-	for (j = 0; rc == 1 && j < cols->n; j++) {
+	for (j = 0; rc == DDB_NEXT_VALUE && j < cols->n; j++) {
 		const struct jv *c = &cols->u.a[j];
 		if (c->type != JV_STRING || c->n == 0 ||
 		    memchr(c->u.s, '\0', c->n) != NULL) {
 			ddb_errat(path, ddb_reader_line(r), "column %zu is not "
 			    "a name", j + 1);
-			rc = -1;
+			rc = DDB_NEXT_BAD;
 		} else if (find_name(c->u.s, 0) >= 0) {
 			ddb_errat(path, ddb_reader_line(r), "column %s listed "
 			    "twice", show_name(c->u.s));
-			rc = -1;
+			rc = DDB_NEXT_BAD;
 		} else
 			find_name(c->u.s, 1);
 	}
-	for (j = 0; rc == 1 && j < o->n; j++) {
+	for (j = 0; rc == DDB_NEXT_VALUE && j < o->n; j++) {
 		if (strcmp(o->u.m[j].k, "columns") == 0)
 			continue;
 		ddb_buf_putc(&others, ',');
@@ -823,13 +823,13 @@ load_table(const char *path)
 		ddb_buf_putc(&others, ':');
 		ddb_json_write(&others, &o->u.m[j].v);
 	}
-	if (rc == 0)
+	if (rc == DDB_NEXT_END)
 		ddb_errat(path, 0, "empty: not a column list");
-	if (rc == 1 && ddb_reader_next(r, &o) != 0) {
+	if (rc == DDB_NEXT_VALUE && ddb_reader_next(r, &o) != DDB_NEXT_END) {
 		ddb_errat(path, ddb_reader_line(r), "more than one value");
-		rc = -1;
+		rc = DDB_NEXT_BAD;
 	}
-	if (rc != 1) {
+	if (rc != DDB_NEXT_VALUE) {
 		rc = ddb_reader_ioerror(r) ? DDB_EXIT_IO : DDB_EXIT_DATA;
 		ddb_reader_close(r);
 		exit(rc);

@@ -39,9 +39,9 @@ fuzz_check_json_lines(const char *s, size_t n)
 		abort();	/* output must end with a newline */
 	if (n == 0 || (r = fuzz_open_mem(s, n, DDB_READ_DEPTH, 0, &fp)) == NULL)
 		return;
-	while ((rc = ddb_reader_next(r, &o)) == 1)
+	while ((rc = ddb_reader_next(r, &o)) == DDB_NEXT_VALUE)
 		values++;
-	if (rc != 0 || values != lines)
+	if (rc != DDB_NEXT_END || values != lines)
 		abort();	/* the tool printed something that is not JSON lines */
 	ddb_reader_close(r);
 	fclose(fp);

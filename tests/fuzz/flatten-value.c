@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_time((const char *)data, size);
 	if ((r = fuzz_open_mem(data, size, DDB_READ_DEPTH, 0, &fp)) == NULL)
 		return 0;
-	if (ddb_reader_next(r, &o) == 1 && o->type == JV_OBJECT) {
+	if (ddb_reader_next(r, &o) == DDB_NEXT_VALUE && o->type == JV_OBJECT) {
 		memset(&c, 0, sizeof c);
 		c.name = "fuzz";
 		c.recno = -1;

@@ -75,7 +75,7 @@ check_roundtrip(const char *s, size_t len, int depth)
 
 	if ((r = fuzz_open_mem(s, len, depth, 0, &fp)) == NULL)
 		return;
-	if (ddb_reader_next(r, &o) != 1)
+	if (ddb_reader_next(r, &o) != DDB_NEXT_VALUE)
 		abort();	/* printed JSON did not read back */
 	ddb_json_write(&b, o);
 	if (b.n != len || memcmp(s, b.p, len) != 0)
@@ -122,10 +122,11 @@ read_all(const uint8_t *data, size_t size, int depth, int flags, char **out,
 	*outlen = 0;
 	if ((r = fuzz_open_mem(data, size, depth, flags, &fp)) == NULL)
 		return -1;
-	while ((n = ddb_reader_next(r, &o)) != 0 && values++ < 10000) {
-		if (n < 0) {
+	while ((n = ddb_reader_next(r, &o)) != DDB_NEXT_END &&
+	    values++ < 10000) {
+		if (n != DDB_NEXT_VALUE) {
 			good = 0;
-			if (n == -2)
+			if (n == DDB_NEXT_FATAL)
 				break;
 			continue;
 		}
@@ -188,9 +189,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	depth = data[0] & 2 ? 4 : DDB_READ_DEPTH;
 	if ((r = fuzz_open_mem(data + 1, size - 1, depth, flags, &fp)) == NULL)
 		return 0;
-	while ((n = ddb_reader_next(r, &o)) != 0 && n != -2 &&
-	    values++ < 10000) {
-		if (n == 1) {
+	while ((n = ddb_reader_next(r, &o)) != DDB_NEXT_END &&
+	    n != DDB_NEXT_FATAL && values++ < 10000) {
+		if (n == DDB_NEXT_VALUE) {
 			b.n = 0;
 			ddb_json_write(&b, o);
 			if (memchr(b.p, '\0', b.n) != NULL)
