@@ -19,7 +19,7 @@
 int
 reader_fast_value(struct ddb_reader *r, struct jv **out)
 {
-	const char *s, *q;
+	const char *s;
 	size_t i, n, m, used;
 	int e, retried = 0, took = 0;
 
@@ -63,8 +63,7 @@ reader_fast_value(struct ddb_reader *r, struct jv **out)
 		retried = 1;
 	}
 	r->vline = r->line;
-	for (q = s; (q = memchr(q, '\n', (size_t)(s + used - q))) != NULL; q++)
-		r->line++;
+	r->line += reader_newlines(s, used);
 	r->inpos += used;
 	r->val.n = 0;
 	r->vn = 0;

@@ -92,6 +92,18 @@ reader_skip_blank(struct ddb_reader *r)
 	return 0;
 }
 
+/* the newlines in s[0..n) */
+static inline long
+reader_newlines(const char *s, size_t n)
+{
+	const char *q, *end = s + n;
+	long k = 0;
+
+	for (q = s; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		k++;
+	return k;
+}
+
 /* s[0..n) starts {"Records" */
 static inline int
 reader_is_event(const char *s, size_t n)

@@ -74,18 +74,6 @@ reader_map_release(struct ddb_reader *r)
 	}
 }
 
-/* the newlines in s[0..n) */
-static long
-newlines(const char *s, size_t n)
-{
-	const char *q, *end = s + n;
-	long k = 0;
-
-	for (q = s; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
-		k++;
-	return k;
-}
-
 /*
  * DDB_READ_SPEC: the mapped value at in[inpos] starts {"Records":[{ ...:
  * nonzero, and its first record is at specpos.  Anything else is read the
@@ -113,7 +101,7 @@ spec_begin(struct ddb_reader *r)
 		return 0;
 	r->evstart = r->inpos;
 	r->evline = r->line;
-	r->line += newlines(s + r->inpos, i - r->inpos);
+	r->line += reader_newlines(s + r->inpos, i - r->inpos);
 	r->specpos = i;
 	r->vn = n - r->inpos;	/* at most */
 	r->specev = 1;
@@ -173,7 +161,7 @@ reader_spec_next(struct ddb_reader *r, struct jv **out)
 	    r->depth - 2, &r->v, &used) != 0)
 		goto again;
 	j = i + used;
-	nl = newlines(s + i, used);
+	nl = reader_newlines(s + i, used);
 	for (; j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' ||
 	    s[j] == '\r'); j++)
 		nl += s[j] == '\n';

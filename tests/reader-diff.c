@@ -21,7 +21,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,19 +50,6 @@ rnd(unsigned long n)
 	return n == 0 ? 0 : (unsigned long)(seed >> 33) % n;
 }
 
-static void
-putf(struct ddb_buf *b, const char *fmt, ...)
-{
-	char tmp[128];
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	ddb_buf_put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
-}
-
 /* refused by this test's consumer: one record in seven, by its text */
 static int
 refused(const char *s, size_t n)
@@ -89,8 +75,9 @@ read_all(const char *path, int depth, int flags, struct ddb_buf *seen)
 	char *err = NULL;
 	size_t errlen = 0;
 	FILE *save = stderr, *mem;
+	char head[80];
 	long part, calls = 0;
-	int rc;
+	int rc, k;
 
 	seen->n = 0;
 	if ((mem = open_memstream(&err, &errlen)) == NULL) {
@@ -114,8 +101,9 @@ read_all(const char *path, int depth, int flags, struct ddb_buf *seen)
 		if (rc == DDB_NEXT_END)
 			break;
 		entry.n = 0;
-		putf(&entry, "%d part %ld line %ld", rc, part,
+		k = snprintf(head, sizeof head, "%d part %ld line %ld", rc, part,
 		    ddb_reader_line(r));
+		ddb_buf_put(&entry, head, (size_t)k);
 		if (rc == DDB_NEXT_VALUE) {
 			size_t at;
 			ddb_buf_putc(&entry, ' ');
