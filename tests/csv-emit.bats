@@ -561,13 +561,20 @@ for row in r[1:]: print(json.dumps({k: v for k, v in zip(r[0], row) if v != "\\N
 @test "csv-emit: a row read from its text gives the parser's cells and messages (the fast row path and the plain one agree on fixtures, the fuzz corpus and random rows)" {
 	local t corpus
 	t="$(dirname "$(command -v csv-emit)")/../tests/rowpath-test"
-	set -- "$BATS_TEST_DIRNAME/fixtures" "$BATS_TEST_DIRNAME"/fixtures/*/
-	for corpus in seeds corpus; do
-		corpus="$BATS_TEST_DIRNAME/../build-fuzz/$corpus/csv-emit"
-		[ ! -d "$corpus" ] || set -- "$@" "$corpus"
-	done
+	if grep -qa -e '--error-exitcode=99' "$(command -v csv-emit)"; then
+		# under valgrind (make valgrind) a run costs a third of a
+		# second: csv-emit's own fixtures and a few random files
+		set -- -n 4 -r 150 "$F"/*.ndjson
+	else
+		set -- -n 24 -r 250 "$BATS_TEST_DIRNAME/fixtures" \
+			"$BATS_TEST_DIRNAME"/fixtures/*/
+		for corpus in seeds corpus; do
+			corpus="$BATS_TEST_DIRNAME/../build-fuzz/$corpus/csv-emit"
+			[ ! -d "$corpus" ] || set -- "$@" "$corpus"
+		done
+	fi
 	cd "$BATS_TEST_TMPDIR"
-	run "$t" -n 24 -r 250 -s 7 "$@"
+	run "$t" -s 7 "$@"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *" 0 differ" ]]
