@@ -149,6 +149,19 @@ scan() {
 	  ,2026-12-01T17:30:00.5Z ]
 }
 
+@test "ddb-scan: T0 is the service's clock, not this host's: with the host's clock an hour ahead or behind (faketime) created_at is still the service's Date less 60 s" {
+	local t0 t1 c skew
+	for skew in +3600s -3600s; do
+		t0=$(date +%s)
+		c=$(faketime -f "$skew" ddb-scan -p ddb -u "$DDB_ENDPOINT" -t "$T" --page-size 50 |
+			head -1 | jq .dynamodb.ApproximateCreationDateTime)
+		t1=$(date +%s)
+		[ "$c" -ge "$((t0 - 61))" ] && [ "$c" -le "$((t1 - 59))" ]
+	done
+	# the skew is real: the host's clock under faketime is an hour ahead
+	[ "$(faketime -f +3600s date +%s)" -ge "$((t1 + 3500))" ]
+}
+
 @test "ddb-scan --consistent reads twice the capacity; --rcu holds the rate to it" {
 	local eventual strong t0 t1
 	run --separate-stderr scan -t "$T"
