@@ -847,9 +847,13 @@ dead_letter(const char *dir, struct ddb_sink *s, long i, const char *rec,
 		rc = ddb_put_file(s->dead, nm.file, b.p, b.n);
 	}
 	if (rc == 0) {
+		size_t pl = strlen(s->dead);
+
+		while (pl > 1 && s->dead[pl - 1] == '/')
+			pl--;
 		s->dead_count++;
-		warnx("%s: dead-lettered to %s/%s (%s)", nm.label, s->dead,
-		    nm.file, why);
+		warnx("%s: dead-lettered to %.*s/%s (%s)", nm.label, (int)pl,
+		    s->dead, nm.file, why);
 	}
 	free(b.p);
 	free(nm.file);
@@ -912,8 +916,12 @@ span(long lo, long hi, char *buf)
 }
 
 int
-ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s)
+ddb_batch_run(const char *dir, const struct ddb_batch *staged,
+    struct ddb_sink *s)
 {
+	/* the progress is worked on here, the source's copy replaced only
+	 * by its save (under its own lock, if it has threads) */
+	struct ddb_batch w = *staged, *b = &w;
 	char *path = xasprintf("%s/batch.%ld", dir, b->part);
 	char msg[DDB_MSG_MAX + 1], why[128], h1[48], h2[48];
 	size_t *off = NULL;
@@ -940,7 +948,8 @@ ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s)
 		long lo = b->lo[0], hi = b->hi[0], mid;
 
 		if (lo == 0 && hi == b->count)
-			in = dup(fd);
+			in = lseek(fd, 0, SEEK_SET) == -1 ? -1 :
+			    fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		else
 			in = range_file(dir, fd, off, lo, hi);
 		if (in == -1) {
@@ -954,7 +963,7 @@ ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s)
 			range_pop(b);
 			if (hi - lo != b->count)
 				crash_point("taken");
-			if (b->nr > 0 && (rc = s->save(s->arg)) != 0)
+			if (b->nr > 0 && (rc = s->save(s->arg, b)) != 0)
 				goto out;
 			continue;
 		}
@@ -962,7 +971,7 @@ ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s)
 			s->tempfails++;
 			b->attempts++;
 			if (s->max_attempts == 0 || b->attempts < s->max_attempts) {
-				int r = s->save(s->arg);
+				int r = s->save(s->arg, b);
 				rc = r ? r : rc;
 				goto out;
 			}
@@ -973,7 +982,7 @@ ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s)
 				    "place: the batch is kept, nothing dropped",
 				    lo + 1, hi, path, b->attempts,
 				    s->max_attempts);
-				rc = s->save(s->arg);
+				rc = s->save(s->arg, b);
 				rc = rc ? rc : DDB_EXIT_ATTEMPTS;
 				goto out;
 			}
@@ -986,7 +995,7 @@ ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s)
 				goto out;
 			crash_point("dead");
 			range_pop(b);
-			if (b->nr > 0 && (rc = s->save(s->arg)) != 0)
+			if (b->nr > 0 && (rc = s->save(s->arg, b)) != 0)
 				goto out;
 			continue;
 		}
@@ -1015,7 +1024,7 @@ ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s)
 			warnx("records %ld-%ld of %ld refused as bad data: "
 			    "bisected into %s and %s", lo + 1, hi, b->count,
 			    span(lo, mid, h1), span(mid, hi, h2));
-			if ((rc = s->save(s->arg)) != 0)
+			if ((rc = s->save(s->arg, b)) != 0)
 				goto out;
 			crash_point("split");
 			continue;
@@ -1035,7 +1044,7 @@ ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s)
 			    nm.label : "?", lo + 1, b->count);
 			free(nm.label);
 			free(rec);
-			rc = s->save(s->arg);
+			rc = s->save(s->arg, b);
 			rc = rc ? rc : DDB_EXIT_DATA;
 			goto out;
 		}
@@ -1044,7 +1053,7 @@ ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s)
 			goto out;
 		crash_point("dead");
 		range_pop(b);
-		if (b->nr > 0 && (rc = s->save(s->arg)) != 0)
+		if (b->nr > 0 && (rc = s->save(s->arg, b)) != 0)
 			goto out;
 	}
 	rc = 0;

@@ -151,8 +151,9 @@ void ddb_safe_name(char *s);
  * temporary failure (exit 75) ends the run; the max_attempts-th one in a
  * row on a range sends that range's records to the dead-letter place (or,
  * with none, ends the run with DDB_EXIT_ATTEMPTS; nothing is dropped).
- * Each step is saved (save: the source's state with b's progress, one
- * atomic step) before the next consumer runs, so a killed run's
+ * Each step is saved (save: the source's state with the batch's progress
+ * as given, nr, lo, hi and attempts, one atomic step) before the next
+ * consumer runs, so a killed run's
  * successor never hands on again a range that holds records already
  * taken.
  */
@@ -161,7 +162,7 @@ struct ddb_sink {
 	char *const *env;
 	const char *dead;	/* a directory or s3://BUCKET/PREFIX; NULL: none */
 	long max_attempts;	/* 0: no bound */
-	int (*save)(void *arg);
+	int (*save)(void *arg, const struct ddb_batch *progress);
 	/* record i (rec[0..n), its newline included) named: see above */
 	void (*name)(void *arg, long i, const char *rec, size_t n,
 	    struct ddb_record_name *out);
@@ -180,7 +181,8 @@ struct ddb_sink {
  * 0 once every record is taken (the caller commits); else the status to
  * end the run with (said), the progress saved.
  */
-int ddb_batch_run(const char *dir, struct ddb_batch *b, struct ddb_sink *s);
+int ddb_batch_run(const char *dir, const struct ddb_batch *b,
+    struct ddb_sink *s);
 /* "; bisected: records 3, 4, 5-8 still to hand on" if b's progress says
  * so, else "": static */
 const char *ddb_todo_text(const struct ddb_batch *b);

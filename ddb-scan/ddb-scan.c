@@ -382,12 +382,17 @@ struct where {
 };
 
 static int
-save_progress(void *arg)
+save_progress(void *arg, const struct ddb_batch *b)
 {
+	const struct where *w = arg;
+	struct ddb_batch *pb = &st.seg[w->seg].pb;
 	int rc;
 
-	(void)arg;
 	pthread_mutex_lock(&mu);
+	pb->nr = b->nr;
+	memcpy(pb->lo, b->lo, sizeof b->lo);
+	memcpy(pb->hi, b->hi, sizeof b->hi);
+	pb->attempts = b->attempts;
 	rc = sstate_save(&st);
 	pthread_mutex_unlock(&mu);
 	return rc;

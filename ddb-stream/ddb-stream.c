@@ -877,9 +877,13 @@ log_batch(const char *what)
 }
 
 static int
-save_progress(void *arg)
+save_progress(void *arg, const struct ddb_batch *b)
 {
 	(void)arg;
+	st.bt.nr = b->nr;
+	memcpy(st.bt.lo, b->lo, sizeof b->lo);
+	memcpy(st.bt.hi, b->hi, sizeof b->hi);
+	st.bt.attempts = b->attempts;
 	return state_save(&st);
 }
 

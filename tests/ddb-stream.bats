@@ -1032,3 +1032,32 @@ refuser() {
 	[ "$status" -eq 2 ]
 	[ "${lines[0]}" = "ddb-stream: --dead-letter: not a directory or s3://BUCKET/PREFIX: s3://" ]
 }
+
+@test "ddb-stream --dead-letter s3://BUCKET/PREFIX: a bad record stored by s3-put (the environment's S3 settings) under PREFIX/stream.SHARD.SEQ, whole; a store that refuses is the run's status, the record kept in the batch" {
+	local t b k
+	t=$(ddb_table dls3)
+	b=$(s3_bucket dead)
+	s3_mb "$b"
+	mktable "$t"
+	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"k1"},"v":{"S":"ok"}}'
+	ddb_aws dynamodb put-item --table-name "$t" --item '{"id":{"S":"k2"},"v":{"S":"BAD"}}'
+	c=$(refuser "$W/out")
+	# a bucket that is not there: s3-put's status (4), nothing skipped
+	run env AWS_ENDPOINT_URL_S3="$S3_ENDPOINT" ddb-stream -p ddb -u "$DDB_ENDPOINT" \
+		--state "$W/st" --dead-letter "s3://$b-none/dl" "$t" $c
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"ddb-stream: s3-put: failed (exit 4); dead letter stream.shardId-"*" not stored"* ]]
+	grep -qx 'todo 0 0 1-2' "$W/st/state"
+	run env AWS_ENDPOINT_URL_S3="$S3_ENDPOINT" ddb-stream -p ddb -u "$DDB_ENDPOINT" \
+		--state "$W/st" --dead-letter "s3://$b/dl/" "$t" $c
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"dead-lettered to s3://$b/dl/stream.shardId-"* ]]
+	k=$(s3_ls_all "$b" dl/)
+	[[ "$k" =~ ^dl/stream\.shardId-[^/]*\.[0-9]{21}$ ]]
+	s3_get "$b" "$k" "$W/dead"
+	[ "$(wc -l <"$W/dead")" -eq 2 ]
+	head -n 1 "$W/dead" | jq -e '.reason == "refused as bad data (exit 1)" and .message == "refuser: a record with the marker"'
+	tail -n +2 "$W/dead" | jq -e '.dynamodb.NewImage.v.S == "BAD"'
+	! grep -q '^batch\|^todo' "$W/st/state"
+	[ "$(cat "$W"/out/* | wc -l)" -eq 1 ]
+}
