@@ -406,7 +406,9 @@ src_run() {
 	local src=$1 pfx=$2 log=$3
 	shift 3
 	local sink=(ddb-to-s3 --bucket "$B" --prefix "$pfx" --endpoint-url "$S3_ENDPOINT")
-	local dl=()
+	local dl=() limit=120
+	# a bisection runs the command many times
+	! under_valgrind || limit=900
 	# SRC_REFUSE: the batches holding that text are refused (bad data),
 	# the bad records go to $R/dl
 	if [ -n "${SRC_REFUSE:-}" ]; then
@@ -415,10 +417,10 @@ src_run() {
 	fi
 	case $src in
 	stream)
-		job "$log" "" 120 env "$@" ddb-stream -u "$STREAMS_URL" --state "$R/st" \
+		job "$log" "" "$limit" env "$@" ddb-stream -u "$STREAMS_URL" --state "$R/st" \
 			"${dl[@]}" student "${sink[@]}" --lineage SequenceNumber - ;;
 	scan)
-		job "$log" "" 120 env "$@" AWS_SHARED_CREDENTIALS_FILE="$W/ddb-credentials" \
+		job "$log" "" "$limit" env "$@" AWS_SHARED_CREDENTIALS_FILE="$W/ddb-credentials" \
 			ddb-scan -p ddb -u "$DDB_ENDPOINT" -t "$SCAN_TABLE" --page-size 10 \
 			--created-at 1720629900 --state "$R/st" "${dl[@]}" "${sink[@]}" - ;;
 	esac
@@ -431,7 +433,9 @@ src_setup() {
 	load lib/ddb
 	jq -c '{streams: [{table: "student", shards: [{id: "shardId-00000000000000000001-aaaaaaaa",
 		records: .Records}]}]}' "$W/small.json" >"$W/src-stream.json"
-	streams_start "$W/src-stream.json"
+	# alive for all the rows (stopped by streams_stop): under valgrind
+	# they take longer than its default lifetime
+	STREAMS_LIFE=3600 streams_start "$W/src-stream.json"
 	ddb_local_up
 	printf '[ddb]\naws_access_key_id = %s\naws_secret_access_key = ddblocal\n' \
 		"$DDB_ACCESS_KEY" >"$W/ddb-credentials"
