@@ -1086,16 +1086,20 @@ ddb_todo_text(const struct ddb_batch *b)
 }
 
 int
-ddb_dead_letter_arg(const char *place)
+ddb_sink_opt(struct ddb_sink *s, int c, const char *arg)
 {
-	const char *b = place + 5;
+	const char *b = arg + 5;
 
-	if (strncmp(place, "s3://", 5) == 0 ? *b == '\0' || *b == '/' ||
-	    strcspn(b, "/") > 63 : *place == '\0') {
+	if (c == DDB_OPT_ATTEMPTS)
+		return ddb_long_opt(arg, 1, 1000000000L, "batch attempts",
+		    &s->max_attempts);
+	if (strncmp(arg, "s3://", 5) == 0 ? *b == '\0' || *b == '/' ||
+	    strcspn(b, "/") > 63 : *arg == '\0') {
 		warnx("--dead-letter: not a directory or s3://BUCKET/PREFIX: "
-		    "%s", place);
+		    "%s", arg);
 		return -1;
 	}
+	s->dead = arg;
 	return 0;
 }
 

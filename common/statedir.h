@@ -186,8 +186,19 @@ int ddb_batch_run(const char *dir, const struct ddb_batch *b,
 /* "; bisected: records 3, 4, 5-8 still to hand on" if b's progress says
  * so, else "": static */
 const char *ddb_todo_text(const struct ddb_batch *b);
-/* --dead-letter's place: 0, or -1 (said) */
-int ddb_dead_letter_arg(const char *place);
+/*
+ * The options both sources take for the batches a command refuses or fails:
+ * DDB_SINK_LONGOPTS in their getopt_long table, and ddb_sink_opt() for
+ * DDB_OPT_DEAD and DDB_OPT_ATTEMPTS (the sources' own option values stay
+ * below 512)
+ */
+enum { DDB_OPT_DEAD = 512, DDB_OPT_ATTEMPTS };
+#define DDB_SINK_LONGOPTS \
+	{ "dead-letter", required_argument, NULL, DDB_OPT_DEAD }, \
+	{ "batch-attempts", required_argument, NULL, DDB_OPT_ATTEMPTS }
+/* --dead-letter's place into s->dead, --batch-attempts into
+ * s->max_attempts: 0, or -1 (said) */
+int ddb_sink_opt(struct ddb_sink *s, int c, const char *arg);
 /* "; N bisections, N records dead-lettered, N temporary failures" for the
  * counts that are not 0 ("" if none), static */
 const char *ddb_sink_counts(long bisected, long dead, long tempfails);

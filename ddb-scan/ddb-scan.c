@@ -21,7 +21,7 @@
 
 enum {
 	OPT_STATE = 256, OPT_SEGMENTS, OPT_PAGE, OPT_RCU, OPT_CONSISTENT,
-	OPT_CREATED, OPT_BATCH_SIZE, OPT_BATCH_BYTES, OPT_DEAD, OPT_ATTEMPTS
+	OPT_CREATED, OPT_BATCH_SIZE, OPT_BATCH_BYTES
 };
 
 struct worker {
@@ -43,8 +43,7 @@ static long segments = 1, page_size;
 static long batch_size, batch_bytes;
 static int consistent, verbose;	/* verbose: -v */
 static double rcu;		/* read capacity units a second, 0: no bound */
-static const char *dead;	/* --dead-letter: a directory or s3://B/P */
-static long batch_attempts;	/* --batch-attempts, 0: no bound */
+static struct ddb_sink sink_opts;	/* --dead-letter, --batch-attempts */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;	/* all below */
 static long next_seg;		/* the next segment a worker takes */
@@ -428,7 +427,7 @@ name_record(void *arg, long i, const char *rec, size_t n,
 static int
 run_consumer(long seg, long page)
 {
-	struct ddb_sink sk = { 0 };
+	struct ddb_sink sk = sink_opts;
 	struct where w;
 	char *add[4], **env;
 	int rc, i;
@@ -446,8 +445,6 @@ run_consumer(long seg, long page)
 	w.page = page;
 	sk.cmd = cmd;
 	sk.env = env;
-	sk.dead = dead;
-	sk.max_attempts = batch_attempts;
 	sk.save = save_progress;
 	sk.name = name_record;
 	sk.arg = &w;
@@ -744,8 +741,7 @@ main(int argc, char *argv[])
 		{ "created-at", required_argument, NULL, OPT_CREATED },
 		{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
 		{ "batch-bytes", required_argument, NULL, OPT_BATCH_BYTES },
-		{ "dead-letter", required_argument, NULL, OPT_DEAD },
-		{ "batch-attempts", required_argument, NULL, OPT_ATTEMPTS },
+		DDB_SINK_LONGOPTS,
 		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -765,14 +761,9 @@ main(int argc, char *argv[])
 		switch (c) {
 		case 't': table = optarg; break;
 		case OPT_STATE: statedir = optarg; break;
-		case OPT_DEAD:
-			if (ddb_dead_letter_arg(optarg) != 0)
-				usage(stderr, DDB_EXIT_USAGE);
-			dead = optarg;
-			break;
-		case OPT_ATTEMPTS:
-			if (ddb_long_opt(optarg, 1, 1000000000L,
-			    "batch attempts", &batch_attempts) != 0)
+		case DDB_OPT_DEAD:
+		case DDB_OPT_ATTEMPTS:
+			if (ddb_sink_opt(&sink_opts, c, optarg) != 0)
 				usage(stderr, DDB_EXIT_USAGE);
 			break;
 		case OPT_SEGMENTS:

@@ -43,8 +43,7 @@
 
 enum { OPT_STATE = 256, OPT_LIMIT, OPT_FOLLOW, OPT_LATEST, OPT_GAP,
     OPT_LIST_EVERY, OPT_BATCH_SIZE, OPT_BATCH_BYTES, OPT_BATCH_WINDOW,
-    OPT_MAX_LAG, OPT_JSON, OPT_READERS, OPT_SHARD_RATE,
-    OPT_DEAD, OPT_ATTEMPTS };
+    OPT_MAX_LAG, OPT_JSON, OPT_READERS, OPT_SHARD_RATE };
 
 static struct state st;
 static struct aj aj;
@@ -62,8 +61,7 @@ static int json;		/* --json: the run's summary on stdout */
 static double bt0;		/* when its first record was read */
 static int skipping;		/* --latest, first run: drop what is there */
 static long delivered, batches;
-static const char *dead;	/* --dead-letter: a directory or s3://B/P */
-static long batch_attempts;	/* --batch-attempts, 0: no bound */
+static struct ddb_sink sink_opts;	/* --dead-letter, --batch-attempts */
 static long bisected, dead_count, tempfails;	/* the run's, as counted */
 static struct ddb_buf batch;	/* records read, not yet staged: NDJSON */
 static long bufrecs;		/* how many */
@@ -939,7 +937,7 @@ name_record(void *arg, long i, const char *rec, size_t n,
 static int
 run_consumer(void)
 {
-	struct ddb_sink sk = { 0 };
+	struct ddb_sink sk = sink_opts;
 	char *add[2], **env;
 	int rc;
 
@@ -948,8 +946,6 @@ run_consumer(void)
 	env = ddb_consumer_env("DDB_STREAM_ARN=", add);
 	sk.cmd = cmd;
 	sk.env = env;
-	sk.dead = dead;
-	sk.max_attempts = batch_attempts;
 	sk.save = save_progress;
 	sk.name = name_record;
 	rc = ddb_batch_run(st.dir, &st.bt, &sk);
@@ -1380,8 +1376,7 @@ main(int argc, char *argv[])
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "readers", required_argument, NULL, OPT_READERS },
 		{ "shard-rate", required_argument, NULL, OPT_SHARD_RATE },
-		{ "dead-letter", required_argument, NULL, OPT_DEAD },
-		{ "batch-attempts", required_argument, NULL, OPT_ATTEMPTS },
+		DDB_SINK_LONGOPTS,
 		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1422,14 +1417,9 @@ main(int argc, char *argv[])
 				usage(stderr, DDB_EXIT_USAGE);
 			break;
 		case OPT_JSON: json = 1; break;
-		case OPT_DEAD:
-			if (ddb_dead_letter_arg(optarg) != 0)
-				usage(stderr, DDB_EXIT_USAGE);
-			dead = optarg;
-			break;
-		case OPT_ATTEMPTS:
-			if (ddb_long_opt(optarg, 1, 1000000000L,
-			    "batch attempts", &batch_attempts) != 0)
+		case DDB_OPT_DEAD:
+		case DDB_OPT_ATTEMPTS:
+			if (ddb_sink_opt(&sink_opts, c, optarg) != 0)
 				usage(stderr, DDB_EXIT_USAGE);
 			break;
 		case OPT_READERS:
