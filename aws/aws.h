@@ -4,8 +4,10 @@
  * Nothing here prints a program's name or exits: functions return 0 or
  * a DDB_EXIT_* status, messages go through warnx(3) (the program's name);
  * parsers of settings and answers (xml.c, aj_opt, creds_time) return 0
- * or -1 as common/ddb.h's helpers do.  aj_call alone adds two events the
- * caller acts on (awsjson.h), numbered above every DDB_EXIT_* status.
+ * or -1 as common/ddb.h's helpers do.  Events, answers that are no
+ * failure but ask the caller to act, are negative, apart from 0 and every
+ * DDB_EXIT_* status: aws_retry's AWS_AGAIN and AWS_RENEW (below), and
+ * aj_call's two (awsjson.h), returned only to a caller that takes them.
  * The signer is sigv4.h, the JSON 1.0 client awsjson.h.
  */
 #ifndef AWS_H

@@ -151,13 +151,16 @@ type_is(const char *t, const char *const *names)
 }
 
 /*
- * The JSON 1.0 classifier: what an answer of DynamoDB or its Streams
- * means.  type gets the error's short name (after the '#' of __type),
- * msg its message.  The shared request loop of aws/ takes it as its
- * parameter, as it takes S3's XML one.
+ * What an answer of DynamoDB or its Streams means, for the shared request
+ * loop of aws/ (which takes it as its parameter, as it takes S3's XML
+ * one): 0, AWS_AGAIN (throttling, 5xx, network), AWS_RENEW (the
+ * credentials expired), an event (awsjson.h), or REFUSED (for good:
+ * access, signature, no resource).  type gets the error's short name
+ * (after the '#' of __type), msg its message.
  */
-int
-aj_classify(long status, int transport_ok, int transport_permanent,
+enum { REFUSED = -5 };	/* apart from aws.h's and awsjson.h's events */
+static int
+classify(long status, int transport_ok, int transport_permanent,
     const char *body, size_t len, char *type, size_t typesz, char *msg,
     size_t msgsz)
 {
@@ -176,7 +179,7 @@ aj_classify(long status, int transport_ok, int transport_permanent,
 
 	type[0] = msg[0] = '\0';
 	if (!transport_ok)
-		return transport_permanent ? AJ_REFUSED : AJ_TEMP;
+		return transport_permanent ? REFUSED : AWS_AGAIN;
 	if (body && len > 0 && ddb_json_parse(&a, &st, body, len, 16, &v,
 	    &off) == 0 && v.type == JV_OBJECT) {
 		t = jv_get(&v, "__type");
@@ -194,19 +197,19 @@ aj_classify(long status, int transport_ok, int transport_permanent,
 	if ((h = strrchr(type, '#')) != NULL)
 		memmove(type, h + 1, strlen(h + 1) + 1);
 	if (status >= 200 && status < 300)
-		return AJ_OK;
+		return 0;
 	if (strcmp(type, "ExpiredIteratorException") == 0)
 		return AJ_EXPIRED_ITERATOR;
 	if (strcmp(type, "TrimmedDataAccessException") == 0)
 		return AJ_TRIMMED;
 	if (strcmp(type, "ExpiredTokenException") == 0 ||
 	    strcmp(type, "ExpiredToken") == 0)
-		return AJ_RENEW;
+		return AWS_RENEW;
 	if (type_is(type, temp))
-		return AJ_TEMP;
+		return AWS_AGAIN;
 	if ((status >= 500 && status != 501) || status == 429 || status == 408)
-		return AJ_TEMP;
-	return AJ_REFUSED;
+		return AWS_AGAIN;
+	return REFUSED;
 }
 
 /* one call as the retry loop sees it */
@@ -247,7 +250,7 @@ send_once(void *arg, struct resp *r)
 	return 0;
 }
 
-/* aj_classify for the retry loop: AJ_TEMP and AJ_RENEW are its own */
+/* classify() for the retry loop, with why for the log */
 static int
 classify_once(void *arg, const struct resp *r, char *why, size_t n)
 {
@@ -255,7 +258,7 @@ classify_once(void *arg, const struct resp *r, char *why, size_t n)
 	int kind;
 
 	(void)arg;
-	kind = aj_classify(r->status, r->cc == CURLE_OK,
+	kind = classify(r->status, r->cc == CURLE_OK,
 	    aws_transport_permanent(r->cc), r->body, r->len, type,
 	    sizeof type, msg, sizeof msg);
 	if (r->cc != CURLE_OK)
@@ -263,8 +266,7 @@ classify_once(void *arg, const struct resp *r, char *why, size_t n)
 	else
 		snprintf(why, n, "HTTP %ld%s%s%s%s", r->status,
 		    *type ? " " : "", type, *msg ? ": " : "", msg);
-	return kind == AJ_TEMP ? AWS_AGAIN : kind == AJ_RENEW ? AWS_RENEW :
-	    kind;
+	return kind;
 }
 
 static int
@@ -275,7 +277,7 @@ renew_cb(void *arg)
 
 int
 aj_call(struct aj *c, int svc, const char *op, const char *body, size_t n,
-    struct ddb_arena *a, struct jv *out)
+    int events, struct ddb_arena *a, struct jv *out)
 {
 	char target[96];
 	struct aj_try t = { c, svc, target, body, n };
@@ -292,27 +294,28 @@ aj_call(struct aj *c, int svc, const char *op, const char *body, size_t n,
 	if (c->date < 0)
 		c->date = 0;
 	switch (kind) {
-	case AJ_OK:
+	case 0:
 		if ((rc = ddb_json_parse(a, &st, r.body, r.len, DDB_READ_DEPTH,
 		    out, &off)) != 0 || out->type != JV_OBJECT) {
 			warnx("%s: the answer is no JSON object (%s at byte "
 			    "%zu)", op, rc ? ddb_json_strerror(rc) :
 			    "not an object", rc ? off : 0);
 			rc = DDB_EXIT_TEMPFAIL;
-			break;
 		}
-		rc = AJ_OK;
-		break;
-	case AJ_EXPIRED_ITERATOR:
-	case AJ_TRIMMED:
-		rc = kind;
 		break;
 	case AWS_AGAIN:
 		warnx("%s: %s (after %d attempts)", op, ac.why,
 		    c->http.max_attempts);
 		rc = DDB_EXIT_TEMPFAIL;
 		break;
-	case AJ_REFUSED:
+	case AJ_EXPIRED_ITERATOR:
+	case AJ_TRIMMED:
+		if (events) {
+			rc = kind;
+			break;
+		}
+		/* FALLTHROUGH */
+	case REFUSED:
 	case AWS_RENEW:		/* expired again, just after a renewal */
 		warnx("%s: %s", op, ac.why);
 		rc = DDB_EXIT_REFUSED;

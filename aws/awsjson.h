@@ -13,15 +13,15 @@
 
 enum { AJ_STREAMS, AJ_DYNAMODB };
 
-/* what an answer means (aj_classify): the service-specific classifier */
+/*
+ * Events: answers of GetRecords and GetShardIterator that are no failure
+ * but ask the caller to act.  aj_call returns them only to a caller that
+ * takes them; negative, as aws.h's retry events, so apart from 0 and
+ * every DDB_EXIT_* status.
+ */
 enum {
-	AJ_OK,
-	AJ_TEMP = 100,		/* throttling, 5xx, network (100: apart from
-				   every DDB_EXIT_* status): back off */
-	AJ_EXPIRED_ITERATOR,	/* a fresh iterator from the checkpoint */
-	AJ_TRIMMED,		/* TrimmedDataAccessException: records gone */
-	AJ_RENEW,		/* ExpiredTokenException: re-read credentials */
-	AJ_REFUSED		/* for good: access, signature, no resource */
+	AJ_EXPIRED_ITERATOR = -3,	/* a fresh iterator from the checkpoint */
+	AJ_TRIMMED = -4		/* TrimmedDataAccessException: records gone */
 };
 
 struct aj {
@@ -65,15 +65,14 @@ int aj_opt(struct aj_opts *o, int c, const char *arg);
 int aj_start(struct aj *c, const struct aj_opts *o, int verbose);
 /* what aj_start() took, the libcurl handle too */
 void aj_close(struct aj *c);
-int aj_classify(long status, int transport_ok, int transport_permanent,
-    const char *body, size_t len, char *type, size_t typesz, char *msg,
-    size_t msgsz);
 /*
  * One operation ("GetRecords"); *out is the answer, parsed into a.
- * Returns AJ_OK, AJ_EXPIRED_ITERATOR or AJ_TRIMMED (the caller acts), or
- * a DDB_EXIT_* status (75 temporary, 4 refused) after saying why.
+ * Returns 0, or a DDB_EXIT_* status (75 temporary, 4 refused, 3 local)
+ * after saying why.  events nonzero: the caller takes the events, and an
+ * answer that is one returns AJ_EXPIRED_ITERATOR or AJ_TRIMMED, nothing
+ * said; events 0: such an answer is refused as any other (said, 4).
  */
 int aj_call(struct aj *c, int service, const char *op, const char *body,
-    size_t n, struct ddb_arena *a, struct jv *out);
+    size_t n, int events, struct ddb_arena *a, struct jv *out);
 
 #endif

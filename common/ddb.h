@@ -45,15 +45,15 @@ enum {
 /*
  * Return values, one convention a layer (a function's comment says only
  * what differs):
- * - common/'s helpers and parsers (util.c, json.c, canon.c, pyrepr.c,
+ * - common/'s helpers and parsers (util.c, json.c, pyrepr.c,
  *   gz.c): 0, or -1 with nothing said; a predicate (..._ok, ddb_is_...)
  *   1 or 0; a length where its comment says so.  They never exit, but
  *   for the x* allocation family and ddb_nomem (out of memory, exit 3)
  *   and the usage functions (exit 2).
  * - the reader (reader.c): ddb_reader_next's results, listed beside it.
  * - what acts for a tool and says why it failed (statedir.c, aws/): 0, or
- *   the DDB_EXIT_* status the tool is to exit with; aws/awsjson.h's calls
- *   add events the caller acts on, numbered above every DDB_EXIT_*.
+ *   the DDB_EXIT_* status the tool is to exit with; aws/ adds events
+ *   the caller acts on, negative (aws/aws.h).
  * - a tool's main returns a DDB_EXIT_* status.
  */
 

@@ -143,11 +143,9 @@ describe(struct aj *c, char **arnp)
 	ddb_buf_putc(&b, '{');
 	ddb_json_member(&b, "TableName", table);
 	ddb_buf_putc(&b, '}');
-	rc = aj_call(c, AJ_DYNAMODB, "DescribeTable", b.p, b.n, &a, &v);
+	rc = aj_call(c, AJ_DYNAMODB, "DescribeTable", b.p, b.n, 0, &a, &v);
 	free(b.p);
-	if (rc > AJ_TEMP)
-		rc = DDB_EXIT_REFUSED;
-	if (rc != AJ_OK)
+	if (rc != 0)
 		goto out;
 	t = jv_get(&v, "Table");
 	ks = t ? jv_get(t, "KeySchema") : NULL;
@@ -330,11 +328,9 @@ scan_page(struct worker *w, long seg, const char *pos, struct ddb_buf *out,
 	ddb_json_member(&b, "ReturnConsumedCapacity", "TOTAL");
 	ddb_buf_putc(&b, '}');
 	rate_take(*guess, seg);
-	rc = aj_call(&w->aj, AJ_DYNAMODB, "Scan", b.p, b.n, &a, &v);
+	rc = aj_call(&w->aj, AJ_DYNAMODB, "Scan", b.p, b.n, 0, &a, &v);
 	free(b.p);
-	if (rc > AJ_TEMP)
-		rc = DDB_EXIT_REFUSED;
-	if (rc != AJ_OK) {
+	if (rc != 0) {
 		rate_settle(*guess, 0);
 		ddb_arena_free(&a);
 		return rc;

@@ -221,11 +221,12 @@ pause_for(double secs)
 
 /*
  * op, its body the "name": "text" members given in pairs up to a NULL name
- * (a NULL text leaves its member out), then Limit if limit > 0
+ * (a NULL text leaves its member out), then Limit if limit > 0; aj_call's
+ * results (events: the caller takes AJ_EXPIRED_ITERATOR and AJ_TRIMMED)
  */
 static int
-call(struct aj *c, int svc, const char *op, long limit, struct ddb_arena *a,
-    struct jv *out, ...)
+call(struct aj *c, int svc, const char *op, long limit, int events,
+    struct ddb_arena *a, struct jv *out, ...)
 {
 	static double described;	/* the last DescribeStream (main's) */
 	struct ddb_buf b = { 0 };
@@ -252,7 +253,7 @@ call(struct aj *c, int svc, const char *op, long limit, struct ddb_arena *a,
 			pause_for(wait);
 		described = ddb_now();
 	}
-	rc = aj_call(c, svc, op, b.p, b.n, a, out);
+	rc = aj_call(c, svc, op, b.p, b.n, events, a, out);
 	free(b.p);
 	return rc;
 }
@@ -266,9 +267,9 @@ resolve(const char *name, char **out)
 	const char *s;
 	int rc;
 
-	rc = call(&aj, AJ_DYNAMODB, "DescribeTable", 0, &a, &v, "TableName", name,
-	    (char *)NULL);
-	if (rc == AJ_OK) {
+	rc = call(&aj, AJ_DYNAMODB, "DescribeTable", 0, 0, &a, &v, "TableName",
+	    name, (char *)NULL);
+	if (rc == 0) {
 		s = jv_get_str(jv_get(&v, "Table"), "LatestStreamArn");
 		if (s == NULL) {
 			warnx("table %s has no stream", name);
@@ -280,8 +281,6 @@ resolve(const char *name, char **out)
 		} else {
 			*out = xstrdup(s);
 		}
-	} else if (rc >= AJ_TEMP) {
-		rc = DDB_EXIT_REFUSED;
 	}
 	ddb_arena_free(&a);
 	return rc;
@@ -302,15 +301,13 @@ list_shards(void)
 		struct jv v, *sd, *shards;
 		const char *last;
 
-		rc = call(&aj, AJ_STREAMS, "DescribeStream", 0, &a, &v, "StreamArn",
-		    arn, "ExclusiveStartShardId", start, (char *)NULL);
+		rc = call(&aj, AJ_STREAMS, "DescribeStream", 0, 0, &a, &v,
+		    "StreamArn", arn, "ExclusiveStartShardId", start,
+		    (char *)NULL);
 		free(start);
 		start = NULL;
-		if (rc != AJ_OK) {
-			if (rc >= AJ_TEMP)
-				rc = DDB_EXIT_REFUSED;
+		if (rc != 0)
 			break;
-		}
 		sd = jv_get(&v, "StreamDescription");
 		shards = sd ? jv_get(sd, "Shards") : NULL;
 		if (shards == NULL || shards->type != JV_ARRAY) {
@@ -408,10 +405,10 @@ get_iterator(struct aj *c, struct shard *sh, const char *type, const char *seq)
 	const char *it;
 	int rc;
 
-	rc = call(c, AJ_STREAMS, "GetShardIterator", 0, &a, &v, "StreamArn", arn,
-	    "ShardId", sh->id, "ShardIteratorType", type, "SequenceNumber", seq,
-	    (char *)NULL);
-	if (rc == AJ_OK) {
+	rc = call(c, AJ_STREAMS, "GetShardIterator", 0, 1, &a, &v, "StreamArn",
+	    arn, "ShardId", sh->id, "ShardIteratorType", type, "SequenceNumber",
+	    seq, (char *)NULL);
+	if (rc == 0) {
 		if ((it = jv_get_str(&v, "ShardIterator")) == NULL) {
 			warnx("GetShardIterator: shard %s: no ShardIterator",
 			    sh->id);
@@ -553,7 +550,7 @@ read_page(struct aj *c, struct page *pg)
 			goto trim_or_fail;
 		before = c->calls;
 		pg->sent = ddb_now();
-		rc = call(c, AJ_STREAMS, "GetRecords", pg->limit, &a, &v,
+		rc = call(c, AJ_STREAMS, "GetRecords", pg->limit, 1, &a, &v,
 		    "ShardIterator", sh->iter, (char *)NULL);
 		if (c->calls - before > 1)	/* retried: its last try was
 						   later */
@@ -577,9 +574,15 @@ trim_or_fail:
 		}
 		break;
 	}
-	if (rc != AJ_OK) {
+	if (rc < 0) {		/* an event still, after the tries */
+		warnx("shard %s: %s, again with a fresh iterator: for a later "
+		    "run", sh->id, rc == AJ_TRIMMED ?
+		    "TrimmedDataAccessException" : "ExpiredIteratorException");
+		rc = DDB_EXIT_TEMPFAIL;
+	}
+	if (rc != 0) {
 		ddb_arena_free(&a);
-		return rc == AJ_EXPIRED_ITERATOR ? DDB_EXIT_TEMPFAIL : rc;
+		return rc;
 	}
 	recs = jv_get(&v, "Records");
 	if (recs && recs->type != JV_ARRAY)

@@ -340,6 +340,28 @@ EOF
 	streams_stop
 }
 
+@test "ddb-stream: an ExpiredIterator or Trimmed answer where none can be acted on (DescribeStream) is refused with its message (4); an iterator that expires again with each fresh one is for a later run (75); nothing handed on" {
+	local A=shardId-00000000000000000001-aaaaaaaa
+	cat >"$W/x.json" <<EOF
+{"streams": [{"table": "student", "shards": [{"id": "$A", "records": [$(rec a)]}]}],
+ "faults": [{"op": "DescribeStream", "call": 1, "error": "ExpiredIteratorException"}]}
+EOF
+	streams_start "$W/x.json"
+	run_standin
+	streams_stop
+	[ "$status" -eq 4 ]
+	[ "$output" = "ddb-stream: DescribeStream: HTTP 400 ExpiredIteratorException: Iterator expired. The iterator was created at time X while right now it is Y which is further in the future than the tolerated delay of 900000 milliseconds." ]
+	[ ! -e "$W/out" ] && [ ! -e "$W/st/state" ]
+	sed 's/"DescribeStream", "call": 1/"GetRecords", "call": 1, "times": 5/' "$W/x.json" >"$W/y.json"
+	streams_start "$W/y.json"
+	run_standin
+	[ "$status" -eq 75 ]
+	[ "$output" = "ddb-stream: shard $A: ExpiredIteratorException, again with a fresh iterator: for a later run" ]
+	[ "$(jq -r 'select(.op == "GetRecords") | .error' "$STREAMS_DIR/log" | sort | uniq -c | tr -s ' ')" = " 5 ExpiredIteratorException" ]
+	[ ! -e "$W/out" ]
+	streams_stop
+}
+
 @test "ddb-stream: --latest on a new state skips what the stream holds; records after it are handed on" {
 	cat >"$W/l.json" <<EOF
 {"streams": [{"table": "student", "shards": [
