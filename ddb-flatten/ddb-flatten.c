@@ -631,10 +631,8 @@ add_tables(char *arg)
 		tflag = xreallocarray(tflag, ntflag + 1, sizeof *tflag);
 		tflag[ntflag++] = p;
 	}
-	if (!any) {
-		warnx("-t needs a table name");
-		usage(stderr, DDB_EXIT_USAGE);
-	}
+	if (!any)
+		ddb_usage_error(usage, "-t needs a table name");
 }
 
 static void
@@ -651,16 +649,12 @@ add_events(char *arg)
 			eflag |= EV_MODIFY;
 		else if (strcasecmp(p, "REMOVE") == 0)
 			eflag |= EV_REMOVE;
-		else {
-			warnx("unknown event name '%s' (INSERT, MODIFY or "
-			    "REMOVE)", p);
-			usage(stderr, DDB_EXIT_USAGE);
-		}
+		else
+			ddb_usage_error(usage, "unknown event name '%s' "
+			    "(INSERT, MODIFY or REMOVE)", p);
 	}
-	if (!any) {
-		warnx("-e needs an event name");
-		usage(stderr, DDB_EXIT_USAGE);
-	}
+	if (!any)
+		ddb_usage_error(usage, "-e needs an event name");
 }
 
 /* --refused FD: an open file descriptor, written line by line */
@@ -670,15 +664,12 @@ open_fd(const char *s)
 	long fd;
 	FILE *fp;
 
-	if (ddb_long_arg(s, 3, 1024, &fd) != 0) {
-		warnx("--refused: '%s' is not a file descriptor above 2", s);
-		usage(stderr, DDB_EXIT_USAGE);
-	}
-	if (fcntl((int)fd, F_GETFL) < 0 || (fp = fdopen((int)fd, "w")) == NULL) {
-		warnx("--refused: file descriptor %ld is not open for writing",
-		    fd);
-		usage(stderr, DDB_EXIT_USAGE);
-	}
+	if (ddb_long_arg(s, 3, 1024, &fd) != 0)
+		ddb_usage_error(usage, "--refused: '%s' is not a file "
+		    "descriptor above 2", s);
+	if (fcntl((int)fd, F_GETFL) < 0 || (fp = fdopen((int)fd, "w")) == NULL)
+		ddb_usage_error(usage, "--refused: file descriptor %ld is not "
+		    "open for writing", fd);
 	return fp;
 }
 
@@ -713,11 +704,9 @@ main(int argc, char *argv[])
 		case 't': add_tables(optarg); break;
 		case 'T': Tflag = 1; break;
 		case 'n':
-			if (!ddb_table_name_ok(optarg, strlen(optarg))) {
-				warnx("-n: '%s' is not a DynamoDB table name",
-				    optarg);
-				usage(stderr, DDB_EXIT_USAGE);
-			}
+			if (!ddb_table_name_ok(optarg, strlen(optarg)))
+				ddb_usage_error(usage, "-n: '%s' is not a "
+				    "DynamoDB table name", optarg);
 			nflag = optarg;
 			break;
 		case 'S': Sflag = optarg; break;
@@ -726,32 +715,27 @@ main(int argc, char *argv[])
 			if ((plen = strcmp(optarg, "year") == 0 ? 4 :
 			    strcmp(optarg, "month") == 0 ? 6 :
 			    strcmp(optarg, "day") == 0 ? 8 :
-			    strcmp(optarg, "hour") == 0 ? 11 : 0) == 0) {
-				warnx("-P: '%s' is not year, month, day or "
-				    "hour", optarg);
-				usage(stderr, DDB_EXIT_USAGE);
-			}
+			    strcmp(optarg, "hour") == 0 ? 11 : 0) == 0)
+				ddb_usage_error(usage, "-P: '%s' is not year, "
+				    "month, day or hour", optarg);
 			break;
 		case 's': sflag = 1; break;
 		case 256: manifest = optarg; break;
 		case 257:
 			/* a number is epoch seconds, ms or µs; else ISO 8601 */
 			if (set_export_time(&keep, optarg, strlen(optarg),
-			    strspn(optarg, "0123456789.") == strlen(optarg)) < 0) {
-				warnx("--export-time: '%s' is not epoch seconds "
-				    "or ISO 8601 with Z or an offset", optarg);
-				usage(stderr, DDB_EXIT_USAGE);
-			}
+			    strspn(optarg, "0123456789.") == strlen(optarg)) < 0)
+				ddb_usage_error(usage, "--export-time: '%s' is "
+				    "not epoch seconds or ISO 8601 with Z or "
+				    "an offset", optarg);
 			break;
 		case 258:
 			refused = open_fd(optarg);
 			break;
 		case 259:
-			if (ddb_long_arg(optarg, 0, LONG_MAX, &headn) != 0) {
-				warnx("--head: '%s' is not a whole number",
-				    optarg);
-				usage(stderr, DDB_EXIT_USAGE);
-			}
+			if (ddb_long_arg(optarg, 0, LONG_MAX, &headn) != 0)
+				ddb_usage_error(usage, "--head: '%s' is not a "
+				    "whole number", optarg);
 			break;
 		case 'h': usage(stdout, DDB_EXIT_OK);
 		case 'V': ddb_print_version(); break;
@@ -759,10 +743,9 @@ main(int argc, char *argv[])
 		}
 	argc -= optind;
 	argv += optind;
-	if (plen != 0 && Sflag == NULL) {
-		warnx("-P splits the files of -S: give -S too");
-		usage(stderr, DDB_EXIT_USAGE);
-	}
+	if (plen != 0 && Sflag == NULL)
+		ddb_usage_error(usage, "-P splits the files of -S: give -S "
+		    "too");
 	lines_to(Sflag, plen);
 	if (manifest != NULL)
 		read_manifest(manifest, &keep);

@@ -673,10 +673,9 @@ created_json(const char *s)
 	size_t n = strlen(s);
 	int num_ = ddb_is_json_number(s, n), e;
 
-	if ((e = ddb_time_parse(s, n, num_, &t)) != 0) {
-		warnx("--created-at %s %s", s, ddb_time_strerror(e));
-		usage(stderr, DDB_EXIT_USAGE);
-	}
+	if ((e = ddb_time_parse(s, n, num_, &t)) != 0)
+		ddb_usage_error(usage, "--created-at %s %s", s,
+		    ddb_time_strerror(e));
 	if (num_)
 		return xstrdup(s);
 	ddb_json_str(&b, s, n);
@@ -802,26 +801,19 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	verbose = ao.verbose;
-	if (table == NULL) {
-		warnx("no table given (-t)");
-		usage(stderr, DDB_EXIT_USAGE);
-	}
-	if (!ddb_table_name_ok(table, strlen(table))) {
-		warnx("bad table name: %s (3 to 255 of A-Z a-z 0-9 _ - .)",
-		    table);
-		usage(stderr, DDB_EXIT_USAGE);
-	}
+	if (table == NULL)
+		ddb_usage_error(usage, "no table given (-t)");
+	if (!ddb_table_name_ok(table, strlen(table)))
+		ddb_usage_error(usage, "bad table name: %s (3 to 255 of A-Z "
+		    "a-z 0-9 _ - .)", table);
 	if (argc > 0)
 		cmd = argv;
-	if (cmd && statedir == NULL) {
-		warnx("a command needs a state directory (--state)");
-		usage(stderr, DDB_EXIT_USAGE);
-	}
-	if (statedir && cmd == NULL) {
-		warnx("--state needs a command: records on stdout are never "
-		    "committed");
-		usage(stderr, DDB_EXIT_USAGE);
-	}
+	if (cmd && statedir == NULL)
+		ddb_usage_error(usage, "a command needs a state directory "
+		    "(--state)");
+	if (statedir && cmd == NULL)
+		ddb_usage_error(usage, "--state needs a command: records on "
+		    "stdout are never committed");
 	ddb_catch_stop();
 	if (statedir) {
 		st.dir = statedir;

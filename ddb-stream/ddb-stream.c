@@ -193,10 +193,8 @@ limit_arg(const char *s)
 	char *t = xstrndup(s, n - (size_t)secs);
 	long v;
 
-	if (ddb_long_arg(t, 1, 1000000000L, &v) != 0) {
-		warnx("bad limit: %s", s);
-		usage(stderr, DDB_EXIT_USAGE);
-	}
+	if (ddb_long_arg(t, 1, 1000000000L, &v) != 0)
+		ddb_usage_error(usage, "bad limit: %s", s);
 	free(t);
 	if (secs)
 		max_seconds = v;
@@ -1448,27 +1446,21 @@ main(int argc, char *argv[])
 		}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1) {
-		warnx("no stream given (an ARN or a table name)");
-		usage(stderr, DDB_EXIT_USAGE);
-	}
+	if (argc < 1)
+		ddb_usage_error(usage, "no stream given (an ARN or a table "
+		    "name)");
 	if (argc > 1)
 		cmd = argv + 1;
-	if (json && cmd == NULL) {
-		warnx("--json needs a command (without one the records are on "
-		    "stdout)");
-		usage(stderr, DDB_EXIT_USAGE);
-	}
-	if (cmd && statedir == NULL) {
-		warnx("a command needs a state directory (--state)");
-		usage(stderr, DDB_EXIT_USAGE);
-	}
-	if (strncmp(argv[0], "arn:", 4) == 0 && !stream_arn_ok(argv[0])) {
-		warnx("not a stream ARN (arn:PARTITION:dynamodb:REGION:ACCOUNT:"
-		    "table/NAME/stream/LABEL, 37 to 1024 printable characters "
-		    "without a space): %s", argv[0]);
-		usage(stderr, DDB_EXIT_USAGE);
-	}
+	if (json && cmd == NULL)
+		ddb_usage_error(usage, "--json needs a command (without one "
+		    "the records are on stdout)");
+	if (cmd && statedir == NULL)
+		ddb_usage_error(usage, "a command needs a state directory "
+		    "(--state)");
+	if (strncmp(argv[0], "arn:", 4) == 0 && !stream_arn_ok(argv[0]))
+		ddb_usage_error(usage, "not a stream ARN (arn:PARTITION:dynamodb:"
+		    "REGION:ACCOUNT:table/NAME/stream/LABEL, 37 to 1024 "
+		    "printable characters without a space): %s", argv[0]);
 	ddb_catch_stop();
 	if (statedir) {
 		st.dir = xstrdup(statedir);
