@@ -262,9 +262,14 @@ long ddb_reader_line(const struct ddb_reader *r);
 /* DDB_READ_SPLIT: index of the record in its event (-1: a whole value) */
 long ddb_reader_part(const struct ddb_reader *r);
 int ddb_reader_part_last(const struct ddb_reader *r);
-/* DDB_READ_SPEC: the record's event is not yet known sound; read it again */
-int ddb_reader_unchecked(const struct ddb_reader *r);
-void ddb_reader_recheck(struct ddb_reader *r);
+/*
+ * The caller found the record returned bad.  1: it is to be forgotten,
+ * nothing said (DDB_READ_SPEC gave it before its event was known sound:
+ * the reader reads the event again the plain way, its records from part 0
+ * again, or the event refused whole); 0: it is bad as read, the caller's
+ * to report
+ */
+int ddb_reader_bad(struct ddb_reader *r);
 size_t ddb_reader_size(const struct ddb_reader *r);
 int ddb_reader_ioerror(const struct ddb_reader *r);
 int ddb_reader_close(struct ddb_reader *r);

@@ -140,5 +140,6 @@ int reader_map_event(struct ddb_reader *r);
 int reader_map_fill(struct ddb_reader *r);
 void reader_map_release(struct ddb_reader *r);
 int reader_spec_next(struct ddb_reader *r, struct jv **out);
+void reader_recheck(struct ddb_reader *r);
 
 #endif

@@ -129,7 +129,7 @@ reader_map_event(struct ddb_reader *r)
 /*
  * DDB_READ_SPEC: the next record of the event, parsed where it lies.
  * Nonzero and *out; 0 if the event is to be read again the plain way
- * (ddb_reader_recheck done): a record that is no sound JSON object,
+ * (reader_recheck done): a record that is no sound JSON object,
  * nesting that the event's own two levels make too deep, or anything but
  * white space, commas and the closing ]} between and after them.
  */
@@ -190,26 +190,26 @@ reader_spec_next(struct ddb_reader *r, struct jv **out)
 	*out = &r->v;
 	return 1;
 again:
-	ddb_reader_recheck(r);
+	reader_recheck(r);
 	return 0;
 }
 
-/* DDB_READ_SPEC: nonzero if the event of the record returned is not yet
-   known to be sound */
 int
-ddb_reader_unchecked(const struct ddb_reader *r)
+ddb_reader_bad(struct ddb_reader *r)
 {
-	return r->specev;
+	if (!r->specev)
+		return 0;
+	reader_recheck(r);
+	return 1;
 }
 
 /*
  * DDB_READ_SPEC: the event of the record returned is to be read again from
  * its start the plain way (its records again from part 0, or the event
- * refused whole).  The caller forgets what it did with the event's records
- * so far, and has said nothing of them.
+ * refused whole)
  */
 void
-ddb_reader_recheck(struct ddb_reader *r)
+reader_recheck(struct ddb_reader *r)
 {
 	if (!r->specev)
 		return;

@@ -587,11 +587,10 @@ flatten_file(const char *path)
 			c.line = ddb_reader_line(in.r);
 			c.recno = in.part;
 			k = flatten_record(&c, rec);
-			if (k < 0 && ddb_reader_unchecked(in.r)) {
+			if (k < 0 && ddb_reader_bad(in.r)) {
 				/* from part 0 again, or refused whole */
 				c.msg.n = 0;
 				c.notime = 0;
-				ddb_reader_recheck(in.r);
 				continue;
 			}
 			if (k < 0) {
