@@ -21,7 +21,7 @@
 
 enum {
 	OPT_STATE = 256, OPT_SEGMENTS, OPT_PAGE, OPT_RCU, OPT_CONSISTENT,
-	OPT_CREATED, OPT_BATCH_SIZE, OPT_BATCH_BYTES
+	OPT_CREATED, OPT_BATCH_SIZE, OPT_BATCH_BYTES, OPT_JSON
 };
 
 struct worker {
@@ -42,6 +42,7 @@ static long segments = 1, page_size;
  * these bounds; 0: a page a batch (each page is at most 1 MB) */
 static long batch_size, batch_bytes;
 static int consistent, verbose;	/* verbose: -v */
+static int json_out;	/* --json: the run's counts on stdout */
 static double rcu;		/* read capacity units a second, 0: no bound */
 static struct ddb_sink sink_opts;	/* --dead-letter, --batch-attempts */
 
@@ -67,7 +68,7 @@ usage(FILE *fp, int status)
 	    "                [-p profile] [-r region] [-a attempts] [-g secs]\n"
 	    "                [--dead-letter dir|s3://bucket/prefix] "
 	    "[--batch-attempts n]\n"
-	    "                [command [arg ...]]\n");
+	    "                [--json] [command [arg ...]]\n");
 	if (status == 0)
 		fprintf(fp,
 		    "  command                run per page, its records on "
@@ -106,6 +107,8 @@ usage(FILE *fp, int status)
 		    "  -a, --max-attempts N   tries per request (10)\n"
 		    "  -g, --backoff SECS     first retry waits up to this, "
 		    "doubling (0.25)\n"
+		    "  --json                 the run's counts on stdout, as "
+		    "JSON\n"
 		    "  -v, --verbose          log every page, wait and retry\n"
 		    "  -h, --help             this text\n"
 		    "  -V, --version          print the version\n");
@@ -736,6 +739,7 @@ main(int argc, char *argv[])
 		{ "created-at", required_argument, NULL, OPT_CREATED },
 		{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
 		{ "batch-bytes", required_argument, NULL, OPT_BATCH_BYTES },
+		{ "json", no_argument, NULL, OPT_JSON },
 		DDB_SINK_LONGOPTS,
 		AJ_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
@@ -756,6 +760,7 @@ main(int argc, char *argv[])
 		switch (c) {
 		case 't': table = optarg; break;
 		case OPT_STATE: statedir = optarg; break;
+		case OPT_JSON: json_out = 1; break;
 		case DDB_OPT_DEAD:
 		case DDB_OPT_ATTEMPTS:
 			if (ddb_sink_opt(&sink_opts, c, optarg) != 0)
@@ -814,6 +819,9 @@ main(int argc, char *argv[])
 	if (statedir && cmd == NULL)
 		ddb_usage_error(usage, "--state needs a command: records on "
 		    "stdout are never committed");
+	if (json_out && cmd == NULL)
+		ddb_usage_error(usage, "--json needs a command (without one "
+		    "the records are on stdout)");
 	ddb_catch_stop();
 	if (statedir) {
 		st.dir = statedir;
@@ -893,6 +901,13 @@ out:
 		warnx("%s: %ld items in %ld pages, %g read capacity units, %ld "
 		    "requests%s", table, items, pages, consumed, calls,
 		    ddb_sink_counts(bisected, dead_count, tempfails));
+	/* a run whose state is sound, its work done up to where it stopped */
+	if (json_out && arn && (rc == 0 || rc == DDB_EXIT_DATA ||
+	    rc == DDB_EXIT_ATTEMPTS || rc == DDB_EXIT_TEMPFAIL))
+		printf("{\"items\":%ld,\"pages\":%ld,\"read_capacity_units\":%g,"
+		    "\"requests\":%ld,\"bisections\":%ld,\"dead_lettered\":%ld,"
+		    "\"temporary_failures\":%ld}\n", items, pages, consumed, calls,
+		    bisected, dead_count, tempfails);
 	for (i = 0; i < nw; i++)
 		aj_close(&w[i].aj);
 	aj_close(&main_aj);

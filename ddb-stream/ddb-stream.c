@@ -1323,9 +1323,11 @@ report(int rc)
 		char *l;
 		int first = 1;
 
-		l = xasprintf("{\"records\":%ld,\"batches\":%ld,\"lag\":%.0f,"
-		    "\"max_lag\":%.0f,\"last_commit_age\":", delivered, batches,
-		    lag, maxlag);
+		l = xasprintf("{\"records\":%ld,\"batches\":%ld,"
+		    "\"bisections\":%ld,\"dead_lettered\":%ld,"
+		    "\"temporary_failures\":%ld,\"lag\":%.0f,\"max_lag\":%.0f,"
+		    "\"last_commit_age\":", delivered, batches, bisected,
+		    dead_count, tempfails, lag, maxlag);
 		ddb_buf_put(&b, l, strlen(l));
 		free(l);
 		if (st.committed > 0)
@@ -1490,7 +1492,9 @@ main(int argc, char *argv[])
 			st.arn = xstrdup(arn);
 		rc = run(&ao);
 	}
-	if (arn && (rc == 0 || rc == DDB_EXIT_GAP || rc == DDB_EXIT_TEMPFAIL))
+	/* a run whose state is sound, its work done up to where it stopped */
+	if (arn && (rc == 0 || rc == DDB_EXIT_DATA || rc == DDB_EXIT_GAP ||
+	    rc == DDB_EXIT_ATTEMPTS || rc == DDB_EXIT_TEMPFAIL))
 		rc = report(rc);
 	if (delivered > 0 || aj.verbose || bisected || dead_count ||
 	    tempfails)

@@ -99,6 +99,9 @@ scan() {
 	[ "$status" -eq 2 ]
 	[ "${lines[0]}" = "ddb-scan: --state needs a command: records on stdout are never committed" ]
 	[ ! -e "$W/st" ]
+	run ddb-scan -t abc --json
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "ddb-scan: --json needs a command (without one the records are on stdout)" ]
 }
 
 @test "ddb-scan: a missing table is exit 4 with DynamoDB's message" {
@@ -456,16 +459,26 @@ merged() {
 	printf '%s\n' 'd=$1; t=$(mktemp "$d/.in.XXXXXX"); cat >"$t"' \
 		'if grep -q "\"u0007\"\|\"u1500\"" "$t"; then echo "refuser: item refused" >&2; exit 1; fi' \
 		'k=$(head -n 1 "$t" | jq -r .dynamodb.Keys.id.S); mv "$t" "$d/$k"' >"$W/refuser"
-	run scan -t "$T" --segments 2 --page-size 500 --state "$W/st" sh "$W/refuser" "$W/out"
+	run scan -t "$T" --segments 2 --page-size 500 --state "$W/st" --json sh "$W/refuser" "$W/out"
 	[ "$status" -eq 1 ]
 	[[ "$output" =~ "ddb-scan: BAD RECORD: segment "[01]" page "[1-9]" item "[0-9]+" (record "[0-9]+" of "[0-9]+") refused by the consumer; no dead-letter place (--dead-letter): stopped there, nothing skipped" ]]
 	[[ "$output" == *"refused as bad data: bisected into"* ]]
+	# --json: the counts of the last log line
+	j=$(grep '^{' <<<"$output")
+	jq -e '.bisections >= 1 and .dead_lettered == 0 and .temporary_failures == 0 and
+		(keys | sort) == ["bisections", "dead_lettered", "items", "pages",
+		"read_capacity_units", "requests", "temporary_failures"]' <<<"$j"
+	[[ "$output" == *"ddb-scan: $T: $(jq .items <<<"$j") items in $(jq .pages <<<"$j") pages, "*" read capacity units, $(jq .requests <<<"$j") requests; $(jq .bisections <<<"$j") bisection"* ]]
 	grep -q '^todo [01] 0 [0-9]' "$W/st/state"
 	[[ "$output" != *'"u0'* ]]
 	run scan -t "$T" --segments 2 --page-size 500 --state "$W/st" --dead-letter "$W/dl" \
-		sh "$W/refuser" "$W/out"
+		--json sh "$W/refuser" "$W/out"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"2 records dead-lettered"* ]]
+	j=$(grep '^{' <<<"$output")
+	jq -e '.bisections >= 1 and .dead_lettered == 2 and .temporary_failures == 0' <<<"$j"
+	re="; $(jq .bisections <<<"$j") bisections?, 2 records dead-lettered"
+	[[ "$output" =~ $re ]]
 	[[ "$output" != *'"u0'* ]]
 	! grep -q '^batch\|^todo' "$W/st/state"
 	# every good item once, the bad ones only in the dead-letter place
