@@ -1092,3 +1092,80 @@ refuser() {
 	! grep -q '^batch\|^todo' "$W/st/state"
 	[ "$(cat "$W"/out/* | wc -l)" -eq 1 ]
 }
+
+# example_cmd FILE BUCKET: the command of examples/FILE (the crontab's job,
+# the service's ExecStart) as words, each /usr/bin/TOOL the built TOOL, the
+# state in $W/st, the bucket BUCKET
+example_cmd() {
+	local w
+	case $1 in
+	*.crontab) set -- "$(grep '^[*0-9]' "examples/$1" | cut -d ' ' -f 6-)" "$2" ;;
+	*.service) set -- "$(sed -n '/^ExecStart=/,/[^\\]$/p' "examples/$1" |
+		sed -e 's/^ExecStart=//' -e 's/\\$//' | tr '\n' ' ')" "$2" ;;
+	esac
+	CMD=()
+	for w in $1; do
+		case $w in
+		/usr/bin/*) w=${w#/usr/bin/} ;;
+		/var/lib/ddb-stream/student) w=$W/st ;;
+		lake) w=$2 ;;
+		esac
+		CMD+=("$w")
+	done
+}
+
+# n_objects BUCKET N: BUCKET holds N objects
+n_objects() {
+	[ "$(objects_ls "$1" | wc -l)" -eq "$2" ]
+}
+
+@test "examples: the crontab's job and the systemd service's ExecStart run as written (ddb-stream owning the state, ddb-to-s3 - per batch): every record in the bucket once; the service stops on SIGTERM with exit 0" {
+	local b
+	cd "$BATS_TEST_DIRNAME/.."
+	export AWS_ENDPOINT_URL_DYNAMODB_STREAMS AWS_ENDPOINT_URL_DYNAMODB \
+		AWS_ENDPOINT_URL_S3=$S3_ENDPOINT
+	script "$W/x.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b)]}"
+	streams_start "$W/x.json"
+	AWS_ENDPOINT_URL_DYNAMODB_STREAMS=$STREAMS_URL
+	AWS_ENDPOINT_URL_DYNAMODB=$STREAMS_URL
+
+	b=$(s3_bucket cron)
+	s3_mb "$b"
+	example_cmd ddb-to-s3.crontab "$b"
+	[ "${CMD[0]}" = ddb-stream ]
+	run "${CMD[@]}" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(s3_rows "$b" | cut -d, -f1 | tr -d '\n')" = ab ]
+	[ "$(objects_ls "$b" | wc -l)" -eq 1 ]
+	# the next run: nothing new, nothing stored again
+	run "${CMD[@]}" </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(objects_ls "$b" | wc -l)" -eq 1 ]
+
+	rm -rf "$W/st" "$W/got"
+	b=$(s3_bucket service)
+	s3_mb "$b"
+	example_cmd ddb-stream.service "$b"
+	[ "${CMD[0]}" = ddb-stream ]
+	[[ " ${CMD[*]} " == *" --follow "* ]]
+	# a batch fills for --batch-window (300 s by default); SIGTERM stores
+	# what is in hand and ends the run
+	"${CMD[@]}" </dev/null 2>"$W/err" 3>&- &
+	FOLLOW_PID=$!
+	wait_for 20 grep -q '"GetRecords"' "$STREAMS_DIR/log"
+	sleep 1
+	stop_follow
+	[ "$rc" -eq 0 ]
+	n_objects "$b" 1
+	[ "$(s3_rows "$b" | cut -d, -f1 | tr -d '\n')" = ab ]
+	script "$W/x.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b), $(rec c)]}"
+	: >"$STREAMS_DIR/log"
+	"${CMD[@]}" </dev/null 2>"$W/err" 3>&- &
+	FOLLOW_PID=$!
+	wait_for 20 grep -q '"GetRecords"' "$STREAMS_DIR/log"
+	sleep 1
+	stop_follow
+	[ "$rc" -eq 0 ]
+	n_objects "$b" 2
+	[ "$(s3_rows "$b" | cut -d, -f1 | sort | tr -d '\n')" = abc ]
+}
