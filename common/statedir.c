@@ -393,8 +393,10 @@ ddb_consume(char *const *cmd, int fd, char *const *env, char *msg)
 /*
  * The test suite's crash points: DDB_TEST_KILL_AT=POINT makes the run
  * SIGKILL itself there (stage: half of the first records written to the
- * staging file; staged: the file in place, the state not yet naming it;
- * recorded: the state names it, before the consumer; commit: the commit
+ * staging file; stage:N: half of the first records written to it once it
+ * holds N records or more, so a batch staged page by page is cut mid-way;
+ * staged: the file in place, the state not yet naming it; recorded: the
+ * state names it, before the consumer; commit: the commit
  * saved, before the file is removed; in a bisection, split: a split
  * saved, before the first half's consumer; taken: a range taken, the
  * state not yet saying so; dead: a record dead-lettered, the state not
@@ -413,6 +415,20 @@ crash_point(const char *point)
 {
 	if (crash_at(point))
 		raise(SIGKILL);
+}
+
+/* stage or stage:N with N at most count */
+static int
+crash_staging(long count)
+{
+	const char *p = getenv("DDB_TEST_KILL_AT");
+	long n = 0;
+
+	if (p == NULL || strncmp(p, "stage", 5) != 0 ||
+	    (p[5] != '\0' && (p[5] != ':' ||
+	    ddb_long_arg(p + 6, 0, LONG_MAX, &n) != 0)))
+		return 0;
+	return count >= n;
 }
 
 int
@@ -452,7 +468,7 @@ ddb_batch_drop(struct ddb_batch *b)
 int
 ddb_batch_add(struct ddb_batch *b, const char *p, size_t n, long records)
 {
-	if (crash_at("stage") && ddb_write_all(b->fd, p, n / 2) == 0)
+	if (crash_staging(b->count) && ddb_write_all(b->fd, p, n / 2) == 0)
 		raise(SIGKILL);
 	if (ddb_write_all(b->fd, p, n) == -1) {
 		warn("%s", b->tmp);

@@ -86,3 +86,48 @@ streams_call() {
 		--user "$1" -H 'Content-Type: application/x-amz-json-1.0' \
 		-H "X-Amz-Target: $2" --data "$3" -w '\nHTTP %{http_code}\n' "$STREAMS_URL/"
 }
+
+# ddb_fill TABLE N: put N items into TABLE (DynamoDB Local, which must
+# exist), 25 a BatchWriteItem, by one curl (its SigV4 signer) with 4
+# requests in flight; fails unless every request was taken whole. Item i
+# (0 to N-1): id "k" and i in 7 digits, s a string with a quote, a comma,
+# a newline and a non-ASCII letter, n a number of i; every 10th item also
+# a map m (so columns come and go between rows). DynamoDB Local's own CPU
+# is the cost: about 20 s for 100,000 items on 2 busy cores.
+ddb_fill() {
+	local t=$1 n=$2 d bad
+	d=$(mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/fill.XXXXXX") || return
+	LC_ALL=C awk -v t="$t" -v n="$n" -v d="$d" -v url="$DDB_ENDPOINT/" \
+		-v user="$DDB_ACCESS_KEY:ddblocal" \
+		-v sig="aws:amz:${AWS_DEFAULT_REGION:-us-east-1}:dynamodb" '
+	function item(i,  m) {
+		m = i % 10 ? "" : sprintf(",\"m\":{\"M\":{\"a\":{\"L\":" \
+			"[{\"N\":\"%d\"},{\"BOOL\":true},{\"NULL\":true}]}}}", i)
+		return sprintf("{\"PutRequest\":{\"Item\":{\"id\":{\"S\":\"k%07d\"}," \
+			"\"s\":{\"S\":\"row %d, \\\"q\\\"\\n\xc3\xa9\"}," \
+			"\"n\":{\"N\":\"%d.%02d\"}%s}}}", i, i, i * 7, i % 100, m)
+	}
+	BEGIN {
+		for (b = 0; b * 25 < n; b++) {
+			f = d "/" b
+			printf "{\"RequestItems\":{\"%s\":[", t >f
+			for (i = b * 25; i < b * 25 + 25 && i < n; i++)
+				printf "%s%s", (i > b * 25 ? "," : ""), item(i) >f
+			printf "]}}" >f
+			close(f)
+			if (b)
+				print "next"
+			printf "url = \"%s\"\naws-sigv4 = \"%s\"\nuser = \"%s\"\n", url, sig, user
+			print "header = \"Content-Type: application/x-amz-json-1.0\""
+			print "header = \"X-Amz-Target: DynamoDB_20120810.BatchWriteItem\""
+			printf "data-binary = \"@%s\"\noutput = \"%s.out\"\n", f, f
+			print "fail\nretry = 3"
+		}
+	}' >"$d/config" &&
+		curl --no-progress-meter -Z --parallel-max 4 -K "$d/config" || { rm -rf "$d"; return 1; }
+	# an answer per request, each with nothing left unprocessed
+	bad=$(cd "$d" && for ((b = 0; b * 25 < n; b++)); do echo "$b.out"; done |
+		xargs -r grep -L -x -F '{"UnprocessedItems":{}}' 2>&1) || :
+	rm -rf "$d"
+	[ -z "$bad" ] || { echo "ddb_fill: not taken whole: $bad" >&2; return 1; }
+}
