@@ -50,7 +50,8 @@ nap() {
 
 # job LOG TRIGGER LIMIT CMD...: run CMD as a job of its own (a new session,
 # the whole job, KILL_AT_PGID its id) with the kill-at shims first on PATH.
-# Once the file TRIGGER is not empty, SIGKILL the session's every process.
+# Once the file TRIGGER is not empty, SIGKILL every process of the session
+# at once (lib/kill-session).
 # After LIMIT seconds the session is killed anyway (JOB_TIMEOUT=1).
 # JOB_STATUS: the job's exit status.
 job() {
@@ -65,12 +66,12 @@ job() {
 	while kill -0 "$pid" 2>/dev/null; do
 		[ -n "$pg" ] || pg=$(cat "$R/pgid" 2>/dev/null) || :
 		if [ -n "$pg" ] && [ -n "$trigger" ] && [ -s "$trigger" ]; then
-			pkill -KILL -s "$pg" || :
+			"$LIB/kill-session" "$pg"
 			break
 		fi
 		if [ $((SECONDS - t0)) -ge "$limit" ]; then
 			JOB_TIMEOUT=1
-			if [ -n "$pg" ]; then pkill -KILL -s "$pg" || :
+			if [ -n "$pg" ]; then "$LIB/kill-session" "$pg"
 			else kill -KILL "$pid" 2>/dev/null || :; fi
 			break
 		fi
