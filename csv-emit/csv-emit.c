@@ -197,6 +197,11 @@ quote_to(char *dst, const char *s, size_t n)
 	size_t i = 0;
 	char *d;
 
+#ifdef CSV_EMIT_NO_QUOTES
+	/* a tool that takes the cells' text as it is (parquet-emit) */
+	memcpy(dst, s, n);
+	return n;
+#endif
 #ifdef DDB_SWAR
 	/* most cells need no quotes */
 	for (; n - i >= 8; i += 8) {
@@ -275,7 +280,11 @@ add_plain(size_t col, const char *s, size_t n)
 
 	if (n > UINT32_MAX - 2)
 		return -1;
+#ifdef CSV_EMIT_NO_QUOTES
+	q = 0;
+#else
 	q = n > 0 && memchr(s, dflag, n) != NULL;
+#endif
 	ddb_buf_reserve(&row, sizeof c + n + 2);
 	c.col = (uint32_t)col;
 	c.len = (uint32_t)(n + 2 * q);

@@ -26,6 +26,7 @@ static void pq_put_row(const char *name, long line);
     (v)->type == JV_NULL ? 'n' : '{')
 #define CSV_EMIT_ROW(name, line) pq_put_row(name, line)
 #define CSV_EMIT_USAGE pq_usage
+#define CSV_EMIT_NO_QUOTES
 #include "../csv-emit/csv-emit.c"
 #undef main
 

@@ -15,15 +15,19 @@
  * while every value a column has had is a boolean or a double, also as
  * that type, beside.  A row group waits in memory, compressed page by
  * page, until its values pass the row group bound; then its chunks go to
- * a temporary file, and only what the footer says of each is kept.  At
- * the end the chunks of each row group are copied to the output in the
- * columns' order, of the type each column ended with; a chunk of a column
- * that had no value in a row group (or did not exist yet) is all nulls,
- * made then.
+ * a temporary file, and only what the footer says of each is kept.  The
+ * last row group's pages left to compress (for a small file, all of
+ * them) are compressed at the end on two threads, its chunks kept in
+ * memory.  Then the chunks of each row group are copied to the output in
+ * the columns' order, of the type each column ended with; a chunk of a
+ * column that had no value in a row group (or did not exist yet) is all
+ * nulls, made then.
  */
 #include <dlfcn.h>
 #include <err.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -71,6 +75,7 @@ struct column {
 	uint64_t *htab;		/* hash << 32 | entry + 1, 0 empty; mask + 1 */
 	size_t hmask;
 	struct ddb_buf chunk;	/* data pages, headers and bodies */
+	struct ddb_buf dpage;	/* its dictionary page, header and body */
 	uint64_t rawsize;	/* the chunk's pages uncompressed, headers in */
 	uint64_t nvalues, nnulls;
 	int used_plain, used_dict;
@@ -80,7 +85,9 @@ struct column {
 
 /* a chunk encoded: where its bytes wait, and what the footer says of it */
 struct meta {
-	uint64_t off;		/* in the chunks so far (struct pq_writer) */
+	uint64_t off;		/* in the temporary file, if spooled */
+	/* else in memory: the dictionary page, the data pages */
+	const char *dmem, *mem;
 	uint64_t len;		/* dictionary page and data pages */
 	uint64_t dictlen;	/* the dictionary page; 0: none */
 	uint64_t rawsize, nvalues, nnulls;
@@ -110,13 +117,20 @@ struct pq_writer {
 	struct rowgroup *rg;	/* row groups ended */
 	size_t nrg, caprg;
 	/*
-	 * the chunks of the row groups ended: the first spooled bytes in the
-	 * temporary file fd, the rest (the last row group's) in pend
+	 * the chunks of the row groups before the last, spooled bytes in the
+	 * temporary file fd (the last row group's stay in their columns)
 	 */
 	int fd;
 	uint64_t spooled;
-	struct ddb_buf pend;
-	struct ddb_buf dpage;	/* a dictionary page on its way there */
+	/*
+	 * what encodes pages, one for each thread that does: enc[0] the
+	 * caller's, enc[1] the thread that shares the last row group with it
+	 */
+	struct enc *enc;
+};
+
+/* a page's scratch buffers and the compressors, for one thread */
+struct enc {
 	struct ddb_buf body, comp, head;	/* a page, compressed, header */
 	ZSTD_CCtx *zc;
 	z_stream z;
@@ -316,11 +330,11 @@ bit_width(size_t max)
 	return w;
 }
 
-/* w->body compressed into w->comp (or left where it is, uncompressed) */
+/* e->body compressed into e->comp (or left where it is, uncompressed) */
 static const struct ddb_buf *
-compress_page(struct pq_writer *w)
+compress_page(const struct pq_writer *w, struct enc *e)
 {
-	struct ddb_buf *in = &w->body, *o = &w->comp;
+	struct ddb_buf *in = &e->body, *o = &e->comp;
 	size_t bound, r;
 
 	o->n = 0;
@@ -330,9 +344,9 @@ compress_page(struct pq_writer *w)
 	case PQ_ZSTD:
 		bound = ZSTD_compressBound(in->n);
 		ddb_buf_reserve(o, bound);
-		if (w->zc == NULL && (w->zc = ZSTD_createCCtx()) == NULL)
+		if (e->zc == NULL && (e->zc = ZSTD_createCCtx()) == NULL)
 			ddb_nomem();
-		r = ZSTD_compressCCtx(w->zc, o->p, bound, in->p, in->n,
+		r = ZSTD_compressCCtx(e->zc, o->p, bound, in->p, in->n,
 		    w->set.level != 0 ? w->set.level : PQ_ZSTD_LEVEL);
 		if (ZSTD_isError(r))
 			errx(DDB_EXIT_SOFTWARE, "zstd: %s", ZSTD_getErrorName(r));
@@ -349,47 +363,47 @@ compress_page(struct pq_writer *w)
 		o->n = r;
 		return o;
 	case PQ_GZIP:
-		if (!w->zinit) {
-			if (deflateInit2(&w->z, w->set.level != 0 ? w->set.level :
+		if (!e->zinit) {
+			if (deflateInit2(&e->z, w->set.level != 0 ? w->set.level :
 			    Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
 			    Z_DEFAULT_STRATEGY) != Z_OK)
 				errx(DDB_EXIT_SOFTWARE, "zlib: deflateInit2 failed");
-			w->zinit = 1;
-		} else if (deflateReset(&w->z) != Z_OK)
+			e->zinit = 1;
+		} else if (deflateReset(&e->z) != Z_OK)
 			errx(DDB_EXIT_SOFTWARE, "zlib: deflateReset failed");
-		bound = deflateBound(&w->z, in->n);
+		bound = deflateBound(&e->z, in->n);
 		ddb_buf_reserve(o, bound);
-		w->z.next_in = (unsigned char *)in->p;
-		w->z.avail_in = (uInt)in->n;
-		w->z.next_out = (unsigned char *)o->p;
-		w->z.avail_out = (uInt)bound;
-		if (deflate(&w->z, Z_FINISH) != Z_STREAM_END)
+		e->z.next_in = (unsigned char *)in->p;
+		e->z.avail_in = (uInt)in->n;
+		e->z.next_out = (unsigned char *)o->p;
+		e->z.avail_out = (uInt)bound;
+		if (deflate(&e->z, Z_FINISH) != Z_STREAM_END)
 			errx(DDB_EXIT_SOFTWARE, "zlib: deflate failed");
-		o->n = bound - w->z.avail_out;
+		o->n = bound - e->z.avail_out;
 		return o;
 	}
 	errx(DDB_EXIT_SOFTWARE, "internal error: codec %d", (int)w->set.codec);
 }
 
 /*
- * the page in w->body as a page of type ptype, header and compressed body,
- * appended to out; hdr writes the page type's own header into the struct
+ * the page in e->body as a page of type ptype, header and compressed body,
+ * appended to out
  */
 static void
-put_page(struct pq_writer *w, struct column *c, struct ddb_buf *out,
-    int ptype, int nvals, int enc)
+put_page(const struct pq_writer *w, struct enc *e, struct column *c,
+    struct ddb_buf *out, int ptype, int nvals, int enc)
 {
 	const struct ddb_buf *z;
-	struct tw t = { &w->head, { 0 }, 0 };
+	struct tw t = { &e->head, { 0 }, 0 };
 
-	if (w->body.n > INT32_MAX)
+	if (e->body.n > INT32_MAX)
 		errx(DDB_EXIT_SOFTWARE, "internal error: a page over 2 GB");
-	z = compress_page(w);
+	z = compress_page(w, e);
 	if (z->n > INT32_MAX)
 		errx(DDB_EXIT_SOFTWARE, "internal error: a page over 2 GB");
-	w->head.n = 0;
+	e->head.n = 0;
 	tw_i32(&t, 1, ptype);
-	tw_i32(&t, 2, (int32_t)w->body.n);
+	tw_i32(&t, 2, (int32_t)e->body.n);
 	tw_i32(&t, 3, (int32_t)z->n);
 	if (ptype == P_DATA) {
 		tw_begin(&t, 5);
@@ -404,17 +418,17 @@ put_page(struct pq_writer *w, struct column *c, struct ddb_buf *out,
 		tw_i32(&t, 2, enc);
 		tw_end(&t);
 	}
-	ddb_buf_putc(&w->head, 0);
-	ddb_buf_put(out, w->head.p, w->head.n);
+	ddb_buf_putc(&e->head, 0);
+	ddb_buf_put(out, e->head.p, e->head.n);
 	ddb_buf_put(out, z->p, z->n);
-	c->rawsize += w->head.n + w->body.n;
+	c->rawsize += e->head.n + e->body.n;
 }
 
 /* the column's page so far, as a data page into its chunk */
 static void
-flush_page(struct pq_writer *w, struct column *c)
+flush_page(const struct pq_writer *w, struct enc *e, struct column *c)
 {
-	struct ddb_buf *b = &w->body;
+	struct ddb_buf *b = &e->body;
 	size_t start, k;
 	int width, enc = E_PLAIN;
 	unsigned char byte;
@@ -452,7 +466,7 @@ flush_page(struct pq_writer *w, struct column *c)
 		ddb_buf_put(b, c->vals.p, c->vals.n);
 		c->used_plain = 1;
 	}
-	put_page(w, c, &c->chunk, P_DATA, (int)c->ndefs, enc);
+	put_page(w, e, c, &c->chunk, P_DATA, (int)c->ndefs, enc);
 	/*
 	 * a dictionary whose first page is mostly new values (ids, times)
 	 * saves nothing and costs a lookup per value: PLAIN from here on
@@ -638,6 +652,8 @@ pq_open(FILE *out, int tmpfd, const struct pq_settings *set)
 	struct pq_writer *w = xmalloc(sizeof *w);
 
 	memset(w, 0, sizeof *w);
+	w->enc = xreallocarray(NULL, 2, sizeof *w->enc);
+	memset(w->enc, 0, 2 * sizeof *w->enc);
 	w->out = out;
 	w->fd = tmpfd;
 	w->set = *set;
@@ -679,6 +695,7 @@ column_free(struct column *c)
 	free(c->doff);
 	free(c->htab);
 	free(c->chunk.p);
+	free(c->dpage.p);
 	free(c->min.p);
 	free(c->max.p);
 }
@@ -688,7 +705,7 @@ static void
 add_null(struct pq_writer *w, struct column *c)
 {
 	if (c->ndefs >= PAGE_ROWS)
-		flush_page(w, c);
+		flush_page(w, w->enc, c);
 	add_def(c, 0);
 	c->nnulls++;
 }
@@ -709,10 +726,10 @@ add_value(struct pq_writer *w, struct column *c, const char *s, size_t n)
 	    (c->ndefs > 0 && c->pagebytes + n > w->set.page) ||
 	    (c->pagedict && c->nvalues == 0 && c->nidx == DICT_TRIAL &&
 	    2 * c->ndict > c->nidx))
-		flush_page(w, c);
+		flush_page(w, w->enc, c);
 	if (c->dictmode && (k = dict_index(w, c, s, n, &added)) < 0) {
 		/* the rest of the chunk PLAIN */
-		flush_page(w, c);
+		flush_page(w, w->enc, c);
 		c->dictmode = c->pagedict = 0;
 	}
 	/* a value already in the dictionary is in the statistics */
@@ -830,33 +847,32 @@ spool_bytes(struct pq_writer *w, const char *p, size_t n)
 }
 
 /*
- * column c's chunk so far, to the temporary file, or in the last row
- * group appended to w->pend; m says what it is
+ * column c's chunk so far, encoded by e: to the temporary file, or in the
+ * last row group kept in the column (c->dpage, c->chunk) until pq_close
+ * writes it; m says what it is.  The last row group's chunks are ended on
+ * two threads at once: then nothing of w but its settings is touched.
  */
 static void
-end_chunk(struct pq_writer *w, struct column *c, struct meta *m, int last)
+end_chunk(struct pq_writer *w, struct enc *e, struct column *c,
+    struct meta *m, int last)
 {
-	struct ddb_buf *to = last ? &w->pend : &w->dpage;
-	size_t start;
-
-	flush_page(w, c);
+	flush_page(w, e, c);
 	memset(m, 0, sizeof *m);
 	m->set = 1;
-	if (!last)
-		w->dpage.n = 0;
-	m->off = w->spooled + to->n;
-	start = to->n;
+	m->off = w->spooled;
+	c->dpage.n = 0;
 	if (c->used_dict) {
-		w->body.n = 0;
-		ddb_buf_put(&w->body, c->dict.p, c->dict.n);
-		put_page(w, c, to, P_DICTIONARY, (int)c->ndict,
+		e->body.n = 0;
+		ddb_buf_put(&e->body, c->dict.p, c->dict.n);
+		put_page(w, e, c, &c->dpage, P_DICTIONARY, (int)c->ndict,
 		    E_PLAIN_DICTIONARY);
-		m->dictlen = to->n - start;
+		m->dictlen = c->dpage.n;
 	}
-	if (last)
-		ddb_buf_put(&w->pend, c->chunk.p, c->chunk.n);
-	else {
-		spool_bytes(w, w->dpage.p, w->dpage.n);
+	if (last) {
+		m->dmem = c->dpage.p;
+		m->mem = c->chunk.p;
+	} else {
+		spool_bytes(w, c->dpage.p, c->dpage.n);
 		spool_bytes(w, c->chunk.p, c->chunk.n);
 	}
 	m->len = m->dictlen + c->chunk.n;
@@ -876,12 +892,95 @@ end_chunk(struct pq_writer *w, struct column *c, struct meta *m, int last)
 			memcpy(m->max, c->max.p, c->max.n);
 		m->nmax = c->max.n;
 	}
-	chunk_reset(w, c);
+	/* the last row group's bytes stay where m points */
+	if (!last)
+		chunk_reset(w, c);
+}
+
+/* the chunks of the last row group, shared by two threads */
+struct jobs {
+	struct pq_writer *w;
+	struct job {
+		struct column *c;
+		struct meta *m;
+		size_t size;	/* bytes of values waiting: biggest first */
+	} *job;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void
+run_jobs(struct jobs *js, struct enc *e)
+{
+	size_t k;
+
+	while ((k = atomic_fetch_add(&js->next, 1)) < js->n)
+		end_chunk(js->w, e, js->job[k].c, js->job[k].m, 1);
+}
+
+static void *
+job_thread(void *arg)
+{
+	struct jobs *js = arg;
+
+	run_jobs(js, &js->w->enc[1]);
+	return NULL;
+}
+
+static int
+bigger_first(const void *a, const void *b)
+{
+	const struct job *x = a, *y = b;
+
+	return (x->size < y->size) - (x->size > y->size);
+}
+
+/*
+ * Bytes waiting in the last row group that make a second thread worth
+ * starting: compressing them takes far longer than starting a thread.
+ */
+enum { SHARE_BYTES = 256 << 10 };
+
+/*
+ * the last row group's chunks, ended on this thread and, when they are
+ * big enough, on a second at once (each column's bytes are the same
+ * whichever thread encodes them); only the chunk of the type the column
+ * ends with is made
+ */
+static void
+end_last(struct pq_writer *w, struct rowgroup *g)
+{
+	struct jobs js;
+	struct column *c;
+	size_t k, total = 0;
+	pthread_t t;
+	int two = 0;
+
+	js.w = w;
+	js.job = xreallocarray(NULL, w->ncol + 1, sizeof *js.job);
+	js.n = 0;
+	atomic_init(&js.next, 0);
+	for (k = 0; k < w->ncol; k++) {
+		c = w->col[k].typed != NULL ? w->col[k].typed : &w->col[k];
+		js.job[js.n].c = c;
+		js.job[js.n].m = c == &w->col[k] ? &g->text[k] : &g->typed[k];
+		js.job[js.n].size = c->vals.n + 4 * c->nidx + c->dict.n +
+		    c->ndefs / 8;
+		total += js.job[js.n].size;
+		js.n++;
+	}
+	qsort(js.job, js.n, sizeof *js.job, bigger_first);
+	if (js.n > 1 && total >= SHARE_BYTES)
+		two = pthread_create(&t, NULL, job_thread, &js) == 0;
+	run_jobs(&js, &w->enc[0]);
+	if (two && (errno = pthread_join(t, NULL)) != 0)
+		err(DDB_EXIT_SOFTWARE, "pthread_join");
+	free(js.job);
 }
 
 /*
  * the row group so far ended: its chunks to the temporary file, or, for
- * the last (at pq_close), to memory
+ * the last (at pq_close), kept in memory
  */
 static void
 end_rowgroup(struct pq_writer *w, int last)
@@ -900,12 +999,17 @@ end_rowgroup(struct pq_writer *w, int last)
 	g->ncol = w->ncol;
 	g->text = xreallocarray(NULL, w->ncol + 1, sizeof *g->text);
 	g->typed = xreallocarray(NULL, w->ncol + 1, sizeof *g->typed);
-	for (k = 0; k < w->ncol; k++) {
-		end_chunk(w, &w->col[k], &g->text[k], last);
-		g->typed[k].set = 0;
-		if (w->col[k].typed != NULL)
-			end_chunk(w, w->col[k].typed, &g->typed[k], last);
-	}
+	memset(g->text, 0, (w->ncol + 1) * sizeof *g->text);
+	memset(g->typed, 0, (w->ncol + 1) * sizeof *g->typed);
+	if (last)
+		end_last(w, g);
+	else
+		for (k = 0; k < w->ncol; k++) {
+			end_chunk(w, w->enc, &w->col[k], &g->text[k], 0);
+			if (w->col[k].typed != NULL)
+				end_chunk(w, w->enc, w->col[k].typed,
+				    &g->typed[k], 0);
+		}
 	w->rgrows = 0;
 	w->rgbytes = 0;
 }
@@ -951,8 +1055,9 @@ copy_chunk(struct pq_writer *w, const struct meta *m)
 
 	if (left == 0)
 		return 0;
-	if (off >= w->spooled)
-		return put_out(w, w->pend.p + (off - w->spooled), left);
+	if (m->mem != NULL)
+		return put_out(w, m->dmem, m->dictlen) < 0 ||
+		    put_out(w, m->mem, m->len - m->dictlen) < 0 ? -1 : 0;
 	while (left > 0) {
 		k = pread(w->fd, buf, left < sizeof buf ? left : sizeof buf,
 		    (off_t)off);
@@ -1044,21 +1149,19 @@ put_column_chunk(struct pq_writer *w, struct tw *t, const struct meta *m,
 }
 
 /*
- * the chunk of a column with no value in any of rows rows, in w->pend
- * after its end (taken back by the caller); its bytes are the same
- * whatever its type
+ * the chunk of a column with no value in any of rows rows, made in c (for
+ * the caller to free); its bytes are the same whatever its type
  */
 static void
-null_chunk(struct pq_writer *w, uint64_t rows, struct meta *m)
+null_chunk(struct pq_writer *w, uint64_t rows, struct column *c,
+    struct meta *m)
 {
-	struct column c;
 	uint64_t r;
 
-	column_init(w, &c, PQ_STRING);
+	column_init(w, c, PQ_STRING);
 	for (r = 0; r < rows; r++)
-		add_null(w, &c);
-	end_chunk(w, &c, m, 1);
-	column_free(&c);
+		add_null(w, c);
+	end_chunk(w, w->enc, c, m, 1);
 }
 
 /* row group g to the file, its RowGroup struct to rgs */
@@ -1072,7 +1175,8 @@ put_rowgroup(struct pq_writer *w, struct ddb_buf *rgs, size_t ordinal,
 	uint64_t start = w->off, total = 0;
 	const struct meta *m;
 	struct meta made;
-	size_t k, id, keep;
+	struct column nulls;
+	size_t k, id;
 	int rc;
 
 	tw_begin(&t, 0);
@@ -1088,9 +1192,8 @@ put_rowgroup(struct pq_writer *w, struct ddb_buf *rgs, size_t ordinal,
 		    m->nnulls != g->rows)
 			errx(DDB_EXIT_SOFTWARE, "internal error: a chunk of "
 			    "another type");
-		keep = w->pend.n;
 		if (m == NULL) {
-			null_chunk(w, g->rows, &made);
+			null_chunk(w, g->rows, &nulls, &made);
 			m = &made;
 		}
 		put_column_chunk(w, &t, m, type[k], names[id], w->off);
@@ -1099,7 +1202,7 @@ put_rowgroup(struct pq_writer *w, struct ddb_buf *rgs, size_t ordinal,
 		if (m == &made) {
 			free(made.min);
 			free(made.max);
-			w->pend.n = keep;
+			column_free(&nulls);
 		}
 		if (rc < 0)
 			return -1;
@@ -1117,6 +1220,7 @@ put_rowgroup(struct pq_writer *w, struct ddb_buf *rgs, size_t ordinal,
 void
 pq_free(struct pq_writer *w)
 {
+	struct enc *e;
 	size_t k, i;
 
 	if (w == NULL)
@@ -1137,14 +1241,16 @@ pq_free(struct pq_writer *w)
 	}
 	free(w->rg);
 	free(w->col);
-	free(w->pend.p);
-	free(w->dpage.p);
-	free(w->body.p);
-	free(w->comp.p);
-	free(w->head.p);
-	ZSTD_freeCCtx(w->zc);
-	if (w->zinit)
-		deflateEnd(&w->z);
+	for (k = 0; k < 2; k++) {
+		e = &w->enc[k];
+		free(e->body.p);
+		free(e->comp.p);
+		free(e->head.p);
+		ZSTD_freeCCtx(e->zc);
+		if (e->zinit)
+			deflateEnd(&e->z);
+	}
+	free(w->enc);
 	free(w);
 }
 
