@@ -35,8 +35,11 @@ static void pq_put_row(const char *name, long line);
 
 #include "parquet.h"
 
-/* what a cell was in the row: its column's type comes from these */
-enum { K_STRING = 1, K_NUMBER = 2, K_BOOL = 4, K_JSON = 8 };
+/*
+ * what a cell was in the row: its column's type comes from these; K_FIXED
+ * (to the writer only) a number as its declared type's bytes
+ */
+enum { K_STRING = 1, K_NUMBER = 2, K_BOOL = 4, K_JSON = 8, K_FIXED = 16 };
 
 static struct pq_settings pset = {
 	PQ_ZSTD, 0, 64 << 20, 1 << 20, 1 << 20
@@ -50,13 +53,22 @@ static unsigned long nkept;	/* rows written */
 static unsigned char *rowkind;	/* this row's value kinds by name */
 static size_t nkinds;
 
+/* --column-type: a column's declared type, by name */
+static struct coltype {
+	const char *name;
+	const char *spelled;	/* as given: double, decimal(P,S) */
+	struct pq_decl d;
+} *ctypes;
+static size_t nctypes;
+static const struct coltype **ctype_of;	/* by column number, or NULL */
+
 static _Noreturn void
 pq_usage(FILE *fp, int status)
 {
 	fputs("usage: parquet-emit [--compression CODEC[:LEVEL]] "
 	    "[--row-group-size BYTES]\n"
 	    "                    [--dictionary-size BYTES] [--numbers text|double]\n"
-	    "                    [--types values|text]\n"
+	    "                    [--types values|text] [--column-type NAME=TYPE]...\n"
 	    "                    [-E NAME] [-C NAME] [-t FILE] [-o FILE]\n"
 	    "                    [-c LIST [-x fail|drop|gather=NAME] [-l LIST]] "
 	    "[file ...]\n", fp);
@@ -74,6 +86,11 @@ pq_usage(FILE *fp, int status)
 		    "      --types FORM            values: columns typed by their values\n"
 		    "                              (default); text: every column a STRING\n"
 		    "                              (one schema for every file of a table)\n"
+		    "      --column-type NAME=TYPE\n"
+		    "                              column NAME of type double or\n"
+		    "                              decimal(P,S) (P 1 to 38 digits, S of them\n"
+		    "                              after the point) whatever the rest say;\n"
+		    "                              a value it cannot hold exactly is bad\n"
 		    "  (the suite's option letters are all taken: these have none)\n"
 		    "  -h, --help                  this text\n"
 		    "  -V, --version               print the version\n", fp);
@@ -172,15 +189,62 @@ exact_double(const char *s, size_t n, double *v)
 	return 0;
 }
 
-/* rowkind[] for every name */
+/* rowkind[] and ctype_of[] for every name */
 static void
 grow_kinds(void)
 {
+	size_t k, i;
+
 	if (nkinds >= nm.n)
 		return;
 	rowkind = xreallocarray(rowkind, nm.n, 1);
 	memset(rowkind + nkinds, 0, nm.n - nkinds);
+	ctype_of = xreallocarray(ctype_of, nm.n, sizeof *ctype_of);
+	for (k = nkinds; k < nm.n; k++)
+		for (ctype_of[k] = NULL, i = 0; i < nctypes; i++)
+			if (strcmp(nm.name[k], ctypes[i].name) == 0)
+				ctype_of[k] = &ctypes[i];
 	nkinds = nm.n;
+}
+
+/*
+ * the number s exactly as an unscaled value of decimal(precision, scale)
+ * in length bytes, big-endian two's complement, to b: 0, else -1
+ */
+static int
+exact_decimal(const char *s, size_t n, const struct pq_decl *d, char *b)
+{
+	unsigned char v[16];
+	struct dec a;
+	long digits, k;
+	unsigned carry, x;
+	int i;
+
+	if (to_dec(s, n, &a) < 0)
+		return -1;
+	memset(v, 0, sizeof v);
+	if (a.n > 0) {
+		/* its digits, then zeros up to the scale: a whole number */
+		digits = a.exp + d->scale;
+		if (digits < (long)a.n || digits > d->precision)
+			return -1;
+		for (k = 0; k < digits; k++) {
+			carry = k < (long)a.n ? (unsigned)(a.dig[k] - '0') : 0;
+			for (i = 15; i >= 0; i--) {
+				x = v[i] * 10u + carry;
+				v[i] = (unsigned char)x;
+				carry = x >> 8;
+			}
+		}
+		if (a.neg)
+			for (carry = 1, i = 15; i >= 0; i--) {
+				x = (unsigned char)~v[i] + carry;
+				v[i] = (unsigned char)x;
+				carry = x >> 8;
+			}
+	}
+	memcpy(b, v + 16 - d->length, (size_t)d->length);
+	return 0;
 }
 
 /* csv-emit's code says what kind of value the cell of col is */
@@ -224,6 +288,7 @@ static int running;		/* the worker was started */
 static void
 write_batch(const struct ddb_buf *t)
 {
+	const struct coltype *ct;
 	struct cell c;
 	size_t at = 0;
 	uint32_t ncell, i;
@@ -243,6 +308,11 @@ write_batch(const struct ddb_buf *t)
 			case K_NUMBER:
 				exact_double(s, c.len, &d);
 				pq_double(pw, c.col, s, c.len, d);
+				break;
+			case K_FIXED:
+				memcpy(&ct, s, sizeof ct);
+				pq_fixed(pw, c.col, &ct->d, s + sizeof ct,
+				    c.len - sizeof ct);
 				break;
 			default:
 				pq_string(pw, c.col, s, c.len);
@@ -318,6 +388,46 @@ writer_done(void)
 }
 
 /*
+ * the cell c (its text s) of a column declared ct, to the batch as its
+ * type's bytes after ct itself; -1 if it is not a number that type holds
+ * exactly (reported)
+ */
+static int
+put_fixed(const char *name, long line, const struct coltype *ct,
+    const struct cell *c, const char *s)
+{
+	struct ddb_buf *t = &filling->b;
+	struct cell o = *c;
+	char b[16];
+	double d;
+	size_t n = ct->d.type == PQ_DOUBLE ? 8 : (size_t)ct->d.length;
+
+	if (cell_kind(c) != K_NUMBER) {
+		ddb_errat(name, line, "a value in column %s that is not a "
+		    "number, which %s needs (--column-type)",
+		    show_name(nm.name[c->col]), ct->spelled);
+		return -1;
+	}
+	if (ct->d.type == PQ_DOUBLE ? exact_double(s, c->len, &d) < 0 :
+	    exact_decimal(s, c->len, &ct->d, b) < 0) {
+		ddb_errat(name, line, "a number in column %s that %s cannot "
+		    "hold exactly (--column-type)",
+		    show_name(nm.name[c->col]), ct->spelled);
+		return -1;
+	}
+	if (ct->d.type == PQ_DOUBLE)
+		memcpy(b, &d, 8);
+	o.len = (uint32_t)(sizeof ct + n);
+	ddb_buf_reserve(t, sizeof o + 1 + o.len);
+	memcpy(t->p + t->n, &o, sizeof o);
+	t->p[t->n + sizeof o] = (char)K_FIXED;
+	memcpy(t->p + t->n + sizeof o + 1, &ct, sizeof ct);
+	memcpy(t->p + t->n + sizeof o + 1 + sizeof ct, b, n);
+	t->n += sizeof o + 1 + o.len;
+	return 0;
+}
+
+/*
  * The row csv-emit rendered into row.p, to the batch, each cell as what
  * its kind allows; -1 if a number cannot be what --numbers asks (reported;
  * nothing of the row is taken)
@@ -326,6 +436,7 @@ static int
 write_row(const char *name, long line)
 {
 	struct ddb_buf *t = &filling->b;
+	const struct coltype *ct;
 	struct cell c;
 	size_t pos, start = t->n;
 	uint32_t ncell = 0;
@@ -338,6 +449,14 @@ write_row(const char *name, long line)
 	for (pos = 0; pos < row.n; pos += c.len) {
 		memcpy(&c, row.p + pos, sizeof c);
 		pos += sizeof c;
+		if ((ct = ctype_of[c.col]) != NULL) {
+			if (put_fixed(name, line, ct, &c, row.p + pos) < 0) {
+				t->n = start;
+				return -1;
+			}
+			ncell++;
+			continue;
+		}
 		k = textonly ? K_STRING : cell_kind(&c);
 		if (k == K_NUMBER && !doubles)
 			k = K_STRING;
@@ -417,10 +536,52 @@ codec_arg(const char *s)
 	pset.level = (int)level;
 }
 
+/* --column-type NAME=TYPE: TYPE double or decimal(P,S) */
+static void
+coltype_arg(const char *s)
+{
+	const char *eq = strrchr(s, '=');
+	struct coltype *ct;
+	char *name;
+	int p, sc, end = 0;
+	size_t k;
+
+	if (eq == NULL || eq == s)
+		ddb_usage_error(pq_usage, "--column-type: NAME=double or "
+		    "NAME=decimal(P,S), not %s", s);
+	ctypes = xreallocarray(ctypes, nctypes + 1, sizeof *ctypes);
+	ct = &ctypes[nctypes];
+	memset(ct, 0, sizeof *ct);
+	ct->spelled = eq + 1;
+	if (strcmp(eq + 1, "double") == 0)
+		ct->d.type = PQ_DOUBLE;
+	else if (sscanf(eq + 1, "decimal(%d,%d)%n", &p, &sc, &end) == 2 &&
+	    end > 0 && eq[1 + end] == '\0' && strspn(eq + 9, "0123456789,)") ==
+	    strlen(eq + 9) && p >= 1 && p <= PQ_DECIMAL_MAX && sc >= 0 &&
+	    sc <= p) {
+		ct->d.type = PQ_DECIMAL;
+		ct->d.precision = p;
+		ct->d.scale = sc;
+		ct->d.length = pq_decimal_length(p);
+	} else
+		ddb_usage_error(pq_usage, "--column-type: double or "
+		    "decimal(P,S) with P 1 to %d and S 0 to P, not %s",
+		    PQ_DECIMAL_MAX, eq + 1);
+	name = xmalloc((size_t)(eq - s) + 1);
+	memcpy(name, s, (size_t)(eq - s));
+	name[eq - s] = '\0';
+	for (k = 0; k < nctypes; k++)
+		if (strcmp(ctypes[k].name, name) == 0)
+			ddb_usage_error(pq_usage, "--column-type: column %s is "
+			    "given twice", name);
+	ct->name = name;
+	nctypes++;
+}
+
 /* long options only: every letter of the suite means something already */
 enum {
-	OPT_COMPRESSION = 256, OPT_DICTIONARY, OPT_NUMBERS, OPT_ROWGROUP,
-	OPT_TYPES
+	OPT_COLTYPE = 256, OPT_COMPRESSION, OPT_DICTIONARY, OPT_NUMBERS,
+	OPT_ROWGROUP, OPT_TYPES
 };
 
 /* the fuzz harness compiles this file in under another name */
@@ -433,6 +594,7 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		COLUMN_LONGOPTS,
+		{ "column-type", required_argument, NULL, OPT_COLTYPE },
 		{ "compression", required_argument, NULL, OPT_COMPRESSION },
 		{ "dictionary-size", required_argument, NULL, OPT_DICTIONARY },
 		{ "help", no_argument, NULL, 'h' },
@@ -443,6 +605,7 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, status = 0;
+	size_t k;
 
 	while ((c = getopt_long(argc, argv, COLUMN_OPTSTRING "hV", longopts,
 	    NULL)) != -1)
@@ -473,6 +636,7 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 		    optarg, 1); break;
 		case 'V': ddb_print_version(); break;
 		case OPT_COMPRESSION: codec_arg(optarg); break;
+		case OPT_COLTYPE: coltype_arg(optarg); break;
 		default: pq_usage(stderr, DDB_EXIT_USAGE);
 		}
 	argc -= optind;
@@ -497,6 +661,11 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 	if (status == 0 && (cflag != NULL || !bad) && nkept > 0) {
 		if (cflag == NULL)
 			spool_order();	/* csv-emit's header order */
+		/* a declared column is of its type, with values or not */
+		grow_kinds();
+		for (k = 0; k < norder; k++)
+			if (ctype_of[order[k]] != NULL)
+				pq_declare(pw, order[k], &ctype_of[order[k]]->d);
 		if (pq_close(pw, order, norder, nm.name) < 0)
 			write_failed();
 	} else

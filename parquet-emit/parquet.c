@@ -39,11 +39,11 @@
 #include "parquet.h"
 
 /* Parquet's Thrift enums, as the format defines them */
-enum { T_BOOLEAN = 0, T_DOUBLE = 5, T_BYTE_ARRAY = 6 };
+enum { T_BOOLEAN = 0, T_DOUBLE = 5, T_BYTE_ARRAY = 6, T_FIXED = 7 };
 enum { E_PLAIN = 0, E_PLAIN_DICTIONARY = 2, E_RLE = 3 };
 enum { P_DATA = 0, P_DICTIONARY = 2 };
 enum { OPTIONAL = 1 };
-enum { CT_UTF8 = 0 };
+enum { CT_UTF8 = 0, CT_DECIMAL = 5 };
 
 /* Thrift compact protocol types */
 enum {
@@ -58,6 +58,7 @@ enum { STAT_MAX = 256 };	/* min and max longer than this are left out */
 struct column {
 	enum pq_type type;	/* of the values encoded here */
 	int kind;		/* the type every value so far allows; -1 none yet */
+	const struct pq_decl *decl;	/* the caller's type, or NULL */
 	struct column *typed;	/* the values as kind's type, if not STRING */
 	/* the page being filled */
 	uint32_t *defs;		/* 1 a value, 0 null, one per row */
@@ -488,6 +489,17 @@ cmp_bytes(const char *a, size_t an, const char *b, size_t bn)
 	return r != 0 ? r : (an > bn) - (an < bn);
 }
 
+/* big-endian two's complement numbers of n bytes (n > 0), as numbers */
+static int
+cmp_signed(const char *a, const char *b, size_t n)
+{
+	int x = (signed char)a[0], y = (signed char)b[0];
+
+	if (x != y)
+		return (x > y) - (x < y);
+	return memcmp(a + 1, b + 1, n - 1);
+}
+
 static void
 set_buf(struct ddb_buf *b, const char *s, size_t n)
 {
@@ -526,6 +538,12 @@ stat_value(struct column *c, const char *s, size_t n)
 			set_buf(&c->min, s, n);
 		memcpy(&m, c->max.p, 8);
 		if (a > m)
+			set_buf(&c->max, s, n);
+		break;
+	case PQ_DECIMAL:
+		if (cmp_signed(s, c->min.p, n) < 0)
+			set_buf(&c->min, s, n);
+		if (cmp_signed(s, c->max.p, n) > 0)
 			set_buf(&c->max, s, n);
 		break;
 	}
@@ -831,6 +849,49 @@ pq_double(struct pq_writer *w, size_t col, const char *s, size_t n, double v)
 	typed_value(w, col, s, n, PQ_DOUBLE, b, 8);
 }
 
+int
+pq_decimal_length(int precision)
+{
+	/* 10^precision - 1 < 2^(8 * length - 1) */
+	static const unsigned char len[PQ_DECIMAL_MAX + 1] = {
+		1, 1, 1, 2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 6, 6, 7, 7, 8, 8, 8,
+		9, 9, 10, 10, 11, 11, 11, 12, 12, 13, 13, 13, 14, 14, 15, 15,
+		16, 16, 16
+	};
+
+	return precision >= 1 && precision <= PQ_DECIMAL_MAX ?
+	    len[precision] : -1;
+}
+
+void
+pq_declare(struct pq_writer *w, size_t col, const struct pq_decl *d)
+{
+	struct column *c = column_at(w, col);
+
+	if (c->decl != NULL)
+		return;
+	/* only nulls so far: their pages are the same bytes in any type */
+	if (c->kind != -1 || c->hasstat)
+		errx(DDB_EXIT_SOFTWARE, "internal error: a declared column "
+		    "with values of its own");
+	c->decl = d;
+	c->type = d->type;
+	c->kind = (int)d->type;
+	c->dictmode = c->pagedict = 0;
+}
+
+void
+pq_fixed(struct pq_writer *w, size_t col, const struct pq_decl *d,
+    const char *b, size_t n)
+{
+	struct column *c = column_at(w, col);
+
+	if (c->decl == NULL)
+		pq_declare(w, col, d);
+	add_value(w, c, b, n);
+	w->rgbytes += n;
+}
+
 static _Noreturn void
 temp_failed(void)
 {
@@ -1113,7 +1174,7 @@ static int
 phys_type(enum pq_type t)
 {
 	return t == PQ_STRING ? T_BYTE_ARRAY : t == PQ_BOOLEAN ? T_BOOLEAN :
-	    T_DOUBLE;
+	    t == PQ_DOUBLE ? T_DOUBLE : T_FIXED;
 }
 
 /* the ColumnChunk of m, a chunk of type named name at dictoff, to t */
@@ -1187,9 +1248,12 @@ put_rowgroup(struct pq_writer *w, struct ddb_buf *rgs, size_t ordinal,
 		if (id < g->ncol)
 			m = type[k] != PQ_STRING && g->typed[id].set ?
 			    &g->typed[id] : &g->text[id];
-		/* a typed column had only nulls here: their bytes are text's */
+		/*
+		 * a typed column had only nulls here: their bytes are text's
+		 * (a declared column's chunks are all of its type)
+		 */
 		if (m != NULL && m != &g->typed[id] && type[k] != PQ_STRING &&
-		    m->nnulls != g->rows)
+		    w->col[id].decl == NULL && m->nnulls != g->rows)
 			errx(DDB_EXIT_SOFTWARE, "internal error: a chunk of "
 			    "another type");
 		if (m == NULL) {
@@ -1260,6 +1324,7 @@ pq_close(struct pq_writer *w, const size_t *order, size_t n,
 {
 	struct ddb_buf f = { NULL, 0, 0 }, rgs = { NULL, 0, 0 };
 	struct tw t = { &f, { 0 }, 0 };
+	const struct pq_decl *d;
 	enum pq_type *type;
 	size_t k;
 	char len[4];
@@ -1284,14 +1349,27 @@ pq_close(struct pq_writer *w, const size_t *order, size_t n,
 	tw_i32(&t, 5, (int32_t)n);
 	tw_end(&t);
 	for (k = 0; k < n; k++) {
+		d = type[k] == PQ_DECIMAL ? w->col[order[k]].decl : NULL;
 		tw_begin(&t, 0);
 		tw_i32(&t, 1, phys_type(type[k]));
+		if (d != NULL)
+			tw_i32(&t, 2, d->length);
 		tw_i32(&t, 3, OPTIONAL);
 		tw_bin(&t, 4, names[order[k]], strlen(names[order[k]]));
 		if (type[k] == PQ_STRING) {
 			tw_i32(&t, 6, CT_UTF8);
 			tw_begin(&t, 10);	/* LogicalType: STRING */
 			tw_empty(&t, 1);
+			tw_end(&t);
+		} else if (d != NULL) {
+			tw_i32(&t, 6, CT_DECIMAL);
+			tw_i32(&t, 7, d->scale);
+			tw_i32(&t, 8, d->precision);
+			tw_begin(&t, 10);	/* LogicalType: DECIMAL */
+			tw_begin(&t, 5);
+			tw_i32(&t, 1, d->scale);
+			tw_i32(&t, 2, d->precision);
+			tw_end(&t);
 			tw_end(&t);
 		}
 		tw_end(&t);

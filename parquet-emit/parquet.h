@@ -8,8 +8,23 @@
 enum pq_type {
 	PQ_STRING,		/* BYTE_ARRAY, logical type STRING (UTF8) */
 	PQ_BOOLEAN,		/* BOOLEAN */
-	PQ_DOUBLE		/* DOUBLE */
+	PQ_DOUBLE,		/* DOUBLE */
+	PQ_DECIMAL		/* FIXED_LEN_BYTE_ARRAY, logical type DECIMAL */
 };
+
+/*
+ * a column's type declared by the caller (pq_fixed): DOUBLE, or DECIMAL
+ * of precision digits (1 to PQ_DECIMAL_MAX), scale of them after the
+ * point, each value the unscaled number in length bytes, big-endian two's
+ * complement (pq_decimal_length)
+ */
+struct pq_decl {
+	enum pq_type type;
+	int precision, scale, length;
+};
+enum { PQ_DECIMAL_MAX = 38 };
+/* the fewest bytes that hold every unscaled value of precision digits */
+int pq_decimal_length(int precision);
 
 /* compression of every page: Parquet's CompressionCodec numbers */
 enum pq_codec {
@@ -50,6 +65,14 @@ void pq_boolean(struct pq_writer *w, size_t col, const char *s, size_t n,
     int v);
 void pq_double(struct pq_writer *w, size_t col, const char *s, size_t n,
     double v);
+/*
+ * a value of a column of the declared type d, as that type's bytes
+ * b[0..n) (DOUBLE: 8, little-endian; DECIMAL: d->length); a column takes
+ * every value this way, or none: pq_declare a column with no value yet
+ */
+void pq_fixed(struct pq_writer *w, size_t col, const struct pq_decl *d,
+    const char *b, size_t n);
+void pq_declare(struct pq_writer *w, size_t col, const struct pq_decl *d);
 void pq_end_row(struct pq_writer *w);
 /*
  * the file, its columns order[0..n) (the caller's numbers) named

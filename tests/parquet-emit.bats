@@ -155,6 +155,125 @@ $(meta "$t/s.parquet" '.row_groups | length'),0" ]
 	[ "$stderr" = "parquet-emit: $t/big.ndjson:2: a number in column \"p\" that a DOUBLE cannot hold exactly (see --numbers)" ]
 }
 
+# the typed rows of the --column-type tests: 38 digits, exponents, -0,
+# null beside missing, a declared column with nothing but nulls
+typed_rows() {
+	cat <<'EOF'
+{"id":"a","price":12.5,"big":12345678901234567890123456789012345678,"frac":0.12345678901234567890123456789012345678,"one":-9,"score":0.1,"gone":null,"EventType":"INSERT","created_at":1720629863}
+{"id":"b","price":-0.05,"big":-99999999999999999999999999999999999999,"frac":-1E-38,"one":0,"score":-3e2,"gone":null,"EventType":"MODIFY","created_at":1720629864}
+{"id":"c","price":null,"one":9,"score":1E-3,"gone":null,"EventType":"REMOVE","created_at":1720629865}
+{"id":"d","price":99999999.99,"big":0,"frac":0,"one":-0,"score":5,"gone":null,"EventType":"INSERT","created_at":1720629866}
+{"id":"e","price":1E+2,"big":-1,"frac":0.5,"score":-0,"gone":null,"EventType":"INSERT","created_at":1720629867}
+EOF
+}
+
+TYPES=(--column-type 'price=decimal(10,2)' --column-type 'big=decimal(38,0)'
+	--column-type 'frac=decimal(38,38)' --column-type 'one=decimal(1,0)'
+	--column-type score=double --column-type 'gone=decimal(5,1)')
+
+@test "parquet-emit: --column-type: DECIMAL and DOUBLE columns, every digit read back by DuckDB, the values by hyparquet, with --types text too" {
+	local t=$BATS_TEST_TMPDIR o
+	typed_rows > "$t/rows.ndjson"
+	for o in values text; do
+		parquet-emit --types "$o" "${TYPES[@]}" "$t/rows.ndjson" > "$t/$o.parquet"
+		run -0 "$LIB/duckdb" "SELECT typeof(id), typeof(price), typeof(big), typeof(frac), typeof(one), typeof(score), typeof(gone), typeof(created_at) FROM '$t/$o.parquet' LIMIT 1"
+		[ "$output" = 'typeof(id),typeof(price),typeof(big),typeof(frac),typeof(one),typeof(score),typeof(gone),typeof(created_at)
+VARCHAR,"DECIMAL(10,2)","DECIMAL(38,0)","DECIMAL(38,38)","DECIMAL(1,0)",DOUBLE,"DECIMAL(5,1)",VARCHAR' ]
+		run -0 "$LIB/duckdb" "SELECT * FROM '$t/$o.parquet'"
+		[ "$output" = 'id,price,big,frac,one,score,gone,EventType,created_at
+a,12.50,12345678901234567890123456789012345678,.12345678901234567890123456789012345678,-9,0.1,,INSERT,1720629863
+b,-0.05,-99999999999999999999999999999999999999,-.00000000000000000000000000000000000001,0,-300.0,,MODIFY,1720629864
+c,,,,9,0.001,,REMOVE,1720629865
+d,99999999.99,0,.00000000000000000000000000000000000000,0,5.0,,INSERT,1720629866
+e,100.00,-1,.50000000000000000000000000000000000000,,-0.0,,INSERT,1720629867' ]
+		# hyparquet reads a DECIMAL as a JavaScript number
+		run -0 "$LIB/hyparquet" "$t/$o.parquet"
+		[ "$output" = 'id,price,big,frac,one,score,gone,EventType,created_at
+a,12.5,1.2345678901234568e+37,0.12345678901234568,-9,0.1,,INSERT,1720629863
+b,-0.05,-1e+38,-1e-38,0,-300,,MODIFY,1720629864
+c,,,,9,0.001,,REMOVE,1720629865
+d,99999999.99,0,0,0,5,,INSERT,1720629866
+e,100,-1,0.5,,0,,INSERT,1720629867' ]
+		[ "$(meta "$t/$o.parquet" '[.columns[] | .type + ":" + (.logical // "")]')" = \
+			'["BYTE_ARRAY:STRING","FIXED_LEN_BYTE_ARRAY:DECIMAL","FIXED_LEN_BYTE_ARRAY:DECIMAL","FIXED_LEN_BYTE_ARRAY:DECIMAL","FIXED_LEN_BYTE_ARRAY:DECIMAL","DOUBLE:","FIXED_LEN_BYTE_ARRAY:DECIMAL","BYTE_ARRAY:STRING","BYTE_ARRAY:STRING"]' ]
+	done
+	# statistics: the numbers' order, not the bytes'
+	run -0 "$LIB/duckdb" "SELECT path_in_schema, stats_min_value, stats_max_value, stats_null_count FROM parquet_metadata('$t/values.parquet') WHERE path_in_schema IN ('price', 'big', 'frac', 'one', 'score', 'gone')"
+	[ "$output" = 'path_in_schema,stats_min_value,stats_max_value,stats_null_count
+price,-0.05,99999999.99,1
+big,-99999999999999999999999999999999999999,12345678901234567890123456789012345678,1
+frac,-.00000000000000000000000000000000000001,.50000000000000000000000000000000000000,1
+one,-9,9,1
+score,-300.0,5.0,0
+gone,,,5' ]
+}
+
+@test "parquet-emit: --column-type: a declared column first seen in the last row groups, every compression" {
+	local t=$BATS_TEST_TMPDIR z
+	awk 'BEGIN { for (i = 1; i <= 3000; i++) {
+		printf "{\"id\":\"%05d\",\"pad\":\"%0200d\"", i, i
+		if (i > 2900)
+			printf ",\"amount\":%s%d.%02d", i % 2 ? "" : "-", int(i / 100), i % 100
+		printf "}\n" } }' > "$t/rows.ndjson"
+	awk 'BEGIN { print "id,amount"; for (i = 2901; i <= 3000; i++)
+		printf "%05d,%s%d.%02d\n", i, i % 2 ? "" : "-", int(i / 100), i % 100 }' > "$t/want"
+	for z in zstd snappy gzip none; do
+		parquet-emit --compression "$z" --row-group-size 64K --column-type 'amount=decimal(6,2)' "$t/rows.ndjson" > "$t/l.parquet"
+		[ "$(meta "$t/l.parquet" '.row_groups | length')" -gt 3 ]
+		run -0 "$LIB/duckdb" "SELECT typeof(amount), count(*), count(amount) FROM '$t/l.parquet' GROUP BY ALL"
+		[ "$output" = 'typeof(amount),count_star(),count(amount)
+"DECIMAL(6,2)",3000,100' ]
+		"$LIB/duckdb" "SELECT id, amount FROM '$t/l.parquet' WHERE amount IS NOT NULL" | diff -u "$t/want" -
+	done
+}
+
+@test "parquet-emit: --column-type: a value the type cannot hold exactly is refused with its line, exit 1, no output; with --columns the good rows" {
+	local t=$BATS_TEST_TMPDIR v
+	for v in 1.234 123456789.5 12345678901 '"12.5"' true '{"a":1}' '[1]' 1E+9; do
+		printf '{"id":"a","price":1}\n{"id":"b","price":%s}\n' "$v" > "$t/bad.ndjson"
+		run --separate-stderr parquet-emit --column-type 'price=decimal(10,2)' "$t/bad.ndjson"
+		echo "$v: $status $stderr"
+		[ "$status" -eq 1 ]
+		[ -z "$output" ]
+		case $v in
+		[0-9]*) [ "$stderr" = "parquet-emit: $t/bad.ndjson:2: a number in column \"price\" that decimal(10,2) cannot hold exactly (--column-type)" ] ;;
+		*) [ "$stderr" = "parquet-emit: $t/bad.ndjson:2: a value in column \"price\" that is not a number, which decimal(10,2) needs (--column-type)" ] ;;
+		esac
+	done
+	printf '{"p":1}\n{"p":12345678901234567890123456789012345678}\n' > "$t/big.ndjson"
+	run --separate-stderr parquet-emit --column-type p=double "$t/big.ndjson"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "parquet-emit: $t/big.ndjson:2: a number in column \"p\" that double cannot hold exactly (--column-type)" ]
+	# with --columns, csv-emit's rule: the other rows make a whole file
+	printf '{"id":"a","p":1.5}\n{"id":"b","p":0.333}\n{"id":"c","p":-2}\n' > "$t/c.ndjson"
+	run --separate-stderr parquet-emit -c id,p --column-type 'p=decimal(3,1)' "$t/c.ndjson"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "parquet-emit: $t/c.ndjson:2: a number in column \"p\" that decimal(3,1) cannot hold exactly (--column-type)" ]
+	parquet-emit -c id,p --column-type 'p=decimal(3,1)' "$t/c.ndjson" > "$t/c.parquet" 2> /dev/null || true
+	run -0 "$LIB/duckdb" "SELECT id, p FROM '$t/c.parquet'"
+	[ "$output" = 'id,p
+a,1.5
+c,-2.0' ]
+}
+
+@test "parquet-emit: --column-type: bad usage" {
+	local o
+	for o in price =double 'p=decimal(39,0)' 'p=decimal(5,6)' p=int 'p=decimal(0,0)' 'p=decimal(5,-1)' 'p=decimal( 5,1)' 'p=decimal(5,1))' 'p=DOUBLE'; do
+		run --separate-stderr parquet-emit --column-type "$o" /dev/null
+		echo "$o: $stderr"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ]
+		case $o in
+		?*=*) [ "${stderr%%$'\n'*}" = "parquet-emit: --column-type: double or decimal(P,S) with P 1 to 38 and S 0 to P, not ${o#*=}" ] ;;
+		*) [ "${stderr%%$'\n'*}" = "parquet-emit: --column-type: NAME=double or NAME=decimal(P,S), not $o" ] ;;
+		esac
+	done
+	run --separate-stderr parquet-emit --column-type p=double --column-type 'p=decimal(3,0)' /dev/null
+	[ "$status" -eq 2 ]
+	[ "${stderr%%$'\n'*}" = "parquet-emit: --column-type: column p is given twice" ]
+}
+
 @test "parquet-emit: bad input: csv-emit's messages and exit statuses, no output" {
 	cd "$F"
 	local f t=$BATS_TEST_TMPDIR
