@@ -1015,3 +1015,48 @@ TBLPROPERTIES (
   'classification'='parquet'
 );" ]
 }
+
+@test "ddb-to-s3 --format parquet --column-type: the declared types in the object and in --ddl, DDB_TO_S3_COLUMN_TYPES; a value the type cannot hold stores nothing" {
+	run --separate-stderr ddb-to-s3 --format parquet --column-type 'credits=decimal(4,1)' -t course -o "$T/o" "$D/two-tables.json"
+	[ "$status" -eq 0 ]
+	local f
+	f=$(cd "$T/o" && find . -name '*.parquet')
+	run -0 "$LIB/duckdb" "SELECT code, typeof(credits), credits, typeof(title) FROM '$T/o/$f'"
+	[ "$output" = 'code,typeof(credits),credits,typeof(title)
+DE101,"DECIMAL(4,1)",4.0,VARCHAR' ]
+	run -0 "$LIB/hyparquet" "$T/o/$f"
+	[ "$output" = 'code,title,credits,EventType,created_at
+DE101,"Data, engineering",4,INSERT,1720629902.0' ]
+	# a batch of two tables, one of them refused: nothing of it stored
+	DDB_TO_S3_COLUMN_TYPES='credits=double  title=double' run --separate-stderr ddb-to-s3 --format parquet -o "$T/e" "$D/two-tables.json"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "parquet-emit: $D/two-tables.json, table course, row 1: a value in column \"title\" that is not a number, which double needs (--column-type)
+ddb-to-s3: course: bad data; nothing uploaded" ]
+	[ ! -e "$T/e" ]
+	run -0 --separate-stderr ddb-to-s3 --format parquet --ddl -t course -c code,credits,title \
+		--column-type 'credits=decimal(4,1)' --column-type score=double -b lake
+	[ "$output" = "CREATE EXTERNAL TABLE \`course\` (
+  \`code\` string,
+  \`credits\` decimal(4,1),
+  \`title\` string
+)
+STORED AS PARQUET
+LOCATION 's3://lake/$P/staging/course/'
+TBLPROPERTIES (
+  'classification'='parquet'
+);" ]
+	local bad
+	for bad in "--column-type credits=double" "--format parquet --column-type credits" \
+		"--format parquet --column-type credits=decimal(39,1)" "--format parquet --column-type credits=decimal(4,5)" \
+		"--format parquet --column-type credits=int"; do
+		run --separate-stderr ddb-to-s3 $bad "$D/two-tables.json"
+		echo "$bad: $status $stderr"
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"usage: ddb-to-s3 "* ]]
+	done
+	run --separate-stderr ddb-to-s3 --column-type credits=double "$D/two-tables.json"
+	[ "${stderr_lines[0]}" = "ddb-to-s3: --column-type needs --format parquet (CSV and JSON lines cells are text)" ]
+	run --separate-stderr ddb-to-s3 --format parquet --column-type 'credits=decimal(4,5)' "$D/two-tables.json"
+	[ "${stderr_lines[0]}" = "ddb-to-s3: --column-type: double or decimal(P,S) with P 1 to 38 and S 0 to P, not 'decimal(4,5)'" ]
+	[ -z "$(s3_ls_all "$B" "$P/")" ]
+}
