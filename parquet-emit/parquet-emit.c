@@ -268,10 +268,12 @@ cell_kind(const struct cell *c)
  * rendering, which take about as long: rows go to it in batches, each row
  * as a count of cells, then each cell as its column's id and length, what
  * the writer takes it as (a K_ kind: K_STRING text, K_BOOL a boolean,
- * K_NUMBER a double) and its text.  One batch is filled while the writer
- * takes the other, so memory holds two.
+ * K_NUMBER a double, K_FIXED a declared type's bytes) and its text.  One
+ * batch is filled while the writer takes the other, so memory holds two;
+ * small ones, so that the writer's last batch keeps the reading thread
+ * waiting at the end but briefly.
  */
-enum { BATCH = 1 << 20 };	/* a batch is handed over at this many bytes */
+enum { BATCH = 1 << 18 };	/* a batch is handed over at this many bytes */
 
 static struct batch {
 	struct ddb_buf b;

@@ -54,6 +54,12 @@ enum {
 enum { PAGE_ROWS = 20000 };	/* rows in a data page at most */
 enum { DICT_TRIAL = 1000 };	/* values a chunk's dictionary is tried on */
 enum { STAT_MAX = 256 };	/* min and max longer than this are left out */
+/*
+ * room for a page's length of definition levels and the levels: of
+ * PAGE_ROWS rows at most, each run of eight or more in at most four bytes,
+ * each group of eight in one and a header
+ */
+enum { HEAD = 4 + PAGE_ROWS / 2 + 64 };
 
 struct column {
 	enum pq_type type;	/* of the values encoded here */
@@ -61,9 +67,14 @@ struct column {
 	const struct pq_decl *decl;	/* the caller's type, or NULL */
 	struct column *typed;	/* the values as kind's type, if not STRING */
 	/* the page being filled */
-	uint32_t *defs;		/* 1 a value, 0 null, one per row */
+	uint8_t *defs;		/* 1 a value, 0 null, one per row */
 	size_t ndefs, capdefs;
-	struct ddb_buf vals;	/* PLAIN values (BOOLEAN: one byte each) */
+	/*
+	 * PLAIN values (BOOLEAN: one byte each), others after HEAD bytes
+	 * left for the page's definition levels, so that a page's body is
+	 * one piece without a copy of its values
+	 */
+	struct ddb_buf vals;
 	uint32_t *idx;		/* dictionary indices */
 	size_t nidx, capidx;
 	size_t pagebytes;	/* value bytes in the page */
@@ -242,25 +253,35 @@ put32le(char *p, uint32_t v)
 	p[3] = (char)(v >> 24);
 }
 
+/* element k of v, of size bytes (1 or 4) */
+static inline uint32_t
+elem(const void *v, size_t size, size_t k)
+{
+	return size == 1 ? ((const uint8_t *)v)[k] : ((const uint32_t *)v)[k];
+}
+
 /*
- * v[0..n) in the RLE/bit-packed hybrid at width bits: runs of eight or
- * more equal values as RLE runs, the rest bit-packed eight at a time (the
- * last group padded with zeros, which the count of values leaves unread)
+ * v[0..n) (elements of size bytes, 1 or 4) in the RLE/bit-packed hybrid
+ * at width bits: runs of eight or more equal values as RLE runs, the rest
+ * bit-packed eight at a time (the last group padded with zeros, which the
+ * count of values leaves unread)
  */
+#define AT(k) elem(vp, size, k)
 static void
-rle_hybrid(struct ddb_buf *b, const uint32_t *v, size_t n, int width)
+rle_hybrid(struct ddb_buf *b, const void *vp, size_t size, size_t n,
+    int width)
 {
 	size_t i = 0, j, r, g, k;
 	int bytes = (width + 7) / 8, nb;
 	uint64_t acc;
 
 	while (i < n) {
-		for (r = 1; i + r < n && v[i + r] == v[i]; r++)
+		for (r = 1; i + r < n && AT(i + r) == AT(i); r++)
 			;
 		if (r >= 8) {
 			tw_varint(b, (uint64_t)r << 1);
 			for (k = 0; k < (size_t)bytes; k++)
-				ddb_buf_putc(b, (char)(v[i] >> (8 * k)));
+				ddb_buf_putc(b, (char)(AT(i) >> (8 * k)));
 			i += r;
 			continue;
 		}
@@ -268,7 +289,7 @@ rle_hybrid(struct ddb_buf *b, const uint32_t *v, size_t n, int width)
 		for (j = i, g = 0; j < n && g < 63;) {
 			j += 8;
 			g++;
-			for (r = 1; j + r < n && r < 8 && v[j + r] == v[j]; r++)
+			for (r = 1; j + r < n && r < 8 && AT(j + r) == AT(j); r++)
 				;
 			if (j < n && r >= 8)
 				break;
@@ -278,7 +299,7 @@ rle_hybrid(struct ddb_buf *b, const uint32_t *v, size_t n, int width)
 		acc = 0;
 		nb = 0;
 		for (k = i; k < i + g * 8; k++) {
-			acc |= (uint64_t)(k < n ? v[k] : 0) << nb;
+			acc |= (uint64_t)(k < n ? AT(k) : 0) << nb;
 			nb += width;
 			while (nb >= 8) {
 				b->p[b->n++] = (char)acc;
@@ -289,6 +310,7 @@ rle_hybrid(struct ddb_buf *b, const uint32_t *v, size_t n, int width)
 		i += g * 8;
 	}
 }
+#undef AT
 
 /*
  * libsnappy is C++: linking it would make every run load libstdc++ (which
@@ -331,38 +353,39 @@ bit_width(size_t max)
 	return w;
 }
 
-/* e->body compressed into e->comp (or left where it is, uncompressed) */
-static const struct ddb_buf *
-compress_page(const struct pq_writer *w, struct enc *e)
+/* p[0..n) compressed into e->comp, or as it is: where it is now, in *zn */
+static const char *
+compress_page(const struct pq_writer *w, struct enc *e, const char *p,
+    size_t n, size_t *zn)
 {
-	struct ddb_buf *in = &e->body, *o = &e->comp;
+	struct ddb_buf *o = &e->comp;
 	size_t bound, r;
 
-	o->n = 0;
 	switch (w->set.codec) {
 	case PQ_NONE:
-		return in;
+		*zn = n;
+		return p;
 	case PQ_ZSTD:
-		bound = ZSTD_compressBound(in->n);
+		bound = ZSTD_compressBound(n);
 		ddb_buf_reserve(o, bound);
 		if (e->zc == NULL && (e->zc = ZSTD_createCCtx()) == NULL)
 			ddb_nomem();
-		r = ZSTD_compressCCtx(e->zc, o->p, bound, in->p, in->n,
+		r = ZSTD_compressCCtx(e->zc, o->p, bound, p, n,
 		    w->set.level != 0 ? w->set.level : PQ_ZSTD_LEVEL);
 		if (ZSTD_isError(r))
 			errx(DDB_EXIT_SOFTWARE, "zstd: %s", ZSTD_getErrorName(r));
-		o->n = r;
-		return o;
+		*zn = r;
+		return o->p;
 	case PQ_SNAPPY:
 		if (snappy_fn == NULL && pq_snappy_load() < 0)
 			exit(DDB_EXIT_SOFTWARE);
-		bound = snappy_bound_fn(in->n);
+		bound = snappy_bound_fn(n);
 		ddb_buf_reserve(o, bound);
 		r = bound;
-		if (snappy_fn(in->p, in->n, o->p, &r) != SNAPPY_OK)
+		if (snappy_fn(p, n, o->p, &r) != SNAPPY_OK)
 			errx(DDB_EXIT_SOFTWARE, "snappy: compression failed");
-		o->n = r;
-		return o;
+		*zn = r;
+		return o->p;
 	case PQ_GZIP:
 		if (!e->zinit) {
 			if (deflateInit2(&e->z, w->set.level != 0 ? w->set.level :
@@ -372,40 +395,42 @@ compress_page(const struct pq_writer *w, struct enc *e)
 			e->zinit = 1;
 		} else if (deflateReset(&e->z) != Z_OK)
 			errx(DDB_EXIT_SOFTWARE, "zlib: deflateReset failed");
-		bound = deflateBound(&e->z, in->n);
+		bound = deflateBound(&e->z, n);
 		ddb_buf_reserve(o, bound);
-		e->z.next_in = (unsigned char *)in->p;
-		e->z.avail_in = (uInt)in->n;
+		e->z.next_in = (unsigned char *)p;
+		e->z.avail_in = (uInt)n;
 		e->z.next_out = (unsigned char *)o->p;
 		e->z.avail_out = (uInt)bound;
 		if (deflate(&e->z, Z_FINISH) != Z_STREAM_END)
 			errx(DDB_EXIT_SOFTWARE, "zlib: deflate failed");
-		o->n = bound - e->z.avail_out;
-		return o;
+		*zn = bound - e->z.avail_out;
+		return o->p;
 	}
 	errx(DDB_EXIT_SOFTWARE, "internal error: codec %d", (int)w->set.codec);
 }
 
 /*
- * the page in e->body as a page of type ptype, header and compressed body,
- * appended to out
+ * the page body p[0..n) as a page of type ptype, header and compressed
+ * body, appended to out
  */
 static void
 put_page(const struct pq_writer *w, struct enc *e, struct column *c,
-    struct ddb_buf *out, int ptype, int nvals, int enc)
+    struct ddb_buf *out, const char *p, size_t n, int ptype, int nvals,
+    int enc)
 {
-	const struct ddb_buf *z;
+	const char *z;
+	size_t zn;
 	struct tw t = { &e->head, { 0 }, 0 };
 
-	if (e->body.n > INT32_MAX)
+	if (n > INT32_MAX)
 		errx(DDB_EXIT_SOFTWARE, "internal error: a page over 2 GB");
-	z = compress_page(w, e);
-	if (z->n > INT32_MAX)
+	z = compress_page(w, e, p, n, &zn);
+	if (zn > INT32_MAX)
 		errx(DDB_EXIT_SOFTWARE, "internal error: a page over 2 GB");
 	e->head.n = 0;
 	tw_i32(&t, 1, ptype);
-	tw_i32(&t, 2, (int32_t)e->body.n);
-	tw_i32(&t, 3, (int32_t)z->n);
+	tw_i32(&t, 2, (int32_t)n);
+	tw_i32(&t, 3, (int32_t)zn);
 	if (ptype == P_DATA) {
 		tw_begin(&t, 5);
 		tw_i32(&t, 1, nvals);
@@ -421,8 +446,8 @@ put_page(const struct pq_writer *w, struct enc *e, struct column *c,
 	}
 	ddb_buf_putc(&e->head, 0);
 	ddb_buf_put(out, e->head.p, e->head.n);
-	ddb_buf_put(out, z->p, z->n);
-	c->rawsize += e->head.n + e->body.n;
+	ddb_buf_put(out, z, zn);
+	c->rawsize += e->head.n + n;
 }
 
 /* the column's page so far, as a data page into its chunk */
@@ -430,7 +455,8 @@ static void
 flush_page(const struct pq_writer *w, struct enc *e, struct column *c)
 {
 	struct ddb_buf *b = &e->body;
-	size_t start, k;
+	const char *p;
+	size_t k, n;
 	int width, enc = E_PLAIN;
 	unsigned char byte;
 
@@ -439,18 +465,21 @@ flush_page(const struct pq_writer *w, struct enc *e, struct column *c)
 	b->n = 0;
 	ddb_buf_reserve(b, 4);
 	b->n = 4;
-	rle_hybrid(b, c->defs, c->ndefs, 1);
+	rle_hybrid(b, c->defs, 1, c->ndefs, 1);
 	put32le(b->p, (uint32_t)(b->n - 4));
+	p = b->p;
+	n = b->n;
 	if (c->pagedict && c->nidx > 0) {
 		enc = E_PLAIN_DICTIONARY;
 		width = bit_width(c->ndict - 1);
 		if (width == 0)
 			width = 1;
 		ddb_buf_putc(b, (char)width);
-		rle_hybrid(b, c->idx, c->nidx, width);
+		rle_hybrid(b, c->idx, 4, c->nidx, width);
 		c->used_dict = 1;
+		p = b->p;
+		n = b->n;
 	} else if (c->type == PQ_BOOLEAN) {
-		start = b->n;
 		ddb_buf_reserve(b, c->vals.n / 8 + 1);
 		for (k = 0, byte = 0; k < c->vals.n; k++) {
 			byte |= (unsigned char)(c->vals.p[k] << (k % 8));
@@ -461,13 +490,21 @@ flush_page(const struct pq_writer *w, struct enc *e, struct column *c)
 		}
 		if (k % 8 != 0)
 			b->p[b->n++] = (char)byte;
-		(void)start;
 		c->used_plain = 1;
-	} else {
-		ddb_buf_put(b, c->vals.p, c->vals.n);
+		p = b->p;
+		n = b->n;
+	} else if (c->vals.n > 0) {
+		/* the levels in front of the values, in the room left */
+		if (b->n > HEAD)
+			errx(DDB_EXIT_SOFTWARE, "internal error: definition "
+			    "levels past their room");
+		p = c->vals.p + HEAD - b->n;
+		memcpy(c->vals.p + HEAD - b->n, b->p, b->n);
+		n = b->n + c->vals.n - HEAD;
 		c->used_plain = 1;
-	}
-	put_page(w, e, c, &c->chunk, P_DATA, (int)c->ndefs, enc);
+	} else
+		c->used_plain = 1;
+	put_page(w, e, c, &c->chunk, p, n, P_DATA, (int)c->ndefs, enc);
 	/*
 	 * a dictionary whose first page is mostly new values (ids, times)
 	 * saves nothing and costs a lookup per value: PLAIN from here on
@@ -761,13 +798,21 @@ add_value(struct pq_writer *w, struct column *c, const char *s, size_t n)
 			    sizeof *c->idx);
 		}
 		c->idx[c->nidx++] = (uint32_t)k;
-	} else if (c->type == PQ_STRING) {
-		ddb_buf_reserve(&c->vals, 4 + n);
-		put32le(c->vals.p + c->vals.n, (uint32_t)n);
-		memcpy(c->vals.p + c->vals.n + 4, s, n);
-		c->vals.n += 4 + n;
-	} else
+	} else if (c->type == PQ_BOOLEAN)
 		ddb_buf_put(&c->vals, s, n);
+	else {
+		if (c->vals.n == 0) {
+			ddb_buf_reserve(&c->vals, HEAD);
+			c->vals.n = HEAD;
+		}
+		if (c->type == PQ_STRING) {
+			ddb_buf_reserve(&c->vals, 4 + n);
+			put32le(c->vals.p + c->vals.n, (uint32_t)n);
+			memcpy(c->vals.p + c->vals.n + 4, s, n);
+			c->vals.n += 4 + n;
+		} else
+			ddb_buf_put(&c->vals, s, n);
+	}
 	c->pagebytes += n + (c->type == PQ_STRING ? 4 : 0);
 }
 
@@ -923,10 +968,8 @@ end_chunk(struct pq_writer *w, struct enc *e, struct column *c,
 	m->off = w->spooled;
 	c->dpage.n = 0;
 	if (c->used_dict) {
-		e->body.n = 0;
-		ddb_buf_put(&e->body, c->dict.p, c->dict.n);
-		put_page(w, e, c, &c->dpage, P_DICTIONARY, (int)c->ndict,
-		    E_PLAIN_DICTIONARY);
+		put_page(w, e, c, &c->dpage, c->dict.p, c->dict.n,
+		    P_DICTIONARY, (int)c->ndict, E_PLAIN_DICTIONARY);
 		m->dictlen = c->dpage.n;
 	}
 	if (last) {
