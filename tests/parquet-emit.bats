@@ -209,7 +209,12 @@ gone,,,5' ]
 }
 
 @test "parquet-emit: --column-type: a declared column first seen in the last row groups, every compression" {
-	local t=$BATS_TEST_TMPDIR z
+	local t=$BATS_TEST_TMPDIR z codecs="zstd snappy gzip none"
+	# make valgrind's wrapper: a second a run there; the codecs are the
+	# other tests' (the chunks of nulls are made the same way in each)
+	if grep -qa -e '--error-exitcode=99' "$(command -v parquet-emit)"; then
+		codecs=zstd
+	fi
 	awk 'BEGIN { for (i = 1; i <= 3000; i++) {
 		printf "{\"id\":\"%05d\",\"pad\":\"%0200d\"", i, i
 		if (i > 2900)
@@ -217,7 +222,7 @@ gone,,,5' ]
 		printf "}\n" } }' > "$t/rows.ndjson"
 	awk 'BEGIN { print "id,amount"; for (i = 2901; i <= 3000; i++)
 		printf "%05d,%s%d.%02d\n", i, i % 2 ? "" : "-", int(i / 100), i % 100 }' > "$t/want"
-	for z in zstd snappy gzip none; do
+	for z in $codecs; do
 		parquet-emit --compression "$z" --row-group-size 64K --column-type 'amount=decimal(6,2)' "$t/rows.ndjson" > "$t/l.parquet"
 		[ "$(meta "$t/l.parquet" '.row_groups | length')" -gt 3 ]
 		run -0 "$LIB/duckdb" "SELECT typeof(amount), count(*), count(amount) FROM '$t/l.parquet' GROUP BY ALL"
