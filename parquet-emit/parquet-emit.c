@@ -30,8 +30,10 @@ static void pq_put_row(const char *name, long line);
 #include "../csv-emit/csv-emit.c"
 #undef main
 
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/mman.h>
 
 #include "parquet.h"
 
@@ -494,6 +496,55 @@ pq_put_row(const char *name, long line)
 		bad = 1;
 }
 
+/*
+ * The writer keeps a page of values, indices and levels for every column
+ * and the compressed chunks of the row group: many buffers of up to a few
+ * MiB, each written once, page by page.  On a virtual machine a fault for
+ * each 4 KiB page costs more than the writing itself, so where the kernel
+ * gives huge pages on request, every buffer comes from the one heap (one
+ * arena for both threads, nothing mapped on its own), grown HEAP bytes at
+ * a time (address space, not memory) and never given back, and the heap
+ * is taken in huge pages (2 MiB a fault).  Under valgrind or ASan, whose
+ * malloc is their own, the heap does not grow and nothing is asked.
+ */
+enum { HEAP = 256 << 20 };
+
+static void
+heap_hugepages(void)
+{
+	char line[128] = "", *b0, *b1;
+	uintptr_t lo, hi;
+	FILE *fp;
+	void *p;
+
+	if ((fp = fopen("/sys/kernel/mm/transparent_hugepage/enabled",
+	    "r")) == NULL)
+		return;
+	if (fgets(line, sizeof line, fp) == NULL)
+		line[0] = '\0';
+	fclose(fp);
+	if (strstr(line, "[always]") == NULL &&
+	    strstr(line, "[madvise]") == NULL)
+		return;
+	if (mallopt(M_ARENA_MAX, 1) == 0 ||
+	    mallopt(M_MMAP_THRESHOLD, HEAP) == 0 ||
+	    mallopt(M_TRIM_THRESHOLD, 4 * HEAP) == 0 ||
+	    mallopt(M_TOP_PAD, HEAP) == 0)
+		return;
+	b0 = sbrk(0);
+	/* more than the heap has left: it grows by HEAP at once */
+	if ((p = malloc(1 << 20)) == NULL)
+		return;
+	b1 = sbrk(0);
+	free(p);
+	if (b0 == (char *)-1 || b1 == (char *)-1 || b1 <= b0)
+		return;
+	lo = ((uintptr_t)b0 + DDB_HUGE - 1) & ~(uintptr_t)(DDB_HUGE - 1);
+	hi = (uintptr_t)b1 & ~(uintptr_t)(DDB_HUGE - 1);
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+}
+
 /* a size in bytes, with an optional K, M or G (powers of 1024) */
 static size_t
 size_arg(const char *opt, const char *s, unsigned long lo)
@@ -650,6 +701,7 @@ PARQUET_EMIT_MAIN(int argc, char *argv[])
 	nullq = xstrdup("");
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
+	heap_hugepages();
 	columns_begin();
 	spool_open(&rows);
 	pw = pq_open(stdout, rows.fd, &pset);
