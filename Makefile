@@ -43,13 +43,15 @@ $(O)/bin/s3-put: $(O)/s3-put/s3-put.o $(O)/s3-put/s3.o $(O)/s3-put/body.o \
 	$(O)/s3-put/upload.o $(AWS) $(COMMON)
 $(O)/bin/ddb-esm: $(O)/ddb-esm/ddb-esm.o $(COMMON)
 # bootstrap's Runtime API loop: libcurl's easy interface, one handle, no
-# process per invocation; for the Lambda package (scripts/lambda-zip),
-# built by all, never installed
+# process per invocation; for the Lambda package (scripts/lambda-zip,
+# which links a libcurl of HTTP alone: LAMBDA_CURL_PKG), built by all,
+# never installed
 LAMBDA = $(O)/bin/ddb-lambda
+LAMBDA_CURL_PKG = libcurl
 all: $(LAMBDA)
 $(LAMBDA): $(O)/ddb-lambda/ddb-lambda.o $(O)/common/util.o $(O)/common/json.o
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcurl)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(LAMBDA_CURL_PKG))
 
 # ddb-esm prices its bills from the table BENCHMARKS.md uses, read at build
 # time: PRICE_key for each row, PRICE_DATE the latest look-up

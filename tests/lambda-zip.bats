@@ -72,7 +72,7 @@ stored() {
 	cmp "$T/exp/${lines[0]}" "$T/got"
 }
 
-@test "lambda-zip x86_64: nothing but glibc is loaded from outside the package, no Kerberos, LDAP, SSH, GnuTLS" {
+@test "lambda-zip x86_64: nothing but glibc is loaded from outside the package, no Kerberos, LDAP, SSH, GnuTLS; ddb-lambda (plain HTTP to the Runtime API) loads no TLS library" {
 	package x86_64
 	n=0
 	for f in "$T"/task/bin/* "$T"/task/lib/*; do
@@ -87,6 +87,10 @@ stored() {
 	[ "$n" -ge 10 ]
 	! ls "$T/task/lib" | grep -E 'ldap|krb5|gssapi|ssh|rtmp|gnutls|unistring|nghttp|idn|psl|brotli|sasl'
 	[ ! -e "$T/task/lib/libcurl.so.4" ]
+	LD_LIBRARY_PATH="$T/task/lib" ldd "$T/task/bin/ddb-lambda" >"$T/ldd"
+	grep -q 'libc\.so' "$T/ldd"
+	! grep -E 'libssl|libcrypto' "$T/ldd"
+	LD_LIBRARY_PATH="$T/task/lib" ldd "$T/task/bin/s3-put" | grep -q libssl
 }
 
 @test "lambda-zip x86_64: a batch through the package's bootstrap is stored, with no command from the machine's PATH" {
