@@ -40,6 +40,7 @@ struct resp {
 	long status;
 	char *body;		/* NUL-terminated, at most AWS_RESP_MAX */
 	size_t len;
+	size_t cap;		/* bytes allocated at body */
 	char *etag, *version_id, *request_id;
 	char *date;		/* the Date header: the server's clock */
 	CURLcode cc;

@@ -218,6 +218,9 @@ struct aj_try {
 	int svc;
 	const char *target, *body;
 	size_t n;
+	struct ddb_arena *a;	/* a 2xx answer parsed into a, to out */
+	struct ddb_json_stack *st;
+	struct jv *out;
 };
 
 /* one signed exchange, with credentials read again when they are due */
@@ -250,14 +253,25 @@ send_once(void *arg, struct resp *r)
 	return 0;
 }
 
-/* classify() for the retry loop, with why for the log */
+/*
+ * classify() for the retry loop, with why for the log.  A 2xx answer that
+ * is a JSON object is parsed once, here, into the caller's out: classify()
+ * would parse it only to find it is one.
+ */
 static int
 classify_once(void *arg, const struct resp *r, char *why, size_t n)
 {
+	const struct aj_try *t = arg;
 	char type[128], msg[256];
+	size_t off;
 	int kind;
 
-	(void)arg;
+	if (r->cc == CURLE_OK && r->status >= 200 && r->status < 300 &&
+	    r->body && ddb_json_parse(t->a, t->st, r->body, r->len,
+	    DDB_READ_DEPTH, t->out, &off) == 0 && t->out->type == JV_OBJECT) {
+		snprintf(why, n, "HTTP %ld", r->status);
+		return 0;
+	}
 	kind = classify(r->status, r->cc == CURLE_OK,
 	    aws_transport_permanent(r->cc), r->body, r->len, type,
 	    sizeof type, msg, sizeof msg);
@@ -280,13 +294,12 @@ aj_call(struct aj *c, int svc, const char *op, const char *body, size_t n,
     int events, struct ddb_arena *a, struct jv *out)
 {
 	char target[96];
-	struct aj_try t = { c, svc, target, body, n };
+	struct ddb_json_stack st = { 0 };
+	struct aj_try t = { c, svc, target, body, n, a, &st, out };
 	struct aws_call ac = { send_once, classify_once, renew_cb, &t, op,
 	    c->verbose, 0, "" };
-	struct ddb_json_stack st = { 0 };
 	struct resp r = { 0 };
 	int kind, rc;
-	size_t off;
 
 	snprintf(target, sizeof target, "%s.%s", target_prefix[svc], op);
 	kind = aws_retry(&c->http, &ac, &r);
@@ -294,14 +307,8 @@ aj_call(struct aj *c, int svc, const char *op, const char *body, size_t n,
 	if (c->date < 0)
 		c->date = 0;
 	switch (kind) {
-	case 0:
-		if ((rc = ddb_json_parse(a, &st, r.body, r.len, DDB_READ_DEPTH,
-		    out, &off)) != 0 || out->type != JV_OBJECT) {
-			warnx("%s: the answer is no JSON object (%s at byte "
-			    "%zu)", op, rc ? ddb_json_strerror(rc) :
-			    "not an object", rc ? off : 0);
-			rc = DDB_EXIT_TEMPFAIL;
-		}
+	case 0:			/* parsed by classify_once */
+		rc = 0;
 		break;
 	case AWS_AGAIN:
 		warnx("%s: %s (after %d attempts)", op, ac.why,

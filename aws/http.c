@@ -104,7 +104,16 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 	if (r->len + keep > AWS_RESP_MAX)
 		keep = AWS_RESP_MAX - r->len;
 	if (keep > 0) {
-		r->body = xreallocarray(r->body, r->len + keep + 1, 1);
+		if (r->len + keep + 1 > r->cap) {
+			/* doubling: a large answer comes in many pieces, each
+			 * copied once, not once per piece after it */
+			size_t cap = r->cap ? r->cap : 16384;
+
+			while (cap < r->len + keep + 1)
+				cap *= 2;
+			r->body = xreallocarray(r->body, cap, 1);
+			r->cap = cap;
+		}
 		memcpy(r->body + r->len, p, keep);
 		r->len += keep;
 		r->body[r->len] = '\0';

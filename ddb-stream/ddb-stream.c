@@ -93,10 +93,13 @@ struct page {
 
 struct reader {
 	struct aj aj;
+	struct ddb_arena a;	/* its answers' trees, reset after each page:
+				   the memory of one page kept for the next */
 	pthread_t tid;
 };
 
 static struct reader *rd;
+static struct page *spare;	/* merged pages, for dispatch() again */
 static long nrd;		/* readers started */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;	/* the queues */
 static pthread_cond_t todo_cv, done_cv;
@@ -528,15 +531,16 @@ page_record(struct page *pg, const struct shard *sh, const struct jv *r)
 }
 
 /*
- * One GetRecords page of a busy shard, read by reader c: a fresh
+ * One GetRecords page of a busy shard, read by reader r: a fresh
  * iterator first when it has none (or its own expired), the page's
  * records to pg, the next iterator, or the shard's end
  */
 static int
-read_page(struct aj *c, struct page *pg)
+read_page(struct reader *r, struct page *pg)
 {
+	struct aj *c = &r->aj;
 	struct shard *sh = &st.sh[pg->shard];
-	struct ddb_arena a = { 0 };
+	struct ddb_arena *a = &r->a;
 	struct jv v, *recs;
 	const char *next;
 	size_t i;
@@ -548,7 +552,7 @@ read_page(struct aj *c, struct page *pg)
 			goto trim_or_fail;
 		before = c->calls;
 		pg->sent = ddb_now();
-		rc = call(c, AJ_STREAMS, "GetRecords", pg->limit, 1, &a, &v,
+		rc = call(c, AJ_STREAMS, "GetRecords", pg->limit, 1, a, &v,
 		    "ShardIterator", sh->iter, (char *)NULL);
 		if (c->calls - before > 1)	/* retried: its last try was
 						   later */
@@ -560,14 +564,14 @@ read_page(struct aj *c, struct page *pg)
 				    sh->seq ? sh->seq : "-");
 			free(sh->iter);
 			sh->iter = NULL;
-			ddb_arena_reset(&a);
+			ddb_arena_reset(a);
 			continue;
 		}
 trim_or_fail:
 		if (rc == AJ_TRIMMED) {
 			if ((rc = trimmed(c, sh)) != 0)
 				break;
-			ddb_arena_reset(&a);
+			ddb_arena_reset(a);
 			continue;
 		}
 		break;
@@ -579,7 +583,7 @@ trim_or_fail:
 		rc = DDB_EXIT_TEMPFAIL;
 	}
 	if (rc != 0) {
-		ddb_arena_free(&a);
+		ddb_arena_reset(a);
 		return rc;
 	}
 	recs = jv_get(&v, "Records");
@@ -587,7 +591,7 @@ trim_or_fail:
 		recs = NULL;
 	for (i = 0; recs && i < recs->n; i++)
 		if ((rc = page_record(pg, sh, &recs->u.a[i])) != 0) {
-			ddb_arena_free(&a);
+			ddb_arena_reset(a);
 			return rc;
 		}
 	next = jv_get_str(&v, "NextShardIterator");
@@ -597,7 +601,7 @@ trim_or_fail:
 		sh->ended = 1;
 	else
 		sh->iter = xstrdup(next);
-	ddb_arena_free(&a);
+	ddb_arena_reset(a);
 	return 0;
 }
 
@@ -619,7 +623,7 @@ reader_main(void *arg)
 		if ((todo = pg->next) == NULL)
 			todo_tail = &todo;
 		pthread_mutex_unlock(&mu);
-		pg->rc = read_page(&r->aj, pg);
+		pg->rc = read_page(r, pg);
 		pthread_mutex_lock(&mu);
 		pg->ready = 1;
 		pthread_cond_signal(&done_cv);
@@ -662,13 +666,36 @@ readers_start(const struct aj_opts *ao)
 	return nrd == readers ? 0 : rc;
 }
 
+/*
+ * A merged page back to the spares, its text's memory kept for the next
+ * page handed out (the main thread's: dispatch() takes them)
+ */
 static void
 page_free(struct page *pg)
 {
-	free(pg->text.p);
 	free(pg->first);
 	free(pg->last);
-	free(pg);
+	pg->next = spare;
+	spare = pg;
+}
+
+/* a page to hand out: a spare, its text empty, or a new one */
+static struct page *
+page_new(void)
+{
+	struct page *pg = spare;
+	struct ddb_buf text = { 0 };
+
+	if (pg != NULL) {
+		spare = pg->next;
+		text = pg->text;
+		text.n = 0;
+	} else {
+		pg = xmalloc(sizeof *pg);
+	}
+	memset(pg, 0, sizeof *pg);
+	pg->text = text;
+	return pg;
 }
 
 /* the first page handed out, once read, or NULL when it is not by deadline
@@ -730,6 +757,12 @@ readers_stop(void)
 		pthread_join(rd[i].tid, NULL);
 		aj.calls += rd[i].aj.calls;
 		aj_close(&rd[i].aj);
+		ddb_arena_free(&rd[i].a);
+	}
+	while ((pg = spare) != NULL) {
+		spare = pg->next;
+		free(pg->text.p);
+		free(pg);
 	}
 	free(rd);
 	rd = NULL;
@@ -767,8 +800,7 @@ dispatch(void)
 				soon = sh->next_at;
 			continue;
 		}
-		pg = xmalloc(sizeof *pg);
-		memset(pg, 0, sizeof *pg);
+		pg = page_new();
 		pg->shard = (size_t)(sh - st.sh);
 		pg->limit = room < PAGE_MAX ? room : PAGE_MAX;
 		room -= pg->limit;

@@ -128,6 +128,22 @@ scan() {
 	[ "$(grep -c '"n":{"N":"1234567890123456789012345678901234567[0-9]"}' "$W/out.ndjson")" -eq "$NITEMS" ]
 }
 
+@test "ddb-scan: an item nested 32 levels deep (DynamoDB's limit) is read whole, not taken for a malformed answer" {
+	t=$(ddb_table deep)
+	ddb_aws dynamodb create-table --table-name "$t" \
+		--attribute-definitions AttributeName=id,AttributeType=S \
+		--key-schema AttributeName=id,KeyType=HASH \
+		--billing-mode PAY_PER_REQUEST >/dev/null
+	# a map in a map, 32 levels: the Scan answer is 66 JSON levels deep
+	deep=$(jq -nc '{S: "deep"} | reduce range(31) as $i (.; {M: {"m\($i)": .}})')
+	ddb_aws dynamodb put-item --table-name "$t" \
+		--item "{\"id\":{\"S\":\"d\"},\"a\":$deep}"
+	run --separate-stderr scan -a 2 -g 0.01 -t "$t"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -c .dynamodb.NewImage.a <<<"$output")" = "$deep" ]
+}
+
 @test "ddb-scan --segments 3: the same items, each once, the same CSV rows" {
 	run --separate-stderr scan -t "$T" --created-at "$C" --segments 3 --page-size 300
 	[ "$status" -eq 0 ]

@@ -553,6 +553,19 @@ stop_follow() {
 	grep -qx "shard $A 000000000000000000700 done" "$W/st/state"
 }
 
+@test "ddb-stream: an item nested 32 levels deep (DynamoDB's limit) is read and handed on whole, not taken for a malformed answer" {
+	# a map in a map, 32 levels: the GetRecords answer is 68 JSON levels deep
+	deep=$(jq -nc '{S: "deep"} | reduce range(31) as $i (.; {M: {"m\($i)": .}})')
+	printf '{"streams": [{"table": "student", "shards": [{"id": "%s", "closed": true,
+		"records": [{"dynamodb": {"Keys": {"id": {"N": "1"}},
+		"NewImage": {"id": {"N": "1"}, "a": %s}}}]}]}]}\n' "$A" "$deep" >"$W/deep.json"
+	streams_start "$W/deep.json"
+	run --separate-stderr ddb-stream -a 2 -g 0.01 -u "$STREAMS_URL" student
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -c .dynamodb.NewImage <<<"$output")" = "{\"id\":{\"N\":\"1\"},\"a\":$deep}" ]
+}
+
 @test "ddb-stream: a shard gone from the stream before it was read to its end: exit 6, its message, the state kept; --accept-gap goes on, names the gap, forgets the shard; a finished shard gone is forgotten quietly" {
 	script "$W/g.json" "{\"id\": \"$B\", \"parent\": \"$A\", \"records\": [$(rec b)]}"
 	streams_start "$W/g.json"
