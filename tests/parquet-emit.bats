@@ -223,13 +223,14 @@ gone,,,5' ]
 	awk 'BEGIN { print "id,amount"; for (i = 2901; i <= 3000; i++)
 		printf "%05d,%s%d.%02d\n", i, i % 2 ? "" : "-", int(i / 100), i % 100 }' > "$t/want"
 	for z in $codecs; do
-		parquet-emit --compression "$z" --row-group-size 64K --column-type 'amount=decimal(6,2)' "$t/rows.ndjson" > "$t/l.parquet"
-		[ "$(meta "$t/l.parquet" '.row_groups | length')" -gt 3 ]
-		run -0 "$LIB/duckdb" "SELECT typeof(amount), count(*), count(amount) FROM '$t/l.parquet' GROUP BY ALL"
-		[ "$output" = 'typeof(amount),count_star(),count(amount)
-"DECIMAL(6,2)",3000,100' ]
-		"$LIB/duckdb" "SELECT id, amount FROM '$t/l.parquet' WHERE amount IS NOT NULL" | diff -u "$t/want" -
+		parquet-emit --compression "$z" --row-group-size 64K --column-type 'amount=decimal(6,2)' "$t/rows.ndjson" > "$t/$z.parquet"
+		"$LIB/duckdb" "SELECT id, amount FROM '$t/$z.parquet' WHERE amount IS NOT NULL" | diff -u "$t/want" -
 	done
+	# the same row groups whatever the codec
+	[ "$(meta "$t/zstd.parquet" '.row_groups | length')" -gt 3 ]
+	run -0 "$LIB/duckdb" "SELECT typeof(amount), count(*), count(amount) FROM '$t/zstd.parquet' GROUP BY ALL"
+	[ "$output" = 'typeof(amount),count_star(),count(amount)
+"DECIMAL(6,2)",3000,100' ]
 }
 
 @test "parquet-emit: --column-type: a value the type cannot hold exactly is refused with its line, exit 1, no output; with --columns the good rows" {
