@@ -109,10 +109,13 @@ $(O)/%.o: %.c
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 # the bats suite runs the tools from $(O)/bin, JOBS test files at a time
-# (GNU parallel; each file's tests in order), the largest files first so the
-# long ones do not end up last; JOBS=1 runs them one after another
+# (GNU parallel; each file's tests in order): the longest first, so that no
+# long one is left running alone at the end (lambda-zip builds libcurl four
+# times and every package in a fresh clone; the crash matrix), then the
+# rest largest first; JOBS=1 runs them one after another
 JOBS ?= 2
-TESTS = $(shell ls -S tests/*.bats)
+LONG_TESTS = tests/lambda-zip.bats tests/crash-matrix.bats
+TESTS = $(LONG_TESTS) $(filter-out $(LONG_TESTS),$(shell ls -S tests/*.bats))
 BATS = bats $(if $(filter-out 1,$(JOBS)),--jobs $(JOBS) --no-parallelize-within-files)
 check: all lint $(O)/tests/sigv4-test $(O)/tests/xml-test $(O)/tests/rowpath-test $(O)/tests/reader-diff
 	PATH="$(abspath $(O))/bin:$(CURDIR)/scripts:$$PATH" $(BATS) $(TESTS)
