@@ -1127,6 +1127,19 @@ example_cmd() {
 	done
 }
 
+# service_run: the command in CMD (--follow) until it has asked for records,
+# then SIGTERM (a batch fills for --batch-window, 300 s by default; SIGTERM
+# stores what is in hand and ends the run): exit 0
+service_run() {
+	: >"$STREAMS_DIR/log"
+	"${CMD[@]}" </dev/null 2>"$W/err" 3>&- &
+	FOLLOW_PID=$!
+	wait_for 20 grep -q '"GetRecords"' "$STREAMS_DIR/log"
+	sleep 1
+	stop_follow
+	[ "$rc" -eq 0 ]
+}
+
 # n_objects BUCKET N: BUCKET holds N objects
 n_objects() {
 	[ "$(objects_ls "$1" | wc -l)" -eq "$2" ]
@@ -1161,24 +1174,11 @@ n_objects() {
 	example_cmd ddb-stream.service "$b"
 	[ "${CMD[0]}" = ddb-stream ]
 	[[ " ${CMD[*]} " == *" --follow "* ]]
-	# a batch fills for --batch-window (300 s by default); SIGTERM stores
-	# what is in hand and ends the run
-	"${CMD[@]}" </dev/null 2>"$W/err" 3>&- &
-	FOLLOW_PID=$!
-	wait_for 20 grep -q '"GetRecords"' "$STREAMS_DIR/log"
-	sleep 1
-	stop_follow
-	[ "$rc" -eq 0 ]
+	service_run
 	n_objects "$b" 1
 	[ "$(s3_rows "$b" | cut -d, -f1 | tr -d '\n')" = ab ]
 	script "$W/x.json" "{\"id\": \"$A\", \"records\": [$(rec a), $(rec b), $(rec c)]}"
-	: >"$STREAMS_DIR/log"
-	"${CMD[@]}" </dev/null 2>"$W/err" 3>&- &
-	FOLLOW_PID=$!
-	wait_for 20 grep -q '"GetRecords"' "$STREAMS_DIR/log"
-	sleep 1
-	stop_follow
-	[ "$rc" -eq 0 ]
+	service_run
 	n_objects "$b" 2
 	[ "$(s3_rows "$b" | cut -d, -f1 | sort | tr -d '\n')" = abc ]
 }
