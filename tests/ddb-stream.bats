@@ -1127,15 +1127,18 @@ example_cmd() {
 	done
 }
 
-# service_run: the command in CMD (--follow) until it has asked for records,
+# staging DIR: a batch is being staged in the state directory DIR
+staging() {
+	find "$1" -maxdepth 1 -name '.state.batch.*' -size +0 | grep -q .
+}
+
+# service_run: the command in CMD (--follow) until a batch is being staged,
 # then SIGTERM (a batch fills for --batch-window, 300 s by default; SIGTERM
 # stores what is in hand and ends the run): exit 0
 service_run() {
-	: >"$STREAMS_DIR/log"
 	"${CMD[@]}" </dev/null 2>"$W/err" 3>&- &
 	FOLLOW_PID=$!
-	wait_for 20 grep -q '"GetRecords"' "$STREAMS_DIR/log"
-	sleep 1
+	wait_for 120 staging "$W/st"
 	stop_follow
 	[ "$rc" -eq 0 ]
 }
