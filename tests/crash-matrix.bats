@@ -427,6 +427,20 @@ src_run() {
 	esac
 }
 
+# scan_table VAR TAG: DynamoDB Local up, its key in $W/ddb-credentials
+# (profile ddb), a new table keyed by the string id, its name in VAR
+scan_table() {
+	local t
+	ddb_local_up
+	printf '[ddb]\naws_access_key_id = %s\naws_secret_access_key = ddblocal\n' \
+		"$DDB_ACCESS_KEY" >"$W/ddb-credentials"
+	t=$(ddb_table "$2")
+	printf -v "$1" '%s' "$t"
+	ddb_aws dynamodb create-table --table-name "$t" \
+		--attribute-definitions AttributeName=id,AttributeType=S \
+		--key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST >/dev/null
+}
+
 # src_setup: the sources' inputs: ddb-stream the small batch's 24 records in
 # one shard of the stand-in, ddb-scan 25 items of DynamoDB Local (pages of
 # 10); SCAN_TABLE
@@ -437,13 +451,7 @@ src_setup() {
 	# alive for all the rows (stopped by streams_stop): under valgrind
 	# they take longer than its default lifetime
 	STREAMS_LIFE=3600 streams_start "$W/src-stream.json"
-	ddb_local_up
-	printf '[ddb]\naws_access_key_id = %s\naws_secret_access_key = ddblocal\n' \
-		"$DDB_ACCESS_KEY" >"$W/ddb-credentials"
-	SCAN_TABLE=$(ddb_table crashscan)
-	ddb_aws dynamodb create-table --table-name "$SCAN_TABLE" \
-		--attribute-definitions AttributeName=id,AttributeType=S \
-		--key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST >/dev/null
+	scan_table SCAN_TABLE crashscan
 	for i in $(seq 25); do
 		printf '{"PutRequest":{"Item":{"id":{"S":"k%02d"},"v":{"S":"row %d, \\"q\\"\\nx"}}}}\n' "$i" "$i"
 	done | jq -s '{('"\"$SCAN_TABLE\""'): .}' >"$W/items.json"
@@ -675,13 +683,7 @@ big_rows() {
 	# same life cycle, common/statedir.c) stand for it there
 	! under_valgrind || skip "under valgrind (the ddb-stream rows above run there)"
 	load lib/ddb
-	ddb_local_up
-	printf '[ddb]\naws_access_key_id = %s\naws_secret_access_key = ddblocal\n' \
-		"$DDB_ACCESS_KEY" >"$W/ddb-credentials"
-	BIG_TABLE=$(ddb_table scan100k)
-	ddb_aws dynamodb create-table --table-name "$BIG_TABLE" \
-		--attribute-definitions AttributeName=id,AttributeType=S \
-		--key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST >/dev/null
+	scan_table BIG_TABLE scan100k
 	local t0=$SECONDS
 	ddb_fill "$BIG_TABLE" 100500
 	echo "# 100,500 items loaded in $((SECONDS - t0)) s" >&3
