@@ -35,12 +35,24 @@ setup_suite() {
 	# the Lambda bootstrap's cache of column lists: the suite's, not /tmp's
 	export DDB_TO_S3_COLUMNS_CACHE="$dir/columns-cache"
 
+	# /usr/bin/aws with its modules loaded once (lib/aws-warm): s3_aws and
+	# ddb_aws go through it; if it cannot start they run /usr/bin/aws
+	AWS_WARM_OWNER=$$ setsid /usr/bin/python3 "$lib/aws-warm" serve "$dir/aws.sock" \
+		</dev/null >"$dir/aws-warm.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	echo $! >"$dir/aws-warm.pid"
+	export AWS_WARM_SOCKET="$dir/aws.sock"
+
 	# S3_ENDPOINT=http://127.0.0.1:PORT and friends
 	local env
 	env=$(S3_STORE_OWNER=$$ "$lib/s3-store" start "$dir/store") || return 1
 	S3_ENDPOINT=$(sed -n 's/^S3_ENDPOINT=//p' <<<"$env")
 	[ -n "$S3_ENDPOINT" ] || return 1
 	export S3_ENDPOINT
+	local i=0
+	until grep -qx ready "$dir/aws-warm.log" 2>/dev/null || [ $i -ge 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 
 teardown_suite() {
@@ -57,5 +69,6 @@ teardown_suite() {
 	# DynamoDB Local, if a file started it (lib/ddb.bash: ddb_local_up)
 	"$(dirname "${BASH_SOURCE[0]}")/lib/ddb-local" stop "$S3_STORE_DIR/ddb-local"
 	"$(dirname "${BASH_SOURCE[0]}")/lib/s3-store" stop "$S3_STORE_DIR/store"
+	kill "$(cat "$S3_STORE_DIR/aws-warm.pid")" 2>/dev/null
 	rm -rf "$S3_STORE_DIR"
 }

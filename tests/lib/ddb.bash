@@ -52,7 +52,7 @@ ddb_local_up() {
 # id (secret: anything; it checks none), no pager
 ddb_aws() {
 	AWS_ACCESS_KEY_ID=$DDB_ACCESS_KEY AWS_SECRET_ACCESS_KEY=ddblocal \
-		AWS_PAGER='' /usr/bin/aws --endpoint-url "$DDB_ENDPOINT" --no-cli-pager "$@"
+		AWS_PAGER='' "$DDB_LIB/aws-warm" --endpoint-url "$DDB_ENDPOINT" --no-cli-pager "$@"
 }
 
 # ddb_table [TAG]: print a new unique, valid table name (does not create it)

@@ -6,8 +6,9 @@
 S3_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # s3_aws ARGS...: /usr/bin/aws against the store, no pager, no prompts
+# (through lib/aws-warm: the same aws, its modules loaded once)
 s3_aws() {
-	AWS_PAGER='' /usr/bin/aws --endpoint-url "$S3_ENDPOINT" --no-cli-pager "$@"
+	AWS_PAGER='' "$S3_LIB/aws-warm" --endpoint-url "$S3_ENDPOINT" --no-cli-pager "$@"
 }
 
 # s3_bucket [TAG]: print a new unique, valid bucket name (does not create it)
