@@ -476,9 +476,12 @@ key_lookup(size_t prev, const char *k, size_t klen, int add)
 	if ((id = find_name(key.p, add)) < 0)
 		return -1;
 	if (nafter < nm.n + 1) {
-		after = xreallocarray(after, nm.n + 1, sizeof *after);
-		memset(after + nafter, 0, (nm.n + 1 - nafter) * sizeof *after);
-		nafter = nm.n + 1;
+		/* doubling: a row of 100,000 new names grew it 100,000 times */
+		size_t n = nafter * 2 > nm.n + 1 ? nafter * 2 : nm.n + 1;
+
+		after = xreallocarray(after, n, sizeof *after);
+		memset(after + nafter, 0, (n - nafter) * sizeof *after);
+		nafter = n;
 	}
 	after[prev] = (size_t)id + 1;
 	return id;
