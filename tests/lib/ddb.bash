@@ -12,6 +12,7 @@
 # refuses others, so the suite's S3 key id test:tester cannot be used here).
 
 DDB_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export DDB_LIB	# ddb_aws, also where a test writes it into a script
 # the stand-in starts and stops as s3.bash's helper servers do
 . "$DDB_LIB/s3.bash"
 

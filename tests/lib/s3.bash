@@ -4,6 +4,7 @@
 # Each returns aws's exit status; aws's errors go to stderr.
 
 S3_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export S3_LIB	# s3_aws, also where a test writes it into a script
 
 # s3_aws ARGS...: /usr/bin/aws against the store, no pager, no prompts
 # (through lib/aws-warm: the same aws, its modules loaded once)
