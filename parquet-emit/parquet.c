@@ -626,7 +626,15 @@ hash_bytes(const char *s, size_t n)
 		    (unsigned char)s[n - 1];
 	else
 		x = 0;
-	h = (h ^ x) * 0xc4ceb9fe1a85ec53ULL;
+	/*
+	 * the last bytes' high bits folded down before and after the
+	 * multiply: the slot is taken from the low bits, and a product's
+	 * low bits see only its factors' low bits (values that differ only
+	 * in their last bytes, such as numbers, would share a slot)
+	 */
+	h ^= x;
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 29;
 	return (uint32_t)h;
 }
