@@ -270,23 +270,32 @@ cell_kind(const struct cell *c)
  * rendering, which take about as long: rows go to it in batches, each row
  * as a count of cells, then each cell as its column's id and length, what
  * the writer takes it as (a K_ kind: K_STRING text, K_BOOL a boolean,
- * K_NUMBER a double, K_FIXED a declared type's bytes) and its text.  One
- * batch is filled while the writer takes the other, so memory holds two;
- * small ones, so that the writer's last batch keeps the reading thread
- * waiting at the end but briefly.
+ * K_NUMBER a double, K_FIXED a declared type's bytes) and its text.
+ * Batches go round a ring of NBATCH: the reading thread fills one while
+ * the writer takes those filled before it.  With two batches, each one
+ * made the slower thread wait for the other to be woken and to swap them
+ * (a wake-up is slow on a virtual machine whose processor was idle), and
+ * a pause of either thread (the processors shared with other work)
+ * stopped the other too; in a ring either runs ahead of the other by
+ * several batches, and a reading thread that finds the ring full sleeps
+ * until half of it is free.  Batches are small, so that the writer's last
+ * ones keep the reading thread waiting at the end but briefly.
  */
 enum { BATCH = 1 << 18 };	/* a batch is handed over at this many bytes */
+enum { NBATCH = 8 };		/* batches in the ring */
 
 static struct batch {
 	struct ddb_buf b;
-} batch[2];
-static struct batch *filling = &batch[0], *handed = &batch[1];
+} batch[NBATCH];
+static struct batch *filling = &batch[0];	/* the reading thread's */
+static size_t nfill;		/* filling is batch[nfill % NBATCH] */
+static size_t ntaken;		/* batches the writer has taken */
 static pthread_t worker;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int full;		/* handed holds rows for the writer */
 static int closing;		/* no more batches */
 static int running;		/* the worker was started */
+static int waiting;		/* a thread waits on cv (never both) */
 
 /* the rows of batch t, to the writer */
 static void
@@ -330,29 +339,35 @@ write_batch(const struct ddb_buf *t)
 static void *
 work(void *arg)
 {
+	size_t k;
+
 	(void)arg;
 	pthread_mutex_lock(&mu);
 	for (;;) {
-		while (!full && !closing)
+		while (ntaken == nfill && !closing) {
+			waiting = 1;
 			pthread_cond_wait(&cv, &mu);
-		if (!full)
+		}
+		if (ntaken == nfill)
 			break;
+		k = ntaken % NBATCH;
 		pthread_mutex_unlock(&mu);
-		write_batch(&handed->b);
+		write_batch(&batch[k].b);
 		pthread_mutex_lock(&mu);
-		full = 0;
-		pthread_cond_broadcast(&cv);
+		ntaken++;
+		if (waiting && nfill - ntaken <= NBATCH / 2) {
+			waiting = 0;
+			pthread_cond_broadcast(&cv);
+		}
 	}
 	pthread_mutex_unlock(&mu);
 	return NULL;
 }
 
-/* the batch being filled, to the writer, once it has taken the last */
+/* the batch being filled, to the writer; the next, once it has taken it */
 static void
 hand_over(void)
 {
-	struct batch *t;
-
 	if (filling->b.n == 0)
 		return;
 	if (!running) {
@@ -361,21 +376,26 @@ hand_over(void)
 		running = 1;
 	}
 	pthread_mutex_lock(&mu);
-	while (full)
+	nfill++;
+	if (waiting) {
+		waiting = 0;
+		pthread_cond_broadcast(&cv);
+	}
+	while (nfill - ntaken == NBATCH) {
+		waiting = 1;
 		pthread_cond_wait(&cv, &mu);
-	t = handed;
-	handed = filling;
-	filling = t;
-	filling->b.n = 0;
-	full = 1;
-	pthread_cond_broadcast(&cv);
+	}
 	pthread_mutex_unlock(&mu);
+	filling = &batch[nfill % NBATCH];
+	filling->b.n = 0;
 }
 
 /* every row to the writer, and the writer's thread ended */
 static void
 writer_done(void)
 {
+	size_t k;
+
 	hand_over();
 	if (!running)
 		return;
@@ -385,10 +405,12 @@ writer_done(void)
 	pthread_mutex_unlock(&mu);
 	if ((errno = pthread_join(worker, NULL)) != 0)
 		err(DDB_EXIT_SOFTWARE, "pthread_join");
-	running = closing = full = 0;
-	free(batch[0].b.p);
-	free(batch[1].b.p);
+	running = closing = waiting = 0;
+	nfill = ntaken = 0;
+	for (k = 0; k < NBATCH; k++)
+		free(batch[k].b.p);
 	memset(batch, 0, sizeof batch);
+	filling = &batch[0];
 }
 
 /*
