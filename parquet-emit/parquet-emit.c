@@ -526,18 +526,23 @@ pq_put_row(const char *name, long line)
  * gives huge pages on request, every buffer comes from the one heap (one
  * arena for both threads, nothing mapped on its own), grown HEAP bytes at
  * a time (address space, not memory) and never given back, and the heap
- * is taken in huge pages (2 MiB a fault).  Under valgrind or ASan, whose
- * malloc is their own, the heap does not grow and nothing is asked.
+ * is taken in huge pages (2 MiB a fault).  A 2 MiB range that had a page
+ * of 4 KiB before it was asked for stays in 4 KiB pages, and so does the
+ * heap up to the first 2 MiB boundary: the heap is grown by one block
+ * (the size of the range), whose part up to the range's first boundary is
+ * kept for good, never touched, and the rest is freed at once (malloc
+ * writes only at the ends of its blocks, outside the range).  Under
+ * valgrind or ASan, whose malloc is their own, the heap does not grow and
+ * nothing is asked.
  */
 enum { HEAP = 256 << 20 };
 
 static void
 heap_hugepages(void)
 {
-	char line[128] = "", *b0, *b1;
+	char line[128] = "", *b0, *b1, *p;
 	uintptr_t lo, hi;
 	FILE *fp;
-	void *p;
 
 	if ((fp = fopen("/sys/kernel/mm/transparent_hugepage/enabled",
 	    "r")) == NULL)
@@ -551,20 +556,27 @@ heap_hugepages(void)
 	if (mallopt(M_ARENA_MAX, 1) == 0 ||
 	    mallopt(M_MMAP_THRESHOLD, HEAP) == 0 ||
 	    mallopt(M_TRIM_THRESHOLD, 4 * HEAP) == 0 ||
-	    mallopt(M_TOP_PAD, HEAP) == 0)
+	    mallopt(M_TOP_PAD, 0) == 0)
 		return;
 	b0 = sbrk(0);
-	/* more than the heap has left: it grows by HEAP at once */
-	if ((p = malloc(1 << 20)) == NULL)
-		return;
+	/* below the mmap threshold: the heap grows to hold it, no more */
+	p = malloc(HEAP - DDB_HUGE);
 	b1 = sbrk(0);
-	free(p);
-	if (b0 == (char *)-1 || b1 == (char *)-1 || b1 <= b0)
+	/* later growth HEAP bytes at a time (in pages of 4 KiB) */
+	(void)mallopt(M_TOP_PAD, HEAP);
+	if (p == NULL)
 		return;
-	lo = ((uintptr_t)b0 + DDB_HUGE - 1) & ~(uintptr_t)(DDB_HUGE - 1);
-	hi = (uintptr_t)b1 & ~(uintptr_t)(DDB_HUGE - 1);
-	if (hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+	lo = (uintptr_t)(b0 > p + 64 ? b0 : p + 64);
+	lo = (lo + DDB_HUGE - 1) & ~(uintptr_t)(DDB_HUGE - 1);
+	hi = ((uintptr_t)p + HEAP - DDB_HUGE) & ~(uintptr_t)(DDB_HUGE - 1);
+	if (b0 == (char *)-1 || b1 == (char *)-1 || b1 <= b0 || hi <= lo) {
+		free(p);
+		return;
+	}
+	/* the block up to lo kept; the heap's free rest begins at lo */
+	if (realloc(p, lo - (uintptr_t)p - 8) == NULL)
+		return;
+	(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 
 /* a size in bytes, with an optional K, M or G (powers of 1024) */
