@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 static _Noreturn void pq_usage(FILE *fp, int status);
-static void pq_kind(size_t col, int c);
+static inline void pq_kind(size_t col, int c);
 static void pq_put_row(const char *name, long line);
 
 #define main csv_emit_main
@@ -250,10 +250,11 @@ exact_decimal(const char *s, size_t n, const struct pq_decl *d, char *b)
 }
 
 /* csv-emit's code says what kind of value the cell of col is */
-static void
+static inline void
 pq_kind(size_t col, int c)
 {
-	grow_kinds();
+	if (col >= nkinds)
+		grow_kinds();
 	rowkind[col] = c == '"' ? K_STRING : c == '{' || c == '[' ? K_JSON :
 	    c == 't' || c == 'f' ? K_BOOL : c == 'n' ? 0 : K_NUMBER;
 }
@@ -268,9 +269,12 @@ cell_kind(const struct cell *c)
 /*
  * The writer works in a thread of its own, beside csv-emit's reading and
  * rendering, which take about as long: rows go to it in batches, each row
- * as a count of cells, then each cell as its column's id and length, what
- * the writer takes it as (a K_ kind: K_STRING text, K_BOOL a boolean,
- * K_NUMBER a double, K_FIXED a declared type's bytes) and its text.
+ * as the length of its cells and their count, the cells as csv-emit
+ * rendered them (a struct cell, its column's id and length, then its
+ * text: copied in one piece), what the writer takes each as (a K_ kind:
+ * K_STRING text, K_BOOL a boolean, K_NUMBER a double, K_FIXED a declared
+ * type's bytes, which come in the cell in place of its text, after the
+ * type), a byte each, and the double of each K_NUMBER cell, in order.
  * Batches go round a ring of NBATCH: the reading thread fills one while
  * the writer takes those filled before it.  With two batches, each one
  * made the slower thread wait for the other to be woken and to swap them
@@ -302,24 +306,28 @@ static void
 write_batch(const struct ddb_buf *t)
 {
 	const struct coltype *ct;
+	const char *s, *cells, *kind, *dbl;
 	struct cell c;
-	size_t at = 0;
-	uint32_t ncell, i;
-	const char *s;
+	size_t at = 0, pos;
+	uint32_t nb, ncell, i;
 	double d;
 
 	while (at < t->n) {
-		memcpy(&ncell, t->p + at, 4);
-		at += 4;
-		for (i = 0; i < ncell; i++) {
-			memcpy(&c, t->p + at, sizeof c);
-			s = t->p + at + sizeof c + 1;
-			switch (t->p[at + sizeof c]) {
+		memcpy(&nb, t->p + at, 4);
+		memcpy(&ncell, t->p + at + 4, 4);
+		cells = t->p + at + 8;
+		kind = cells + nb;
+		dbl = kind + ncell;
+		for (i = 0, pos = 0; i < ncell; i++) {
+			memcpy(&c, cells + pos, sizeof c);
+			s = cells + pos + sizeof c;
+			switch (kind[i]) {
 			case K_BOOL:
 				pq_boolean(pw, c.col, s, c.len, *s == 't');
 				break;
 			case K_NUMBER:
-				exact_double(s, c.len, &d);
+				memcpy(&d, dbl, 8);
+				dbl += 8;
 				pq_double(pw, c.col, s, c.len, d);
 				break;
 			case K_FIXED:
@@ -330,9 +338,10 @@ write_batch(const struct ddb_buf *t)
 			default:
 				pq_string(pw, c.col, s, c.len);
 			}
-			at += sizeof c + 1 + c.len;
+			pos += sizeof c + c.len;
 		}
 		pq_end_row(pw);
+		at = (size_t)(dbl - t->p);
 	}
 }
 
@@ -415,7 +424,7 @@ writer_done(void)
 
 /*
  * the cell c (its text s) of a column declared ct, to the batch as its
- * type's bytes after ct itself; -1 if it is not a number that type holds
+ * type's bytes after ct itself (its kind K_FIXED); -1 if it is not a number that type holds
  * exactly (reported)
  */
 static int
@@ -444,19 +453,22 @@ put_fixed(const char *name, long line, const struct coltype *ct,
 	if (ct->d.type == PQ_DOUBLE)
 		memcpy(b, &d, 8);
 	o.len = (uint32_t)(sizeof ct + n);
-	ddb_buf_reserve(t, sizeof o + 1 + o.len);
+	ddb_buf_reserve(t, sizeof o + o.len);
 	memcpy(t->p + t->n, &o, sizeof o);
-	t->p[t->n + sizeof o] = (char)K_FIXED;
-	memcpy(t->p + t->n + sizeof o + 1, &ct, sizeof ct);
-	memcpy(t->p + t->n + sizeof o + 1 + sizeof ct, b, n);
-	t->n += sizeof o + 1 + o.len;
+	memcpy(t->p + t->n + sizeof o, &ct, sizeof ct);
+	memcpy(t->p + t->n + sizeof o + sizeof ct, b, n);
+	t->n += sizeof o + o.len;
 	return 0;
 }
+
+/* a row's kinds and doubles, while it is put in the batch */
+static struct ddb_buf kinds, dbls;
 
 /*
  * The row csv-emit rendered into row.p, to the batch, each cell as what
  * its kind allows; -1 if a number cannot be what --numbers asks (reported;
- * nothing of the row is taken)
+ * nothing of the row is taken).  Without a declared column, the cells are
+ * the row's as they are.
  */
 static int
 write_row(const char *name, long line)
@@ -465,42 +477,64 @@ write_row(const char *name, long line)
 	const struct coltype *ct;
 	struct cell c;
 	size_t pos, start = t->n;
-	uint32_t ncell = 0;
+	uint32_t ncell = 0, nb;
 	unsigned char k;
+	char *kind;
 	double d;
 
 	grow_kinds();
-	ddb_buf_reserve(t, 4);
-	t->n += 4;
+	ddb_buf_reserve(&kinds, row.n / sizeof c + 1);
+	/* a local pointer: a store through it changes nothing else */
+	kind = kinds.p;
+	dbls.n = 0;
+	ddb_buf_reserve(t, 8 + row.n);
+	t->n += 8;
+	if (nctypes == 0) {
+		memcpy(t->p + t->n, row.p, row.n);
+		t->n += row.n;
+	}
 	for (pos = 0; pos < row.n; pos += c.len) {
 		memcpy(&c, row.p + pos, sizeof c);
 		pos += sizeof c;
-		if ((ct = ctype_of[c.col]) != NULL) {
+		if (nctypes > 0 && (ct = ctype_of[c.col]) != NULL) {
 			if (put_fixed(name, line, ct, &c, row.p + pos) < 0) {
 				t->n = start;
 				return -1;
 			}
-			ncell++;
+			kind[ncell++] = (char)K_FIXED;
 			continue;
 		}
 		k = textonly ? K_STRING : cell_kind(&c);
 		if (k == K_NUMBER && !doubles)
 			k = K_STRING;
-		if (k == K_NUMBER && exact_double(row.p + pos, c.len, &d) < 0) {
-			ddb_errat(name, line, "a number in column %s that a "
-			    "DOUBLE cannot hold exactly (see --numbers)",
-			    show_name(nm.name[c.col]));
-			t->n = start;
-			return -1;
+		if (k == K_NUMBER) {
+			if (exact_double(row.p + pos, c.len, &d) < 0) {
+				ddb_errat(name, line, "a number in column %s "
+				    "that a DOUBLE cannot hold exactly (see "
+				    "--numbers)", show_name(nm.name[c.col]));
+				t->n = start;
+				return -1;
+			}
+			ddb_buf_put(&dbls, (const char *)&d, 8);
 		}
-		ddb_buf_reserve(t, sizeof c + 1 + c.len);
-		memcpy(t->p + t->n, &c, sizeof c);
-		t->p[t->n + sizeof c] = (char)k;
-		memcpy(t->p + t->n + sizeof c + 1, row.p + pos, c.len);
-		t->n += sizeof c + 1 + c.len;
-		ncell++;
+		if (nctypes > 0) {
+			ddb_buf_reserve(t, sizeof c + c.len);
+			memcpy(t->p + t->n, row.p + pos - sizeof c,
+			    sizeof c + c.len);
+			t->n += sizeof c + c.len;
+		}
+		kind[ncell++] = (char)k;
 	}
-	memcpy(t->p + start, &ncell, 4);
+	nb = (uint32_t)(t->n - start - 8);
+	memcpy(t->p + start, &nb, 4);
+	memcpy(t->p + start + 4, &ncell, 4);
+	ddb_buf_reserve(t, ncell + dbls.n);
+	memcpy(t->p + t->n, kind, ncell);
+	t->n += ncell;
+	if (dbls.n > 0) {
+		memcpy(t->p + t->n, dbls.p, dbls.n);
+		t->n += dbls.n;
+	}
 	nkept++;
 	if (t->n >= BATCH)
 		hand_over();
