@@ -627,15 +627,18 @@ hash_bytes(const char *s, size_t n)
 	else
 		x = 0;
 	/*
-	 * the last bytes' high bits folded down before and after the
-	 * multiply: the slot is taken from the low bits, and a product's
-	 * low bits see only its factors' low bits (values that differ only
-	 * in their last bytes, such as numbers, would share a slot)
+	 * every bit mixed into the low ones, which pick the slot: a
+	 * product's low bits see only its factors' low bits, so high bits
+	 * are folded down before each multiply and after (values that
+	 * differ only in their last bytes, such as numbers, or in a half
+	 * that folding alone cancels, would share slots)
 	 */
 	h ^= x;
-	h ^= h >> 32;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
+	h ^= h >> 33;
 	return (uint32_t)h;
 }
 
