@@ -349,11 +349,18 @@ static void *
 work(void *arg)
 {
 	size_t k;
+	int helped;
 
 	(void)arg;
 	pthread_mutex_lock(&mu);
 	for (;;) {
 		while (ntaken == nfill && !closing) {
+			/* a page to compress rather than a wait */
+			pthread_mutex_unlock(&mu);
+			helped = pq_help(pw, 0);
+			pthread_mutex_lock(&mu);
+			if (helped || ntaken != nfill || closing)
+				continue;
 			waiting = 1;
 			pthread_cond_wait(&cv, &mu);
 		}
@@ -377,9 +384,12 @@ work(void *arg)
 static void
 hand_over(void)
 {
+	int helped;
+
 	if (filling->b.n == 0)
 		return;
 	if (!running) {
+		pq_async(pw, 1);
 		if ((errno = pthread_create(&worker, NULL, work, NULL)) != 0)
 			err(DDB_EXIT_SOFTWARE, "pthread_create");
 		running = 1;
@@ -391,6 +401,12 @@ hand_over(void)
 		pthread_cond_broadcast(&cv);
 	}
 	while (nfill - ntaken == NBATCH) {
+		/* the writer's pages to compress rather than a wait */
+		pthread_mutex_unlock(&mu);
+		helped = pq_help(pw, 1);
+		pthread_mutex_lock(&mu);
+		if (helped)
+			continue;
 		waiting = 1;
 		pthread_cond_wait(&cv, &mu);
 	}
@@ -414,6 +430,7 @@ writer_done(void)
 	pthread_mutex_unlock(&mu);
 	if ((errno = pthread_join(worker, NULL)) != 0)
 		err(DDB_EXIT_SOFTWARE, "pthread_join");
+	pq_async(pw, 0);
 	running = closing = waiting = 0;
 	nfill = ntaken = 0;
 	for (k = 0; k < NBATCH; k++)

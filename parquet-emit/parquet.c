@@ -87,6 +87,7 @@ struct column {
 	uint64_t *htab;		/* hash << 32 | entry + 1, 0 empty; mask + 1 */
 	size_t hmask;
 	struct ddb_buf chunk;	/* data pages, headers and bodies */
+	struct pjob *phead, *ptail;	/* pages compressed apart, in order */
 	struct ddb_buf dpage;	/* its dictionary page, header and body */
 	uint64_t rawsize;	/* the chunk's pages uncompressed, headers in */
 	uint64_t nvalues, nnulls;
@@ -137,8 +138,48 @@ struct pq_writer {
 	/*
 	 * what encodes pages, one for each thread that does: enc[0] the
 	 * caller's, enc[1] the thread that shares the last row group with it
+	 * (or, before pq_close, the one that calls pq_help)
 	 */
 	struct enc *enc;
+	struct jobq *jq;
+};
+
+/*
+ * A data page compressed apart from the thread that encodes it: while
+ * pq_async is on, a page ended by the caller's thread is copied into a
+ * job and queued; another thread takes queued jobs by pq_help (a thread
+ * that would otherwise wait), and the caller's thread takes them itself
+ * when more than QUEUED wait, and when it needs the chunk whole.  Each
+ * column keeps its jobs in order: the chunk's bytes are those the page
+ * would have had compressed at once, appended in the same order.
+ */
+enum { QUEUED = 2 };
+enum { J_QUEUED, J_RUNNING, J_DONE };
+
+struct pjob {
+	struct pjob *next;		/* the column's next page */
+	struct pjob *qprev, *qnext;	/* in the queue, while J_QUEUED */
+	int state;
+	int nvals, enc;
+	struct ddb_buf in, out;		/* the page's body; header and body */
+	uint64_t raw;			/* its header and body uncompressed */
+};
+
+struct jobq {
+	pthread_mutex_t mu;
+	pthread_cond_t done;
+	struct pjob *head, *tail;	/* J_QUEUED, oldest first */
+	size_t n;
+	struct pjob *free;		/* jobs to use again */
+	size_t nfree;
+	/*
+	 * page bodies' buffers to use again: a body is given up once
+	 * compressed, so that a page done but not yet in its chunk (whose
+	 * column has not ended another) holds only its compressed bytes
+	 */
+	struct ddb_buf body[QUEUED + 2];
+	size_t nbody;
+	int async;
 };
 
 /* a page's scratch buffers and the compressors, for one thread */
@@ -411,12 +452,11 @@ compress_page(const struct pq_writer *w, struct enc *e, const char *p,
 
 /*
  * the page body p[0..n) as a page of type ptype, header and compressed
- * body, appended to out
+ * body, appended to out: its size uncompressed, header in
  */
-static void
-put_page(const struct pq_writer *w, struct enc *e, struct column *c,
-    struct ddb_buf *out, const char *p, size_t n, int ptype, int nvals,
-    int enc)
+static uint64_t
+page_to(const struct pq_writer *w, struct enc *e, struct ddb_buf *out,
+    const char *p, size_t n, int ptype, int nvals, int enc)
 {
 	const char *z;
 	size_t zn;
@@ -447,7 +487,180 @@ put_page(const struct pq_writer *w, struct enc *e, struct column *c,
 	ddb_buf_putc(&e->head, 0);
 	ddb_buf_put(out, e->head.p, e->head.n);
 	ddb_buf_put(out, z, zn);
-	c->rawsize += e->head.n + n;
+	return e->head.n + n;
+}
+
+/* the page p[0..n) to out, counted in c's chunk */
+static void
+put_page(const struct pq_writer *w, struct enc *e, struct column *c,
+    struct ddb_buf *out, const char *p, size_t n, int ptype, int nvals,
+    int enc)
+{
+	c->rawsize += page_to(w, e, out, p, n, ptype, nvals, enc);
+}
+
+/* job j compressed by e (j no longer queued, its state J_RUNNING) */
+static void
+run_job(const struct pq_writer *w, struct enc *e, struct pjob *j)
+{
+	struct jobq *q = w->jq;
+
+	j->out.n = 0;
+	j->raw = page_to(w, e, &j->out, j->in.p, j->in.n, P_DATA, j->nvals,
+	    j->enc);
+	pthread_mutex_lock(&q->mu);
+	if (q->nbody < QUEUED + 2)
+		q->body[q->nbody++] = j->in;
+	else
+		free(j->in.p);
+	memset(&j->in, 0, sizeof j->in);
+	j->state = J_DONE;
+	pthread_cond_broadcast(&q->done);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* j out of the queue (q->mu held), to be run by the caller */
+static void
+unqueue(struct jobq *q, struct pjob *j)
+{
+	if (j->qprev != NULL)
+		j->qprev->qnext = j->qnext;
+	else
+		q->head = j->qnext;
+	if (j->qnext != NULL)
+		j->qnext->qprev = j->qprev;
+	else
+		q->tail = j->qprev;
+	q->n--;
+	j->state = J_RUNNING;
+}
+
+int
+pq_help(struct pq_writer *w, int other)
+{
+	struct jobq *q = w->jq;
+	struct pjob *j;
+
+	pthread_mutex_lock(&q->mu);
+	if ((j = q->head) != NULL)
+		unqueue(q, j);
+	pthread_mutex_unlock(&q->mu);
+	if (j == NULL)
+		return 0;
+	run_job(w, &w->enc[other != 0], j);
+	return 1;
+}
+
+/*
+ * the pages of c compressed apart, appended to its chunk in order: all of
+ * them (a queued one compressed by e, a running one waited for), or only
+ * the first that are done
+ */
+static void
+collect(const struct pq_writer *w, struct enc *e, struct column *c, int all)
+{
+	struct jobq *q = w->jq;
+	struct pjob *j;
+	int state;
+
+	while ((j = c->phead) != NULL) {
+		pthread_mutex_lock(&q->mu);
+		if (j->state == J_QUEUED && all)
+			unqueue(q, j);
+		else
+			while (j->state == J_RUNNING && all)
+				pthread_cond_wait(&q->done, &q->mu);
+		state = j->state;
+		pthread_mutex_unlock(&q->mu);
+		if (state == J_RUNNING && all)
+			run_job(w, e, j);	/* unqueued here */
+		else if (state != J_DONE)
+			return;
+		ddb_buf_put(&c->chunk, j->out.p, j->out.n);
+		c->rawsize += j->raw;
+		if ((c->phead = j->next) == NULL)
+			c->ptail = NULL;
+		pthread_mutex_lock(&q->mu);
+		if (q->nfree < QUEUED) {
+			j->next = q->free;
+			q->free = j;
+			q->nfree++;
+			j = NULL;
+		}
+		pthread_mutex_unlock(&q->mu);
+		if (j != NULL) {
+			free(j->in.p);
+			free(j->out.p);
+			free(j);
+		}
+	}
+}
+
+/*
+ * the data page p[0..n) of c, queued to be compressed apart (by the
+ * caller's thread, e, if too many wait already)
+ */
+static void
+page_apart(const struct pq_writer *w, struct enc *e, struct column *c,
+    const char *p, size_t n, int nvals, int enc)
+{
+	struct jobq *q = w->jq;
+	struct pjob *j, *run;
+
+	collect(w, e, c, 0);
+	pthread_mutex_lock(&q->mu);
+	if ((j = q->free) != NULL) {
+		q->free = j->next;
+		q->nfree--;
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (j == NULL) {
+		j = xmalloc(sizeof *j);
+		memset(j, 0, sizeof *j);
+	}
+	/* a job done has no body buffer */
+	pthread_mutex_lock(&q->mu);
+	if (q->nbody > 0)
+		j->in = q->body[--q->nbody];
+	pthread_mutex_unlock(&q->mu);
+	j->in.n = 0;
+	ddb_buf_put(&j->in, p, n);
+	j->nvals = nvals;
+	j->enc = enc;
+	j->next = NULL;
+	if (c->ptail != NULL)
+		c->ptail->next = j;
+	else
+		c->phead = j;
+	c->ptail = j;
+	pthread_mutex_lock(&q->mu);
+	j->state = J_QUEUED;
+	j->qnext = NULL;
+	j->qprev = q->tail;
+	if (q->tail != NULL)
+		q->tail->qnext = j;
+	else
+		q->head = j;
+	q->tail = j;
+	q->n++;
+	for (;;) {
+		run = NULL;
+		if (q->n > QUEUED) {
+			run = q->head;
+			unqueue(q, run);
+		}
+		pthread_mutex_unlock(&q->mu);
+		if (run == NULL)
+			break;
+		run_job(w, e, run);
+		pthread_mutex_lock(&q->mu);
+	}
+}
+
+void
+pq_async(struct pq_writer *w, int on)
+{
+	w->jq->async = on;
 }
 
 /* the column's page so far, as a data page into its chunk */
@@ -504,7 +717,13 @@ flush_page(const struct pq_writer *w, struct enc *e, struct column *c)
 		c->used_plain = 1;
 	} else
 		c->used_plain = 1;
-	put_page(w, e, c, &c->chunk, p, n, P_DATA, (int)c->ndefs, enc);
+	if (w->jq->async)
+		page_apart(w, e, c, p, n, (int)c->ndefs, enc);
+	else {
+		/* after the pages before it */
+		collect(w, e, c, 1);
+		put_page(w, e, c, &c->chunk, p, n, P_DATA, (int)c->ndefs, enc);
+	}
 	/*
 	 * a dictionary whose first page is mostly new values (ids, times)
 	 * saves nothing and costs a lookup per value: PLAIN from here on
@@ -771,6 +990,11 @@ pq_open(FILE *out, int tmpfd, const struct pq_settings *set)
 	memset(w, 0, sizeof *w);
 	w->enc = xreallocarray(NULL, 2, sizeof *w->enc);
 	memset(w->enc, 0, 2 * sizeof *w->enc);
+	w->jq = xmalloc(sizeof *w->jq);
+	memset(w->jq, 0, sizeof *w->jq);
+	if ((errno = pthread_mutex_init(&w->jq->mu, NULL)) != 0 ||
+	    (errno = pthread_cond_init(&w->jq->done, NULL)) != 0)
+		err(DDB_EXIT_SOFTWARE, "pthread_mutex_init");
 	w->out = out;
 	w->fd = tmpfd;
 	w->set = *set;
@@ -798,6 +1022,24 @@ column_init(struct pq_writer *w, struct column *c, enum pq_type type)
 	chunk_reset(w, c);
 }
 
+/* jobs j and those after it in their column, freed */
+static void
+jobs_free(struct pjob *j)
+{
+	struct pjob *next;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		free(j->in.p);
+		free(j->out.p);
+		free(j);
+	}
+}
+
+/*
+ * column c's memory freed, its pages compressed apart too: none of them
+ * may be queued or running then, but in pq_free (no other thread runs)
+ */
 static void
 column_free(struct column *c)
 {
@@ -805,6 +1047,7 @@ column_free(struct column *c)
 		column_free(c->typed);
 		free(c->typed);
 	}
+	jobs_free(c->phead);
 	free(c->defs);
 	free(c->vals.p);
 	free(c->idx);
@@ -914,6 +1157,8 @@ pq_string(struct pq_writer *w, size_t col, const char *s, size_t n)
 	add_value(w, c, s, n);
 	w->rgbytes += n + 4;
 	if (c->typed != NULL) {
+		/* none of its pages in another thread's hands */
+		collect(w, w->enc, c->typed, 1);
 		column_free(c->typed);
 		free(c->typed);
 		c->typed = NULL;
@@ -1033,6 +1278,7 @@ end_chunk(struct pq_writer *w, struct enc *e, struct column *c,
     struct meta *m, int last)
 {
 	flush_page(w, e, c);
+	collect(w, e, c, 1);
 	memset(m, 0, sizeof *m);
 	m->set = 1;
 	m->off = w->spooled;
@@ -1428,6 +1674,12 @@ pq_free(struct pq_writer *w)
 			deflateEnd(&e->z);
 	}
 	free(w->enc);
+	jobs_free(w->jq->free);
+	for (k = 0; k < w->jq->nbody; k++)
+		free(w->jq->body[k].p);
+	pthread_mutex_destroy(&w->jq->mu);
+	pthread_cond_destroy(&w->jq->done);
+	free(w->jq);
 	free(w);
 }
 

@@ -82,5 +82,14 @@ void pq_end_row(struct pq_writer *w);
 int pq_close(struct pq_writer *w, const size_t *order, size_t n,
     char *const *names);
 void pq_free(struct pq_writer *w);
+/*
+ * pq_async on: the data pages the caller's thread ends are compressed
+ * apart, by pq_help (one queued page: 1, or 0 if none waits), called by
+ * that thread (other 0) or by one other thread (other 1), or by the
+ * caller's thread when many wait or their chunk is ended; off (before
+ * pq_close): at once
+ */
+void pq_async(struct pq_writer *w, int on);
+int pq_help(struct pq_writer *w, int other);
 /* libsnappy, opened: 0, or -1 (said on stderr) where it is not installed */
 int pq_snappy_load(void);
