@@ -377,6 +377,9 @@ work(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&mu);
+	/* the pages still queued, with the reading thread (writer_done) */
+	while (pq_help(pw, 0))
+		;
 	return NULL;
 }
 
@@ -428,6 +431,9 @@ writer_done(void)
 	closing = 1;
 	pthread_cond_broadcast(&cv);
 	pthread_mutex_unlock(&mu);
+	/* the writer's queued pages compressed here too, not waited for */
+	while (pq_help(pw, 1))
+		;
 	if ((errno = pthread_join(worker, NULL)) != 0)
 		err(DDB_EXIT_SOFTWARE, "pthread_join");
 	pq_async(pw, 0);
