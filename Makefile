@@ -112,11 +112,16 @@ $(O)/%.o: %.c
 # (GNU parallel; each file's tests in order): the longest first, so that no
 # long one is left running alone at the end (lambda-zip builds libcurl four
 # times and every package in a fresh clone; the crash matrix), then the
-# rest largest first; JOBS=1 runs them one after another
-JOBS ?= 2
+# rest largest first; JOBS=1 runs them one after another. Three on two
+# processors: a third of the time the suite waits (servers, sleeps,
+# timeouts) with a processor idle. Under valgrind (VALGRIND_JOBS) nothing
+# waits for long and two are enough.
+JOBS ?= 3
+VALGRIND_JOBS ?= 2
 LONG_TESTS = tests/lambda-zip.bats tests/crash-matrix.bats
 TESTS = $(LONG_TESTS) $(filter-out $(LONG_TESTS),$(shell ls -S tests/*.bats))
-BATS = bats $(if $(filter-out 1,$(JOBS)),--jobs $(JOBS) --no-parallelize-within-files)
+bats_jobs = bats $(if $(filter-out 1,$(1)),--jobs $(1) --no-parallelize-within-files)
+BATS = $(call bats_jobs,$(JOBS))
 # the tests of the packages build them with their own flags into build/
 # (lambda-zip: -O2, every library linked in; deb: Debian's) and run what
 # they built, never $(O)/bin's tools: the same in every pass, so
@@ -156,7 +161,7 @@ fuzz: $(O)/bench/gen
 fuzz-ci: $(O)/bench/gen
 	O=$(O) sh tests/fuzz/run -c
 valgrind: all $(O)/tests/sigv4-test $(O)/tests/xml-test $(O)/tests/rowpath-test $(O)/tests/reader-diff
-	O=$(O) BATS="$(BATS)" sh tests/valgrind $(filter-out $(PACKAGE_TESTS),$(TESTS))
+	O=$(O) BATS="$(call bats_jobs,$(VALGRIND_JOBS))" sh tests/valgrind $(filter-out $(PACKAGE_TESTS),$(TESTS))
 
 # a deployment package for Lambda's provided.al2023 on ARCH (x86_64, or
 # arm64 cross-compiled), bootstrap at its root, its tools built in
