@@ -408,7 +408,11 @@ hand_over(void)
 		pthread_mutex_unlock(&mu);
 		helped = pq_help(pw, 1);
 		pthread_mutex_lock(&mu);
-		if (helped)
+		/*
+		 * the writer may have taken batches while the lock was let go,
+		 * seeing nobody waiting: wait only if the ring is still full
+		 */
+		if (helped || nfill - ntaken != NBATCH)
 			continue;
 		waiting = 1;
 		pthread_cond_wait(&cv, &mu);
