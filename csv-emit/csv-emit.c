@@ -476,7 +476,7 @@ key_lookup(size_t prev, const char *k, size_t klen, int add)
 	if ((id = find_name(key.p, add)) < 0)
 		return -1;
 	if (nafter < nm.n + 1) {
-		/* doubling: a row of 100,000 new names grew it 100,000 times */
+		/* grown by doubling, not by one: a copy per new name */
 		size_t n = nafter * 2 > nm.n + 1 ? nafter * 2 : nm.n + 1;
 
 		after = xreallocarray(after, n, sizeof *after);

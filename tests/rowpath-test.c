@@ -484,9 +484,9 @@ cleanup(void)
 /*
  * In the sanitizer build: a quarantine of freed memory of 8 MB, not 256.
  * Each run is a fork of this process, and fork copies the page tables of
- * all it holds: with the whole quarantine resident (158 MB) a fork cost
- * 9 ms of system time, thousands of times a run.  A run's csv-emit frees
- * far less than 8 MB, so a use after free in it is caught as before.
+ * all it holds, the whole quarantine once it fills, thousands of times a
+ * run.  A run's csv-emit frees far less than 8 MB, so a use after free in
+ * it is caught as before.
  */
 const char *__asan_default_options(void);
 
